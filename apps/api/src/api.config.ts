@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { apiTokenEnv, booleanVar, databaseEnv, durationVar, loadConfig, natsEnv, portVar, publicUrlEnv, runtimeEnv } from '@app/config';
+
+const apiEnv = z.object({
+  ...natsEnv,
+  ...databaseEnv,
+  ...runtimeEnv,
+  ...publicUrlEnv,
+  ...apiTokenEnv,
+  API_PORT: portVar(8083),
+  /** Apply pending database migrations at start (under an advisory lock). */
+  DATABASE_MIGRATE: booleanVar(true),
+  /** How often the config bucket is re-checked against PostgreSQL. */
+  CONFIG_RECONCILE_INTERVAL: durationVar('60s'),
+});
+
+export type ApiConfig = z.infer<typeof apiEnv>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
+  return loadConfig(apiEnv, env);
+}

@@ -1,0 +1,58 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import type { Request } from 'express';
+import { ConfigPublisherModule, MessagingModule } from '@app/messaging';
+import { RuntimeModule, TokenSet } from '@app/runtime';
+import type { ApiConfig } from './api.config.js';
+import { API_CONFIG, API_TOKENS } from './api.tokens.js';
+import { DataSourceLifecycle, dataSourceProvider } from './database.providers.js';
+import { ConfigSync } from './endpoints/config-sync.js';
+import { EndpointUseCases } from './endpoints/endpoint-usecases.js';
+import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
+import { TokenGuard } from './graphql/token.guard.js';
+import { DashboardController } from './dashboard.controller.js';
+
+export const GRAPHQL_PATH = '/event-service/graphql';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: ApiConfig, apiToken: string): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        RuntimeModule.forRoot('api', config.HEALTH_PORT),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          prefix: config.NATS_PREFIX,
+          streamMaxAgeMs: config.STREAM_MAX_AGE,
+          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+          connectionName: 'api',
+        }),
+        ConfigPublisherModule,
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          path: GRAPHQL_PATH,
+          autoSchemaFile: true,
+          sortSchema: true,
+          playground: false,
+          introspection: true,
+          includeStacktraceInErrorResponses: false,
+          context: ({ req }: { req: Request }) => ({ req }),
+        }),
+      ],
+      controllers: [DashboardController],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },
+        dataSourceProvider({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, config.DATABASE_MIGRATE),
+        DataSourceLifecycle,
+        ConfigSync,
+        EndpointUseCases,
+        EndpointsResolver,
+        TokenGuard,
+      ],
+    };
+  }
+}
+

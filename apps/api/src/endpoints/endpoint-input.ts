@@ -1,0 +1,34 @@
+import { ApiError } from '../graphql/api.error.js';
+
+export const WEBHOOK_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+export type WebhookMethod = (typeof WEBHOOK_METHODS)[number];
+const MAX_NAME_LENGTH = 200;
+
+/** A trimmed, non-empty endpoint name. */
+export function parseName(value: string, field = 'name'): string {
+  const name = value.trim();
+  if (name.length === 0) throw ApiError.badInput(field, 'must not be empty');
+  if (name.length > MAX_NAME_LENGTH) throw ApiError.badInput(field, `must be at most ${MAX_NAME_LENGTH} characters`);
+  return name;
+}
+
+/** An absolute http(s) URL. */
+export function parseWebhookUrl(value: string, field = 'url'): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw ApiError.badInput(field, 'must be an absolute http or https URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw ApiError.badInput(field, 'must use http or https');
+  if (url.username || url.password) throw ApiError.badInput(field, 'must not contain credentials; use custom headers');
+  return url.toString();
+}
+
+export function parseMethod(value: string | undefined | null, field = 'method'): WebhookMethod {
+  const method = (value ?? 'POST').trim().toUpperCase();
+  if (!(WEBHOOK_METHODS as readonly string[]).includes(method)) {
+    throw ApiError.badInput(field, `must be one of ${WEBHOOK_METHODS.join(', ')}`);
+  }
+  return method as WebhookMethod;
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type FindOptionsWhere } from 'typeorm';
+import { EndpointEntity } from '@app/persistence';
+import { ApiError } from '../graphql/api.error.js';
+import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
+import { ConfigSync } from './config-sync.js';
+import { parseMethod, parseName, parseWebhookUrl } from './endpoint-input.js';
+import { EndpointTypeValue, type EndpointFilters, type EndpointOrder } from './endpoint.model.js';
+import type { Pagination } from '../graphql/collection.model.js';
+
+export interface WebhookChanges {
+  name?: string | null;
+  url?: string | null;
+  method?: string | null;
+}
+
+/** Creates, changes, deletes and lists endpoints; every change reaches the data path. */
+@Injectable()
+export class EndpointUseCases {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sync: ConfigSync,
+  ) {}
+
+  private get repository() {
+    return this.dataSource.getRepository(EndpointEntity);
+  }
+
+  async createWebSocket(name: string): Promise<EndpointEntity> {
+    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_SOCKET, meta: {} });
+  }
+
+  async createWebhook(name: string, url: string, method: string | null | undefined): Promise<EndpointEntity> {
+    const meta = { url: parseWebhookUrl(url), method: parseMethod(method) };
+    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta });
+  }
+
+  async update(id: string, changes: WebhookChanges): Promise<EndpointEntity> {
+    const endpoint = await this.find(id);
+    if (changes.name != null) endpoint.name = parseName(changes.name);
+    const touchesWebhook = changes.url != null || changes.method != null;
+    if (touchesWebhook && endpoint.type !== EndpointTypeValue.WEB_HOOK) {
+      throw ApiError.badInput(changes.url != null ? 'url' : 'method', 'only a webhook endpoint has a url and method');
+    }
+    if (touchesWebhook) {
+      endpoint.meta = {
+        ...endpoint.meta,
+        ...(changes.url != null ? { url: parseWebhookUrl(changes.url) } : {}),
+        ...(changes.method != null ? { method: parseMethod(changes.method) } : {}),
+      };
+    }
+    const saved = await this.repository.save(endpoint);
+    await this.sync.endpointChanged(saved);
+    return saved;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const endpoint = await this.find(id);
+    await this.repository.delete({ id: endpoint.id });
+    await this.sync.endpointRemoved(endpoint.id);
+    return true;
+  }
+
+  async list(
+    filters: EndpointFilters | undefined,
+    order: EndpointOrder | undefined,
+    pagination: Pagination | undefined,
+  ): Promise<{ totalCount: number; collectionItems: EndpointEntity[] }> {
+    const where: FindOptionsWhere<EndpointEntity> = {};
+    const ids = idsOf('filters.id', filters?.id);
+    if (ids) where.id = In(ids);
+    if (filters?.type?.exact) where.type = filters.type.exact;
+    const { offset, limit } = pageOf(pagination);
+    const direction = order?.creationDate ?? 'ASC';
+    const [collectionItems, totalCount] = await this.repository.findAndCount({
+      where,
+      order: { creationDate: direction, id: direction },
+      skip: offset,
+      take: limit,
+    });
+    return { totalCount, collectionItems };
+  }
+
+  private async create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'>): Promise<EndpointEntity> {
+    const saved = await this.repository.save(this.repository.create({ id: randomUUID(), ...fields }));
+    await this.sync.endpointChanged(saved);
+    return saved;
+  }
+
+  private async find(id: string): Promise<EndpointEntity> {
+    assertUuid('id', id);
+    const endpoint = await this.repository.findOneBy({ id });
+    if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, 'id');
+    return endpoint;
+  }
+}

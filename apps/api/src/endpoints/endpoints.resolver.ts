@@ -1,0 +1,50 @@
+import { UseGuards } from '@nestjs/common';
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Pagination } from '../graphql/collection.model.js';
+import { TokenGuard } from '../graphql/token.guard.js';
+import { EndpointUseCases } from './endpoint-usecases.js';
+import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder } from './endpoint.model.js';
+
+@Resolver(() => EndpointModel)
+@UseGuards(TokenGuard)
+export class EndpointsResolver {
+  constructor(private readonly useCases: EndpointUseCases) {}
+
+  @Query(() => EndpointCollection)
+  endpoints(
+    @Args('filters', { type: () => EndpointFilters, nullable: true }) filters?: EndpointFilters,
+    @Args('order', { type: () => EndpointOrder, nullable: true }) order?: EndpointOrder,
+    @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
+  ) {
+    return this.useCases.list(filters, order, pagination);
+  }
+
+  @Mutation(() => EndpointModel)
+  createWebSocketEndpoint(@Args('name') name: string) {
+    return this.useCases.createWebSocket(name);
+  }
+
+  @Mutation(() => EndpointModel)
+  createWebhookEndpoint(
+    @Args('name') name: string,
+    @Args('url') url: string,
+    @Args('method', { type: () => String, nullable: true, defaultValue: 'POST' }) method?: string,
+  ) {
+    return this.useCases.createWebhook(name, url, method);
+  }
+
+  @Mutation(() => EndpointModel)
+  updateEndpoint(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('name', { type: () => String, nullable: true }) name?: string,
+    @Args('url', { type: () => String, nullable: true }) url?: string,
+    @Args('method', { type: () => String, nullable: true }) method?: string,
+  ) {
+    return this.useCases.update(id, { name, url, method });
+  }
+
+  @Mutation(() => Boolean)
+  deleteEndpoint(@Args('id', { type: () => ID }) id: string) {
+    return this.useCases.delete(id);
+  }
+}

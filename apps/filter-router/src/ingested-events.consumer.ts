@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { Headers, JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
+import { RouteEvent } from './route-event.usecase.js';
+
+const PUBLISH_RETRY_MS = 1_000;
+
+@Injectable()
+@JetStreamConsumer({
+  durable: 'filter-router',
+  stream: (topology) => topology.streams.events,
+  filterSubject: (topology) => topology.ingestedEvents,
+  concurrency: 512,
+})
+export class IngestedEventsConsumer implements MessageHandler {
+  constructor(private readonly routeEvent: RouteEvent) {}
+
+  async handle(message: JsMsg): Promise<Outcome> {
+    const eventId = message.headers?.get(Headers.eventId);
+    if (!eventId) {
+      return Outcome.skip(`missing ${Headers.eventId} header`);
+    }
+    try {
+      await this.routeEvent.execute(eventId, message.data);
+      return Outcome.done;
+    } catch (error) {
+      if (error instanceof PublishUnavailableError) {
+        // Deliveries already stored are de-duplicated by their message ids on the retry.
+        return Outcome.retry(error.message, PUBLISH_RETRY_MS);
+      }
+      throw error;
+    }
+  }
+}

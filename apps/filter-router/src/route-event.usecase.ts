@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigView, Headers, NatsClient, publishDurably, type EndpointRecord } from '@app/messaging';
+
+/**
+ * Publishes one delivery per target endpoint on that endpoint's subject.
+ * Every endpoint receives every event until event filters exist.
+ * The body is the event's bytes unchanged; the message id makes a re-route
+ * after a crash store each delivery once.
+ */
+@Injectable()
+export class RouteEvent {
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly config: ConfigView,
+  ) {}
+
+  async execute(eventId: string, body: Uint8Array): Promise<number> {
+    const targets = [...this.config.all()];
+    await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, body)));
+    return targets.length;
+  }
+
+  private deliver(endpoint: EndpointRecord, eventId: string, body: Uint8Array): Promise<unknown> {
+    const { topology } = this.nats;
+    const subject = endpoint.type === 'WEB_SOCKET' ? topology.websocketDeliveries(endpoint.id) : topology.webhookDeliveries(endpoint.id);
+    return publishDurably(this.nats, subject, body, {
+      messageId: `${eventId}:${endpoint.id}`,
+      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpoint.id },
+    });
+  }
+}

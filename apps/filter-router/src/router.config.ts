@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { loadConfig, natsEnv, runtimeEnv } from '@app/config';
+
+const routerEnv = z.object({
+  ...natsEnv,
+  ...runtimeEnv,
+});
+
+export type RouterConfig = z.infer<typeof routerEnv>;
+
+export function loadRouterConfig(env: NodeJS.ProcessEnv): RouterConfig {
+  return loadConfig(routerEnv, env);
+}

@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigViewModule, MessagingModule } from '@app/messaging';
+import { RuntimeModule } from '@app/runtime';
+import { IngestedEventsConsumer } from './ingested-events.consumer.js';
+import { RouteEvent } from './route-event.usecase.js';
+import { RouterHealth } from './router.health.js';
+import type { RouterConfig } from './router.config.js';
+
+@Module({})
+export class RouterModule {
+  static forRoot(config: RouterConfig): DynamicModule {
+    return {
+      module: RouterModule,
+      imports: [
+        RuntimeModule.forRoot('filter-router', config.HEALTH_PORT),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          prefix: config.NATS_PREFIX,
+          streamMaxAgeMs: config.STREAM_MAX_AGE,
+          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+          connectionName: 'filter-router',
+        }),
+        ConfigViewModule,
+      ],
+      providers: [RouteEvent, IngestedEventsConsumer, RouterHealth],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeEvent, fillImageLinks, type EventRejection } from '@app/events';
+import { Headers, NatsClient, publishDurably } from '@app/messaging';
+import { INGEST_CONFIG } from './ingest.tokens.js';
+import type { IngestConfig } from './ingest.config.js';
+
+export type AcceptResult =
+  | { accepted: true; eventId: string; duplicate: boolean }
+  | { accepted: false; rejection: EventRejection };
+
+const encoder = new TextEncoder();
+
+/**
+ * Validates one agent event, fills the image links it lacks and stores it in
+ * the events stream. Resolves only once JetStream has stored it; throws
+ * PublishUnavailableError when it could not.
+ */
+@Injectable()
+export class AcceptEvent {
+  constructor(
+    private readonly nats: NatsClient,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+  ) {}
+
+  async execute(body: Uint8Array): Promise<AcceptResult> {
+    const decoded = decodeEvent(body, this.config.INGEST_MAX_EVENT_BYTES);
+    if (!decoded.ok) {
+      return { accepted: false, rejection: decoded.rejection };
+    }
+    const { event } = decoded;
+    // Unchanged events travel as the very bytes the agent sent.
+    const payload = fillImageLinks(event, this.config.PUBLIC_BASE_URL) ? encoder.encode(JSON.stringify(event)) : body;
+    const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
+      messageId: event.event.id,
+      headers: { [Headers.eventId]: event.event.id },
+      timeoutMs: 2_000,
+    });
+    return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };
+  }
+}

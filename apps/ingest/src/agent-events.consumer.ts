@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
+import { AcceptEvent } from './accept-event.usecase.js';
+
+const STORE_RETRY_MS = 2_000;
+
+/** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
+@Injectable()
+@JetStreamConsumer({
+  durable: 'ingest',
+  stream: (topology) => topology.streams.ingress,
+  filterSubject: (topology) => topology.allAgentEvents,
+})
+export class AgentEventsConsumer implements MessageHandler {
+  constructor(private readonly acceptEvent: AcceptEvent) {}
+
+  async handle(message: JsMsg): Promise<Outcome> {
+    try {
+      const result = await this.acceptEvent.execute(message.data);
+      // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
+      return result.accepted ? Outcome.done : Outcome.skip(`${result.rejection.code}: ${result.rejection.message}`);
+    } catch (error) {
+      if (error instanceof PublishUnavailableError) {
+        return Outcome.retry(error.message, STORE_RETRY_MS);
+      }
+      throw error;
+    }
+  }
+}

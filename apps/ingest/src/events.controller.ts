@@ -1,0 +1,52 @@
+import { Controller, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { PublishUnavailableError } from '@app/messaging';
+import { AcceptEvent } from './accept-event.usecase.js';
+import { AgentTokenGuard } from './agent-token.guard.js';
+import type { IngestConfig } from './ingest.config.js';
+import { INGEST_CONFIG } from './ingest.tokens.js';
+import { readBody, BodyTooLargeError } from './read-body.js';
+
+/** `POST /event-service/events`: one event in the seed's format per request. */
+@Controller('event-service/events')
+@UseGuards(AgentTokenGuard)
+export class EventsController {
+  constructor(
+    private readonly acceptEvent: AcceptEvent,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+  ) {}
+
+  @Post()
+  async create(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const limit = this.config.INGEST_MAX_EVENT_BYTES;
+    let body: Buffer;
+    try {
+      body = await readBody(request, limit);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        response.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ code: 'PAYLOAD_TOO_LARGE', field: null, message: error.message });
+        return;
+      }
+      throw error;
+    }
+    try {
+      const result = await this.acceptEvent.execute(body);
+      if (!result.accepted) {
+        const status = result.rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
+        response.status(status).json(result.rejection);
+        return;
+      }
+      response.status(HttpStatus.ACCEPTED).json({ id: result.eventId, duplicate: result.duplicate });
+    } catch (error) {
+      if (error instanceof PublishUnavailableError) {
+        // Never 2xx for an event that is not stored: the agent retries it later.
+        response
+          .status(HttpStatus.SERVICE_UNAVAILABLE)
+          .setHeader('Retry-After', String(this.config.INGEST_RETRY_AFTER_SECONDS))
+          .json({ code: 'STORE_UNAVAILABLE', field: null, message: 'the event store cannot take the event now; retry later' });
+        return;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { apiTokenEnv, loadConfig, natsEnv, portVar, publicUrlEnv, runtimeEnv } from '@app/config';
+
+/** Events larger than this are refused; NATS's own limit of 1 MB is the ceiling. */
+const MAX_EVENT_BYTES_CEILING = 1_000_000;
+
+const ingestEnv = z.object({
+  ...natsEnv,
+  ...runtimeEnv,
+  ...publicUrlEnv,
+  ...apiTokenEnv,
+  INGEST_PORT: portVar(8081),
+  INGEST_MAX_EVENT_BYTES: z.coerce.number().int().min(1_024).max(MAX_EVENT_BYTES_CEILING).default(262_144),
+  /** Extra tokens agents may post with, comma-separated, besides API_TOKEN. */
+  AGENT_TOKENS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((token) => token.trim()).filter(Boolean)),
+  /** Seconds a client is told to wait when JetStream cannot store its event. */
+  INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
+});
+
+export type IngestConfig = z.infer<typeof ingestEnv>;
+
+export function loadIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
+  return loadConfig(ingestEnv, env);
+}

@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import { WebSocket } from 'ws';
+import { CloseCode } from './close-codes.js';
+
+/** The clients connected to this replica, by endpoint. */
+export class ClientRegistry {
+  private readonly logger = new Logger(ClientRegistry.name);
+  private readonly byEndpoint = new Map<string, Set<WebSocket>>();
+
+  constructor(private readonly maxBufferedBytes: number) {}
+
+  add(endpointId: string, socket: WebSocket): void {
+    let clients = this.byEndpoint.get(endpointId);
+    if (!clients) {
+      clients = new Set();
+      this.byEndpoint.set(endpointId, clients);
+    }
+    clients.add(socket);
+    socket.once('close', () => this.remove(endpointId, socket));
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const clients of this.byEndpoint.values()) total += clients.size;
+    return total;
+  }
+
+  /** Sends one event to every client of the endpoint, as a text frame of the event JSON. */
+  broadcast(endpointId: string, frame: Uint8Array): void {
+    const clients = this.byEndpoint.get(endpointId);
+    if (!clients) return;
+    for (const socket of clients) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (socket.bufferedAmount > this.maxBufferedBytes) {
+        // One slow reader must not grow this process's memory without bound.
+        this.logger.warn(`closing a client of ${endpointId}: ${socket.bufferedAmount} bytes unsent`);
+        socket.close(CloseCode.tooSlow, 'client too slow: unsent backlog over the limit');
+        continue;
+      }
+      socket.send(frame, { binary: false });
+    }
+  }
+
+  closeEndpoint(endpointId: string, code: number, reason: string): void {
+    for (const socket of this.byEndpoint.get(endpointId) ?? []) {
+      socket.close(code, reason);
+    }
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const endpointId of this.byEndpoint.keys()) this.closeEndpoint(endpointId, code, reason);
+  }
+
+  private remove(endpointId: string, socket: WebSocket): void {
+    const clients = this.byEndpoint.get(endpointId);
+    clients?.delete(socket);
+    if (clients?.size === 0) this.byEndpoint.delete(endpointId);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Close codes the gateway uses (4000–4999 is the application range). Each
+ * close also carries a reason text. Documented in docs/websocket.md.
+ */
+export const CloseCode = {
+  /** endpoint_id missing or not a UUID. */
+  badRequest: 4400,
+  /** No endpoint has this id. */
+  unknownEndpoint: 4404,
+  /** The endpoint exists but is a webhook. */
+  notWebsocketEndpoint: 4409,
+  /** The endpoint was deleted while the client was connected. */
+  endpointDeleted: 4410,
+  /** The client did not read its events fast enough. */
+  tooSlow: 4008,
+  /** The gateway is shutting down; reconnect. */
+  goingAway: 1001,
+} as const;

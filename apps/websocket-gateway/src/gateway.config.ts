@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
+
+const gatewayEnv = z.object({
+  ...natsEnv,
+  ...runtimeEnv,
+  GATEWAY_PORT: portVar(8082),
+  /** How often clients are pinged; one that has not answered the previous ping is dropped. */
+  WS_PING_INTERVAL: durationVar('30s'),
+  /** A client whose unsent backlog passes this many bytes is too slow and is closed. */
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(8 * 1024 * 1024),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayEnv>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  return loadConfig(gatewayEnv, env);
+}

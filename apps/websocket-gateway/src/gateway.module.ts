@@ -1,0 +1,55 @@
+import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { ConfigView, ConfigViewModule, MessagingModule, NatsClient } from '@app/messaging';
+import { HealthServer, RuntimeModule } from '@app/runtime';
+import { ClientRegistry } from './client-registry.js';
+import { DeliveryFeed } from './delivery-feed.js';
+import type { GatewayConfig } from './gateway.config.js';
+import { GATEWAY_CONFIG } from './gateway.tokens.js';
+import { WebsocketServer } from './websocket.server.js';
+
+@Injectable()
+class GatewayHealth implements OnModuleInit {
+  constructor(
+    private readonly health: HealthServer,
+    private readonly nats: NatsClient,
+    private readonly config: ConfigView,
+    private readonly clients: ClientRegistry,
+    private readonly feed: DeliveryFeed,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.addCheck('nats', () => !this.nats.connection.isClosed());
+    this.health.addStatus(() => ({
+      configRevision: this.config.revision,
+      clients: this.clients.size,
+      forwarded: this.feed.forwarded,
+    }));
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        RuntimeModule.forRoot('websocket-gateway', config.HEALTH_PORT),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          prefix: config.NATS_PREFIX,
+          streamMaxAgeMs: config.STREAM_MAX_AGE,
+          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+          connectionName: 'websocket-gateway',
+        }),
+        ConfigViewModule,
+      ],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES) },
+        DeliveryFeed,
+        WebsocketServer,
+        GatewayHealth,
+      ],
+    };
+  }
+}

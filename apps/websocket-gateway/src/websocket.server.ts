@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { WebSocket, WebSocketServer as WsServer } from 'ws';
+import { ConfigView } from '@app/messaging';
+import { ClientRegistry } from './client-registry.js';
+import { CloseCode } from './close-codes.js';
+import type { GatewayConfig } from './gateway.config.js';
+import { GATEWAY_CONFIG } from './gateway.tokens.js';
+
+export const WEBSOCKET_PATH = '/event-service/ws';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Admission = { ok: true; endpointId: string } | { ok: false; code: number; reason: string };
+
+/** `ws://HOST/event-service/ws?endpoint_id=<id>`: integrators' websocket connections. */
+@Injectable()
+export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebsocketServer.name);
+  private readonly http: Server;
+  private readonly sockets = new WsServer({ noServer: true, perMessageDeflate: false });
+  private readonly alive = new WeakSet<WebSocket>();
+  private pingTimer: NodeJS.Timeout | null = null;
+  port = 0;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
+    private readonly config: ConfigView,
+    private readonly clients: ClientRegistry,
+  ) {
+    this.http = createServer((_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain' }).end(`connect with a websocket to ${WEBSOCKET_PATH}?endpoint_id=<id>\n`);
+    });
+    this.http.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.config.onChange((change) => {
+      if (change.kind === 'endpoint-removed') {
+        this.clients.closeEndpoint(change.endpointId, CloseCode.endpointDeleted, 'endpoint deleted');
+      }
+    });
+    this.pingTimer = setInterval(() => this.pingAll(), this.settings.WS_PING_INTERVAL);
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.settings.GATEWAY_PORT, '0.0.0.0', () => resolve());
+    });
+    this.port = (this.http.address() as AddressInfo).port;
+    this.logger.log(`websocket gateway listening on port ${this.port}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.clients.closeAll(CloseCode.goingAway, 'gateway shutting down');
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    if (url.pathname !== WEBSOCKET_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    let admission: Admission;
+    try {
+      admission = await this.admit(url.searchParams.get('endpoint_id'));
+    } catch (error) {
+      this.logger.warn(`cannot check endpoint: ${(error as Error).message}`);
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
+      return;
+    }
+    // Refusals are made after the upgrade, as a close code with a reason,
+    // because a browser's WebSocket cannot read an HTTP error status.
+    this.sockets.handleUpgrade(request, socket, head, (client) => {
+      if (!admission.ok) {
+        client.close(admission.code, admission.reason);
+        return;
+      }
+      this.alive.add(client);
+      client.on('pong', () => this.alive.add(client));
+      client.on('error', (error) => this.logger.debug?.(`client error: ${error.message}`));
+      this.clients.add(admission.endpointId, client);
+    });
+  }
+
+  private async admit(endpointId: string | null): Promise<Admission> {
+    if (!endpointId) {
+      return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id query parameter is required' };
+    }
+    if (!UUID.test(endpointId)) {
+      return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id must be a UUID' };
+    }
+    const endpoint = await this.config.lookup(endpointId);
+    if (!endpoint) {
+      return { ok: false, code: CloseCode.unknownEndpoint, reason: 'unknown endpoint_id' };
+    }
+    if (endpoint.type !== 'WEB_SOCKET') {
+      return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
+    }
+    return { ok: true, endpointId };
+  }
+
+  /** A client that did not answer the previous ping is dead: drop it. */
+  private pingAll(): void {
+    for (const client of this.sockets.clients) {
+      if (!this.alive.has(client)) {
+        client.terminate();
+        continue;
+      }
+      this.alive.delete(client);
+      client.ping();
+    }
+  }
+}

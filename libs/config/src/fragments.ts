@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { booleanVar, durationVar, portVar } from './load-config.js';
+
+/**
+ * Environment fragments shared by several apps. Each app composes the ones it
+ * needs into its own schema, so no app is asked for variables it never reads.
+ */
+export const natsEnv = {
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Namespaces every subject, stream and bucket, so several installations (or tests) share one NATS. */
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'lower-case letters, digits and _; starting with a letter')
+    .default('es'),
+  /** How long JetStream keeps events and deliveries (the replay window). */
+  STREAM_MAX_AGE: durationVar('7d'),
+  /** Window within which a re-published message id is dropped as a duplicate. */
+  STREAM_DUPLICATE_WINDOW: durationVar('2m'),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    .default('event_service'),
+};
+
+export const runtimeEnv = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** Port of the small health/metrics listener every app has. */
+  HEALTH_PORT: portVar(0),
+};
+
+export const publicUrlEnv = {
+  /** Origin that integrators see; image links are built from it. */
+  PUBLIC_BASE_URL: z
+    .url()
+    .default('http://localhost:8080')
+    .transform((url) => url.replace(/\/+$/, '')),
+};
+
+export const apiTokenEnv = {
+  API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+};
+
+export { booleanVar, durationVar, portVar };

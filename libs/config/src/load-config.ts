@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** Raised when the environment does not satisfy an app's config schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Validates `env` once against `schema` and returns the typed config. */
+export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) {
+    return result.data;
+  }
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** An environment variable holding a duration such as `30s`; the value is milliseconds. */
+export function durationVar(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
+/** An environment variable holding a TCP port; `0` lets the OS choose. */
+export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+/** An environment variable holding a boolean (`true`/`false`/`1`/`0`). */
+export const booleanVar = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');

@@ -1,0 +1,46 @@
+import { agentEventSchema, type AgentEvent } from './event.schema.js';
+
+/** Why an event was refused, with the JSON path of the field at fault. */
+export interface EventRejection {
+  code: 'MALFORMED_JSON' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE';
+  field: string | null;
+  message: string;
+}
+
+export type DecodeResult = { ok: true; event: AgentEvent } | { ok: false; rejection: EventRejection };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes and validates one agent event; never throws on bad input. */
+export function decodeEvent(bytes: Uint8Array, maxBytes: number): DecodeResult {
+  if (bytes.byteLength > maxBytes) {
+    return reject('PAYLOAD_TOO_LARGE', null, `event is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    return reject('MALFORMED_JSON', null, `body is not valid UTF-8 JSON: ${(error as Error).message}`);
+  }
+  return validateEvent(value);
+}
+
+/** Validates an already-parsed value against the event schema. */
+export function validateEvent(value: unknown): DecodeResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('INVALID_EVENT', null, 'an event must be a JSON object');
+  }
+  const result = agentEventSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'type';
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    return reject('INVALID_EVENT', field, `${field}: ${message}`);
+  }
+  // The parsed copy would be equal, but the original keeps the agent's key order exactly.
+  return { ok: true, event: value as AgentEvent };
+}
+
+function reject(code: EventRejection['code'], field: string | null, message: string): DecodeResult {
+  return { ok: false, rejection: { code, field, message } };
+}

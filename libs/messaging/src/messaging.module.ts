@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type BeforeApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
+import type { KV } from '@nats-io/kv';
+import { openConfigBucket, ConfigPublisher, ConfigView } from './config-bucket.js';
+import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
+import { ConsumerRunner } from './consumer-runner.js';
+import { NatsClient, type NatsSettings } from './nats-connection.js';
+import { ensureStreams } from './streams.js';
+
+export const NATS_SETTINGS = Symbol('nats-settings');
+const CONFIG_BUCKET = Symbol('config-bucket');
+
+/** Starts every provider marked @JetStreamConsumer once the app is up, and drains them on shutdown. */
+@Injectable()
+export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ConsumerHost.name);
+  readonly runners: ConsumerRunner[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly reflector: Reflector,
+    private readonly client: NatsClient,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const wrapper of this.discovery.getProviders()) {
+      if (!wrapper.metatype || !wrapper.instance) continue;
+      const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
+      if (!spec) continue;
+      const runner = new ConsumerRunner(this.client, ConsumerRunner.withDefaults(spec), wrapper.instance as MessageHandler);
+      await runner.start();
+      this.runners.push(runner);
+      this.logger.log(`consuming ${spec.filterSubject(this.client.topology)} as ${spec.durable}`);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+  }
+}
+
+/** Closes the connection last, after consumers have drained. */
+@Injectable()
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(private readonly client: NatsClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** The NATS connection, the data-path streams and the consumers of one app. */
+@Module({})
+export class MessagingModule {
+  static forRoot(settings: NatsSettings): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      imports: [DiscoveryModule],
+      providers: [
+        { provide: NATS_SETTINGS, useValue: settings },
+        {
+          provide: NatsClient,
+          inject: [NATS_SETTINGS],
+          useFactory: async (value: NatsSettings) => {
+            const client = await NatsClient.connect(value);
+            await ensureStreams(client);
+            return client;
+          },
+        },
+        { provide: CONFIG_BUCKET, inject: [NatsClient], useFactory: (client: NatsClient) => openConfigBucket(client) },
+        ConsumerHost,
+        NatsLifecycle,
+      ],
+      exports: [NatsClient, ConsumerHost, CONFIG_BUCKET],
+    };
+  }
+}
+
+/** For data-path apps: the endpoint and filter config, loaded before the app starts consuming. */
+@Injectable()
+export class ConfigViewLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ConfigView) private readonly view: ConfigView) {}
+
+  onApplicationShutdown(): void {
+    this.view.stop();
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: ConfigView,
+      inject: [CONFIG_BUCKET],
+      useFactory: async (bucket: KV) => {
+        const view = new ConfigView(bucket);
+        await view.start();
+        return view;
+      },
+    },
+    ConfigViewLifecycle,
+  ],
+  exports: [ConfigView],
+})
+export class ConfigViewModule {}
+
+/** For the api: writes config changes to the bucket. */
+@Module({
+  providers: [{ provide: ConfigPublisher, inject: [CONFIG_BUCKET], useFactory: (bucket: KV) => new ConfigPublisher(bucket) }],
+  exports: [ConfigPublisher],
+})
+export class ConfigPublisherModule {}

@@ -1,0 +1,49 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Topology } from './topology.js';
+
+/** The settings every app's NATS connection is made from. */
+export interface NatsSettings {
+  url: string;
+  prefix: string;
+  /** Retention of events and deliveries, in milliseconds. */
+  streamMaxAgeMs: number;
+  /** Duplicate window of message ids, in milliseconds. */
+  duplicateWindowMs: number;
+  /** Shown in the server's connection list. */
+  connectionName: string;
+}
+
+/** One NATS connection per process, with its JetStream handles and topology. */
+export class NatsClient {
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly jetstream: JetStreamClient,
+    readonly manager: JetStreamManager,
+    readonly topology: Topology,
+    readonly settings: NatsSettings,
+  ) {}
+
+  /**
+   * Connects, waiting for the server if it is not up yet (a pod may start
+   * before NATS), and reconnecting forever afterwards.
+   */
+  static async connect(settings: NatsSettings): Promise<NatsClient> {
+    const connection = await connect({
+      servers: settings.url,
+      name: settings.connectionName,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      pingInterval: 10_000,
+    });
+    const manager = await jetstreamManager(connection);
+    return new NatsClient(connection, jetstream(connection), manager, new Topology(settings.prefix), settings);
+  }
+
+  async close(): Promise<void> {
+    if (!this.connection.isClosed()) {
+      await this.connection.drain();
+    }
+  }
+}

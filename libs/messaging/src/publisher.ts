@@ -1,0 +1,34 @@
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { PubAck } from '@nats-io/jetstream';
+import type { NatsClient } from './nats-connection.js';
+
+/** JetStream did not confirm that it stored the message; the caller may try again later. */
+export class PublishUnavailableError extends Error {
+  readonly code = 'PUBLISH_UNAVAILABLE';
+}
+
+export interface PublishOptions {
+  /** Idempotency key: a re-publish within the duplicate window is stored once. */
+  messageId: string;
+  headers?: Record<string, string>;
+  /** How long to wait for the stream's ack; defaults to 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Publishes to JetStream and resolves once the stream has stored the message.
+ * The promise is created synchronously, so messages published one after the
+ * other from one process are stored in that order even when their acks are
+ * awaited together.
+ */
+export function publishDurably(client: NatsClient, subject: string, data: Uint8Array, options: PublishOptions): Promise<PubAck> {
+  const messageHeaders = natsHeaders();
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    messageHeaders.set(name, value);
+  }
+  return client.jetstream
+    .publish(subject, data, { msgID: options.messageId, headers: messageHeaders, timeout: options.timeoutMs ?? 5_000 })
+    .catch((error: unknown) => {
+      throw new PublishUnavailableError(`JetStream did not store ${subject}: ${(error as Error).message}`, { cause: error });
+    });
+}

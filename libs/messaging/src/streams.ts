@@ -1,0 +1,51 @@
+import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { NatsClient } from './nats-connection.js';
+
+const DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
+
+/** The streams of the data path, as every app declares them. */
+export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> & { name: string }> {
+  const { topology, settings } = client;
+  const common = {
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(settings.streamMaxAgeMs),
+    duplicate_window: nanos(Math.min(settings.duplicateWindowMs, settings.streamMaxAgeMs)),
+    num_replicas: 1,
+  };
+  return [
+    { ...common, name: topology.streams.ingress, subjects: [topology.allAgentEvents], description: 'Events as agents published them' },
+    { ...common, name: topology.streams.events, subjects: [topology.allEvents], description: 'Validated events' },
+    { ...common, name: topology.streams.deliveries, subjects: [topology.allDeliveries], description: 'One message per endpoint and event' },
+    {
+      ...common,
+      max_age: nanos(Math.max(DEAD_LETTER_MAX_AGE_MS, settings.streamMaxAgeMs)),
+      name: topology.streams.deadLetters,
+      subjects: [topology.allDeadLetters],
+      description: 'Messages that can never succeed, with their reason',
+    },
+  ];
+}
+
+/**
+ * Creates the streams, or updates them to the configured limits. Safe to run
+ * from every replica of every app at the same time.
+ */
+export async function ensureStreams(client: NatsClient): Promise<void> {
+  for (const config of streamConfigs(client)) {
+    try {
+      await client.manager.streams.add(config);
+    } catch (error) {
+      if (!isAlreadyInUse(error)) {
+        throw new Error(`cannot create stream ${config.name}: ${(error as Error).message}`, { cause: error });
+      }
+      await client.manager.streams.update(config.name, config);
+    }
+  }
+}
+
+function isAlreadyInUse(error: unknown): boolean {
+  return /already in use|stream name already/i.test((error as Error).message ?? '');
+}

@@ -1,0 +1,97 @@
+/**
+ * Every subject, stream, consumer and bucket name of the data path, derived
+ * from one prefix so that several installations (or tests) can share a NATS
+ * server without their streams' subjects overlapping.
+ *
+ *   <p>.agents.<agent_id>.events   agents publish here (stream INGRESS)
+ *   <p>.events.ingested            validated events (stream EVENTS)
+ *   <p>.deliveries.ws.<endpoint>   one message per websocket endpoint and event (stream DELIVERIES)
+ *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
+ *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
+ */
+export class Topology {
+  readonly streams: {
+    readonly ingress: string;
+    readonly events: string;
+    readonly deliveries: string;
+    readonly deadLetters: string;
+  };
+  /** KV bucket through which the api publishes endpoint and filter config to the data path. */
+  readonly configBucket: string;
+
+  constructor(readonly prefix: string) {
+    const upper = prefix.toUpperCase();
+    this.streams = {
+      ingress: `${upper}_INGRESS`,
+      events: `${upper}_EVENTS`,
+      deliveries: `${upper}_DELIVERIES`,
+      deadLetters: `${upper}_DEAD_LETTERS`,
+    };
+    this.configBucket = `${prefix}_config`;
+  }
+
+  /** The subject an agent publishes its events on. */
+  agentEvents(agentId: string): string {
+    return `${this.prefix}.agents.${agentId}.events`;
+  }
+
+  get allAgentEvents(): string {
+    return `${this.prefix}.agents.*.events`;
+  }
+
+  get ingestedEvents(): string {
+    return `${this.prefix}.events.ingested`;
+  }
+
+  get allEvents(): string {
+    return `${this.prefix}.events.>`;
+  }
+
+  websocketDeliveries(endpointId: string): string {
+    return `${this.prefix}.deliveries.ws.${endpointId}`;
+  }
+
+  get allWebsocketDeliveries(): string {
+    return `${this.prefix}.deliveries.ws.*`;
+  }
+
+  webhookDeliveries(endpointId: string): string {
+    return `${this.prefix}.deliveries.hook.${endpointId}`;
+  }
+
+  get allWebhookDeliveries(): string {
+    return `${this.prefix}.deliveries.hook.*`;
+  }
+
+  get allDeliveries(): string {
+    return `${this.prefix}.deliveries.>`;
+  }
+
+  /** The endpoint id is the last token of a delivery subject. */
+  endpointOfDelivery(subject: string): string {
+    return subject.slice(subject.lastIndexOf('.') + 1);
+  }
+
+  deadLetters(consumer: string): string {
+    return `${this.prefix}.dead.${consumer}`;
+  }
+
+  get allDeadLetters(): string {
+    return `${this.prefix}.dead.>`;
+  }
+}
+
+/** Headers the data path adds to messages; bodies stay the event JSON exactly. */
+export const Headers = {
+  eventId: 'Es-Event-Id',
+  endpointId: 'Es-Endpoint-Id',
+  reason: 'Es-Reason',
+  sourceSubject: 'Es-Source-Subject',
+  sourceSequence: 'Es-Source-Sequence',
+  consumer: 'Es-Consumer',
+} as const;
+
+/** A subject token must not contain `.`, `*`, `>` or white space. */
+export function isSubjectToken(value: string): boolean {
+  return value.length > 0 && !/[.*>\s]/.test(value);
+}

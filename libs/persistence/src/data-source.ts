@@ -1,0 +1,54 @@
+import { DataSource } from 'typeorm';
+import pg from 'pg';
+import { EndpointEntity } from './endpoint.entity.js';
+import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
+
+export interface DatabaseSettings {
+  url: string;
+  /** Every table lives in this schema (tests use one each). */
+  schema: string;
+}
+
+export const ENTITIES = [EndpointEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000];
+
+/** A data source bound to one schema; tables are never synchronised, only migrated. */
+export function createDataSource(settings: DatabaseSettings): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: settings.url,
+    schema: settings.schema,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    extra: { options: `-c search_path=${settings.schema}`, max: 10 },
+  });
+}
+
+// Serialises migrations across replicas that start together.
+const MIGRATION_LOCK = 0x6576_7376;
+
+/**
+ * Creates the schema if needed and applies pending migrations, holding an
+ * advisory lock so that replicas starting together do not race.
+ */
+export async function migrateDatabase(settings: DatabaseSettings): Promise<string[]> {
+  const client = new pg.Client({ connectionString: settings.url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${settings.schema}`);
+    const dataSource = createDataSource(settings);
+    await dataSource.initialize();
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((migration) => migration.name);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.end();
+  }
+}

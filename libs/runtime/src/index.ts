@@ -1,0 +1,4 @@
+export { createLogger, runApp } from './bootstrap.js';
+export { HealthServer, type ReadinessCheck, type StatusReporter } from './health-server.js';
+export { RuntimeModule } from './runtime.module.js';
+export { TokenSet, tokenFromHeaders } from './token-set.js';
