@@ -2,7 +2,7 @@ import { ConsoleLogger, Logger, type INestApplicationContext, type LoggerService
 
 /** The logger every app uses: JSON lines in production, readable text locally. */
 export function createLogger(appName: string, format: 'text' | 'json'): LoggerService {
-  return new ConsoleLogger(appName, { json: format === 'json', colors: format === 'text' && process.stdout.isTTY });
+  return new ConsoleLogger(appName, { json: format === 'json', colors: format === 'text' && Boolean(process.stdout.isTTY) });
 }
 
 /**

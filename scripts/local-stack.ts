@@ -1,0 +1,32 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The apps of the service, each run as its own process as in production. */
+export const APP_NAMES = ['api', 'ingest', 'filter-router', 'websocket-gateway'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+/** The project's root: the nearest folder above this file with a package-lock.json. */
+export function projectRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package-lock.json'))) {
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('cannot find the project root (no package-lock.json above this file)');
+    folder = parent;
+  }
+  return folder;
+}
+
+/** The compiled entry point of an app (after `npm run build`). */
+export function appEntry(app: AppName): string {
+  return join(projectRoot(), 'dist', 'apps', app, 'src', 'main.js');
+}
+
+/** Starts one app as a child process with the given environment. */
+export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' = 'pipe'): ChildProcess {
+  return spawn(process.execPath, ['--enable-source-maps', appEntry(app)], {
+    env,
+    stdio: ['ignore', output, output],
+  });
+}

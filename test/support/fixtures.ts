@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** The seed's identification example, verbatim (its bytes, as an agent would send them). */
+export const SEED_IDENTIFICATION_TEXT = readFileSync(join(fixtures, 'seed-identification.json'), 'utf8');
+
+export type EventJson = Record<string, any>;
+
+export function seedIdentification(): EventJson {
+  return JSON.parse(SEED_IDENTIFICATION_TEXT) as EventJson;
+}
+
+/** A copy of the seed event with a fresh event id (and the given agent), so tests never collide. */
+export function freshEvent(changes: { agentId?: string; type?: string; withoutLinks?: boolean } = {}): EventJson {
+  const event = seedIdentification();
+  event.event.id = randomUUID();
+  if (changes.agentId) event.camera.agent_id = changes.agentId;
+  if (changes.type) {
+    event.type = changes.type;
+    if (changes.type !== 'identification') delete event.candidates;
+  }
+  if (changes.withoutLinks) {
+    delete event.event.image_link;
+    delete event.event.original_image_link;
+  }
+  return event;
+}

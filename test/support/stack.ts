@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { NatsClient, openConfigBucket } from '@app/messaging';
+import { spawnApp, type AppName } from '../../scripts/local-stack.js';
+import { freePort, isListening } from './ports.js';
+import { waitFor } from './wait.js';
+
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const LOG_DIR = join(tmpdir(), 'event-service-tests');
+
+const MAIN_PORT_VAR: Partial<Record<AppName, string>> = { api: 'API_PORT', ingest: 'INGEST_PORT', 'websocket-gateway': 'GATEWAY_PORT' };
+
+export interface StackOptions {
+  apps?: readonly AppName[];
+  /** Extra environment for every app (for example a NATS_URL through a TCP proxy). */
+  env?: NodeJS.ProcessEnv;
+  /** Extra environment for one app. */
+  appEnv?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
+}
+
+interface RunningApp {
+  process: ChildProcess;
+  log: string[];
+  exited: boolean;
+}
+
+/**
+ * The real service for one test file: each app in its own process, against
+ * the real NATS and PostgreSQL, with its own subject prefix, streams, config
+ * bucket and database schema, all removed at the end.
+ */
+export class TestStack {
+  readonly id = randomBytes(4).toString('hex');
+  readonly prefix = `t${this.id}`;
+  readonly schema = `t_${this.id}`;
+  readonly token = `test-token-${randomBytes(12).toString('hex')}`;
+  readonly publicBaseUrl = 'http://events.test';
+  readonly ports = new Map<AppName, { main: number; health: number }>();
+  private readonly running = new Map<AppName, RunningApp>();
+  private nats: NatsClient | null = null;
+
+  private constructor(private readonly options: StackOptions) {}
+
+  static async start(options: StackOptions = {}): Promise<TestStack> {
+    const stack = new TestStack(options);
+    mkdirSync(LOG_DIR, { recursive: true });
+    const apps = options.apps ?? (['api', 'ingest', 'filter-router', 'websocket-gateway'] as const);
+    for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
+    // The api first: it creates the schema; the others need nothing from it to start.
+    await Promise.all(apps.map((app) => stack.startApp(app)));
+    return stack;
+  }
+
+  env(app: AppName): NodeJS.ProcessEnv {
+    const ports = this.ports.get(app)!;
+    const mainVar = MAIN_PORT_VAR[app];
+    return {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      NATS_URL: NATS_URL,
+      NATS_PREFIX: this.prefix,
+      DATABASE_URL,
+      DATABASE_SCHEMA: this.schema,
+      API_TOKEN: this.token,
+      PUBLIC_BASE_URL: this.publicBaseUrl,
+      HEALTH_PORT: String(ports.health),
+      STREAM_MAX_AGE: '1h',
+      ...(mainVar ? { [mainVar]: String(ports.main) } : {}),
+      ...this.options.env,
+      ...this.options.appEnv?.[app],
+    };
+  }
+
+  async startApp(app: AppName): Promise<void> {
+    const child = spawnApp(app, this.env(app));
+    const file: WriteStream = createWriteStream(join(LOG_DIR, `${this.prefix}-${app}.log`), { flags: 'a' });
+    const entry: RunningApp = { process: child, log: [], exited: false };
+    this.running.set(app, entry);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        file.write(chunk);
+        entry.log.push(...chunk.toString().split('\n').filter(Boolean));
+        if (entry.log.length > 200) entry.log.splice(0, entry.log.length - 200);
+      });
+    }
+    child.on('exit', () => {
+      entry.exited = true;
+      file.end();
+    });
+    await this.waitReady(app);
+  }
+
+  async waitReady(app: AppName): Promise<void> {
+    const ports = this.ports.get(app)!;
+    const entry = this.running.get(app)!;
+    await waitFor(
+      async () => {
+        if (entry.exited) throw new Error(`${app} exited during start:\n${entry.log.slice(-20).join('\n')}`);
+        const ready = await fetch(`http://127.0.0.1:${ports.health}/readyz`).then((response) => response.ok).catch(() => false);
+        return ready && (!MAIN_PORT_VAR[app] || (await isListening(ports.main)));
+      },
+      { timeoutMs: 30_000, what: `${app} to be ready` },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${entry.log.slice(-20).join('\n')}`);
+    });
+  }
+
+  /** Kills an app's process (SIGKILL by default: no clean-up at all) and waits for it to be gone. */
+  async kill(app: AppName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const entry = this.running.get(app);
+    if (!entry || entry.exited) return;
+    entry.process.kill(signal);
+    await waitFor(() => entry.exited, { what: `${app} to exit` });
+  }
+
+  async readiness(app: AppName): Promise<Record<string, any>> {
+    const response = await fetch(`http://127.0.0.1:${this.ports.get(app)!.health}/readyz`);
+    return (await response.json()) as Record<string, any>;
+  }
+
+  /** Waits until every running data-path app has applied the newest config the api published. */
+  async waitForConfig(): Promise<void> {
+    const bucket = await openConfigBucket(await this.natsClient());
+    const status = await bucket.status();
+    const revision = status.streamInfo.state.last_seq;
+    for (const app of ['filter-router', 'websocket-gateway'] as const) {
+      if (!this.running.has(app) || this.running.get(app)!.exited) continue;
+      await waitFor(async () => (await this.readiness(app)).configRevision >= revision, { what: `${app} to apply config ${revision}` });
+    }
+  }
+
+  url(app: AppName, path: string): string {
+    return `http://127.0.0.1:${this.ports.get(app)!.main}${path}`;
+  }
+
+  websocketUrl(endpointId: string): string {
+    return `ws://127.0.0.1:${this.ports.get('websocket-gateway')!.main}/event-service/ws?endpoint_id=${encodeURIComponent(endpointId)}`;
+  }
+
+  /** A GraphQL call to the api, with the stack's token unless another is given. */
+  async graphql<T = any>(query: string, variables: Record<string, unknown> = {}, token: string | null = this.token): Promise<{ data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> }> {
+    const response = await fetch(this.url('api', '/event-service/graphql'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> };
+  }
+
+  async createWebsocketEndpoint(name = 'ws endpoint'): Promise<string> {
+    const result = await this.graphql('mutation($name: String!) { createWebSocketEndpoint(name: $name) { id } }', { name });
+    if (result.errors) throw new Error(result.errors[0]!.message);
+    return result.data.createWebSocketEndpoint.id as string;
+  }
+
+  /** Posts one event to ingest as an agent does over HTTP. */
+  async postEvent(body: string | Uint8Array, token: string | null = this.token): Promise<Response> {
+    return fetch(this.url('ingest', '/event-service/events'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
+      body,
+    });
+  }
+
+  /** Publishes one event on the agent's NATS subject and waits for the stream's ack. */
+  async publishAgentEvent(agentId: string, body: string | Uint8Array): Promise<void> {
+    const client = await this.natsClient();
+    const data = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+    await client.jetstream.publish(client.topology.agentEvents(agentId), data);
+  }
+
+  async natsClient(): Promise<NatsClient> {
+    this.nats ??= await NatsClient.connect({
+      url: NATS_URL,
+      prefix: this.prefix,
+      streamMaxAgeMs: 3_600_000,
+      duplicateWindowMs: 120_000,
+      connectionName: `test-${this.prefix}`,
+    });
+    return this.nats;
+  }
+
+  /** Stops every app and removes the streams, bucket and schema of this stack. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((app) => this.kill(app, 'SIGTERM').catch(() => this.kill(app))));
+    const client = await this.natsClient();
+    for (const stream of Object.values(client.topology.streams)) {
+      await client.manager.streams.delete(stream).catch(() => undefined);
+    }
+    await client.manager.streams.delete(`KV_${client.topology.configBucket}`).catch(() => undefined);
+    await client.close();
+    const db = new pg.Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    await db.end();
+  }
+}

@@ -1,0 +1,49 @@
+import { WebSocket } from 'ws';
+import { waitFor } from './wait.js';
+
+/** A websocket client as an integrator runs it: collects every frame it receives. */
+export class TestClient {
+  readonly frames: Array<{ text: string; binary: boolean }> = [];
+  closeEvent: { code: number; reason: string } | null = null;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer, binary: boolean) => this.frames.push({ text: data.toString('utf8'), binary }));
+    socket.on('close', (code, reason) => (this.closeEvent = { code, reason: reason.toString() }));
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const socket = new WebSocket(url);
+    const client = new TestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return client;
+  }
+
+  /** Connects and expects the gateway to close the connection; returns the close code and reason. */
+  static async refused(url: string): Promise<{ code: number; reason: string }> {
+    const client = await TestClient.connect(url);
+    return waitFor(() => client.closeEvent, { what: 'the gateway to close the connection' });
+  }
+
+  get events(): Array<Record<string, any>> {
+    return this.frames.map((frame) => JSON.parse(frame.text));
+  }
+
+  eventIds(): string[] {
+    return this.events.map((event) => event.event.id as string);
+  }
+
+  async waitForEvents(count: number, timeoutMs = 15_000): Promise<void> {
+    await waitFor(() => this.frames.length >= count, { timeoutMs, what: `${count} events (have ${this.frames.length})` });
+  }
+
+  async waitForClose(): Promise<{ code: number; reason: string }> {
+    return waitFor(() => this.closeEvent, { what: 'the connection to close' });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
