@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { Headers } from '@app/messaging';
+import { freshEvent } from './support/fixtures.js';
+import { TestStack } from './support/stack.js';
+import { TestClient } from './support/ws-client.js';
+
+const MAX_EVENT_BYTES = 8_192;
+
+describe('bad input at each entrance gets a clear error and stops nothing behind it', () => {
+  let stack: TestStack;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ appEnv: { ingest: { INGEST_MAX_EVENT_BYTES: String(MAX_EVENT_BYTES) } } });
+    client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+  });
+
+  describe('POST /event-service/events', () => {
+    const missingCameraId = () => {
+      const event = freshEvent();
+      delete event.camera.id;
+      return event;
+    };
+    const mistypedConfidence = () => {
+      const event = freshEvent();
+      event.candidates[0].confidence = 'high';
+      return event;
+    };
+    const badDate = () => {
+      const event = freshEvent();
+      event.event.detection_date = 'yesterday';
+      return event;
+    };
+    const candidatesOnNonIdentification = () => ({ ...freshEvent({ type: 'non_identification' }), candidates: [] });
+
+    it.each([
+      ['malformed JSON', '{"type": "identification",', 400, 'MALFORMED_JSON', null],
+      ['a JSON array', '[]', 400, 'INVALID_EVENT', null],
+      ['a missing field', JSON.stringify(missingCameraId()), 400, 'INVALID_EVENT', 'camera.id'],
+      ['a mistyped field', JSON.stringify(mistypedConfidence()), 400, 'INVALID_EVENT', 'candidates.0.confidence'],
+      ['a malformed date', JSON.stringify(badDate()), 400, 'INVALID_EVENT', 'event.detection_date'],
+      ['an unknown event type', JSON.stringify({ ...freshEvent(), type: 'smile' }), 400, 'INVALID_EVENT', 'type'],
+      ['candidates on a non-identification', JSON.stringify(candidatesOnNonIdentification()), 400, 'INVALID_EVENT', 'candidates'],
+      ['an oversized payload', JSON.stringify({ ...freshEvent(), padding: 'x'.repeat(MAX_EVENT_BYTES) }), 413, 'PAYLOAD_TOO_LARGE', null],
+    ])('refuses %s with its field, and the next valid event still arrives', async (_case, body, status, code, field) => {
+      const before = client.frames.length;
+
+      const response = await stack.postEvent(body);
+
+      expect(response.status).toBe(status);
+      const error = (await response.json()) as { code: string; field: string | null; message: string };
+      expect(error).toMatchObject({ code, field });
+      expect(error.message.length).toBeGreaterThan(0);
+
+      const valid = freshEvent();
+      expect((await stack.postEvent(JSON.stringify(valid))).status).toBe(202);
+      await client.waitForEvents(before + 1);
+      expect(client.eventIds().slice(before)).toEqual([valid.event.id]);
+    });
+
+    it('refuses a request without a valid token', async () => {
+      const response = await stack.postEvent(JSON.stringify(freshEvent()), 'wrong-token');
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+    });
+
+    it('accepts a re-sent event once and delivers it once', async () => {
+      const before = client.frames.length;
+      const event = JSON.stringify(freshEvent());
+      const marker = freshEvent();
+
+      expect(await (await stack.postEvent(event)).json()).toMatchObject({ duplicate: false });
+      expect(await (await stack.postEvent(event)).json()).toMatchObject({ duplicate: true });
+      await stack.postEvent(JSON.stringify(marker));
+
+      await client.waitForEvents(before + 2);
+      expect(client.eventIds().slice(before)).toEqual([JSON.parse(event).event.id, marker.event.id]);
+    });
+  });
+
+  describe('the agents NATS subject', () => {
+    it('dead-letters invalid events with their reason and delivers the valid ones published after them', async () => {
+      const agentId = randomUUID();
+      const before = client.frames.length;
+      const valid = freshEvent({ agentId });
+
+      await stack.publishAgentEvent(agentId, 'not json at all');
+      await stack.publishAgentEvent(agentId, JSON.stringify({ ...freshEvent({ agentId }), type: 'smile' }));
+      await stack.publishAgentEvent(agentId, JSON.stringify({ ...freshEvent({ agentId }), padding: 'x'.repeat(MAX_EVENT_BYTES) }));
+      await stack.publishAgentEvent(agentId, JSON.stringify(valid));
+
+      await client.waitForEvents(before + 1);
+      expect(client.eventIds().slice(before)).toEqual([valid.event.id]);
+      const reasons = await deadLetterReasons(stack, 3);
+      expect(reasons[0]).toMatch(/^MALFORMED_JSON: /);
+      expect(reasons[1]).toMatch(/^INVALID_EVENT: type: must be one of identification/);
+      expect(reasons[2]).toMatch(new RegExp(`^PAYLOAD_TOO_LARGE: .*the limit is ${MAX_EVENT_BYTES}`));
+    });
+  });
+
+  describe('GraphQL', () => {
+    it.each([
+      ['an empty name', 'mutation { createWebSocketEndpoint(name: "  ") { id } }', 'name'],
+      ['a URL that is not http', 'mutation { createWebhookEndpoint(name: "h", url: "ftp://receiver.test") { id } }', 'url'],
+      ['a URL that does not parse', 'mutation { createWebhookEndpoint(name: "h", url: "receiver") { id } }', 'url'],
+      ['an unknown method', 'mutation { createWebhookEndpoint(name: "h", url: "https://receiver.test", method: "GET") { id } }', 'method'],
+      ['a malformed id filter', '{ endpoints(filters: { id: { exact: "42" } }) { totalCount } }', 'filters.id.exact'],
+      ['a page too large', '{ endpoints(pagination: { limit: 100000 }) { totalCount } }', 'pagination.limit'],
+      ['a malformed id to update', 'mutation { updateEndpoint(id: "42", name: "x") { id } }', 'id'],
+    ])('refuses %s with BAD_USER_INPUT naming the field', async (_case, query, field) => {
+      const result = await stack.graphql(query);
+
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(result.errors?.[0]?.message).toContain(field);
+    });
+
+    it('answers NOT_FOUND for an endpoint that does not exist', async () => {
+      const result = await stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: randomUUID() });
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    });
+
+    it('refuses a call without a token, or with a wrong one, with UNAUTHENTICATED', async () => {
+      for (const token of [null, 'wrong-token']) {
+        const result = await stack.graphql('{ endpoints { totalCount } }', {}, token);
+        expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+        expect(result.data).toBeNull();
+      }
+    });
+
+    it('keeps events flowing to existing endpoints after refused calls', async () => {
+      await stack.graphql('mutation { createWebSocketEndpoint(name: "") { id } }');
+      const before = client.frames.length;
+      const event = freshEvent();
+
+      await stack.postEvent(JSON.stringify(event));
+
+      await client.waitForEvents(before + 1);
+      expect(client.eventIds().slice(before)).toEqual([event.event.id]);
+    });
+  });
+});
+
+/** Reads the reasons of the first `count` dead-letter records, in order. */
+async function deadLetterReasons(stack: TestStack, count: number): Promise<string[]> {
+  const nats = await stack.natsClient();
+  const consumer = await nats.jetstream.consumers.get(nats.topology.streams.deadLetters, { deliver_policy: DeliverPolicy.All });
+  const reasons: string[] = [];
+  while (reasons.length < count) {
+    const message = await consumer.next({ expires: 10_000 });
+    if (!message) throw new Error(`only ${reasons.length} of ${count} dead-letter records arrived`);
+    reasons.push(message.headers?.get(Headers.reason) ?? '');
+  }
+  return reasons;
+}
