@@ -44,7 +44,7 @@ export class TestStack {
   private readonly running = new Map<AppName, RunningApp>();
   private nats: NatsClient | null = null;
 
-  private constructor(private readonly options: StackOptions) {}
+  private constructor(readonly options: StackOptions) {}
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const stack = new TestStack(options);

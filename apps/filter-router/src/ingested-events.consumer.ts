@@ -11,6 +11,8 @@ const PUBLISH_RETRY_MS = 1_000;
   stream: (topology) => topology.streams.events,
   filterSubject: (topology) => topology.ingestedEvents,
   concurrency: 512,
+  // Routing takes milliseconds; a short ack wait lets a crashed replica's events go out again soon.
+  ackWaitMs: 10_000,
 })
 export class IngestedEventsConsumer implements MessageHandler {
   constructor(private readonly routeEvent: RouteEvent) {}

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { ConfigView, ConfigViewModule, MessagingModule, NatsClient } from '@app/messaging';
+import { ConfigView, ConfigViewModule, MessagingModule } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
@@ -11,14 +11,12 @@ import { WebsocketServer } from './websocket.server.js';
 class GatewayHealth implements OnModuleInit {
   constructor(
     private readonly health: HealthServer,
-    private readonly nats: NatsClient,
     private readonly config: ConfigView,
     private readonly clients: ClientRegistry,
     private readonly feed: DeliveryFeed,
   ) {}
 
   onModuleInit(): void {
-    this.health.addCheck('nats', () => !this.nats.connection.isClosed());
     this.health.addStatus(() => ({
       configRevision: this.config.revision,
       clients: this.clients.size,

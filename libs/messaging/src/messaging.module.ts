@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
+import { HealthServer } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
 import { openConfigBucket, ConfigPublisher, ConfigView } from './config-bucket.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
@@ -39,10 +40,17 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   }
 }
 
-/** Closes the connection last, after consumers have drained. */
+/** Reports the connection in readiness, and closes it last, after consumers have drained. */
 @Injectable()
-class NatsLifecycle implements OnApplicationShutdown {
-  constructor(private readonly client: NatsClient) {}
+class NatsLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly client: NatsClient,
+    private readonly health: HealthServer,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.addCheck('nats', () => this.client.connected);
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();

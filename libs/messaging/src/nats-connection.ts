@@ -16,13 +16,29 @@ export interface NatsSettings {
 
 /** One NATS connection per process, with its JetStream handles and topology. */
 export class NatsClient {
+  private isConnected = true;
+
   private constructor(
     readonly connection: NatsConnection,
     readonly jetstream: JetStreamClient,
     readonly manager: JetStreamManager,
     readonly topology: Topology,
     readonly settings: NatsSettings,
-  ) {}
+  ) {
+    void this.trackStatus();
+  }
+
+  /** False while the connection to the server is down (the client reconnects by itself). */
+  get connected(): boolean {
+    return this.isConnected && !this.connection.isClosed();
+  }
+
+  private async trackStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') this.isConnected = false;
+      if (status.type === 'reconnect') this.isConnected = true;
+    }
+  }
 
   /**
    * Connects, waiting for the server if it is not up yet (a pod may start

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { freshEvent } from './support/fixtures.js';
+import { TestStack } from './support/stack.js';
+import { TestClient } from './support/ws-client.js';
+
+const EVENTS = 400;
+
+describe('the data path survives crashes and a PostgreSQL outage', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('delivers every event ingested while filter-router was killed with SIGKILL, none twice', async () => {
+    const client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
+    await stack.waitForConfig();
+    const agentId = randomUUID();
+    const sent: string[] = [];
+    let killed = false;
+
+    for (let i = 0; i < EVENTS; i += 1) {
+      const event = freshEvent({ agentId });
+      await stack.publishAgentEvent(agentId, JSON.stringify(event));
+      sent.push(event.event.id);
+      if (!killed && client.frames.length >= EVENTS / 4) {
+        await stack.kill('filter-router', 'SIGKILL');
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    const receivedWhileDown = client.frames.length;
+    expect(receivedWhileDown).toBeLessThan(EVENTS);
+
+    await stack.startApp('filter-router');
+
+    await client.waitForEvents(EVENTS, 45_000);
+    const received = client.eventIds();
+    expect(new Set(received).size).toBe(received.length);
+    expect(new Set(received)).toEqual(new Set(sent));
+    client.close();
+  });
+
+  it('starts the data path and keeps routing from the last published config while PostgreSQL is unreachable', async () => {
+    const endpoint = await stack.createWebsocketEndpoint('before the outage');
+    await stack.waitForConfig();
+    await stack.kill('api');
+    const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unreachable' };
+    await stack.kill('filter-router');
+    await stack.kill('websocket-gateway');
+    stack.options.appEnv = { 'filter-router': unreachable, 'websocket-gateway': unreachable };
+    await Promise.all([stack.startApp('filter-router'), stack.startApp('websocket-gateway')]);
+
+    const client = await TestClient.connect(stack.websocketUrl(endpoint));
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    await client.waitForEvents(1);
+    expect(client.eventIds()).toEqual([event.event.id]);
+    client.close();
+  });
+});
