@@ -8,6 +8,7 @@ import { publishDurably } from './publisher.js';
 import { Headers } from './topology.js';
 
 const UNEXPECTED_ERROR_RETRY_MS = 1_000;
+const MAX_UNEXPECTED_ERROR_RETRY_MS = 30_000;
 
 /** Counts of outcomes, for metrics and tests. */
 export interface ConsumerStats {
@@ -109,7 +110,8 @@ export class ConsumerRunner {
       outcome = await this.handler.handle(message);
     } catch (error) {
       // A bug or an unexpected failure: treat as transient, bounded by maxAttempts below.
-      outcome = Outcome.retry(`unexpected error: ${(error as Error).message}`, UNEXPECTED_ERROR_RETRY_MS);
+      const backoff = Math.min(UNEXPECTED_ERROR_RETRY_MS * 2 ** (message.info.deliveryCount - 1), MAX_UNEXPECTED_ERROR_RETRY_MS);
+      outcome = Outcome.retry(`unexpected error: ${(error as Error).message}`, backoff);
     }
     if (outcome.kind === 'retry' && message.info.deliveryCount >= this.spec.maxAttempts) {
       outcome = Outcome.skip(`gave up after ${message.info.deliveryCount} attempts: ${outcome.reason}`);

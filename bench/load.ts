@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import { projectRoot } from '../scripts/local-stack.js';
+
+/** The seed's identification example, as bytes, with a fresh event id per message. */
+export function seedEvents(count: number): Array<{ id: string; data: Uint8Array }> {
+  const text = readFileSync(join(projectRoot(), 'test', 'fixtures', 'seed-identification.json'), 'utf8');
+  const seedId = (JSON.parse(text) as { event: { id: string } }).event.id;
+  const encoder = new TextEncoder();
+  return Array.from({ length: count }, () => {
+    const id = randomUUID();
+    return { id, data: encoder.encode(text.replace(seedId, id)) };
+  });
+}
+
+export interface RunFigures {
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  received: number;
+}
+
+/**
+ * Publishes `events` (at `ratePerSecond`, or as fast as a window of 256
+ * unacknowledged publishes allows) and waits until every one was received.
+ * `publish` resolves on the stream's ack; the receiver calls `arrived(id)`.
+ */
+export async function runLoad(
+  events: Array<{ id: string; data: Uint8Array }>,
+  publish: (event: { id: string; data: Uint8Array }) => Promise<unknown>,
+  onArrival: (arrived: (id: string) => void) => void,
+  ratePerSecond: number | null,
+): Promise<RunFigures> {
+  const sentAt = new Map<string, number>();
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  let received = 0;
+  let lastArrival = 0;
+  let allArrived!: () => void;
+  const done = new Promise<void>((resolve) => (allArrived = resolve));
+  onArrival((id) => {
+    const sent = sentAt.get(id);
+    if (sent === undefined) return;
+    sentAt.delete(id);
+    lastArrival = performance.now();
+    histogram.recordValue(Math.max(1, Math.round((lastArrival - sent) * 1_000)));
+    received += 1;
+    if (received === events.length) allArrived();
+  });
+
+  const started = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < events.length; i += 1) {
+    if (ratePerSecond !== null) {
+      const due = started + (i * 1_000) / ratePerSecond;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const event = events[i]!;
+    sentAt.set(event.id, performance.now());
+    const task = publish(event).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= 256) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const timeout = setTimeout(() => allArrived(), 60_000);
+  await done;
+  clearTimeout(timeout);
+  const seconds = (lastArrival - started) / 1_000;
+  return {
+    eventsPerSecond: received / seconds,
+    p50Ms: histogram.getValueAtPercentile(50) / 1_000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1_000,
+    received,
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { natsEnv, runtimeEnv } from './fragments.js';
+import { ConfigError, loadConfig } from './load-config.js';
+import { resolveApiToken } from './api-token.js';
+
+describe('loadConfig', () => {
+  const schema = z.object({ ...natsEnv, ...runtimeEnv });
+
+  it('applies defaults and converts durations to milliseconds', () => {
+    const config = loadConfig(schema, {});
+    expect(config).toMatchObject({ NATS_URL: 'nats://127.0.0.1:4222', NATS_PREFIX: 'es', STREAM_MAX_AGE: 7 * 86_400_000 });
+  });
+
+  it('names every bad variable in one error', () => {
+    expect(() => loadConfig(schema, { NATS_PREFIX: 'Bad.Prefix', STREAM_MAX_AGE: 'forever' })).toThrow(ConfigError);
+    expect(() => loadConfig(schema, { NATS_PREFIX: 'Bad.Prefix', STREAM_MAX_AGE: 'forever' })).toThrow(/NATS_PREFIX: .*; STREAM_MAX_AGE: /);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['1.5m', 90_000],
+    ['2h', 7_200_000],
+    ['250', 250],
+  ])('reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+});
+
+describe('resolveApiToken', () => {
+  it('refuses to run production without a token', () => {
+    expect(() => resolveApiToken(undefined, 'production')).toThrow(/API_TOKEN is not set/);
+  });
+
+  it('generates a development token that is not guessable', () => {
+    const first = resolveApiToken(undefined, 'development');
+    expect(first.generated).toBe(true);
+    expect(first.token).not.toBe(resolveApiToken(undefined, 'development').token);
+  });
+});

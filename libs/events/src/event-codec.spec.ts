@@ -1,0 +1,68 @@
+import { decodeEvent } from './event-codec.js';
+import { fillImageLinks } from './image-links.js';
+import type { AgentEvent } from './event.schema.js';
+
+const encoder = new TextEncoder();
+const base = {
+  type: 'identification',
+  activity_id: '69410e11-d3f6-449c-927f-cea210f0e326',
+  camera: { id: '72aa3a70-0fc1-46f1-8a8e-eb50cd4f13a3', type: 'IP', title: null, stream: null, real_name: null, agent_id: 'a593c1be-d13e-4244-8179-1df0a6b725f7' },
+  candidates: [],
+  event: { id: 'b4c32a55-685e-4055-9716-aeda8c892c84', detection_date: '2024-05-29 10:48:27.364000+00:00', image: 'img-1', original_image: null },
+};
+const decode = (value: unknown) => decodeEvent(encoder.encode(JSON.stringify(value)), 65_536);
+
+describe('decodeEvent', () => {
+  it.each(['identification', 'non_identification', 'har', 'roi', 'crossing', 'face_hide_control'])('accepts a %s envelope', (type) => {
+    const event: Record<string, unknown> = { ...base, type };
+    if (type === 'non_identification') delete event.candidates;
+    expect(decode(event).ok).toBe(true);
+  });
+
+  it('keeps fields the schema does not know, unchanged, in the agent key order', () => {
+    const event = { extra: { nested: [1, 2] }, ...base, event: { ...base.event, vendor_field: 'kept' } };
+    const result = decode(event);
+    expect(result.ok && JSON.stringify(result.event)).toBe(JSON.stringify(event));
+  });
+
+  it.each([
+    ['roi', { direction: 'sideways' }, 'event.direction'],
+    ['crossing', { direction: 'in' }, 'event.direction'],
+    ['har', { action: 'dance' }, 'event.action'],
+    ['face_hide_control', { status: 'masked' }, 'event.status'],
+  ])('checks the %s details when present', (type, details, field) => {
+    const result = decode({ ...base, type, event: { ...base.event, ...details } });
+    expect(result.ok ? null : result.rejection.field).toBe(field);
+  });
+
+  it('names a required field that is missing', () => {
+    const { activity_id: _omitted, ...event } = base;
+    const result = decode(event);
+    expect(result.ok ? null : result.rejection).toEqual({ code: 'INVALID_EVENT', field: 'activity_id', message: 'activity_id: is required' });
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    const result = decodeEvent(new Uint8Array([0x7b, 0xff, 0x7d]), 100);
+    expect(result.ok ? null : result.rejection.code).toBe('MALFORMED_JSON');
+  });
+
+  it('refuses an event over the size limit before parsing it', () => {
+    const result = decodeEvent(encoder.encode(JSON.stringify(base)), 10);
+    expect(result.ok ? null : result.rejection.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('fillImageLinks', () => {
+  it('fills missing and null links from the image ids and keeps links the agent sent', () => {
+    const event = structuredClone({ ...base, event: { ...base.event, original_image: 'img-2', original_image_link: 'https://cdn.test/2' } }) as unknown as AgentEvent;
+    expect(fillImageLinks(event, 'https://events.test')).toBe(true);
+    expect(event.event.image_link).toBe('https://events.test/event-service/get-image/img-1');
+    expect(event.event.original_image_link).toBe('https://cdn.test/2');
+  });
+
+  it('leaves an event without image ids untouched', () => {
+    const event = structuredClone({ ...base, event: { ...base.event, image: null } }) as unknown as AgentEvent;
+    expect(fillImageLinks(event, 'https://events.test')).toBe(false);
+    expect('image_link' in event.event).toBe(false);
+  });
+});

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { ConsumerRunner, ensureStreams, Headers, NatsClient, Outcome, publishDurably, type MessageHandler } from '@app/messaging';
+import { NATS_URL } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+describe('ConsumerRunner against the real JetStream', () => {
+  let client: NatsClient;
+
+  beforeAll(async () => {
+    client = await NatsClient.connect({
+      url: NATS_URL,
+      prefix: `c${randomBytes(4).toString('hex')}`,
+      streamMaxAgeMs: 3_600_000,
+      duplicateWindowMs: 60_000,
+      connectionName: 'consumer-runner-test',
+    });
+    await ensureStreams(client);
+  });
+
+  afterAll(async () => {
+    for (const stream of Object.values(client.topology.streams)) await client.manager.streams.delete(stream).catch(() => undefined);
+    await client.close();
+  });
+
+  const publish = (subject: string, text: string) =>
+    publishDurably(client, subject, new TextEncoder().encode(text), { messageId: `${subject}:${text}` });
+
+  async function deadLetters(durable: string, count: number): Promise<Array<{ text: string; reason: string }>> {
+    const consumer = await client.jetstream.consumers.get(client.topology.streams.deadLetters, {
+      filter_subjects: client.topology.deadLetters(durable),
+      deliver_policy: DeliverPolicy.All,
+    });
+    const records: Array<{ text: string; reason: string }> = [];
+    while (records.length < count) {
+      const message = await consumer.next({ expires: 10_000 });
+      if (!message) break;
+      records.push({ text: message.string(), reason: message.headers?.get(Headers.reason) ?? '' });
+    }
+    return records;
+  }
+
+  it('dead-letters a poison message after its last attempt and keeps handling the ones behind it', async () => {
+    const subject = client.topology.agentEvents('poison');
+    const handled: string[] = [];
+    const handler: MessageHandler = {
+      async handle(message: JsMsg) {
+        if (message.string() === 'poison') throw new Error('cannot parse');
+        handled.push(message.string());
+        return Outcome.done;
+      },
+    };
+    const runner = new ConsumerRunner(
+      client,
+      ConsumerRunner.withDefaults({ durable: 'poison-test', stream: (t) => t.streams.ingress, filterSubject: () => subject, maxAttempts: 3 }),
+      handler,
+    );
+    await runner.start();
+
+    await publish(subject, 'poison');
+    await publish(subject, 'after-1');
+    await publish(subject, 'after-2');
+
+    await waitFor(() => handled.length === 2 && runner.stats.skipped === 1, { what: 'the poison message to be given up on' });
+    await runner.stop();
+    expect(handled).toEqual(['after-1', 'after-2']);
+    expect(runner.stats.retried).toBe(2);
+    expect(await deadLetters('poison-test', 1)).toEqual([{ text: 'poison', reason: 'gave up after 3 attempts: unexpected error: cannot parse' }]);
+  });
+
+  it('redelivers a message the handler asked to retry, after the delay, and records a skip with its reason', async () => {
+    const subject = client.topology.agentEvents('retry');
+    const attempts: Array<{ text: string; attempt: number }> = [];
+    const handler: MessageHandler = {
+      async handle(message: JsMsg) {
+        attempts.push({ text: message.string(), attempt: message.info.deliveryCount });
+        if (message.string() === 'never') return Outcome.skip('unknown endpoint');
+        return message.info.deliveryCount === 1 ? Outcome.retry('receiver busy', 200) : Outcome.done;
+      },
+    };
+    const runner = new ConsumerRunner(
+      client,
+      ConsumerRunner.withDefaults({ durable: 'retry-test', stream: (t) => t.streams.ingress, filterSubject: () => subject }),
+      handler,
+    );
+    await runner.start();
+
+    await publish(subject, 'flaky');
+    await publish(subject, 'never');
+
+    await waitFor(() => runner.stats.done === 1 && runner.stats.skipped === 1, { what: 'both messages to settle' });
+    await runner.stop();
+    expect(attempts.filter((entry) => entry.text === 'flaky').map((entry) => entry.attempt)).toEqual([1, 2]);
+    expect(attempts.filter((entry) => entry.text === 'never')).toHaveLength(1);
+    expect(await deadLetters('retry-test', 1)).toEqual([{ text: 'never', reason: 'unknown endpoint' }]);
+  });
+});
