@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream';
 /** Where a path prefix goes; the first match wins, the last route should be `/`. */
 export interface EdgeRoute {
   prefix: string;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
   port: number;
 }
 
@@ -13,14 +15,15 @@ export interface EdgeRoute {
  * URL, HTTP and websocket upgrades alike, forwarded to the app that serves it.
  */
 export function createEdgeProxy(routes: EdgeRoute[]): Server {
-  const target = (url: string | undefined): number => {
+  const target = (url: string | undefined): { host: string; port: number } => {
     const path = url ?? '/';
-    return (routes.find((route) => path.startsWith(route.prefix)) ?? routes[routes.length - 1]!).port;
+    const route = routes.find((candidate) => path.startsWith(candidate.prefix)) ?? routes[routes.length - 1]!;
+    return { host: route.host ?? '127.0.0.1', port: route.port };
   };
 
   const server = createServer((request, response) => {
     const upstream = httpRequest(
-      { host: '127.0.0.1', port: target(request.url), method: request.method, path: request.url, headers: request.headers },
+      { ...target(request.url), method: request.method, path: request.url, headers: request.headers },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
@@ -34,7 +37,8 @@ export function createEdgeProxy(routes: EdgeRoute[]): Server {
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const upstream = connect(target(request.url), '127.0.0.1', () => {
+    const { host, port } = target(request.url);
+    const upstream = connect(port, host, () => {
       const lines = [`${request.method} ${request.url} HTTP/1.1`];
       for (let i = 0; i < request.rawHeaders.length; i += 2) lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);

@@ -46,7 +46,7 @@ export class NatsClient {
    */
   static async connect(settings: NatsSettings): Promise<NatsClient> {
     const connection = await connect({
-      servers: settings.url,
+      servers: settings.url.split(',').map((server) => server.trim()),
       name: settings.connectionName,
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
