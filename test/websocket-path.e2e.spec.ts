@@ -7,7 +7,7 @@ describe('an agent event reaches every websocket client of every endpoint', () =
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_PING_INTERVAL: '200ms' } } });
   });
 
   afterAll(async () => {
@@ -92,6 +92,22 @@ describe('an agent event reaches every websocket client of every endpoint', () =
     await staying.waitForEvents(2);
     expect(staying.eventIds()[1]).toBe(after.event.id);
     staying.close();
+  });
+
+  it('drops a peer that stops answering pings and keeps the live ones', async () => {
+    const endpoint = await stack.createWebsocketEndpoint();
+    const live = await TestClient.connect(stack.websocketUrl(endpoint));
+    const dead = await TestClient.connect(stack.websocketUrl(endpoint), { answersPings: false });
+    await stack.waitForConfig();
+
+    expect((await dead.waitForClose()).code).toBe(1006);
+
+    const event = freshEvent();
+    await stack.postEvent(JSON.stringify(event));
+    await live.waitForEvents(1);
+    expect(live.eventIds()).toEqual([event.event.id]);
+    expect(live.closeEvent).toBeNull();
+    live.close();
   });
 
   it('closes the clients of a deleted endpoint with 4410 and refuses new ones', async () => {

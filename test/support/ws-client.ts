@@ -11,8 +11,9 @@ export class TestClient {
     socket.on('close', (code, reason) => (this.closeEvent = { code, reason: reason.toString() }));
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  /** `answersPings: false` makes a dead peer: connected, but it never answers the gateway's pings. */
+  static async connect(url: string, { answersPings = true }: { answersPings?: boolean } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, { autoPong: answersPings });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
