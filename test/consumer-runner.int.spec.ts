@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { ConsumerRunner, ensureStreams, Headers, NatsClient, Outcome, publishDurably, type MessageHandler } from '@app/messaging';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestStack } from './support/stack.js';
 
 const LIST = `query($filters: EndpointFilters, $order: EndpointOrder, $pagination: Pagination) {

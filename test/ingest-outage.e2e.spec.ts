@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
 import { TcpProxy } from './support/tcp-proxy.js';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { freshEvent, SEED_IDENTIFICATION_TEXT, seedIdentification } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
-import { ConfigPublisherModule, MessagingModule } from '@app/messaging';
+import { ConfigPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
 import { RuntimeModule, TokenSet } from '@app/runtime';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
@@ -22,13 +22,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         RuntimeModule.forRoot('api', config.HEALTH_PORT),
-        MessagingModule.forRoot({
-          url: config.NATS_URL,
-          prefix: config.NATS_PREFIX,
-          streamMaxAgeMs: config.STREAM_MAX_AGE,
-          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
-          connectionName: 'api',
-        }),
+        MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,

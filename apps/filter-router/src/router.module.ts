@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigViewModule, MessagingModule } from '@app/messaging';
+import { ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { RuntimeModule } from '@app/runtime';
 import { IngestedEventsConsumer } from './ingested-events.consumer.js';
 import { RouteEvent } from './route-event.usecase.js';
@@ -13,13 +13,7 @@ export class RouterModule {
       module: RouterModule,
       imports: [
         RuntimeModule.forRoot('filter-router', config.HEALTH_PORT),
-        MessagingModule.forRoot({
-          url: config.NATS_URL,
-          prefix: config.NATS_PREFIX,
-          streamMaxAgeMs: config.STREAM_MAX_AGE,
-          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
-          connectionName: 'filter-router',
-        }),
+        MessagingModule.forRoot(natsSettings(config, 'filter-router')),
         ConfigViewModule,
       ],
       providers: [RouteEvent, IngestedEventsConsumer, RouterHealth],

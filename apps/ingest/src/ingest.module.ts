@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { resolveApiToken } from '@app/config';
-import { MessagingModule } from '@app/messaging';
+import { MessagingModule, natsSettings } from '@app/messaging';
 import { RuntimeModule, TokenSet } from '@app/runtime';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentEventsConsumer } from './agent-events.consumer.js';
@@ -17,13 +17,7 @@ export class IngestModule {
       module: IngestModule,
       imports: [
         RuntimeModule.forRoot('ingest', config.HEALTH_PORT),
-        MessagingModule.forRoot({
-          url: config.NATS_URL,
-          prefix: config.NATS_PREFIX,
-          streamMaxAgeMs: config.STREAM_MAX_AGE,
-          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
-          connectionName: 'ingest',
-        }),
+        MessagingModule.forRoot(natsSettings(config, 'ingest')),
       ],
       controllers: [EventsController],
       providers: [

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { ConfigView, ConfigViewModule, MessagingModule } from '@app/messaging';
+import { ConfigView, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
@@ -32,13 +32,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         RuntimeModule.forRoot('websocket-gateway', config.HEALTH_PORT),
-        MessagingModule.forRoot({
-          url: config.NATS_URL,
-          prefix: config.NATS_PREFIX,
-          streamMaxAgeMs: config.STREAM_MAX_AGE,
-          duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
-          connectionName: 'websocket-gateway',
-        }),
+        MessagingModule.forRoot(natsSettings(config, 'websocket-gateway')),
         ConfigViewModule,
       ],
       providers: [

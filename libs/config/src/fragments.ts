@@ -18,6 +18,14 @@ export const natsEnv = {
   STREAM_DUPLICATE_WINDOW: durationVar('2m'),
 };
 
+/** The NATS part of an app's validated config. */
+export interface NatsEnv {
+  NATS_URL: string;
+  NATS_PREFIX: string;
+  STREAM_MAX_AGE: number;
+  STREAM_DUPLICATE_WINDOW: number;
+}
+
 export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
   DATABASE_SCHEMA: z

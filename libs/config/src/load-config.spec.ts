@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { natsEnv, runtimeEnv } from './fragments.js';

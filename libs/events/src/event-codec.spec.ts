@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { decodeEvent } from './event-codec.js';
 import { fillImageLinks } from './image-links.js';
 import type { AgentEvent } from './event.schema.js';

@@ -1,5 +1,5 @@
 export { Topology, Headers, isSubjectToken } from './topology.js';
-export { NatsClient, type NatsSettings } from './nats-connection.js';
+export { NatsClient, natsSettings, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
 export { Outcome } from './outcome.js';
 export { publishDurably, PublishUnavailableError, type PublishOptions } from './publisher.js';

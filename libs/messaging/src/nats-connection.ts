@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsEnv } from '@app/config';
 import { Topology } from './topology.js';
 
 /** The settings every app's NATS connection is made from. */
@@ -12,6 +13,17 @@ export interface NatsSettings {
   duplicateWindowMs: number;
   /** Shown in the server's connection list. */
   connectionName: string;
+}
+
+/** The connection settings of an app, from the NATS part of its validated config. */
+export function natsSettings(config: NatsEnv, connectionName: string): NatsSettings {
+  return {
+    url: config.NATS_URL,
+    prefix: config.NATS_PREFIX,
+    streamMaxAgeMs: config.STREAM_MAX_AGE,
+    duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+    connectionName,
+  };
 }
 
 /** One NATS connection per process, with its JetStream handles and topology. */
