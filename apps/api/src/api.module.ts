@@ -7,9 +7,11 @@ import { RuntimeModule, TokenSet } from '@app/runtime';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { DataSourceLifecycle, dataSourceProvider } from './database.providers.js';
-import { ConfigSync } from './endpoints/config-sync.js';
+import { ConfigSync } from './config-sync.js';
 import { EndpointUseCases } from './endpoints/endpoint-usecases.js';
 import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
+import { EventFilterUseCases } from './event-filters/event-filter-usecases.js';
+import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
 import { TokenGuard } from './graphql/token.guard.js';
 import { DashboardController } from './dashboard.controller.js';
 
@@ -44,6 +46,8 @@ export class ApiModule {
         ConfigSync,
         EndpointUseCases,
         EndpointsResolver,
+        EventFilterUseCases,
+        EventFiltersResolver,
         TokenGuard,
       ],
     };

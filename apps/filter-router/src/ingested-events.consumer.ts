@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { Headers, JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
+import { readRoutableEvent } from './routable-event.js';
 import { RouteEvent } from './route-event.usecase.js';
 
 const PUBLISH_RETRY_MS = 1_000;
@@ -22,8 +23,12 @@ export class IngestedEventsConsumer implements MessageHandler {
     if (!eventId) {
       return Outcome.skip(`missing ${Headers.eventId} header`);
     }
+    const event = readRoutableEvent(message.data);
+    if (!event) {
+      return Outcome.skip('event JSON lacks type, camera.id or camera.agent_id');
+    }
     try {
-      await this.routeEvent.execute(eventId, message.data);
+      await this.routeEvent.execute(eventId, event, message.data);
       return Outcome.done;
     } catch (error) {
       if (error instanceof PublishUnavailableError) {

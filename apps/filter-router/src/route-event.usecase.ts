@@ -1,21 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigView, Headers, NatsClient, publishDurably, type EndpointRecord } from '@app/messaging';
+import { Headers, NatsClient, publishDurably, type EndpointRecord } from '@app/messaging';
+import type { RoutableEvent } from './routable-event.js';
+import { RoutingTable } from './routing-table.js';
 
 /**
  * Publishes one delivery per target endpoint on that endpoint's subject.
- * Every endpoint receives every event until event filters exist.
- * The body is the event's bytes unchanged; the message id makes a re-route
- * after a crash store each delivery once.
+ * The body is the event's bytes unchanged; the message id
+ * `<event id>:<endpoint id>` makes a re-route after a crash store each
+ * delivery once.
  */
 @Injectable()
 export class RouteEvent {
   constructor(
     private readonly nats: NatsClient,
-    private readonly config: ConfigView,
+    private readonly routing: RoutingTable,
   ) {}
 
-  async execute(eventId: string, body: Uint8Array): Promise<number> {
-    const targets = [...this.config.all()];
+  async execute(eventId: string, event: RoutableEvent, body: Uint8Array): Promise<number> {
+    const targets = this.routing.index.targets(event);
     await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, body)));
     return targets.length;
   }

@@ -4,6 +4,7 @@ import { RuntimeModule } from '@app/runtime';
 import { IngestedEventsConsumer } from './ingested-events.consumer.js';
 import { RouteEvent } from './route-event.usecase.js';
 import { RouterHealth } from './router.health.js';
+import { RoutingTable } from './routing-table.js';
 import type { RouterConfig } from './router.config.js';
 
 @Module({})
@@ -16,7 +17,7 @@ export class RouterModule {
         MessagingModule.forRoot(natsSettings(config, 'filter-router')),
         ConfigViewModule,
       ],
-      providers: [RouteEvent, IngestedEventsConsumer, RouterHealth],
+      providers: [RoutingTable, RouteEvent, IngestedEventsConsumer, RouterHealth],
     };
   }
 }

@@ -92,7 +92,7 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     if (!UUID.test(endpointId)) {
       return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id must be a UUID' };
     }
-    const endpoint = await this.config.lookup(endpointId);
+    const endpoint = await this.config.lookupEndpoint(endpointId);
     if (!endpoint) {
       return { ok: false, code: CloseCode.unknownEndpoint, reason: 'unknown endpoint_id' };
     }

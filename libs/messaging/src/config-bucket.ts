@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
-import { endpointIdOfKey, endpointKey, type ConfigChange, type EndpointRecord } from './config-records.js';
+import { ConfigKeys, type ConfigChange, type EndpointRecord, type FilterRecord } from './config-records.js';
 import type { NatsClient } from './nats-connection.js';
 
 /** Opens (creating if needed) the KV bucket that carries config to the data path. */
@@ -14,43 +14,56 @@ export class ConfigPublisher {
   constructor(private readonly bucket: KV) {}
 
   async putEndpoint(endpoint: EndpointRecord): Promise<void> {
-    await this.bucket.put(endpointKey(endpoint.id), JSON.stringify(endpoint));
+    await this.bucket.put(ConfigKeys.endpoint(endpoint.id), JSON.stringify(endpoint));
   }
 
   async removeEndpoint(id: string): Promise<void> {
-    await this.bucket.delete(endpointKey(id));
+    await this.bucket.delete(ConfigKeys.endpoint(id));
+  }
+
+  async putFilter(filter: FilterRecord): Promise<void> {
+    await this.bucket.put(ConfigKeys.filter(filter.id), JSON.stringify(filter));
+  }
+
+  async removeFilter(id: string): Promise<void> {
+    await this.bucket.delete(ConfigKeys.filter(id));
   }
 
   /** Makes the bucket equal to the source of truth (repairs a change whose publish failed). */
-  async reconcileEndpoints(endpoints: EndpointRecord[]): Promise<void> {
-    const wanted = new Map(endpoints.map((endpoint) => [endpointKey(endpoint.id), JSON.stringify(endpoint)]));
+  async reconcile(endpoints: EndpointRecord[], filters: FilterRecord[]): Promise<void> {
+    const wanted = new Map<string, string>([
+      ...endpoints.map((endpoint): [string, string] => [ConfigKeys.endpoint(endpoint.id), JSON.stringify(endpoint)]),
+      ...filters.map((filter): [string, string] => [ConfigKeys.filter(filter.id), JSON.stringify(filter)]),
+    ]);
     const present = new Map<string, string>();
-    for await (const key of await this.bucket.keys('endpoints.>')) {
-      const entry = await this.bucket.get(key);
-      if (entry && entry.operation === 'PUT') present.set(key, entry.string());
+    // One pass over the bucket's last values (a watch that stops once caught up).
+    const watch = await this.bucket.watch({ key: '>' });
+    const status = await this.bucket.status();
+    if (status.values > 0) {
+      for await (const entry of watch) {
+        if (entry.operation === 'PUT') present.set(entry.key, entry.string());
+        if (entry.isUpdate || entry.delta === 0) break;
+      }
     }
+    watch.stop();
     for (const [key, value] of wanted) {
       if (present.get(key) !== value) await this.bucket.put(key, value);
     }
     for (const key of present.keys()) {
-      if (!wanted.has(key)) await this.bucket.delete(key);
+      if (!wanted.has(key) && ConfigKeys.parse(key)) await this.bucket.delete(key);
     }
-  }
-
-  /** Revision of the newest change in the bucket (0 when empty). */
-  async revision(): Promise<number> {
-    const status = await this.bucket.status();
-    return status.streamInfo.state.last_seq;
   }
 }
 
 /**
- * The data path's side: loads every endpoint at start, then applies changes as
- * they are published. Works while PostgreSQL is down: it never touches it.
+ * The data path's side: loads every endpoint and filter at start, then
+ * applies changes as they are published. Works while PostgreSQL is down: it
+ * never touches it.
  */
 export class ConfigView {
   private readonly logger = new Logger(ConfigView.name);
   private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly filters = new Map<string, FilterRecord>();
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
   private appliedRevision = 0;
   private stopWatch: (() => void) | null = null;
@@ -68,8 +81,7 @@ export class ConfigView {
     void (async () => {
       for await (const entry of watch) {
         this.apply(entry);
-        if (!entry.isUpdate && entry.delta === 0) markLoaded();
-        if (entry.isUpdate) markLoaded();
+        if (entry.isUpdate || entry.delta === 0) markLoaded();
       }
     })().catch((error: unknown) => this.logger.error(`config watch ended: ${(error as Error).message}`));
     await loaded;
@@ -84,46 +96,65 @@ export class ConfigView {
     return this.appliedRevision;
   }
 
-  get size(): number {
+  get endpointCount(): number {
     return this.endpoints.size;
   }
 
-  all(): IterableIterator<EndpointRecord> {
+  get filterCount(): number {
+    return this.filters.size;
+  }
+
+  allEndpoints(): IterableIterator<EndpointRecord> {
     return this.endpoints.values();
   }
 
-  get(id: string): EndpointRecord | undefined {
+  allFilters(): IterableIterator<FilterRecord> {
+    return this.filters.values();
+  }
+
+  endpoint(id: string): EndpointRecord | undefined {
     return this.endpoints.get(id);
   }
 
   /**
-   * Like get, but asks the bucket directly when the endpoint is not known yet:
-   * a client may connect right after the endpoint was created, before the
-   * watch delivered it.
+   * Like endpoint(), but asks the bucket directly when the endpoint is not
+   * known yet: a client may connect right after the endpoint was created,
+   * before the watch delivered it.
    */
-  async lookup(id: string): Promise<EndpointRecord | undefined> {
+  async lookupEndpoint(id: string): Promise<EndpointRecord | undefined> {
     const known = this.endpoints.get(id);
     if (known) return known;
-    const entry = await this.bucket.get(endpointKey(id));
+    const entry = await this.bucket.get(ConfigKeys.endpoint(id));
     return entry && entry.operation === 'PUT' ? (entry.json() as EndpointRecord) : undefined;
   }
 
+  /** Listeners run synchronously, in bucket order, before the next change is applied. */
   onChange(listener: (change: ConfigChange) => void): void {
     this.listeners.push(listener);
   }
 
   private apply(entry: KvWatchEntry): void {
-    const id = endpointIdOfKey(entry.key);
     this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
-    if (id === null) return;
+    const key = ConfigKeys.parse(entry.key);
+    if (key === null) return;
+    const put = entry.operation === 'PUT';
     let change: ConfigChange;
-    if (entry.operation === 'PUT') {
-      const endpoint = entry.json() as EndpointRecord;
-      this.endpoints.set(id, endpoint);
-      change = { kind: 'endpoint-upserted', endpoint };
+    if (key.kind === 'endpoint') {
+      if (put) {
+        const endpoint = entry.json() as EndpointRecord;
+        this.endpoints.set(key.id, endpoint);
+        change = { kind: 'endpoint-upserted', endpoint };
+      } else {
+        this.endpoints.delete(key.id);
+        change = { kind: 'endpoint-removed', endpointId: key.id };
+      }
+    } else if (put) {
+      const filter = entry.json() as FilterRecord;
+      this.filters.set(key.id, filter);
+      change = { kind: 'filter-upserted', filter };
     } else {
-      this.endpoints.delete(id);
-      change = { kind: 'endpoint-removed', endpointId: id };
+      this.filters.delete(key.id);
+      change = { kind: 'filter-removed', filterId: key.id };
     }
     for (const listener of this.listeners) listener(change);
   }

@@ -10,16 +10,34 @@ export interface EndpointRecord {
   meta: Record<string, unknown>;
 }
 
+/** An event filter as the data path sees it; an empty condition does not restrict. */
+export interface FilterRecord {
+  id: string;
+  endpointIds: string[];
+  cameraIds: string[];
+  agentIds: string[];
+  profileGroupIds: string[];
+  eventTypes: string[];
+}
+
 export type ConfigChange =
   | { kind: 'endpoint-upserted'; endpoint: EndpointRecord }
-  | { kind: 'endpoint-removed'; endpointId: string };
+  | { kind: 'endpoint-removed'; endpointId: string }
+  | { kind: 'filter-upserted'; filter: FilterRecord }
+  | { kind: 'filter-removed'; filterId: string };
 
-const ENDPOINT_KEY_PREFIX = 'endpoints.';
-
-export function endpointKey(id: string): string {
-  return `${ENDPOINT_KEY_PREFIX}${id}`;
-}
-
-export function endpointIdOfKey(key: string): string | null {
-  return key.startsWith(ENDPOINT_KEY_PREFIX) ? key.slice(ENDPOINT_KEY_PREFIX.length) : null;
-}
+/** Keys of the config bucket: `endpoints.<id>` and `filters.<id>`. */
+export const ConfigKeys = {
+  endpoint: (id: string) => `endpoints.${id}`,
+  filter: (id: string) => `filters.${id}`,
+  endpoints: 'endpoints.>',
+  filters: 'filters.>',
+  /** Splits a key into its kind and id, or null for a key this version does not know. */
+  parse(key: string): { kind: 'endpoint' | 'filter'; id: string } | null {
+    const dot = key.indexOf('.');
+    const id = key.slice(dot + 1);
+    if (key.startsWith('endpoints.')) return { kind: 'endpoint', id };
+    if (key.startsWith('filters.')) return { kind: 'filter', id };
+    return null;
+  },
+};

@@ -5,6 +5,6 @@ export { Outcome } from './outcome.js';
 export { publishDurably, PublishUnavailableError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
-export { ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointType } from './config-records.js';
+export { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointType, type FilterRecord } from './config-records.js';
 export { ConfigPublisher, ConfigView, openConfigBucket } from './config-bucket.js';
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, MessagingModule } from './messaging.module.js';

@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import pg from 'pg';
 import { EndpointEntity } from './endpoint.entity.js';
+import { EventFilterEntity } from './event-filter.entity.js';
 import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
+import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
 
 export interface DatabaseSettings {
   url: string;
@@ -9,8 +11,8 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000];
+export const ENTITIES = [EndpointEntity, EventFilterEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

@@ -1,5 +1,6 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryColumn, UpdateDateColumn, type Relation } from 'typeorm';
 import type { EndpointType } from '@app/messaging';
+import { EventFilterEntity } from './event-filter.entity.js';
 
 /** An integrator's endpoint: where events go (a websocket or a webhook URL). */
 @Entity({ name: 'endpoint' })
@@ -16,6 +17,9 @@ export class EndpointEntity {
   /** Type-specific settings (a webhook's url and method); never secrets. */
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   meta!: Record<string, unknown>;
+
+  @ManyToMany(() => EventFilterEntity, (filter) => filter.endpoints)
+  eventFilters!: Relation<EventFilterEntity[]>;
 
   @CreateDateColumn({ name: 'creation_date', type: 'timestamptz' })
   creationDate!: Date;

@@ -1,2 +1,3 @@
 export { createDataSource, migrateDatabase, ENTITIES, MIGRATIONS, type DatabaseSettings } from './data-source.js';
 export { EndpointEntity } from './endpoint.entity.js';
+export { EventFilterEntity } from './event-filter.entity.js';

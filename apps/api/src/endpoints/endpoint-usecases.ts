@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
-import { EndpointEntity } from '@app/persistence';
+import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
-import { ConfigSync } from './config-sync.js';
+import { ConfigSync } from '../config-sync.js';
 import { parseMethod, parseName, parseWebhookUrl } from './endpoint-input.js';
 import { EndpointTypeValue, type EndpointFilters, type EndpointOrder } from './endpoint.model.js';
 import type { Pagination } from '../graphql/collection.model.js';
@@ -25,6 +25,10 @@ export class EndpointUseCases {
 
   private get repository() {
     return this.dataSource.getRepository(EndpointEntity);
+  }
+
+  private get filters() {
+    return this.dataSource.getRepository(EventFilterEntity);
   }
 
   async createWebSocket(name: string): Promise<EndpointEntity> {
@@ -55,11 +59,29 @@ export class EndpointUseCases {
     return saved;
   }
 
+  /** Deletes the endpoint and detaches it from its filters, which stay. */
   async delete(id: string): Promise<boolean> {
     const endpoint = await this.find(id);
+    const filterIds = (await this.filtersOf(endpoint.id)).map((filter) => filter.id);
     await this.repository.delete({ id: endpoint.id });
-    await this.sync.endpointRemoved(endpoint.id);
+    const detached = filterIds.length > 0 ? await this.filters.find({ where: { id: In(filterIds) }, relations: { endpoints: true } }) : [];
+    await this.sync.endpointRemoved(endpoint.id, detached);
     return true;
+  }
+
+  /** The filters that route to an endpoint, each with all its endpoints. */
+  async filtersOf(endpointId: string): Promise<EventFilterEntity[]> {
+    const ids = await this.filters
+      .createQueryBuilder('filter')
+      .innerJoin('filter.endpoints', 'endpoint', 'endpoint.id = :endpointId', { endpointId })
+      .select('filter.id', 'id')
+      .getRawMany<{ id: string }>();
+    if (ids.length === 0) return [];
+    return this.filters.find({
+      where: { id: In(ids.map((row) => row.id)) },
+      relations: { endpoints: true },
+      order: { creationDate: 'ASC', id: 'ASC' },
+    });
   }
 
   async list(

@@ -1,5 +1,7 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { EndpointEntity } from '@app/persistence';
+import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { EndpointUseCases } from './endpoint-usecases.js';
@@ -46,5 +48,10 @@ export class EndpointsResolver {
   @Mutation(() => Boolean)
   deleteEndpoint(@Args('id', { type: () => ID }) id: string) {
     return this.useCases.delete(id);
+  }
+
+  @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })
+  eventFilters(@Parent() endpoint: EndpointEntity) {
+    return this.useCases.filtersOf(endpoint.id);
   }
 }

@@ -1,0 +1,59 @@
+import { UseGuards } from '@nestjs/common';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { EventFilterEntity } from '@app/persistence';
+import { Pagination } from '../graphql/collection.model.js';
+import { TokenGuard } from '../graphql/token.guard.js';
+import { EventFilterUseCases } from './event-filter-usecases.js';
+import {
+  EventFilterCollection,
+  EventFilterConditionsModel,
+  EventFilterFilters,
+  EventFilterModel,
+  EventFilterOrder,
+  EventFiltersInput,
+  EventFiltersUpdateInput,
+} from './event-filter.model.js';
+
+@Resolver(() => EventFilterModel)
+@UseGuards(TokenGuard)
+export class EventFiltersResolver {
+  constructor(private readonly useCases: EventFilterUseCases) {}
+
+  @Query(() => EventFilterCollection)
+  eventsFilters(
+    @Args('filters', { type: () => EventFilterFilters, nullable: true }) filters?: EventFilterFilters,
+    @Args('order', { type: () => EventFilterOrder, nullable: true }) order?: EventFilterOrder,
+    @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
+  ) {
+    return this.useCases.list(filters, order, pagination);
+  }
+
+  @Mutation(() => EventFilterModel)
+  createEventFilters(@Args('eventFiltersInput', { type: () => EventFiltersInput }) input: EventFiltersInput) {
+    return this.useCases.create(input);
+  }
+
+  @Mutation(() => EventFilterModel)
+  updateEventFilters(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('eventFiltersInput', { type: () => EventFiltersUpdateInput }) input: EventFiltersUpdateInput,
+  ) {
+    return this.useCases.update(id, input);
+  }
+
+  @Mutation(() => Boolean)
+  deleteEventFilters(@Args('id', { type: () => ID }) id: string) {
+    return this.useCases.delete(id);
+  }
+
+  @ResolveField('in', () => EventFilterConditionsModel)
+  conditions(@Parent() filter: EventFilterEntity): EventFilterConditionsModel {
+    const { cameraIds, agentIds, profileGroupIds, eventTypes } = filter;
+    return { cameraIds, agentIds, profileGroupIds, eventTypes };
+  }
+
+  @ResolveField('routesEvents', () => Boolean)
+  routesEvents(@Parent() filter: EventFilterEntity): boolean {
+    return filter.endpoints.length > 0;
+  }
+}

@@ -1,0 +1,164 @@
+import type { EndpointRecord, FilterRecord } from '@app/messaging';
+import type { RoutableEvent } from './routable-event.js';
+
+/** Small lists are searched directly; longer ones become sets. */
+const SET_THRESHOLD = 8;
+type ValueSet = readonly string[] | ReadonlySet<string>;
+
+const toValueSet = (values: string[]): ValueSet | null =>
+  values.length === 0 ? null : values.length > SET_THRESHOLD ? new Set(values) : [...new Set(values)];
+const holds = (values: ValueSet | null, value: string): boolean =>
+  values === null || (Array.isArray(values) ? values.includes(value) : (values as ReadonlySet<string>).has(value));
+const holdsAny = (values: ValueSet | null, candidates: readonly string[]): boolean =>
+  values === null || candidates.some((value) => holds(values, value));
+
+type Dimension = 'camera' | 'agent' | 'group' | 'type';
+
+interface CompiledFilter {
+  id: string;
+  endpointIds: readonly string[];
+  cameras: ValueSet | null;
+  agents: ValueSet | null;
+  groups: ValueSet | null;
+  types: ValueSet | null;
+  /** The dimension it is indexed under: its most selective non-empty condition. */
+  anchor: Dimension | null;
+  anchorValues: readonly string[];
+}
+
+function compile(record: FilterRecord): CompiledFilter {
+  const conditions: Array<[Dimension, string[]]> = [
+    ['camera', record.cameraIds],
+    ['agent', record.agentIds],
+    ['group', record.profileGroupIds],
+    ['type', record.eventTypes],
+  ];
+  const anchor = conditions.find(([, values]) => values.length > 0);
+  return {
+    id: record.id,
+    endpointIds: [...new Set(record.endpointIds)],
+    cameras: toValueSet(record.cameraIds),
+    agents: toValueSet(record.agentIds),
+    groups: toValueSet(record.profileGroupIds),
+    types: toValueSet(record.eventTypes),
+    anchor: anchor?.[0] ?? null,
+    anchorValues: anchor ? [...new Set(anchor[1])] : [],
+  };
+}
+
+function passes(filter: CompiledFilter, event: RoutableEvent): boolean {
+  return (
+    holds(filter.cameras, event.cameraId) &&
+    holds(filter.agents, event.agentId) &&
+    holds(filter.types, event.type) &&
+    // An event without candidates has no groups, so it never passes a group condition.
+    holdsAny(filter.groups, event.profileGroupIds)
+  );
+}
+
+/**
+ * Answers "which endpoints does this event go to" without looking at the
+ * filters that cannot match: each filter is indexed under the values of one
+ * condition (camera, else agent, else profile group, else event type), so an
+ * event only visits the filters that name its camera, its agent, one of its
+ * groups or its type, and checks their other conditions. An endpoint with no
+ * filter receives every event; a filter with no endpoint routes nothing.
+ */
+export class FilterIndex {
+  private readonly filters = new Map<string, CompiledFilter>();
+  private readonly anchors: Record<Dimension, Map<string, Set<CompiledFilter>>> = {
+    camera: new Map(),
+    agent: new Map(),
+    group: new Map(),
+    type: new Map(),
+  };
+  /** Filters without any condition: they pass every event. */
+  private readonly unconditional = new Set<CompiledFilter>();
+  private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly filtersPerEndpoint = new Map<string, number>();
+  /** Endpoints that no filter names: they receive every event. */
+  private readonly unfiltered = new Set<string>();
+
+  get filterCount(): number {
+    return this.filters.size;
+  }
+
+  upsertEndpoint(endpoint: EndpointRecord): void {
+    this.endpoints.set(endpoint.id, endpoint);
+    if (!this.filtersPerEndpoint.get(endpoint.id)) this.unfiltered.add(endpoint.id);
+  }
+
+  removeEndpoint(id: string): void {
+    this.endpoints.delete(id);
+    this.unfiltered.delete(id);
+  }
+
+  upsertFilter(record: FilterRecord): void {
+    this.removeFilter(record.id);
+    const filter = compile(record);
+    this.filters.set(filter.id, filter);
+    if (filter.anchor === null) {
+      this.unconditional.add(filter);
+    } else {
+      const index = this.anchors[filter.anchor];
+      for (const value of filter.anchorValues) {
+        let bucket = index.get(value);
+        if (!bucket) index.set(value, (bucket = new Set()));
+        bucket.add(filter);
+      }
+    }
+    for (const endpointId of filter.endpointIds) {
+      this.filtersPerEndpoint.set(endpointId, (this.filtersPerEndpoint.get(endpointId) ?? 0) + 1);
+      this.unfiltered.delete(endpointId);
+    }
+  }
+
+  removeFilter(id: string): void {
+    const filter = this.filters.get(id);
+    if (!filter) return;
+    this.filters.delete(id);
+    if (filter.anchor === null) {
+      this.unconditional.delete(filter);
+    } else {
+      const index = this.anchors[filter.anchor];
+      for (const value of filter.anchorValues) {
+        const bucket = index.get(value);
+        bucket?.delete(filter);
+        if (bucket?.size === 0) index.delete(value);
+      }
+    }
+    for (const endpointId of filter.endpointIds) {
+      const remaining = (this.filtersPerEndpoint.get(endpointId) ?? 1) - 1;
+      if (remaining > 0) {
+        this.filtersPerEndpoint.set(endpointId, remaining);
+      } else {
+        this.filtersPerEndpoint.delete(endpointId);
+        if (this.endpoints.has(endpointId)) this.unfiltered.add(endpointId);
+      }
+    }
+  }
+
+  /** The endpoints the event goes to, each once however many filters match. */
+  targets(event: RoutableEvent): EndpointRecord[] {
+    const ids = new Set(this.unfiltered);
+    const visit = (filters: Iterable<CompiledFilter> | undefined) => {
+      if (!filters) return;
+      for (const filter of filters) {
+        if (!passes(filter, event)) continue;
+        for (const endpointId of filter.endpointIds) ids.add(endpointId);
+      }
+    };
+    visit(this.unconditional);
+    visit(this.anchors.camera.get(event.cameraId));
+    visit(this.anchors.agent.get(event.agentId));
+    for (const group of event.profileGroupIds) visit(this.anchors.group.get(group));
+    visit(this.anchors.type.get(event.type));
+    const targets: EndpointRecord[] = [];
+    for (const id of ids) {
+      // A filter may still name an endpoint deleted a moment ago.
+      const endpoint = this.endpoints.get(id);
+      if (endpoint) targets.push(endpoint);
+    }
+    return targets;
+  }
+}
