@@ -46,8 +46,10 @@ describe('the data path survives crashes and a PostgreSQL outage', () => {
     client.close();
   });
 
-  it('starts the data path and keeps routing from the last published config while PostgreSQL is unreachable', async () => {
+  it('starts the data path and keeps routing with the last published endpoints and filters while PostgreSQL is unreachable', async () => {
     const endpoint = await stack.createWebsocketEndpoint('before the outage');
+    const camera = randomUUID();
+    await stack.createEventFilter({ name: 'one camera', endpointIds: [endpoint], in: { cameraIds: [camera] } });
     await stack.waitForConfig();
     await stack.kill('api');
     const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unreachable' };
@@ -57,11 +59,15 @@ describe('the data path survives crashes and a PostgreSQL outage', () => {
     await Promise.all([stack.startApp('filter-router'), stack.startApp('websocket-gateway')]);
 
     const client = await TestClient.connect(stack.websocketUrl(endpoint));
-    const event = freshEvent();
-    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    const otherCamera = freshEvent();
+    const filteredCamera = freshEvent();
+    filteredCamera.camera.id = camera;
+    expect((await stack.postEvent(JSON.stringify(otherCamera))).status).toBe(202);
+    expect((await stack.postEvent(JSON.stringify(filteredCamera))).status).toBe(202);
 
+    // Routing is in order: the second event's arrival means the first was routed, and filtered out.
     await client.waitForEvents(1);
-    expect(client.eventIds()).toEqual([event.event.id]);
+    expect(client.eventIds()).toEqual([filteredCamera.event.id]);
     client.close();
   });
 });

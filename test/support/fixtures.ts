@@ -29,3 +29,29 @@ export function freshEvent(changes: { agentId?: string; type?: string; withoutLi
   }
   return event;
 }
+
+export interface EventSpec {
+  type: string;
+  cameraId: string;
+  agentId: string;
+  /** Each candidate's profile groups; omitted means no candidates key (or [] for an identification). */
+  candidateGroups?: string[][];
+}
+
+/** An event of any type from the seed's envelope, with the given camera, agent and candidates' groups. */
+export function eventOf(spec: EventSpec): EventJson {
+  const event = freshEvent({ type: spec.type });
+  event.camera.id = spec.cameraId;
+  event.camera.agent_id = spec.agentId;
+  const template = seedIdentification().candidates[0];
+  if (spec.candidateGroups) {
+    event.candidates = spec.candidateGroups.map((groups) => ({
+      ...template,
+      profile: { ...template.profile, id: randomUUID() },
+      profile_groups: groups.map((id) => ({ id, color: 'orange.400' })),
+    }));
+  } else if (spec.type === 'identification') {
+    event.candidates = [];
+  }
+  return event;
+}

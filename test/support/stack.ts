@@ -23,6 +23,10 @@ export interface StackOptions {
   appEnv?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
 }
 
+/** An app's process: its name for the first (`filter-router`), with `#n` for more replicas (`filter-router#2`). */
+export type Instance = AppName | `${AppName}#${number}`;
+const appOf = (instance: Instance): AppName => instance.split('#')[0] as AppName;
+
 interface RunningApp {
   process: ChildProcess;
   log: string[];
@@ -40,8 +44,8 @@ export class TestStack {
   readonly schema = `t_${this.id}`;
   readonly token = `test-token-${randomBytes(12).toString('hex')}`;
   readonly publicBaseUrl = 'http://events.test';
-  readonly ports = new Map<AppName, { main: number; health: number }>();
-  private readonly running = new Map<AppName, RunningApp>();
+  readonly ports = new Map<Instance, { main: number; health: number }>();
+  private readonly running = new Map<Instance, RunningApp>();
   private nats: NatsClient | null = null;
 
   private constructor(readonly options: StackOptions) {}
@@ -56,8 +60,9 @@ export class TestStack {
     return stack;
   }
 
-  env(app: AppName): NodeJS.ProcessEnv {
-    const ports = this.ports.get(app)!;
+  env(instance: Instance): NodeJS.ProcessEnv {
+    const app = appOf(instance);
+    const ports = this.ports.get(instance)!;
     const mainVar = MAIN_PORT_VAR[app];
     return {
       PATH: process.env.PATH,
@@ -76,11 +81,12 @@ export class TestStack {
     };
   }
 
-  async startApp(app: AppName): Promise<void> {
-    const child = spawnApp(app, this.env(app));
-    const file: WriteStream = createWriteStream(join(LOG_DIR, `${this.prefix}-${app}.log`), { flags: 'a' });
+  /** Starts (or restarts) an instance and waits until it is ready. */
+  async startApp(instance: Instance): Promise<void> {
+    const child = spawnApp(appOf(instance), this.env(instance));
+    const file: WriteStream = createWriteStream(join(LOG_DIR, `${this.prefix}-${instance}.log`), { flags: 'a' });
     const entry: RunningApp = { process: child, log: [], exited: false };
-    this.running.set(app, entry);
+    this.running.set(instance, entry);
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
         file.write(chunk);
@@ -92,12 +98,23 @@ export class TestStack {
       entry.exited = true;
       file.end();
     });
-    await this.waitReady(app);
+    await this.waitReady(instance);
   }
 
-  async waitReady(app: AppName): Promise<void> {
-    const ports = this.ports.get(app)!;
-    const entry = this.running.get(app)!;
+  /** Starts one more replica of an app, with ports of its own; returns its instance name. */
+  async startReplica(app: AppName): Promise<Instance> {
+    let replica = 2;
+    while (this.ports.has(`${app}#${replica}`)) replica += 1;
+    const instance: Instance = `${app}#${replica}`;
+    this.ports.set(instance, { main: await freePort(), health: await freePort() });
+    await this.startApp(instance);
+    return instance;
+  }
+
+  async waitReady(instance: Instance): Promise<void> {
+    const app = appOf(instance);
+    const ports = this.ports.get(instance)!;
+    const entry = this.running.get(instance)!;
     await waitFor(
       async () => {
         if (entry.exited) throw new Error(`${app} exited during start:\n${entry.log.slice(-20).join('\n')}`);
@@ -111,15 +128,15 @@ export class TestStack {
   }
 
   /** Kills an app's process (SIGKILL by default: no clean-up at all) and waits for it to be gone. */
-  async kill(app: AppName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const entry = this.running.get(app);
+  async kill(instance: Instance, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const entry = this.running.get(instance);
     if (!entry || entry.exited) return;
     entry.process.kill(signal);
-    await waitFor(() => entry.exited, { what: `${app} to exit` });
+    await waitFor(() => entry.exited, { what: `${instance} to exit` });
   }
 
-  async readiness(app: AppName): Promise<Record<string, any>> {
-    const response = await fetch(`http://127.0.0.1:${this.ports.get(app)!.health}/readyz`);
+  async readiness(instance: Instance): Promise<Record<string, any>> {
+    const response = await fetch(`http://127.0.0.1:${this.ports.get(instance)!.health}/readyz`);
     return (await response.json()) as Record<string, any>;
   }
 
@@ -128,10 +145,28 @@ export class TestStack {
     const bucket = await openConfigBucket(await this.natsClient());
     const status = await bucket.status();
     const revision = status.streamInfo.state.last_seq;
-    for (const app of ['filter-router', 'websocket-gateway'] as const) {
-      if (!this.running.has(app) || this.running.get(app)!.exited) continue;
-      await waitFor(async () => (await this.readiness(app)).configRevision >= revision, { what: `${app} to apply config ${revision}` });
+    for (const [instance, entry] of this.running) {
+      if (entry.exited || !['filter-router', 'websocket-gateway'].includes(appOf(instance))) continue;
+      await waitFor(async () => (await this.readiness(instance)).configRevision >= revision, { what: `${instance} to apply config ${revision}` });
     }
+  }
+
+  /**
+   * Waits until filter-router has routed and acked every ingested event and
+   * the gateway has forwarded every websocket delivery stored (exactly
+   * `deliveries` of them, when given): after it, nothing is still on its way.
+   */
+  async waitForRoutingDone(deliveries?: number): Promise<void> {
+    const nats = await this.natsClient();
+    await waitFor(
+      async () => {
+        const router = await nats.manager.consumers.info(nats.topology.streams.events, 'filter-router');
+        const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
+        const forwarded = (await this.readiness('websocket-gateway')).forwarded as number;
+        return router.num_pending === 0 && router.num_ack_pending === 0 && forwarded === stored && (deliveries === undefined || stored === deliveries);
+      },
+      { what: 'routing and forwarding to finish' },
+    );
   }
 
   url(app: AppName, path: string): string {
@@ -156,6 +191,15 @@ export class TestStack {
     const result = await this.graphql('mutation($name: String!) { createWebSocketEndpoint(name: $name) { id } }', { name });
     if (result.errors) throw new Error(result.errors[0]!.message);
     return result.data.createWebSocketEndpoint.id as string;
+  }
+
+  /** Creates an event filter and returns its id. */
+  async createEventFilter(input: { name?: string; endpointIds?: string[]; in?: Record<string, string[]> }): Promise<string> {
+    const result = await this.graphql('mutation($input: EventFiltersInput!) { createEventFilters(eventFiltersInput: $input) { id } }', {
+      input: { name: 'filter', ...input },
+    });
+    if (result.errors) throw new Error(result.errors[0]!.message);
+    return result.data.createEventFilters.id as string;
   }
 
   /** Posts one event to ingest as an agent does over HTTP. */
@@ -187,7 +231,7 @@ export class TestStack {
 
   /** Stops every app and removes the streams, bucket and schema of this stack. */
   async stop(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((app) => this.kill(app, 'SIGTERM').catch(() => this.kill(app))));
+    await Promise.all([...this.running.keys()].map((instance) => this.kill(instance, 'SIGTERM').catch(() => this.kill(instance))));
     const client = await this.natsClient();
     for (const stream of Object.values(client.topology.streams)) {
       await client.manager.streams.delete(stream).catch(() => undefined);

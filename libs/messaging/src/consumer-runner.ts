@@ -38,6 +38,10 @@ export class ConsumerRunner {
     this.logger = new Logger(`Consumer:${spec.durable}`);
   }
 
+  get durable(): string {
+    return this.spec.durable;
+  }
+
   static withDefaults(spec: ConsumerSpec): Required<ConsumerSpec> {
     return { concurrency: 256, maxAttempts: 10, ackWaitMs: 30_000, ...spec };
   }

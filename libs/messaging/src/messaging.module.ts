@@ -21,9 +21,11 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
     private readonly client: NatsClient,
+    private readonly health: HealthServer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.health.addStatus(() => ({ consumers: Object.fromEntries(this.runners.map((runner) => [runner.durable, runner.stats])) }));
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance) continue;
       const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
