@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EndpointRecord, FilterRecord } from '@app/messaging';
 import { FilterIndex } from './filter-index.js';
-import type { RoutableEvent } from './routable-event.js';
+import type { RoutingFields } from '@app/events';
 
 const endpoint = (id: string): EndpointRecord => ({ id, name: id, type: 'WEB_SOCKET', meta: {} });
 const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<FilterRecord, 'id' | 'endpointIds'>> = {}): FilterRecord => ({
@@ -13,7 +13,7 @@ const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<Filt
   eventTypes: [],
   ...conditions,
 });
-const event: RoutableEvent = { type: 'identification', cameraId: 'cam-1', agentId: 'agent-1', profileGroupIds: ['group-1', 'group-2'] };
+const event: RoutingFields = { type: 'identification', cameraId: 'cam-1', agentId: 'agent-1', profileGroupIds: ['group-1', 'group-2'] };
 const targetsOf = (index: FilterIndex, routed = event) => index.targets(routed).map((target) => target.id).sort();
 
 describe('FilterIndex', () => {

@@ -1,12 +1,12 @@
 import type { EndpointRecord, FilterRecord } from '@app/messaging';
-import type { RoutableEvent } from './routable-event.js';
+import type { RoutingFields } from '@app/events';
 
 /** Small lists are searched directly; longer ones become sets. */
 const SET_THRESHOLD = 8;
 type ValueSet = readonly string[] | ReadonlySet<string>;
 
-const toValueSet = (values: string[]): ValueSet | null =>
-  values.length === 0 ? null : values.length > SET_THRESHOLD ? new Set(values) : [...new Set(values)];
+// Records arrive de-duplicated from the api; small lists are kept as they are, without a copy.
+const toValueSet = (values: string[]): ValueSet | null => (values.length === 0 ? null : values.length > SET_THRESHOLD ? new Set(values) : values);
 const holds = (values: ValueSet | null, value: string): boolean =>
   values === null || (Array.isArray(values) ? values.includes(value) : (values as ReadonlySet<string>).has(value));
 const holdsAny = (values: ValueSet | null, candidates: readonly string[]): boolean =>
@@ -36,17 +36,17 @@ function compile(record: FilterRecord): CompiledFilter {
   const anchor = conditions.find(([, values]) => values.length > 0);
   return {
     id: record.id,
-    endpointIds: [...new Set(record.endpointIds)],
+    endpointIds: record.endpointIds,
     cameras: toValueSet(record.cameraIds),
     agents: toValueSet(record.agentIds),
     groups: toValueSet(record.profileGroupIds),
     types: toValueSet(record.eventTypes),
     anchor: anchor?.[0] ?? null,
-    anchorValues: anchor ? [...new Set(anchor[1])] : [],
+    anchorValues: anchor ? anchor[1] : [],
   };
 }
 
-function passes(filter: CompiledFilter, event: RoutableEvent): boolean {
+function passes(filter: CompiledFilter, event: RoutingFields): boolean {
   return (
     holds(filter.cameras, event.cameraId) &&
     holds(filter.agents, event.agentId) &&
@@ -139,7 +139,7 @@ export class FilterIndex {
   }
 
   /** The endpoints the event goes to, each once however many filters match. */
-  targets(event: RoutableEvent): EndpointRecord[] {
+  targets(event: RoutingFields): EndpointRecord[] {
     const ids = new Set(this.unfiltered);
     const visit = (filters: Iterable<CompiledFilter> | undefined) => {
       if (!filters) return;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { Headers, JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
-import { readRoutableEvent } from './routable-event.js';
+import { Headers, JetStreamConsumer, Outcome, PublishUnavailableError, readRoutingHeaders, type MessageHandler } from '@app/messaging';
 import { RouteEvent } from './route-event.usecase.js';
 
 const PUBLISH_RETRY_MS = 1_000;
@@ -23,9 +22,9 @@ export class IngestedEventsConsumer implements MessageHandler {
     if (!eventId) {
       return Outcome.skip(`missing ${Headers.eventId} header`);
     }
-    const event = readRoutableEvent(message.data);
+    const event = readRoutingHeaders(message.headers);
     if (!event) {
-      return Outcome.skip('event JSON lacks type, camera.id or camera.agent_id');
+      return Outcome.skip('message lacks the routing headers ingest sets');
     }
     try {
       await this.routeEvent.execute(eventId, event, message.data);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Headers, NatsClient, publishDurably, type EndpointRecord } from '@app/messaging';
-import type { RoutableEvent } from './routable-event.js';
+import type { RoutingFields } from '@app/events';
 import { RoutingTable } from './routing-table.js';
 
 /**
@@ -16,7 +16,7 @@ export class RouteEvent {
     private readonly routing: RoutingTable,
   ) {}
 
-  async execute(eventId: string, event: RoutableEvent, body: Uint8Array): Promise<number> {
+  async execute(eventId: string, event: RoutingFields, body: Uint8Array): Promise<number> {
     const targets = this.routing.index.targets(event);
     await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, body)));
     return targets.length;

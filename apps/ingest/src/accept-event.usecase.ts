@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeEvent, fillImageLinks, type EventRejection } from '@app/events';
-import { Headers, NatsClient, publishDurably } from '@app/messaging';
+import { decodeEvent, fillImageLinks, routingFieldsOf, type EventRejection } from '@app/events';
+import { NatsClient, publishDurably, routingHeaders } from '@app/messaging';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
 
@@ -32,7 +32,7 @@ export class AcceptEvent {
     const payload = fillImageLinks(event, this.config.PUBLIC_BASE_URL) ? encoder.encode(JSON.stringify(event)) : body;
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
       messageId: event.event.id,
-      headers: { [Headers.eventId]: event.event.id },
+      headers: routingHeaders(event.event.id, routingFieldsOf(event)),
       timeoutMs: 2_000,
     });
     return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };

@@ -1,3 +1,4 @@
 export { agentEventSchema, EVENT_TYPES, type AgentEvent, type Candidate, type EventType } from './event.schema.js';
 export { decodeEvent, validateEvent, type DecodeResult, type EventRejection } from './event-codec.js';
 export { fillImageLinks, IMAGE_PATH, imageLink } from './image-links.js';
+export { routingFieldsOf, type RoutingFields } from './routing-fields.js';

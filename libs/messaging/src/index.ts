@@ -8,3 +8,4 @@ export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
 export { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointType, type FilterRecord } from './config-records.js';
 export { ConfigPublisher, ConfigView, openConfigBucket } from './config-bucket.js';
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, MessagingModule } from './messaging.module.js';
+export { readRoutingHeaders, routingHeaders } from './routing-headers.js';

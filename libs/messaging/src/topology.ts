@@ -84,6 +84,12 @@ export class Topology {
 /** Headers the data path adds to messages; bodies stay the event JSON exactly. */
 export const Headers = {
   eventId: 'Es-Event-Id',
+  /** Routing fields, set by ingest so that filter-router need not parse the body. */
+  eventType: 'Es-Event-Type',
+  cameraId: 'Es-Camera-Id',
+  agentId: 'Es-Agent-Id',
+  /** The candidates' profile group ids, comma-separated (empty: none). */
+  profileGroups: 'Es-Profile-Groups',
   endpointId: 'Es-Endpoint-Id',
   reason: 'Es-Reason',
   sourceSubject: 'Es-Source-Subject',
