@@ -23,9 +23,23 @@ export function appEntry(app: AppName): string {
   return join(projectRoot(), 'dist', 'apps', app, 'src', 'main.js');
 }
 
+/**
+ * V8 flags per app, the same as the container images and k8s/ set through
+ * NODE_OPTIONS. filter-router keeps every filter in its heap (about 0.5 GB at a
+ * million filters): a larger young generation keeps each event's short-lived
+ * objects out of that old generation, whose size makes every promotion and
+ * scavenge dearer (docs/benchmarks.md).
+ */
+export const NODE_FLAGS: Record<AppName, string[]> = {
+  api: [],
+  ingest: [],
+  'filter-router': ['--max-semi-space-size=128'],
+  'websocket-gateway': [],
+};
+
 /** Starts one app as a child process with the given environment. */
-export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' = 'pipe'): ChildProcess {
-  return spawn(process.execPath, ['--enable-source-maps', appEntry(app)], {
+export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe'): ChildProcess {
+  return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], appEntry(app)], {
     env,
     stdio: ['ignore', output, output],
   });

@@ -14,6 +14,37 @@ const holdsAny = (values: ValueSet | null, candidates: readonly string[]): boole
 
 type Dimension = 'camera' | 'agent' | 'group' | 'type';
 
+/**
+ * The filters indexed under one value. Most values have one or a few filters:
+ * a small array costs a fraction of a Set, which matters at a million filters.
+ */
+type Bucket = CompiledFilter[] | Set<CompiledFilter>;
+const BUCKET_SET_THRESHOLD = 32;
+
+function addToBucket(index: Map<string, Bucket>, value: string, filter: CompiledFilter): void {
+  const bucket = index.get(value);
+  if (!bucket) {
+    index.set(value, [filter]);
+  } else if (Array.isArray(bucket)) {
+    bucket.push(filter);
+    if (bucket.length > BUCKET_SET_THRESHOLD) index.set(value, new Set(bucket));
+  } else {
+    bucket.add(filter);
+  }
+}
+
+function removeFromBucket(index: Map<string, Bucket>, value: string, filter: CompiledFilter): void {
+  const bucket = index.get(value);
+  if (!bucket) return;
+  if (Array.isArray(bucket)) {
+    const at = bucket.indexOf(filter);
+    if (at >= 0) bucket.splice(at, 1);
+  } else {
+    bucket.delete(filter);
+  }
+  if ((Array.isArray(bucket) ? bucket.length : bucket.size) === 0) index.delete(value);
+}
+
 interface CompiledFilter {
   id: string;
   endpointIds: readonly string[];
@@ -66,7 +97,7 @@ function passes(filter: CompiledFilter, event: RoutingFields): boolean {
  */
 export class FilterIndex {
   private readonly filters = new Map<string, CompiledFilter>();
-  private readonly anchors: Record<Dimension, Map<string, Set<CompiledFilter>>> = {
+  private readonly anchors: Record<Dimension, Map<string, Bucket>> = {
     camera: new Map(),
     agent: new Map(),
     group: new Map(),
@@ -101,11 +132,7 @@ export class FilterIndex {
       this.unconditional.add(filter);
     } else {
       const index = this.anchors[filter.anchor];
-      for (const value of filter.anchorValues) {
-        let bucket = index.get(value);
-        if (!bucket) index.set(value, (bucket = new Set()));
-        bucket.add(filter);
-      }
+      for (const value of filter.anchorValues) addToBucket(index, value, filter);
     }
     for (const endpointId of filter.endpointIds) {
       this.filtersPerEndpoint.set(endpointId, (this.filtersPerEndpoint.get(endpointId) ?? 0) + 1);
@@ -121,11 +148,7 @@ export class FilterIndex {
       this.unconditional.delete(filter);
     } else {
       const index = this.anchors[filter.anchor];
-      for (const value of filter.anchorValues) {
-        const bucket = index.get(value);
-        bucket?.delete(filter);
-        if (bucket?.size === 0) index.delete(value);
-      }
+      for (const value of filter.anchorValues) removeFromBucket(index, value, filter);
     }
     for (const endpointId of filter.endpointIds) {
       const remaining = (this.filtersPerEndpoint.get(endpointId) ?? 1) - 1;
