@@ -1,0 +1,91 @@
+import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+
+/** A webhook target that resolves to a private, loopback, link-local or otherwise internal address. */
+export class ForbiddenTargetError extends Error {
+  readonly code = 'FORBIDDEN_TARGET';
+}
+
+// Where a webhook must never reach unless an operator allows it: the
+// server-side request forgery targets (cloud metadata, the cluster, the host).
+const INTERNAL_RANGES: Array<[string, number, 'ipv4' | 'ipv6']> = [
+  ['0.0.0.0', 8, 'ipv4'],
+  ['10.0.0.0', 8, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
+  ['127.0.0.0', 8, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.0.0.0', 24, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['198.18.0.0', 15, 'ipv4'],
+  ['224.0.0.0', 4, 'ipv4'],
+  ['240.0.0.0', 4, 'ipv4'],
+  ['::', 128, 'ipv6'],
+  ['::1', 128, 'ipv6'],
+  ['fc00::', 7, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+  ['ff00::', 8, 'ipv6'],
+];
+
+const internal = new BlockList();
+for (const [network, prefix, family] of INTERNAL_RANGES) internal.addSubnet(network, prefix, family);
+
+/** Parses `WEBHOOK_ALLOWED_NETWORKS`: comma-separated CIDRs (or single addresses). */
+export function parseAllowedNetworks(list: string): BlockList {
+  const allowed = new BlockList();
+  for (const entry of list.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [address, prefixText] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (!address || family === 0) throw new Error(`"${entry}" is not a CIDR`);
+    const prefix = prefixText === undefined ? (family === 4 ? 32 : 128) : Number(prefixText);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) throw new Error(`"${entry}" has a bad prefix length`);
+    allowed.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return allowed;
+}
+
+/** Whether a webhook may connect to this IP address. */
+export function isAllowedAddress(address: string, allowed: BlockList): boolean {
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isAllowedAddress(mapped[1]!, allowed);
+  return allowed.check(address, family) || !internal.check(address, family);
+}
+
+/**
+ * A DNS lookup for the HTTP client that refuses internal addresses: the
+ * address checked is the address connected to, so a name cannot be switched
+ * to an internal address between a check and the connection.
+ */
+export function guardedLookup(allowed: BlockList) {
+  return (
+    hostname: string,
+    options: object,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const usable = (addresses as LookupAddress[]).filter((entry) => isAllowedAddress(entry.address, allowed));
+      if (usable.length === 0) {
+        return callback(Object.assign(new ForbiddenTargetError(`${hostname} resolves only to internal addresses`), { errno: 0 }), []);
+      }
+      if ((options as { all?: boolean }).all) return callback(null, usable);
+      callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  };
+}
+
+/** Checks a URL when it is saved: every address its host resolves to must be allowed. */
+export async function assertPublicTarget(url: URL, allowed: BlockList): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host)
+    ? [host]
+    : await new Promise<string[]>((resolve, reject) =>
+        dnsLookup(host, { all: true }, (error, entries) => (error ? reject(error) : resolve(entries.map((entry) => entry.address)))),
+      );
+  const refused = addresses.filter((address) => !isAllowedAddress(address, allowed));
+  if (refused.length > 0) {
+    throw new ForbiddenTargetError(`${url.hostname} resolves to an internal address (${refused.join(', ')}); allow it with WEBHOOK_ALLOWED_NETWORKS`);
+  }
+}
