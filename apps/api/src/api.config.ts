@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookNetworksVar } from '@app/webhooks';
 import { apiTokenEnv, booleanVar, databaseEnv, durationVar, loadConfig, natsEnv, portVar, publicUrlEnv, runtimeEnv } from '@app/config';
 
 const apiEnv = z.object({
@@ -12,6 +13,8 @@ const apiEnv = z.object({
   DATABASE_MIGRATE: booleanVar(true),
   /** How often the config bucket is re-checked against PostgreSQL. */
   CONFIG_RECONCILE_INTERVAL: durationVar('60s'),
+  /** CIDRs webhooks may reach although they are internal (loopback, private, link-local). Empty by default. */
+  WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
 });
 
 export type ApiConfig = z.infer<typeof apiEnv>;

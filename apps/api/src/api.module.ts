@@ -13,6 +13,8 @@ import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
 import { EventFilterUseCases } from './event-filters/event-filter-usecases.js';
 import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
 import { TokenGuard } from './graphql/token.guard.js';
+import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
+import { WebhookSecretUseCases } from './webhook-secrets/webhook-secret.usecases.js';
 import { DashboardController } from './dashboard.controller.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
@@ -48,6 +50,8 @@ export class ApiModule {
         EndpointsResolver,
         EventFilterUseCases,
         EventFiltersResolver,
+        WebhookSecretUseCases,
+        WebhookSecretResolver,
         TokenGuard,
       ],
     };

@@ -8,7 +8,7 @@ import { API_CONFIG } from './api.tokens.js';
 const REPAIR_DELAY_MS = 2_000;
 
 export function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
-  return { id: entity.id, name: entity.name, type: entity.type, meta: entity.meta };
+  return { id: entity.id, name: entity.name, type: entity.type, meta: entity.meta, state: entity.state };
 }
 
 /** Needs the filter loaded with its endpoints. */

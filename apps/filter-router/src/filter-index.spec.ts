@@ -3,7 +3,7 @@ import type { EndpointRecord, FilterRecord } from '@app/messaging';
 import { FilterIndex } from './filter-index.js';
 import type { RoutingFields } from '@app/events';
 
-const endpoint = (id: string): EndpointRecord => ({ id, name: id, type: 'WEB_SOCKET', meta: {} });
+const endpoint = (id: string): EndpointRecord => ({ id, name: id, type: 'WEB_SOCKET', meta: {}, state: 'ACTIVE' });
 const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<FilterRecord, 'id' | 'endpointIds'>> = {}): FilterRecord => ({
   id,
   endpointIds,

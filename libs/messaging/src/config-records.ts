@@ -8,6 +8,8 @@ export interface EndpointRecord {
   name: string;
   type: EndpointType;
   meta: Record<string, unknown>;
+  /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE or PAUSED_BY_HAND (webhooks). */
+  state: string;
 }
 
 /** An event filter as the data path sees it; an empty condition does not restrict. */

@@ -4,6 +4,7 @@ import { EndpointEntity } from './endpoint.entity.js';
 import { EventFilterEntity } from './event-filter.entity.js';
 import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
 import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
+import { WebhookDelivery1764600000000 } from './migrations/1764600000000-WebhookDelivery.js';
 
 export interface DatabaseSettings {
   url: string;
@@ -12,7 +13,7 @@ export interface DatabaseSettings {
 }
 
 export const ENTITIES = [EndpointEntity, EventFilterEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

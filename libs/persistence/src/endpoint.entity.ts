@@ -18,6 +18,21 @@ export class EndpointEntity {
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   meta!: Record<string, unknown>;
 
+  /** A webhook's current Standard Webhooks secret (`whsec_…`); never part of meta. */
+  @Column({ name: 'signing_secret', type: 'text', nullable: true, select: false })
+  signingSecret!: string | null;
+
+  /** The secret before the last rotation, still used to sign until it expires. */
+  @Column({ name: 'previous_signing_secret', type: 'text', nullable: true, select: false })
+  previousSigningSecret!: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true, select: false })
+  previousSecretExpiresAt!: Date | null;
+
+  /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND. */
+  @Column({ type: 'text', default: 'ACTIVE' })
+  state!: string;
+
   @ManyToMany(() => EventFilterEntity, (filter) => filter.endpoints)
   eventFilters!: Relation<EventFilterEntity[]>;
 

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 
 /** A webhook target that resolves to a private, loopback, link-local or otherwise internal address. */
@@ -89,3 +90,16 @@ export async function assertPublicTarget(url: URL, allowed: BlockList): Promise<
     throw new ForbiddenTargetError(`${url.hostname} resolves to an internal address (${refused.join(', ')}); allow it with WEBHOOK_ALLOWED_NETWORKS`);
   }
 }
+
+/** The `WEBHOOK_ALLOWED_NETWORKS` variable, validated into a BlockList. */
+export const webhookNetworksVar = z
+  .string()
+  .default('')
+  .transform((list, ctx) => {
+    try {
+      return parseAllowedNetworks(list);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });

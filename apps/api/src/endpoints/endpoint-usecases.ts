@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { assertPublicTarget, ForbiddenTargetError, generateSecret } from '@app/webhooks';
+import type { ApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
@@ -21,6 +24,7 @@ export class EndpointUseCases {
   constructor(
     private readonly dataSource: DataSource,
     private readonly sync: ConfigSync,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   private get repository() {
@@ -36,8 +40,20 @@ export class EndpointUseCases {
   }
 
   async createWebhook(name: string, url: string, method: string | null | undefined): Promise<EndpointEntity> {
-    const meta = { url: parseWebhookUrl(url), method: parseMethod(method) };
-    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta });
+    const meta = { url: await this.publicWebhookUrl(url), method: parseMethod(method) };
+    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta, signingSecret: generateSecret() });
+  }
+
+  /** A valid http(s) URL whose host resolves to no internal address (unless allowed). */
+  private async publicWebhookUrl(value: string): Promise<string> {
+    const url = parseWebhookUrl(value);
+    try {
+      await assertPublicTarget(new URL(url), this.config.WEBHOOK_ALLOWED_NETWORKS);
+    } catch (error) {
+      if (error instanceof ForbiddenTargetError) throw ApiError.badInput('url', error.message);
+      // A host that does not resolve yet is accepted: every connection is checked again when it is opened.
+    }
+    return url;
   }
 
   async update(id: string, changes: WebhookChanges): Promise<EndpointEntity> {
@@ -50,7 +66,7 @@ export class EndpointUseCases {
     if (touchesWebhook) {
       endpoint.meta = {
         ...endpoint.meta,
-        ...(changes.url != null ? { url: parseWebhookUrl(changes.url) } : {}),
+        ...(changes.url != null ? { url: await this.publicWebhookUrl(changes.url) } : {}),
         ...(changes.method != null ? { method: parseMethod(changes.method) } : {}),
       };
     }
@@ -104,7 +120,7 @@ export class EndpointUseCases {
     return { totalCount, collectionItems };
   }
 
-  private async create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'>): Promise<EndpointEntity> {
+  private async create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'> & Partial<Pick<EndpointEntity, 'signingSecret'>>): Promise<EndpointEntity> {
     const saved = await this.repository.save(this.repository.create({ id: randomUUID(), ...fields }));
     await this.sync.endpointChanged(saved);
     return saved;

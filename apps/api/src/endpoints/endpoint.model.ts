@@ -30,6 +30,9 @@ export class EndpointModel {
   @Field(() => EndpointMetaModel)
   meta!: EndpointMetaModel;
 
+  @Field({ description: 'ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND.' })
+  state!: string;
+
   @Field(() => GraphQLISODateTime)
   creationDate!: Date;
 

@@ -1,0 +1,24 @@
+import { UseGuards } from '@nestjs/common';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { TokenGuard } from '../graphql/token.guard.js';
+import { WebhookSecretModel } from './webhook-secret.model.js';
+import { WebhookSecretUseCases } from './webhook-secret.usecases.js';
+
+@Resolver(() => WebhookSecretModel)
+@UseGuards(TokenGuard)
+export class WebhookSecretResolver {
+  constructor(private readonly useCases: WebhookSecretUseCases) {}
+
+  @Query(() => WebhookSecretModel, { description: "A webhook endpoint's signing secret, to verify its deliveries." })
+  webhookSecret(@Args('endpointId', { type: () => ID }) endpointId: string) {
+    return this.useCases.read(endpointId);
+  }
+
+  @Mutation(() => WebhookSecretModel, { description: 'Replaces the signing secret; during the grace window deliveries carry both signatures.' })
+  rotateWebhookSecret(
+    @Args('endpointId', { type: () => ID }) endpointId: string,
+    @Args('graceSeconds', { type: () => Int, nullable: true, defaultValue: 86_400 }) graceSeconds: number,
+  ) {
+    return this.useCases.rotate(endpointId, graceSeconds);
+  }
+}
