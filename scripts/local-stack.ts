@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The apps of the service, each run as its own process as in production. */
-export const APP_NAMES = ['api', 'ingest', 'filter-router', 'websocket-gateway'] as const;
+export const APP_NAMES = ['api', 'ingest', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
 /** The project's root: the nearest folder above this file with a package-lock.json. */
@@ -35,6 +35,7 @@ export const NODE_FLAGS: Record<AppName, string[]> = {
   ingest: [],
   'filter-router': ['--max-semi-space-size=128'],
   'websocket-gateway': [],
+  'webhook-dispatcher': [],
 };
 
 /** Starts one app as a child process with the given environment. */

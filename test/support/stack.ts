@@ -54,6 +54,7 @@ export class TestStack {
     const stack = new TestStack(options);
     mkdirSync(LOG_DIR, { recursive: true });
     const apps = options.apps ?? (['api', 'ingest', 'filter-router', 'websocket-gateway'] as const);
+    // webhook-dispatcher joins when a test asks for it (apps: [..., 'webhook-dispatcher']).
     for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
     // The api first: it creates the schema; the others need nothing from it to start.
     await Promise.all(apps.map((app) => stack.startApp(app)));

@@ -3,10 +3,10 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import { ConfigPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
+import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule, TokenSet } from '@app/runtime';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
-import { DataSourceLifecycle, dataSourceProvider } from './database.providers.js';
 import { ConfigSync } from './config-sync.js';
 import { EndpointUseCases } from './endpoints/endpoint-usecases.js';
 import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
@@ -28,6 +28,7 @@ export class ApiModule {
         RuntimeModule.forRoot('api', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, config.DATABASE_MIGRATE),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           path: GRAPHQL_PATH,
@@ -43,8 +44,6 @@ export class ApiModule {
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },
-        dataSourceProvider({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, config.DATABASE_MIGRATE),
-        DataSourceLifecycle,
         ConfigSync,
         EndpointUseCases,
         EndpointsResolver,

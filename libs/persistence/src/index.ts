@@ -1,3 +1,4 @@
 export { createDataSource, migrateDatabase, ENTITIES, MIGRATIONS, type DatabaseSettings } from './data-source.js';
 export { EndpointEntity } from './endpoint.entity.js';
 export { EventFilterEntity } from './event-filter.entity.js';
+export { DatabaseModule } from './database.module.js';

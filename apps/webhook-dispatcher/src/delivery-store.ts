@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** A delivery waiting in PostgreSQL for its next attempt. */
+export interface ParkedDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  body: Buffer;
+  attempt: number;
+}
+
+export interface AttemptRecord {
+  endpointId: string;
+  eventId: string;
+  attempt: number;
+  attemptedAt: Date;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  outcome: 'SUCCEEDED' | 'RETRYING' | 'FAILED';
+}
+
+export interface EndpointSecrets {
+  current: string;
+  previous: string | null;
+  previousExpiresAt: Date | null;
+}
+
+/**
+ * The dispatcher's PostgreSQL: deliveries waiting for a retry (claimed with
+ * SKIP LOCKED, so replicas share them), the delivery log, secrets and states.
+ */
+@Injectable()
+export class DeliveryStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async secretsOf(endpointId: string): Promise<EndpointSecrets | null> {
+    const rows: Array<{ signing_secret: string | null; previous_signing_secret: string | null; previous_secret_expires_at: Date | null }> =
+      await this.dataSource.query('SELECT signing_secret, previous_signing_secret, previous_secret_expires_at FROM endpoint WHERE id = $1', [endpointId]);
+    const row = rows[0];
+    if (!row?.signing_secret) return null;
+    return { current: row.signing_secret, previous: row.previous_signing_secret, previousExpiresAt: row.previous_secret_expires_at };
+  }
+
+  /** Stores (or moves) a delivery's next attempt. One row per endpoint and event. */
+  async park(endpointId: string, eventId: string, body: Uint8Array, attempt: number, at: Date): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (endpoint_id, event_id) DO UPDATE
+         SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL`,
+      [endpointId, eventId, Buffer.from(body), attempt, at],
+    );
+  }
+
+  /** Claims up to `limit` due deliveries for `lockMs`; another replica will not take them meanwhile. */
+  async claimDue(limit: number, lockMs: number): Promise<ParkedDelivery[]> {
+    const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
+      `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (
+         SELECT id FROM delivery_retry
+         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id, endpoint_id, event_id, body, attempt`,
+      [limit, lockMs],
+    );
+    const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
+    return claimed.map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));
+  }
+
+  async reschedule(id: string, attempt: number, at: Date): Promise<void> {
+    await this.dataSource.query('UPDATE delivery_retry SET attempt = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1', [id, attempt, at]);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM delivery_retry WHERE id = $1', [id]);
+  }
+
+  async setState(endpointId: string, state: string): Promise<void> {
+    await this.dataSource.query('UPDATE endpoint SET state = $2, last_modified = now() WHERE id = $1', [endpointId, state]);
+  }
+
+  async logAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO delivery_attempt (endpoint_id, event_id, attempt, attempted_at, status_code, duration_ms, error, response_body, outcome)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[])`,
+      [
+        records.map((record) => record.endpointId),
+        records.map((record) => record.eventId),
+        records.map((record) => record.attempt),
+        records.map((record) => record.attemptedAt),
+        records.map((record) => record.statusCode),
+        records.map((record) => record.durationMs),
+        records.map((record) => record.error),
+        records.map((record) => record.responseBody),
+        records.map((record) => record.outcome),
+      ],
+    );
+  }
+}

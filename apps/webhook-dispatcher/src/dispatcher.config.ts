@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { databaseEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
+import { webhookNetworksVar } from '@app/webhooks';
+
+const dispatcherEnv = z.object({
+  ...natsEnv,
+  ...databaseEnv,
+  ...runtimeEnv,
+  /** How long one attempt may take, connection to last byte. */
+  WEBHOOK_TIMEOUT: durationVar('15s'),
+  /** Delays before each retry; the last attempt comes after the last delay (about 22 hours in all by default). */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,30s,2m,10m,30m,1h,3h,6h,12h')
+    .transform((list, ctx) => {
+      try {
+        return list.split(',').map((item) => parseDuration(item));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
+  /** Attempts in flight at once to one endpoint; more wait in the retry store, not in memory. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Bytes of a receiver's answer kept in the delivery log. */
+  DELIVERY_LOG_BODY_BYTES: z.coerce.number().int().min(0).max(65_536).default(1_024),
+});
+
+export type DispatcherConfig = z.infer<typeof dispatcherEnv>;
+
+export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
+  return loadConfig(dispatcherEnv, env);
+}

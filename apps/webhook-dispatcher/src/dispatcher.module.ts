@@ -1,0 +1,50 @@
+import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
+import { DatabaseModule } from '@app/persistence';
+import { RuntimeModule } from '@app/runtime';
+import { AttemptDelivery } from './attempt-delivery.usecase.js';
+import { DeliveryLog } from './delivery-log.js';
+import { DeliveryStore } from './delivery-store.js';
+import type { DispatcherConfig } from './dispatcher.config.js';
+import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
+import { EndpointLanes } from './endpoint-lanes.js';
+import { RetryScheduler } from './retry-scheduler.js';
+import { WebhookClient } from './webhook-client.js';
+import { WebhookDeliveriesConsumer } from './webhook-deliveries.consumer.js';
+
+@Injectable()
+class WebhookClientLifecycle implements OnApplicationShutdown {
+  constructor(private readonly client: WebhookClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+@Module({})
+export class DispatcherModule {
+  static forRoot(config: DispatcherConfig): DynamicModule {
+    return {
+      module: DispatcherModule,
+      imports: [
+        RuntimeModule.forRoot('webhook-dispatcher', config.HEALTH_PORT),
+        MessagingModule.forRoot(natsSettings(config, 'webhook-dispatcher')),
+        ConfigViewModule,
+        ConfigPublisherModule,
+        // Migrations run under an advisory lock, so the dispatcher may start before the api.
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, true),
+      ],
+      providers: [
+        { provide: DISPATCHER_CONFIG, useValue: config },
+        { provide: WebhookClient, useValue: new WebhookClient(config.WEBHOOK_ALLOWED_NETWORKS, config.WEBHOOK_TIMEOUT, config.DELIVERY_LOG_BODY_BYTES) },
+        { provide: EndpointLanes, useValue: new EndpointLanes(config.WEBHOOK_ENDPOINT_CONCURRENCY) },
+        WebhookClientLifecycle,
+        DeliveryStore,
+        DeliveryLog,
+        AttemptDelivery,
+        WebhookDeliveriesConsumer,
+        RetryScheduler,
+      ],
+    };
+  }
+}

@@ -1,0 +1,56 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export interface ReceivedRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+/** How a receiver answers its n-th request (0-based): a status (and headers), or 'hang' (never answers). */
+export type Answer = { status: number; headers?: Record<string, string> } | 'hang';
+
+/** A webhook receiver on 127.0.0.1, as an integrator runs one; it records every request. */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  /** Requests received and not answered (nor closed) yet. */
+  readonly hanging = new Set<ServerResponse>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(answer: (index: number) => Answer = () => ({ status: 204 })): Promise<Receiver> {
+    let receiver!: Receiver;
+    const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const index = receiver.requests.length;
+        receiver.requests.push({
+          method: request.method ?? '',
+          headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: performance.now(),
+        });
+        const reply = answer(index);
+        if (reply === 'hang') {
+          receiver.hanging.add(response);
+          response.on('close', () => receiver.hanging.delete(response));
+          return;
+        }
+        response.writeHead(reply.status, reply.headers).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
+    return receiver;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
