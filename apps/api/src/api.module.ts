@@ -12,6 +12,8 @@ import { EndpointUseCases } from './endpoints/endpoint-usecases.js';
 import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
 import { EventFilterUseCases } from './event-filters/event-filter-usecases.js';
 import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
+import { DeliveriesResolver } from './deliveries/deliveries.resolver.js';
+import { DeliveryUseCases } from './deliveries/delivery.usecases.js';
 import { TokenGuard } from './graphql/token.guard.js';
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
 import { WebhookSecretUseCases } from './webhook-secrets/webhook-secret.usecases.js';
@@ -51,6 +53,8 @@ export class ApiModule {
         EventFiltersResolver,
         WebhookSecretUseCases,
         WebhookSecretResolver,
+        DeliveryUseCases,
+        DeliveriesResolver,
         TokenGuard,
       ],
     };

@@ -34,9 +34,10 @@ export class AttemptDelivery {
   ) {}
 
   async execute(endpoint: EndpointRecord, eventId: string, body: Uint8Array, attempt: number): Promise<AttemptOutcome> {
-    const secrets = await this.signingSecrets(endpoint.id);
+    const { secrets, customHeaders } = await this.signing(endpoint.id);
     const attemptedAt = new Date();
-    const headers = signatureHeaders(secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body);
+    // The signature headers come last: custom headers cannot replace them.
+    const headers = { ...customHeaders, ...signatureHeaders(secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body) };
     const result = await this.client.send({
       url: String(endpoint.meta.url),
       method: String(endpoint.meta.method ?? 'POST'),
@@ -72,8 +73,8 @@ export class AttemptDelivery {
     return outcome;
   }
 
-  /** The current secret, and the previous one during its grace window. */
-  private async signingSecrets(endpointId: string): Promise<string[]> {
+  /** The current secret (and the previous one during its grace window), and the custom headers. */
+  private async signing(endpointId: string): Promise<{ secrets: string[]; customHeaders: Record<string, string> }> {
     let cached = this.secrets.get(endpointId);
     if (!cached || Date.now() - cached.loadedAt > SECRET_CACHE_MS) {
       cached = { value: await this.store.secretsOf(endpointId), loadedAt: Date.now() };
@@ -82,7 +83,7 @@ export class AttemptDelivery {
     const secrets = cached.value;
     if (!secrets) throw new Error(`endpoint ${endpointId} has no signing secret`);
     const previousValid = secrets.previous && secrets.previousExpiresAt && secrets.previousExpiresAt.getTime() > Date.now();
-    return previousValid ? [secrets.current, secrets.previous!] : [secrets.current];
+    return { secrets: previousValid ? [secrets.current, secrets.previous!] : [secrets.current], customHeaders: secrets.customHeaders };
   }
 
   /** 410 Gone: the receiver says the endpoint is no more; stop sending until someone resumes it. */

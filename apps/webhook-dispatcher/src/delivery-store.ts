@@ -26,6 +26,8 @@ export interface EndpointSecrets {
   current: string;
   previous: string | null;
   previousExpiresAt: Date | null;
+  /** Sent with every delivery (the receiver's own auth, for example). */
+  customHeaders: Record<string, string>;
 }
 
 /**
@@ -36,12 +38,25 @@ export interface EndpointSecrets {
 export class DeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** An endpoint's signing secrets and custom headers: never in the config bucket, only here. */
   async secretsOf(endpointId: string): Promise<EndpointSecrets | null> {
-    const rows: Array<{ signing_secret: string | null; previous_signing_secret: string | null; previous_secret_expires_at: Date | null }> =
-      await this.dataSource.query('SELECT signing_secret, previous_signing_secret, previous_secret_expires_at FROM endpoint WHERE id = $1', [endpointId]);
+    const rows: Array<{
+      signing_secret: string | null;
+      previous_signing_secret: string | null;
+      previous_secret_expires_at: Date | null;
+      custom_headers: Record<string, string>;
+    }> = await this.dataSource.query(
+      'SELECT signing_secret, previous_signing_secret, previous_secret_expires_at, custom_headers FROM endpoint WHERE id = $1',
+      [endpointId],
+    );
     const row = rows[0];
     if (!row?.signing_secret) return null;
-    return { current: row.signing_secret, previous: row.previous_signing_secret, previousExpiresAt: row.previous_secret_expires_at };
+    return {
+      current: row.signing_secret,
+      previous: row.previous_signing_secret,
+      previousExpiresAt: row.previous_secret_expires_at,
+      customHeaders: row.custom_headers,
+    };
   }
 
   /** Stores (or moves) a delivery's next attempt. One row per endpoint and event. */
@@ -50,21 +65,26 @@ export class DeliveryStore {
       `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (endpoint_id, event_id) DO UPDATE
-         SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL`,
+         SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
       [endpointId, eventId, Buffer.from(body), attempt, at],
     );
   }
 
-  /** Claims up to `limit` due deliveries for `lockMs`; another replica will not take them meanwhile. */
+  /**
+   * Claims up to `limit` due deliveries of active endpoints for `lockMs`;
+   * another replica will not take them meanwhile. A paused endpoint's
+   * deliveries stay where they are until it is resumed.
+   */
   async claimDue(limit: number, lockMs: number): Promise<ParkedDelivery[]> {
     const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
-         SELECT id FROM delivery_retry
-         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-         ORDER BY next_attempt_at
+         SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
+         WHERE endpoint.state = 'ACTIVE' AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
+           AND (retry.locked_until IS NULL OR retry.locked_until < now())
+         ORDER BY retry.next_attempt_at
          LIMIT $1
-         FOR UPDATE SKIP LOCKED)
+         FOR UPDATE OF retry SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
       [limit, lockMs],
     );
@@ -78,6 +98,16 @@ export class DeliveryStore {
 
   async remove(id: string): Promise<void> {
     await this.dataSource.query('DELETE FROM delivery_retry WHERE id = $1', [id]);
+  }
+
+  /** Keeps a delivery that will not be attempted again, with its body, for resendDelivery. */
+  async markFailed(endpointId: string, eventId: string, body: Uint8Array): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at)
+       VALUES ($1, $2, $3, 0, now(), now())
+       ON CONFLICT (endpoint_id, event_id) DO UPDATE SET failed_at = now(), locked_until = NULL`,
+      [endpointId, eventId, Buffer.from(body)],
+    );
   }
 
   async setState(endpointId: string, state: string): Promise<void> {

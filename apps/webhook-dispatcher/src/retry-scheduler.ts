@@ -9,7 +9,8 @@ import { EndpointLanes } from './endpoint-lanes.js';
 const POLL_MS = 100;
 const BATCH = 200;
 const LANE_BUSY_DELAY_MS = 200;
-const INACTIVE_DELAY_MS = 60_000;
+// Claims only take active endpoints; this covers a state change the config view has not seen yet.
+const INACTIVE_DELAY_MS = 1_000;
 
 /** Takes parked deliveries from PostgreSQL when they are due and attempts them again. */
 @Injectable()
@@ -57,6 +58,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     try {
       const endpoint = this.config.endpoint(delivery.endpointId);
       if (!endpoint) return await this.store.remove(delivery.id);
+      if (endpoint.state === 'DISABLED_GONE') {
+        return await this.store.markFailed(delivery.endpointId, delivery.eventId, delivery.body);
+      }
       if (endpoint.state !== 'ACTIVE') {
         return await this.store.reschedule(delivery.id, delivery.attempt, new Date(Date.now() + INACTIVE_DELAY_MS));
       }
@@ -66,6 +70,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       try {
         const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt);
         if (outcome.kind === 'retry') await this.store.reschedule(delivery.id, outcome.attempt, outcome.at);
+        else if (outcome.kind === 'failed') await this.store.markFailed(delivery.endpointId, delivery.eventId, delivery.body);
         else await this.store.remove(delivery.id);
       } finally {
         this.lanes.release(delivery.endpointId);

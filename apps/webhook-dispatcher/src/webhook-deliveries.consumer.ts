@@ -41,7 +41,9 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     if (!eventId) return Outcome.skip(`missing ${Headers.eventId} header`);
     const endpoint = this.config.endpoint(endpointId);
     if (!endpoint) return Outcome.skip(`endpoint ${endpointId} does not exist (deleted?)`);
-    if (endpoint.state !== 'ACTIVE') {
+    if (endpoint.state === 'DISABLED_GONE') {
+      // The receiver said 410 Gone: nothing is sent until the endpoint is resumed; kept for resendDelivery.
+      await this.store.markFailed(endpointId, eventId, message.data);
       await this.log.record({
         endpointId,
         eventId,
@@ -49,13 +51,14 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
         attemptedAt: new Date(),
         statusCode: null,
         durationMs: 0,
-        error: `not sent: the endpoint is ${endpoint.state}`,
+        error: 'not sent: the endpoint is disabled (410 Gone)',
         responseBody: null,
         outcome: 'FAILED',
       });
       return Outcome.done;
     }
-    if (!this.lanes.tryAcquire(endpointId)) {
+    if (endpoint.state !== 'ACTIVE' || !this.lanes.tryAcquire(endpointId)) {
+      // Paused, or its lanes are full: waits in PostgreSQL, not in the consumer's ack window.
       await this.store.park(endpointId, eventId, message.data, 1, new Date());
       return Outcome.done;
     }
@@ -63,6 +66,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     try {
       const outcome = await this.attemptDelivery.execute(endpoint, eventId, message.data, 1);
       if (outcome.kind === 'retry') await this.store.park(endpointId, eventId, message.data, outcome.attempt, outcome.at);
+      if (outcome.kind === 'failed') await this.store.markFailed(endpointId, eventId, message.data);
       return Outcome.done;
     } finally {
       clearInterval(inProgress);

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import pg from 'pg';
 import { EndpointEntity } from './endpoint.entity.js';
+import { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
 import { EventFilterEntity } from './event-filter.entity.js';
 import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
 import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
@@ -12,7 +13,7 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity, EventFilterEntity];
+export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity];
 export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */

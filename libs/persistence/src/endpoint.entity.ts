@@ -29,6 +29,10 @@ export class EndpointEntity {
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true, select: false })
   previousSecretExpiresAt!: Date | null;
 
+  /** Headers sent with every webhook delivery (the receiver's own auth); their names show in meta. */
+  @Column({ name: 'custom_headers', type: 'jsonb', default: () => "'{}'::jsonb", select: false })
+  customHeaders!: Record<string, string>;
+
   /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND. */
   @Column({ type: 'text', default: 'ACTIVE' })
   state!: string;

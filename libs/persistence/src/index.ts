@@ -2,3 +2,4 @@ export { createDataSource, migrateDatabase, ENTITIES, MIGRATIONS, type DatabaseS
 export { EndpointEntity } from './endpoint.entity.js';
 export { EventFilterEntity } from './event-filter.entity.js';
 export { DatabaseModule } from './database.module.js';
+export { DeliveryAttemptEntity } from './delivery-attempt.entity.js';

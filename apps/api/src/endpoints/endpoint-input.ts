@@ -25,6 +25,22 @@ export function parseWebhookUrl(value: string, field = 'url'): string {
   return url.toString();
 }
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Headers the dispatcher sets itself, or that HTTP owns.
+const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|user-agent)$/i;
+
+/** Custom headers of a webhook (for the receiver's own auth), by name. */
+export function parseHeaders(headers: ReadonlyArray<{ name: string; value: string }>): Record<string, string> {
+  const parsed: Record<string, string> = {};
+  headers.forEach(({ name, value }, index) => {
+    if (!HEADER_NAME.test(name)) throw ApiError.badInput(`headers.${index}.name`, 'is not a valid header name');
+    if (RESERVED_HEADERS.test(name)) throw ApiError.badInput(`headers.${index}.name`, `${name} is set by the dispatcher`);
+    if (/[\r\n]/.test(value) || value.length > 4_096) throw ApiError.badInput(`headers.${index}.value`, 'must be one line of at most 4096 characters');
+    parsed[name.toLowerCase()] = value;
+  });
+  return parsed;
+}
+
 export function parseMethod(value: string | undefined | null, field = 'method'): WebhookMethod {
   const method = (value ?? 'POST').trim().toUpperCase();
   if (!(WEBHOOK_METHODS as readonly string[]).includes(method)) {

@@ -8,14 +8,15 @@ import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
 import { ConfigSync } from '../config-sync.js';
-import { parseMethod, parseName, parseWebhookUrl } from './endpoint-input.js';
-import { EndpointTypeValue, type EndpointFilters, type EndpointOrder } from './endpoint.model.js';
+import { parseHeaders, parseMethod, parseName, parseWebhookUrl } from './endpoint-input.js';
+import { EndpointTypeValue, type EndpointFilters, type EndpointOrder, type HeaderInput } from './endpoint.model.js';
 import type { Pagination } from '../graphql/collection.model.js';
 
 export interface WebhookChanges {
   name?: string | null;
   url?: string | null;
   method?: string | null;
+  headers?: HeaderInput[] | null;
 }
 
 /** Creates, changes, deletes and lists endpoints; every change reaches the data path. */
@@ -39,9 +40,29 @@ export class EndpointUseCases {
     return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_SOCKET, meta: {} });
   }
 
-  async createWebhook(name: string, url: string, method: string | null | undefined): Promise<EndpointEntity> {
-    const meta = { url: await this.publicWebhookUrl(url), method: parseMethod(method) };
-    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta, signingSecret: generateSecret() });
+  async createWebhook(name: string, url: string, method: string | null | undefined, headers: HeaderInput[] | null | undefined): Promise<EndpointEntity> {
+    const customHeaders = parseHeaders(headers ?? []);
+    const meta = { url: await this.publicWebhookUrl(url), method: parseMethod(method), headerNames: Object.keys(customHeaders) };
+    return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta, signingSecret: generateSecret(), customHeaders });
+  }
+
+  /** Stops sending to a webhook endpoint; its deliveries wait (in PostgreSQL) until it is resumed. */
+  async pause(id: string): Promise<EndpointEntity> {
+    return this.changeState(id, 'PAUSED_BY_HAND');
+  }
+
+  /** Sends again, whatever paused or disabled the endpoint; what was waiting goes out at once. */
+  async resume(id: string): Promise<EndpointEntity> {
+    return this.changeState(id, 'ACTIVE');
+  }
+
+  private async changeState(id: string, state: string): Promise<EndpointEntity> {
+    const endpoint = await this.find(id);
+    if (endpoint.type !== EndpointTypeValue.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
+    endpoint.state = state;
+    const saved = await this.repository.save(endpoint);
+    await this.sync.endpointChanged(saved);
+    return saved;
   }
 
   /** A valid http(s) URL whose host resolves to no internal address (unless allowed). */
@@ -59,9 +80,14 @@ export class EndpointUseCases {
   async update(id: string, changes: WebhookChanges): Promise<EndpointEntity> {
     const endpoint = await this.find(id);
     if (changes.name != null) endpoint.name = parseName(changes.name);
-    const touchesWebhook = changes.url != null || changes.method != null;
+    const touchesWebhook = changes.url != null || changes.method != null || changes.headers != null;
     if (touchesWebhook && endpoint.type !== EndpointTypeValue.WEB_HOOK) {
-      throw ApiError.badInput(changes.url != null ? 'url' : 'method', 'only a webhook endpoint has a url and method');
+      const field = changes.url != null ? 'url' : changes.method != null ? 'method' : 'headers';
+      throw ApiError.badInput(field, 'only a webhook endpoint has a url, a method and headers');
+    }
+    if (changes.headers != null) {
+      endpoint.customHeaders = parseHeaders(changes.headers);
+      endpoint.meta = { ...endpoint.meta, headerNames: Object.keys(endpoint.customHeaders) };
     }
     if (touchesWebhook) {
       endpoint.meta = {
@@ -120,7 +146,7 @@ export class EndpointUseCases {
     return { totalCount, collectionItems };
   }
 
-  private async create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'> & Partial<Pick<EndpointEntity, 'signingSecret'>>): Promise<EndpointEntity> {
+  private async create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'> & Partial<Pick<EndpointEntity, 'signingSecret' | 'customHeaders'>>): Promise<EndpointEntity> {
     const saved = await this.repository.save(this.repository.create({ id: randomUUID(), ...fields }));
     await this.sync.endpointChanged(saved);
     return saved;

@@ -14,6 +14,18 @@ export class EndpointMetaModel {
 
   @Field(() => String, { nullable: true })
   method?: string | null;
+
+  @Field(() => [String], { nullable: true, description: "Names of the webhook's custom headers (their values are never shown)." })
+  headerNames?: string[] | null;
+}
+
+@InputType()
+export class HeaderInput {
+  @Field()
+  name!: string;
+
+  @Field()
+  value!: string;
 }
 
 @ObjectType('Endpoint')

@@ -5,7 +5,7 @@ import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { EndpointUseCases } from './endpoint-usecases.js';
-import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder } from './endpoint.model.js';
+import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder, HeaderInput } from './endpoint.model.js';
 
 @Resolver(() => EndpointModel)
 @UseGuards(TokenGuard)
@@ -31,8 +31,9 @@ export class EndpointsResolver {
     @Args('name') name: string,
     @Args('url') url: string,
     @Args('method', { type: () => String, nullable: true, defaultValue: 'POST' }) method?: string,
+    @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
-    return this.useCases.createWebhook(name, url, method);
+    return this.useCases.createWebhook(name, url, method, headers);
   }
 
   @Mutation(() => EndpointModel)
@@ -41,8 +42,19 @@ export class EndpointsResolver {
     @Args('name', { type: () => String, nullable: true }) name?: string,
     @Args('url', { type: () => String, nullable: true }) url?: string,
     @Args('method', { type: () => String, nullable: true }) method?: string,
+    @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
-    return this.useCases.update(id, { name, url, method });
+    return this.useCases.update(id, { name, url, method, headers });
+  }
+
+  @Mutation(() => EndpointModel, { description: 'Stops sending to a webhook endpoint; its deliveries wait until it is resumed.' })
+  pauseEndpoint(@Args('id', { type: () => ID }) id: string) {
+    return this.useCases.pause(id);
+  }
+
+  @Mutation(() => EndpointModel, { description: 'Sends to a paused or disabled webhook endpoint again.' })
+  resumeEndpoint(@Args('id', { type: () => ID }) id: string) {
+    return this.useCases.resume(id);
   }
 
   @Mutation(() => Boolean)

@@ -1,0 +1,40 @@
+import { UseGuards } from '@nestjs/common';
+import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Pagination } from '../graphql/collection.model.js';
+import { TokenGuard } from '../graphql/token.guard.js';
+import { DeliveryAttemptCollection, DeliveryAttemptFilters, DeliveryAttemptModel, DeliveryAttemptOrder } from './delivery.model.js';
+import { DeliveryUseCases } from './delivery.usecases.js';
+
+@Resolver(() => DeliveryAttemptModel)
+@UseGuards(TokenGuard)
+export class DeliveriesResolver {
+  constructor(private readonly useCases: DeliveryUseCases) {}
+
+  @Query(() => DeliveryAttemptCollection, { description: 'The delivery log: attempts per endpoint and per event, newest first by default.' })
+  deliveryAttempts(
+    @Args('filters', { type: () => DeliveryAttemptFilters, nullable: true }) filters?: DeliveryAttemptFilters,
+    @Args('order', { type: () => DeliveryAttemptOrder, nullable: true }) order?: DeliveryAttemptOrder,
+    @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
+  ) {
+    return this.useCases.attempts(filters, order, pagination);
+  }
+
+  @Mutation(() => Boolean, { description: 'Attempts a failed webhook delivery again.' })
+  resendDelivery(@Args('endpointId', { type: () => ID }) endpointId: string, @Args('eventId', { type: () => ID }) eventId: string) {
+    return this.useCases.resend(endpointId, eventId);
+  }
+
+  @Mutation(() => Int, { description: 'Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many.' })
+  replayEndpoint(
+    @Args('endpointId', { type: () => ID }) endpointId: string,
+    @Args('from', { type: () => GraphQLISODateTime }) from: Date,
+    @Args('to', { type: () => GraphQLISODateTime }) to: Date,
+  ) {
+    return this.useCases.replay(endpointId, from, to);
+  }
+
+  @Mutation(() => ID, { description: 'Sends a sample event to this endpoint only; returns its event id.' })
+  sendTestEvent(@Args('endpointId', { type: () => ID }) endpointId: string) {
+    return this.useCases.sendTestEvent(endpointId);
+  }
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { And, DataSource, In, LessThan, LessThanOrEqual, MoreThan, MoreThanOrEqual, type FindOperator, type FindOptionsWhere } from 'typeorm';
+import { Headers, NatsClient, publishDurably } from '@app/messaging';
+import { DeliveryAttemptEntity, EndpointEntity } from '@app/persistence';
+import { ApiError } from '../graphql/api.error.js';
+import { assertUuid, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
+import type { DateFilter, DeliveryAttemptFilters, DeliveryAttemptOrder } from './delivery.model.js';
+import { sampleEvent } from './sample-event.js';
+
+/** Deliveries re-sent by a replay go out at most this fast (the dispatcher spreads them). */
+export const REPLAY_RATE_PER_SECOND = 50;
+const MAX_REPLAY = 100_000;
+const OUTCOMES = ['SUCCEEDED', 'RETRYING', 'FAILED'];
+
+/** The delivery log, and re-sending: one failed delivery, a time range of history, a test event. */
+@Injectable()
+export class DeliveryUseCases {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsClient,
+  ) {}
+
+  async attempts(filters: DeliveryAttemptFilters | undefined, order: DeliveryAttemptOrder | undefined, pagination: Pagination | undefined) {
+    const where: FindOptionsWhere<DeliveryAttemptEntity> = {};
+    const endpointIds = idsOf('filters.endpointId', filters?.endpointId);
+    if (endpointIds) where.endpointId = In(endpointIds);
+    const eventIds = idsOf('filters.eventId', filters?.eventId);
+    if (eventIds) where.eventId = In(eventIds);
+    const outcome = filters?.outcome?.exact;
+    if (outcome !== undefined) {
+      if (!OUTCOMES.includes(outcome)) throw ApiError.badInput('filters.outcome.exact', `must be one of ${OUTCOMES.join(', ')}`);
+      where.outcome = outcome as DeliveryAttemptEntity['outcome'];
+    }
+    const range = dateRange(filters?.attemptedAt);
+    if (range) where.attemptedAt = range;
+    const { offset, limit } = pageOf(pagination);
+    const direction = order?.attemptedAt ?? SortDirection.DESC;
+    const [collectionItems, totalCount] = await this.dataSource.getRepository(DeliveryAttemptEntity).findAndCount({
+      where,
+      order: { attemptedAt: direction, id: direction },
+      skip: offset,
+      take: limit,
+    });
+    return { totalCount, collectionItems };
+  }
+
+  /** Attempts a failed delivery again, from its first attempt's schedule. */
+  async resend(endpointId: string, eventId: string): Promise<boolean> {
+    await this.webhookEndpoint(endpointId);
+    const [, count] = (await this.dataSource.query(
+      `UPDATE delivery_retry SET failed_at = NULL, attempt = 1, next_attempt_at = now(), locked_until = NULL
+       WHERE endpoint_id = $1 AND event_id = $2 AND failed_at IS NOT NULL`,
+      [endpointId, eventId],
+    )) as [unknown, number];
+    if (count === 0) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
+    return true;
+  }
+
+  /**
+   * Re-sends every delivery the endpoint was routed between `from` and `to`,
+   * from the JetStream history, at most REPLAY_RATE_PER_SECOND. Returns how many.
+   */
+  async replay(endpointId: string, from: Date, to: Date): Promise<number> {
+    if (!(from < to)) throw ApiError.badInput('to', 'must be after from');
+    await this.webhookEndpoint(endpointId);
+    const { jetstream, topology } = this.nats;
+    const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
+      filter_subjects: topology.webhookDeliveries(endpointId),
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: from.toISOString(),
+    });
+    const started = Date.now();
+    let count = 0;
+    while (count < MAX_REPLAY) {
+      const message = await consumer.next({ expires: 1_000 });
+      if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
+      const eventId = message.headers?.get(Headers.eventId);
+      if (!eventId) continue;
+      const at = new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND);
+      await this.dataSource.query(
+        `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
+         VALUES ($1, $2, $3, 1, $4)
+         ON CONFLICT (endpoint_id, event_id) DO UPDATE
+           SET attempt = 1, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
+        [endpointId, eventId, Buffer.from(message.data), at],
+      );
+      count += 1;
+    }
+    return count;
+  }
+
+  /** Sends a sample event (the seed's format, fresh ids) to one endpoint only. */
+  async sendTestEvent(endpointId: string): Promise<string> {
+    assertUuid('endpointId', endpointId);
+    const endpoint = await this.dataSource.getRepository(EndpointEntity).findOneBy({ id: endpointId });
+    if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${endpointId}`, 'endpointId');
+    const eventId = randomUUID();
+    const { topology } = this.nats;
+    const subject = endpoint.type === 'WEB_HOOK' ? topology.webhookDeliveries(endpoint.id) : topology.websocketDeliveries(endpoint.id);
+    await publishDurably(this.nats, subject, new TextEncoder().encode(JSON.stringify(sampleEvent(eventId))), {
+      messageId: `${eventId}:${endpoint.id}`,
+      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpoint.id },
+    }).catch((error: Error) => {
+      throw new ApiError('UNAVAILABLE', `the test event could not be queued: ${error.message}`);
+    });
+    return eventId;
+  }
+
+  private async webhookEndpoint(endpointId: string): Promise<EndpointEntity> {
+    assertUuid('endpointId', endpointId);
+    const endpoint = await this.dataSource.getRepository(EndpointEntity).findOneBy({ id: endpointId });
+    if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${endpointId}`, 'endpointId');
+    if (endpoint.type !== 'WEB_HOOK') throw ApiError.badInput('endpointId', 'only webhook deliveries are re-sent');
+    return endpoint;
+  }
+}
+
+function dateRange(filter: DateFilter | undefined): FindOperator<Date> | null {
+  if (!filter) return null;
+  const bounds: Array<FindOperator<Date>> = [];
+  if (filter.gt) bounds.push(MoreThan(filter.gt));
+  if (filter.gte) bounds.push(MoreThanOrEqual(filter.gte));
+  if (filter.lt) bounds.push(LessThan(filter.lt));
+  if (filter.lte) bounds.push(LessThanOrEqual(filter.lte));
+  return bounds.length === 0 ? null : bounds.length === 1 ? bounds[0]! : And(...bounds);
+}
