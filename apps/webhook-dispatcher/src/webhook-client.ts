@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { BlockList } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
 import { Agent, request } from 'undici';
-import { guardedLookup } from '@app/webhooks';
+import { guardedLookup, isAllowedAddress } from '@app/webhooks';
 
 export interface WebhookRequest {
   url: string;
@@ -24,7 +24,7 @@ export class WebhookClient {
   private readonly agent: Agent;
 
   constructor(
-    allowedNetworks: BlockList,
+    private readonly allowedNetworks: BlockList,
     private readonly timeoutMs: number,
     private readonly bodyBytes: number,
   ) {
@@ -38,6 +38,11 @@ export class WebhookClient {
 
   async send(webhook: WebhookRequest): Promise<AttemptResult> {
     const started = performance.now();
+    // A host name is checked by the guarded lookup as it connects; an address literal never goes through a lookup.
+    const host = new URL(webhook.url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !isAllowedAddress(host, this.allowedNetworks)) {
+      return { kind: 'no-answer', error: `FORBIDDEN_TARGET: ${host} is an internal address`, durationMs: 0 };
+    }
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       const response = await request(webhook.url, {
