@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
-import { freshEvent } from './support/fixtures.js';
+import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 const SCHEDULE_MS = [300, 600];
 const JITTER = 0.1;
+const PAUSE_AFTER_FAILURES = 3;
 
 describe('webhook delivery', () => {
   let stack: TestStack;
@@ -17,7 +18,14 @@ describe('webhook delivery', () => {
     stack = await TestStack.start({
       apps: ['api', 'ingest', 'filter-router', 'webhook-dispatcher'],
       env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
-      appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: SCHEDULE_MS.map((ms) => `${ms}ms`).join(','), WEBHOOK_TIMEOUT: '20s' } },
+      appEnv: {
+        'webhook-dispatcher': {
+          WEBHOOK_RETRY_SCHEDULE: SCHEDULE_MS.map((ms) => `${ms}ms`).join(','),
+          WEBHOOK_TIMEOUT: '20s',
+          WEBHOOK_PAUSE_AFTER_FAILURES: String(PAUSE_AFTER_FAILURES),
+          WEBHOOK_PROBE_INTERVAL: '300ms',
+        },
+      },
     });
   });
 
@@ -265,8 +273,26 @@ describe('webhook delivery', () => {
 
     expect(replayed.data.replayEndpoint).toBe(2);
     await waitFor(() => hook.receiver.requests.length === 5, { what: 'the replayed deliveries' });
-    expect(hook.receiver.requests.slice(3).map((request) => request.headers['webhook-id'])).toEqual(events.map((event) => event.event.id));
+    expect(hook.receiver.requests.slice(3).map((request) => request.headers['webhook-id']).sort()).toEqual(events.map((event) => event.event.id).sort());
     expect(hook.receiver.requests.map((request) => request.headers['webhook-id'])).not.toContain(undefined);
     expect(hook.receiver.requests.filter((request) => request.headers['webhook-id'] === later.event.id)).toHaveLength(1);
+  });
+
+  it('pauses an endpoint that keeps failing, probes it, and resumes it with everything it missed', async () => {
+    let healthy = false;
+    const hook = await webhookTo(() => ({ status: healthy ? 200 : 503 }));
+    const stateOf = async () =>
+      (await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { state } } }', { id: hook.endpointId })).data.endpoints.collectionItems[0].state as string;
+    const events: EventJson[] = [];
+    for (let i = 0; i < PAUSE_AFTER_FAILURES; i += 1) events.push(await send(hook.camera));
+
+    await waitFor(async () => (await stateOf()) === 'PAUSED_BY_FAILURES', { what: 'the endpoint to be paused' });
+    await stack.waitForConfig();
+    events.push(await send(hook.camera));
+    healthy = true;
+
+    await waitFor(async () => (await stateOf()) === 'ACTIVE', { what: 'a probe to resume the endpoint' });
+    const delivered = (id: string) => hook.receiver.requests.some((request) => request.headers['webhook-id'] === id && request.status === 200);
+    await waitFor(() => events.every((event) => delivered(event.event.id)), { what: 'every event to be delivered' });
   });
 });

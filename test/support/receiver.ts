@@ -6,6 +6,8 @@ export interface ReceivedRequest {
   headers: Record<string, string>;
   body: string;
   at: number;
+  /** The status it was answered with; null while (or if never) answered. */
+  status: number | null;
 }
 
 /** How a receiver answers its n-th request (0-based): a status (and headers), or 'hang' (never answers). */
@@ -34,6 +36,7 @@ export class Receiver {
           headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
           body: Buffer.concat(chunks).toString('utf8'),
           at: performance.now(),
+          status: null,
         });
         const reply = answer(index);
         if (reply === 'hang') {
@@ -41,6 +44,7 @@ export class Receiver {
           response.on('close', () => receiver.hanging.delete(response));
           return;
         }
+        receiver.requests[index]!.status = reply.status;
         response.writeHead(reply.status, reply.headers).end();
       });
     });

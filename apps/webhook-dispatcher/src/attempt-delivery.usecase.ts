@@ -5,6 +5,7 @@ import { DeliveryLog } from './delivery-log.js';
 import { DeliveryStore, type EndpointSecrets } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
+import { EndpointLanes } from './endpoint-lanes.js';
 import { WebhookClient } from './webhook-client.js';
 
 export type AttemptOutcome = { kind: 'delivered' } | { kind: 'failed' } | { kind: 'retry'; attempt: number; at: Date };
@@ -24,12 +25,14 @@ const JITTER = 0.1;
 export class AttemptDelivery {
   private readonly logger = new Logger(AttemptDelivery.name);
   private readonly secrets = new Map<string, { value: EndpointSecrets | null; loadedAt: number }>();
+  private readonly consecutiveFailures = new Map<string, number>();
 
   constructor(
     private readonly client: WebhookClient,
     private readonly store: DeliveryStore,
     private readonly log: DeliveryLog,
     private readonly publisher: ConfigPublisher,
+    private readonly lanes: EndpointLanes,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
   ) {}
 
@@ -46,7 +49,9 @@ export class AttemptDelivery {
     });
     const status = result.kind === 'answered' ? result.status : null;
     let outcome: AttemptOutcome;
-    if (status !== null && status >= 200 && status < 300) {
+    const delivered = status !== null && status >= 200 && status < 300;
+    await this.health(endpoint, delivered);
+    if (delivered) {
       outcome = { kind: 'delivered' };
     } else if (status === 410) {
       outcome = { kind: 'failed' };
@@ -86,11 +91,35 @@ export class AttemptDelivery {
     return { secrets: previousValid ? [secrets.current, secrets.previous!] : [secrets.current], customHeaders: secrets.customHeaders };
   }
 
+  /**
+   * Adapts the endpoint's concurrency, and pauses an endpoint that keeps
+   * failing: its deliveries then wait in PostgreSQL while the ProbeLoop tries
+   * one now and then. A success of a paused endpoint's probe resumes it.
+   */
+  private async health(endpoint: EndpointRecord, delivered: boolean): Promise<void> {
+    if (delivered) {
+      this.lanes.succeeded(endpoint.id);
+      this.consecutiveFailures.delete(endpoint.id);
+      if (endpoint.state === 'PAUSED_BY_FAILURES') await this.changeState(endpoint, 'ACTIVE', 'a probe succeeded: resumed');
+      return;
+    }
+    this.lanes.failed(endpoint.id);
+    const failures = (this.consecutiveFailures.get(endpoint.id) ?? 0) + 1;
+    this.consecutiveFailures.set(endpoint.id, failures);
+    if (failures >= this.config.WEBHOOK_PAUSE_AFTER_FAILURES && endpoint.state === 'ACTIVE') {
+      await this.changeState(endpoint, 'PAUSED_BY_FAILURES', `${failures} failed attempts in a row: paused, probing`);
+    }
+  }
+
+  private async changeState(endpoint: EndpointRecord, state: string, why: string): Promise<void> {
+    await this.store.setState(endpoint.id, state);
+    await this.publisher.putEndpoint({ ...endpoint, state });
+    this.logger.warn(`endpoint ${endpoint.id}: ${why}`);
+  }
+
   /** 410 Gone: the receiver says the endpoint is no more; stop sending until someone resumes it. */
   private async disableGone(endpoint: EndpointRecord): Promise<void> {
     if (endpoint.state === 'DISABLED_GONE') return;
-    await this.store.setState(endpoint.id, 'DISABLED_GONE');
-    await this.publisher.putEndpoint({ ...endpoint, state: 'DISABLED_GONE' });
-    this.logger.warn(`endpoint ${endpoint.id} answered 410 Gone: disabled`);
+    await this.changeState(endpoint, 'DISABLED_GONE', 'answered 410 Gone: disabled');
   }
 }

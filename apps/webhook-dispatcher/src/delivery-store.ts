@@ -92,6 +92,29 @@ export class DeliveryStore {
     return claimed.map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));
   }
 
+  /** Claims the endpoint's next waiting delivery whatever its state (a probe of a paused endpoint). */
+  async claimOneOf(endpointId: string, lockMs: number): Promise<ParkedDelivery | null> {
+    const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
+      `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id = (
+         SELECT id FROM delivery_retry
+         WHERE endpoint_id = $1 AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id, endpoint_id, event_id, body, attempt`,
+      [endpointId, lockMs],
+    );
+    const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
+    const row = claimed[0];
+    return row ? { id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt } : null;
+  }
+
+  /** Deletes delivery log lines older than `retentionMs`. */
+  async pruneLog(retentionMs: number): Promise<void> {
+    await this.dataSource.query('DELETE FROM delivery_attempt WHERE attempted_at < now() - make_interval(secs => $1::double precision / 1000)', [retentionMs]);
+  }
+
   async reschedule(id: string, attempt: number, at: Date): Promise<void> {
     await this.dataSource.query('UPDATE delivery_retry SET attempt = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1', [id, attempt, at]);
   }

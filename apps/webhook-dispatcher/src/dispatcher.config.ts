@@ -23,6 +23,12 @@ const dispatcherEnv = z.object({
   WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
   /** Attempts in flight at once to one endpoint; more wait in the retry store, not in memory. */
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Consecutive failed attempts after which an endpoint is paused and only probed. */
+  WEBHOOK_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
+  /** How often a paused-by-failures endpoint gets one probe attempt; a success resumes it. */
+  WEBHOOK_PROBE_INTERVAL: durationVar('30s'),
+  /** How long the delivery log keeps attempts. */
+  DELIVERY_LOG_RETENTION: durationVar('30d'),
   /** Bytes of a receiver's answer kept in the delivery log. */
   DELIVERY_LOG_BODY_BYTES: z.coerce.number().int().min(0).max(65_536).default(1_024),
 });

@@ -12,11 +12,17 @@ const LANE_BUSY_DELAY_MS = 200;
 // Claims only take active endpoints; this covers a state change the config view has not seen yet.
 const INACTIVE_DELAY_MS = 1_000;
 
-/** Takes parked deliveries from PostgreSQL when they are due and attempts them again. */
+const LOG_PRUNE_INTERVAL_MS = 3_600_000;
+
+/**
+ * Takes parked deliveries from PostgreSQL when they are due and attempts
+ * them again; probes endpoints paused by failures with one delivery every
+ * WEBHOOK_PROBE_INTERVAL; prunes the delivery log past its retention.
+ */
 @Injectable()
 export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RetryScheduler.name);
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
   private polling = false;
   private readonly running = new Set<Promise<void>>();
 
@@ -29,24 +35,51 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.timers.push(
+      setInterval(() => void this.poll(), POLL_MS),
+      setInterval(() => void this.probe(), this.settings.WEBHOOK_PROBE_INTERVAL),
+      setInterval(() => void this.pruneLog(), LOG_PRUNE_INTERVAL_MS),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timers.forEach((timer) => clearInterval(timer));
     await Promise.all(this.running);
+  }
+
+  private get claimMs(): number {
+    // A claim outlives the longest attempt, so a crashed replica's claims come back.
+    return this.settings.WEBHOOK_TIMEOUT * 2 + 5_000;
+  }
+
+  private async probe(): Promise<void> {
+    for (const endpoint of this.config.allEndpoints()) {
+      if (endpoint.state !== 'PAUSED_BY_FAILURES') continue;
+      try {
+        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs);
+        if (delivery) await this.track(this.attempt(delivery, true));
+      } catch (error) {
+        this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async pruneLog(): Promise<void> {
+    await this.store.pruneLog(this.settings.DELIVERY_LOG_RETENTION).catch((error: Error) => this.logger.warn(`cannot prune the delivery log: ${error.message}`));
+  }
+
+  private track(task: Promise<void>): Promise<void> {
+    const tracked = task.finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+    return tracked;
   }
 
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
-      // A claim outlives the longest attempt, so a crashed replica's claims come back.
-      const due = await this.store.claimDue(BATCH, this.settings.WEBHOOK_TIMEOUT * 2 + 5_000);
-      for (const delivery of due) {
-        const task = this.retry(delivery).finally(() => this.running.delete(task));
-        this.running.add(task);
-      }
+      const due = await this.store.claimDue(BATCH, this.claimMs);
+      for (const delivery of due) void this.track(this.attempt(delivery, false));
     } catch (error) {
       this.logger.warn(`cannot read parked deliveries: ${(error as Error).message}`);
     } finally {
@@ -54,14 +87,15 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async retry(delivery: ParkedDelivery): Promise<void> {
+  /** A probe attempts a paused-by-failures endpoint's delivery; a plain retry needs the endpoint active. */
+  private async attempt(delivery: ParkedDelivery, probe: boolean): Promise<void> {
     try {
       const endpoint = this.config.endpoint(delivery.endpointId);
       if (!endpoint) return await this.store.remove(delivery.id);
       if (endpoint.state === 'DISABLED_GONE') {
         return await this.store.markFailed(delivery.endpointId, delivery.eventId, delivery.body);
       }
-      if (endpoint.state !== 'ACTIVE') {
+      if (endpoint.state !== 'ACTIVE' && !(probe && endpoint.state === 'PAUSED_BY_FAILURES')) {
         return await this.store.reschedule(delivery.id, delivery.attempt, new Date(Date.now() + INACTIVE_DELAY_MS));
       }
       if (!this.lanes.tryAcquire(delivery.endpointId)) {
