@@ -75,18 +75,19 @@ export class DeliveryStore {
    * another replica will not take them meanwhile. A paused endpoint's
    * deliveries stay where they are until it is resumed.
    */
-  async claimDue(limit: number, lockMs: number): Promise<ParkedDelivery[]> {
+  async claimDue(limit: number, lockMs: number, skipEndpoints: string[]): Promise<ParkedDelivery[]> {
     const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
          SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
          WHERE endpoint.state = 'ACTIVE' AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < now())
+           AND retry.endpoint_id <> ALL($3::uuid[])
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
-      [limit, lockMs],
+      [limit, lockMs, skipEndpoints],
     );
     const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
     return claimed.map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));

@@ -78,7 +78,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     if (this.polling) return;
     this.polling = true;
     try {
-      const due = await this.store.claimDue(BATCH, this.claimMs);
+      // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
+      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints());
       for (const delivery of due) void this.track(this.attempt(delivery, false));
     } catch (error) {
       this.logger.warn(`cannot read parked deliveries: ${(error as Error).message}`);

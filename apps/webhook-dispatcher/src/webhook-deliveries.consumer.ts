@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, Headers, JetStreamConsumer, NatsClient, Outcome, type MessageHandler } from '@app/messaging';
+import { ConfigView, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryLog } from './delivery-log.js';
 import { DeliveryStore } from './delivery-store.js';
@@ -57,20 +57,29 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
       });
       return Outcome.done;
     }
-    if (endpoint.state !== 'ACTIVE' || !this.lanes.tryAcquire(endpointId)) {
-      // Paused, or its lanes are full: waits in PostgreSQL, not in the consumer's ack window.
-      await this.store.park(endpointId, eventId, message.data, 1, new Date());
-      return Outcome.done;
-    }
+    // Waiting for a lane, and the attempt itself, may outlast the ack wait: keep the message ours.
     const inProgress = setInterval(() => message.working(), IN_PROGRESS_INTERVAL_MS);
     try {
-      const outcome = await this.attemptDelivery.execute(endpoint, eventId, message.data, 1);
-      if (outcome.kind === 'retry') await this.store.park(endpointId, eventId, message.data, outcome.attempt, outcome.at);
-      if (outcome.kind === 'failed') await this.store.markFailed(endpointId, eventId, message.data);
-      return Outcome.done;
+      if (endpoint.state !== 'ACTIVE' || !(await this.lanes.acquire(endpointId))) {
+        // Paused, or its lanes and waiting line are full: waits in PostgreSQL, not in the consumer's ack window.
+        await this.store.park(endpointId, eventId, message.data, 1, new Date());
+        return Outcome.done;
+      }
+      return await this.attempt(endpoint, eventId, message.data);
     } finally {
       clearInterval(inProgress);
-      this.lanes.release(endpointId);
+    }
+  }
+
+  /** The first attempt, holding a lane; a failure is parked for its retry, or kept as failed. */
+  private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array): Promise<Outcome> {
+    try {
+      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1);
+      if (outcome.kind === 'retry') await this.store.park(endpoint.id, eventId, body, outcome.attempt, outcome.at);
+      if (outcome.kind === 'failed') await this.store.markFailed(endpoint.id, eventId, body);
+      return Outcome.done;
+    } finally {
+      this.lanes.release(endpoint.id);
     }
   }
 }
