@@ -8,7 +8,7 @@ describe('an agent event reaches every websocket client of every endpoint', () =
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_PING_INTERVAL: '200ms' } } });
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_PING_INTERVAL: '1s' } } });
   });
 
   afterAll(async () => {
