@@ -82,7 +82,7 @@ async function run(filterCount: number): Promise<{ eventsPerSecond: number; deli
     for (const [name, value] of Object.entries(routingHeaders(event.id, { type: 'identification', cameraId: CAMERA, agentId: AGENT, profileGroupIds: [GROUP] }))) {
       eventHeaders.set(name, value);
     }
-    const publish = nats.jetstream.publish(nats.topology.ingestedEvents, event.data, { msgID: event.id, headers: eventHeaders }).finally(() => inFlight.delete(publish));
+    const publish = nats.jetstream.publish(nats.topology.routableEvents, event.data, { msgID: event.id, headers: eventHeaders }).finally(() => inFlight.delete(publish));
     inFlight.add(publish);
     if (inFlight.size >= 256) await Promise.race(inFlight);
   }

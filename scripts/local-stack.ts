@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The apps of the service, each run as its own process as in production. */
-export const APP_NAMES = ['api', 'ingest', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
+export const APP_NAMES = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
 /** The project's root: the nearest folder above this file with a package-lock.json. */
@@ -33,6 +33,7 @@ export function appEntry(app: AppName): string {
 export const NODE_FLAGS: Record<AppName, string[]> = {
   api: [],
   ingest: [],
+  'profile-sync': [],
   'filter-router': ['--max-semi-space-size=128'],
   'websocket-gateway': [],
   'webhook-dispatcher': [],

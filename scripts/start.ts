@@ -9,8 +9,8 @@ import { APP_NAMES, spawnApp, type AppName } from './local-stack.js';
  * serves the public URLs as the Kubernetes Ingress does in production.
  */
 const publicPort = Number(process.env.PORT ?? 8080);
-const ports: Record<AppName, number> = { api: 8083, ingest: 8081, 'filter-router': 0, 'websocket-gateway': 8082, 'webhook-dispatcher': 0 };
-const healthPorts: Record<AppName, number> = { api: 9101, ingest: 9102, 'filter-router': 9103, 'websocket-gateway': 9104, 'webhook-dispatcher': 9105 };
+const ports: Record<AppName, number> = { api: 8083, ingest: 8081, 'profile-sync': 0, 'filter-router': 0, 'websocket-gateway': 8082, 'webhook-dispatcher': 0 };
+const healthPorts: Record<AppName, number> = { api: 9101, ingest: 9102, 'profile-sync': 9106, 'filter-router': 9103, 'websocket-gateway': 9104, 'webhook-dispatcher': 9105 };
 const token = resolveApiToken(process.env.API_TOKEN, process.env.NODE_ENV ?? 'development');
 
 const baseEnv: NodeJS.ProcessEnv = {

@@ -12,7 +12,7 @@ describe('webhooks never reach internal addresses unless allowed', () => {
     receiver = await Receiver.start();
     // The api lets loopback URLs be saved; the dispatcher is not told to allow them.
     stack = await TestStack.start({
-      apps: ['api', 'ingest', 'filter-router', 'webhook-dispatcher'],
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'],
       appEnv: { api: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }, 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '100ms' } },
     });
   });

@@ -16,7 +16,7 @@ describe('webhook delivery', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      apps: ['api', 'ingest', 'filter-router', 'webhook-dispatcher'],
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'],
       env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
       appEnv: {
         'webhook-dispatcher': {

@@ -53,7 +53,7 @@ export class TestStack {
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const stack = new TestStack(options);
     mkdirSync(LOG_DIR, { recursive: true });
-    const apps = options.apps ?? (['api', 'ingest', 'filter-router', 'websocket-gateway'] as const);
+    const apps = options.apps ?? (['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] as const);
     // webhook-dispatcher joins when a test asks for it (apps: [..., 'webhook-dispatcher']).
     for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
     // The api first: it creates the schema; the others need nothing from it to start.
@@ -161,7 +161,9 @@ export class TestStack {
     const nats = await this.natsClient();
     await waitFor(
       async () => {
-        const router = await nats.manager.consumers.info(nats.topology.streams.events, 'filter-router');
+        const profiles = await nats.manager.consumers.info(nats.topology.streams.events, 'profile-sync');
+        if (profiles.num_pending !== 0 || profiles.num_ack_pending !== 0) return false;
+        const router = await nats.manager.consumers.info(nats.topology.streams.routable, 'filter-router');
         const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
         const gatewayRunning = this.running.has('websocket-gateway') && !this.running.get('websocket-gateway')!.exited;
         const forwarded = gatewayRunning ? ((await this.readiness('websocket-gateway')).forwarded as number) : stored;

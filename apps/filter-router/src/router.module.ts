@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { RuntimeModule } from '@app/runtime';
-import { IngestedEventsConsumer } from './ingested-events.consumer.js';
+import { RoutableEventsConsumer } from './routable-events.consumer.js';
 import { RouteEvent } from './route-event.usecase.js';
 import { RouterHealth } from './router.health.js';
 import { RoutingTable } from './routing-table.js';
@@ -17,7 +17,7 @@ export class RouterModule {
         MessagingModule.forRoot(natsSettings(config, 'filter-router')),
         ConfigViewModule,
       ],
-      providers: [RoutingTable, RouteEvent, IngestedEventsConsumer, RouterHealth],
+      providers: [RoutingTable, RouteEvent, RoutableEventsConsumer, RouterHealth],
     };
   }
 }

@@ -2,3 +2,4 @@ export { agentEventSchema, EVENT_TYPES, type AgentEvent, type Candidate, type Ev
 export { decodeEvent, validateEvent, type DecodeResult, type EventRejection } from './event-codec.js';
 export { fillImageLinks, IMAGE_PATH, imageLink } from './image-links.js';
 export { routingFieldsOf, type RoutingFields } from './routing-fields.js';
+export { profileDeletedSchema, profileUpsertedSchema, type ProfileDeleted, type ProfileGroup, type ProfileUpserted } from './profile.schema.js';

@@ -17,7 +17,8 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
   };
   return [
     { ...common, name: topology.streams.ingress, subjects: [topology.allAgentEvents], description: 'Events as agents published them' },
-    { ...common, name: topology.streams.events, subjects: [topology.allEvents], description: 'Validated events' },
+    { ...common, name: topology.streams.events, subjects: [topology.allEvents], description: 'Validated events and the profile lifecycle' },
+    { ...common, name: topology.streams.routable, subjects: [topology.routableEvents], description: 'Events past profile-sync' },
     { ...common, name: topology.streams.deliveries, subjects: [topology.allDeliveries], description: 'One message per endpoint and event' },
     {
       ...common,

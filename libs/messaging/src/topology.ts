@@ -5,6 +5,9 @@
  *
  *   <p>.agents.<agent_id>.events   agents publish here (stream INGRESS)
  *   <p>.events.ingested            validated events (stream EVENTS)
+ *   <p>.events.profiles.upserted   the platform's profile lifecycle, in the same stream so that
+ *   <p>.events.profiles.deleted    profile-sync sees lifecycle and events in one order (stream EVENTS)
+ *   <p>.routable                   events past profile-sync, for filter-router (stream ROUTABLE)
  *   <p>.deliveries.ws.<endpoint>   one message per websocket endpoint and event (stream DELIVERIES)
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
  *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
@@ -13,6 +16,7 @@ export class Topology {
   readonly streams: {
     readonly ingress: string;
     readonly events: string;
+    readonly routable: string;
     readonly deliveries: string;
     readonly deadLetters: string;
   };
@@ -24,6 +28,7 @@ export class Topology {
     this.streams = {
       ingress: `${upper}_INGRESS`,
       events: `${upper}_EVENTS`,
+      routable: `${upper}_ROUTABLE`,
       deliveries: `${upper}_DELIVERIES`,
       deadLetters: `${upper}_DEAD_LETTERS`,
     };
@@ -45,6 +50,20 @@ export class Topology {
 
   get allEvents(): string {
     return `${this.prefix}.events.>`;
+  }
+
+  /** The platform publishes a profile created or changed (with its groups) here. */
+  get profileUpserted(): string {
+    return `${this.prefix}.events.profiles.upserted`;
+  }
+
+  /** The platform publishes a profile deleted here. */
+  get profileDeleted(): string {
+    return `${this.prefix}.events.profiles.deleted`;
+  }
+
+  get routableEvents(): string {
+    return `${this.prefix}.routable`;
   }
 
   websocketDeliveries(endpointId: string): string {

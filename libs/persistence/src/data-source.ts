@@ -3,9 +3,11 @@ import pg from 'pg';
 import { EndpointEntity } from './endpoint.entity.js';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
 import { EventFilterEntity } from './event-filter.entity.js';
+import { LostEventEntity } from './lost-event.entity.js';
 import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
 import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
 import { WebhookDelivery1764600000000 } from './migrations/1764600000000-WebhookDelivery.js';
+import { ProfilesAndLostEvents1764700000000 } from './migrations/1764700000000-ProfilesAndLostEvents.js';
 
 export interface DatabaseSettings {
   url: string;
@@ -13,8 +15,8 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000];
+export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, LostEventEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

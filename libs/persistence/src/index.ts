@@ -3,3 +3,4 @@ export { EndpointEntity } from './endpoint.entity.js';
 export { EventFilterEntity } from './event-filter.entity.js';
 export { DatabaseModule } from './database.module.js';
 export { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
+export { LostEventEntity } from './lost-event.entity.js';

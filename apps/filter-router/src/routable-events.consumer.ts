@@ -8,13 +8,13 @@ const PUBLISH_RETRY_MS = 1_000;
 @Injectable()
 @JetStreamConsumer({
   durable: 'filter-router',
-  stream: (topology) => topology.streams.events,
-  filterSubject: (topology) => topology.ingestedEvents,
+  stream: (topology) => topology.streams.routable,
+  filterSubject: (topology) => topology.routableEvents,
   concurrency: 512,
   // Routing takes milliseconds; a short ack wait lets a crashed replica's events go out again soon.
   ackWaitMs: 10_000,
 })
-export class IngestedEventsConsumer implements MessageHandler {
+export class RoutableEventsConsumer implements MessageHandler {
   constructor(private readonly routeEvent: RouteEvent) {}
 
   async handle(message: JsMsg): Promise<Outcome> {

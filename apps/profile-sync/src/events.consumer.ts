@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, validateEvent, type AgentEvent } from '@app/events';
+import { JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
+import { checkProfiles } from './check-profiles.js';
+import { LostEventsStore } from './lost-events.store.js';
+import { ProfileRegistry } from './profile-registry.js';
+
+const RETRY_MS = 1_000;
+const encoder = new TextEncoder();
+
+/**
+ * Everything in the events stream, in the order it was stored: the
+ * platform's profile lifecycle and the ingested events. Handlers start in
+ * that order and a lifecycle message changes the registry before its
+ * handler's first await, so an event stored after a deletion is always
+ * decided with the deletion applied.
+ */
+@Injectable()
+@JetStreamConsumer({
+  durable: 'profile-sync',
+  stream: (topology) => topology.streams.events,
+  filterSubject: (topology) => topology.allEvents,
+  concurrency: 512,
+  ackWaitMs: 10_000,
+})
+export class EventsConsumer implements MessageHandler {
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly registry: ProfileRegistry,
+    private readonly lostEvents: LostEventsStore,
+  ) {}
+
+  async handle(message: JsMsg): Promise<Outcome> {
+    const { topology } = this.nats;
+    if (message.subject === topology.profileUpserted) return this.lifecycle(message, 'upserted');
+    if (message.subject === topology.profileDeleted) return this.lifecycle(message, 'deleted');
+    if (message.subject !== topology.ingestedEvents) return Outcome.skip(`no handler for ${message.subject}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(message.data));
+    } catch {
+      return Outcome.skip('event is not JSON');
+    }
+    const valid = validateEvent(parsed);
+    if (!valid.ok) return Outcome.skip(`${valid.rejection.code}: ${valid.rejection.message}`);
+    // Decided now, synchronously, with the registry as every earlier lifecycle message left it.
+    const result = checkProfiles(valid.event, (profileId) => this.registry.state(profileId));
+    try {
+      if (result.kind === 'lost') {
+        await this.lostEvents.divert(result.event, result.deletedProfileIds);
+        return Outcome.done;
+      }
+      await this.forward(result.event, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data);
+      return Outcome.done;
+    } catch (error) {
+      if (error instanceof PublishUnavailableError) return Outcome.retry(error.message, RETRY_MS);
+      throw error;
+    }
+  }
+
+  private lifecycle(message: JsMsg, change: 'upserted' | 'deleted'): Promise<Outcome> | Outcome {
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder().decode(message.data));
+    } catch {
+      return Outcome.skip(`profile ${change} message is not JSON`);
+    }
+    if (change === 'upserted') {
+      const parsed = profileUpsertedSchema.safeParse(value);
+      if (!parsed.success) return Outcome.skip(`invalid profile upsert: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+      return this.registry.upsert(parsed.data.id, parsed.data.profile_groups).then(() => Outcome.done);
+    }
+    const parsed = profileDeletedSchema.safeParse(value);
+    if (!parsed.success) return Outcome.skip(`invalid profile delete: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    return this.registry.delete(parsed.data.id).then(() => Outcome.done);
+  }
+
+  private forward(event: AgentEvent, body: Uint8Array): Promise<unknown> {
+    return publishDurably(this.nats, this.nats.topology.routableEvents, body, {
+      messageId: event.event.id,
+      headers: routingHeaders(event.event.id, routingFieldsOf(event)),
+    });
+  }
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { databaseEnv, durationVar, loadConfig, natsEnv, runtimeEnv } from '@app/config';
+
+const profileSyncEnv = z.object({
+  ...natsEnv,
+  ...databaseEnv,
+  ...runtimeEnv,
+  /** How long lost events stay queryable. */
+  LOST_EVENTS_RETENTION: durationVar('90d'),
+});
+
+export type ProfileSyncConfig = z.infer<typeof profileSyncEnv>;
+
+export function loadProfileSyncConfig(env: NodeJS.ProcessEnv): ProfileSyncConfig {
+  return loadConfig(profileSyncEnv, env);
+}

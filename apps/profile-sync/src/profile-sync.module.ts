@@ -1,0 +1,37 @@
+import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { MessagingModule, natsSettings } from '@app/messaging';
+import { DatabaseModule } from '@app/persistence';
+import { HealthServer, RuntimeModule } from '@app/runtime';
+import { EventsConsumer } from './events.consumer.js';
+import { LostEventsStore } from './lost-events.store.js';
+import type { ProfileSyncConfig } from './profile-sync.config.js';
+import { PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
+import { ProfileRegistry } from './profile-registry.js';
+
+@Injectable()
+class ProfileSyncHealth implements OnModuleInit {
+  constructor(
+    private readonly health: HealthServer,
+    private readonly registry: ProfileRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.addStatus(() => ({ profiles: this.registry.size }));
+  }
+}
+
+@Module({})
+export class ProfileSyncModule {
+  static forRoot(config: ProfileSyncConfig): DynamicModule {
+    return {
+      module: ProfileSyncModule,
+      imports: [
+        RuntimeModule.forRoot('profile-sync', config.HEALTH_PORT),
+        MessagingModule.forRoot(natsSettings(config, 'profile-sync')),
+        // Migrations run under an advisory lock, so profile-sync may start before the api.
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, true),
+      ],
+      providers: [{ provide: PROFILE_SYNC_CONFIG, useValue: config }, ProfileRegistry, LostEventsStore, EventsConsumer, ProfileSyncHealth],
+    };
+  }
+}
