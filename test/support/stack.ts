@@ -222,6 +222,13 @@ export class TestStack {
     await client.jetstream.publish(client.topology.agentEvents(agentId), data);
   }
 
+  /** Publishes a profile lifecycle message as the platform does. */
+  async publishProfile(change: { upserted: { id: string; profile_groups: Array<{ id: string; color: string | null }> } } | { deleted: { id: string } }): Promise<void> {
+    const client = await this.natsClient();
+    const [subject, body] = 'upserted' in change ? [client.topology.profileUpserted, change.upserted] : [client.topology.profileDeleted, change.deleted];
+    await client.jetstream.publish(subject, new TextEncoder().encode(JSON.stringify(body)));
+  }
+
   async natsClient(): Promise<NatsClient> {
     this.nats ??= await NatsClient.connect({
       url: NATS_URL,

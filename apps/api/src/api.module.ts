@@ -15,6 +15,7 @@ import { EventFiltersResolver } from './event-filters/event-filters.resolver.js'
 import { DeliveriesResolver } from './deliveries/deliveries.resolver.js';
 import { DeliveryUseCases } from './deliveries/delivery.usecases.js';
 import { TokenGuard } from './graphql/token.guard.js';
+import { LostEventsResolver, LostEventUseCases } from './lost-events/lost-events.resolver.js';
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
 import { WebhookSecretUseCases } from './webhook-secrets/webhook-secret.usecases.js';
 import { DashboardController } from './dashboard.controller.js';
@@ -55,6 +56,8 @@ export class ApiModule {
         WebhookSecretResolver,
         DeliveryUseCases,
         DeliveriesResolver,
+        LostEventUseCases,
+        LostEventsResolver,
         TokenGuard,
       ],
     };

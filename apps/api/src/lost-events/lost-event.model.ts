@@ -1,0 +1,67 @@
+import { Field, ID, InputType, Int, ObjectType, GraphQLISODateTime } from '@nestjs/graphql';
+import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+import { DateFilter } from '../deliveries/delivery.model.js';
+import { GraphQLJSON } from '../graphql/json.scalar.js';
+
+@ObjectType('LostEvent', { description: 'An event not delivered because every candidate’s profile had been deleted.' })
+export class LostEventModel {
+  @Field(() => ID, { description: 'The event id.' })
+  id!: string;
+
+  @Field(() => GraphQLJSON, { description: 'The full event, as it would have been delivered.' })
+  event!: Record<string, unknown>;
+
+  @Field({ description: 'Why it was not delivered: ALL_CANDIDATES_DELETED.' })
+  reason!: string;
+
+  @Field(() => [ID])
+  deletedProfileIds!: string[];
+
+  @Field(() => GraphQLISODateTime, { description: 'When profile-sync diverted it.' })
+  divertedAt!: Date;
+}
+
+@ObjectType('LostEventCollection')
+export class LostEventCollection {
+  @Field(() => Int)
+  totalCount!: number;
+
+  @Field(() => [LostEventModel])
+  collectionItems!: LostEventModel[];
+}
+
+@InputType()
+export class StringFilter {
+  @Field({ nullable: true })
+  exact?: string;
+
+  @Field(() => [String], { nullable: true })
+  in?: string[];
+}
+
+@InputType()
+export class LostEventFilters {
+  @Field(() => IdFilter, { nullable: true })
+  id?: IdFilter;
+
+  @Field(() => StringFilter, { nullable: true, description: 'The event type.' })
+  type?: StringFilter;
+
+  @Field(() => IdFilter, { nullable: true })
+  cameraId?: IdFilter;
+
+  @Field(() => IdFilter, { nullable: true })
+  agentId?: IdFilter;
+
+  @Field(() => IdFilter, { nullable: true, description: 'A deleted profile of the event.' })
+  profileId?: IdFilter;
+
+  @Field(() => DateFilter, { nullable: true, description: 'The detection date.' })
+  date?: DateFilter;
+}
+
+@InputType()
+export class LostEventOrder {
+  @Field(() => SortDirection, { nullable: true, description: 'By detection date.' })
+  date?: SortDirection;
+}

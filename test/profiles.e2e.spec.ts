@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
+import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const LOST = `query($filters: LostEventFilters, $order: LostEventOrder) {
+  lostEvents(filters: $filters, order: $order) { totalCount collectionItems { id event reason deletedProfileIds divertedAt } }
+}`;
+
+/** An identification event whose candidates are the given profiles (each with the agent's idea of its groups). */
+function identificationOf(profiles: Array<{ id: string; groups?: string[] }>, camera = randomUUID()): EventJson {
+  const event = freshEvent();
+  event.camera.id = camera;
+  const template = seedIdentification().candidates[0];
+  event.candidates = profiles.map(({ id, groups }) => ({
+    ...template,
+    profile: { ...template.profile, id },
+    profile_groups: (groups ?? [randomUUID()]).map((group) => ({ id: group, color: 'orange.400' })),
+  }));
+  return event;
+}
+
+describe('profiles, lost events', () => {
+  let stack: TestStack;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint('everything')));
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+  });
+
+  /** Posts the events, then a marker; once the marker arrives, everything before it was decided (one reader, in order). */
+  async function deliveredOf(events: EventJson[]): Promise<EventJson[]> {
+    const before = client.frames.length;
+    for (const event of events) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    const marker = freshEvent({ type: 'non_identification' });
+    await stack.postEvent(JSON.stringify(marker));
+    await waitFor(() => client.eventIds().includes(marker.event.id), { what: 'the marker' });
+    return client.events.slice(before).filter((event) => event.event.id !== marker.event.id);
+  }
+
+  it('diverts an identification whose only profile was deleted to lostEvents, with the reason and the profile', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+    await stack.publishProfile({ deleted: { id: profile } });
+    const event = identificationOf([{ id: profile }]);
+
+    expect(await deliveredOf([event])).toEqual([]);
+
+    const { data } = await stack.graphql(LOST, { filters: { id: { exact: event.event.id } } });
+    expect(data.lostEvents.totalCount).toBe(1);
+    expect(data.lostEvents.collectionItems[0]).toMatchObject({ id: event.event.id, event, reason: 'ALL_CANDIDATES_DELETED', deletedProfileIds: [profile] });
+  });
+
+  it('delivers an event with one deleted and one live candidate with only the live one, with the platform’s groups', async () => {
+    const [gone, live, platformGroup] = [randomUUID(), randomUUID(), randomUUID()];
+    await stack.publishProfile({ upserted: { id: live, profile_groups: [{ id: platformGroup, color: 'red.500' }] } });
+    await stack.publishProfile({ deleted: { id: gone } });
+    const event = identificationOf([{ id: gone }, { id: live, groups: [randomUUID()] }]);
+
+    const [delivered] = await deliveredOf([event]);
+
+    expect(delivered!.candidates.map((candidate: any) => candidate.profile.id)).toEqual([live]);
+    expect(delivered!.candidates[0].profile_groups).toEqual([{ id: platformGroup, color: 'red.500' }]);
+    expect({ ...delivered, candidates: undefined }).toEqual({ ...event, candidates: undefined });
+  });
+
+  it('never loses a non-identification event, an identification without candidates, or one whose profile it never heard of', async () => {
+    const events = [freshEvent({ type: 'non_identification' }), identificationOf([]), identificationOf([{ id: randomUUID() }])];
+
+    const delivered = await deliveredOf(events);
+
+    expect(delivered).toEqual(events);
+  });
+
+  it('lets filters see the current watchlists, not the ones the agent sent', async () => {
+    const [profile, oldGroup, newGroup] = [randomUUID(), randomUUID(), randomUUID()];
+    const watchlist = await stack.createWebsocketEndpoint('watchlist');
+    await stack.createEventFilter({ name: 'new group', endpointIds: [watchlist], in: { profileGroupIds: [newGroup] } });
+    const watcher = await TestClient.connect(stack.websocketUrl(watchlist));
+    await stack.waitForConfig();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: newGroup, color: null }] } });
+    const event = identificationOf([{ id: profile, groups: [oldGroup] }]);
+
+    await deliveredOf([event]);
+
+    await watcher.waitForEvents(1);
+    expect(watcher.eventIds()).toEqual([event.event.id]);
+    watcher.close();
+  });
+
+  it('diverts events ingested after a deletion that was published while profile-sync was down', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [] } });
+    await stack.kill('profile-sync');
+    await stack.publishProfile({ deleted: { id: profile } });
+    const event = identificationOf([{ id: profile }]);
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    await stack.startApp('profile-sync');
+
+    expect(await deliveredOf([])).toEqual([]);
+    expect(client.eventIds()).not.toContain(event.event.id);
+    const { data } = await stack.graphql(LOST, { filters: { profileId: { exact: profile } } });
+    expect(data.lostEvents.collectionItems.map((item: any) => item.id)).toEqual([event.event.id]);
+  });
+
+  it('filters lost events by type, camera, agent, profile and detection date, ordered by date', async () => {
+    const profile = randomUUID();
+    const camera = randomUUID();
+    await stack.publishProfile({ deleted: { id: profile } });
+    const early = identificationOf([{ id: profile }], camera);
+    early.event.detection_date = '2024-05-29 09:00:00.000000+00:00';
+    const late = identificationOf([{ id: profile }], camera);
+    late.event.detection_date = '2024-05-29 11:00:00.000000+00:00';
+    await deliveredOf([early, late]);
+
+    const byCamera = await stack.graphql(LOST, { filters: { cameraId: { exact: camera } }, order: { date: 'ASC' } });
+    const afterTen = await stack.graphql(LOST, { filters: { cameraId: { in: [camera] }, date: { gte: '2024-05-29T10:00:00Z' } } });
+    const otherType = await stack.graphql(LOST, { filters: { cameraId: { exact: camera }, type: { exact: 'roi' } } });
+    const byAgent = await stack.graphql(LOST, { filters: { agentId: { exact: early.camera.agent_id }, profileId: { in: [profile] } } });
+    const badType = await stack.graphql(LOST, { filters: { type: { exact: 'smile' } } });
+
+    expect(byCamera.data.lostEvents.collectionItems.map((item: any) => item.id)).toEqual([early.event.id, late.event.id]);
+    expect(afterTen.data.lostEvents.collectionItems.map((item: any) => item.id)).toEqual([late.event.id]);
+    expect(otherType.data.lostEvents.totalCount).toBe(0);
+    expect(byAgent.data.lostEvents.totalCount).toBe(2);
+    expect(badType.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filters.type.exact' });
+  });
+});
