@@ -12,8 +12,9 @@ import { runLoad, seedEvents, type RunFigures } from './load.js';
  * End-to-end benchmark: agent publish → websocket client receive, against a
  * bare JetStream chain of as many hops measured in the same run.
  *
- *   pipeline: bench → INGRESS → ingest → EVENTS → filter-router → DELIVERIES → websocket-gateway → ws → bench
- *   baseline: bench → S1 → forwarder → S2 → forwarder → S3 → bench (ordered consumer)
+ *   pipeline: bench → INGRESS → ingest → EVENTS → profile-sync → ROUTABLE → filter-router → DELIVERIES
+ *             → websocket-gateway → ws → bench
+ *   baseline: bench → S1 → forwarder → S2 → forwarder → S3 → forwarder → S4 → bench (ordered consumer)
  *
  * Each figure is printed; nothing is asserted. `THROUGHPUT_EVENTS` and
  * `LATENCY_SECONDS` size the runs.
@@ -33,7 +34,7 @@ const idOf = (data: Uint8Array | Buffer): string => (JSON.parse(Buffer.from(data
 async function bareChain(): Promise<Target> {
   const prefix = `bare${randomBytes(3).toString('hex')}`;
   const client = await NatsClient.connect({ url: NATS_URL, prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'bench-bare' });
-  const streams = [1, 2, 3].map((hop) => ({ name: `${prefix.toUpperCase()}_S${hop}`, subject: `${prefix}.s${hop}` }));
+  const streams = [1, 2, 3, 4].map((hop) => ({ name: `${prefix.toUpperCase()}_S${hop}`, subject: `${prefix}.s${hop}` }));
   for (const stream of streams) {
     await client.manager.streams.add({
       name: stream.name,
@@ -46,14 +47,14 @@ async function bareChain(): Promise<Target> {
   }
   const forwarderPath = fileURLToPath(new URL('./bare-forwarder.js', import.meta.url));
   const forwarders: ChildProcess[] = [];
-  for (const hop of [0, 1]) {
+  for (const hop of [0, 1, 2]) {
     const from = streams[hop]!;
     const to = streams[hop + 1]!;
     const child = fork(forwarderPath, [NATS_URL, from.name, from.subject, to.subject, `fwd${hop}`], { stdio: 'inherit' });
     await new Promise((resolve) => child.once('message', resolve));
     forwarders.push(child);
   }
-  const sink = await client.jetstream.consumers.get(streams[2]!.name, { deliver_policy: DeliverPolicy.New });
+  const sink = await client.jetstream.consumers.get(streams[3]!.name, { deliver_policy: DeliverPolicy.New });
   const messages = await sink.consume({ max_messages: 1_024 });
   let arrived: (id: string) => void = () => undefined;
   void (async () => {

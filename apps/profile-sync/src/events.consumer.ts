@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, validateEvent, type AgentEvent } from '@app/events';
+import { profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, type AgentEvent } from '@app/events';
 import { JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
 import { checkProfiles } from './check-profiles.js';
 import { LostEventsStore } from './lost-events.store.js';
@@ -8,6 +8,7 @@ import { ProfileRegistry } from './profile-registry.js';
 
 const RETRY_MS = 1_000;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Everything in the events stream, in the order it was stored: the
@@ -36,22 +37,25 @@ export class EventsConsumer implements MessageHandler {
     if (message.subject === topology.profileUpserted) return this.lifecycle(message, 'upserted');
     if (message.subject === topology.profileDeleted) return this.lifecycle(message, 'deleted');
     if (message.subject !== topology.ingestedEvents) return Outcome.skip(`no handler for ${message.subject}`);
-    let parsed: unknown;
+    let event: AgentEvent;
     try {
-      parsed = JSON.parse(new TextDecoder().decode(message.data));
+      // Ingest validated it against the schema before storing it; parsing is all that is left to do.
+      event = JSON.parse(decoder.decode(message.data)) as AgentEvent;
     } catch {
       return Outcome.skip('event is not JSON');
     }
-    const valid = validateEvent(parsed);
-    if (!valid.ok) return Outcome.skip(`${valid.rejection.code}: ${valid.rejection.message}`);
     // Decided now, synchronously, with the registry as every earlier lifecycle message left it.
-    const result = checkProfiles(valid.event, (profileId) => this.registry.state(profileId));
+    const result = checkProfiles(event, (profileId) => this.registry.state(profileId));
     try {
       if (result.kind === 'lost') {
         await this.lostEvents.divert(result.event, result.deletedProfileIds);
         return Outcome.done;
       }
-      await this.forward(result.event, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data);
+      const headers = routingHeaders(event.event.id, routingFieldsOf(result.event));
+      await publishDurably(this.nats, this.nats.topology.routableEvents, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data, {
+        messageId: event.event.id,
+        headers,
+      });
       return Outcome.done;
     } catch (error) {
       if (error instanceof PublishUnavailableError) return Outcome.retry(error.message, RETRY_MS);
@@ -62,7 +66,7 @@ export class EventsConsumer implements MessageHandler {
   private lifecycle(message: JsMsg, change: 'upserted' | 'deleted'): Promise<Outcome> | Outcome {
     let value: unknown;
     try {
-      value = JSON.parse(new TextDecoder().decode(message.data));
+      value = JSON.parse(decoder.decode(message.data));
     } catch {
       return Outcome.skip(`profile ${change} message is not JSON`);
     }
@@ -76,10 +80,4 @@ export class EventsConsumer implements MessageHandler {
     return this.registry.delete(parsed.data.id).then(() => Outcome.done);
   }
 
-  private forward(event: AgentEvent, body: Uint8Array): Promise<unknown> {
-    return publishDurably(this.nats, this.nats.topology.routableEvents, body, {
-      messageId: event.event.id,
-      headers: routingHeaders(event.event.id, routingFieldsOf(event)),
-    });
-  }
 }
