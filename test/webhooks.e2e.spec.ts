@@ -291,4 +291,33 @@ describe('webhook delivery', () => {
     const delivered = (id: string) => hook.receiver.requests.some((request) => request.headers['webhook-id'] === id && request.status === 200);
     await waitFor(() => events.every((event) => delivered(event.event.id)), { what: 'every event to be delivered' });
   });
+
+  it('re-applies the deleted-profile check when resending and replaying', async () => {
+    const hook = await webhookTo(() => ({ status: 500 }));
+    const profile = crypto.randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [] } });
+    const from = new Date();
+    const event = freshEvent();
+    event.camera.id = hook.camera;
+    event.candidates[0].profile.id = profile;
+    await stack.postEvent(JSON.stringify(event));
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "FAILED" } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
+      { what: 'the delivery to fail' },
+    );
+    const to = new Date();
+
+    await stack.publishProfile({ deleted: { id: profile } });
+    await stack.waitForRoutingDone();
+
+    const resent = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    expect(resent.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'eventId' });
+    expect(resent.errors?.[0]?.message).toContain('deleted since');
+    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
+      id: hook.endpointId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+    });
+    expect(replayed.data.replayEndpoint).toBe(0);
+  });
 });

@@ -14,6 +14,7 @@ import { EventFilterUseCases } from './event-filters/event-filter-usecases.js';
 import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
 import { DeliveriesResolver } from './deliveries/deliveries.resolver.js';
 import { DeliveryUseCases } from './deliveries/delivery.usecases.js';
+import { ProfileCheck } from './deliveries/profile-check.js';
 import { TokenGuard } from './graphql/token.guard.js';
 import { LostEventsResolver, LostEventUseCases } from './lost-events/lost-events.resolver.js';
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
@@ -55,6 +56,7 @@ export class ApiModule {
         WebhookSecretUseCases,
         WebhookSecretResolver,
         DeliveryUseCases,
+        ProfileCheck,
         DeliveriesResolver,
         LostEventUseCases,
         LostEventsResolver,

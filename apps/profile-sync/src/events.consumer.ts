@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, type AgentEvent } from '@app/events';
+import { checkProfiles, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, type AgentEvent } from '@app/events';
 import { JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
-import { checkProfiles } from './check-profiles.js';
 import { LostEventsStore } from './lost-events.store.js';
 import { ProfileRegistry } from './profile-registry.js';
 

@@ -1,9 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ProfileGroup } from '@app/events';
-
-/** What the registry knows of a profile; a profile it never heard of is not in it. */
-export type ProfileState = { deleted: false; groups: ProfileGroup[] } | { deleted: true };
+import type { ProfileGroup, ProfileState } from '@app/events';
 
 /**
  * The registry of the platform's profiles: in memory for the hot path,

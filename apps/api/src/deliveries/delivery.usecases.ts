@@ -7,6 +7,7 @@ import { DeliveryAttemptEntity, EndpointEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import type { DateFilter, DeliveryAttemptFilters, DeliveryAttemptOrder } from './delivery.model.js';
+import { ProfileCheck } from './profile-check.js';
 import { sampleEvent } from './sample-event.js';
 
 /** Deliveries re-sent by a replay go out at most this fast (the dispatcher spreads them). */
@@ -20,6 +21,7 @@ export class DeliveryUseCases {
   constructor(
     private readonly dataSource: DataSource,
     private readonly nats: NatsClient,
+    private readonly profiles: ProfileCheck,
   ) {}
 
   async attempts(filters: DeliveryAttemptFilters | undefined, order: DeliveryAttemptOrder | undefined, pagination: Pagination | undefined) {
@@ -46,15 +48,27 @@ export class DeliveryUseCases {
     return { totalCount, collectionItems };
   }
 
-  /** Attempts a failed delivery again, from its first attempt's schedule. */
+  /**
+   * Attempts a failed delivery again, from its first attempt's schedule,
+   * after the deleted-profile check: an event whose candidates were all
+   * deleted since is refused.
+   */
   async resend(endpointId: string, eventId: string): Promise<boolean> {
     await this.webhookEndpoint(endpointId);
-    const [, count] = (await this.dataSource.query(
-      `UPDATE delivery_retry SET failed_at = NULL, attempt = 1, next_attempt_at = now(), locked_until = NULL
-       WHERE endpoint_id = $1 AND event_id = $2 AND failed_at IS NOT NULL`,
+    const rows: Array<{ body: Buffer }> = await this.dataSource.query(
+      'SELECT body FROM delivery_retry WHERE endpoint_id = $1 AND event_id = $2 AND failed_at IS NOT NULL',
       [endpointId, eventId],
-    )) as [unknown, number];
-    if (count === 0) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
+    );
+    if (rows.length === 0) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
+    const checked = await this.profiles.apply(rows[0]!.body);
+    if (checked.result.kind === 'lost') {
+      throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
+    }
+    await this.dataSource.query(
+      `UPDATE delivery_retry SET failed_at = NULL, attempt = 1, next_attempt_at = now(), locked_until = NULL, body = $3
+       WHERE endpoint_id = $1 AND event_id = $2`,
+      [endpointId, eventId, Buffer.from(checked.body)],
+    );
     return true;
   }
 
@@ -78,13 +92,16 @@ export class DeliveryUseCases {
       if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
       const eventId = message.headers?.get(Headers.eventId);
       if (!eventId) continue;
+      // History is re-checked: an event whose candidates were all deleted since is not sent again.
+      const checked = await this.profiles.apply(message.data);
+      if (checked.result.kind === 'lost') continue;
       const at = new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND);
       await this.dataSource.query(
         `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
          VALUES ($1, $2, $3, 1, $4)
          ON CONFLICT (endpoint_id, event_id) DO UPDATE
            SET attempt = 1, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
-        [endpointId, eventId, Buffer.from(message.data), at],
+        [endpointId, eventId, Buffer.from(checked.body), at],
       );
       count += 1;
     }

@@ -1,5 +1,8 @@
-import type { AgentEvent, Candidate } from '@app/events';
-import type { ProfileState } from './profile-registry.js';
+import type { AgentEvent, Candidate } from './event.schema.js';
+import type { ProfileGroup } from './profile.schema.js';
+
+/** What the registry knows of a profile; a profile it never heard of has no state. */
+export type ProfileState = { deleted: false; groups: ProfileGroup[] } | { deleted: true };
 
 export type CheckResult =
   /** Deliver `event` (changed: its candidates were stripped or their groups replaced). */
