@@ -248,6 +248,7 @@ export class TestStack {
       await client.manager.streams.delete(stream).catch(() => undefined);
     }
     await client.manager.streams.delete(`KV_${client.topology.configBucket}`).catch(() => undefined);
+    await client.manager.streams.delete(`OBJ_${client.topology.imageBucket}`).catch(() => undefined);
     await client.close();
     const db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();

@@ -20,6 +20,7 @@ import { LostEventsResolver, LostEventUseCases } from './lost-events/lost-events
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
 import { WebhookSecretUseCases } from './webhook-secrets/webhook-secret.usecases.js';
 import { DashboardController } from './dashboard.controller.js';
+import { ImagesController } from './images.controller.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
 
@@ -44,7 +45,7 @@ export class ApiModule {
           context: ({ req }: { req: Request }) => ({ req }),
         }),
       ],
-      controllers: [DashboardController],
+      controllers: [DashboardController, ImagesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },

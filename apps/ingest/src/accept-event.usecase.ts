@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeEvent, fillImageLinks, routingFieldsOf, type EventRejection } from '@app/events';
 import { NatsClient, publishDurably, routingHeaders } from '@app/messaging';
+import { EventImagesStore } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
 
@@ -19,17 +20,26 @@ const encoder = new TextEncoder();
 export class AcceptEvent {
   constructor(
     private readonly nats: NatsClient,
+    private readonly images: EventImagesStore,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
   async execute(body: Uint8Array): Promise<AcceptResult> {
-    const decoded = decodeEvent(body, this.config.INGEST_MAX_EVENT_BYTES);
+    const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
+    const hadImages = 'images' in event;
+    const imageRejection = await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES);
+    if (imageRejection) return { accepted: false, rejection: imageRejection };
+    const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL) || hadImages;
     // Unchanged events travel as the very bytes the agent sent.
-    const payload = fillImageLinks(event, this.config.PUBLIC_BASE_URL) ? encoder.encode(JSON.stringify(event)) : body;
+    const payload = changed ? encoder.encode(JSON.stringify(event)) : body;
+    if (payload.byteLength > this.config.INGEST_MAX_EVENT_BYTES) {
+      const message = `event is ${payload.byteLength} bytes without its images; the limit is ${this.config.INGEST_MAX_EVENT_BYTES}`;
+      return { accepted: false, rejection: { code: 'PAYLOAD_TOO_LARGE', field: null, message } };
+    }
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
       messageId: event.event.id,
       headers: routingHeaders(event.event.id, routingFieldsOf(event)),

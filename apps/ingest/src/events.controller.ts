@@ -18,7 +18,7 @@ export class EventsController {
 
   @Post()
   async create(@Req() request: Request, @Res() response: Response): Promise<void> {
-    const limit = this.config.INGEST_MAX_EVENT_BYTES;
+    const limit = this.config.INGEST_MAX_BODY_BYTES;
     let body: Buffer;
     try {
       body = await readBody(request, limit);

@@ -11,6 +11,10 @@ const ingestEnv = z.object({
   ...apiTokenEnv,
   INGEST_PORT: portVar(8081),
   INGEST_MAX_EVENT_BYTES: z.coerce.number().int().min(1_024).max(MAX_EVENT_BYTES_CEILING).default(262_144),
+  /** Largest request (or NATS message) accepted, images included; NATS itself caps its messages at 1 MB. */
+  INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(8 * 1_048_576),
+  /** Largest image an event may attach. */
+  INGEST_MAX_IMAGE_BYTES: z.coerce.number().int().min(1_024).default(4 * 1_048_576),
   /** Extra tokens agents may post with, comma-separated, besides API_TOKEN. */
   AGENT_TOKENS: z
     .string()

@@ -5,6 +5,7 @@ import { RuntimeModule, TokenSet } from '@app/runtime';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentEventsConsumer } from './agent-events.consumer.js';
 import { AgentTokenGuard } from './agent-token.guard.js';
+import { EventImagesStore } from './event-images.store.js';
 import { EventsController } from './events.controller.js';
 import type { IngestConfig } from './ingest.config.js';
 import { AGENT_TOKENS, INGEST_CONFIG } from './ingest.tokens.js';
@@ -24,6 +25,7 @@ export class IngestModule {
         { provide: INGEST_CONFIG, useValue: config },
         { provide: AGENT_TOKENS, useValue: new TokenSet([apiToken.token, ...config.AGENT_TOKENS]) },
         AcceptEvent,
+        EventImagesStore,
         AgentEventsConsumer,
         AgentTokenGuard,
       ],

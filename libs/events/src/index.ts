@@ -4,3 +4,4 @@ export { fillImageLinks, IMAGE_PATH, imageLink } from './image-links.js';
 export { routingFieldsOf, type RoutingFields } from './routing-fields.js';
 export { profileDeletedSchema, profileUpsertedSchema, type ProfileDeleted, type ProfileGroup, type ProfileUpserted } from './profile.schema.js';
 export { checkProfiles, type CheckResult, type ProfileState } from './check-profiles.js';
+export { eventImagesSchema, IMAGE_CONTENT_TYPES, type EventImages } from './event-images.js';

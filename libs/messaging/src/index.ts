@@ -9,3 +9,4 @@ export { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, typ
 export { ConfigPublisher, ConfigView, openConfigBucket } from './config-bucket.js';
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, MessagingModule } from './messaging.module.js';
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
+export { IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';

@@ -22,6 +22,8 @@ export class Topology {
   };
   /** KV bucket through which the api publishes endpoint and filter config to the data path. */
   readonly configBucket: string;
+  /** Object store bucket of event images. */
+  readonly imageBucket: string;
 
   constructor(readonly prefix: string) {
     const upper = prefix.toUpperCase();
@@ -33,6 +35,7 @@ export class Topology {
       deadLetters: `${upper}_DEAD_LETTERS`,
     };
     this.configBucket = `${prefix}_config`;
+    this.imageBucket = `${prefix}_images`;
   }
 
   /** The subject an agent publishes its events on. */

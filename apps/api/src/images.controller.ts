@@ -1,0 +1,48 @@
+import { Controller, Get, Inject, NotFoundException, Param, Res, type OnModuleInit } from '@nestjs/common';
+import type { Response } from 'express';
+import type { ObjectStore } from '@nats-io/obj';
+import { IMAGE_CONTENT_TYPES } from '@app/events';
+import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
+import type { ApiConfig } from './api.config.js';
+import { API_CONFIG } from './api.tokens.js';
+
+const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `GET /event-service/get-image/<id>`: the images agents attached to events.
+ * Ids are random UUIDs (capability URLs); an image never changes, so it is
+ * cached for as long as clients like. Unknown and expired ids get 404.
+ */
+@Controller('event-service/get-image')
+export class ImagesController implements OnModuleInit {
+  private store!: ObjectStore;
+
+  constructor(
+    private readonly nats: NatsClient,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.store = await openImageStore(this.nats);
+  }
+
+  @Get(':id')
+  async image(@Param('id') id: string, @Res() response: Response): Promise<void> {
+    const info = IMAGE_ID.test(id) ? await this.store.info(id) : null;
+    if (!info || info.deleted) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
+    const data = await this.store.getBlob(id);
+    if (!data) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
+    const stored = info.metadata?.[IMAGE_CONTENT_TYPE] ?? '';
+    const contentType = (IMAGE_CONTENT_TYPES as readonly string[]).includes(stored) ? stored : 'application/octet-stream';
+    response
+      .status(200)
+      .set({
+        'content-type': contentType,
+        'content-length': String(data.byteLength),
+        'cache-control': `private, max-age=${Math.floor(this.config.STREAM_MAX_AGE / 1_000)}, immutable`,
+        etag: `"${info.digest}"`,
+        'x-content-type-options': 'nosniff',
+      })
+      .end(Buffer.from(data));
+  }
+}

@@ -1,0 +1,18 @@
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { StorageType } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { NatsClient } from './nats-connection.js';
+
+/**
+ * Event images in JetStream's object store (no other service to run): kept
+ * as long as the events (`STREAM_MAX_AGE`), chunked under NATS's message limit.
+ */
+export async function openImageStore(client: NatsClient): Promise<ObjectStore> {
+  return new Objm(client.jetstream).create(client.topology.imageBucket, {
+    storage: StorageType.File,
+    ttl: nanos(client.settings.streamMaxAgeMs),
+  });
+}
+
+/** The metadata key holding an image's content type. */
+export const IMAGE_CONTENT_TYPE = 'content-type';

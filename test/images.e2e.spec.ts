@@ -1,0 +1,76 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freshEvent } from './support/fixtures.js';
+import { TestStack } from './support/stack.js';
+import { TestClient } from './support/ws-client.js';
+
+describe('event images', () => {
+  let stack: TestStack;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+  });
+
+  /** The api's own address for a delivered link (the public base URL is the test's pretend origin). */
+  const apiUrlOf = (link: string) => stack.url('api', new URL(link).pathname);
+
+  it('stores the images an agent attaches, and the delivered image_link downloads the very bytes it sent', async () => {
+    const face = randomBytes(3_000);
+    const frame = randomBytes(200_000);
+    const event = freshEvent({ withoutLinks: true });
+    event.images = {
+      image: { content_type: 'image/jpeg', data: face.toString('base64') },
+      original_image: { content_type: 'image/png', data: frame.toString('base64') },
+    };
+
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    await client.waitForEvents(1);
+    const delivered = client.events[0]!;
+    expect('images' in delivered).toBe(false);
+    expect(delivered.event.image).not.toBe(event.event.image);
+    expect(delivered.event.image_link).toBe(`${stack.publicBaseUrl}/event-service/get-image/${delivered.event.image}`);
+    const faceResponse = await fetch(apiUrlOf(delivered.event.image_link));
+    expect(faceResponse.status).toBe(200);
+    expect(faceResponse.headers.get('content-type')).toBe('image/jpeg');
+    expect(faceResponse.headers.get('cache-control')).toContain('immutable');
+    expect(Buffer.from(await faceResponse.arrayBuffer())).toEqual(face);
+    const frameResponse = await fetch(apiUrlOf(delivered.event.original_image_link));
+    expect(frameResponse.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await frameResponse.arrayBuffer())).toEqual(frame);
+  });
+
+  it('keeps image ids and links an agent sent for images stored elsewhere', async () => {
+    const event = freshEvent();
+    const before = client.frames.length;
+
+    await stack.postEvent(JSON.stringify(event));
+
+    await client.waitForEvents(before + 1);
+    expect(client.events[before]!.event).toEqual(event.event);
+  });
+
+  it('answers 404 for an unknown image id', async () => {
+    expect((await fetch(stack.url('api', `/event-service/get-image/${randomUUID()}`))).status).toBe(404);
+    expect((await fetch(stack.url('api', '/event-service/get-image/not-an-id'))).status).toBe(404);
+  });
+
+  it('refuses a malformed attachment naming the field, and an unknown image type', async () => {
+    for (const [images, field] of [
+      [{ image: { content_type: 'image/jpeg', data: '***' } }, 'images.image.data'],
+      [{ original_image: { content_type: 'image/gif', data: 'AAAA' } }, 'images.original_image.content_type'],
+    ] as const) {
+      const response = await stack.postEvent(JSON.stringify({ ...freshEvent(), images }));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'INVALID_EVENT', field });
+    }
+  });
+});
