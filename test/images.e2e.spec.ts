@@ -73,4 +73,23 @@ describe('event images', () => {
       expect(await response.json()).toMatchObject({ code: 'INVALID_EVENT', field });
     }
   });
+
+  it('accepts the event and its images as multipart/form-data', async () => {
+    const face = randomBytes(5_000);
+    const event = freshEvent({ withoutLinks: true });
+    const before = client.frames.length;
+    const form = new FormData();
+    form.append('event', JSON.stringify(event));
+    form.append('image', new Blob([face], { type: 'image/webp' }), 'face.webp');
+
+    const response = await fetch(stack.url('ingest', '/event-service/events'), { method: 'POST', headers: { Token: stack.token }, body: form });
+
+    expect(response.status).toBe(202);
+    await client.waitForEvents(before + 1);
+    const delivered = client.events[before]!;
+    const image = await fetch(apiUrlOf(delivered.event.image_link));
+    expect(image.headers.get('content-type')).toBe('image/webp');
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(face);
+    expect(delivered.event.original_image).toBe(event.event.original_image);
+  });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeEvent, fillImageLinks, routingFieldsOf, type EventRejection } from '@app/events';
 import { NatsClient, publishDurably, routingHeaders } from '@app/messaging';
-import { EventImagesStore } from './event-images.store.js';
+import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
 
@@ -24,14 +24,16 @@ export class AcceptEvent {
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
-  async execute(body: Uint8Array): Promise<AcceptResult> {
+  /** `files`: images that came as multipart files rather than in the event's `images` field. */
+  async execute(body: Uint8Array, files: Attachment[] = []): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
-    const hadImages = 'images' in event;
-    const imageRejection = await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES);
+    const hadImages = 'images' in event || files.length > 0;
+    const imageRejection =
+      (await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES)) ?? (await this.images.store(event, files, this.config.INGEST_MAX_IMAGE_BYTES));
     if (imageRejection) return { accepted: false, rejection: imageRejection };
     const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL) || hadImages;
     // Unchanged events travel as the very bytes the agent sent.

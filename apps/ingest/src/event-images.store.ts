@@ -4,7 +4,14 @@ import type { ObjectStore } from '@nats-io/obj';
 import { eventImagesSchema, type AgentEvent, type EventRejection } from '@app/events';
 import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore, PublishUnavailableError } from '@app/messaging';
 
-type Slot = 'image' | 'original_image';
+export type Slot = 'image' | 'original_image';
+
+/** An image to store with an event, whichever way it came (base64 in JSON, a multipart file). */
+export interface Attachment {
+  slot: Slot;
+  contentType: string;
+  bytes: Buffer;
+}
 
 /**
  * Stores the images an agent attached to an event (its `images` field) and
@@ -13,12 +20,12 @@ type Slot = 'image' | 'original_image';
  */
 @Injectable()
 export class EventImagesStore implements OnModuleInit {
-  private store!: ObjectStore;
+  private objects!: ObjectStore;
 
   constructor(private readonly nats: NatsClient) {}
 
   async onModuleInit(): Promise<void> {
-    this.store = await openImageStore(this.nats);
+    this.objects = await openImageStore(this.nats);
   }
 
   /** Null when done (or nothing to do); a rejection when the attachments are malformed. */
@@ -31,16 +38,26 @@ export class EventImagesStore implements OnModuleInit {
       const field = ['images', ...issue.path.map(String)].join('.');
       return { code: 'INVALID_EVENT', field, message: `${field}: ${issue.message}` };
     }
+    delete record.images;
+    const attachments: Attachment[] = [];
     for (const slot of ['image', 'original_image'] as Slot[]) {
       const attachment = parsed.data[slot];
-      if (!attachment) continue;
-      const bytes = Buffer.from(attachment.data, 'base64');
+      if (attachment) attachments.push({ slot, contentType: attachment.content_type, bytes: Buffer.from(attachment.data, 'base64') });
+    }
+    return this.store(event, attachments, maxImageBytes);
+  }
+
+  /** Stores each attachment under a new id and points the event at it. */
+  async store(event: AgentEvent, attachments: Attachment[], maxImageBytes: number): Promise<EventRejection | null> {
+    for (const { slot, bytes } of attachments) {
       if (bytes.length > maxImageBytes) {
         return { code: 'PAYLOAD_TOO_LARGE', field: `images.${slot}`, message: `images.${slot} is ${bytes.length} bytes; the limit is ${maxImageBytes}` };
       }
+    }
+    for (const { slot, contentType, bytes } of attachments) {
       const id = randomUUID();
-      await this.store
-        .putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: attachment.content_type } }, bytes)
+      await this.objects
+        .putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: contentType } }, bytes)
         .catch((error: Error) => {
           throw new PublishUnavailableError(`cannot store ${slot}: ${error.message}`, { cause: error });
         });
@@ -48,7 +65,6 @@ export class EventImagesStore implements OnModuleInit {
       // A link the agent sent pointed at its own copy, not at this one.
       delete event.event[`${slot}_link`];
     }
-    delete record.images;
     return null;
   }
 }

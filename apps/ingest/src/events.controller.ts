@@ -5,7 +5,9 @@ import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentTokenGuard } from './agent-token.guard.js';
 import type { IngestConfig } from './ingest.config.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
+import type { Attachment } from './event-images.store.js';
 import { readBody, BodyTooLargeError } from './read-body.js';
+import { readMultipart } from './read-multipart.js';
 
 /** `POST /event-service/events`: one event in the seed's format per request. */
 @Controller('event-service/events')
@@ -20,8 +22,20 @@ export class EventsController {
   async create(@Req() request: Request, @Res() response: Response): Promise<void> {
     const limit = this.config.INGEST_MAX_BODY_BYTES;
     let body: Buffer;
+    let files: Attachment[] = [];
     try {
-      body = await readBody(request, limit);
+      if (request.headers['content-type']?.startsWith('multipart/form-data')) {
+        if (Number(request.headers['content-length']) > limit) throw new BodyTooLargeError(`body is over the limit of ${limit} bytes`);
+        const parts = await readMultipart(request, { eventBytes: this.config.INGEST_MAX_EVENT_BYTES, imageBytes: this.config.INGEST_MAX_IMAGE_BYTES });
+        if (!parts.ok) {
+          response.status(parts.rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST).json(parts.rejection);
+          return;
+        }
+        body = parts.event;
+        files = parts.files;
+      } else {
+        body = await readBody(request, limit);
+      }
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         response.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ code: 'PAYLOAD_TOO_LARGE', field: null, message: error.message });
@@ -30,7 +44,7 @@ export class EventsController {
       throw error;
     }
     try {
-      const result = await this.acceptEvent.execute(body);
+      const result = await this.acceptEvent.execute(body, files);
       if (!result.accepted) {
         const status = result.rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
         response.status(status).json(result.rejection);
