@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
 describe('event images', () => {
@@ -91,5 +92,38 @@ describe('event images', () => {
     expect(image.headers.get('content-type')).toBe('image/webp');
     expect(Buffer.from(await image.arrayBuffer())).toEqual(face);
     expect(delivered.event.original_image).toBe(event.event.original_image);
+  });
+
+  describe('with a short retention and image tokens required', () => {
+    let shortLived: TestStack;
+
+    beforeAll(async () => {
+      shortLived = await TestStack.start({
+        apps: ['api', 'ingest'],
+        env: { STREAM_MAX_AGE: '3s', STREAM_DUPLICATE_WINDOW: '1s' },
+        appEnv: { api: { IMAGE_REQUIRE_TOKEN: 'true' } },
+      });
+    });
+
+    afterAll(async () => {
+      await shortLived?.stop();
+    });
+
+    it('asks for the token, then answers 404 once the image has expired', async () => {
+      const face = randomBytes(1_000);
+      const event = freshEvent({ withoutLinks: true });
+      event.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
+      expect((await shortLived.postEvent(JSON.stringify(event))).status).toBe(202);
+      const nats = await shortLived.natsClient();
+      const stored = await (await nats.jetstream.consumers.get(nats.topology.streams.events)).next({ expires: 5_000 });
+      const imageId = JSON.parse(stored!.string()).event.image as string;
+      const url = shortLived.url('api', `/event-service/get-image/${imageId}`);
+
+      expect((await fetch(url)).status).toBe(401);
+      const withToken = await fetch(url, { headers: { Authorization: `Bearer ${shortLived.token}` } });
+      expect(Buffer.from(await withToken.arrayBuffer())).toEqual(face);
+
+      await waitFor(async () => (await fetch(url, { headers: { Token: shortLived.token } })).status === 404, { timeoutMs: 20_000, intervalMs: 250, what: 'the image to expire' });
+    });
   });
 });

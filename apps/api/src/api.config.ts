@@ -13,6 +13,8 @@ const apiEnv = z.object({
   DATABASE_MIGRATE: booleanVar(true),
   /** How often the config bucket is re-checked against PostgreSQL. */
   CONFIG_RECONCILE_INTERVAL: durationVar('60s'),
+  /** Image links are capability URLs; set this to also require the API token on them. */
+  IMAGE_REQUIRE_TOKEN: booleanVar(false),
   /** CIDRs webhooks may reach although they are internal (loopback, private, link-local). Empty by default. */
   WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
 });

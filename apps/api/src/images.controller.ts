@@ -1,10 +1,11 @@
-import { Controller, Get, Inject, NotFoundException, Param, Res, type OnModuleInit } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Inject, NotFoundException, Param, Req, Res, UnauthorizedException, type OnModuleInit } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { TokenSet } from '@app/runtime';
 import type { ObjectStore } from '@nats-io/obj';
 import { IMAGE_CONTENT_TYPES } from '@app/events';
 import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
-import { API_CONFIG } from './api.tokens.js';
+import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,6 +21,7 @@ export class ImagesController implements OnModuleInit {
   constructor(
     private readonly nats: NatsClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(API_TOKENS) private readonly tokens: TokenSet,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -27,7 +29,10 @@ export class ImagesController implements OnModuleInit {
   }
 
   @Get(':id')
-  async image(@Param('id') id: string, @Res() response: Response): Promise<void> {
+  async image(@Param('id') id: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    if (this.config.IMAGE_REQUIRE_TOKEN && !this.tokens.accepts(request.headers)) {
+      throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'a valid token is required (header Token or Authorization: Bearer)' });
+    }
     const info = IMAGE_ID.test(id) ? await this.store.info(id) : null;
     if (!info || info.deleted) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
     const data = await this.store.getBlob(id);
