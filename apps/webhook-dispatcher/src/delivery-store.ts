@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
+/** TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with the rows alone. */
+function returnedRows<T>(result: T[] | [T[], number]): T[] {
+  return (Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
 /** A delivery waiting in PostgreSQL for its next attempt. */
 export interface ParkedDelivery {
   id: string;
@@ -89,8 +94,7 @@ export class DeliveryStore {
        RETURNING id, endpoint_id, event_id, body, attempt`,
       [limit, lockMs, skipEndpoints],
     );
-    const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
-    return claimed.map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));
+    return returnedRows(rows).map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));
   }
 
   /** Claims the endpoint's next waiting delivery whatever its state (a probe of a paused endpoint). */
@@ -106,8 +110,7 @@ export class DeliveryStore {
        RETURNING id, endpoint_id, event_id, body, attempt`,
       [endpointId, lockMs],
     );
-    const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
-    const row = claimed[0];
+    const row = returnedRows(rows)[0];
     return row ? { id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt } : null;
   }
 
