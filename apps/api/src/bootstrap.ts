@@ -12,7 +12,6 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
   const app = await NestFactory.create(ApiModule.forRoot(config, token.token), {
     logger: createLogger('api', config.LOG_FORMAT),
   });
-  app.enableShutdownHooks();
   await app.listen(config.API_PORT, '0.0.0.0');
   if (token.generated) {
     new Logger('api').warn(`API_TOKEN is not set; this development run accepts the token ${token.token}`);

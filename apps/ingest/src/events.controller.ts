@@ -1,5 +1,6 @@
 import { Controller, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { EventRejection } from '@app/events';
 import { PublishUnavailableError } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentTokenGuard } from './agent-token.guard.js';
@@ -8,6 +9,9 @@ import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { Attachment } from './event-images.store.js';
 import { readBody, BodyTooLargeError } from './read-body.js';
 import { readMultipart } from './read-multipart.js';
+
+const statusOf = (rejection: EventRejection): HttpStatus =>
+  rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
 
 /** `POST /event-service/events`: one event in the seed's format per request. */
 @Controller('event-service/events')
@@ -28,7 +32,7 @@ export class EventsController {
         if (Number(request.headers['content-length']) > limit) throw new BodyTooLargeError(`body is over the limit of ${limit} bytes`);
         const parts = await readMultipart(request, { eventBytes: this.config.INGEST_MAX_EVENT_BYTES, imageBytes: this.config.INGEST_MAX_IMAGE_BYTES });
         if (!parts.ok) {
-          response.status(parts.rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST).json(parts.rejection);
+          response.status(statusOf(parts.rejection)).json(parts.rejection);
           return;
         }
         body = parts.event;
@@ -46,8 +50,7 @@ export class EventsController {
     try {
       const result = await this.acceptEvent.execute(body, files);
       if (!result.accepted) {
-        const status = result.rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
-        response.status(status).json(result.rejection);
+        response.status(statusOf(result.rejection)).json(result.rejection);
         return;
       }
       response.status(HttpStatus.ACCEPTED).json({ id: result.eventId, duplicate: result.duplicate });

@@ -32,8 +32,6 @@ export type ConfigChange =
 export const ConfigKeys = {
   endpoint: (id: string) => `endpoints.${id}`,
   filter: (id: string) => `filters.${id}`,
-  endpoints: 'endpoints.>',
-  filters: 'filters.>',
   /** Splits a key into its kind and id, or null for a key this version does not know. */
   parse(key: string): { kind: 'endpoint' | 'filter'; id: string } | null {
     const dot = key.indexOf('.');

@@ -1,4 +1,4 @@
-export { Topology, Headers, isSubjectToken } from './topology.js';
+export { Topology, Headers } from './topology.js';
 export { NatsClient, natsSettings, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
 export { Outcome } from './outcome.js';

@@ -118,8 +118,3 @@ export const Headers = {
   sourceSequence: 'Es-Source-Sequence',
   consumer: 'Es-Consumer',
 } as const;
-
-/** A subject token must not contain `.`, `*`, `>` or white space. */
-export function isSubjectToken(value: string): boolean {
-  return value.length > 0 && !/[.*>\s]/.test(value);
-}

@@ -1,2 +1,2 @@
-export { generateSecret, isSecret, sign, signatureHeaders } from './signing.js';
+export { generateSecret, sign, signatureHeaders } from './signing.js';
 export { assertPublicTarget, ForbiddenTargetError, guardedLookup, isAllowedAddress, parseAllowedNetworks, webhookNetworksVar } from './network-guard.js';

@@ -7,10 +7,6 @@ export function generateSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 }
 
-export function isSecret(value: string): boolean {
-  return value.startsWith(SECRET_PREFIX) && Buffer.from(value.slice(SECRET_PREFIX.length), 'base64').length >= 24;
-}
-
 /** `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` for one secret. */
 export function sign(secret: string, messageId: string, timestampSeconds: number, body: Uint8Array): string {
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
