@@ -100,9 +100,10 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       await client.waitForEvents(before + 1);
       expect(client.eventIds().slice(before)).toEqual([valid.event.id]);
       const reasons = await deadLetterReasons(stack, 3);
-      expect(reasons[0]).toMatch(/^MALFORMED_JSON: /);
-      expect(reasons[1]).toMatch(/^INVALID_EVENT: type: must be one of identification/);
-      expect(reasons[2]).toMatch(new RegExp(`^PAYLOAD_TOO_LARGE: .*the limit is ${MAX_EVENT_BYTES}`));
+      // A code from the fixed set, and the detail beside it.
+      expect(reasons[0]).toMatch(/^MALFORMED_MESSAGE MALFORMED_JSON: /);
+      expect(reasons[1]).toMatch(/^INVALID_EVENT INVALID_EVENT: type: must be one of identification/);
+      expect(reasons[2]).toMatch(new RegExp(`^PAYLOAD_TOO_LARGE PAYLOAD_TOO_LARGE: .*the limit is ${MAX_EVENT_BYTES}`));
     });
   });
 
@@ -156,7 +157,7 @@ async function deadLetterReasons(stack: TestStack, count: number): Promise<strin
   while (reasons.length < count) {
     const message = await consumer.next({ expires: 10_000 });
     if (!message) throw new Error(`only ${reasons.length} of ${count} dead-letter records arrived`);
-    reasons.push(message.headers?.get(Headers.reason) ?? '');
+    reasons.push(`${message.headers?.get(Headers.reason) ?? ''} ${message.headers?.get(Headers.detail) ?? ''}`);
   }
   return reasons;
 }

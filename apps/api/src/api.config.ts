@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { webhookNetworksVar } from '@app/webhooks';
+import { configSecretKeyEnv, resolveConfigSecretKey, webhookNetworksVar } from '@app/webhooks';
 import { apiTokenEnv, booleanVar, databaseEnv, durationVar, loadConfig, natsEnv, portVar, publicUrlEnv, runtimeEnv } from '@app/config';
 
 const apiEnv = z.object({
@@ -8,6 +8,7 @@ const apiEnv = z.object({
   ...runtimeEnv,
   ...publicUrlEnv,
   ...apiTokenEnv,
+  ...configSecretKeyEnv,
   API_PORT: portVar(8083),
   /** Apply pending database migrations at start (under an advisory lock). */
   DATABASE_MIGRATE: booleanVar(true),
@@ -19,8 +20,9 @@ const apiEnv = z.object({
   WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
 });
 
-export type ApiConfig = z.infer<typeof apiEnv>;
+export type ApiConfig = Omit<z.infer<typeof apiEnv>, 'CONFIG_SECRET_KEY'> & { CONFIG_SECRET_KEY: Buffer };
 
 export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  return loadConfig(apiEnv, env);
+  const config = loadConfig(apiEnv, env);
+  return { ...config, CONFIG_SECRET_KEY: resolveConfigSecretKey(config.CONFIG_SECRET_KEY, config.NODE_ENV).key };
 }

@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { ConfigPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule, TokenSet } from '@app/runtime';
+import { SecretBox } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { ConfigSync } from './config-sync.js';
@@ -49,6 +50,7 @@ export class ApiModule {
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },
+        { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         ConfigSync,
         EndpointUseCases,
         EndpointsResolver,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DataSource } from 'typeorm';
 import { ConfigPublisher, type EndpointRecord, type FilterRecord } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 
@@ -38,6 +39,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly publisher: ConfigPublisher,
     private readonly dataSource: DataSource,
+    private readonly box: SecretBox,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
@@ -51,8 +53,45 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.repair) clearTimeout(this.repair);
   }
 
+  /** A webhook's sealed signing material goes first, so the dispatcher never sees the endpoint without it. */
   async endpointChanged(entity: EndpointEntity): Promise<void> {
-    await this.publish(() => this.publisher.putEndpoint(toEndpointRecord(entity)));
+    await this.publish(async () => {
+      if (entity.type === 'WEB_HOOK') {
+        const sealed = (await this.sealedSecrets(entity.id)).get(entity.id);
+        if (sealed) await this.publisher.putSecrets(entity.id, sealed);
+      }
+      await this.publisher.putEndpoint(toEndpointRecord(entity));
+    });
+  }
+
+  /**
+   * Webhooks' signing secrets, previous secrets in their grace window and
+   * custom headers, sealed with CONFIG_SECRET_KEY: the dispatcher signs with
+   * them without PostgreSQL, and NATS never carries them in the clear.
+   */
+  private async sealedSecrets(endpointId?: string): Promise<Map<string, string>> {
+    const rows: Array<{
+      id: string;
+      signing_secret: string;
+      previous_signing_secret: string | null;
+      previous_secret_expires_at: Date | null;
+      custom_headers: Record<string, string>;
+    }> = await this.dataSource.query(
+      `SELECT id, signing_secret, previous_signing_secret, previous_secret_expires_at, custom_headers FROM endpoint
+       WHERE signing_secret IS NOT NULL AND ($1::uuid IS NULL OR id = $1)`,
+      [endpointId ?? null],
+    );
+    return new Map(
+      rows.map((row) => {
+        const secrets: EndpointSecrets = {
+          current: row.signing_secret,
+          previous: row.previous_signing_secret,
+          previousExpiresAt: row.previous_secret_expires_at?.toISOString() ?? null,
+          customHeaders: row.custom_headers,
+        };
+        return [row.id, this.box.seal(secrets)];
+      }),
+    );
   }
 
   /** `detachedFilters`: the filters that named the endpoint, as they are now without it. */
@@ -74,7 +113,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   async reconcile(): Promise<void> {
     const endpoints = await this.dataSource.getRepository(EndpointEntity).find();
     const filters = await this.dataSource.getRepository(EventFilterEntity).find({ relations: { endpoints: true } });
-    await this.publisher.reconcile(endpoints.map(toEndpointRecord), filters.map(toFilterRecord));
+    await this.publisher.reconcile(endpoints.map(toEndpointRecord), filters.map(toFilterRecord), await this.sealedSecrets());
   }
 
   private async publish(write: () => Promise<void>): Promise<void> {

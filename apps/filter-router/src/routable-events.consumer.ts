@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { Headers, JetStreamConsumer, Outcome, PublishUnavailableError, readRoutingHeaders, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, Headers, JetStreamConsumer, Outcome, PublishUnavailableError, readRoutingHeaders, type MessageHandler } from '@app/messaging';
 import { RouteEvent } from './route-event.usecase.js';
 
 const PUBLISH_RETRY_MS = 1_000;
@@ -20,11 +20,11 @@ export class RoutableEventsConsumer implements MessageHandler {
   async handle(message: JsMsg): Promise<Outcome> {
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) {
-      return Outcome.skip(`missing ${Headers.eventId} header`);
+      return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
     }
     const event = readRoutingHeaders(message.headers);
     if (!event) {
-      return Outcome.skip('message lacks the routing headers ingest sets');
+      return Outcome.skip(DeadLetterReason.MISSING_HEADERS, 'message lacks the routing headers ingest sets');
     }
     try {
       await this.routeEvent.execute(eventId, event, message.data);

@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
+import type { EventRejection } from '@app/events';
+import { DeadLetterReason, JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 
 const STORE_RETRY_MS = 2_000;
+
+const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
+  MALFORMED_JSON: DeadLetterReason.MALFORMED_MESSAGE,
+  INVALID_EVENT: DeadLetterReason.INVALID_EVENT,
+  PAYLOAD_TOO_LARGE: DeadLetterReason.PAYLOAD_TOO_LARGE,
+};
 
 /** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
 @Injectable()
@@ -19,7 +26,9 @@ export class AgentEventsConsumer implements MessageHandler {
     try {
       const result = await this.acceptEvent.execute(message.data);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
-      return result.accepted ? Outcome.done : Outcome.skip(`${result.rejection.code}: ${result.rejection.message}`);
+      if (result.accepted) return Outcome.done;
+      const { code, message: text } = result.rejection;
+      return Outcome.skip(REASONS[code], `${code}: ${text}`);
     } catch (error) {
       if (error instanceof PublishUnavailableError) {
         return Outcome.retry(error.message, STORE_RETRY_MS);

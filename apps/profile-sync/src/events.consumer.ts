@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { checkProfiles, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, type AgentEvent } from '@app/events';
-import { JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
 import { LostEventsStore } from './lost-events.store.js';
 import { ProfileRegistry } from './profile-registry.js';
+import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
 
 const RETRY_MS = 1_000;
 const encoder = new TextEncoder();
@@ -18,7 +19,7 @@ const decoder = new TextDecoder();
  */
 @Injectable()
 @JetStreamConsumer({
-  durable: 'profile-sync',
+  durable: EVENTS_CONSUMER,
   stream: (topology) => topology.streams.events,
   filterSubject: (topology) => topology.allEvents,
   concurrency: 512,
@@ -35,13 +36,13 @@ export class EventsConsumer implements MessageHandler {
     const { topology } = this.nats;
     if (message.subject === topology.profileUpserted) return this.lifecycle(message, 'upserted');
     if (message.subject === topology.profileDeleted) return this.lifecycle(message, 'deleted');
-    if (message.subject !== topology.ingestedEvents) return Outcome.skip(`no handler for ${message.subject}`);
+    if (message.subject !== topology.ingestedEvents) return Outcome.skip(DeadLetterReason.UNKNOWN_SUBJECT, `no handler for ${message.subject}`);
     let event: AgentEvent;
     try {
       // Ingest validated it against the schema before storing it; parsing is all that is left to do.
       event = JSON.parse(decoder.decode(message.data)) as AgentEvent;
     } catch {
-      return Outcome.skip('event is not JSON');
+      return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, 'event is not JSON');
     }
     // Decided now, synchronously, with the registry as every earlier lifecycle message left it.
     const result = checkProfiles(event, (profileId) => this.registry.state(profileId));
@@ -67,16 +68,17 @@ export class EventsConsumer implements MessageHandler {
     try {
       value = JSON.parse(decoder.decode(message.data));
     } catch {
-      return Outcome.skip(`profile ${change} message is not JSON`);
+      return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `profile ${change} message is not JSON`);
     }
     if (change === 'upserted') {
       const parsed = profileUpsertedSchema.safeParse(value);
-      if (!parsed.success) return Outcome.skip(`invalid profile upsert: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-      return this.registry.upsert(parsed.data.id, parsed.data.profile_groups).then(() => Outcome.done);
+      if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile upsert: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+      // A failed write (PostgreSQL away) throws: retried until it lands, never skipped.
+      return this.registry.upsert(parsed.data.id, parsed.data.profile_groups, message.seq).then(() => Outcome.done);
     }
     const parsed = profileDeletedSchema.safeParse(value);
-    if (!parsed.success) return Outcome.skip(`invalid profile delete: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-    return this.registry.delete(parsed.data.id).then(() => Outcome.done);
+    if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile delete: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    return this.registry.delete(parsed.data.id, message.seq).then(() => Outcome.done);
   }
 
 }

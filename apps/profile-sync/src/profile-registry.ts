@@ -1,24 +1,87 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ProfileGroup, ProfileState } from '@app/events';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
+import { NatsClient } from '@app/messaging';
+import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
+
+interface Entry {
+  state: ProfileState;
+  /** The events-stream sequence of the lifecycle message this entry reflects. */
+  seq: number;
+}
+
+const decoder = new TextDecoder();
 
 /**
  * The registry of the platform's profiles: in memory for the hot path,
  * written through to PostgreSQL so that it survives restarts. Changes are
  * applied to memory synchronously, in the order the lifecycle messages were
  * stored, before any later event is looked at.
+ *
+ * Every change carries its lifecycle message's stream sequence, and neither
+ * memory nor PostgreSQL ever takes an older one over a newer one: a write
+ * retried after an outage, or redelivered out of order, cannot revive a
+ * deleted profile or undo a later change.
  */
 @Injectable()
 export class ProfileRegistry implements OnModuleInit {
-  private readonly profiles = new Map<string, ProfileState>();
+  private readonly logger = new Logger(ProfileRegistry.name);
+  private readonly profiles = new Map<string, Entry>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsClient,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    const rows: Array<{ id: string; profile_groups: ProfileGroup[]; deleted: boolean }> = await this.dataSource.query(
-      'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted FROM profile',
+    const rows: Array<{ id: string; profile_groups: ProfileGroup[]; deleted: boolean; lifecycle_seq: string }> = await this.dataSource.query(
+      'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq FROM profile',
     );
-    for (const row of rows) this.profiles.set(row.id, row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups });
+    for (const row of rows) {
+      this.profiles.set(row.id, { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
+    }
+    await this.catchUp();
+  }
+
+  /**
+   * Lifecycle messages past the consumer's ack floor may not be in PostgreSQL
+   * yet (their write was waiting for it when the last run stopped); they are
+   * applied to memory before the first event is decided, so that a deletion
+   * still being retried is never missed for the events stored after it.
+   */
+  private async catchUp(): Promise<void> {
+    const { manager, jetstream, topology } = this.nats;
+    const stream = topology.streams.events;
+    const floor = await manager.consumers.info(stream, EVENTS_CONSUMER).then(
+      (info) => info.ack_floor.stream_seq,
+      () => null,
+    );
+    if (floor === null) return;
+    const last = (await manager.streams.info(stream)).state.last_seq;
+    if (last <= floor) return;
+    const consumer = await jetstream.consumers.get(stream, {
+      filter_subjects: `${topology.prefix}.events.profiles.*`,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: floor + 1,
+    });
+    let applied = 0;
+    for (;;) {
+      const message = await consumer.next({ expires: 2_000 });
+      if (!message) break;
+      const value = safeJson(message.data);
+      if (message.subject === topology.profileUpserted) {
+        const parsed = profileUpsertedSchema.safeParse(value);
+        if (parsed.success) this.applyInMemory(parsed.data.id, { deleted: false, groups: parsed.data.profile_groups }, message.seq);
+      } else {
+        const parsed = profileDeletedSchema.safeParse(value);
+        if (parsed.success) this.applyInMemory(parsed.data.id, { deleted: true }, message.seq);
+      }
+      applied += 1;
+      if (message.info.pending === 0) break;
+    }
+    await consumer.delete().catch(() => undefined);
+    if (applied > 0) this.logger.log(`applied ${applied} lifecycle messages not yet acknowledged by the last run`);
   }
 
   get size(): number {
@@ -26,25 +89,41 @@ export class ProfileRegistry implements OnModuleInit {
   }
 
   state(profileId: string): ProfileState | undefined {
-    return this.profiles.get(profileId);
+    return this.profiles.get(profileId)?.state;
   }
 
-  /** Applies in memory at once; the promise resolves when PostgreSQL has it. */
-  upsert(profileId: string, groups: ProfileGroup[]): Promise<void> {
-    this.profiles.set(profileId, { deleted: false, groups });
+  /** Applies in memory at once; the promise resolves when PostgreSQL has it (or a later change). */
+  upsert(profileId: string, groups: ProfileGroup[], seq: number): Promise<void> {
+    this.applyInMemory(profileId, { deleted: false, groups }, seq);
     return this.dataSource.query(
-      `INSERT INTO profile (id, profile_groups, deleted_at, updated_at) VALUES ($1, $2, NULL, now())
-       ON CONFLICT (id) DO UPDATE SET profile_groups = EXCLUDED.profile_groups, deleted_at = NULL, updated_at = now()`,
-      [profileId, JSON.stringify(groups)],
+      `INSERT INTO profile (id, profile_groups, deleted_at, updated_at, lifecycle_seq) VALUES ($1, $2, NULL, now(), $3)
+       ON CONFLICT (id) DO UPDATE SET profile_groups = EXCLUDED.profile_groups, deleted_at = NULL, updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
+       WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
+      [profileId, JSON.stringify(groups), seq],
     );
   }
 
-  delete(profileId: string): Promise<void> {
-    this.profiles.set(profileId, { deleted: true });
+  delete(profileId: string, seq: number): Promise<void> {
+    this.applyInMemory(profileId, { deleted: true }, seq);
     return this.dataSource.query(
-      `INSERT INTO profile (id, deleted_at, updated_at) VALUES ($1, now(), now())
-       ON CONFLICT (id) DO UPDATE SET deleted_at = now(), updated_at = now()`,
-      [profileId],
+      `INSERT INTO profile (id, deleted_at, updated_at, lifecycle_seq) VALUES ($1, now(), now(), $2)
+       ON CONFLICT (id) DO UPDATE SET deleted_at = now(), updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
+       WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
+      [profileId, seq],
     );
+  }
+
+  private applyInMemory(profileId: string, state: ProfileState, seq: number): void {
+    const known = this.profiles.get(profileId);
+    if (known && known.seq > seq) return;
+    this.profiles.set(profileId, { state, seq });
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return null;
   }
 }

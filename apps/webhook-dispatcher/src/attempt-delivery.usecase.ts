@@ -1,125 +1,151 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigPublisher, type EndpointRecord } from '@app/messaging';
-import { signatureHeaders } from '@app/webhooks';
-import { DeliveryLog } from './delivery-log.js';
-import { DeliveryStore, type EndpointSecrets } from './delivery-store.js';
+import { ConfigPublisher, ConfigView, type EndpointRecord } from '@app/messaging';
+import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
+import { EndpointState, type AttemptLine, type RetryChange } from './delivery-change.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { WebhookClient } from './webhook-client.js';
 
-export type AttemptOutcome = { kind: 'delivered' } | { kind: 'failed' } | { kind: 'retry'; attempt: number; at: Date };
+export type AttemptOutcome = { kind: 'delivered' } | { kind: 'failed' } | { kind: 'retry'; attempt: number; at: Date } | { kind: 'unsigned' };
 
-const SECRET_CACHE_MS = 2_000;
+/** Where the delivery being attempted waits between attempts. */
+export type DeliverySource = 'fresh' | 'parked';
+
 const JITTER = 0.1;
 
 /**
  * One attempt to deliver one event to one webhook endpoint: signed per the
  * Standard Webhooks specification (`webhook-id` is the event id, the same on
- * every attempt), sent, logged, and judged: 2xx delivered; 410 disables the
+ * every attempt), sent, judged and recorded: 2xx delivered; 410 disables the
  * endpoint; anything else (another status, a timeout, a refused or reset
  * connection, a DNS failure) is retried on the schedule, honouring
  * `Retry-After` on 429 and 503, until the schedule is spent.
+ *
+ * Needs no PostgreSQL: the signing material comes sealed through the config
+ * bucket, and the outcome is recorded in the attempts stream (DeliveryRecorder),
+ * which is projected into PostgreSQL when it can be.
  */
 @Injectable()
 export class AttemptDelivery {
   private readonly logger = new Logger(AttemptDelivery.name);
-  private readonly secrets = new Map<string, { value: EndpointSecrets | null; loadedAt: number }>();
+  private readonly opened = new Map<string, { sealed: string; secrets: EndpointSecrets }>();
   private readonly consecutiveFailures = new Map<string, number>();
 
   constructor(
     private readonly client: WebhookClient,
-    private readonly store: DeliveryStore,
-    private readonly log: DeliveryLog,
+    private readonly config: ConfigView,
+    private readonly box: SecretBox,
+    private readonly recorder: DeliveryRecorder,
     private readonly publisher: ConfigPublisher,
     private readonly lanes: EndpointLanes,
-    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
 
-  async execute(endpoint: EndpointRecord, eventId: string, body: Uint8Array, attempt: number): Promise<AttemptOutcome> {
-    const { secrets, customHeaders } = await this.signing(endpoint.id);
+  /**
+   * `keepAlive` is called while recording waits for NATS (the caller keeps its message).
+   * 'unsigned': the endpoint's signing material has not reached this replica yet; nothing was sent.
+   */
+  async execute(endpoint: EndpointRecord, eventId: string, body: Uint8Array, attempt: number, source: DeliverySource, keepAlive?: () => void): Promise<AttemptOutcome> {
+    const signing = this.signing(endpoint.id);
+    if (!signing) return { kind: 'unsigned' };
     const attemptedAt = new Date();
     // The signature headers come last: custom headers cannot replace them.
-    const headers = { ...customHeaders, ...signatureHeaders(secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body) };
-    const result = await this.client.send({
-      url: String(endpoint.meta.url),
-      method: String(endpoint.meta.method ?? 'POST'),
-      headers,
-      body,
-    });
+    const headers = { ...signing.customHeaders, ...signatureHeaders(signing.secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body) };
+    const result = await this.client.send({ url: String(endpoint.meta.url), method: String(endpoint.meta.method ?? 'POST'), headers, body });
     const status = result.kind === 'answered' ? result.status : null;
-    let outcome: AttemptOutcome;
     const delivered = status !== null && status >= 200 && status < 300;
-    await this.health(endpoint, delivered);
+    let outcome: AttemptOutcome;
     if (delivered) {
       outcome = { kind: 'delivered' };
-    } else if (status === 410) {
-      outcome = { kind: 'failed' };
-      await this.disableGone(endpoint);
-    } else if (attempt > this.config.WEBHOOK_RETRY_SCHEDULE.length) {
+    } else if (status === 410 || attempt > this.settings.WEBHOOK_RETRY_SCHEDULE.length) {
       outcome = { kind: 'failed' };
     } else {
       const honoured = result.kind === 'answered' && (status === 429 || status === 503) ? result.retryAfterMs : null;
-      const scheduled = this.config.WEBHOOK_RETRY_SCHEDULE[attempt - 1]!;
+      const scheduled = this.settings.WEBHOOK_RETRY_SCHEDULE[attempt - 1]!;
       const delay = honoured ?? scheduled * (1 - JITTER + Math.random() * 2 * JITTER);
       outcome = { kind: 'retry', attempt: attempt + 1, at: new Date(Date.now() + delay) };
     }
-    await this.log.record({
-      endpointId: endpoint.id,
-      eventId,
+    const log: AttemptLine = {
       attempt,
-      attemptedAt,
+      attemptedAt: attemptedAt.toISOString(),
       statusCode: status,
       durationMs: result.durationMs,
-      error: result.kind === 'no-answer' ? result.error : status !== null && (status < 200 || status >= 300) ? `HTTP ${status}` : null,
+      error: result.kind === 'no-answer' ? result.error : delivered ? null : `HTTP ${status}`,
       responseBody: result.kind === 'answered' ? result.body : null,
       outcome: outcome.kind === 'delivered' ? 'SUCCEEDED' : outcome.kind === 'retry' ? 'RETRYING' : 'FAILED',
-    });
+    };
+    const retry: RetryChange =
+      outcome.kind === 'delivered'
+        ? { kind: source === 'fresh' ? 'none' : 'remove' }
+        : outcome.kind === 'retry'
+          ? { kind: 'park', attempt: outcome.attempt, at: outcome.at.toISOString() }
+          : { kind: 'fail' };
+    const endpointState = await this.health(endpoint, delivered, status === 410);
+    await this.recorder.record(
+      {
+        endpointId: endpoint.id,
+        eventId,
+        log,
+        retry,
+        ...(retry.kind === 'park' || retry.kind === 'fail' ? { body: Buffer.from(body).toString('base64') } : {}),
+        ...(endpointState ? { endpointState } : {}),
+      },
+      keepAlive,
+    );
     return outcome;
   }
 
-  /** The current secret (and the previous one during its grace window), and the custom headers. */
-  private async signing(endpointId: string): Promise<{ secrets: string[]; customHeaders: Record<string, string> }> {
-    let cached = this.secrets.get(endpointId);
-    if (!cached || Date.now() - cached.loadedAt > SECRET_CACHE_MS) {
-      cached = { value: await this.store.secretsOf(endpointId), loadedAt: Date.now() };
-      this.secrets.set(endpointId, cached);
+  /** The current secret (and the previous one during its grace window), and the custom headers; null until published. */
+  private signing(endpointId: string): { secrets: string[]; customHeaders: Record<string, string> } | null {
+    const sealed = this.config.sealedSecrets(endpointId);
+    if (!sealed) return null;
+    let cached = this.opened.get(endpointId);
+    if (cached?.sealed !== sealed) {
+      try {
+        cached = { sealed, secrets: this.box.open<EndpointSecrets>(sealed) };
+      } catch (error) {
+        // Sealed with another CONFIG_SECRET_KEY: the delivery waits rather than going out unsigned.
+        this.logger.error(`endpoint ${endpointId}: cannot open its signing secrets (${(error as Error).message}); is CONFIG_SECRET_KEY the api's?`);
+        return null;
+      }
+      this.opened.set(endpointId, cached);
     }
-    const secrets = cached.value;
-    if (!secrets) throw new Error(`endpoint ${endpointId} has no signing secret`);
-    const previousValid = secrets.previous && secrets.previousExpiresAt && secrets.previousExpiresAt.getTime() > Date.now();
-    return { secrets: previousValid ? [secrets.current, secrets.previous!] : [secrets.current], customHeaders: secrets.customHeaders };
+    const { current, previous, previousExpiresAt, customHeaders } = cached.secrets;
+    const previousValid = previous && previousExpiresAt && Date.parse(previousExpiresAt) > Date.now();
+    return { secrets: previousValid ? [current, previous] : [current], customHeaders };
   }
 
   /**
    * Adapts the endpoint's concurrency, and pauses an endpoint that keeps
-   * failing: its deliveries then wait in PostgreSQL while the ProbeLoop tries
-   * one now and then. A success of a paused endpoint's probe resumes it.
+   * failing: its deliveries then wait in PostgreSQL while the probe tries one
+   * now and then; a success of a paused endpoint's probe resumes it; 410 Gone
+   * disables it. Returns the new state when it changed.
    */
-  private async health(endpoint: EndpointRecord, delivered: boolean): Promise<void> {
+  private async health(endpoint: EndpointRecord, delivered: boolean, gone: boolean): Promise<EndpointState | null> {
     if (delivered) {
       this.lanes.succeeded(endpoint.id);
       this.consecutiveFailures.delete(endpoint.id);
-      if (endpoint.state === 'PAUSED_BY_FAILURES') await this.changeState(endpoint, 'ACTIVE', 'a probe succeeded: resumed');
-      return;
+      if (endpoint.state === EndpointState.PAUSED_BY_FAILURES) return this.changeState(endpoint, EndpointState.ACTIVE, 'a probe succeeded: resumed');
+      return null;
     }
     this.lanes.failed(endpoint.id);
+    if (gone) return endpoint.state === EndpointState.DISABLED_GONE ? null : this.changeState(endpoint, EndpointState.DISABLED_GONE, 'answered 410 Gone: disabled');
     const failures = (this.consecutiveFailures.get(endpoint.id) ?? 0) + 1;
     this.consecutiveFailures.set(endpoint.id, failures);
-    if (failures >= this.config.WEBHOOK_PAUSE_AFTER_FAILURES && endpoint.state === 'ACTIVE') {
-      await this.changeState(endpoint, 'PAUSED_BY_FAILURES', `${failures} failed attempts in a row: paused, probing`);
+    if (failures >= this.settings.WEBHOOK_PAUSE_AFTER_FAILURES && endpoint.state === EndpointState.ACTIVE) {
+      return this.changeState(endpoint, EndpointState.PAUSED_BY_FAILURES, `${failures} failed attempts in a row: paused, probing`);
     }
+    return null;
   }
 
-  private async changeState(endpoint: EndpointRecord, state: string, why: string): Promise<void> {
-    await this.store.setState(endpoint.id, state);
-    await this.publisher.putEndpoint({ ...endpoint, state });
+  /** Tells the data path at once; PostgreSQL gets it with the attempt's change record. */
+  private async changeState(endpoint: EndpointRecord, state: EndpointState, why: string): Promise<EndpointState> {
+    await this.publisher
+      .putEndpoint({ ...endpoint, state })
+      .catch((error: Error) => this.logger.warn(`endpoint ${endpoint.id}: cannot publish its state ${state} (${error.message}); the api's reconcile will`));
     this.logger.warn(`endpoint ${endpoint.id}: ${why}`);
-  }
-
-  /** 410 Gone: the receiver says the endpoint is no more; stop sending until someone resumes it. */
-  private async disableGone(endpoint: EndpointRecord): Promise<void> {
-    if (endpoint.state === 'DISABLED_GONE') return;
-    await this.changeState(endpoint, 'DISABLED_GONE', 'answered 410 Gone: disabled');
+    return state;
   }
 }

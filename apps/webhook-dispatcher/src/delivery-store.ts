@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { DeliveryChange, EndpointState } from './delivery-change.js';
 
 /** TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with the rows alone. */
 function returnedRows<T>(result: T[] | [T[], number]): T[] {
@@ -15,103 +16,71 @@ export interface ParkedDelivery {
   attempt: number;
 }
 
-export interface AttemptRecord {
-  endpointId: string;
-  eventId: string;
-  attempt: number;
-  attemptedAt: Date;
-  statusCode: number | null;
-  durationMs: number;
-  error: string | null;
-  responseBody: string | null;
-  outcome: 'SUCCEEDED' | 'RETRYING' | 'FAILED';
+/** A change with the attempts-stream sequence it was stored at. */
+export interface SequencedChange {
+  seq: number;
+  change: DeliveryChange;
 }
 
-export interface EndpointSecrets {
-  current: string;
-  previous: string | null;
-  previousExpiresAt: Date | null;
-  /** Sent with every delivery (the receiver's own auth, for example). */
-  customHeaders: Record<string, string>;
-}
+type ParkedRow = { id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number };
+const toParked = (row: ParkedRow): ParkedDelivery => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt });
 
 /**
  * The dispatcher's PostgreSQL: deliveries waiting for a retry (claimed with
- * SKIP LOCKED, so replicas share them), the delivery log, secrets and states.
+ * SKIP LOCKED, so replicas share them) and the delivery log. Outcomes of
+ * attempts arrive here only through the projection of the attempts stream
+ * (applyChanges); the scheduler itself only claims and defers.
  */
 @Injectable()
 export class DeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** An endpoint's signing secrets and custom headers: never in the config bucket, only here. */
-  async secretsOf(endpointId: string): Promise<EndpointSecrets | null> {
-    const rows: Array<{
-      signing_secret: string | null;
-      previous_signing_secret: string | null;
-      previous_secret_expires_at: Date | null;
-      custom_headers: Record<string, string>;
-    }> = await this.dataSource.query(
-      'SELECT signing_secret, previous_signing_secret, previous_secret_expires_at, custom_headers FROM endpoint WHERE id = $1',
-      [endpointId],
-    );
-    const row = rows[0];
-    if (!row?.signing_secret) return null;
-    return {
-      current: row.signing_secret,
-      previous: row.previous_signing_secret,
-      previousExpiresAt: row.previous_secret_expires_at,
-      customHeaders: row.custom_headers,
-    };
-  }
-
-  /** Stores (or moves) a delivery's next attempt. One row per endpoint and event. */
-  async park(endpointId: string, eventId: string, body: Uint8Array, attempt: number, at: Date): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (endpoint_id, event_id) DO UPDATE
-         SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
-      [endpointId, eventId, Buffer.from(body), attempt, at],
-    );
-  }
-
   /**
    * Claims up to `limit` due deliveries of active endpoints for `lockMs`;
    * another replica will not take them meanwhile. A paused endpoint's
-   * deliveries stay where they are until it is resumed.
+   * deliveries stay where they are until it is resumed. A claim that expired
+   * is taken again only if it expired before `horizon`: the time of the
+   * oldest change not yet projected, so a delivery whose attempt is still on
+   * its way from the attempts stream is never attempted twice.
    */
-  async claimDue(limit: number, lockMs: number, skipEndpoints: string[]): Promise<ParkedDelivery[]> {
-    const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
+  async claimDue(limit: number, lockMs: number, skipEndpoints: string[], horizon: Date | null): Promise<ParkedDelivery[]> {
+    const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
          SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
          WHERE endpoint.state = 'ACTIVE' AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
-           AND (retry.locked_until IS NULL OR retry.locked_until < now())
+           AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), COALESCE($4::timestamptz, now())))
            AND retry.endpoint_id <> ALL($3::uuid[])
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
-      [limit, lockMs, skipEndpoints],
+      [limit, lockMs, skipEndpoints, horizon],
     );
-    return returnedRows(rows).map((row) => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt }));
+    return returnedRows(rows).map(toParked);
   }
 
   /** Claims the endpoint's next waiting delivery whatever its state (a probe of a paused endpoint). */
-  async claimOneOf(endpointId: string, lockMs: number): Promise<ParkedDelivery | null> {
-    const rows: Array<{ id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number }> = await this.dataSource.query(
+  async claimOneOf(endpointId: string, lockMs: number, horizon: Date | null): Promise<ParkedDelivery | null> {
+    const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id = (
          SELECT id FROM delivery_retry
-         WHERE endpoint_id = $1 AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+         WHERE endpoint_id = $1 AND failed_at IS NULL
+           AND (locked_until IS NULL OR locked_until < LEAST(now(), COALESCE($3::timestamptz, now())))
          ORDER BY next_attempt_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
-      [endpointId, lockMs],
+      [endpointId, lockMs, horizon],
     );
     const row = returnedRows(rows)[0];
-    return row ? { id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt } : null;
+    return row ? toParked(row) : null;
+  }
+
+  /** Puts a claimed delivery back, unattempted, due at `at`. */
+  async defer(id: string, at: Date): Promise<void> {
+    await this.dataSource.query('UPDATE delivery_retry SET next_attempt_at = $2, locked_until = NULL WHERE id = $1', [id, at]);
   }
 
   /** Deletes delivery log lines older than `retentionMs`. */
@@ -119,44 +88,79 @@ export class DeliveryStore {
     await this.dataSource.query('DELETE FROM delivery_attempt WHERE attempted_at < now() - make_interval(secs => $1::double precision / 1000)', [retentionMs]);
   }
 
-  async reschedule(id: string, attempt: number, at: Date): Promise<void> {
-    await this.dataSource.query('UPDATE delivery_retry SET attempt = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1', [id, attempt, at]);
+  /**
+   * Applies changes from the attempts stream in one transaction, in stream
+   * order. Idempotent: a log line is keyed by its stream sequence, and each
+   * retry-store change replaces the delivery's row whole (or removes it).
+   */
+  async applyChanges(changes: SequencedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.dataSource.transaction(async (manager) => {
+      await this.insertLogLines(manager, changes);
+      // The last change of each delivery is what it comes to.
+      const last = new Map<string, DeliveryChange>();
+      for (const { change } of changes) {
+        if (change.retry.kind !== 'none') last.set(`${change.endpointId}:${change.eventId}`, change);
+      }
+      for (const change of last.values()) await this.applyRetryChange(manager, change);
+      const states = new Map<string, EndpointState>();
+      for (const { change } of changes) if (change.endpointState) states.set(change.endpointId, change.endpointState);
+      for (const [endpointId, state] of states) {
+        await manager.query('UPDATE endpoint SET state = $2, last_modified = now() WHERE id = $1', [endpointId, state]);
+      }
+    });
   }
 
-  async remove(id: string): Promise<void> {
-    await this.dataSource.query('DELETE FROM delivery_retry WHERE id = $1', [id]);
-  }
-
-  /** Keeps a delivery that will not be attempted again, with its body, for resendDelivery. */
-  async markFailed(endpointId: string, eventId: string, body: Uint8Array): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at)
-       VALUES ($1, $2, $3, 0, now(), now())
-       ON CONFLICT (endpoint_id, event_id) DO UPDATE SET failed_at = now(), locked_until = NULL`,
-      [endpointId, eventId, Buffer.from(body)],
-    );
-  }
-
-  async setState(endpointId: string, state: string): Promise<void> {
-    await this.dataSource.query('UPDATE endpoint SET state = $2, last_modified = now() WHERE id = $1', [endpointId, state]);
-  }
-
-  async logAttempts(records: AttemptRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.dataSource.query(
-      `INSERT INTO delivery_attempt (endpoint_id, event_id, attempt, attempted_at, status_code, duration_ms, error, response_body, outcome)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[])`,
+  private async insertLogLines(manager: EntityManager, changes: SequencedChange[]): Promise<void> {
+    const lines = changes.filter(({ change }) => change.log !== null);
+    if (lines.length === 0) return;
+    const column = <T>(pick: (entry: SequencedChange) => T) => lines.map(pick);
+    await manager.query(
+      `INSERT INTO delivery_attempt (record_seq, endpoint_id, event_id, attempt, attempted_at, status_code, duration_ms, error, response_body, outcome)
+       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[])
+       ON CONFLICT (record_seq) DO NOTHING`,
       [
-        records.map((record) => record.endpointId),
-        records.map((record) => record.eventId),
-        records.map((record) => record.attempt),
-        records.map((record) => record.attemptedAt),
-        records.map((record) => record.statusCode),
-        records.map((record) => record.durationMs),
-        records.map((record) => record.error),
-        records.map((record) => record.responseBody),
-        records.map((record) => record.outcome),
+        column((entry) => entry.seq),
+        column((entry) => entry.change.endpointId),
+        column((entry) => entry.change.eventId),
+        column((entry) => entry.change.log!.attempt),
+        column((entry) => entry.change.log!.attemptedAt),
+        column((entry) => entry.change.log!.statusCode),
+        column((entry) => entry.change.log!.durationMs),
+        column((entry) => entry.change.log!.error),
+        column((entry) => entry.change.log!.responseBody),
+        column((entry) => entry.change.log!.outcome),
       ],
     );
+  }
+
+  private async applyRetryChange(manager: EntityManager, change: DeliveryChange): Promise<void> {
+    const { endpointId, eventId, retry } = change;
+    const body = change.body === undefined ? null : Buffer.from(change.body, 'base64');
+    switch (retry.kind) {
+      case 'remove':
+        await manager.query('DELETE FROM delivery_retry WHERE endpoint_id = $1 AND event_id = $2', [endpointId, eventId]);
+        return;
+      case 'park':
+        // An endpoint deleted meanwhile takes its deliveries with it.
+        await manager.query(
+          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
+           SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+           ON CONFLICT (endpoint_id, event_id) DO UPDATE
+             SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
+          [endpointId, eventId, body, retry.attempt, retry.at],
+        );
+        return;
+      case 'fail':
+        await manager.query(
+          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at)
+           SELECT $1, $2, $3, 0, now(), now() WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+           ON CONFLICT (endpoint_id, event_id) DO UPDATE SET failed_at = now(), locked_until = NULL`,
+          [endpointId, eventId, body],
+        );
+        return;
+      case 'none':
+        return;
+    }
   }
 }

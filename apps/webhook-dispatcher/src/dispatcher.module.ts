@@ -2,8 +2,11 @@ import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } fr
 import { ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
+import { SecretBox } from '@app/webhooks';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
-import { DeliveryLog } from './delivery-log.js';
+import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
+import { DeliveryProjection } from './delivery-projection.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
@@ -39,8 +42,11 @@ export class DispatcherModule {
         { provide: WebhookClient, useValue: new WebhookClient(config.WEBHOOK_ALLOWED_NETWORKS, config.WEBHOOK_TIMEOUT, config.DELIVERY_LOG_BODY_BYTES) },
         { provide: EndpointLanes, useValue: new EndpointLanes(config.WEBHOOK_ENDPOINT_CONCURRENCY) },
         WebhookClientLifecycle,
+        { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         DeliveryStore,
-        DeliveryLog,
+        DeliveryRecorder,
+        DeliveryProjection,
+        DeliveryChangesConsumer,
         AttemptDelivery,
         WebhookDeliveriesConsumer,
         RetryScheduler,

@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigView } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
+import { EndpointState } from './delivery-change.js';
+import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
@@ -11,13 +14,14 @@ const BATCH = 200;
 const LANE_BUSY_DELAY_MS = 200;
 // Claims only take active endpoints; this covers a state change the config view has not seen yet.
 const INACTIVE_DELAY_MS = 1_000;
-
 const LOG_PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
  * Takes parked deliveries from PostgreSQL when they are due and attempts
  * them again; probes endpoints paused by failures with one delivery every
- * WEBHOOK_PROBE_INTERVAL; prunes the delivery log past its retention.
+ * WEBHOOK_PROBE_INTERVAL; prunes the delivery log past its retention. While
+ * PostgreSQL is away, parked deliveries simply wait: claims fail and are
+ * tried again on the next poll.
  */
 @Injectable()
 export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,12 +29,15 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly timers: NodeJS.Timeout[] = [];
   private polling = false;
   private readonly running = new Set<Promise<void>>();
+  private failingSince: number | null = null;
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
     private readonly attemptDelivery: AttemptDelivery,
+    private readonly recorder: DeliveryRecorder,
+    private readonly projector: DeliveryChangesConsumer,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
 
@@ -54,9 +61,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   private async probe(): Promise<void> {
     for (const endpoint of this.config.allEndpoints()) {
-      if (endpoint.state !== 'PAUSED_BY_FAILURES') continue;
+      if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
       try {
-        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs);
+        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.projector.oldestUnprojectedAt());
         if (delivery) await this.track(this.attempt(delivery, true));
       } catch (error) {
         this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
@@ -79,10 +86,14 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
-      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints());
+      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints(), await this.projector.oldestUnprojectedAt());
+      if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
+      this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));
     } catch (error) {
-      this.logger.warn(`cannot read parked deliveries: ${(error as Error).message}`);
+      // PostgreSQL (or NATS) away: parked deliveries wait; say so once, not ten times a second.
+      if (this.failingSince === null) this.logger.warn(`cannot read parked deliveries; they wait: ${(error as Error).message}`);
+      this.failingSince ??= Date.now();
     } finally {
       this.polling = false;
     }
@@ -92,26 +103,27 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private async attempt(delivery: ParkedDelivery, probe: boolean): Promise<void> {
     try {
       const endpoint = this.config.endpoint(delivery.endpointId);
-      if (!endpoint) return await this.store.remove(delivery.id);
-      if (endpoint.state === 'DISABLED_GONE') {
-        return await this.store.markFailed(delivery.endpointId, delivery.eventId, delivery.body);
+      if (!endpoint) {
+        // Deleted (its rows go with it) or not in this replica's view yet: look again later.
+        return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
       }
-      if (endpoint.state !== 'ACTIVE' && !(probe && endpoint.state === 'PAUSED_BY_FAILURES')) {
-        return await this.store.reschedule(delivery.id, delivery.attempt, new Date(Date.now() + INACTIVE_DELAY_MS));
+      if (endpoint.state === EndpointState.DISABLED_GONE) {
+        return await this.recorder.record({ endpointId: delivery.endpointId, eventId: delivery.eventId, log: null, retry: { kind: 'fail' }, body: delivery.body.toString('base64') });
+      }
+      if (endpoint.state !== EndpointState.ACTIVE && !(probe && endpoint.state === EndpointState.PAUSED_BY_FAILURES)) {
+        return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
       }
       if (!this.lanes.tryAcquire(delivery.endpointId)) {
-        return await this.store.reschedule(delivery.id, delivery.attempt, new Date(Date.now() + LANE_BUSY_DELAY_MS));
+        return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
       }
       try {
-        const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt);
-        if (outcome.kind === 'retry') await this.store.reschedule(delivery.id, outcome.attempt, outcome.at);
-        else if (outcome.kind === 'failed') await this.store.markFailed(delivery.endpointId, delivery.eventId, delivery.body);
-        else await this.store.remove(delivery.id);
+        const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked');
+        if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
       } finally {
         this.lanes.release(delivery.endpointId);
       }
     } catch (error) {
-      // Left claimed: it comes back when the claim expires.
+      // Left claimed: it comes back when the claim expires (and its change, if any, was projected).
       this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`);
     }
   }

@@ -1,19 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler } from '@app/messaging';
+import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
-import { DeliveryLog } from './delivery-log.js';
-import { DeliveryStore } from './delivery-store.js';
+import { EndpointState } from './delivery-change.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 
 const IN_PROGRESS_INTERVAL_MS = 4_000;
+/** The signing secrets of a just-created endpoint are on their way through the config bucket. */
+const UNSIGNED_RETRY_MS = 1_000;
 
 /**
  * Fresh webhook deliveries. Each gets its first attempt at once when its
  * endpoint has a free lane; otherwise (a slow or dead receiver already has
- * its share in flight) it is parked in PostgreSQL and acked, so one endpoint
- * never fills the consumer's ack window. A failed attempt is parked for its
- * retry the same way: waiting retries never sit in JetStream.
+ * its share in flight, or the endpoint is paused) it is parked and acked, so
+ * one endpoint never fills the consumer's ack window. Every outcome, parking
+ * included, is recorded in the attempts stream before the ack: none of this
+ * needs PostgreSQL, which the projection catches up with when it can.
  */
 @Injectable()
 @JetStreamConsumer({
@@ -31,52 +34,56 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
     private readonly attemptDelivery: AttemptDelivery,
-    private readonly store: DeliveryStore,
-    private readonly log: DeliveryLog,
+    private readonly recorder: DeliveryRecorder,
   ) {}
 
   async handle(message: JsMsg): Promise<Outcome> {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
-    if (!eventId) return Outcome.skip(`missing ${Headers.eventId} header`);
+    if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
     const endpoint = this.config.endpoint(endpointId);
-    if (!endpoint) return Outcome.skip(`endpoint ${endpointId} does not exist (deleted?)`);
-    if (endpoint.state === 'DISABLED_GONE') {
-      // The receiver said 410 Gone: nothing is sent until the endpoint is resumed; kept for resendDelivery.
-      await this.store.markFailed(endpointId, eventId, message.data);
-      await this.log.record({
-        endpointId,
-        eventId,
-        attempt: 0,
-        attemptedAt: new Date(),
-        statusCode: null,
-        durationMs: 0,
-        error: 'not sent: the endpoint is disabled (410 Gone)',
-        responseBody: null,
-        outcome: 'FAILED',
-      });
-      return Outcome.done;
-    }
-    // Waiting for a lane, and the attempt itself, may outlast the ack wait: keep the message ours.
-    const inProgress = setInterval(() => message.working(), IN_PROGRESS_INTERVAL_MS);
+    if (!endpoint) return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
+    // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours.
+    const keepAlive = () => message.working();
+    const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
     try {
-      if (endpoint.state !== 'ACTIVE' || !(await this.lanes.acquire(endpointId))) {
-        // Paused, or its lanes and waiting line are full: waits in PostgreSQL, not in the consumer's ack window.
-        await this.store.park(endpointId, eventId, message.data, 1, new Date());
+      if (endpoint.state === EndpointState.DISABLED_GONE) {
+        // The receiver said 410 Gone: nothing is sent until the endpoint is resumed; kept for resendDelivery.
+        await this.recorder.record(
+          {
+            endpointId,
+            eventId,
+            log: { attempt: 0, attemptedAt: new Date().toISOString(), statusCode: null, durationMs: 0, error: 'not sent: the endpoint is disabled (410 Gone)', responseBody: null, outcome: 'FAILED' },
+            retry: { kind: 'fail' },
+            body: Buffer.from(message.data).toString('base64'),
+          },
+          keepAlive,
+        );
         return Outcome.done;
       }
-      return await this.attempt(endpoint, eventId, message.data);
+      if (endpoint.state !== EndpointState.ACTIVE || !(await this.lanes.acquire(endpointId))) {
+        // Paused, or its lanes and waiting line are full: waits in the retry store, not in the consumer's ack window.
+        await this.park(endpointId, eventId, message.data, keepAlive);
+        return Outcome.done;
+      }
+      return await this.attempt(endpoint, eventId, message.data, keepAlive);
     } finally {
       clearInterval(inProgress);
     }
   }
 
-  /** The first attempt, holding a lane; a failure is parked for its retry, or kept as failed. */
-  private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array): Promise<Outcome> {
+  private park(endpointId: string, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<void> {
+    return this.recorder.record(
+      { endpointId, eventId, log: null, retry: { kind: 'park', attempt: 1, at: new Date().toISOString() }, body: Buffer.from(body).toString('base64') },
+      keepAlive,
+    );
+  }
+
+  /** The first attempt, holding a lane. */
+  private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
     try {
-      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1);
-      if (outcome.kind === 'retry') await this.store.park(endpoint.id, eventId, body, outcome.attempt, outcome.at);
-      if (outcome.kind === 'failed') await this.store.markFailed(endpoint.id, eventId, body);
+      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', keepAlive);
+      if (outcome.kind === 'unsigned') return Outcome.retry(`the signing secrets of endpoint ${endpoint.id} have not arrived yet`, UNSIGNED_RETRY_MS);
       return Outcome.done;
     } finally {
       this.lanes.release(endpoint.id);

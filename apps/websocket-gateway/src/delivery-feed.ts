@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { NatsClient } from '@app/messaging';
+import { NatsClient, retryWhileTransient } from '@app/messaging';
+import { backoffMs, HealthServer } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 
 /**
@@ -9,37 +10,71 @@ import { ClientRegistry } from './client-registry.js';
  * forwards those of endpoints it has clients for). Reading the stream rather
  * than the subject means a delivery re-published after a router crash is
  * seen once, as the stream stored it once.
+ *
+ * The feed supervises itself: when the pull ends (the stream was re-created,
+ * the server restarted and the consumer could not be restored) it starts
+ * again after the last sequence it forwarded, so connected clients miss
+ * nothing; `/readyz` fails meanwhile.
  */
 @Injectable()
 export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryFeed.name);
   private messages: ConsumerMessages | null = null;
   private running: Promise<void> | null = null;
+  private stopping = false;
+  private feeding = false;
+  /** The stream sequence of the last delivery forwarded; the feed resumes after it. */
+  private lastSeq = 0;
   forwarded = 0;
 
   constructor(
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,
+    private readonly health: HealthServer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { jetstream, topology } = this.nats;
-    const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
-      filter_subjects: topology.allWebsocketDeliveries,
-      deliver_policy: DeliverPolicy.New,
-    });
-    this.messages = await consumer.consume({ max_messages: 1_024 });
-    const messages = this.messages;
-    this.running = (async () => {
-      for await (const message of messages) {
-        this.clients.broadcast(topology.endpointOfDelivery(message.subject), message.data);
-        this.forwarded += 1;
-      }
-    })().catch((error: unknown) => this.logger.error(`delivery feed stopped: ${(error as Error).message}`));
+    this.health.addCheck('delivery-feed', () => this.feeding);
+    const { manager, topology } = this.nats;
+    // New deliveries only: start after the stream's last message as it is now.
+    this.lastSeq = (await retryWhileTransient('delivery feed set-up', () => manager.streams.info(topology.streams.deliveries))).state.last_seq;
+    this.running = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     this.messages?.stop();
     await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { jetstream, topology } = this.nats;
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
+          filter_subjects: topology.allWebsocketDeliveries,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.lastSeq + 1,
+        });
+        this.messages = await consumer.consume({ max_messages: 1_024 });
+        this.feeding = true;
+        failures = 0;
+        for await (const message of this.messages) {
+          this.lastSeq = message.seq;
+          this.clients.broadcast(topology.endpointOfDelivery(message.subject), message.data);
+          this.forwarded += 1;
+        }
+      } catch (error) {
+        if (!this.stopping) this.logger.error(`delivery feed stopped: ${(error as Error).message}`);
+      } finally {
+        this.feeding = false;
+      }
+      if (this.stopping) break;
+      failures += 1;
+      const delay = backoffMs(failures, 200, 5_000);
+      this.logger.warn(`restarting the delivery feed after sequence ${this.lastSeq} in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }

@@ -1,12 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
+import { backoffMs } from '@app/runtime';
 import { ConfigKeys, type ConfigChange, type EndpointRecord, type FilterRecord } from './config-records.js';
 import type { NatsClient } from './nats-connection.js';
+import { retryWhileTransient } from './retry.js';
 
 /** Opens (creating if needed) the KV bucket that carries config to the data path. */
 export async function openConfigBucket(client: NatsClient): Promise<KV> {
-  return new Kvm(client.connection).create(client.topology.configBucket, { history: 1, storage: StorageType.File });
+  return retryWhileTransient('config bucket set-up', () => new Kvm(client.connection).create(client.topology.configBucket, { history: 1, storage: StorageType.File }));
 }
 
 /** The api's side: writes each change after PostgreSQL committed it. */
@@ -19,6 +21,12 @@ export class ConfigPublisher {
 
   async removeEndpoint(id: string): Promise<void> {
     await this.bucket.delete(ConfigKeys.endpoint(id));
+    await this.bucket.delete(ConfigKeys.secrets(id));
+  }
+
+  /** A webhook's signing material, already sealed by the caller. */
+  async putSecrets(endpointId: string, sealed: string): Promise<void> {
+    await this.bucket.put(ConfigKeys.secrets(endpointId), sealed);
   }
 
   async putFilter(filter: FilterRecord): Promise<void> {
@@ -29,11 +37,15 @@ export class ConfigPublisher {
     await this.bucket.delete(ConfigKeys.filter(id));
   }
 
-  /** Makes the bucket equal to the source of truth (repairs a change whose publish failed). */
-  async reconcile(endpoints: EndpointRecord[], filters: FilterRecord[]): Promise<void> {
+  /**
+   * Makes the bucket equal to the source of truth (repairs a change whose
+   * publish failed). `sealedSecrets`: endpoint id → sealed signing material.
+   */
+  async reconcile(endpoints: EndpointRecord[], filters: FilterRecord[], sealedSecrets: Map<string, string>): Promise<void> {
     const wanted = new Map<string, string>([
       ...endpoints.map((endpoint): [string, string] => [ConfigKeys.endpoint(endpoint.id), JSON.stringify(endpoint)]),
       ...filters.map((filter): [string, string] => [ConfigKeys.filter(filter.id), JSON.stringify(filter)]),
+      ...[...sealedSecrets].map(([id, sealed]): [string, string] => [ConfigKeys.secrets(id), sealed]),
     ]);
     const present = new Map<string, string>();
     // One pass over the bucket's last values (a watch that stops once caught up).
@@ -58,37 +70,87 @@ export class ConfigPublisher {
 /**
  * The data path's side: loads every endpoint and filter at start, then
  * applies changes as they are published. Works while PostgreSQL is down: it
- * never touches it.
+ * never touches it. When the watch ends (NATS restarted, the watch's consumer
+ * was removed) it resumes from the revision after the last one applied, and
+ * `healthy` is false until it does.
  */
 export class ConfigView {
   private readonly logger = new Logger(ConfigView.name);
   private readonly endpoints = new Map<string, EndpointRecord>();
   private readonly filters = new Map<string, FilterRecord>();
+  private readonly secrets = new Map<string, string>();
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
   private appliedRevision = 0;
+  private loaded = false;
+  private watching = false;
+  private stopped = false;
+  private resuming = false;
   private stopWatch: (() => void) | null = null;
+  /** Values that could not be read (malformed JSON); skipped, counted and logged. */
+  malformed = 0;
 
   constructor(private readonly bucket: KV) {}
 
   /** Resolves once the current config is loaded; changes keep flowing afterwards. */
   async start(): Promise<void> {
-    const status = await this.bucket.status();
-    const watch = await this.bucket.watch({ key: '>' });
-    this.stopWatch = () => watch.stop();
-    let markLoaded!: () => void;
-    const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
-    if (status.values === 0) markLoaded();
-    void (async () => {
-      for await (const entry of watch) {
-        this.apply(entry);
-        if (entry.isUpdate || entry.delta === 0) markLoaded();
-      }
-    })().catch((error: unknown) => this.logger.error(`config watch ended: ${(error as Error).message}`));
-    await loaded;
+    await retryWhileTransient('config watch', () => this.watch());
   }
 
   stop(): void {
+    this.stopped = true;
     this.stopWatch?.();
+  }
+
+  /** Loaded, and still watching for changes. */
+  get healthy(): boolean {
+    return this.loaded && this.watching;
+  }
+
+  /**
+   * Opens a watch from the revision after the last applied one (all current
+   * values the first time); resolves once caught up with the bucket.
+   */
+  private async watch(): Promise<void> {
+    const status = await this.bucket.status();
+    const resuming = this.appliedRevision > 0;
+    const watch = await this.bucket.watch(resuming ? { key: '>', resumeFromRevision: this.appliedRevision + 1 } : { key: '>' });
+    this.stopWatch = () => watch.stop();
+    let markCaughtUp!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+    const upToDate = () => {
+      this.loaded = true;
+      this.watching = true;
+      markCaughtUp();
+    };
+    if (status.values === 0 || (resuming && status.streamInfo.state.last_seq <= this.appliedRevision)) upToDate();
+    void (async () => {
+      for await (const entry of watch) {
+        this.apply(entry);
+        if (entry.isUpdate || entry.delta === 0) upToDate();
+      }
+    })()
+      .catch((error: unknown) => this.logger.error(`config watch failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.watching = false;
+        markCaughtUp();
+        if (!this.stopped && !this.resuming) void this.resume();
+      });
+    await caughtUp;
+  }
+
+  private async resume(): Promise<void> {
+    if (this.resuming) return;
+    this.resuming = true;
+    this.logger.warn(`config watch ended at revision ${this.appliedRevision}; resuming`);
+    try {
+      for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures, 200, 5_000)));
+        if (this.stopped) return;
+        await this.watch().catch((error: Error) => this.logger.warn(`cannot resume the config watch: ${error.message}`));
+      }
+    } finally {
+      this.resuming = false;
+    }
   }
 
   /** The newest config revision applied here. */
@@ -116,6 +178,11 @@ export class ConfigView {
     return this.endpoints.get(id);
   }
 
+  /** A webhook's sealed signing material (SecretBox opens it), if published. */
+  sealedSecrets(endpointId: string): string | undefined {
+    return this.secrets.get(endpointId);
+  }
+
   /**
    * Like endpoint(), but asks the bucket directly when the endpoint is not
    * known yet: a client may connect right after the endpoint was created,
@@ -138,10 +205,25 @@ export class ConfigView {
     const key = ConfigKeys.parse(entry.key);
     if (key === null) return;
     const put = entry.operation === 'PUT';
+    if (key.kind === 'secrets') {
+      if (put) this.secrets.set(key.id, entry.string());
+      else this.secrets.delete(key.id);
+      return;
+    }
+    let value: unknown = null;
+    if (put) {
+      try {
+        value = entry.json();
+      } catch {
+        this.malformed += 1;
+        this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not JSON; skipped`);
+        return;
+      }
+    }
     let change: ConfigChange;
     if (key.kind === 'endpoint') {
       if (put) {
-        const endpoint = entry.json() as EndpointRecord;
+        const endpoint = value as EndpointRecord;
         this.endpoints.set(key.id, endpoint);
         change = { kind: 'endpoint-upserted', endpoint };
       } else {
@@ -149,7 +231,7 @@ export class ConfigView {
         change = { kind: 'endpoint-removed', endpointId: key.id };
       }
     } else if (put) {
-      const filter = entry.json() as FilterRecord;
+      const filter = value as FilterRecord;
       this.filters.set(key.id, filter);
       change = { kind: 'filter-upserted', filter };
     } else {

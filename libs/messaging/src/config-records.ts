@@ -28,16 +28,22 @@ export type ConfigChange =
   | { kind: 'filter-upserted'; filter: FilterRecord }
   | { kind: 'filter-removed'; filterId: string };
 
-/** Keys of the config bucket: `endpoints.<id>` and `filters.<id>`. */
+/**
+ * Keys of the config bucket: `endpoints.<id>`, `filters.<id>`, and
+ * `secrets.<endpoint id>`: a webhook's signing secrets and custom headers,
+ * sealed with CONFIG_SECRET_KEY (only the api and the dispatcher hold it).
+ */
 export const ConfigKeys = {
   endpoint: (id: string) => `endpoints.${id}`,
   filter: (id: string) => `filters.${id}`,
+  secrets: (endpointId: string) => `secrets.${endpointId}`,
   /** Splits a key into its kind and id, or null for a key this version does not know. */
-  parse(key: string): { kind: 'endpoint' | 'filter'; id: string } | null {
+  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets'; id: string } | null {
     const dot = key.indexOf('.');
     const id = key.slice(dot + 1);
     if (key.startsWith('endpoints.')) return { kind: 'endpoint', id };
     if (key.startsWith('filters.')) return { kind: 'filter', id };
+    if (key.startsWith('secrets.')) return { kind: 'secrets', id };
     return null;
   },
 };

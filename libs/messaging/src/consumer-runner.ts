@@ -1,14 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { backoffMs, isTransientFailure } from '@app/runtime';
 import type { ConsumerSpec, MessageHandler } from './consumer.js';
 import type { NatsClient } from './nats-connection.js';
-import { Outcome } from './outcome.js';
+import { DeadLetterReason, Outcome } from './outcome.js';
 import { publishDurably } from './publisher.js';
 import { Headers } from './topology.js';
 
-const UNEXPECTED_ERROR_RETRY_MS = 1_000;
-const MAX_UNEXPECTED_ERROR_RETRY_MS = 30_000;
+/** How often the runner checks that its durable consumer still exists on the server. */
+const WATCHDOG_INTERVAL_MS = 5_000;
+/** How long one pull request lives on the server. */
+const PULL_EXPIRES_MS = 5_000;
+/** The longest a message waits between two tries while a dependency is away. */
+const MAX_RETRY_DELAY_MS = 30_000;
 
 /** Counts of outcomes, for metrics and tests. */
 export interface ConsumerStats {
@@ -21,19 +26,36 @@ export interface ConsumerStats {
  * Runs one durable consumer: pulls messages, runs the handler on up to
  * `concurrency` of them at once (started in arrival order, so publishes they
  * make are stored in that order) and acks each once its outcome is durable.
+ *
+ * A dependency outage is not a poison message: a transient failure (a
+ * `retry` outcome, or an error `isTransientFailure` recognises) is retried
+ * with capped backoff for as long as the outage lasts, and only an error that
+ * persists while every dependency of the app is reachable is dead-lettered.
+ * The runner supervises itself: when the consumer is deleted on the server
+ * or the pull ends, it re-creates the consumer and resumes, and `healthy`
+ * is false meanwhile (the app's readiness).
  */
 export class ConsumerRunner {
   private readonly logger: Logger;
   private messages: ConsumerMessages | null = null;
   private stopping = false;
+  private consuming = false;
   private loop: Promise<void> | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Set by a transient failure, cleared by the next success: while set, the consumer makes no progress. */
+  private stalledSince: number | null = null;
+  /** Stream sequences delivered here and not yet acked (in flight, or waiting for a retry). */
+  private readonly unsettled = new Set<number>();
+  private highestSeen = 0;
   readonly stats: ConsumerStats = { done: 0, skipped: 0, retried: 0 };
 
   constructor(
     private readonly client: NatsClient,
     private readonly spec: Required<ConsumerSpec>,
     private readonly handler: MessageHandler,
+    /** True when every dependency of the app is reachable; a failure then is the message's own. */
+    private readonly dependenciesReachable: () => boolean = () => client.connected,
   ) {
     this.logger = new Logger(`Consumer:${spec.durable}`);
   }
@@ -42,18 +64,27 @@ export class ConsumerRunner {
     return this.spec.durable;
   }
 
+  /** Pulling from an existing consumer, and not stuck on a dependency that is away. */
+  get healthy(): boolean {
+    return this.consuming && this.stalledSince === null;
+  }
+
   static withDefaults(spec: ConsumerSpec): Required<ConsumerSpec> {
     return { concurrency: 256, maxAttempts: 10, ackWaitMs: 30_000, ...spec };
   }
 
-  /** Creates or updates the durable consumer, then starts pulling. */
+  /**
+   * Starts the supervised pull loop. Creating the consumer is retried in the
+   * loop (a busy server may take seconds), so a slow start never ends the process.
+   */
   async start(): Promise<void> {
-    const consumer = await this.ensureConsumer();
-    this.loop = this.run(consumer);
+    this.loop = this.run();
+    this.watchdog = setInterval(() => void this.checkConsumer(), WATCHDOG_INTERVAL_MS);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop;
     await Promise.all(this.inFlight);
@@ -68,8 +99,8 @@ export class ConsumerRunner {
       deliver_policy: DeliverPolicy.All,
       filter_subject: this.spec.filterSubject(topology),
       ack_wait: nanos(this.spec.ackWaitMs),
-      // Redelivery is bounded by the runner (maxAttempts → dead letter), not the server,
-      // so that a message is never silently dropped after max_deliver.
+      // Redelivery is bounded by the runner (a persistent failure → dead letter), not the server,
+      // so that a message is never silently dropped after max_deliver, and an outage never drops one.
       max_deliver: -1,
       max_ack_pending: this.spec.concurrency * 4,
     };
@@ -84,15 +115,33 @@ export class ConsumerRunner {
       if (!/consumer not found/i.test((error as Error).message)) {
         throw error;
       }
-      await manager.consumers.add(stream, config);
+      if (this.highestSeen > 0) {
+        // It was deleted under us: start again from the oldest message this replica has not
+        // settled, not from the stream's start (which would send everything again) nor its end
+        // (which would skip what is waiting). Another replica's unsettled messages below that
+        // point come back only by replay (docs/reliability.md).
+        const from = this.unsettled.size > 0 ? Math.min(...this.unsettled) : this.highestSeen + 1;
+        this.logger.warn(`re-creating consumer ${this.spec.durable} from stream sequence ${from}`);
+        await manager.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+      } else {
+        await manager.consumers.add(stream, config);
+      }
     }
     return jetstream.consumers.get(stream, this.spec.durable);
   }
 
-  private async run(consumer: Consumer): Promise<void> {
+  private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopping) {
       try {
-        this.messages = await consumer.consume({ max_messages: this.spec.concurrency });
+        const consumer = await this.ensureConsumer();
+        // abort_on_missing_resource: a deleted consumer ends the pull here, and the loop re-creates it.
+        // expires: the server keeps handing messages to a pull request of a replica that was killed
+        // until the request expires (the messages come back only after ack_wait); short-lived
+        // requests bound that to seconds, for one small request every few seconds when idle.
+        this.messages = await consumer.consume({ max_messages: this.spec.concurrency, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+        this.consuming = true;
+        failures = 0;
         for await (const message of this.messages) {
           const task = this.process(message).finally(() => this.inFlight.delete(task));
           this.inFlight.add(task);
@@ -100,25 +149,49 @@ export class ConsumerRunner {
             await Promise.race(this.inFlight);
           }
         }
+        if (!this.stopping) this.logger.warn('the pull ended; re-creating the consumer');
       } catch (error) {
         if (this.stopping) break;
-        this.logger.warn(`consume interrupted, resuming: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, UNEXPECTED_ERROR_RETRY_MS));
+        this.logger.warn(`cannot consume, retrying: ${(error as Error).message}`);
+      } finally {
+        this.consuming = false;
+      }
+      if (!this.stopping) {
+        failures += 1;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures, 200, 5_000)));
+      }
+    }
+  }
+
+  /** Ends the pull when the durable consumer is gone from the server (deleted by hand, or with its stream). */
+  private async checkConsumer(): Promise<void> {
+    if (!this.consuming || !this.client.connected) return;
+    try {
+      await this.client.manager.consumers.info(this.spec.stream(this.client.topology), this.spec.durable);
+    } catch (error) {
+      if (/consumer not found|stream not found/i.test((error as Error).message)) {
+        this.logger.warn(`consumer ${this.spec.durable} is gone from the server; re-creating it`);
+        this.consuming = false;
+        this.messages?.stop();
       }
     }
   }
 
   private async process(message: JsMsg): Promise<void> {
+    this.unsettled.add(message.seq);
+    this.highestSeen = Math.max(this.highestSeen, message.seq);
     let outcome: Outcome;
     try {
       outcome = await this.handler.handle(message);
     } catch (error) {
-      // A bug or an unexpected failure: treat as transient, bounded by maxAttempts below.
-      const backoff = Math.min(UNEXPECTED_ERROR_RETRY_MS * 2 ** (message.info.deliveryCount - 1), MAX_UNEXPECTED_ERROR_RETRY_MS);
-      outcome = Outcome.retry(`unexpected error: ${(error as Error).message}`, backoff);
+      outcome = this.judge(message, error as Error);
     }
-    if (outcome.kind === 'retry' && message.info.deliveryCount >= this.spec.maxAttempts) {
-      outcome = Outcome.skip(`gave up after ${message.info.deliveryCount} attempts: ${outcome.reason}`);
+    if (outcome.kind === 'retry') {
+      this.stalledSince ??= Date.now();
+      // The handler's delay, or more as the failure persists: capped, with no give-up time.
+      outcome = Outcome.retry(outcome.reason, Math.min(MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(message.info.deliveryCount))));
+    } else {
+      this.stalledSince = null;
     }
     try {
       await this.settle(message, outcome);
@@ -128,10 +201,25 @@ export class ConsumerRunner {
     }
   }
 
+  /**
+   * A thrown error: an outage is retried for as long as it lasts; anything
+   * else is the message's own problem only once it persisted `maxAttempts`
+   * times while every dependency was reachable.
+   */
+  private judge(message: JsMsg, error: Error): Outcome {
+    if (isTransientFailure(error)) return Outcome.retry(`dependency unavailable: ${error.message}`, 0);
+    if (message.info.deliveryCount >= this.spec.maxAttempts && this.dependenciesReachable()) {
+      return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${message.info.deliveryCount} times: ${error.message}`);
+    }
+    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`);
+    return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
+  }
+
   private async settle(message: JsMsg, outcome: Outcome): Promise<void> {
     switch (outcome.kind) {
       case 'done':
         message.ack();
+        this.unsettled.delete(message.seq);
         this.stats.done += 1;
         return;
       case 'retry':
@@ -142,24 +230,26 @@ export class ConsumerRunner {
         this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`);
         return;
       case 'skip':
-        await this.deadLetter(message, outcome.reason);
+        await this.deadLetter(message, outcome.reason, outcome.detail);
         message.ack();
+        this.unsettled.delete(message.seq);
         this.stats.skipped += 1;
         return;
     }
   }
 
-  private async deadLetter(message: JsMsg, reason: string): Promise<void> {
+  private async deadLetter(message: JsMsg, reason: DeadLetterReason, detail: string): Promise<void> {
     const { topology } = this.client;
     await publishDurably(this.client, topology.deadLetters(this.spec.durable), message.data, {
       messageId: `${this.spec.durable}:${message.info.stream}:${message.seq}`,
       headers: {
-        [Headers.reason]: reason.slice(0, 1_000),
+        [Headers.reason]: reason,
+        [Headers.detail]: detail.slice(0, 1_000),
         [Headers.sourceSubject]: message.subject,
         [Headers.sourceSequence]: String(message.seq),
         [Headers.consumer]: this.spec.durable,
       },
     });
-    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}`);
+    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`);
   }
 }

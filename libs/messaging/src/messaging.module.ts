@@ -7,6 +7,7 @@ import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consume
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
+import { retryWhileTransient } from './retry.js';
 
 export const NATS_SETTINGS = Symbol('nats-settings');
 const CONFIG_BUCKET = Symbol('config-bucket');
@@ -30,7 +31,10 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
       if (!wrapper.metatype || !wrapper.instance) continue;
       const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
       if (!spec) continue;
-      const runner = new ConsumerRunner(this.client, ConsumerRunner.withDefaults(spec), wrapper.instance as MessageHandler);
+      const runner = new ConsumerRunner(this.client, ConsumerRunner.withDefaults(spec), wrapper.instance as MessageHandler, () =>
+        this.health.dependenciesReachable(),
+      );
+      this.health.addCheck(`consumer:${spec.durable}`, () => runner.healthy);
       await runner.start();
       this.runners.push(runner);
       this.logger.log(`consuming ${spec.filterSubject(this.client.topology)} as ${spec.durable}`);
@@ -51,7 +55,7 @@ class NatsLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.health.addCheck('nats', () => this.client.connected);
+    this.health.addDependency('nats', () => this.client.connected);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -74,7 +78,7 @@ export class MessagingModule {
           inject: [NATS_SETTINGS],
           useFactory: async (value: NatsSettings) => {
             const client = await NatsClient.connect(value);
-            await ensureStreams(client);
+            await retryWhileTransient('stream set-up', () => ensureStreams(client));
             return client;
           },
         },
@@ -101,9 +105,11 @@ export class ConfigViewLifecycle implements OnApplicationShutdown {
   providers: [
     {
       provide: ConfigView,
-      inject: [CONFIG_BUCKET],
-      useFactory: async (bucket: KV) => {
+      inject: [CONFIG_BUCKET, HealthServer],
+      useFactory: async (bucket: KV, health: HealthServer) => {
         const view = new ConfigView(bucket);
+        // A view that is not loaded, or whose watch ended, is not ready.
+        health.addCheck('config', () => view.healthy);
         await view.start();
         return view;
       },

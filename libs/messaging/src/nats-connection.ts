@@ -3,6 +3,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsEnv } from '@app/config';
 import { Topology } from './topology.js';
 
+const JETSTREAM_API_TIMEOUT_MS = 15_000;
+
 /** The settings every app's NATS connection is made from. */
 export interface NatsSettings {
   url: string;
@@ -65,8 +67,11 @@ export class NatsClient {
       reconnectTimeWait: 500,
       pingInterval: 10_000,
     });
-    const manager = await jetstreamManager(connection);
-    return new NatsClient(connection, jetstream(connection), manager, new Topology(settings.prefix), settings);
+    // JetStream API calls (consumer and stream set-up) can take seconds on a busy server: wait
+    // longer than the client's default 5 s before calling one failed (the caller retries then).
+    const options = { timeout: JETSTREAM_API_TIMEOUT_MS };
+    const manager = await jetstreamManager(connection, options);
+    return new NatsClient(connection, jetstream(connection, options), manager, new Topology(settings.prefix), settings);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
+import { DependencyUnavailableError } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
 
 /** JetStream did not confirm that it stored the message; the caller may try again later. */
-export class PublishUnavailableError extends Error {
+export class PublishUnavailableError extends DependencyUnavailableError {
   readonly code = 'PUBLISH_UNAVAILABLE';
 }
 

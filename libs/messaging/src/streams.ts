@@ -22,6 +22,12 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
     { ...common, name: topology.streams.deliveries, subjects: [topology.allDeliveries], description: 'One message per endpoint and event' },
     {
       ...common,
+      name: topology.streams.attempts,
+      subjects: [topology.allDeliveryChanges],
+      description: "webhook-dispatcher's delivery changes, until projected into PostgreSQL",
+    },
+    {
+      ...common,
       max_age: nanos(Math.max(DEAD_LETTER_MAX_AGE_MS, settings.streamMaxAgeMs)),
       name: topology.streams.deadLetters,
       subjects: [topology.allDeadLetters],

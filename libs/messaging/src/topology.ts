@@ -11,6 +11,8 @@
  *   <p>.deliveries.ws.<endpoint>   one message per websocket endpoint and event (stream DELIVERIES)
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
  *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
+ *   <p>.attempts.<endpoint>        webhook-dispatcher's delivery changes (attempts, parks, failures), projected
+ *                                  into PostgreSQL in order (stream ATTEMPTS)
  */
 export class Topology {
   readonly streams: {
@@ -19,6 +21,7 @@ export class Topology {
     readonly routable: string;
     readonly deliveries: string;
     readonly deadLetters: string;
+    readonly attempts: string;
   };
   /** KV bucket through which the api publishes endpoint and filter config to the data path. */
   readonly configBucket: string;
@@ -33,6 +36,7 @@ export class Topology {
       routable: `${upper}_ROUTABLE`,
       deliveries: `${upper}_DELIVERIES`,
       deadLetters: `${upper}_DEAD_LETTERS`,
+      attempts: `${upper}_ATTEMPTS`,
     };
     this.configBucket = `${prefix}_config`;
     this.imageBucket = `${prefix}_images`;
@@ -101,6 +105,14 @@ export class Topology {
   get allDeadLetters(): string {
     return `${this.prefix}.dead.>`;
   }
+
+  deliveryChanges(endpointId: string): string {
+    return `${this.prefix}.attempts.${endpointId}`;
+  }
+
+  get allDeliveryChanges(): string {
+    return `${this.prefix}.attempts.*`;
+  }
 }
 
 /** Headers the data path adds to messages; bodies stay the event JSON exactly. */
@@ -113,7 +125,10 @@ export const Headers = {
   /** The candidates' profile group ids, comma-separated (empty: none). */
   profileGroups: 'Es-Profile-Groups',
   endpointId: 'Es-Endpoint-Id',
+  /** A dead letter's reason: one of DeadLetterReason's codes. */
   reason: 'Es-Reason',
+  /** A dead letter's detail, free text. */
+  detail: 'Es-Detail',
   sourceSubject: 'Es-Source-Subject',
   sourceSequence: 'Es-Source-Sequence',
   consumer: 'Es-Consumer',

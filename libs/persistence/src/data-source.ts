@@ -8,6 +8,7 @@ import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateE
 import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
 import { WebhookDelivery1764600000000 } from './migrations/1764600000000-WebhookDelivery.js';
 import { ProfilesAndLostEvents1764700000000 } from './migrations/1764700000000-ProfilesAndLostEvents.js';
+import { OutageSafeWrites1764800000000 } from './migrations/1764800000000-OutageSafeWrites.js';
 
 export interface DatabaseSettings {
   url: string;
@@ -16,7 +17,7 @@ export interface DatabaseSettings {
 }
 
 export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, LostEventEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {
@@ -28,7 +29,15 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { options: `-c search_path=${settings.schema}`, max: 10 },
+    // A connection that cannot be made, or a query that hangs on a dead network, fails in
+    // seconds rather than never: the caller then waits and retries (an outage, not a poison message).
+    extra: {
+      options: `-c search_path=${settings.schema} -c statement_timeout=30000`,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 35_000,
+      keepAlive: true,
+    },
   });
 }
 

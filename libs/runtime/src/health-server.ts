@@ -15,6 +15,7 @@ export class HealthServer {
   private readonly logger = new Logger(HealthServer.name);
   private server: Server | null = null;
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly dependencies = new Set<string>();
   private readonly reporters: StatusReporter[] = [];
   readonly metrics = new Registry();
 
@@ -24,6 +25,17 @@ export class HealthServer {
 
   addCheck(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
+  }
+
+  /** A readiness check that a dependency (NATS, PostgreSQL) is reachable. */
+  addDependency(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+    this.dependencies.add(name);
+  }
+
+  /** True when every dependency is reachable: a failure then is the work's own, not an outage. */
+  dependenciesReachable(): boolean {
+    return [...this.dependencies].every((name) => this.checks.get(name)!());
   }
 
   /** Adds fields to the `/readyz` body (for example the config revision applied). */

@@ -2,3 +2,4 @@ export { createLogger, runApp } from './bootstrap.js';
 export { HealthServer, type ReadinessCheck, type StatusReporter } from './health-server.js';
 export { RuntimeModule } from './runtime.module.js';
 export { TokenSet, tokenFromHeaders } from './token-set.js';
+export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';

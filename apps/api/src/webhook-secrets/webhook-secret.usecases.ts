@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EndpointEntity } from '@app/persistence';
 import { generateSecret } from '@app/webhooks';
+import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid } from '../graphql/collection.model.js';
 import type { WebhookSecretModel } from './webhook-secret.model.js';
@@ -11,7 +12,10 @@ const MAX_GRACE_SECONDS = 7 * 86_400;
 /** Reads and rotates webhook signing secrets; the only way a secret leaves the database. */
 @Injectable()
 export class WebhookSecretUseCases {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sync: ConfigSync,
+  ) {}
 
   async read(endpointId: string): Promise<WebhookSecretModel> {
     const endpoint = await this.find(endpointId);
@@ -37,6 +41,8 @@ export class WebhookSecretUseCases {
         previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1_000) : null,
       },
     );
+    // The dispatcher signs with the new secret as soon as it reaches it through the config bucket.
+    await this.sync.endpointChanged(endpoint);
     return this.read(endpoint.id);
   }
 

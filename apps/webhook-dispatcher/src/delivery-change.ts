@@ -1,0 +1,68 @@
+/** The states of a webhook endpoint's delivery (typed once; the endpoint table's CHECK lists the same). */
+export const EndpointState = {
+  ACTIVE: 'ACTIVE',
+  /** Too many failed attempts in a row: deliveries wait, one probe now and then. */
+  PAUSED_BY_FAILURES: 'PAUSED_BY_FAILURES',
+  /** The receiver answered 410 Gone: nothing is sent until someone resumes it. */
+  DISABLED_GONE: 'DISABLED_GONE',
+  PAUSED_BY_HAND: 'PAUSED_BY_HAND',
+} as const;
+export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState];
+
+/** One line of the delivery log. */
+export interface AttemptLine {
+  attempt: number;
+  attemptedAt: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  outcome: 'SUCCEEDED' | 'RETRYING' | 'FAILED';
+}
+
+/** What becomes of the delivery in the retry store. */
+export type RetryChange =
+  /** A fresh delivery that succeeded: it never was in the retry store. */
+  | { kind: 'none' }
+  /** A parked delivery that is done with: removed. */
+  | { kind: 'remove' }
+  /** Waits for attempt `attempt`, due at `at` (ISO time). */
+  | { kind: 'park'; attempt: number; at: string }
+  /** No more attempts; kept with its body for resendDelivery. */
+  | { kind: 'fail' };
+
+/**
+ * A change of one delivery, as the dispatcher decided it: the attempt it
+ * made (if any), what becomes of the delivery, the endpoint's new state (if
+ * the attempt changed it). Published to the attempts stream before the
+ * delivery is acked, and projected into PostgreSQL from there, in order and
+ * idempotently: so an attempt is recorded, and a retry parked, even while
+ * PostgreSQL is away, and a receiver never sees an attempt twice because
+ * PostgreSQL could not take its outcome.
+ */
+export interface DeliveryChange {
+  endpointId: string;
+  eventId: string;
+  log: AttemptLine | null;
+  retry: RetryChange;
+  /** The event JSON, base64, when the delivery is parked or kept as failed. */
+  body?: string;
+  endpointState?: EndpointState;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeChange(change: DeliveryChange): Uint8Array {
+  return encoder.encode(JSON.stringify(change));
+}
+
+/** Null when the bytes are not a change record. */
+export function decodeChange(data: Uint8Array): DeliveryChange | null {
+  try {
+    const value = JSON.parse(decoder.decode(data)) as DeliveryChange;
+    return typeof value.endpointId === 'string' && typeof value.eventId === 'string' && typeof value.retry?.kind === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}

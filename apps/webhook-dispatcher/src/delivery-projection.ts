@@ -1,0 +1,54 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { isTransientFailure } from '@app/runtime';
+import { DeliveryStore, type SequencedChange } from './delivery-store.js';
+
+const FLUSH_INTERVAL_MS = 20;
+const MAX_BATCH = 500;
+
+/**
+ * Writes changes into PostgreSQL in batches (one transaction for many).
+ * `apply` resolves once the change is committed and rejects when PostgreSQL
+ * could not take it; the consumer then leaves it in the stream for later.
+ */
+@Injectable()
+export class DeliveryProjection implements OnApplicationShutdown {
+  private pending: Array<{ entry: SequencedChange; done: () => void; failed: (error: unknown) => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly store: DeliveryStore) {}
+
+  apply(entry: SequencedChange): Promise<void> {
+    return new Promise((done, failed) => {
+      this.pending.push({ entry, done, failed });
+      if (this.pending.length >= MAX_BATCH) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    // In the order the stream delivered them (handlers start in arrival order).
+    batch.sort((a, b) => a.entry.seq - b.entry.seq);
+    try {
+      await this.store.applyChanges(batch.map((item) => item.entry));
+      batch.forEach((item) => item.done());
+    } catch (error) {
+      if (isTransientFailure(error) || batch.length === 1) {
+        batch.forEach((item) => item.failed(error));
+        return;
+      }
+      // One bad change must not hold back the batch: each on its own, so only it fails.
+      for (const item of batch) {
+        await this.store.applyChanges([item.entry]).then(item.done, item.failed);
+      }
+    }
+  }
+}

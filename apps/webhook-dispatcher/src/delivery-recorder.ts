@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { NatsClient, publishDurably } from '@app/messaging';
+import { backoffMs } from '@app/runtime';
+import { encodeChange, type DeliveryChange } from './delivery-change.js';
+
+/**
+ * Records delivery changes in the attempts stream. `record` resolves once
+ * JetStream stored the change, waiting (capped backoff, no give-up time) while
+ * NATS is away: the attempt was made, so its outcome must not be lost, and
+ * the delivery is not acked (and so not attempted again) before it is stored.
+ */
+@Injectable()
+export class DeliveryRecorder {
+  private readonly logger = new Logger(DeliveryRecorder.name);
+
+  constructor(private readonly nats: NatsClient) {}
+
+  async record(change: DeliveryChange, keepAlive?: () => void): Promise<void> {
+    const data = encodeChange(change);
+    // One id for every try: a publish that was stored but whose ack was lost is stored once.
+    const messageId = randomUUID();
+    for (let failures = 1; ; failures += 1) {
+      try {
+        await publishDurably(this.nats, this.nats.topology.deliveryChanges(change.endpointId), data, { messageId });
+        return;
+      } catch (error) {
+        keepAlive?.();
+        const delay = backoffMs(failures, 200, 5_000);
+        if (failures === 1 || failures % 10 === 0) {
+          this.logger.warn(`cannot record the delivery of ${change.eventId} to ${change.endpointId} (${(error as Error).message}); retrying`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}
