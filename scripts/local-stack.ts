@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The apps of the service, each run as its own process as in production. */
 export const APP_NAMES = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
@@ -39,10 +39,21 @@ export const NODE_FLAGS: Record<AppName, string[]> = {
   'webhook-dispatcher': [],
 };
 
+/** What spawnApp does besides starting the app. */
+export interface SpawnOptions {
+  /**
+   * Ties the app to this process: it gets a pipe on fd 3 and preloads
+   * scripts/lifeline.ts, which stops the app when this process ends, however
+   * it ends (SIGKILL included). `npm start` uses it so that no app outlives it.
+   */
+  lifeline?: boolean;
+}
+
 /** Starts one app as a child process with the given environment. */
-export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe'): ChildProcess {
-  return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], appEntry(app)], {
+export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe', { lifeline = false }: SpawnOptions = {}): ChildProcess {
+  const preload = lifeline ? ['--import', pathToFileURL(join(projectRoot(), 'dist', 'scripts', 'lifeline.js')).href] : [];
+  return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], ...preload, appEntry(app)], {
     env,
-    stdio: ['ignore', output, output],
+    stdio: lifeline ? ['ignore', output, output, 'pipe'] : ['ignore', output, output],
   });
 }
