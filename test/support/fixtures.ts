@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../../scripts/local-stack.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+// From the project's root, so that the compiled copy (dist/test/support, used by bench/) finds them too.
+const fixtures = join(projectRoot(), 'test', 'fixtures');
 
 /** The seed's identification example, verbatim (its bytes, as an agent would send them). */
 export const SEED_IDENTIFICATION_TEXT = readFileSync(join(fixtures, 'seed-identification.json'), 'utf8');

@@ -2,9 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
+import type { GraphQLError } from 'graphql';
 import { ConfigPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
-import { RuntimeModule, TokenSet } from '@app/runtime';
+import { isTransientFailure, RuntimeModule, TokenSet } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
@@ -43,6 +44,11 @@ export class ApiModule {
           playground: false,
           introspection: true,
           includeStacktraceInErrorResponses: false,
+          // An outage is an answer too: a clear code the client can retry on, never INTERNAL_SERVER_ERROR.
+          formatError: (formatted, error) =>
+            isTransientFailure((error as GraphQLError).originalError)
+              ? { message: 'a dependency of the API (PostgreSQL or NATS) is not reachable; retry later', extensions: { code: 'UNAVAILABLE' } }
+              : formatted,
           context: ({ req }: { req: Request }) => ({ req }),
         }),
       ],

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigPublisher, ConfigView, type EndpointRecord } from '@app/messaging';
+import { ConfigPublisher, ConfigView, type EndpointRecord, EndpointState, type AttemptLine, type RetryChange } from '@app/messaging';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
-import { EndpointState, type AttemptLine, type RetryChange } from './delivery-change.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';

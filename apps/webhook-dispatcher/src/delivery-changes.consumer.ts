@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, type MessageHandler } from '@app/messaging';
-import { decodeChange } from './delivery-change.js';
+import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, type MessageHandler, decodeChange } from '@app/messaging';
 import { DeliveryProjection } from './delivery-projection.js';
 
 export const PROJECTOR_DURABLE = 'delivery-projector';

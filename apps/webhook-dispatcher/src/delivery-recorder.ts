@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { NatsClient, publishDurably } from '@app/messaging';
+import { NatsClient, publishDurably, encodeChange, type DeliveryChange } from '@app/messaging';
 import { backoffMs } from '@app/runtime';
-import { encodeChange, type DeliveryChange } from './delivery-change.js';
 
 /**
  * Records delivery changes in the attempts stream. `record` resolves once

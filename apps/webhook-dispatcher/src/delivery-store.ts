@@ -1,6 +1,6 @@
+import type { DeliveryChange, EndpointState } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { DeliveryChange, EndpointState } from './delivery-change.js';
 
 /** TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with the rows alone. */
 function returnedRows<T>(result: T[] | [T[], number]): T[] {

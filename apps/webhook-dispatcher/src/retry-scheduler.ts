@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigView } from '@app/messaging';
+import { ConfigView, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
-import { EndpointState } from './delivery-change.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler } from '@app/messaging';
+import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
-import { EndpointState } from './delivery-change.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 

@@ -57,7 +57,9 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: this.lastSeq + 1,
         });
-        this.messages = await consumer.consume({ max_messages: 1_024 });
+        // Short pull requests: after NATS restarts, a lost request is noticed (missed heartbeats)
+        // and replaced within seconds rather than the default half minute.
+        this.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
         this.feeding = true;
         failures = 0;
         for await (const message of this.messages) {

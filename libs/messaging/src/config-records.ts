@@ -1,3 +1,5 @@
+import type { EndpointState } from './delivery-change.js';
+
 /** The endpoint types of OMNI's API. */
 export const ENDPOINT_TYPES = ['WEB_SOCKET', 'WEB_HOOK'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
@@ -8,8 +10,7 @@ export interface EndpointRecord {
   name: string;
   type: EndpointType;
   meta: Record<string, unknown>;
-  /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE or PAUSED_BY_HAND (webhooks). */
-  state: string;
+  state: EndpointState;
 }
 
 /** An event filter as the data path sees it; an empty condition does not restrict. */

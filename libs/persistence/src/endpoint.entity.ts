@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryColumn, UpdateDateColumn, type Relation } from 'typeorm';
-import type { EndpointType } from '@app/messaging';
+import type { EndpointState, EndpointType } from '@app/messaging';
 import { EventFilterEntity } from './event-filter.entity.js';
 
 /** An integrator's endpoint: where events go (a websocket or a webhook URL). */
@@ -35,7 +35,7 @@ export class EndpointEntity {
 
   /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND. */
   @Column({ type: 'text', default: 'ACTIVE' })
-  state!: string;
+  state!: EndpointState;
 
   @ManyToMany(() => EventFilterEntity, (filter) => filter.endpoints)
   eventFilters!: Relation<EventFilterEntity[]>;

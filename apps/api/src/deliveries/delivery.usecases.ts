@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { And, DataSource, In, LessThan, LessThanOrEqual, MoreThan, MoreThanOrEqual, type FindOperator, type FindOptionsWhere } from 'typeorm';
-import { Headers, NatsClient, publishDurably } from '@app/messaging';
+import { encodeChange, Headers, NatsClient, publishDurably, type DeliveryChange } from '@app/messaging';
 import { DeliveryAttemptEntity, EndpointEntity } from '@app/persistence';
+import { isTransientFailure } from '@app/runtime';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import type { DateFilter, DeliveryAttemptFilters, DeliveryAttemptOrder } from './delivery.model.js';
@@ -51,7 +52,9 @@ export class DeliveryUseCases {
   /**
    * Attempts a failed delivery again, from its first attempt's schedule,
    * after the deleted-profile check: an event whose candidates were all
-   * deleted since is refused.
+   * deleted since is refused. The dispatcher owns the retry store: the
+   * delivery is handed to it as a change to park (the attempts stream), which
+   * it applies once, in order with its own changes.
    */
   async resend(endpointId: string, eventId: string): Promise<boolean> {
     await this.webhookEndpoint(endpointId);
@@ -64,12 +67,24 @@ export class DeliveryUseCases {
     if (checked.result.kind === 'lost') {
       throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
     }
-    await this.dataSource.query(
-      `UPDATE delivery_retry SET failed_at = NULL, attempt = 1, next_attempt_at = now(), locked_until = NULL, body = $3
-       WHERE endpoint_id = $1 AND event_id = $2`,
-      [endpointId, eventId, Buffer.from(checked.body)],
-    );
+    await this.park(endpointId, eventId, checked.body, new Date());
     return true;
+  }
+
+  /** Hands a delivery to the dispatcher, to be attempted from its first attempt at `at`. */
+  private async park(endpointId: string, eventId: string, body: Uint8Array, at: Date): Promise<void> {
+    const change: DeliveryChange = {
+      endpointId,
+      eventId,
+      log: null,
+      retry: { kind: 'park', attempt: 1, at: at.toISOString() },
+      body: Buffer.from(body).toString('base64'),
+    };
+    await publishDurably(this.nats, this.nats.topology.deliveryChanges(endpointId), encodeChange(change), {
+      messageId: `${endpointId}:${eventId}:${at.getTime()}`,
+    }).catch((error: Error) => {
+      throw new ApiError('UNAVAILABLE', `the delivery could not be handed to the dispatcher: ${error.message}; retry later`);
+    });
   }
 
   /**
@@ -93,16 +108,15 @@ export class DeliveryUseCases {
       const eventId = message.headers?.get(Headers.eventId);
       if (!eventId) continue;
       // History is re-checked: an event whose candidates were all deleted since is not sent again.
-      const checked = await this.profiles.apply(message.data);
+      const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
+        if (!isTransientFailure(error)) throw error;
+        throw new ApiError(
+          'UNAVAILABLE',
+          `PostgreSQL became unreachable after ${count} deliveries were replayed; run the same replay again once it is back (a delivery is parked once, however often it is replayed)`,
+        );
+      });
       if (checked.result.kind === 'lost') continue;
-      const at = new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND);
-      await this.dataSource.query(
-        `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
-         VALUES ($1, $2, $3, 1, $4)
-         ON CONFLICT (endpoint_id, event_id) DO UPDATE
-           SET attempt = 1, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
-        [endpointId, eventId, Buffer.from(checked.body), at],
-      );
+      await this.park(endpointId, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND));
       count += 1;
     }
     return count;

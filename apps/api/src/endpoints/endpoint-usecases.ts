@@ -4,6 +4,7 @@ import { assertPublicTarget, ForbiddenTargetError, generateSecret } from '@app/w
 import type { ApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
+import { EndpointState } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
@@ -48,15 +49,15 @@ export class EndpointUseCases {
 
   /** Stops sending to a webhook endpoint; its deliveries wait (in PostgreSQL) until it is resumed. */
   async pause(id: string): Promise<EndpointEntity> {
-    return this.changeState(id, 'PAUSED_BY_HAND');
+    return this.changeState(id, EndpointState.PAUSED_BY_HAND);
   }
 
   /** Sends again, whatever paused or disabled the endpoint; what was waiting goes out at once. */
   async resume(id: string): Promise<EndpointEntity> {
-    return this.changeState(id, 'ACTIVE');
+    return this.changeState(id, EndpointState.ACTIVE);
   }
 
-  private async changeState(id: string, state: string): Promise<EndpointEntity> {
+  private async changeState(id: string, state: EndpointState): Promise<EndpointEntity> {
     const endpoint = await this.find(id);
     if (endpoint.type !== EndpointTypeValue.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
     endpoint.state = state;

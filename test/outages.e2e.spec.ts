@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
+import { Receiver } from './support/receiver.js';
+import { TestStack } from './support/stack.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const LOST = `query($id: ID!) { lostEvents(filters: { id: { exact: $id } }) { totalCount collectionItems { id reason deletedProfileIds } } }`;
+const ATTEMPTS = 'query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id } }) { totalCount collectionItems { outcome statusCode } } }';
+
+/** An identification whose one candidate is `profileId`. */
+function identificationOf(profileId: string, camera: string): EventJson {
+  const event = freshEvent();
+  event.camera.id = camera;
+  const template = seedIdentification().candidates[0];
+  event.candidates = [{ ...template, profile: { ...template.profile, id: profileId } }];
+  return event;
+}
+
+/**
+ * PostgreSQL away (cut through a TCP proxy, never stopped): webhooks keep
+ * flowing, the apps say they are not ready, nothing goes to the dead letters,
+ * no profile deletion is skipped, and everything is in PostgreSQL once it is
+ * back.
+ */
+describe('outages: PostgreSQL away', () => {
+  let stack: TestStack;
+  let postgres: TcpProxy;
+  let receiver: Receiver;
+  let camera: string;
+
+  beforeAll(async () => {
+    postgres = await TcpProxy.start(5432);
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'],
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${postgres.port}/test`, WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+      appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '300ms,600ms' } },
+    });
+    receiver = await Receiver.start();
+    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "outage", url: $url) { id } }', { url: receiver.url });
+    camera = randomUUID();
+    await stack.createEventFilter({ name: 'camera', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    postgres?.restore();
+    await receiver?.close();
+    await stack?.stop();
+    await postgres?.close();
+  });
+
+  const received = () => receiver.requests.map((request) => request.headers['webhook-id']);
+  const deadLetters = async () => {
+    const nats = await stack.natsClient();
+    return (await nats.manager.streams.info(nats.topology.streams.deadLetters)).state.messages;
+  };
+
+  it('keeps webhooks flowing, applies a deletion made meanwhile, and catches up once PostgreSQL is back', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+
+    postgres.cut();
+    await waitFor(async () => (await stack.readiness('webhook-dispatcher')).checks.postgres === false, { what: 'the dispatcher to report PostgreSQL unreachable' });
+    expect((await stack.readiness('profile-sync')).ready).toBe(false);
+
+    await stack.publishProfile({ deleted: { id: profile } });
+    const ofDeleted = identificationOf(profile, camera);
+    const fresh = freshEvent();
+    fresh.camera.id = camera;
+    for (const event of [ofDeleted, fresh]) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    // Signed and sent without PostgreSQL: it arrives while the cut lasts.
+    await waitFor(() => received().includes(fresh.event.id), { what: 'the webhook during the outage' });
+    expect(received()).not.toContain(ofDeleted.event.id);
+    const duringOutage = await stack.graphql(LOST, { id: ofDeleted.event.id });
+    expect(duringOutage.errors?.[0]?.extensions.code).toBe('UNAVAILABLE');
+
+    postgres.restore();
+    // The deletion was not skipped: the event of the deleted profile is a lost event, not a delivery.
+    await waitFor(async () => (await stack.graphql(LOST, { id: ofDeleted.event.id })).data?.lostEvents.totalCount === 1, { what: 'the lost event in PostgreSQL' });
+    const lost = await stack.graphql(LOST, { id: ofDeleted.event.id });
+    expect(lost.data.lostEvents.collectionItems[0]).toMatchObject({ reason: 'ALL_CANDIDATES_DELETED', deletedProfileIds: [profile] });
+    // The attempt made during the outage is in the delivery log.
+    await waitFor(async () => (await stack.graphql(ATTEMPTS, { id: fresh.event.id })).data?.deliveryAttempts.totalCount === 1, { what: 'the attempt in the delivery log' });
+    expect((await stack.graphql(ATTEMPTS, { id: fresh.event.id })).data.deliveryAttempts.collectionItems).toEqual([{ outcome: 'SUCCEEDED', statusCode: 204 }]);
+    await waitFor(async () => (await stack.readiness('webhook-dispatcher')).ready && (await stack.readiness('profile-sync')).ready, { what: 'the apps to be ready again' });
+    expect(received().filter((id) => id === fresh.event.id)).toHaveLength(1);
+    expect(await deadLetters()).toBe(0);
+  });
+
+  it('never misses a deletion still waiting for PostgreSQL when profile-sync restarted before it was written', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+    const marker = freshEvent();
+    marker.camera.id = camera;
+    await stack.postEvent(JSON.stringify(marker));
+    await waitFor(() => received().includes(marker.event.id), { what: 'the upsert to be applied (the marker behind it delivered)' });
+
+    postgres.cut();
+    await stack.publishProfile({ deleted: { id: profile } });
+    // profile-sync has the deletion in hand and cannot write it: it retries, unacknowledged.
+    const nats = await stack.natsClient();
+    await waitFor(async () => (await nats.manager.consumers.info(nats.topology.streams.events, 'profile-sync')).num_redelivered > 0, { what: 'the deletion to be retried' });
+    await stack.kill('profile-sync');
+    postgres.restore();
+
+    const ofDeleted = identificationOf(profile, camera);
+    const after = freshEvent();
+    after.camera.id = camera;
+    for (const event of [ofDeleted, after]) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await stack.startApp('profile-sync');
+
+    await waitFor(() => received().includes(after.event.id), { what: 'the event behind it' });
+    expect(received()).not.toContain(ofDeleted.event.id);
+    await waitFor(async () => (await stack.graphql(LOST, { id: ofDeleted.event.id })).data?.lostEvents.totalCount === 1, { what: 'the lost event' });
+    expect(await deadLetters()).toBe(0);
+  });
+
+  it('parks a failure made during the outage once PostgreSQL is back, and sends each attempt once', async () => {
+    const flaky = await Receiver.start((index) => ({ status: index === 0 ? 500 : 200 }));
+    try {
+      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "flaky", url: $url) { id } }', { url: flaky.url });
+      const flakyCamera = randomUUID();
+      await stack.createEventFilter({ name: 'flaky', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [flakyCamera] } });
+      await stack.waitForConfig();
+
+      postgres.cut();
+      const event = freshEvent();
+      event.camera.id = flakyCamera;
+      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+      await waitFor(() => flaky.requests.length === 1, { what: 'the first attempt, during the outage' });
+      postgres.restore();
+
+      await waitFor(() => flaky.requests.some((request) => request.status === 200), { what: 'the retry, once PostgreSQL is back' });
+      await waitFor(async () => (await stack.graphql(ATTEMPTS, { id: event.event.id })).data?.deliveryAttempts.totalCount === 2, { what: 'both attempts in the log' });
+      const attempts = (await stack.graphql(ATTEMPTS, { id: event.event.id })).data.deliveryAttempts.collectionItems;
+      expect(attempts.map((attempt: { outcome: string }) => attempt.outcome).sort()).toEqual(['RETRYING', 'SUCCEEDED']);
+      // One request per attempt the dispatcher decided to make: the outage added none.
+      expect(flaky.requests).toHaveLength(2);
+    } finally {
+      await flaky.close();
+    }
+  });
+});
+
+describe('outages: state on the NATS server lost', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('reports not ready when its durable consumer is deleted on the server, re-creates it, and routes on', async () => {
+    const client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
+    await stack.waitForConfig();
+    const nats = await stack.natsClient();
+
+    await nats.manager.consumers.delete(nats.topology.streams.routable, 'filter-router');
+    await waitFor(async () => (await stack.readiness('filter-router')).checks['consumer:filter-router'] === false, { what: 'filter-router to report its consumer gone' });
+    await waitFor(async () => (await stack.readiness('filter-router')).ready, { what: 'filter-router to re-create its consumer' });
+
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await client.waitForEvents(1);
+    expect(client.eventIds()).toEqual([event.event.id]);
+    client.close();
+  });
+});

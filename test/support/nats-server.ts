@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, isListening } from './ports.js';
+import { waitFor } from './wait.js';
+
+/**
+ * A nats-server of a test's own, on a free port with its own store directory,
+ * so that a test can stop and restart it (an outage of NATS) without touching
+ * the shared server other tests use. Stopped by its process id.
+ */
+export class OwnNatsServer {
+  private process: ChildProcess | null = null;
+
+  private constructor(
+    readonly port: number,
+    private readonly storeDir: string,
+  ) {}
+
+  static async start(): Promise<OwnNatsServer> {
+    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')));
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server again on the same port and store (JetStream keeps its streams). */
+  async resume(): Promise<void> {
+    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    this.process = child;
+    await waitFor(() => isListening(this.port), { timeoutMs: 20_000, what: `nats-server on port ${this.port}` });
+  }
+
+  /** Stops the server (SIGTERM: it shuts down as a restarted server does) and waits until it is gone. */
+  async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.process = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.halt('SIGKILL');
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
