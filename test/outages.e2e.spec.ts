@@ -119,6 +119,22 @@ describe('outages: PostgreSQL away', () => {
     expect(await deadLetters()).toBe(0);
   });
 
+  it('starts the dispatcher while PostgreSQL is away, and sends fresh deliveries without it', async () => {
+    await stack.kill('webhook-dispatcher');
+    postgres.cut();
+    await stack.startApp('webhook-dispatcher', { ready: false });
+    await waitFor(async () => (await stack.readiness('webhook-dispatcher')).checks['consumer:webhook-dispatcher'] === true, { what: 'the dispatcher to consume' });
+    expect((await stack.readiness('webhook-dispatcher')).checks.postgres).toBe(false);
+
+    const event = freshEvent();
+    event.camera.id = camera;
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await waitFor(() => received().includes(event.event.id), { what: 'the webhook sent by a dispatcher that never reached PostgreSQL' });
+    postgres.restore();
+    await waitFor(async () => (await stack.readiness('webhook-dispatcher')).ready, { what: 'the dispatcher to be ready once PostgreSQL is back' });
+    await waitFor(async () => (await stack.graphql(ATTEMPTS, { id: event.event.id })).data?.deliveryAttempts.totalCount === 1, { what: 'the attempt in the delivery log' });
+  });
+
   it('parks a failure made during the outage once PostgreSQL is back, and sends each attempt once', async () => {
     const flaky = await Receiver.start((index) => ({ status: index === 0 ? 500 : 200 }));
     try {

@@ -82,8 +82,8 @@ export class TestStack {
     };
   }
 
-  /** Starts (or restarts) an instance and waits until it is ready. */
-  async startApp(instance: Instance): Promise<void> {
+  /** Starts (or restarts) an instance and waits until it is ready (`ready: false`: until its health listener answers). */
+  async startApp(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
     const child = spawnApp(appOf(instance), this.env(instance));
     const file: WriteStream = createWriteStream(join(LOG_DIR, `${this.prefix}-${instance}.log`), { flags: 'a' });
     const entry: RunningApp = { process: child, log: [], exited: false };
@@ -99,7 +99,8 @@ export class TestStack {
       entry.exited = true;
       file.end();
     });
-    await this.waitReady(instance);
+    if (ready) await this.waitReady(instance);
+    else await waitFor(() => this.readiness(instance).then(() => true), { timeoutMs: 30_000, what: `${instance}'s health listener` });
   }
 
   /** Starts one more replica of an app, with ports of its own; returns its instance name. */

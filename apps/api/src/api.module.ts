@@ -35,7 +35,7 @@ export class ApiModule {
         RuntimeModule.forRoot('api', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, config.DATABASE_MIGRATE),
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           path: GRAPHQL_PATH,

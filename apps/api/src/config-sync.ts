@@ -44,7 +44,8 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.reconcile();
+    // A slow or unreachable NATS at start is repaired shortly after, never the end of the process.
+    await this.reconcileSafely(true);
     this.timer = setInterval(() => void this.reconcileSafely(), this.config.CONFIG_RECONCILE_INTERVAL);
   }
 

@@ -29,7 +29,7 @@ export class ProfileSyncModule {
         RuntimeModule.forRoot('profile-sync', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'profile-sync')),
         // Migrations run under an advisory lock, so profile-sync may start before the api.
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, true),
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true }),
       ],
       providers: [{ provide: PROFILE_SYNC_CONFIG, useValue: config }, ProfileRegistry, LostEventsStore, EventsConsumer, ProfileSyncHealth],
     };

@@ -34,8 +34,9 @@ export class DispatcherModule {
         MessagingModule.forRoot(natsSettings(config, 'webhook-dispatcher')),
         ConfigViewModule,
         ConfigPublisherModule,
-        // Migrations run under an advisory lock, so the dispatcher may start before the api.
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, true),
+        // Migrations run under an advisory lock, so the dispatcher may start before the api; it does not wait
+        // for PostgreSQL to start: fresh deliveries need none (docs/reliability.md).
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true, waitAtStart: false }),
       ],
       providers: [
         { provide: DISPATCHER_CONFIG, useValue: config },

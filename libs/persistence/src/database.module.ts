@@ -11,7 +11,7 @@ const PING_INTERVAL_MS = 2_000;
  */
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
-  private reachable = true;
+  private reachable = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -21,6 +21,7 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.health.addDependency('postgres', () => this.reachable);
+    void this.ping();
     this.timer = setInterval(() => void this.ping(), PING_INTERVAL_MS);
   }
 
@@ -33,42 +34,78 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    backgroundStops.get(this.dataSource)?.();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
 
 /**
- * Connects (and migrates, when asked), waiting for PostgreSQL for as long as
- * it is away: a pod may start before the database, or during its outage.
+ * Connects `dataSource` (migrating first, when asked), waiting for
+ * PostgreSQL for as long as it is away: a pod may start before the database,
+ * or during its outage.
  */
-async function connect(settings: DatabaseSettings, migrate: boolean): Promise<DataSource> {
+async function connect(dataSource: DataSource, settings: DatabaseSettings, migrate: boolean, stopped: () => boolean = () => false): Promise<DataSource> {
   const logger = new Logger('Database');
-  for (let failures = 1; ; failures += 1) {
+  for (let failures = 1; !stopped(); failures += 1) {
     try {
       if (migrate) {
         const applied = await migrateDatabase(settings);
         if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
       }
-      return await createDataSource(settings).initialize();
+      return await dataSource.initialize();
     } catch (error) {
       // A failing migration or a wrong password will not heal by waiting: start-up fails with its reason.
       if (!isTransientFailure(error)) throw error;
+      // A half-made connection pool is closed before the next try.
+      await dataSource.driver.disconnect().catch(() => undefined);
       const delay = backoffMs(failures, 500, 10_000);
       logger.warn(`PostgreSQL is not reachable (${(error as Error).message}); retrying in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+  return dataSource;
 }
 
-/** The app's PostgreSQL data source, migrated before first use when `migrate` is set. */
+export interface DatabaseOptions {
+  /** Apply pending migrations before first use (under an advisory lock). */
+  migrate: boolean;
+  /**
+   * false: start without waiting for PostgreSQL, connecting in the
+   * background; until then queries fail as an outage does (for an app whose
+   * main work needs no PostgreSQL: the webhook-dispatcher).
+   */
+  waitAtStart?: boolean;
+}
+
+/** The app's PostgreSQL data source, migrated before first use when asked. */
 @Module({})
 export class DatabaseModule {
-  static forRoot(settings: DatabaseSettings, migrate: boolean): DynamicModule {
+  static forRoot(settings: DatabaseSettings, options: DatabaseOptions): DynamicModule {
+    const { migrate, waitAtStart = true } = options;
     return {
       module: DatabaseModule,
       global: true,
-      providers: [{ provide: DataSource, useFactory: () => connect(settings, migrate) }, DatabaseLifecycle],
+      providers: [
+        {
+          provide: DataSource,
+          useFactory: async () => {
+            const dataSource = createDataSource(settings);
+            if (waitAtStart) return connect(dataSource, settings, migrate);
+            let shutdown = false;
+            void connect(dataSource, settings, migrate, () => shutdown).catch((error: Error) => {
+              // What waiting cannot fix (a failing migration, a wrong password) ends the process, as at start.
+              new Logger('Database').fatal(`start-up failed: cannot use PostgreSQL: ${error.message}`);
+              process.exit(1);
+            });
+            backgroundStops.set(dataSource, () => (shutdown = true));
+            return dataSource;
+          },
+        },
+        DatabaseLifecycle,
+      ],
       exports: [DataSource],
     };
   }
 }
+
+const backgroundStops = new WeakMap<DataSource, () => void>();

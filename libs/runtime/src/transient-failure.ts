@@ -26,7 +26,7 @@ function isTransientCode(code: string): boolean {
 }
 
 const TRANSIENT_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|JetStream did not store|no responders|TIMEOUT|CONNECTION_CLOSED|DISCONNECT|connection closed|connection draining/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|JetStream did not store|no responders|TIMEOUT|CONNECTION_CLOSED|DISCONNECT|connection closed|connection draining|Driver not Connected/i;
 
 /** Thrown by our own code when a dependency is away; always transient. */
 export class DependencyUnavailableError extends Error {
