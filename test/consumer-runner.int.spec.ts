@@ -67,7 +67,7 @@ describe('ConsumerRunner against the real JetStream', () => {
     await runner.stop();
     expect(handled).toEqual(['after-1', 'after-2']);
     expect(runner.stats.retried).toBe(2);
-    expect(await deadLetters('poison-test', 1)).toEqual([{ text: 'poison', reason: 'HANDLER_FAILED', detail: 'failed 3 times: cannot parse' }]);
+    expect(await deadLetters('poison-test', 1)).toEqual([{ text: 'poison', reason: 'HANDLER_FAILED', detail: 'failed 3 times while every dependency was reachable: cannot parse' }]);
   });
 
   it('redelivers a message the handler asked to retry, after the delay, and records a skip with its reason', async () => {

@@ -251,11 +251,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         },
       },
       {
-        name: `PostgreSQL cut ${Math.round(options.postgresCutMs / 1_000)} s`,
+        name: `PostgreSQL cut ${Math.round(options.postgresCutMs / 1_000)} s (receiver failing at first)`,
         duplicatesAllowed: 0,
         run: async () => {
           postgres.cut();
-          await new Promise((resolve) => setTimeout(resolve, options.postgresCutMs));
+          // The receiver fails at first too: those failures are parked once PostgreSQL is back.
+          receiver.mode = '500';
+          await new Promise((resolve) => setTimeout(resolve, options.receiverFaultMs));
+          receiver.mode = 'ok';
+          await new Promise((resolve) => setTimeout(resolve, options.postgresCutMs - options.receiverFaultMs));
           postgres.restore();
         },
       },
@@ -334,6 +338,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       rows.push({ fault: name, endpoint: 'websocket', ...ws, note: connected ? 'connected throughout' : 'client dropped and reconnected (resume not built yet: not counted)' });
       if (connected && ws.lost > 0) failures.push(`${name}: ${ws.lost} websocket events lost by a client connected throughout`);
     }
+    // The whole run: every event, including those published between faults.
+    const everyLost = allIds.filter((id) => !receiver.successes.has(id)).length;
+    const everyDuplicated = allIds.filter((id) => (receiver.successes.get(id)?.count ?? 0) > 1).length;
+    const allowedInTotal = [...windows.values()].reduce((sum, window) => sum + window.duplicatesAllowed, 0);
+    rows.push({ fault: 'whole run', endpoint: 'webhook', expected: allIds.length, delivered: allIds.length - everyLost, lost: everyLost, duplicated: everyDuplicated, recoverMs: null, note: 'every event published' });
+    if (everyLost > 0) failures.push(`whole run: ${everyLost} webhook events lost`);
+    if (everyDuplicated > allowedInTotal) failures.push(`whole run: ${everyDuplicated} webhook events delivered twice (allowed ${allowedInTotal})`);
     return { rows, failures };
   } finally {
     websocket?.close();
@@ -383,7 +394,7 @@ export function formatRows(rows: FaultRow[]): string {
     String(row.delivered),
     String(row.lost),
     String(row.duplicated),
-    row.recoverMs === null ? 'never' : `${(row.recoverMs / 1_000).toFixed(1)} s`,
+    row.recoverMs === null ? (row.lost > 0 ? 'never' : '') : `${(row.recoverMs / 1_000).toFixed(1)} s`,
     row.note,
   ]);
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConfigPublisher, type EndpointRecord, type FilterRecord } from '@app/messaging';
+import { ConfigKeys, ConfigPublisher, type EndpointRecord, type FilterRecord } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
@@ -90,7 +90,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
           previousExpiresAt: row.previous_secret_expires_at?.toISOString() ?? null,
           customHeaders: row.custom_headers,
         };
-        return [row.id, this.box.seal(secrets)];
+        return [row.id, this.box.seal(secrets, ConfigKeys.secrets(row.id))];
       }),
     );
   }

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
-import { NatsClient } from '@app/messaging';
+import { NatsClient, retryWhileTransient } from '@app/messaging';
 import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
 
 interface Entry {
@@ -53,18 +53,26 @@ export class ProfileRegistry implements OnModuleInit {
   private async catchUp(): Promise<void> {
     const { manager, jetstream, topology } = this.nats;
     const stream = topology.streams.events;
-    const floor = await manager.consumers.info(stream, EVENTS_CONSUMER).then(
-      (info) => info.ack_floor.stream_seq,
-      () => null,
+    // Only a consumer that does not exist yet (a first start) means nothing to catch up with.
+    const floor = await retryWhileTransient('profile catch-up', () =>
+      manager.consumers.info(stream, EVENTS_CONSUMER).then(
+        (info) => info.ack_floor.stream_seq,
+        (error: Error) => {
+          if (/consumer not found/i.test(error.message)) return null;
+          throw error;
+        },
+      ),
     );
     if (floor === null) return;
-    const last = (await manager.streams.info(stream)).state.last_seq;
+    const last = (await retryWhileTransient('profile catch-up', () => manager.streams.info(stream))).state.last_seq;
     if (last <= floor) return;
-    const consumer = await jetstream.consumers.get(stream, {
-      filter_subjects: `${topology.prefix}.events.profiles.*`,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: floor + 1,
-    });
+    const consumer = await retryWhileTransient('profile catch-up', () =>
+      jetstream.consumers.get(stream, {
+        filter_subjects: `${topology.prefix}.events.profiles.*`,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: floor + 1,
+      }),
+    );
     let applied = 0;
     for (;;) {
       const message = await consumer.next({ expires: 2_000 });

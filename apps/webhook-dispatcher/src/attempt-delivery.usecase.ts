@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigPublisher, ConfigView, type EndpointRecord, EndpointState, type AttemptLine, type RetryChange } from '@app/messaging';
+import { ConfigKeys, ConfigPublisher, ConfigView, type EndpointRecord, EndpointState, type AttemptLine, type RetryChange } from '@app/messaging';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
@@ -103,7 +103,7 @@ export class AttemptDelivery {
     let cached = this.opened.get(endpointId);
     if (cached?.sealed !== sealed) {
       try {
-        cached = { sealed, secrets: this.box.open<EndpointSecrets>(sealed) };
+        cached = { sealed, secrets: this.box.open<EndpointSecrets>(sealed, ConfigKeys.secrets(endpointId)) };
       } catch (error) {
         // Sealed with another CONFIG_SECRET_KEY: the delivery waits rather than going out unsigned.
         this.logger.error(`endpoint ${endpointId}: cannot open its signing secrets (${(error as Error).message}); is CONFIG_SECRET_KEY the api's?`);

@@ -2,8 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, type MessageHandler, decodeChange } from '@app/messaging';
 import { DeliveryProjection } from './delivery-projection.js';
+import { RECORD_RETRY_CAP_MS } from './delivery-recorder.js';
 
 export const PROJECTOR_DURABLE = 'delivery-projector';
+/** Several times the recorder's longest wait between two tries. */
+const RECONNECT_GRACE_MS = 5 * RECORD_RETRY_CAP_MS;
 
 /**
  * Projects the attempts stream into PostgreSQL: the delivery log, the retry
@@ -33,16 +36,21 @@ export class DeliveryChangesConsumer implements MessageHandler {
   }
 
   /**
-   * When the oldest change not yet projected was stored (null: none waits).
-   * A parked delivery whose claim expired after that time may still have its
-   * attempt waiting here, so the scheduler does not take it again yet.
+   * The claim horizon: a parked delivery whose claim expired after it may
+   * still have its attempt's change on the way, so the scheduler does not
+   * take it again yet. It is when the oldest change not yet projected was
+   * stored, or when we looked if none waits. Right after NATS came back,
+   * changes that waited for it in memory are being stored: no expired claim
+   * qualifies (the epoch) until they have had time to be.
    */
-  async oldestUnprojectedAt(): Promise<Date | null> {
+  async claimHorizon(): Promise<Date> {
     const { manager, topology } = this.nats;
+    if (this.nats.connectedForMs < RECONNECT_GRACE_MS) return new Date(0);
+    const lookedAt = new Date();
     const info = await manager.consumers.info(topology.streams.attempts, PROJECTOR_DURABLE);
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return null;
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return lookedAt;
     const oldest = await manager.streams.getMessage(topology.streams.attempts, { seq: info.ack_floor.stream_seq + 1 }).catch(() => null);
-    // Unknown: only claims that never expired qualify (the epoch as horizon).
+    // Unknown: only claims that never expired qualify.
     return oldest ? oldest.time : new Date(0);
   }
 }

@@ -14,27 +14,34 @@ const MAX_BATCH = 500;
 export class DeliveryProjection implements OnApplicationShutdown {
   private pending: Array<{ entry: SequencedChange; done: () => void; failed: (error: unknown) => void }> = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Batches are written one after the other, so an earlier change never lands after a later one. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: DeliveryStore) {}
 
   apply(entry: SequencedChange): Promise<void> {
     return new Promise((done, failed) => {
       this.pending.push({ entry, done, failed });
-      if (this.pending.length >= MAX_BATCH) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+      if (this.pending.length >= MAX_BATCH) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.flush();
+    this.flush();
+    await this.writing;
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    this.writing = this.writing.then(() => this.write(batch));
+  }
+
+  private async write(batch: Array<{ entry: SequencedChange; done: () => void; failed: (error: unknown) => void }>): Promise<void> {
     // In the order the stream delivered them (handlers start in arrival order).
     batch.sort((a, b) => a.entry.seq - b.entry.seq);
     try {

@@ -3,6 +3,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { NatsClient, publishDurably, encodeChange, type DeliveryChange } from '@app/messaging';
 import { backoffMs } from '@app/runtime';
 
+/** Short, so that a change waiting for NATS is stored within seconds of its return (see RetryScheduler). */
+export const RECORD_RETRY_CAP_MS = 2_000;
+
 /**
  * Records delivery changes in the attempts stream. `record` resolves once
  * JetStream stored the change, waiting (capped backoff, no give-up time) while
@@ -15,17 +18,18 @@ export class DeliveryRecorder {
 
   constructor(private readonly nats: NatsClient) {}
 
-  async record(change: DeliveryChange, keepAlive?: () => void): Promise<void> {
-    const data = encodeChange(change);
+  async record(fields: Omit<DeliveryChange, 'id'>, keepAlive?: () => void): Promise<void> {
     // One id for every try: a publish that was stored but whose ack was lost is stored once.
-    const messageId = randomUUID();
+    const change: DeliveryChange = { id: randomUUID(), ...fields };
+    const data = encodeChange(change);
+    const messageId = change.id;
     for (let failures = 1; ; failures += 1) {
       try {
         await publishDurably(this.nats, this.nats.topology.deliveryChanges(change.endpointId), data, { messageId });
         return;
       } catch (error) {
         keepAlive?.();
-        const delay = backoffMs(failures, 200, 5_000);
+        const delay = backoffMs(failures, 200, RECORD_RETRY_CAP_MS);
         if (failures === 1 || failures % 10 === 0) {
           this.logger.warn(`cannot record the delivery of ${change.eventId} to ${change.endpointId} (${(error as Error).message}); retrying`);
         }

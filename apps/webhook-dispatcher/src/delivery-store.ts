@@ -39,40 +39,41 @@ export class DeliveryStore {
    * Claims up to `limit` due deliveries of active endpoints for `lockMs`;
    * another replica will not take them meanwhile. A paused endpoint's
    * deliveries stay where they are until it is resumed. A claim that expired
-   * is taken again only if it expired before `horizon`: the time of the
-   * oldest change not yet projected, so a delivery whose attempt is still on
-   * its way from the attempts stream is never attempted twice.
+   * is taken again only if it expired before `horizon` (the time of the
+   * oldest change not yet projected), so a delivery whose attempt is still on
+   * its way from the attempts stream is never attempted twice; `skipIds` are
+   * this replica's own attempts in progress.
    */
-  async claimDue(limit: number, lockMs: number, skipEndpoints: string[], horizon: Date | null): Promise<ParkedDelivery[]> {
+  async claimDue(limit: number, lockMs: number, skipEndpoints: string[], horizon: Date, skipIds: string[]): Promise<ParkedDelivery[]> {
     const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
          SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
          WHERE endpoint.state = 'ACTIVE' AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
-           AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), COALESCE($4::timestamptz, now())))
-           AND retry.endpoint_id <> ALL($3::uuid[])
+           AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
+           AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
-      [limit, lockMs, skipEndpoints, horizon],
+      [limit, lockMs, skipEndpoints, horizon, skipIds],
     );
     return returnedRows(rows).map(toParked);
   }
 
   /** Claims the endpoint's next waiting delivery whatever its state (a probe of a paused endpoint). */
-  async claimOneOf(endpointId: string, lockMs: number, horizon: Date | null): Promise<ParkedDelivery | null> {
+  async claimOneOf(endpointId: string, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery | null> {
     const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id = (
          SELECT id FROM delivery_retry
          WHERE endpoint_id = $1 AND failed_at IS NULL
-           AND (locked_until IS NULL OR locked_until < LEAST(now(), COALESCE($3::timestamptz, now())))
+           AND (locked_until IS NULL OR locked_until < LEAST(now(), $3::timestamptz)) AND id <> ALL($4::bigint[])
          ORDER BY next_attempt_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING id, endpoint_id, event_id, body, attempt`,
-      [endpointId, lockMs, horizon],
+      [endpointId, lockMs, horizon, skipIds],
     );
     const row = returnedRows(rows)[0];
     return row ? toParked(row) : null;
@@ -90,7 +91,7 @@ export class DeliveryStore {
 
   /**
    * Applies changes from the attempts stream in one transaction, in stream
-   * order. Idempotent: a log line is keyed by its stream sequence, and each
+   * order. Idempotent: a log line is keyed by its change's id, and each
    * retry-store change replaces the delivery's row whole (or removes it).
    */
   async applyChanges(changes: SequencedChange[]): Promise<void> {
@@ -116,11 +117,11 @@ export class DeliveryStore {
     if (lines.length === 0) return;
     const column = <T>(pick: (entry: SequencedChange) => T) => lines.map(pick);
     await manager.query(
-      `INSERT INTO delivery_attempt (record_seq, endpoint_id, event_id, attempt, attempted_at, status_code, duration_ms, error, response_body, outcome)
-       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[])
-       ON CONFLICT (record_seq) DO NOTHING`,
+      `INSERT INTO delivery_attempt (record_id, endpoint_id, event_id, attempt, attempted_at, status_code, duration_ms, error, response_body, outcome)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[])
+       ON CONFLICT (record_id) DO NOTHING`,
       [
-        column((entry) => entry.seq),
+        column((entry) => entry.change.id),
         column((entry) => entry.change.endpointId),
         column((entry) => entry.change.eventId),
         column((entry) => entry.change.log!.attempt),

@@ -29,6 +29,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private polling = false;
   private readonly running = new Set<Promise<void>>();
   private failingSince: number | null = null;
+  /** Parked deliveries this replica is attempting (from the claim until the attempt's change is stored). */
+  private readonly attempting = new Set<string>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -62,7 +64,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     for (const endpoint of this.config.allEndpoints()) {
       if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
       try {
-        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.projector.oldestUnprojectedAt());
+        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.projector.claimHorizon(), [...this.attempting]);
         if (delivery) await this.track(this.attempt(delivery, true));
       } catch (error) {
         this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
@@ -85,7 +87,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
-      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints(), await this.projector.oldestUnprojectedAt());
+      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints(), await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));
@@ -100,6 +102,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   /** A probe attempts a paused-by-failures endpoint's delivery; a plain retry needs the endpoint active. */
   private async attempt(delivery: ParkedDelivery, probe: boolean): Promise<void> {
+    // Until its change is stored, however long NATS takes, this replica does not claim it again.
+    this.attempting.add(delivery.id);
     try {
       const endpoint = this.config.endpoint(delivery.endpointId);
       if (!endpoint) {
@@ -124,6 +128,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was projected).
       this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`);
+    } finally {
+      this.attempting.delete(delivery.id);
     }
   }
 }

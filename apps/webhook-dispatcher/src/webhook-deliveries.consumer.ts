@@ -6,8 +6,8 @@ import { DeliveryRecorder } from './delivery-recorder.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 
 const IN_PROGRESS_INTERVAL_MS = 4_000;
-/** The signing secrets of a just-created endpoint are on their way through the config bucket. */
-const UNSIGNED_RETRY_MS = 1_000;
+/** How soon a delivery is tried again while this replica's config view is not loaded. */
+const VIEW_NOT_LOADED_RETRY_MS = 1_000;
 
 /**
  * Fresh webhook deliveries. Each gets its first attempt at once when its
@@ -40,8 +40,12 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
-    const endpoint = this.config.endpoint(endpointId);
-    if (!endpoint) return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
+    const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
+    if (!endpoint) {
+      // "Not in my view" is "deleted" only while the view is loaded and watching.
+      if (!this.config.healthy) return Outcome.retry('the config view is not loaded', VIEW_NOT_LOADED_RETRY_MS);
+      return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
+    }
     // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours.
     const keepAlive = () => message.working();
     const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
@@ -82,7 +86,8 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
   private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
     try {
       const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', keepAlive);
-      if (outcome.kind === 'unsigned') return Outcome.retry(`the signing secrets of endpoint ${endpoint.id} have not arrived yet`, UNSIGNED_RETRY_MS);
+      // Its signing secrets have not arrived (or cannot be opened): it waits in the retry store, not in the ack window.
+      if (outcome.kind === 'unsigned') await this.park(endpoint.id, eventId, body, keepAlive);
       return Outcome.done;
     } finally {
       this.lanes.release(endpoint.id);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
-import { backoffMs } from '@app/runtime';
+import { backoffMs, DependencyUnavailableError } from '@app/runtime';
 import { ConfigKeys, type ConfigChange, type EndpointRecord, type FilterRecord } from './config-records.js';
 import type { NatsClient } from './nats-connection.js';
 import { retryWhileTransient } from './retry.js';
@@ -116,7 +116,11 @@ export class ConfigView {
     const watch = await this.bucket.watch(resuming ? { key: '>', resumeFromRevision: this.appliedRevision + 1 } : { key: '>' });
     this.stopWatch = () => watch.stop();
     let markCaughtUp!: () => void;
-    const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+    let endedEarly!: (error: Error) => void;
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      markCaughtUp = resolve;
+      endedEarly = reject;
+    });
     const upToDate = () => {
       this.loaded = true;
       this.watching = true;
@@ -132,8 +136,10 @@ export class ConfigView {
       .catch((error: unknown) => this.logger.error(`config watch failed: ${(error as Error).message}`))
       .finally(() => {
         this.watching = false;
-        markCaughtUp();
-        if (!this.stopped && !this.resuming) void this.resume();
+        // Ended before it caught up: the view is not loaded, and start() must not say it is.
+        endedEarly(new DependencyUnavailableError('the config watch ended before it caught up with the bucket'));
+        // Before the first load, start() retries; afterwards the watch resumes itself.
+        if (!this.stopped && !this.resuming && this.loaded) void this.resume();
       });
     await caughtUp;
   }

@@ -45,9 +45,18 @@ export class ConsumerRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** Set by a transient failure, cleared by the next success: while set, the consumer makes no progress. */
   private stalledSince: number | null = null;
-  /** Stream sequences delivered here and not yet acked (in flight, or waiting for a retry). */
-  private readonly unsettled = new Set<number>();
+  /** Stream sequences delivered here and not yet acked (in flight, or waiting for a retry), with when they were last seen. */
+  private readonly unsettled = new Map<number, number>();
   private highestSeen = 0;
+  /**
+   * Messages being handled, by stream sequence, with their newest delivery. A
+   * message the server hands out again while its handler still runs (its ack
+   * wait passed while NATS was away) is not handled twice: the running
+   * handler settles the newest delivery.
+   */
+  private readonly handling = new Map<number, JsMsg>();
+  /** Failures per sequence that happened while every dependency was reachable. */
+  private readonly failuresWhileReachable = new Map<number, number>();
   readonly stats: ConsumerStats = { done: 0, skipped: 0, retried: 0 };
 
   constructor(
@@ -120,7 +129,7 @@ export class ConsumerRunner {
         // settled, not from the stream's start (which would send everything again) nor its end
         // (which would skip what is waiting). Another replica's unsettled messages below that
         // point come back only by replay (docs/reliability.md).
-        const from = this.unsettled.size > 0 ? Math.min(...this.unsettled) : this.highestSeen + 1;
+        const from = this.unsettled.size > 0 ? Math.min(...this.unsettled.keys()) : this.highestSeen + 1;
         this.logger.warn(`re-creating consumer ${this.spec.durable} from stream sequence ${from}`);
         await manager.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
       } else {
@@ -165,6 +174,14 @@ export class ConsumerRunner {
 
   /** Ends the pull when the durable consumer is gone from the server (deleted by hand, or with its stream). */
   private async checkConsumer(): Promise<void> {
+    // A message retried here may have been settled by another replica since: forget it after a while.
+    const forgetBefore = Date.now() - (this.spec.ackWaitMs + 2 * MAX_RETRY_DELAY_MS);
+    for (const [seq, seenAt] of this.unsettled) {
+      if (seenAt < forgetBefore && !this.handling.has(seq)) {
+        this.unsettled.delete(seq);
+        this.failuresWhileReachable.delete(seq);
+      }
+    }
     if (!this.consuming || !this.client.connected) return;
     try {
       await this.client.manager.consumers.info(this.spec.stream(this.client.topology), this.spec.durable);
@@ -177,15 +194,24 @@ export class ConsumerRunner {
     }
   }
 
-  private async process(message: JsMsg): Promise<void> {
-    this.unsettled.add(message.seq);
-    this.highestSeen = Math.max(this.highestSeen, message.seq);
+  private async process(delivered: JsMsg): Promise<void> {
+    this.unsettled.set(delivered.seq, Date.now());
+    this.highestSeen = Math.max(this.highestSeen, delivered.seq);
+    if (this.handling.has(delivered.seq)) {
+      // Handed out again while still being handled: the handler that runs settles this newer delivery.
+      this.handling.set(delivered.seq, delivered);
+      delivered.working();
+      return;
+    }
+    this.handling.set(delivered.seq, delivered);
     let outcome: Outcome;
     try {
-      outcome = await this.handler.handle(message);
+      outcome = await this.handler.handle(delivered);
     } catch (error) {
-      outcome = this.judge(message, error as Error);
+      outcome = this.judge(delivered, error as Error);
     }
+    const message = this.handling.get(delivered.seq) ?? delivered;
+    this.handling.delete(delivered.seq);
     if (outcome.kind === 'retry') {
       this.stalledSince ??= Date.now();
       // The handler's delay, or more as the failure persists: capped, with no give-up time.
@@ -208,8 +234,12 @@ export class ConsumerRunner {
    */
   private judge(message: JsMsg, error: Error): Outcome {
     if (isTransientFailure(error)) return Outcome.retry(`dependency unavailable: ${error.message}`, 0);
-    if (message.info.deliveryCount >= this.spec.maxAttempts && this.dependenciesReachable()) {
-      return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${message.info.deliveryCount} times: ${error.message}`);
+    if (this.dependenciesReachable()) {
+      const failures = (this.failuresWhileReachable.get(message.seq) ?? 0) + 1;
+      this.failuresWhileReachable.set(message.seq, failures);
+      if (failures >= this.spec.maxAttempts) {
+        return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
+      }
     }
     this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`);
     return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
@@ -220,6 +250,7 @@ export class ConsumerRunner {
       case 'done':
         message.ack();
         this.unsettled.delete(message.seq);
+        this.failuresWhileReachable.delete(message.seq);
         this.stats.done += 1;
         return;
       case 'retry':
@@ -233,6 +264,7 @@ export class ConsumerRunner {
         await this.deadLetter(message, outcome.reason, outcome.detail);
         message.ack();
         this.unsettled.delete(message.seq);
+        this.failuresWhileReachable.delete(message.seq);
         this.stats.skipped += 1;
         return;
     }

@@ -41,6 +41,8 @@ export type RetryChange =
  * PostgreSQL could not take its outcome.
  */
 export interface DeliveryChange {
+  /** The change's own id (a UUID): its message id in the stream, and its delivery log line's key. */
+  id: string;
   endpointId: string;
   eventId: string;
   log: AttemptLine | null;
@@ -61,7 +63,7 @@ export function encodeChange(change: DeliveryChange): Uint8Array {
 export function decodeChange(data: Uint8Array): DeliveryChange | null {
   try {
     const value = JSON.parse(decoder.decode(data)) as DeliveryChange;
-    return typeof value.endpointId === 'string' && typeof value.eventId === 'string' && typeof value.retry?.kind === 'string' ? value : null;
+    return typeof value.id === 'string' && typeof value.endpointId === 'string' && typeof value.eventId === 'string' && typeof value.retry?.kind === 'string' ? value : null;
   } catch {
     return null;
   }

@@ -31,6 +31,7 @@ export function natsSettings(config: NatsEnv, connectionName: string): NatsSetti
 /** One NATS connection per process, with its JetStream handles and topology. */
 export class NatsClient {
   private isConnected = true;
+  private connectedAt = Date.now();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -47,10 +48,18 @@ export class NatsClient {
     return this.isConnected && !this.connection.isClosed();
   }
 
+  /** Milliseconds since the connection was last (re)established; 0 while it is down. */
+  get connectedForMs(): number {
+    return this.connected ? Date.now() - this.connectedAt : 0;
+  }
+
   private async trackStatus(): Promise<void> {
     for await (const status of this.connection.status()) {
       if (status.type === 'disconnect') this.isConnected = false;
-      if (status.type === 'reconnect') this.isConnected = true;
+      if (status.type === 'reconnect') {
+        this.isConnected = true;
+        this.connectedAt = Date.now();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import { backoffMs, HealthServer, isTransientFailure } from '@app/runtime';
 import { createDataSource, migrateDatabase, type DatabaseSettings } from './data-source.js';
 
 const PING_INTERVAL_MS = 2_000;
+const PING_TIMEOUT_MS = 3_000;
 
 /**
  * Reports PostgreSQL in readiness (a ping every two seconds), and closes the
@@ -12,6 +13,7 @@ const PING_INTERVAL_MS = 2_000;
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   private reachable = false;
+  private pinging = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -25,11 +27,21 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.timer = setInterval(() => void this.ping(), PING_INTERVAL_MS);
   }
 
+  /** One ping at a time; one that does not answer within PING_TIMEOUT_MS (a network that drops rather than refuses) counts as unreachable. */
   private async ping(): Promise<void> {
-    this.reachable = await this.dataSource.query('SELECT 1').then(
+    if (this.pinging) return;
+    this.pinging = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
+    const answered = this.dataSource.query('SELECT 1').then(
       () => true,
       () => false,
     );
+    this.reachable = await Promise.race([answered, timeout]);
+    clearTimeout(timer);
+    // The next ping waits for this query to end, so pings never pile up on a hung connection.
+    await answered;
+    this.pinging = false;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 
 const KEY_BYTES = 32;
@@ -30,6 +31,7 @@ export function resolveConfigSecretKey(configured: Buffer | undefined, nodeEnv: 
   if (nodeEnv === 'production') {
     throw new Error('CONFIG_SECRET_KEY is not set: production refuses to send webhook secrets over NATS unencrypted by a key of its own');
   }
+  new Logger('Config').warn('CONFIG_SECRET_KEY is not set: webhook secrets in the config bucket are sealed with the public development key');
   return { key: createHash('sha256').update('event-service development config key').digest(), development: true };
 }
 
@@ -38,6 +40,8 @@ export function resolveConfigSecretKey(configured: Buffer | undefined, nodeEnv: 
  * is derived from the plaintext (HMAC, as in SIV), so sealing the same value
  * twice gives the same text: the api's reconcile can compare sealed values
  * without rewriting them, and a nonce is never reused for two plaintexts.
+ * Each value is bound to its key in the bucket (`context`, authenticated
+ * data): a sealed value copied under another endpoint's key does not open.
  */
 export class SecretBox {
   private readonly encryptionKey: Buffer;
@@ -48,20 +52,22 @@ export class SecretBox {
     this.nonceKey = createHmac('sha256', key).update('nonce').digest();
   }
 
-  seal(value: unknown): string {
+  seal(value: unknown, context: string): string {
     const plaintext = Buffer.from(JSON.stringify(value));
-    const nonce = createHmac('sha256', this.nonceKey).update(plaintext).digest().subarray(0, 12);
+    const nonce = createHmac('sha256', this.nonceKey).update(context).update('\0').update(plaintext).digest().subarray(0, 12);
     const cipher = createCipheriv('aes-256-gcm', this.encryptionKey, nonce);
+    cipher.setAAD(Buffer.from(context));
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return [VERSION, nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
   }
 
-  /** Throws when the text was not sealed with this key (or was changed). */
-  open<T>(text: string): T {
+  /** Throws when the text was not sealed with this key for this context (or was changed). */
+  open<T>(text: string, context: string): T {
     const [version, nonce, tag, sealed] = text.split('.');
     if (version !== VERSION || !nonce || !tag || sealed === undefined) throw new Error('not a sealed value');
     const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, Buffer.from(nonce, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAAD(Buffer.from(context));
     const plaintext = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]);
     return JSON.parse(plaintext.toString()) as T;
   }

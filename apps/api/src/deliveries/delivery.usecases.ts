@@ -72,8 +72,9 @@ export class DeliveryUseCases {
   }
 
   /** Hands a delivery to the dispatcher, to be attempted from its first attempt at `at`. */
-  private async park(endpointId: string, eventId: string, body: Uint8Array, at: Date): Promise<void> {
+  private async park(endpointId: string, eventId: string, body: Uint8Array, at: Date, operation = `resend:${at.getTime()}`): Promise<void> {
     const change: DeliveryChange = {
+      id: randomUUID(),
       endpointId,
       eventId,
       log: null,
@@ -81,7 +82,7 @@ export class DeliveryUseCases {
       body: Buffer.from(body).toString('base64'),
     };
     await publishDurably(this.nats, this.nats.topology.deliveryChanges(endpointId), encodeChange(change), {
-      messageId: `${endpointId}:${eventId}:${at.getTime()}`,
+      messageId: `${endpointId}:${eventId}:${operation}`,
     }).catch((error: Error) => {
       throw new ApiError('UNAVAILABLE', `the delivery could not be handed to the dispatcher: ${error.message}; retry later`);
     });
@@ -107,16 +108,19 @@ export class DeliveryUseCases {
       if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
       const eventId = message.headers?.get(Headers.eventId);
       if (!eventId) continue;
+      const routedAt = new Date(message.info.timestampNanos / 1e6);
       // History is re-checked: an event whose candidates were all deleted since is not sent again.
       const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
         if (!isTransientFailure(error)) throw error;
+        // What was handed over stays handed over; the caller goes on from the first delivery not handed over.
         throw new ApiError(
           'UNAVAILABLE',
-          `PostgreSQL became unreachable after ${count} deliveries were replayed; run the same replay again once it is back (a delivery is parked once, however often it is replayed)`,
+          `PostgreSQL became unreachable after ${count} deliveries were replayed; to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
         );
       });
       if (checked.result.kind === 'lost') continue;
-      await this.park(endpointId, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND));
+      // The same replay run twice within the duplicate window hands each delivery over once.
+      await this.park(endpointId, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
       count += 1;
     }
     return count;
