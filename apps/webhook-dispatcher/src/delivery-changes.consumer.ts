@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, type MessageHandler, decodeChange } from '@app/messaging';
+import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, type MessageHandler, decodeChanges } from '@app/messaging';
 import { DeliveryProjection } from './delivery-projection.js';
-import { RECORD_RETRY_CAP_MS } from './delivery-recorder.js';
+import { MAX_BATCH_CHANGES, RECORD_RETRY_CAP_MS } from './delivery-recorder.js';
 
 export const PROJECTOR_DURABLE = 'delivery-projector';
 /** Several times the recorder's longest wait between two tries. */
@@ -18,7 +18,7 @@ const RECONNECT_GRACE_MS = 5 * RECORD_RETRY_CAP_MS;
 @JetStreamConsumer({
   durable: PROJECTOR_DURABLE,
   stream: (topology) => topology.streams.attempts,
-  filterSubject: (topology) => topology.allDeliveryChanges,
+  filterSubject: (topology) => topology.deliveryChanges,
   concurrency: 1_024,
   ackWaitMs: 30_000,
 })
@@ -29,9 +29,10 @@ export class DeliveryChangesConsumer implements MessageHandler {
   ) {}
 
   async handle(message: JsMsg): Promise<Outcome> {
-    const change = decodeChange(message.data);
-    if (!change) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, 'not a delivery change record');
-    await this.projection.apply({ seq: message.seq, change });
+    const changes = decodeChanges(message.data);
+    if (!changes) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, 'not an array of delivery change records');
+    // Ordered by stream sequence, then by place in the batch.
+    await Promise.all(changes.map((change, index) => this.projection.apply({ seq: message.seq * MAX_BATCH_CHANGES + index, change })));
     return Outcome.done;
   }
 

@@ -55,15 +55,19 @@ export interface DeliveryChange {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeChange(change: DeliveryChange): Uint8Array {
-  return encoder.encode(JSON.stringify(change));
+/** One message of the attempts stream: a JSON array of changes, in the order they were made. */
+export function encodeChanges(changes: DeliveryChange[]): Uint8Array {
+  return encoder.encode(JSON.stringify(changes));
 }
 
-/** Null when the bytes are not a change record. */
-export function decodeChange(data: Uint8Array): DeliveryChange | null {
+const isChange = (value: DeliveryChange): boolean =>
+  typeof value?.id === 'string' && typeof value.endpointId === 'string' && typeof value.eventId === 'string' && typeof value.retry?.kind === 'string';
+
+/** Null when the bytes are not an array of change records. */
+export function decodeChanges(data: Uint8Array): DeliveryChange[] | null {
   try {
-    const value = JSON.parse(decoder.decode(data)) as DeliveryChange;
-    return typeof value.id === 'string' && typeof value.endpointId === 'string' && typeof value.eventId === 'string' && typeof value.retry?.kind === 'string' ? value : null;
+    const value = JSON.parse(decoder.decode(data)) as DeliveryChange[];
+    return Array.isArray(value) && value.every(isChange) ? value : null;
   } catch {
     return null;
   }

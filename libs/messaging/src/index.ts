@@ -11,4 +11,4 @@ export { ConfigPublisher, ConfigView, openConfigBucket } from './config-bucket.j
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, MessagingModule } from './messaging.module.js';
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
 export { IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
-export { decodeChange, encodeChange, EndpointState, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
+export { decodeChanges, encodeChanges, EndpointState, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';

@@ -23,7 +23,7 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
     {
       ...common,
       name: topology.streams.attempts,
-      subjects: [topology.allDeliveryChanges],
+      subjects: [topology.deliveryChanges],
       description: "webhook-dispatcher's delivery changes, until projected into PostgreSQL",
     },
     {

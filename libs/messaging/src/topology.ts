@@ -11,8 +11,8 @@
  *   <p>.deliveries.ws.<endpoint>   one message per websocket endpoint and event (stream DELIVERIES)
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
  *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
- *   <p>.attempts.<endpoint>        webhook-dispatcher's delivery changes (attempts, parks, failures), projected
- *                                  into PostgreSQL in order (stream ATTEMPTS)
+ *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
+ *                                  batches, projected into PostgreSQL in order (stream ATTEMPTS)
  */
 export class Topology {
   readonly streams: {
@@ -106,12 +106,9 @@ export class Topology {
     return `${this.prefix}.dead.>`;
   }
 
-  deliveryChanges(endpointId: string): string {
-    return `${this.prefix}.attempts.${endpointId}`;
-  }
-
-  get allDeliveryChanges(): string {
-    return `${this.prefix}.attempts.*`;
+  /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */
+  get deliveryChanges(): string {
+    return `${this.prefix}.attempts`;
   }
 }
 

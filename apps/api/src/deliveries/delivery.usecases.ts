@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { And, DataSource, In, LessThan, LessThanOrEqual, MoreThan, MoreThanOrEqual, type FindOperator, type FindOptionsWhere } from 'typeorm';
-import { encodeChange, Headers, NatsClient, publishDurably, type DeliveryChange } from '@app/messaging';
+import { encodeChanges, Headers, NatsClient, publishDurably, type DeliveryChange } from '@app/messaging';
 import { DeliveryAttemptEntity, EndpointEntity } from '@app/persistence';
 import { isTransientFailure } from '@app/runtime';
 import { ApiError } from '../graphql/api.error.js';
@@ -81,7 +81,7 @@ export class DeliveryUseCases {
       retry: { kind: 'park', attempt: 1, at: at.toISOString() },
       body: Buffer.from(body).toString('base64'),
     };
-    await publishDurably(this.nats, this.nats.topology.deliveryChanges(endpointId), encodeChange(change), {
+    await publishDurably(this.nats, this.nats.topology.deliveryChanges, encodeChanges([change]), {
       messageId: `${endpointId}:${eventId}:${operation}`,
     }).catch((error: Error) => {
       throw new ApiError('UNAVAILABLE', `the delivery could not be handed to the dispatcher: ${error.message}; retry later`);
