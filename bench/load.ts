@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { projectRoot } from '../scripts/local-stack.js';
+import { checkWaitGuards, waitFor, WaitTimeoutError } from '../test/support/wait.js';
 
 /** The seed's identification example, as bytes, with a fresh event id per message. */
 export function seedEvents(count: number): Array<{ id: string; data: Uint8Array }> {
@@ -25,8 +26,11 @@ export interface RunFigures {
 
 /**
  * Publishes `events` (at `ratePerSecond`, or as fast as a window of 256
- * unacknowledged publishes allows) and waits until every one was received.
+ * unacknowledged publishes allows) and waits until every one was received
+ * (at most a minute: the figures then count those that were).
  * `publish` resolves on the stream's ack; the receiver calls `arrived(id)`.
+ * An app of the run that dies ends it at once with the app's output (the
+ * guards of test/support/wait.ts).
  */
 export async function runLoad(
   events: Array<{ id: string; data: Uint8Array }>,
@@ -38,8 +42,6 @@ export async function runLoad(
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let received = 0;
   let lastArrival = 0;
-  let allArrived!: () => void;
-  const done = new Promise<void>((resolve) => (allArrived = resolve));
   onArrival((id) => {
     const sent = sentAt.get(id);
     if (sent === undefined) return;
@@ -47,12 +49,12 @@ export async function runLoad(
     lastArrival = performance.now();
     histogram.recordValue(Math.max(1, Math.round((lastArrival - sent) * 1_000)));
     received += 1;
-    if (received === events.length) allArrived();
   });
 
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < events.length; i += 1) {
+    checkWaitGuards();
     if (ratePerSecond !== null) {
       const due = started + (i * 1_000) / ratePerSecond;
       const wait = due - performance.now();
@@ -65,9 +67,10 @@ export async function runLoad(
     if (inFlight.size >= 256) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  const timeout = setTimeout(() => allArrived(), 60_000);
-  await done;
-  clearTimeout(timeout);
+  // Polled rather than awaited: the stamps are taken on arrival, and polling lets a dead app end the wait.
+  await waitFor(() => received === events.length, { timeoutMs: 60_000, intervalMs: 10, what: `all ${events.length} events to arrive` }).catch((error: Error) => {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+  });
   const seconds = (lastArrival - started) / 1_000;
   return {
     eventsPerSecond: received / seconds,

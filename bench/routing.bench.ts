@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { headers } from '@nats-io/transport-node';
 import { ConfigKeys, ensureStreams, NatsClient, openConfigBucket, routingHeaders, type EndpointRecord, type FilterRecord } from '@app/messaging';
-import { spawnApp } from '../scripts/local-stack.js';
-import { NATS_URL } from '../test/support/stack.js';
+import { AppProcess } from '../test/support/app-process.js';
+import { deleteStreamsOf, NATS_URL } from '../test/support/stack.js';
 import { freePort } from '../test/support/ports.js';
 import { waitFor } from '../test/support/wait.js';
 import { seedEvents } from './load.js';
@@ -15,6 +15,7 @@ import { seedEvents } from './load.js';
  * differ only in filters that cannot match (other cameras, agents, watchlists
  * or event types). Config is written straight into the config bucket (as the
  * api would) to keep set-up time reasonable; the router loads it as in production.
+ * If the router dies, the run ends at once with its output and a non-zero exit.
  */
 const ENDPOINTS = 10_000;
 const MATCHING = 10;
@@ -47,61 +48,65 @@ function nonMatchingFilter(index: number, endpointId: string): FilterRecord {
 async function run(filterCount: number): Promise<{ eventsPerSecond: number; deliveriesPerSecond: number; loadSeconds: number; rssMb: number }> {
   const prefix = `rb${randomBytes(3).toString('hex')}`;
   const nats = await NatsClient.connect({ url: NATS_URL, prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'bench-routing' });
-  await ensureStreams(nats);
-  const bucket = await openConfigBucket(nats);
-  const writes = new Set<Promise<unknown>>();
-  const put = async (key: string, value: unknown) => {
-    const write = bucket.put(key, JSON.stringify(value)).finally(() => writes.delete(write));
-    writes.add(write);
-    if (writes.size >= 2_000) await Promise.race(writes);
-  };
-  const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: {}, state: 'ACTIVE' }));
-  for (const endpoint of endpoints) await put(ConfigKeys.endpoint(endpoint.id), endpoint);
-  for (let index = 0; index < filterCount; index += 1) {
-    const filter: FilterRecord =
-      index < MATCHING
-        ? { id: randomUUID(), endpointIds: [endpoints[index]!.id], cameraIds: [CAMERA], agentIds: [], profileGroupIds: [], eventTypes: ['identification'] }
-        : nonMatchingFilter(index, endpoints[index % ENDPOINTS]!.id);
-    await put(ConfigKeys.filter(filter.id), filter);
-  }
-  await Promise.all(writes);
-
-  const health = await freePort();
-  const loadStarted = performance.now();
-  const router = spawnApp('filter-router', { PATH: process.env.PATH, NATS_URL, NATS_PREFIX: prefix, HEALTH_PORT: String(health), LOG_FORMAT: 'json' }, 'ignore');
-  const readiness = async () => (await fetch(`http://127.0.0.1:${health}/readyz`)).json() as Promise<Record<string, any>>;
-  await waitFor(async () => (await readiness()).filters === filterCount, { timeoutMs: 600_000, intervalMs: 200, what: 'the router to load every filter' });
-  const loadSeconds = (performance.now() - loadStarted) / 1_000;
-
-  const events = seedEvents(EVENTS);
-  const started = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  for (const event of events) {
-    const eventHeaders = headers();
-    // As ingest publishes them: the event id and its routing fields in headers.
-    for (const [name, value] of Object.entries(routingHeaders(event.id, { type: 'identification', cameraId: CAMERA, agentId: AGENT, profileGroupIds: [GROUP] }))) {
-      eventHeaders.set(name, value);
+  let router: AppProcess | null = null;
+  try {
+    await ensureStreams(nats);
+    const bucket = await openConfigBucket(nats);
+    const writes = new Set<Promise<unknown>>();
+    const put = async (key: string, value: unknown) => {
+      const write = bucket.put(key, JSON.stringify(value)).finally(() => writes.delete(write));
+      writes.add(write);
+      if (writes.size >= 2_000) await Promise.race(writes);
+    };
+    const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: {}, state: 'ACTIVE' }));
+    for (const endpoint of endpoints) await put(ConfigKeys.endpoint(endpoint.id), endpoint);
+    for (let index = 0; index < filterCount; index += 1) {
+      const filter: FilterRecord =
+        index < MATCHING
+          ? { id: randomUUID(), endpointIds: [endpoints[index]!.id], cameraIds: [CAMERA], agentIds: [], profileGroupIds: [], eventTypes: ['identification'] }
+          : nonMatchingFilter(index, endpoints[index % ENDPOINTS]!.id);
+      await put(ConfigKeys.filter(filter.id), filter);
     }
-    const publish = nats.jetstream.publish(nats.topology.routableEvents, event.data, { msgID: event.id, headers: eventHeaders }).finally(() => inFlight.delete(publish));
-    inFlight.add(publish);
-    if (inFlight.size >= 256) await Promise.race(inFlight);
-  }
-  const expected = EVENTS * MATCHING;
-  await waitFor(async () => (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages >= expected, {
-    timeoutMs: 600_000,
-    intervalMs: 20,
-    what: `${expected} deliveries`,
-  });
-  const seconds = (performance.now() - started) / 1_000;
-  const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
-  const metrics = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
-  const rssMb = Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0) / 1_048_576;
+    await Promise.all(writes);
 
-  router.kill('SIGKILL');
-  for (const stream of [...Object.values(nats.topology.streams), `KV_${nats.topology.configBucket}`]) await nats.manager.streams.delete(stream).catch(() => undefined);
-  await nats.close();
-  if (stored !== expected) throw new Error(`expected ${expected} deliveries, the stream holds ${stored}`);
-  return { eventsPerSecond: EVENTS / seconds, deliveriesPerSecond: expected / seconds, loadSeconds, rssMb };
+    const health = await freePort();
+    const loadStarted = performance.now();
+    // Its output is kept (and shown should it die); waitFor below fails at once if it does.
+    router = AppProcess.spawn('filter-router', { PATH: process.env.PATH, NATS_URL, NATS_PREFIX: prefix, HEALTH_PORT: String(health), LOG_FORMAT: 'json' });
+    const readiness = async () => (await fetch(`http://127.0.0.1:${health}/readyz`)).json() as Promise<Record<string, any>>;
+    await waitFor(async () => (await readiness()).filters === filterCount, { timeoutMs: 600_000, intervalMs: 200, what: 'the router to load every filter' });
+    const loadSeconds = (performance.now() - loadStarted) / 1_000;
+
+    const events = seedEvents(EVENTS);
+    const started = performance.now();
+    const inFlight = new Set<Promise<unknown>>();
+    for (const event of events) {
+      const eventHeaders = headers();
+      // As ingest publishes them: the event id and its routing fields in headers.
+      for (const [name, value] of Object.entries(routingHeaders(event.id, { type: 'identification', cameraId: CAMERA, agentId: AGENT, profileGroupIds: [GROUP] }))) {
+        eventHeaders.set(name, value);
+      }
+      const publish = nats.jetstream.publish(nats.topology.routableEvents, event.data, { msgID: event.id, headers: eventHeaders }).finally(() => inFlight.delete(publish));
+      inFlight.add(publish);
+      if (inFlight.size >= 256) await Promise.race(inFlight);
+    }
+    const expected = EVENTS * MATCHING;
+    await waitFor(async () => (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages >= expected, {
+      timeoutMs: 600_000,
+      intervalMs: 20,
+      what: `${expected} deliveries`,
+    });
+    const seconds = (performance.now() - started) / 1_000;
+    const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
+    const metrics = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
+    const rssMb = Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0) / 1_048_576;
+    if (stored !== expected) throw new Error(`expected ${expected} deliveries, the stream holds ${stored}`);
+    return { eventsPerSecond: EVENTS / seconds, deliveriesPerSecond: expected / seconds, loadSeconds, rssMb };
+  } finally {
+    await router?.kill('SIGKILL');
+    await deleteStreamsOf(nats.manager, prefix);
+    await nats.close();
+  }
 }
 
 const results: Array<[number, Awaited<ReturnType<typeof run>>]> = [];

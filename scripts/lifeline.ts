@@ -1,11 +1,12 @@
 import { Socket } from 'node:net';
 
 /**
- * Preloaded (`node --import`) into each app that `npm start` runs, and only
- * there: fd 3 is one end of a pipe whose other end start.js alone holds, so it
- * closes when start.js ends in any way, SIGKILL included. The app then stops
- * as on SIGTERM (its own graceful shutdown), and exits outright if that has
- * not finished in 10 s: an app must never outlive the start.js that owns it.
+ * Preloaded (`node --import`) into each app that `npm start`, the test stacks
+ * and the benchmarks run: fd 3 is one end of a pipe whose other end the
+ * parent alone holds, so it closes when the parent ends in any way, SIGKILL
+ * included. The app then stops as on SIGTERM (its own graceful shutdown), and
+ * exits outright if that has not finished in 10 s: an app must never outlive
+ * the process that owns it.
  */
 const LIFELINE_FD = 3;
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -16,7 +17,7 @@ lifeline.unref();
 lifeline.resume();
 lifeline.on('error', () => lifeline.destroy());
 lifeline.once('close', () => {
-  // stdout and stderr were pipes to start.js too: a log line written during
+  // stdout and stderr were pipes to the parent too: a log line written during
   // shutdown must not turn into an EPIPE crash that skips the clean-up.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();

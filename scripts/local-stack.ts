@@ -44,7 +44,7 @@ export interface SpawnOptions {
   /**
    * Ties the app to this process: it gets a pipe on fd 3 and preloads
    * scripts/lifeline.ts, which stops the app when this process ends, however
-   * it ends (SIGKILL included). `npm start` uses it so that no app outlives it.
+   * it ends (SIGKILL included). `npm start`, the test stacks and the benchmarks use it so that no app outlives them.
    */
   lifeline?: boolean;
 }

@@ -291,7 +291,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       (error: Error) => log(error.message),
     );
     await waitFor(() => allIds.every((id) => websocket!.arrivals.has(id)), { timeoutMs: 5_000, intervalMs: 250, what: 'every event at the websocket client' }).catch(() => undefined);
-    const keptAsFailed = await failedDeliveries(running.schema, goneId);
+    // The 410 endpoint's events: delivered before the fault, or kept as failed once their changes are projected.
+    const goneIds = allIds.filter((id) => published.get(id) === 'receiver answers 410');
+    let keptAsFailed = new Set<string>();
+    await waitFor(
+      async () => {
+        keptAsFailed = await failedDeliveries(running.schema, goneId);
+        return goneIds.every((id) => goneReceiver.successes.has(id) || keptAsFailed.has(id));
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "the 410 endpoint's deliveries to be kept as failed" },
+    ).catch((error: Error) => log(error.message));
     const failures: string[] = [];
     // Every attempt made, PostgreSQL cut or not, is in the delivery log once it is back.
     const logged = await waitFor(

@@ -1,17 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { NatsClient, openConfigBucket } from '@app/messaging';
-import { spawnApp, type AppName } from '../../scripts/local-stack.js';
+import type { AppName } from '../../scripts/local-stack.js';
+import { AppProcess } from './app-process.js';
 import { freePort, isListening } from './ports.js';
-import { waitFor } from './wait.js';
+import { waitFor, WaitTimeoutError } from './wait.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const LOG_DIR = join(tmpdir(), 'event-service-tests');
+/** How long an app may take to become ready. */
+const READY_TIMEOUT_MS = 30_000;
+/**
+ * How long the stack's other waits (config applied, routing done, an app
+ * gone) may take: generous for a busy machine, since a dead app fails them
+ * at once anyway, and below jest's 60 s per test, so that a failure names
+ * what did not happen.
+ */
+const SETTLE_TIMEOUT_MS = 30_000;
+/** How long an app may take to shut down on SIGTERM in stop() before it is killed. */
+const STOP_GRACE_MS = 10_000;
+/** How long a request that failed waits for its app's exit to be seen, to report that instead. */
+const FETCH_FAILURE_EXIT_MS = 500;
 
 const MAIN_PORT_VAR: Partial<Record<AppName, string>> = { api: 'API_PORT', ingest: 'INGEST_PORT', 'websocket-gateway': 'GATEWAY_PORT' };
 
@@ -27,16 +42,34 @@ export interface StackOptions {
 export type Instance = AppName | `${AppName}#${number}`;
 const appOf = (instance: Instance): AppName => instance.split('#')[0] as AppName;
 
-interface RunningApp {
-  process: ChildProcess;
-  log: string[];
-  exited: boolean;
+/**
+ * Deletes every stream of a prefix: the topology's and any added since (all
+ * named `<PREFIX>_…`), and those behind its KV and object store buckets
+ * (`KV_<prefix>_…`, `OBJ_<prefix>_…`).
+ */
+export async function deleteStreamsOf(manager: JetStreamManager, prefix: string): Promise<void> {
+  const owned = [`${prefix.toUpperCase()}_`, `KV_${prefix}_`, `OBJ_${prefix}_`];
+  const names: string[] = [];
+  for await (const name of manager.streams.names()) {
+    if (owned.some((start) => name.startsWith(start))) names.push(name);
+  }
+  const failures: string[] = [];
+  for (const name of names) {
+    await manager.streams.delete(name).catch((error: Error) => {
+      if (!/stream not found/i.test(error.message)) failures.push(`${name}: ${error.message}`);
+    });
+  }
+  if (failures.length > 0) throw new Error(`cannot delete the streams of prefix ${prefix}: ${failures.join('; ')}`);
 }
 
 /**
  * The real service for one test file: each app in its own process, against
  * the real NATS and PostgreSQL, with its own subject prefix, streams, config
- * bucket and database schema, all removed at the end.
+ * bucket and database schema, all removed by stop().
+ *
+ * An app that exits without kill() or stop() asking it to fails the run at
+ * once: every `waitFor` (the stack's and the test's own) and every helper
+ * that talks to the apps throws its exit, with its last output.
  */
 export class TestStack {
   readonly id = randomBytes(4).toString('hex');
@@ -45,19 +78,36 @@ export class TestStack {
   readonly token = `test-token-${randomBytes(12).toString('hex')}`;
   readonly publicBaseUrl = 'http://events.test';
   readonly ports = new Map<Instance, { main: number; health: number }>();
-  private readonly running = new Map<Instance, RunningApp>();
+  /** Each instance's process (the latest, after a restart). */
+  private readonly running = new Map<Instance, AppProcess>();
+  /** Every process this stack started, restarted ones included: the death of any fails the run. */
+  private readonly started: AppProcess[] = [];
   private nats: NatsClient | null = null;
+  private stopped: Promise<void> | null = null;
 
   private constructor(readonly options: StackOptions) {}
 
+  /**
+   * Starts the apps and waits until each is ready. If one cannot start, the
+   * others are stopped and everything made is removed before the error is thrown.
+   */
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const stack = new TestStack(options);
-    mkdirSync(LOG_DIR, { recursive: true });
-    const apps = options.apps ?? (['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] as const);
-    // webhook-dispatcher joins when a test asks for it (apps: [..., 'webhook-dispatcher']).
-    for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
-    // The api first: it creates the schema; the others need nothing from it to start.
-    await Promise.all(apps.map((app) => stack.startApp(app)));
+    try {
+      mkdirSync(LOG_DIR, { recursive: true });
+      const apps = options.apps ?? (['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] as const);
+      // webhook-dispatcher joins when a test asks for it (apps: [..., 'webhook-dispatcher']).
+      for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
+      // All at once: each app applies the migrations and streams it needs itself.
+      await Promise.all(apps.map((app) => stack.startApp(app)));
+    } catch (error) {
+      const cleanupError = await stack.stop().then(
+        () => null,
+        (failure: Error) => failure,
+      );
+      if (cleanupError) throw new Error(`${(error as Error).message}\nand the clean-up after it failed: ${cleanupError.message}`, { cause: error });
+      throw error;
+    }
     return stack;
   }
 
@@ -84,23 +134,11 @@ export class TestStack {
 
   /** Starts (or restarts) an instance and waits until it is ready (`ready: false`: until its health listener answers). */
   async startApp(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
-    const child = spawnApp(appOf(instance), this.env(instance));
-    const file: WriteStream = createWriteStream(join(LOG_DIR, `${this.prefix}-${instance}.log`), { flags: 'a' });
-    const entry: RunningApp = { process: child, log: [], exited: false };
-    this.running.set(instance, entry);
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.on('data', (chunk: Buffer) => {
-        file.write(chunk);
-        entry.log.push(...chunk.toString().split('\n').filter(Boolean));
-        if (entry.log.length > 200) entry.log.splice(0, entry.log.length - 200);
-      });
-    }
-    child.on('exit', () => {
-      entry.exited = true;
-      file.end();
-    });
-    if (ready) await this.waitReady(instance);
-    else await waitFor(() => this.readiness(instance).then(() => true), { timeoutMs: 30_000, what: `${instance}'s health listener` });
+    if (this.stopped) throw new Error(`cannot start ${instance}: stack ${this.prefix} was stopped`);
+    const app = AppProcess.spawn(appOf(instance), this.env(instance), { name: instance, logFile: join(LOG_DIR, `${this.prefix}-${instance}.log`) });
+    this.running.set(instance, app);
+    this.started.push(app);
+    await this.waitReady(instance, { ready });
   }
 
   /** Starts one more replica of an app, with ports of its own; returns its instance name. */
@@ -113,43 +151,90 @@ export class TestStack {
     return instance;
   }
 
-  async waitReady(instance: Instance): Promise<void> {
+  /**
+   * Waits until an instance answers ready and listens on its main port
+   * (`ready: false`: until its health listener answers at all). Fails at once if it exits.
+   */
+  async waitReady(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
     const app = appOf(instance);
     const ports = this.ports.get(instance)!;
-    const entry = this.running.get(instance)!;
-    await waitFor(
-      async () => {
-        if (entry.exited) throw new Error(`${app} exited during start:\n${entry.log.slice(-20).join('\n')}`);
-        const ready = await fetch(`http://127.0.0.1:${ports.health}/readyz`).then((response) => response.ok).catch(() => false);
-        return ready && (!MAIN_PORT_VAR[app] || (await isListening(ports.main)));
-      },
-      { timeoutMs: 30_000, what: `${app} to be ready` },
+    const appProcess = this.running.get(instance)!;
+    const answers = async (): Promise<boolean> => {
+      const response = await fetch(`http://127.0.0.1:${ports.health}/readyz`).catch(() => null);
+      if (!response) return false;
+      await response.body?.cancel();
+      return !ready || (response.ok && (!MAIN_PORT_VAR[app] || (await isListening(ports.main))));
+    };
+    const outcome = await waitFor(
+      // An exit is looked at here too: one that stop() asked for must end this wait as well.
+      async () => (appProcess.exited ? 'exited' : (await answers()) ? 'ready' : null),
+      { timeoutMs: READY_TIMEOUT_MS, what: ready ? `${instance} to be ready` : `${instance}'s health listener` },
     ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${entry.log.slice(-20).join('\n')}`);
+      // A deadline's error gets the app's output here; a death's (this app's or another's) has it already.
+      throw error instanceof WaitTimeoutError ? new Error(`${error.message}; its last output:\n${appProcess.output()}`) : error;
     });
+    if (outcome === 'exited') throw appProcess.exitError ?? new Error(`${instance} was stopped before it was ready`);
+  }
+
+  /**
+   * The first app of this stack that exited without kill() or stop() asking
+   * it to, with its last output; null while all run (or ended on purpose).
+   */
+  get unexpectedExit(): Error | null {
+    for (const appProcess of this.started) {
+      const error = appProcess.exitError;
+      if (error) return error;
+    }
+    return null;
+  }
+
+  /** Throws `unexpectedExit`, if an app died. The helpers that talk to the apps call it first. */
+  assertAlive(): void {
+    const error = this.unexpectedExit;
+    if (error) throw error;
+  }
+
+  /** An instance's last output lines, for a test's own failure messages. */
+  output(instance: Instance, lines?: number): string {
+    return this.running.get(instance)?.output(lines) ?? '';
   }
 
   /** Kills an app's process (SIGKILL by default: no clean-up at all) and waits for it to be gone. */
   async kill(instance: Instance, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const entry = this.running.get(instance);
-    if (!entry || entry.exited) return;
-    entry.process.kill(signal);
-    await waitFor(() => entry.exited, { what: `${instance} to exit` });
+    await this.running.get(instance)?.kill(signal, SETTLE_TIMEOUT_MS);
   }
 
   async readiness(instance: Instance): Promise<Record<string, any>> {
-    const response = await fetch(`http://127.0.0.1:${this.ports.get(instance)!.health}/readyz`);
+    const response = await this.fetchApp(instance, `http://127.0.0.1:${this.ports.get(instance)!.health}/readyz`);
     return (await response.json()) as Record<string, any>;
+  }
+
+  /** fetch() to an instance; if an app died, fails with its exit rather than with a reset or refused connection. */
+  private async fetchApp(instance: Instance, url: string, init?: RequestInit): Promise<Response> {
+    this.assertAlive();
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      // A dying app resets its connections a moment before its exit is seen here.
+      await this.running.get(instance)?.exitWithin(FETCH_FAILURE_EXIT_MS);
+      this.assertAlive();
+      throw error;
+    }
   }
 
   /** Waits until every running data-path app has applied the newest config the api published. */
   async waitForConfig(): Promise<void> {
+    // Not only through waitFor's guard: an app that died is skipped below, and may be the only one.
+    this.assertAlive();
     const bucket = await openConfigBucket(await this.natsClient());
     const status = await bucket.status();
     const revision = status.streamInfo.state.last_seq;
-    for (const [instance, entry] of this.running) {
-      if (entry.exited || !['filter-router', 'websocket-gateway'].includes(appOf(instance))) continue;
-      await waitFor(async () => (await this.readiness(instance)).configRevision >= revision, { what: `${instance} to apply config ${revision}` });
+    for (const [instance, appProcess] of this.running) {
+      if (appProcess.exited || !['filter-router', 'websocket-gateway'].includes(appOf(instance))) continue;
+      await waitFor(async () => (await this.readiness(instance)).configRevision >= revision, {
+        timeoutMs: SETTLE_TIMEOUT_MS,
+        what: `${instance} to apply config ${revision}`,
+      });
     }
   }
 
@@ -159,6 +244,7 @@ export class TestStack {
    * (exactly `deliveries` of them, when given).
    */
   async waitForRoutingDone(deliveries?: number): Promise<void> {
+    this.assertAlive();
     const nats = await this.natsClient();
     await waitFor(
       async () => {
@@ -170,7 +256,7 @@ export class TestStack {
         const forwarded = gatewayRunning ? ((await this.readiness('websocket-gateway')).forwarded as number) : stored;
         return router.num_pending === 0 && router.num_ack_pending === 0 && forwarded === stored && (deliveries === undefined || stored === deliveries);
       },
-      { what: 'routing and forwarding to finish' },
+      { timeoutMs: SETTLE_TIMEOUT_MS, what: 'routing and forwarding to finish' },
     );
   }
 
@@ -184,7 +270,7 @@ export class TestStack {
 
   /** A GraphQL call to the api, with the stack's token unless another is given. */
   async graphql<T = any>(query: string, variables: Record<string, unknown> = {}, token: string | null = this.token): Promise<{ data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> }> {
-    const response = await fetch(this.url('api', '/event-service/graphql'), {
+    const response = await this.fetchApp('api', this.url('api', '/event-service/graphql'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
       body: JSON.stringify({ query, variables }),
@@ -209,7 +295,7 @@ export class TestStack {
 
   /** Posts one event to ingest as an agent does over HTTP. */
   async postEvent(body: string | Uint8Array, token: string | null = this.token): Promise<Response> {
-    return fetch(this.url('ingest', '/event-service/events'), {
+    return this.fetchApp('ingest', this.url('ingest', '/event-service/events'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
       body,
@@ -231,6 +317,8 @@ export class TestStack {
   }
 
   async natsClient(): Promise<NatsClient> {
+    // A connection made after stop() would outlive the stack and keep the process alive.
+    if (this.stopped) throw new Error(`stack ${this.prefix} was stopped`);
     this.nats ??= await NatsClient.connect({
       url: NATS_URL,
       prefix: this.prefix,
@@ -241,19 +329,49 @@ export class TestStack {
     return this.nats;
   }
 
-  /** Stops every app and removes the streams, bucket and schema of this stack. */
-  async stop(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((instance) => this.kill(instance, 'SIGTERM').catch(() => this.kill(instance))));
-    const client = await this.natsClient();
-    for (const stream of Object.values(client.topology.streams)) {
-      await client.manager.streams.delete(stream).catch(() => undefined);
+  /**
+   * Stops every app (SIGTERM, then SIGKILL) and removes every stream, bucket
+   * and the schema of this stack. Each step runs even if one before it
+   * failed; the failures are thrown together at the end. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.tearDown();
+    return this.stopped;
+  }
+
+  private async tearDown(): Promise<void> {
+    // Before anything is killed: these exits are wanted, and no wait may fail on them.
+    for (const appProcess of this.started) appProcess.expectExit();
+    const failures: string[] = [];
+    const step = (what: string, action: () => Promise<void>) => action().catch((error: Error) => void failures.push(`${what}: ${error.message}`));
+    await Promise.all([...this.running].map(([instance, appProcess]) => step(`stop ${instance}`, () => appProcess.stop(STOP_GRACE_MS))));
+    await step('close the NATS client', async () => {
+      const client = this.nats;
+      this.nats = null;
+      await client?.connection.close();
+    });
+    await step('delete the streams and buckets', () => this.deleteStreams());
+    await step(`drop schema ${this.schema}`, () => this.dropSchema());
+    if (failures.length > 0) throw new Error(`stack ${this.prefix}: clean-up failed: ${failures.join('; ')}`);
+  }
+
+  /** On a connection of its own that gives up, rather than waiting for a NATS that is down. */
+  private async deleteStreams(): Promise<void> {
+    const connection = await connect({ servers: NATS_URL, name: `test-${this.prefix}-clean-up`, timeout: 10_000, maxReconnectAttempts: 0 });
+    try {
+      await deleteStreamsOf(await jetstreamManager(connection, { timeout: 15_000 }), this.prefix);
+    } finally {
+      await connection.close();
     }
-    await client.manager.streams.delete(`KV_${client.topology.configBucket}`).catch(() => undefined);
-    await client.manager.streams.delete(`OBJ_${client.topology.imageBucket}`).catch(() => undefined);
-    await client.close();
-    const db = new pg.Client({ connectionString: DATABASE_URL });
+  }
+
+  private async dropSchema(): Promise<void> {
+    const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 10_000, query_timeout: 30_000 });
     await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
-    await db.end();
+    try {
+      await db.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    } finally {
+      await db.end();
+    }
   }
 }
