@@ -43,16 +43,26 @@ export class AttemptDelivery {
   ) {}
 
   /**
-   * `keepAlive` is called while recording waits for NATS (the caller keeps its message).
+   * `keepAlive` is called while recording waits for NATS (the caller keeps its message);
+   * `answered` once the receiver has answered (or not), before the outcome is recorded: the
+   * endpoint's lane is free again then.
    * 'unsigned': the endpoint's signing material has not reached this replica yet; nothing was sent.
    */
-  async execute(endpoint: EndpointRecord, eventId: string, body: Uint8Array, attempt: number, source: DeliverySource, keepAlive?: () => void): Promise<AttemptOutcome> {
+  async execute(
+    endpoint: EndpointRecord,
+    eventId: string,
+    body: Uint8Array,
+    attempt: number,
+    source: DeliverySource,
+    { keepAlive, answered }: { keepAlive?: () => void; answered?: () => void } = {},
+  ): Promise<AttemptOutcome> {
     const signing = this.signing(endpoint.id);
     if (!signing) return { kind: 'unsigned' };
     const attemptedAt = new Date();
     // The signature headers come last: custom headers cannot replace them.
     const headers = { ...signing.customHeaders, ...signatureHeaders(signing.secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body) };
     const result = await this.client.send({ url: String(endpoint.meta.url), method: String(endpoint.meta.method ?? 'POST'), headers, body });
+    answered?.();
     const status = result.kind === 'answered' ? result.status : null;
     const delivered = status !== null && status >= 200 && status < 300;
     let outcome: AttemptOutcome;

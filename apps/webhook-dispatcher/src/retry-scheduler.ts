@@ -119,11 +119,17 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       if (!this.lanes.tryAcquire(delivery.endpointId)) {
         return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
       }
+      let held = true;
+      const release = () => {
+        if (held) this.lanes.release(delivery.endpointId);
+        held = false;
+      };
       try {
-        const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked');
+        const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
+        release();
         if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
       } finally {
-        this.lanes.release(delivery.endpointId);
+        release();
       }
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was projected).

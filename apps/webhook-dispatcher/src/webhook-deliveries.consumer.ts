@@ -84,13 +84,19 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
 
   /** The first attempt, holding a lane. */
   private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
+    let held = true;
+    const release = () => {
+      if (held) this.lanes.release(endpoint.id);
+      held = false;
+    };
     try {
-      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', keepAlive);
+      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', { keepAlive, answered: release });
+      release();
       // Its signing secrets have not arrived (or cannot be opened): it waits in the retry store, not in the ack window.
       if (outcome.kind === 'unsigned') await this.park(endpoint.id, eventId, body, keepAlive);
       return Outcome.done;
     } finally {
-      this.lanes.release(endpoint.id);
+      release();
     }
   }
 }
