@@ -30,6 +30,8 @@ export function publishDurably(client: NatsClient, subject: string, data: Uint8A
   return client.jetstream
     .publish(subject, data, { msgID: options.messageId, headers: messageHeaders, timeout: options.timeoutMs ?? 5_000 })
     .catch((error: unknown) => {
+      // A message over the server's limit will never be stored: that is the message's fault, not an outage.
+      if (/maximum payload|max_payload/i.test((error as Error).message)) throw error;
       throw new PublishUnavailableError(`JetStream did not store ${subject}: ${(error as Error).message}`, { cause: error });
     });
 }
