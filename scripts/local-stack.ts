@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,5 +56,17 @@ export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit'
   return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], ...preload, appEntry(app)], {
     env,
     stdio: lifeline ? ['ignore', output, output, 'pipe'] : ['ignore', output, output],
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }

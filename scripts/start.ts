@@ -1,10 +1,10 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, loadConfig, resolveApiToken } from '@app/config';
 import { createEdgeProxy } from './edge-proxy.js';
-import { APP_NAMES, spawnApp, type AppName } from './local-stack.js';
+import { APP_NAMES, isListening, spawnApp, type AppName } from './local-stack.js';
 
 /**
  * `npm start`: every app in its own process against the local NATS and
@@ -122,17 +122,6 @@ function isFree(port: number): Promise<boolean> {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(port, () => server.close(() => resolve(true)));
-  });
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 

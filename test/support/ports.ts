@@ -1,4 +1,4 @@
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 
 // Ports already handed out by this process: the kernel may offer a port again as soon as the
 // probe closes it, and two apps of one stack given the same port means one of them cannot start.
@@ -18,13 +18,4 @@ export async function freePort(): Promise<number> {
   }
 }
 
-export async function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export { isListening } from '../../scripts/local-stack.js';
