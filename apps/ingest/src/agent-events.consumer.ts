@@ -18,6 +18,8 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   durable: 'ingest',
   stream: (topology) => topology.streams.ingress,
   filterSubject: (topology) => topology.allAgentEvents,
+  // Validating and storing takes milliseconds: a killed replica's events go out again within seconds.
+  ackWaitMs: 10_000,
 })
 export class AgentEventsConsumer implements MessageHandler {
   constructor(private readonly acceptEvent: AcceptEvent) {}
