@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
+import { OwnNatsServer } from './support/nats-server.js';
 import { Receiver } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -161,6 +162,50 @@ describe('outages: PostgreSQL away', () => {
     } finally {
       await flaky.close();
     }
+  });
+});
+
+describe('outages: NATS restarted', () => {
+  let stack: TestStack;
+  let nats: OwnNatsServer;
+
+  beforeAll(async () => {
+    nats = await OwnNatsServer.start();
+    stack = await TestStack.start({ apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'], env: { NATS_URL: nats.url } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await nats?.stop();
+  });
+
+  it('reports not ready while NATS is away, resumes the config watch and the delivery feed, and applies config made after', async () => {
+    const before = await stack.createWebsocketEndpoint('before');
+    const connected = await TestClient.connect(stack.websocketUrl(before));
+    await waitFor(async () => (await stack.readiness('filter-router')).endpoints === 1, { what: 'the router to know the endpoint' });
+
+    await nats.halt();
+    for (const app of ['filter-router', 'websocket-gateway'] as const) {
+      await waitFor(async () => (await stack.readiness(app)).ready === false, { what: `${app} to report not ready` });
+    }
+    await nats.resume();
+    for (const app of ['filter-router', 'websocket-gateway', 'ingest', 'profile-sync', 'api'] as const) {
+      await waitFor(async () => (await stack.readiness(app)).ready, { timeoutMs: 30_000, what: `${app} to be ready again` });
+    }
+
+    // A change made after the restart reaches the router only through a resumed watch.
+    const after = await stack.createWebsocketEndpoint('after');
+    const newClient = await TestClient.connect(stack.websocketUrl(after));
+    await waitFor(async () => (await stack.readiness('filter-router')).endpoints === 2, { what: 'the router to apply the endpoint created after the restart' });
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    // The client connected throughout and the new one both get it: the feed resumed.
+    await connected.waitForEvents(1, 30_000);
+    await newClient.waitForEvents(1, 30_000);
+    expect(connected.eventIds()).toEqual([event.event.id]);
+    expect(newClient.eventIds()).toEqual([event.event.id]);
+    connected.close();
+    newClient.close();
   });
 });
 
