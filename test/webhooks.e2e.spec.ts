@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
+import { ConfigKeys, openConfigBucket } from '@app/messaging';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -290,6 +291,57 @@ describe('webhook delivery', () => {
     await waitFor(async () => (await stateOf()) === 'ACTIVE', { what: 'a probe to resume the endpoint' });
     const delivered = (id: string) => hook.receiver.requests.some((request) => request.headers['webhook-id'] === id && request.status === 200);
     await waitFor(() => events.every((event) => delivered(event.event.id)), { what: 'every event to be delivered' });
+  });
+
+  it('keeps a pause by hand made while a probe was in flight, though the probe succeeds; a resume sends what waited', async () => {
+    // Failing until paused, then the probe hangs until the test answers it.
+    const hook = await webhookTo((index) => (index < PAUSE_AFTER_FAILURES ? { status: 503 } : index === PAUSE_AFTER_FAILURES ? 'hang' : { status: 200 }));
+    const stateOf = async () =>
+      (await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { state } } }', { id: hook.endpointId })).data.endpoints.collectionItems[0].state as string;
+    const events: EventJson[] = [];
+    for (let i = 0; i < PAUSE_AFTER_FAILURES; i += 1) events.push(await send(hook.camera));
+    await waitFor(() => hook.receiver.hanging.size === 1, { what: 'the probe to be in flight' });
+
+    const paused = await stack.graphql('mutation($id: ID!) { pauseEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    expect(paused.data.pauseEndpoint.state).toBe('PAUSED_BY_HAND');
+    await stack.waitForConfig();
+    for (const response of hook.receiver.hanging) response.writeHead(200).end();
+    hook.receiver.requests[PAUSE_AFTER_FAILURES]!.status = 200;
+    const probed = events.find((event) => event.event.id === hook.receiver.requests[PAUSE_AFTER_FAILURES]!.headers['webhook-id'])!;
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "SUCCEEDED" } }) { totalCount } }', { id: probed.event.id })).data.deliveryAttempts.totalCount === 1,
+      { what: 'the probe to succeed' },
+    );
+    // The probe's success is the dispatcher's health; the pause by hand is the api's, and stays.
+    expect(await stateOf()).toBe('PAUSED_BY_HAND');
+    const record = await (await openConfigBucket(await stack.natsClient())).get(ConfigKeys.endpoint(hook.endpointId));
+    expect(record?.json()).toMatchObject({ state: 'PAUSED_BY_HAND' });
+
+    await stack.graphql('mutation($id: ID!) { resumeEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    const delivered = (id: string) => hook.receiver.requests.some((request) => request.headers['webhook-id'] === id && request.status === 200);
+    await waitFor(() => events.every((event) => delivered(event.event.id)), { what: 'what waited to go out on resume' });
+    expect(await stateOf()).toBe('ACTIVE');
+  });
+
+  it('keeps an endpoint deleted while a probe was in flight deleted, though the probe succeeds', async () => {
+    const hook = await webhookTo((index) => (index < PAUSE_AFTER_FAILURES ? { status: 503 } : index === PAUSE_AFTER_FAILURES ? 'hang' : { status: 200 }));
+    for (let i = 0; i < PAUSE_AFTER_FAILURES; i += 1) await send(hook.camera);
+    await waitFor(() => hook.receiver.hanging.size === 1, { what: 'the probe to be in flight' });
+
+    const deleted = await stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: hook.endpointId });
+    expect(deleted.data.deleteEndpoint).toBe(true);
+    await stack.waitForConfig();
+    for (const response of hook.receiver.hanging) response.writeHead(200).end();
+    const probedId = hook.receiver.requests[PAUSE_AFTER_FAILURES]!.headers['webhook-id'];
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "SUCCEEDED" } }) { totalCount } }', { id: probedId })).data.deliveryAttempts.totalCount === 1,
+      { what: 'the probe to succeed' },
+    );
+    // The dispatcher wrote its own health record only: the endpoint is not brought back.
+    const bucket = await openConfigBucket(await stack.natsClient());
+    expect((await bucket.get(ConfigKeys.endpoint(hook.endpointId)))?.operation ?? 'none').not.toBe('PUT');
+    const listed = await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { totalCount } }', { id: hook.endpointId });
+    expect(listed.data.endpoints.totalCount).toBe(0);
   });
 
   it('re-applies the deleted-profile check when resending and replaying', async () => {

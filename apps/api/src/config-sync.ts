@@ -9,7 +9,7 @@ import { API_CONFIG } from './api.tokens.js';
 const REPAIR_DELAY_MS = 2_000;
 
 export function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
-  return { id: entity.id, name: entity.name, type: entity.type, meta: entity.meta, state: entity.state };
+  return { id: entity.id, name: entity.name, type: entity.type, meta: entity.meta, state: entity.state, resumeGeneration: entity.resumeGeneration };
 }
 
 /** Needs the filter loaded with its endpoints. */

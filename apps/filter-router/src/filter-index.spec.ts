@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { EndpointRecord, FilterRecord } from '@app/messaging';
+import type { EndpointView, FilterRecord } from '@app/messaging';
 import { FilterIndex } from './filter-index.js';
 import type { RoutingFields } from '@app/events';
 
-const endpoint = (id: string): EndpointRecord => ({ id, name: id, type: 'WEB_SOCKET', meta: {}, state: 'ACTIVE' });
+const endpoint = (id: string): EndpointView => ({ id, name: id, type: 'WEB_SOCKET', meta: {}, state: 'ACTIVE', resumeGeneration: 0 });
 const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<FilterRecord, 'id' | 'endpointIds'>> = {}): FilterRecord => ({
   id,
   endpointIds,

@@ -1,4 +1,4 @@
-import type { EndpointRecord, FilterRecord } from '@app/messaging';
+import type { EndpointView, FilterRecord } from '@app/messaging';
 import type { RoutingFields } from '@app/events';
 
 /** Small lists are searched directly; longer ones become sets. */
@@ -105,7 +105,7 @@ export class FilterIndex {
   };
   /** Filters without any condition: they pass every event. */
   private readonly unconditional = new Set<CompiledFilter>();
-  private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly endpoints = new Map<string, EndpointView>();
   private readonly filtersPerEndpoint = new Map<string, number>();
   /** Endpoints that no filter names: they receive every event. */
   private readonly unfiltered = new Set<string>();
@@ -114,7 +114,7 @@ export class FilterIndex {
     return this.filters.size;
   }
 
-  upsertEndpoint(endpoint: EndpointRecord): void {
+  upsertEndpoint(endpoint: EndpointView): void {
     this.endpoints.set(endpoint.id, endpoint);
     if (!this.filtersPerEndpoint.get(endpoint.id)) this.unfiltered.add(endpoint.id);
   }
@@ -162,7 +162,7 @@ export class FilterIndex {
   }
 
   /** The endpoints the event goes to, each once however many filters match. */
-  targets(event: RoutingFields): EndpointRecord[] {
+  targets(event: RoutingFields): EndpointView[] {
     const ids = new Set(this.unfiltered);
     const visit = (filters: Iterable<CompiledFilter> | undefined) => {
       if (!filters) return;
@@ -176,7 +176,7 @@ export class FilterIndex {
     visit(this.anchors.agent.get(event.agentId));
     for (const group of event.profileGroupIds) visit(this.anchors.group.get(group));
     visit(this.anchors.type.get(event.type));
-    const targets: EndpointRecord[] = [];
+    const targets: EndpointView[] = [];
     for (const id of ids) {
       // A filter may still name an endpoint deleted a moment ago.
       const endpoint = this.endpoints.get(id);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Headers, NatsClient, publishDurably, type EndpointRecord } from '@app/messaging';
+import { Headers, NatsClient, publishDurably, type EndpointView } from '@app/messaging';
 import type { RoutingFields } from '@app/events';
 import { RoutingTable } from './routing-table.js';
 
@@ -22,7 +22,7 @@ export class RouteEvent {
     return targets.length;
   }
 
-  private deliver(endpoint: EndpointRecord, eventId: string, body: Uint8Array): Promise<unknown> {
+  private deliver(endpoint: EndpointView, eventId: string, body: Uint8Array): Promise<unknown> {
     const { topology } = this.nats;
     const subject = endpoint.type === 'WEB_SOCKET' ? topology.websocketDeliveries(endpoint.id) : topology.webhookDeliveries(endpoint.id);
     return publishDurably(this.nats, subject, body, {

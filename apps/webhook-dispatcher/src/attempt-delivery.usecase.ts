@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigKeys, ConfigPublisher, ConfigView, type EndpointRecord, EndpointState, type AttemptLine, type RetryChange } from '@app/messaging';
+import { ConfigKeys, ConfigView, EndpointHealthPublisher, retryWhileTransient, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
@@ -31,13 +31,14 @@ export class AttemptDelivery {
   private readonly logger = new Logger(AttemptDelivery.name);
   private readonly opened = new Map<string, { sealed: string; secrets: EndpointSecrets }>();
   private readonly consecutiveFailures = new Map<string, number>();
+  private readonly latestHealth = new Map<string, EndpointHealth>();
 
   constructor(
     private readonly client: WebhookClient,
     private readonly config: ConfigView,
     private readonly box: SecretBox,
     private readonly recorder: DeliveryRecorder,
-    private readonly publisher: ConfigPublisher,
+    private readonly healthRecords: EndpointHealthPublisher,
     private readonly lanes: EndpointLanes,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
@@ -49,7 +50,7 @@ export class AttemptDelivery {
    * 'unsigned': the endpoint's signing material has not reached this replica yet; nothing was sent.
    */
   async execute(
-    endpoint: EndpointRecord,
+    endpoint: EndpointView,
     eventId: string,
     body: Uint8Array,
     attempt: number,
@@ -91,7 +92,7 @@ export class AttemptDelivery {
         : outcome.kind === 'retry'
           ? { kind: 'park', attempt: outcome.attempt, at: outcome.at.toISOString() }
           : { kind: 'fail' };
-    const endpointState = await this.health(endpoint, delivered, status === 410);
+    const endpointHealth = await this.health(endpoint, delivered, status === 410);
     await this.recorder.record(
       {
         endpointId: endpoint.id,
@@ -99,7 +100,7 @@ export class AttemptDelivery {
         log,
         retry,
         ...(retry.kind === 'park' || retry.kind === 'fail' ? { body: Buffer.from(body).toString('base64') } : {}),
-        ...(endpointState ? { endpointState } : {}),
+        ...(endpointHealth ? { endpointHealth } : {}),
       },
       keepAlive,
     );
@@ -130,9 +131,9 @@ export class AttemptDelivery {
    * Adapts the endpoint's concurrency, and pauses an endpoint that keeps
    * failing: its deliveries then wait in PostgreSQL while the probe tries one
    * now and then; a success of a paused endpoint's probe resumes it; 410 Gone
-   * disables it. Returns the new state when it changed.
+   * disables it. Returns the new health when it changed.
    */
-  private async health(endpoint: EndpointRecord, delivered: boolean, gone: boolean): Promise<EndpointState | null> {
+  private async health(endpoint: EndpointView, delivered: boolean, gone: boolean): Promise<EndpointHealth | null> {
     if (delivered) {
       this.lanes.succeeded(endpoint.id);
       this.consecutiveFailures.delete(endpoint.id);
@@ -149,12 +150,20 @@ export class AttemptDelivery {
     return null;
   }
 
-  /** Tells the data path at once; PostgreSQL gets it with the attempt's change record. */
-  private async changeState(endpoint: EndpointRecord, state: EndpointState, why: string): Promise<EndpointState> {
-    await this.publisher
-      .putEndpoint({ ...endpoint, state })
-      .catch((error: Error) => this.logger.warn(`endpoint ${endpoint.id}: cannot publish its state ${state} (${error.message}); the api's reconcile will`));
+  /**
+   * The dispatcher's own health record, never the api's endpoint record: the
+   * data path gets it at once through the config bucket, PostgreSQL with the
+   * attempt's change record. A pause by hand, a new URL or a deletion made
+   * meanwhile by the api is never undone by it.
+   */
+  private async changeState(endpoint: EndpointView, state: HealthState, why: string): Promise<EndpointHealth> {
+    const health: EndpointHealth = { state, resumeGeneration: endpoint.resumeGeneration ?? 0 };
+    this.latestHealth.set(endpoint.id, health);
     this.logger.warn(`endpoint ${endpoint.id}: ${why}`);
-    return state;
+    // Published until it lands (NATS may be away), unless a newer health of the endpoint replaced it.
+    void retryWhileTransient(`health of endpoint ${endpoint.id}`, async () => {
+      if (this.latestHealth.get(endpoint.id) === health) await this.healthRecords.put(endpoint.id, health);
+    }).catch((error: Error) => this.logger.error(`endpoint ${endpoint.id}: cannot publish its health: ${error.message}`));
+    return health;
   }
 }

@@ -1,4 +1,4 @@
-import type { DeliveryChange, EndpointState } from '@app/messaging';
+import type { DeliveryChange, EndpointHealth } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -49,7 +49,10 @@ export class DeliveryStore {
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
          SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
-         WHERE endpoint.state = 'ACTIVE' AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
+           LEFT JOIN endpoint_health health ON health.endpoint_id = endpoint.id
+         WHERE endpoint.state = 'ACTIVE'
+           AND (health.state IS NULL OR health.state = 'ACTIVE' OR health.resume_generation < endpoint.resume_generation)
+           AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
            AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
          ORDER BY retry.next_attempt_at
@@ -104,10 +107,16 @@ export class DeliveryStore {
         if (change.retry.kind !== 'none') last.set(`${change.endpointId}:${change.eventId}`, change);
       }
       for (const change of last.values()) await this.applyRetryChange(manager, change);
-      const states = new Map<string, EndpointState>();
-      for (const { change } of changes) if (change.endpointState) states.set(change.endpointId, change.endpointState);
-      for (const [endpointId, state] of states) {
-        await manager.query('UPDATE endpoint SET state = $2, last_modified = now() WHERE id = $1', [endpointId, state]);
+      // The dispatcher's own table: the api's endpoint row is never written here.
+      const healths = new Map<string, EndpointHealth>();
+      for (const { change } of changes) if (change.endpointHealth) healths.set(change.endpointId, change.endpointHealth);
+      for (const [endpointId, health] of healths) {
+        await manager.query(
+          `INSERT INTO endpoint_health (endpoint_id, state, resume_generation, changed_at)
+           SELECT $1, $2, $3, now() WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+           ON CONFLICT (endpoint_id) DO UPDATE SET state = EXCLUDED.state, resume_generation = EXCLUDED.resume_generation, changed_at = now()`,
+          [endpointId, health.state, health.resumeGeneration],
+        );
       }
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointRecord, type MessageHandler, EndpointState } from '@app/messaging';
+import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { EndpointLanes } from './endpoint-lanes.js';
@@ -83,7 +83,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
   }
 
   /** The first attempt, holding a lane. */
-  private async attempt(endpoint: EndpointRecord, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
+  private async attempt(endpoint: EndpointView, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
     let held = true;
     const release = () => {
       if (held) this.lanes.release(endpoint.id);

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
 import { backoffMs, DependencyUnavailableError } from '@app/runtime';
-import { ConfigKeys, type ConfigChange, type EndpointRecord, type FilterRecord } from './config-records.js';
+import { ConfigKeys, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord } from './config-records.js';
+import { effectiveState, type EndpointHealth } from './endpoint-state.js';
 import type { NatsClient } from './nats-connection.js';
 import { retryWhileTransient } from './retry.js';
 
@@ -62,8 +63,19 @@ export class ConfigPublisher {
       if (present.get(key) !== value) await this.bucket.put(key, value);
     }
     for (const key of present.keys()) {
-      if (!wanted.has(key) && ConfigKeys.parse(key)) await this.bucket.delete(key);
+      const parsed = ConfigKeys.parse(key);
+      // Health keys are the dispatcher's: never the api's to delete.
+      if (!wanted.has(key) && parsed && parsed.kind !== 'health') await this.bucket.delete(key);
     }
+  }
+}
+
+/** The dispatcher's side: its own record of each endpoint's delivery health. */
+export class EndpointHealthPublisher {
+  constructor(private readonly bucket: KV) {}
+
+  async put(endpointId: string, health: EndpointHealth): Promise<void> {
+    await this.bucket.put(ConfigKeys.health(endpointId), JSON.stringify(health));
   }
 }
 
@@ -79,6 +91,7 @@ export class ConfigView {
   private readonly endpoints = new Map<string, EndpointRecord>();
   private readonly filters = new Map<string, FilterRecord>();
   private readonly secrets = new Map<string, string>();
+  private readonly health = new Map<string, EndpointHealth>();
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
   private appliedRevision = 0;
   private loaded = false;
@@ -172,16 +185,23 @@ export class ConfigView {
     return this.filters.size;
   }
 
-  allEndpoints(): IterableIterator<EndpointRecord> {
-    return this.endpoints.values();
+  /** Every endpoint, with the state its two owners' records make. */
+  *allEndpoints(): IterableIterator<EndpointView> {
+    for (const record of this.endpoints.values()) yield this.view(record);
   }
 
   allFilters(): IterableIterator<FilterRecord> {
     return this.filters.values();
   }
 
-  endpoint(id: string): EndpointRecord | undefined {
-    return this.endpoints.get(id);
+  /** The endpoint, with the state its two owners' records make (paused by hand, or the dispatcher's health). */
+  endpoint(id: string): EndpointView | undefined {
+    const record = this.endpoints.get(id);
+    return record && this.view(record);
+  }
+
+  private view(record: EndpointRecord): EndpointView {
+    return { ...record, state: effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) };
   }
 
   /** A webhook's sealed signing material (SecretBox opens it), if published. */
@@ -194,11 +214,11 @@ export class ConfigView {
    * known yet: a client may connect right after the endpoint was created,
    * before the watch delivered it.
    */
-  async lookupEndpoint(id: string): Promise<EndpointRecord | undefined> {
-    const known = this.endpoints.get(id);
+  async lookupEndpoint(id: string): Promise<EndpointView | undefined> {
+    const known = this.endpoint(id);
     if (known) return known;
     const entry = await this.bucket.get(ConfigKeys.endpoint(id));
-    return entry && entry.operation === 'PUT' ? (entry.json() as EndpointRecord) : undefined;
+    return entry && entry.operation === 'PUT' ? this.view(entry.json() as EndpointRecord) : undefined;
   }
 
   /** Listeners run synchronously, in bucket order, before the next change is applied. */
@@ -226,12 +246,19 @@ export class ConfigView {
         return;
       }
     }
+    if (key.kind === 'health') {
+      if (put) this.health.set(key.id, value as EndpointHealth);
+      else this.health.delete(key.id);
+      const endpoint = this.endpoint(key.id);
+      if (endpoint) for (const listener of this.listeners) listener({ kind: 'endpoint-upserted', endpoint });
+      return;
+    }
     let change: ConfigChange;
     if (key.kind === 'endpoint') {
       if (put) {
-        const endpoint = value as EndpointRecord;
-        this.endpoints.set(key.id, endpoint);
-        change = { kind: 'endpoint-upserted', endpoint };
+        const record = value as EndpointRecord;
+        this.endpoints.set(key.id, record);
+        change = { kind: 'endpoint-upserted', endpoint: this.view(record) };
       } else {
         this.endpoints.delete(key.id);
         change = { kind: 'endpoint-removed', endpointId: key.id };

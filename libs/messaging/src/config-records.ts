@@ -1,17 +1,23 @@
-import type { EndpointState } from './delivery-change.js';
+import type { EndpointState, ManualState } from './endpoint-state.js';
 
 /** The endpoint types of OMNI's API. */
 export const ENDPOINT_TYPES = ['WEB_SOCKET', 'WEB_HOOK'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
-/** An endpoint as the data path sees it (published by the api, PostgreSQL stays the source of truth). */
+/** An endpoint as the api publishes it (PostgreSQL stays the source of truth). */
 export interface EndpointRecord {
   id: string;
   name: string;
   type: EndpointType;
   meta: Record<string, unknown>;
-  state: EndpointState;
+  /** The api's part of the state: active, or paused by hand. */
+  state: ManualState;
+  /** Incremented by each resume by hand: the dispatcher's health from before it no longer counts. */
+  resumeGeneration: number;
 }
+
+/** An endpoint as the data path acts on it: the api's record with the state both owners' records make. */
+export type EndpointView = Omit<EndpointRecord, 'state'> & { state: EndpointState };
 
 /** An event filter as the data path sees it; an empty condition does not restrict. */
 export interface FilterRecord {
@@ -24,27 +30,30 @@ export interface FilterRecord {
 }
 
 export type ConfigChange =
-  | { kind: 'endpoint-upserted'; endpoint: EndpointRecord }
+  | { kind: 'endpoint-upserted'; endpoint: EndpointView }
   | { kind: 'endpoint-removed'; endpointId: string }
   | { kind: 'filter-upserted'; filter: FilterRecord }
   | { kind: 'filter-removed'; filterId: string };
 
 /**
  * Keys of the config bucket: `endpoints.<id>`, `filters.<id>`, and
- * `secrets.<endpoint id>`: a webhook's signing secrets and custom headers,
- * sealed with CONFIG_SECRET_KEY (only the api and the dispatcher hold it).
+ * `secrets.<endpoint id>` (a webhook's signing secrets and custom headers,
+ * sealed with CONFIG_SECRET_KEY; only the api and the dispatcher hold it),
+ * written by the api; `health.<endpoint id>`, written by the dispatcher alone.
  */
 export const ConfigKeys = {
   endpoint: (id: string) => `endpoints.${id}`,
   filter: (id: string) => `filters.${id}`,
   secrets: (endpointId: string) => `secrets.${endpointId}`,
+  health: (endpointId: string) => `health.${endpointId}`,
   /** Splits a key into its kind and id, or null for a key this version does not know. */
-  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets'; id: string } | null {
+  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets' | 'health'; id: string } | null {
     const dot = key.indexOf('.');
     const id = key.slice(dot + 1);
     if (key.startsWith('endpoints.')) return { kind: 'endpoint', id };
     if (key.startsWith('filters.')) return { kind: 'filter', id };
     if (key.startsWith('secrets.')) return { kind: 'secrets', id };
+    if (key.startsWith('health.')) return { kind: 'health', id };
     return null;
   },
 };

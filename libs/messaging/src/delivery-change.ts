@@ -1,13 +1,4 @@
-/** The states of a webhook endpoint's delivery (typed once; the endpoint table's CHECK lists the same). */
-export const EndpointState = {
-  ACTIVE: 'ACTIVE',
-  /** Too many failed attempts in a row: deliveries wait, one probe now and then. */
-  PAUSED_BY_FAILURES: 'PAUSED_BY_FAILURES',
-  /** The receiver answered 410 Gone: nothing is sent until someone resumes it. */
-  DISABLED_GONE: 'DISABLED_GONE',
-  PAUSED_BY_HAND: 'PAUSED_BY_HAND',
-} as const;
-export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState];
+import type { EndpointHealth } from './endpoint-state.js';
 
 /** One line of the delivery log. */
 export interface AttemptLine {
@@ -49,7 +40,8 @@ export interface DeliveryChange {
   retry: RetryChange;
   /** The event JSON, base64, when the delivery is parked or kept as failed. */
   body?: string;
-  endpointState?: EndpointState;
+  /** The endpoint's delivery health, when this attempt changed it. */
+  endpointHealth?: EndpointHealth;
 }
 
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicat
 import { DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
 import { HealthServer } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
-import { openConfigBucket, ConfigPublisher, ConfigView } from './config-bucket.js';
+import { openConfigBucket, ConfigPublisher, ConfigView, EndpointHealthPublisher } from './config-bucket.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
@@ -119,6 +119,13 @@ export class ConfigViewLifecycle implements OnApplicationShutdown {
   exports: [ConfigView],
 })
 export class ConfigViewModule {}
+
+/** For the webhook-dispatcher: writes its endpoint health records to the bucket. */
+@Module({
+  providers: [{ provide: EndpointHealthPublisher, inject: [CONFIG_BUCKET], useFactory: (bucket: KV) => new EndpointHealthPublisher(bucket) }],
+  exports: [EndpointHealthPublisher],
+})
+export class EndpointHealthPublisherModule {}
 
 /** For the api: writes config changes to the bucket. */
 @Module({

@@ -9,6 +9,8 @@ import { CreateEventFilters1764500000000 } from './migrations/1764500000000-Crea
 import { WebhookDelivery1764600000000 } from './migrations/1764600000000-WebhookDelivery.js';
 import { ProfilesAndLostEvents1764700000000 } from './migrations/1764700000000-ProfilesAndLostEvents.js';
 import { OutageSafeWrites1764800000000 } from './migrations/1764800000000-OutageSafeWrites.js';
+import { EndpointHealth1764900000000 } from './migrations/1764900000000-EndpointHealth.js';
+import { EndpointHealthEntity } from './endpoint-health.entity.js';
 
 export interface DatabaseSettings {
   url: string;
@@ -16,8 +18,8 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, LostEventEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000];
+export const ENTITIES = [EndpointEntity, EndpointHealthEntity, EventFilterEntity, DeliveryAttemptEntity, LostEventEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

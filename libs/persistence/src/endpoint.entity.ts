@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryColumn, UpdateDateColumn, type Relation } from 'typeorm';
-import type { EndpointState, EndpointType } from '@app/messaging';
+import type { EndpointType, ManualState } from '@app/messaging';
 import { EventFilterEntity } from './event-filter.entity.js';
 
 /** An integrator's endpoint: where events go (a websocket or a webhook URL). */
@@ -33,9 +33,13 @@ export class EndpointEntity {
   @Column({ name: 'custom_headers', type: 'jsonb', default: () => "'{}'::jsonb", select: false })
   customHeaders!: Record<string, string>;
 
-  /** ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND. */
+  /** The api's part of the state: ACTIVE or PAUSED_BY_HAND (the dispatcher's part is EndpointHealthEntity). */
   @Column({ type: 'text', default: 'ACTIVE' })
-  state!: EndpointState;
+  state!: ManualState;
+
+  /** Incremented by each resume by hand: the dispatcher's health from before it no longer counts. */
+  @Column({ name: 'resume_generation', type: 'integer', default: 0 })
+  resumeGeneration!: number;
 
   @ManyToMany(() => EventFilterEntity, (filter) => filter.endpoints)
   eventFilters!: Relation<EventFilterEntity[]>;

@@ -4,3 +4,4 @@ export { EventFilterEntity } from './event-filter.entity.js';
 export { DatabaseModule } from './database.module.js';
 export { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
 export { LostEventEntity } from './lost-event.entity.js';
+export { EndpointHealthEntity } from './endpoint-health.entity.js';

@@ -4,8 +4,8 @@ import { assertPublicTarget, ForbiddenTargetError, generateSecret } from '@app/w
 import type { ApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
-import { EndpointState } from '@app/messaging';
-import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { effectiveState, EndpointState, type ManualState } from '@app/messaging';
+import { EndpointEntity, EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
 import { ConfigSync } from '../config-sync.js';
@@ -52,15 +52,20 @@ export class EndpointUseCases {
     return this.changeState(id, EndpointState.PAUSED_BY_HAND);
   }
 
-  /** Sends again, whatever paused or disabled the endpoint; what was waiting goes out at once. */
+  /**
+   * Sends again, whatever paused or disabled the endpoint (by hand, after
+   * failures, or by 410): the next resume generation sets the dispatcher's
+   * health from before aside; what was waiting goes out at once.
+   */
   async resume(id: string): Promise<EndpointEntity> {
     return this.changeState(id, EndpointState.ACTIVE);
   }
 
-  private async changeState(id: string, state: EndpointState): Promise<EndpointEntity> {
+  private async changeState(id: string, state: ManualState): Promise<EndpointEntity> {
     const endpoint = await this.find(id);
     if (endpoint.type !== EndpointTypeValue.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
     endpoint.state = state;
+    if (state === EndpointState.ACTIVE) endpoint.resumeGeneration += 1;
     const saved = await this.repository.save(endpoint);
     await this.sync.endpointChanged(saved);
     return saved;
@@ -110,6 +115,12 @@ export class EndpointUseCases {
     const detached = filterIds.length > 0 ? await this.filters.find({ where: { id: In(filterIds) }, relations: { endpoints: true } }) : [];
     await this.sync.endpointRemoved(endpoint.id, detached);
     return true;
+  }
+
+  /** The state integrators see: a pause by hand, else the dispatcher's health (unless a later resume set it aside). */
+  async stateOf(endpoint: EndpointEntity): Promise<EndpointState> {
+    const health = await this.dataSource.getRepository(EndpointHealthEntity).findOneBy({ endpointId: endpoint.id });
+    return effectiveState(endpoint.state, endpoint.resumeGeneration, health ?? undefined);
   }
 
   /** The filters that route to an endpoint, each with all its endpoints. */

@@ -62,6 +62,13 @@ export class EndpointsResolver {
     return this.useCases.delete(id);
   }
 
+  @ResolveField('state', () => String, {
+    description: "ACTIVE, PAUSED_BY_HAND, or the dispatcher's health: PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410).",
+  })
+  state(@Parent() endpoint: EndpointEntity) {
+    return this.useCases.stateOf(endpoint);
+  }
+
   @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })
   eventFilters(@Parent() endpoint: EndpointEntity) {
     return this.useCases.filtersOf(endpoint.id);
