@@ -144,7 +144,10 @@ export class AttemptDelivery {
     if (gone) return endpoint.state === EndpointState.DISABLED_GONE ? null : this.changeState(endpoint, EndpointState.DISABLED_GONE, 'answered 410 Gone: disabled');
     const failures = (this.consecutiveFailures.get(endpoint.id) ?? 0) + 1;
     this.consecutiveFailures.set(endpoint.id, failures);
-    if (failures >= this.settings.WEBHOOK_PAUSE_AFTER_FAILURES && endpoint.state === EndpointState.ACTIVE) {
+    // Attempts that started before the pause was applied fail too: the pause is decided once (per resume generation).
+    const latest = this.latestHealth.get(endpoint.id);
+    const pausedAlready = latest?.state === EndpointState.PAUSED_BY_FAILURES && latest.resumeGeneration === (endpoint.resumeGeneration ?? 0);
+    if (failures >= this.settings.WEBHOOK_PAUSE_AFTER_FAILURES && endpoint.state === EndpointState.ACTIVE && !pausedAlready) {
       return this.changeState(endpoint, EndpointState.PAUSED_BY_FAILURES, `${failures} failed attempts in a row: paused, probing`);
     }
     return null;
@@ -157,7 +160,7 @@ export class AttemptDelivery {
    * meanwhile by the api is never undone by it.
    */
   private async changeState(endpoint: EndpointView, state: HealthState, why: string): Promise<EndpointHealth> {
-    const health: EndpointHealth = { state, resumeGeneration: endpoint.resumeGeneration ?? 0 };
+    const health: EndpointHealth = { state, resumeGeneration: endpoint.resumeGeneration ?? 0, decidedAt: new Date().toISOString() };
     this.latestHealth.set(endpoint.id, health);
     this.logger.warn(`endpoint ${endpoint.id}: ${why}`);
     // Published until it lands (NATS may be away), unless a newer health of the endpoint replaced it.

@@ -36,9 +36,10 @@ export class DeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Claims up to `limit` due deliveries of active endpoints for `lockMs`;
-   * another replica will not take them meanwhile. A paused endpoint's
-   * deliveries stay where they are until it is resumed. A claim that expired
+   * Claims up to `limit` due deliveries for `lockMs`; another replica will
+   * not take them meanwhile. `skipEndpoints`: endpoints not to claim for now
+   * (paused or disabled in the caller's config view, or with every lane
+   * taken): their deliveries stay where they are. A claim that expired
    * is taken again only if it expired before `horizon` (the time of the
    * oldest change not yet projected), so a delivery whose attempt is still on
    * its way from the attempts stream is never attempted twice; `skipIds` are
@@ -48,11 +49,8 @@ export class DeliveryStore {
     const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
-         SELECT retry.id FROM delivery_retry retry JOIN endpoint ON endpoint.id = retry.endpoint_id
-           LEFT JOIN endpoint_health health ON health.endpoint_id = endpoint.id
-         WHERE endpoint.state = 'ACTIVE'
-           AND (health.state IS NULL OR health.state = 'ACTIVE' OR health.resume_generation < endpoint.resume_generation)
-           AND retry.failed_at IS NULL AND retry.next_attempt_at <= now()
+         SELECT retry.id FROM delivery_retry retry
+         WHERE retry.failed_at IS NULL AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
            AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
          ORDER BY retry.next_attempt_at
@@ -112,10 +110,12 @@ export class DeliveryStore {
       for (const { change } of changes) if (change.endpointHealth) healths.set(change.endpointId, change.endpointHealth);
       for (const [endpointId, health] of healths) {
         await manager.query(
+          // Changes retried after an outage may arrive out of order: an older decision never replaces a newer one.
           `INSERT INTO endpoint_health (endpoint_id, state, resume_generation, changed_at)
-           SELECT $1, $2, $3, now() WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
-           ON CONFLICT (endpoint_id) DO UPDATE SET state = EXCLUDED.state, resume_generation = EXCLUDED.resume_generation, changed_at = now()`,
-          [endpointId, health.state, health.resumeGeneration],
+           SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+           ON CONFLICT (endpoint_id) DO UPDATE SET state = EXCLUDED.state, resume_generation = EXCLUDED.resume_generation, changed_at = EXCLUDED.changed_at
+           WHERE endpoint_health.changed_at < EXCLUDED.changed_at`,
+          [endpointId, health.state, health.resumeGeneration, health.decidedAt],
         );
       }
     });

@@ -87,7 +87,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
-      const due = await this.store.claimDue(BATCH, this.claimMs, this.lanes.busyEndpoints(), await this.projector.claimHorizon(), [...this.attempting]);
+      // The config view decides who is active (paused by hand, by failures, disabled), as for fresh deliveries.
+      const inactive = [...this.config.allEndpoints()].filter((endpoint) => endpoint.state !== EndpointState.ACTIVE).map((endpoint) => endpoint.id);
+      const due = await this.store.claimDue(BATCH, this.claimMs, [...inactive, ...this.lanes.busyEndpoints()], await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));

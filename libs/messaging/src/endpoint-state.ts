@@ -27,10 +27,12 @@ export interface EndpointHealth {
    * by hand (a higher generation on the endpoint) sets older health aside.
    */
   resumeGeneration: number;
+  /** When the dispatcher decided it (ISO time): a later decision always wins. */
+  decidedAt: string;
 }
 
 /** Paused by hand wins; then the dispatcher's health, unless a later resume set it aside; else active. */
-export function effectiveState(manual: ManualState, resumeGeneration: number, health: EndpointHealth | undefined): EndpointState {
+export function effectiveState(manual: ManualState, resumeGeneration: number, health: Pick<EndpointHealth, 'state' | 'resumeGeneration'> | undefined): EndpointState {
   if (manual === EndpointState.PAUSED_BY_HAND) return EndpointState.PAUSED_BY_HAND;
   if (health && health.resumeGeneration >= resumeGeneration) return health.state;
   return EndpointState.ACTIVE;
