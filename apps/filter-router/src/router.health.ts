@@ -11,6 +11,6 @@ export class RouterHealth implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.health.addStatus(() => ({ configRevision: this.config.revision, endpoints: this.config.endpointCount, filters: this.config.filterCount }));
+    this.health.addStatus(() => ({ configRevision: this.config.revision, endpoints: this.config.endpointCount, filters: this.config.filterCount, configMalformed: this.config.malformed }));
   }
 }

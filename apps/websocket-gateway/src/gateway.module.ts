@@ -19,6 +19,7 @@ class GatewayHealth implements OnModuleInit {
   onModuleInit(): void {
     this.health.addStatus(() => ({
       configRevision: this.config.revision,
+      configMalformed: this.config.malformed,
       clients: this.clients.size,
       forwarded: this.feed.forwarded,
     }));
