@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { NatsClient, publishDurably } from '@app/messaging';
 import { APP_NAMES, type AppName } from '../../scripts/local-stack.js';
 import { freshEvent } from './fixtures.js';
 import { OwnNatsServer } from './nats-server.js';
+import { Receiver, type Answer } from './receiver.js';
 import { DATABASE_URL, TestStack } from './stack.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { waitFor } from './wait.js';
@@ -48,56 +48,46 @@ export interface ChaosResult {
 
 type ReceiverMode = 'ok' | '500' | 'timeout' | 'reset' | '429' | '410';
 
-/** A webhook receiver whose behaviour the run switches; it records every 2xx it answered, per webhook-id. */
+const ANSWERS: Record<ReceiverMode, Answer> = {
+  ok: { status: 200 },
+  '500': { status: 500 },
+  timeout: 'hang', // the dispatcher's timeout ends the attempt
+  reset: 'reset',
+  '429': { status: 429, headers: { 'retry-after': '1' } },
+  '410': { status: 410 },
+};
+
+/** A webhook receiver whose behaviour the run switches. */
 class ChaosReceiver {
   mode: ReceiverMode = 'ok';
-  /** webhook-id → times it was answered 2xx, and when first. */
-  readonly successes = new Map<string, { count: number; firstAt: number }>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor(private readonly receiver: Receiver) {}
 
   static async start(): Promise<ChaosReceiver> {
-    let receiver!: ChaosReceiver;
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        const id = String(request.headers['webhook-id']);
-        switch (receiver.mode) {
-          case 'ok': {
-            const seen = receiver.successes.get(id);
-            if (seen) seen.count += 1;
-            else receiver.successes.set(id, { count: 1, firstAt: performance.now() });
-            response.writeHead(200).end();
-            return;
-          }
-          case '500':
-            response.writeHead(500).end('receiver error');
-            return;
-          case 'timeout':
-            return; // never answers: the dispatcher's timeout ends the attempt
-          case 'reset':
-            request.socket.destroy();
-            return;
-          case '429':
-            response.writeHead(429, { 'retry-after': '1' }).end();
-            return;
-          case '410':
-            response.writeHead(410).end();
-            return;
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new ChaosReceiver(server, `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
-    return receiver;
+    let chaos!: ChaosReceiver;
+    chaos = new ChaosReceiver(await Receiver.start(() => ANSWERS[chaos.mode]));
+    return chaos;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
+  get url(): string {
+    return this.receiver.url;
+  }
+
+  /** webhook-id → times it was answered 2xx, and when first. */
+  successes(): Map<string, { count: number; firstAt: number }> {
+    const successes = new Map<string, { count: number; firstAt: number }>();
+    for (const request of this.receiver.requests) {
+      if (request.status === null || request.status < 200 || request.status >= 300) continue;
+      const id = request.headers['webhook-id']!;
+      const seen = successes.get(id);
+      if (seen) seen.count += 1;
+      else successes.set(id, { count: 1, firstAt: request.at });
+    }
+    return successes;
+  }
+
+  close(): Promise<void> {
+    return this.receiver.close();
   }
 }
 
@@ -287,7 +277,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(`load stopped after ${published.size} events; waiting for them to arrive`);
 
     const allIds = [...published.keys()];
-    await waitFor(() => allIds.every((id) => receiver.successes.has(id)), { timeoutMs: options.settleTimeoutMs, intervalMs: 250, what: 'every event at the webhook receiver' }).catch(
+    await waitFor(() => {
+      const delivered = receiver.successes();
+      return allIds.every((id) => delivered.has(id));
+    }, { timeoutMs: options.settleTimeoutMs, intervalMs: 250, what: 'every event at the webhook receiver' }).catch(
       (error: Error) => log(error.message),
     );
     await waitFor(() => allIds.every((id) => websocket!.arrivals.has(id)), { timeoutMs: 5_000, intervalMs: 250, what: 'every event at the websocket client' }).catch(() => undefined);
@@ -297,7 +290,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await waitFor(
       async () => {
         keptAsFailed = await failedDeliveries(running.schema, goneId);
-        return goneIds.every((id) => goneReceiver.successes.has(id) || keptAsFailed.has(id));
+        const delivered = goneReceiver.successes();
+        return goneIds.every((id) => delivered.has(id) || keptAsFailed.has(id));
       },
       { timeoutMs: 30_000, intervalMs: 500, what: "the 410 endpoint's deliveries to be kept as failed" },
     ).catch((error: Error) => log(error.message));
@@ -306,7 +300,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const logged = await waitFor(
       async () => {
         const lines = await succeededAttempts(running.schema, hookId);
-        return [...receiver.successes.keys()].every((id) => lines.has(id)) ? lines : null;
+        return [...receiver.successes().keys()].every((id) => lines.has(id)) ? lines : null;
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'every delivered event in the delivery log' },
     ).catch(() => null);
@@ -331,12 +325,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           recoverMs: delivered.length === ids.length ? Math.round(lastArrival - window.end) : null,
         };
       };
-      const hook = figures(receiver.successes);
+      const hook = figures(receiver.successes());
       rows.push({ fault: name, endpoint: 'webhook', ...hook, note: '' });
       if (hook.lost > 0) failures.push(`${name}: ${hook.lost} webhook events lost`);
       if (hook.duplicated > window.duplicatesAllowed) failures.push(`${name}: ${hook.duplicated} webhook events delivered twice (allowed ${window.duplicatesAllowed})`);
 
-      const gone = figures(goneReceiver.successes, keptAsFailed);
+      const gone = figures(goneReceiver.successes(), keptAsFailed);
       if (name === 'receiver answers 410') {
         rows.push({ fault: name, endpoint: 'webhook (410)', ...gone, note: `${ids.filter((id) => keptAsFailed.has(id)).length} kept as failed for resendDelivery` });
         if (gone.lost > 0) failures.push(`${name}: ${gone.lost} events neither delivered nor kept as failed`);
@@ -348,8 +342,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (connected && ws.lost > 0) failures.push(`${name}: ${ws.lost} websocket events lost by a client connected throughout`);
     }
     // The whole run: every event, including those published between faults.
-    const everyLost = allIds.filter((id) => !receiver.successes.has(id)).length;
-    const everyDuplicated = allIds.filter((id) => (receiver.successes.get(id)?.count ?? 0) > 1).length;
+    const delivered = receiver.successes();
+    const everyLost = allIds.filter((id) => !delivered.has(id)).length;
+    const everyDuplicated = allIds.filter((id) => (delivered.get(id)?.count ?? 0) > 1).length;
     const allowedInTotal = [...windows.values()].reduce((sum, window) => sum + window.duplicatesAllowed, 0);
     rows.push({ fault: 'whole run', endpoint: 'webhook', expected: allIds.length, delivered: allIds.length - everyLost, lost: everyLost, duplicated: everyDuplicated, recoverMs: null, note: 'every event published' });
     if (everyLost > 0) failures.push(`whole run: ${everyLost} webhook events lost`);

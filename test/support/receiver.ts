@@ -10,8 +10,8 @@ export interface ReceivedRequest {
   status: number | null;
 }
 
-/** How a receiver answers its n-th request (0-based): a status (and headers), or 'hang' (never answers). */
-export type Answer = { status: number; headers?: Record<string, string> } | 'hang';
+/** How a receiver answers its n-th request (0-based): a status (and headers), 'hang' (never answers) or 'reset' (drops the connection). */
+export type Answer = { status: number; headers?: Record<string, string> } | 'hang' | 'reset';
 
 /** A webhook receiver on 127.0.0.1, as an integrator runs one; it records every request. */
 export class Receiver {
@@ -39,6 +39,10 @@ export class Receiver {
           status: null,
         });
         const reply = answer(index);
+        if (reply === 'reset') {
+          request.socket.destroy();
+          return;
+        }
         if (reply === 'hang') {
           receiver.hanging.add(response);
           response.on('close', () => receiver.hanging.delete(response));

@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
-import { NatsClient, retryWhileTransient } from '@app/messaging';
+import { NatsClient } from '@app/messaging';
+import { retryWhileTransient } from '@app/runtime';
 import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
 
 interface Entry {

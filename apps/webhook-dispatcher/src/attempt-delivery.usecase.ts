@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigKeys, ConfigView, EndpointHealthPublisher, retryWhileTransient, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
+import { ConfigKeys, ConfigView, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
+import { retryWhileTransient } from '@app/runtime';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import type { DispatcherConfig } from './dispatcher.config.js';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { NatsClient, publishDurably, type DeliveryChange } from '@app/messaging';
@@ -76,7 +77,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
         if (failures === 1 || failures % 10 === 0) {
           this.logger.warn(`cannot record ${batch.length} delivery changes (${(error as Error).message}); retrying`);
         }
-        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures, 200, RECORD_RETRY_CAP_MS)));
+        await sleep(backoffMs(failures, 200, RECORD_RETRY_CAP_MS));
       }
     }
   }

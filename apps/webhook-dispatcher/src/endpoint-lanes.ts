@@ -41,6 +41,15 @@ export class EndpointLanes {
     return true;
   }
 
+  /** A release of a lane taken for `endpointId` that may be called more than once and releases once. */
+  releaserOf(endpointId: string): () => void {
+    let held = true;
+    return () => {
+      if (held) this.release(endpointId);
+      held = false;
+    };
+  }
+
   release(endpointId: string): void {
     const queue = this.waiting.get(endpointId);
     const used = this.inFlight.get(endpointId) ?? 1;

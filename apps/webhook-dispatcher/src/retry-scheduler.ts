@@ -88,8 +88,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
       // The config view decides who is active (paused by hand, by failures, disabled), as for fresh deliveries.
-      const inactive = [...this.config.allEndpoints()].filter((endpoint) => endpoint.state !== EndpointState.ACTIVE).map((endpoint) => endpoint.id);
-      const due = await this.store.claimDue(BATCH, this.claimMs, [...inactive, ...this.lanes.busyEndpoints()], await this.projector.claimHorizon(), [...this.attempting]);
+      const skip = [...this.config.inactiveEndpointIds(), ...this.lanes.busyEndpoints()];
+      const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));
@@ -121,11 +121,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       if (!this.lanes.tryAcquire(delivery.endpointId)) {
         return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
       }
-      let held = true;
-      const release = () => {
-        if (held) this.lanes.release(delivery.endpointId);
-        held = false;
-      };
+      const release = this.lanes.releaserOf(delivery.endpointId);
       try {
         const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
         release();

@@ -84,11 +84,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
 
   /** The first attempt, holding a lane. */
   private async attempt(endpoint: EndpointView, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
-    let held = true;
-    const release = () => {
-      if (held) this.lanes.release(endpoint.id);
-      held = false;
-    };
+    const release = this.lanes.releaserOf(endpoint.id);
     try {
       const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', { keepAlive, answered: release });
       release();

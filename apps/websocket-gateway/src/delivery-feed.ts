@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { NatsClient, retryWhileTransient } from '@app/messaging';
-import { backoffMs, HealthServer } from '@app/runtime';
+import { NatsClient } from '@app/messaging';
+import { backoffMs, HealthServer, retryWhileTransient } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 
 /**
@@ -76,7 +77,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
       failures += 1;
       const delay = backoffMs(failures, 200, 5_000);
       this.logger.warn(`restarting the delivery feed after sequence ${this.lastSeq} in ${delay} ms`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 }

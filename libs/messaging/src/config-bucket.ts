@@ -1,11 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
-import { backoffMs, DependencyUnavailableError } from '@app/runtime';
+import { backoffMs, DependencyUnavailableError, retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord } from './config-records.js';
-import { effectiveState, type EndpointHealth } from './endpoint-state.js';
+import { effectiveState, EndpointState, type EndpointHealth } from './endpoint-state.js';
 import type { NatsClient } from './nats-connection.js';
-import { retryWhileTransient } from './retry.js';
 
 /** Opens (creating if needed) the KV bucket that carries config to the data path. */
 export async function openConfigBucket(client: NatsClient): Promise<KV> {
@@ -163,7 +163,7 @@ export class ConfigView {
     this.logger.warn(`config watch ended at revision ${this.appliedRevision}; resuming`);
     try {
       for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
-        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures, 200, 5_000)));
+        await sleep(backoffMs(failures, 200, 5_000));
         if (this.stopped) return;
         await this.watch().catch((error: Error) => this.logger.warn(`cannot resume the config watch: ${error.message}`));
       }
@@ -202,6 +202,15 @@ export class ConfigView {
 
   private view(record: EndpointRecord): EndpointView {
     return { ...record, state: effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) };
+  }
+
+  /** Ids of the endpoints not active now (paused by hand or by failures, disabled): few, however many endpoints there are. */
+  inactiveEndpointIds(): string[] {
+    const ids: string[] = [];
+    for (const record of this.endpoints.values()) {
+      if (effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) !== EndpointState.ACTIVE) ids.push(record.id);
+    }
+    return ids;
   }
 
   /** A webhook's sealed signing material (SecretBox opens it), if published. */

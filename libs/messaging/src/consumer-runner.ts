@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -14,6 +15,21 @@ const WATCHDOG_INTERVAL_MS = 5_000;
 const PULL_EXPIRES_MS = 5_000;
 /** The longest a message waits between two tries while a dependency is away. */
 const MAX_RETRY_DELAY_MS = 30_000;
+
+/** A message delivered here and not yet acked. */
+interface Unsettled {
+  /** When it was last delivered here. */
+  seenAt: number;
+  /**
+   * Its newest delivery while a handler runs on it, else null. A message the
+   * server hands out again while its handler still runs (its ack wait passed
+   * while NATS was away) is not handled twice: the running handler settles
+   * the newest delivery.
+   */
+  handling: JsMsg | null;
+  /** Failures that happened while every dependency was reachable. */
+  failuresWhileReachable: number;
+}
 
 /** Counts of outcomes, for metrics and tests. */
 export interface ConsumerStats {
@@ -45,18 +61,9 @@ export class ConsumerRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** Set by a transient failure, cleared by the next success: while set, the consumer makes no progress. */
   private stalledSince: number | null = null;
-  /** Stream sequences delivered here and not yet acked (in flight, or waiting for a retry), with when they were last seen. */
-  private readonly unsettled = new Map<number, number>();
+  /** Messages delivered here and not yet acked (being handled, or waiting for a retry), by stream sequence. */
+  private readonly unsettled = new Map<number, Unsettled>();
   private highestSeen = 0;
-  /**
-   * Messages being handled, by stream sequence, with their newest delivery. A
-   * message the server hands out again while its handler still runs (its ack
-   * wait passed while NATS was away) is not handled twice: the running
-   * handler settles the newest delivery.
-   */
-  private readonly handling = new Map<number, JsMsg>();
-  /** Failures per sequence that happened while every dependency was reachable. */
-  private readonly failuresWhileReachable = new Map<number, number>();
   readonly stats: ConsumerStats = { done: 0, skipped: 0, retried: 0 };
 
   constructor(
@@ -167,7 +174,7 @@ export class ConsumerRunner {
       }
       if (!this.stopping) {
         failures += 1;
-        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures, 200, 5_000)));
+        await sleep(backoffMs(failures, 200, 5_000));
       }
     }
   }
@@ -176,11 +183,8 @@ export class ConsumerRunner {
   private async checkConsumer(): Promise<void> {
     // A message retried here may have been settled by another replica since: forget it after a while.
     const forgetBefore = Date.now() - (this.spec.ackWaitMs + 2 * MAX_RETRY_DELAY_MS);
-    for (const [seq, seenAt] of this.unsettled) {
-      if (seenAt < forgetBefore && !this.handling.has(seq)) {
-        this.unsettled.delete(seq);
-        this.failuresWhileReachable.delete(seq);
-      }
+    for (const [seq, entry] of this.unsettled) {
+      if (entry.seenAt < forgetBefore && !entry.handling) this.unsettled.delete(seq);
     }
     if (!this.consuming || !this.client.connected) return;
     try {
@@ -195,23 +199,25 @@ export class ConsumerRunner {
   }
 
   private async process(delivered: JsMsg): Promise<void> {
-    this.unsettled.set(delivered.seq, Date.now());
     this.highestSeen = Math.max(this.highestSeen, delivered.seq);
-    if (this.handling.has(delivered.seq)) {
+    const entry = this.unsettled.get(delivered.seq) ?? { seenAt: 0, handling: null, failuresWhileReachable: 0 };
+    this.unsettled.set(delivered.seq, entry);
+    entry.seenAt = Date.now();
+    if (entry.handling) {
       // Handed out again while still being handled: the handler that runs settles this newer delivery.
-      this.handling.set(delivered.seq, delivered);
+      entry.handling = delivered;
       delivered.working();
       return;
     }
-    this.handling.set(delivered.seq, delivered);
+    entry.handling = delivered;
     let outcome: Outcome;
     try {
       outcome = await this.handler.handle(delivered);
     } catch (error) {
-      outcome = this.judge(delivered, error as Error);
+      outcome = this.judge(delivered, entry, error as Error);
     }
-    const message = this.handling.get(delivered.seq) ?? delivered;
-    this.handling.delete(delivered.seq);
+    const message = entry.handling ?? delivered;
+    entry.handling = null;
     if (outcome.kind === 'retry') {
       this.stalledSince ??= Date.now();
       // The handler's delay, or more as the failure persists: capped, with no give-up time.
@@ -232,11 +238,10 @@ export class ConsumerRunner {
    * else is the message's own problem only once it persisted `maxAttempts`
    * times while every dependency was reachable.
    */
-  private judge(message: JsMsg, error: Error): Outcome {
+  private judge(message: JsMsg, entry: Unsettled, error: Error): Outcome {
     if (isTransientFailure(error)) return Outcome.retry(`dependency unavailable: ${error.message}`, 0);
     if (this.dependenciesReachable()) {
-      const failures = (this.failuresWhileReachable.get(message.seq) ?? 0) + 1;
-      this.failuresWhileReachable.set(message.seq, failures);
+      const failures = (entry.failuresWhileReachable += 1);
       if (failures >= this.spec.maxAttempts) {
         return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
       }
@@ -250,7 +255,6 @@ export class ConsumerRunner {
       case 'done':
         message.ack();
         this.unsettled.delete(message.seq);
-        this.failuresWhileReachable.delete(message.seq);
         this.stats.done += 1;
         return;
       case 'retry':
@@ -264,7 +268,6 @@ export class ConsumerRunner {
         await this.deadLetter(message, outcome.reason, outcome.detail);
         message.ack();
         this.unsettled.delete(message.seq);
-        this.failuresWhileReachable.delete(message.seq);
         this.stats.skipped += 1;
         return;
     }

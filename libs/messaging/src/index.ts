@@ -1,7 +1,6 @@
 export { Topology, Headers } from './topology.js';
 export { NatsClient, natsSettings, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
-export { retryWhileTransient } from './retry.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
 export { publishDurably, PublishUnavailableError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';

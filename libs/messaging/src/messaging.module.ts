@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
-import { HealthServer } from '@app/runtime';
+import { HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
 import { openConfigBucket, ConfigPublisher, ConfigView, EndpointHealthPublisher } from './config-bucket.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
-import { retryWhileTransient } from './retry.js';
 
 export const NATS_SETTINGS = Symbol('nats-settings');
 const CONFIG_BUCKET = Symbol('config-bucket');

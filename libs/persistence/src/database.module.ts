@@ -1,6 +1,6 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { backoffMs, HealthServer, isTransientFailure } from '@app/runtime';
+import { HealthServer, retryWhileTransient } from '@app/runtime';
 import { createDataSource, migrateDatabase, type DatabaseSettings } from './data-source.js';
 
 const PING_INTERVAL_MS = 2_000;
@@ -56,26 +56,20 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
  * PostgreSQL for as long as it is away: a pod may start before the database,
  * or during its outage.
  */
-async function connect(dataSource: DataSource, settings: DatabaseSettings, migrate: boolean, stopped: () => boolean = () => false): Promise<DataSource> {
-  const logger = new Logger('Database');
-  for (let failures = 1; !stopped(); failures += 1) {
-    try {
+function connect(dataSource: DataSource, settings: DatabaseSettings, migrate: boolean, stopped?: () => boolean): Promise<DataSource> {
+  // A failing migration or a wrong password will not heal by waiting: start-up fails with its reason.
+  return retryWhileTransient(
+    'connecting to PostgreSQL',
+    async () => {
       if (migrate) {
         const applied = await migrateDatabase(settings);
-        if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
+        if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
       }
-      return await dataSource.initialize();
-    } catch (error) {
-      // A failing migration or a wrong password will not heal by waiting: start-up fails with its reason.
-      if (!isTransientFailure(error)) throw error;
-      // A half-made connection pool is closed before the next try.
-      await dataSource.driver.disconnect().catch(() => undefined);
-      const delay = backoffMs(failures, 500, 10_000);
-      logger.warn(`PostgreSQL is not reachable (${(error as Error).message}); retrying in ${delay} ms`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-  return dataSource;
+      return dataSource.initialize();
+    },
+    // A half-made connection pool is closed before the next try.
+    { afterFailure: () => dataSource.driver.disconnect().catch(() => undefined), stopped },
+  );
 }
 
 export interface DatabaseOptions {
@@ -105,6 +99,7 @@ export class DatabaseModule {
             if (waitAtStart) return connect(dataSource, settings, migrate);
             let shutdown = false;
             void connect(dataSource, settings, migrate, () => shutdown).catch((error: Error) => {
+              if (shutdown) return;
               // What waiting cannot fix (a failing migration, a wrong password) ends the process, as at start.
               new Logger('Database').fatal(`start-up failed: cannot use PostgreSQL: ${error.message}`);
               process.exit(1);

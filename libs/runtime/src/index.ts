@@ -3,3 +3,4 @@ export { HealthServer, type ReadinessCheck, type StatusReporter } from './health
 export { RuntimeModule } from './runtime.module.js';
 export { TokenSet, tokenFromHeaders } from './token-set.js';
 export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';
+export { retryWhileTransient, type RetryOptions } from './retry-while-transient.js';
