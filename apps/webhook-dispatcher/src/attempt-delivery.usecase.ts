@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigKeys, ConfigView, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
+import { ConfigKeys, ConfigView, DeliveryOutcome, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
@@ -85,7 +85,7 @@ export class AttemptDelivery {
       durationMs: result.durationMs,
       error: result.kind === 'no-answer' ? result.error : delivered ? null : `HTTP ${status}`,
       responseBody: result.kind === 'answered' ? result.body : null,
-      outcome: outcome.kind === 'delivered' ? 'SUCCEEDED' : outcome.kind === 'retry' ? 'RETRYING' : 'FAILED',
+      outcome: outcome.kind === 'delivered' ? DeliveryOutcome.SUCCEEDED : outcome.kind === 'retry' ? DeliveryOutcome.RETRYING : DeliveryOutcome.FAILED,
     };
     const retry: RetryChange =
       outcome.kind === 'delivered'

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler, EndpointState } from '@app/messaging';
+import { ConfigView, DeadLetterReason, DeliveryOutcome, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { EndpointLanes } from './endpoint-lanes.js';
@@ -56,7 +56,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
           {
             endpointId,
             eventId,
-            log: { attempt: 0, attemptedAt: new Date().toISOString(), statusCode: null, durationMs: 0, error: 'not sent: the endpoint is disabled (410 Gone)', responseBody: null, outcome: 'FAILED' },
+            log: { attempt: 0, attemptedAt: new Date().toISOString(), statusCode: null, durationMs: 0, error: 'not sent: the endpoint is disabled (410 Gone)', responseBody: null, outcome: DeliveryOutcome.FAILED },
             retry: { kind: 'fail' },
             body: Buffer.from(message.data).toString('base64'),
           },

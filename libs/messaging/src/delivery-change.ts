@@ -1,5 +1,15 @@
 import type { EndpointHealth } from './endpoint-state.js';
 
+/** How one attempt ended, for the delivery log. */
+export const DeliveryOutcome = {
+  SUCCEEDED: 'SUCCEEDED',
+  /** Another attempt is scheduled. */
+  RETRYING: 'RETRYING',
+  /** No more attempts (kept for resendDelivery). */
+  FAILED: 'FAILED',
+} as const;
+export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutcome];
+
 /** One line of the delivery log. */
 export interface AttemptLine {
   attempt: number;
@@ -8,7 +18,7 @@ export interface AttemptLine {
   durationMs: number;
   error: string | null;
   responseBody: string | null;
-  outcome: 'SUCCEEDED' | 'RETRYING' | 'FAILED';
+  outcome: DeliveryOutcome;
 }
 
 /** What becomes of the delivery in the retry store. */

@@ -10,5 +10,5 @@ export { ConfigPublisher, ConfigView, EndpointHealthPublisher, openConfigBucket 
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule } from './messaging.module.js';
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
 export { IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
-export { decodeChanges, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
+export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from './endpoint-state.js';
