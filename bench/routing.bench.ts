@@ -27,7 +27,7 @@ const AGENT = 'a593c1be-d13e-4244-8179-1df0a6b725f7';
 const GROUP = '82e7d0c3-6e69-425b-ab79-faa19c2d9fe7';
 
 function nonMatchingFilter(index: number, endpointId: string): FilterRecord {
-  const filter: FilterRecord = { id: randomUUID(), endpointIds: [endpointId], cameraIds: [], agentIds: [], profileGroupIds: [], eventTypes: [] };
+  const filter: FilterRecord = { id: randomUUID(), endpointIds: [endpointId], cameraIds: [], agentIds: [], profileGroupIds: [], eventTypes: [], version: 1 };
   switch (index % 4) {
     case 0:
       filter.cameraIds = [randomUUID()];
@@ -58,16 +58,18 @@ async function run(filterCount: number): Promise<{ eventsPerSecond: number; deli
       writes.add(write);
       if (writes.size >= 2_000) await Promise.race(writes);
     };
-    const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: {}, state: 'ACTIVE', resumeGeneration: 0 }));
+    const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: {}, state: 'ACTIVE', resumeGeneration: 0, version: 1 }));
     for (const endpoint of endpoints) await put(ConfigKeys.endpoint(endpoint.id), endpoint);
     for (let index = 0; index < filterCount; index += 1) {
       const filter: FilterRecord =
         index < MATCHING
-          ? { id: randomUUID(), endpointIds: [endpoints[index]!.id], cameraIds: [CAMERA], agentIds: [], profileGroupIds: [], eventTypes: ['identification'] }
+          ? { id: randomUUID(), endpointIds: [endpoints[index]!.id], cameraIds: [CAMERA], agentIds: [], profileGroupIds: [], eventTypes: ['identification'], version: 1 }
           : nonMatchingFilter(index, endpoints[index % ENDPOINTS]!.id);
       await put(ConfigKeys.filter(filter.id), filter);
     }
     await Promise.all(writes);
+    // What the api writes once it has published the whole config: the router's view is loaded only then.
+    await bucket.put(ConfigKeys.published, JSON.stringify({ at: new Date().toISOString() }));
 
     const health = await freePort();
     const loadStarted = performance.now();

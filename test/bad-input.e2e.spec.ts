@@ -112,7 +112,6 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       ['an empty name', 'mutation { createWebSocketEndpoint(name: "  ") { id } }', 'name'],
       ['a URL that is not http', 'mutation { createWebhookEndpoint(name: "h", url: "ftp://receiver.test") { id } }', 'url'],
       ['a URL that does not parse', 'mutation { createWebhookEndpoint(name: "h", url: "receiver") { id } }', 'url'],
-      ['an unknown method', 'mutation { createWebhookEndpoint(name: "h", url: "https://receiver.test", method: "GET") { id } }', 'method'],
       ['a malformed id filter', '{ endpoints(filters: { id: { exact: "42" } }) { totalCount } }', 'filters.id.exact'],
       ['a page too large', '{ endpoints(pagination: { limit: 100000 }) { totalCount } }', 'pagination.limit'],
       ['a malformed id to update', 'mutation { updateEndpoint(id: "42", name: "x") { id } }', 'id'],
@@ -121,6 +120,17 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
 
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
       expect(result.errors?.[0]?.message).toContain(field);
+    });
+
+    it.each([
+      ['an unknown method', 'GET', '"GET"'],
+      ['a method given as a string', '"put"', '"put"'],
+    ])('refuses %s as the schema does, naming the value and the WebhookMethod enum', async (_case, method, value) => {
+      const result = await stack.graphql(`mutation { createWebhookEndpoint(name: "h", url: "https://receiver.test", method: ${method}) { id } }`);
+
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+      expect(result.errors?.[0]?.message).toContain(value);
+      expect(result.errors?.[0]?.message).toContain('"WebhookMethod"');
     });
 
     it('answers NOT_FOUND for an endpoint that does not exist', async () => {

@@ -16,7 +16,7 @@ describe('endpoints through GraphQL (OMNI names)', () => {
     stack = await TestStack.start({ apps: ['api'] });
     for (const name of ['ws-1', 'ws-2', 'ws-3']) ids.push(await stack.createWebsocketEndpoint(name));
     for (const name of ['hook-1', 'hook-2']) {
-      const result = await stack.graphql('mutation($name: String!) { createWebhookEndpoint(name: $name, url: "https://receiver.test/in", method: "put") { id } }', { name });
+      const result = await stack.graphql('mutation($name: String!) { createWebhookEndpoint(name: $name, url: "https://receiver.test/in", method: PUT) { id } }', { name });
       ids.push(result.data.createWebhookEndpoint.id);
     }
   });
@@ -54,7 +54,7 @@ describe('endpoints through GraphQL (OMNI names)', () => {
   it('updates a name and a webhook target, moving lastModified, and refuses a url on a websocket endpoint', async () => {
     const before = (await stack.graphql(LIST, { filters: { id: { exact: ids[3] } } })).data.endpoints.collectionItems[0];
 
-    const updated = await stack.graphql('mutation($id: ID!) { updateEndpoint(id: $id, name: "crm", url: "https://crm.test/events", method: "PATCH") { name meta { url method } lastModified creationDate } }', { id: ids[3] });
+    const updated = await stack.graphql('mutation($id: ID!) { updateEndpoint(id: $id, name: "crm", url: "https://crm.test/events", method: PATCH) { name meta { url method } lastModified creationDate } }', { id: ids[3] });
     const refused = await stack.graphql('mutation($id: ID!) { updateEndpoint(id: $id, url: "https://crm.test") { id } }', { id: ids[0] });
 
     expect(updated.data.updateEndpoint).toMatchObject({ name: 'crm', meta: { url: 'https://crm.test/events', method: 'PATCH' }, creationDate: before.creationDate });

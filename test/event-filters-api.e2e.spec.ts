@@ -26,9 +26,12 @@ describe('event filters through GraphQL (OMNI names)', () => {
 
   it('creates a filter with its endpoints and conditions, and shows it on its endpoints', async () => {
     const camera = randomUUID();
-    const { data } = await stack.graphql(CREATE, {
-      input: { name: 'vip at the lobby', endpointIds: [lobby, gate], in: { cameraIds: [camera], eventTypes: ['identification'] } },
-    });
+    const { data } = await stack.graphql(
+      `mutation($endpointIds: [ID!], $cameraIds: [ID!]) {
+        createEventFilters(eventFiltersInput: { name: "vip at the lobby", endpointIds: $endpointIds, in: { cameraIds: $cameraIds, eventTypes: [identification] } }) { ${FILTER_FIELDS} }
+      }`,
+      { endpointIds: [lobby, gate], cameraIds: [camera] },
+    );
 
     expect(data.createEventFilters).toMatchObject({
       name: 'vip at the lobby',
@@ -43,7 +46,6 @@ describe('event filters through GraphQL (OMNI names)', () => {
   it.each([
     ['an unknown endpoint id', { name: 'f', endpointIds: [randomUUID()] }, 'endpointIds'],
     ['a malformed endpoint id', { name: 'f', endpointIds: ['lobby'] }, 'endpointIds.0'],
-    ['an unknown event type', { name: 'f', in: { eventTypes: ['identification', 'smile'] } }, 'in.eventTypes.1'],
     ['a malformed camera id', { name: 'f', in: { cameraIds: ['camera-1'] } }, 'in.cameraIds.0'],
     ['a malformed watchlist id', { name: 'f', in: { profileGroupIds: [randomUUID(), 'x'] } }, 'in.profileGroupIds.1'],
     ['an empty name', { name: ' ' }, 'name'],
@@ -53,6 +55,21 @@ describe('event filters through GraphQL (OMNI names)', () => {
     const result = await stack.graphql(CREATE, { input });
 
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect((await stack.graphql(LIST)).data.eventsFilters.totalCount).toBe(before);
+  });
+
+  it('refuses an unknown event type as the schema does, naming the value and the EventType enum, creating nothing', async () => {
+    const before = (await stack.graphql(LIST)).data.eventsFilters.totalCount;
+
+    const asVariable = await stack.graphql(CREATE, { input: { name: 'f', in: { eventTypes: ['identification', 'smile'] } } });
+    const inline = await stack.graphql('mutation { createEventFilters(eventFiltersInput: { name: "f", in: { eventTypes: [identification, smile] } }) { id } }');
+
+    expect(asVariable.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(inline.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    for (const result of [asVariable, inline]) {
+      expect(result.errors?.[0]?.message).toContain('"smile"');
+      expect(result.errors?.[0]?.message).toContain('"EventType"');
+    }
     expect((await stack.graphql(LIST)).data.eventsFilters.totalCount).toBe(before);
   });
 

@@ -190,7 +190,7 @@ describe('webhook delivery', () => {
     const receiver = await Receiver.start();
     receivers.push(receiver);
     const created = await stack.graphql(
-      'mutation($url: String!) { createWebhookEndpoint(name: "put", url: $url, method: "PUT", headers: [{ name: "Authorization", value: "Bearer receiver-token" }]) { id meta { method headerNames } } }',
+      'mutation($url: String!) { createWebhookEndpoint(name: "put", url: $url, method: PUT, headers: [{ name: "Authorization", value: "Bearer receiver-token" }]) { id meta { method headerNames } } }',
       { url: receiver.url },
     );
     const endpoint = created.data.createWebhookEndpoint;
@@ -309,7 +309,7 @@ describe('webhook delivery', () => {
     hook.receiver.requests[PAUSE_AFTER_FAILURES]!.status = 200;
     const probed = events.find((event) => event.event.id === hook.receiver.requests[PAUSE_AFTER_FAILURES]!.headers['webhook-id'])!;
     await waitFor(
-      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "SUCCEEDED" } }) { totalCount } }', { id: probed.event.id })).data.deliveryAttempts.totalCount === 1,
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: SUCCEEDED } }) { totalCount } }', { id: probed.event.id })).data.deliveryAttempts.totalCount === 1,
       { what: 'the probe to succeed' },
     );
     // The probe's success is the dispatcher's health; the pause by hand is the api's, and stays.
@@ -334,7 +334,7 @@ describe('webhook delivery', () => {
     for (const response of hook.receiver.hanging) response.writeHead(200).end();
     const probedId = hook.receiver.requests[PAUSE_AFTER_FAILURES]!.headers['webhook-id'];
     await waitFor(
-      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "SUCCEEDED" } }) { totalCount } }', { id: probedId })).data.deliveryAttempts.totalCount === 1,
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: SUCCEEDED } }) { totalCount } }', { id: probedId })).data.deliveryAttempts.totalCount === 1,
       { what: 'the probe to succeed' },
     );
     // The dispatcher wrote its own health record only: the endpoint is not brought back.
@@ -354,7 +354,7 @@ describe('webhook delivery', () => {
     event.candidates[0].profile.id = profile;
     await stack.postEvent(JSON.stringify(event));
     await waitFor(
-      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: "FAILED" } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: FAILED } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
       { what: 'the delivery to fail' },
     );
     const to = new Date();

@@ -260,17 +260,22 @@ export class TestStack {
     );
   }
 
-  url(app: AppName, path: string): string {
-    return `http://127.0.0.1:${this.ports.get(app)!.main}${path}`;
+  url(instance: Instance, path: string): string {
+    return `http://127.0.0.1:${this.ports.get(instance)!.main}${path}`;
   }
 
   websocketUrl(endpointId: string): string {
     return `ws://127.0.0.1:${this.ports.get('websocket-gateway')!.main}/event-service/ws?endpoint_id=${encodeURIComponent(endpointId)}`;
   }
 
-  /** A GraphQL call to the api, with the stack's token unless another is given. */
-  async graphql<T = any>(query: string, variables: Record<string, unknown> = {}, token: string | null = this.token): Promise<{ data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> }> {
-    const response = await this.fetchApp('api', this.url('api', '/event-service/graphql'), {
+  /** A GraphQL call to the api (or one of its replicas), with the stack's token unless another is given. */
+  async graphql<T = any>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token: string | null = this.token,
+    instance: Instance = 'api',
+  ): Promise<{ data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> }> {
+    const response = await this.fetchApp(instance, this.url(instance, '/event-service/graphql'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
       body: JSON.stringify({ query, variables }),

@@ -3,7 +3,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import type { GraphQLError } from 'graphql';
-import { ConfigPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
+import { ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { isTransientFailure, RuntimeModule, TokenSet } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -35,6 +35,7 @@ export class ApiModule {
         RuntimeModule.forRoot('api', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
+        ConfigViewModule,
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,

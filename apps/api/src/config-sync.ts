@@ -1,19 +1,22 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ConfigKeys, ConfigPublisher, type EndpointRecord, type FilterRecord } from '@app/messaging';
+import { DataSource, In } from 'typeorm';
+import { ConfigKeys, ConfigPublisher, ConfigView, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 
 const REPAIR_DELAY_MS = 2_000;
+/** Keys published together by a reconcile (one read of PostgreSQL each). */
+const RECONCILE_BATCH = 500;
 
-export function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
-  return { id: entity.id, name: entity.name, type: entity.type, meta: entity.meta, state: entity.state, resumeGeneration: entity.resumeGeneration };
+function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
+  const { id, name, type, meta, state, resumeGeneration, version } = entity;
+  return { id, name, type, meta, state, resumeGeneration, version };
 }
 
 /** Needs the filter loaded with its endpoints. */
-export function toFilterRecord(entity: EventFilterEntity): FilterRecord {
+function toFilterRecord(entity: EventFilterEntity): FilterRecord {
   return {
     id: entity.id,
     endpointIds: entity.endpoints.map((endpoint) => endpoint.id),
@@ -21,23 +24,32 @@ export function toFilterRecord(entity: EventFilterEntity): FilterRecord {
     agentIds: entity.agentIds,
     profileGroupIds: entity.profileGroupIds,
     eventTypes: entity.eventTypes,
+    version: entity.version,
   };
 }
 
 /**
  * Carries endpoint and filter changes from PostgreSQL (the source of truth)
- * to the config bucket the data path watches. A change whose publish fails is
- * repaired by a reconcile shortly after; a full reconcile also runs at start
- * and periodically.
+ * to the config bucket the data path watches. Every publish reads the
+ * bucket, then PostgreSQL, and writes only a newer version on the condition
+ * that the bucket's entry did not change meanwhile (ConfigPublisher): so any
+ * number of api replicas, and the reconcile, may publish the same record at
+ * once and the bucket still never goes backwards, and never brings back a
+ * deleted record. The reconcile (at start, every CONFIG_RECONCILE_INTERVAL,
+ * and shortly after a publish that failed) compares each row's version with
+ * the version this replica's view of the bucket holds, and publishes the
+ * keys that differ.
  */
 @Injectable()
 export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ConfigSync.name);
   private timer: NodeJS.Timeout | null = null;
   private repair: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
 
   constructor(
     private readonly publisher: ConfigPublisher,
+    private readonly view: ConfigView,
     private readonly dataSource: DataSource,
     private readonly box: SecretBox,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -56,70 +68,104 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** A webhook's sealed signing material goes first, so the dispatcher never sees the endpoint without it. */
   async endpointChanged(entity: EndpointEntity): Promise<void> {
-    await this.publish(async () => {
-      if (entity.type === 'WEB_HOOK') {
-        const sealed = (await this.sealedSecrets(entity.id)).get(entity.id);
-        if (sealed) await this.publisher.putSecrets(entity.id, sealed);
-      }
-      await this.publisher.putEndpoint(toEndpointRecord(entity));
-    });
+    await this.publish([ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
   }
 
-  /**
-   * Webhooks' signing secrets, previous secrets in their grace window and
-   * custom headers, sealed with CONFIG_SECRET_KEY: the dispatcher signs with
-   * them without PostgreSQL, and NATS never carries them in the clear.
-   */
-  private async sealedSecrets(endpointId?: string): Promise<Map<string, string>> {
-    const rows: Array<{
-      id: string;
-      signing_secret: string;
-      previous_signing_secret: string | null;
-      previous_secret_expires_at: Date | null;
-      custom_headers: Record<string, string>;
-    }> = await this.dataSource.query(
-      `SELECT id, signing_secret, previous_signing_secret, previous_secret_expires_at, custom_headers FROM endpoint
-       WHERE signing_secret IS NOT NULL AND ($1::uuid IS NULL OR id = $1)`,
-      [endpointId ?? null],
-    );
-    return new Map(
-      rows.map((row) => {
-        const secrets: EndpointSecrets = {
-          current: row.signing_secret,
-          previous: row.previous_signing_secret,
-          previousExpiresAt: row.previous_secret_expires_at?.toISOString() ?? null,
-          customHeaders: row.custom_headers,
-        };
-        return [row.id, this.box.seal(secrets, ConfigKeys.secrets(row.id))];
-      }),
-    );
-  }
-
-  /** `detachedFilters`: the filters that named the endpoint, as they are now without it. */
+  /** `detachedFilters`: the filters that named the endpoint (they no longer do). */
   async endpointRemoved(id: string, detachedFilters: EventFilterEntity[]): Promise<void> {
-    await this.publish(async () => {
-      for (const filter of detachedFilters) await this.publisher.putFilter(toFilterRecord(filter));
-      await this.publisher.removeEndpoint(id);
-    });
+    await this.publish([...detachedFilters.map((filter) => ConfigKeys.filter(filter.id)), ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
   }
 
   async filterChanged(entity: EventFilterEntity): Promise<void> {
-    await this.publish(() => this.publisher.putFilter(toFilterRecord(entity)));
+    await this.publish([ConfigKeys.filter(entity.id)]);
   }
 
   async filterRemoved(id: string): Promise<void> {
-    await this.publish(() => this.publisher.removeFilter(id));
+    await this.publish([ConfigKeys.filter(id)]);
   }
 
+  /**
+   * Publishes every key whose version in PostgreSQL differs from the one in
+   * this replica's view of the bucket (a key only in the bucket included);
+   * then marks the config published, which data-path views wait for.
+   */
   async reconcile(): Promise<void> {
-    const endpoints = await this.dataSource.getRepository(EndpointEntity).find();
-    const filters = await this.dataSource.getRepository(EventFilterEntity).find({ relations: { endpoints: true } });
-    await this.publisher.reconcile(endpoints.map(toEndpointRecord), filters.map(toFilterRecord), await this.sealedSecrets());
+    // One at a time per replica; a change made meanwhile is published by its own call, or by the next run.
+    this.reconciling ??= this.reconcileOnce().finally(() => (this.reconciling = null));
+    await this.reconciling;
   }
 
-  private async publish(write: () => Promise<void>): Promise<void> {
+  private async reconcileOnce(): Promise<void> {
+    const endpoints = await this.dataSource.getRepository(EndpointEntity).find({ select: { id: true, type: true, version: true } });
+    const filters = await this.dataSource.getRepository(EventFilterEntity).find({ select: { id: true, version: true } });
+    const expected = new Map<string, number>();
+    for (const endpoint of endpoints) {
+      expected.set(ConfigKeys.endpoint(endpoint.id), endpoint.version);
+      if (endpoint.type === 'WEB_HOOK') expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
+    }
+    for (const filter of filters) expected.set(ConfigKeys.filter(filter.id), filter.version);
+    const published = new Map(this.view.publishedVersions());
+    const differing = [...expected].filter(([key, version]) => published.get(key) !== version).map(([key]) => key);
+    for (const key of published.keys()) if (!expected.has(key)) differing.push(key);
+    // A webhook's secrets before its endpoint.
+    differing.sort((a, b) => Number(!a.startsWith('secrets.')) - Number(!b.startsWith('secrets.')));
+    for (let start = 0; start < differing.length; start += RECONCILE_BATCH) {
+      await this.publisher.publish(differing.slice(start, start + RECONCILE_BATCH), (keys) => this.read(keys));
+    }
+    if (differing.length > 0) this.logger.log(`reconcile published ${differing.length} config keys`);
+    await this.publisher.markPublished();
+  }
+
+  /** The records behind these keys as PostgreSQL holds them now. */
+  private async read(keys: string[]): Promise<Map<string, CurrentValue>> {
+    const endpointIds = new Set<string>();
+    const filterIds: string[] = [];
+    for (const key of keys) {
+      const parsed = ConfigKeys.parse(key);
+      if (parsed?.kind === 'endpoint' || parsed?.kind === 'secrets') endpointIds.add(parsed.id);
+      if (parsed?.kind === 'filter') filterIds.push(parsed.id);
+    }
+    const current = new Map<string, CurrentValue>();
+    if (endpointIds.size > 0) {
+      const endpoints = await this.dataSource
+        .getRepository(EndpointEntity)
+        .createQueryBuilder('endpoint')
+        .addSelect(['endpoint.signingSecret', 'endpoint.previousSigningSecret', 'endpoint.previousSecretExpiresAt', 'endpoint.customHeaders'])
+        .where('endpoint.id IN (:...ids)', { ids: [...endpointIds] })
+        .getMany();
+      for (const endpoint of endpoints) {
+        current.set(ConfigKeys.endpoint(endpoint.id), { version: endpoint.version, value: JSON.stringify(toEndpointRecord(endpoint)) });
+        if (endpoint.signingSecret) {
+          const secrets: SecretsRecord = { version: endpoint.version, sealed: this.seal(endpoint) };
+          current.set(ConfigKeys.secrets(endpoint.id), { version: endpoint.version, value: JSON.stringify(secrets) });
+        }
+      }
+    }
+    if (filterIds.length > 0) {
+      const filters = await this.dataSource.getRepository(EventFilterEntity).find({ where: { id: In(filterIds) }, relations: { endpoints: true } });
+      for (const filter of filters) current.set(ConfigKeys.filter(filter.id), { version: filter.version, value: JSON.stringify(toFilterRecord(filter)) });
+    }
+    return current;
+  }
+
+  /**
+   * A webhook's signing secret, previous secret in its grace window and
+   * custom headers, sealed with CONFIG_SECRET_KEY: the dispatcher signs with
+   * them without PostgreSQL, and NATS never carries them in the clear.
+   */
+  private seal(endpoint: EndpointEntity): string {
+    const secrets: EndpointSecrets = {
+      current: endpoint.signingSecret!,
+      previous: endpoint.previousSigningSecret,
+      previousExpiresAt: endpoint.previousSecretExpiresAt?.toISOString() ?? null,
+      customHeaders: endpoint.customHeaders,
+    };
+    return this.box.seal(secrets, ConfigKeys.secrets(endpoint.id));
+  }
+
+  private async publish(keys: string[]): Promise<void> {
     try {
-      await write();
+      await this.publisher.publish(keys, (wanted) => this.read(wanted));
     } catch (error) {
       // PostgreSQL already holds the change: it reaches the data path with the repair.
       this.logger.warn(`config publish failed, repairing in ${REPAIR_DELAY_MS} ms: ${(error as Error).message}`);

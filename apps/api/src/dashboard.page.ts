@@ -67,7 +67,7 @@ $('create').onsubmit = async (event) => {
     if ($('type').value === 'WEB_SOCKET') {
       await gql('mutation($name: String!) { createWebSocketEndpoint(name: $name) { id } }', { name: $('name').value });
     } else {
-      await gql('mutation($name: String!, $url: String!, $method: String) { createWebhookEndpoint(name: $name, url: $url, method: $method) { id } }',
+      await gql('mutation($name: String!, $url: String!, $method: WebhookMethod) { createWebhookEndpoint(name: $name, url: $url, method: $method) { id } }',
         { name: $('name').value, url: $('url').value, method: $('method').value });
     }
     $('name').value = ''; load();

@@ -3,7 +3,7 @@ import type { EndpointView, FilterRecord } from '@app/messaging';
 import { FilterIndex } from './filter-index.js';
 import type { RoutingFields } from '@app/events';
 
-const endpoint = (id: string): EndpointView => ({ id, name: id, type: 'WEB_SOCKET', meta: {}, state: 'ACTIVE', resumeGeneration: 0 });
+const endpoint = (id: string): EndpointView => ({ id, name: id, type: 'WEB_SOCKET', meta: {}, state: 'ACTIVE', resumeGeneration: 0, version: 1 });
 const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<FilterRecord, 'id' | 'endpointIds'>> = {}): FilterRecord => ({
   id,
   endpointIds,
@@ -11,6 +11,7 @@ const filter = (id: string, endpointIds: string[], conditions: Partial<Omit<Filt
   agentIds: [],
   profileGroupIds: [],
   eventTypes: [],
+  version: 1,
   ...conditions,
 });
 const event: RoutingFields = { type: 'identification', cameraId: 'cam-1', agentId: 'agent-1', profileGroupIds: ['group-1', 'group-2'] };

@@ -4,6 +4,7 @@ import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
+import { DeliveryGate } from './delivery-gate.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryProjection } from './delivery-projection.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
@@ -48,6 +49,7 @@ export class DispatcherModule {
         DeliveryRecorder,
         DeliveryProjection,
         DeliveryChangesConsumer,
+        DeliveryGate,
         AttemptDelivery,
         WebhookDeliveriesConsumer,
         RetryScheduler,

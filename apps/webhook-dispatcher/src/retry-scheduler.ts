@@ -6,6 +6,7 @@ import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
+import { DeliveryGate, Verdict } from './delivery-gate.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 
 const POLL_MS = 100;
@@ -36,6 +37,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly store: DeliveryStore,
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
+    private readonly gate: DeliveryGate,
     private readonly attemptDelivery: AttemptDelivery,
     private readonly recorder: DeliveryRecorder,
     private readonly projector: DeliveryChangesConsumer,
@@ -61,6 +63,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async probe(): Promise<void> {
+    if (!this.config.healthy) return;
     for (const endpoint of this.config.allEndpoints()) {
       if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
       try {
@@ -83,7 +86,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async poll(): Promise<void> {
-    if (this.polling) return;
+    // Until the view is loaded, every parked delivery would only be deferred.
+    if (this.polling || !this.config.healthy) return;
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
@@ -107,27 +111,27 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     // Until its change is stored, however long NATS takes, this replica does not claim it again.
     this.attempting.add(delivery.id);
     try {
-      const endpoint = this.config.endpoint(delivery.endpointId);
-      if (!endpoint) {
-        // Deleted (its rows go with it) or not in this replica's view yet: look again later.
-        return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
-      }
-      if (endpoint.state === EndpointState.DISABLED_GONE) {
-        return await this.recorder.record({ endpointId: delivery.endpointId, eventId: delivery.eventId, log: null, retry: { kind: 'fail' }, body: delivery.body.toString('base64') });
-      }
-      if (endpoint.state !== EndpointState.ACTIVE && !(probe && endpoint.state === EndpointState.PAUSED_BY_FAILURES)) {
-        return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
-      }
-      if (!this.lanes.tryAcquire(delivery.endpointId)) {
-        return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
-      }
-      const release = this.lanes.releaserOf(delivery.endpointId);
-      try {
-        const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
-        release();
-        if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
-      } finally {
-        release();
+      const decision = await this.gate.decide(delivery.endpointId, probe ? 'probe' : 'retry');
+      switch (decision.verdict) {
+        case Verdict.UNKNOWN:
+          // Deleted (its rows go with it) or not in this replica's view yet: look again later.
+          return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+        case Verdict.DISABLED:
+          return await this.recorder.record({ endpointId: delivery.endpointId, eventId: delivery.eventId, log: null, retry: { kind: 'fail' }, body: delivery.body.toString('base64') });
+        case Verdict.PAUSED:
+          return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+        case Verdict.BUSY:
+          return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
+        case Verdict.SEND: {
+          const { endpoint, release } = decision;
+          try {
+            const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
+            release();
+            if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+          } finally {
+            release();
+          }
+        }
       }
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was projected).

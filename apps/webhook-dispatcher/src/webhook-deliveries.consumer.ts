@@ -1,18 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConfigView, DeadLetterReason, DeliveryOutcome, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler, EndpointState } from '@app/messaging';
+import { DeadLetterReason, DeliveryOutcome, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { EndpointLanes } from './endpoint-lanes.js';
+import { DeliveryGate, Verdict } from './delivery-gate.js';
 
 const IN_PROGRESS_INTERVAL_MS = 4_000;
 /** How soon a delivery is tried again while this replica's config view is not loaded. */
 const VIEW_NOT_LOADED_RETRY_MS = 1_000;
 
 /**
- * Fresh webhook deliveries. Each gets its first attempt at once when its
- * endpoint has a free lane; otherwise (a slow or dead receiver already has
- * its share in flight, or the endpoint is paused) it is parked and acked, so
+ * Fresh webhook deliveries. Each gets its first attempt at once when the
+ * DeliveryGate says so; otherwise (a slow or dead receiver already has its
+ * share in flight, or the endpoint is paused) it is parked and acked, so
  * one endpoint never fills the consumer's ack window. Every outcome, parking
  * included, is recorded in the attempts stream before the ack: none of this
  * needs PostgreSQL, which the projection catches up with when it can.
@@ -30,8 +30,7 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
 export class WebhookDeliveriesConsumer implements MessageHandler {
   constructor(
     private readonly nats: NatsClient,
-    private readonly config: ConfigView,
-    private readonly lanes: EndpointLanes,
+    private readonly gate: DeliveryGate,
     private readonly attemptDelivery: AttemptDelivery,
     private readonly recorder: DeliveryRecorder,
   ) {}
@@ -40,36 +39,38 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
-    const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
-    if (!endpoint) {
-      // "Not in my view" is "deleted" only while the view is loaded and watching.
-      if (!this.config.healthy) return Outcome.retry('the config view is not loaded', VIEW_NOT_LOADED_RETRY_MS);
-      return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
-    }
     // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours.
     const keepAlive = () => message.working();
     const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
     try {
-      if (endpoint.state === EndpointState.DISABLED_GONE) {
-        // The receiver said 410 Gone: nothing is sent until the endpoint is resumed; kept for resendDelivery.
-        await this.recorder.record(
-          {
-            endpointId,
-            eventId,
-            log: { attempt: 0, attemptedAt: new Date().toISOString(), statusCode: null, durationMs: 0, error: 'not sent: the endpoint is disabled (410 Gone)', responseBody: null, outcome: DeliveryOutcome.FAILED },
-            retry: { kind: 'fail' },
-            body: Buffer.from(message.data).toString('base64'),
-          },
-          keepAlive,
-        );
-        return Outcome.done;
+      const decision = await this.gate.decide(endpointId, 'fresh');
+      switch (decision.verdict) {
+        case Verdict.UNKNOWN:
+          // "Not in my view" is "deleted" only while the view is loaded and watching.
+          return decision.deleted
+            ? Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`)
+            : Outcome.retry('the config view is not loaded', VIEW_NOT_LOADED_RETRY_MS);
+        case Verdict.DISABLED:
+          // Kept for resendDelivery.
+          await this.recorder.record(
+            {
+              endpointId,
+              eventId,
+              log: { attempt: 0, attemptedAt: new Date().toISOString(), statusCode: null, durationMs: 0, error: 'not sent: the endpoint is disabled (410 Gone)', responseBody: null, outcome: DeliveryOutcome.FAILED },
+              retry: { kind: 'fail' },
+              body: Buffer.from(message.data).toString('base64'),
+            },
+            keepAlive,
+          );
+          return Outcome.done;
+        case Verdict.PAUSED:
+        case Verdict.BUSY:
+          // Waits in the retry store, not in the consumer's ack window.
+          await this.park(endpointId, eventId, message.data, keepAlive);
+          return Outcome.done;
+        case Verdict.SEND:
+          return await this.attempt(decision.endpoint, decision.release, eventId, message.data, keepAlive);
       }
-      if (endpoint.state !== EndpointState.ACTIVE || !(await this.lanes.acquire(endpointId))) {
-        // Paused, or its lanes and waiting line are full: waits in the retry store, not in the consumer's ack window.
-        await this.park(endpointId, eventId, message.data, keepAlive);
-        return Outcome.done;
-      }
-      return await this.attempt(endpoint, eventId, message.data, keepAlive);
     } finally {
       clearInterval(inProgress);
     }
@@ -83,8 +84,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
   }
 
   /** The first attempt, holding a lane. */
-  private async attempt(endpoint: EndpointView, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
-    const release = this.lanes.releaserOf(endpoint.id);
+  private async attempt(endpoint: EndpointView, release: () => void, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
     try {
       const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', { keepAlive, answered: release });
       release();

@@ -13,6 +13,8 @@ export const CloseCode = {
   endpointDeleted: 4410,
   /** The client did not read its events fast enough. */
   tooSlow: 4008,
+  /** The gateway's config is not loaded yet (the api has not published it); reconnect. */
+  tryAgainLater: 1013,
   /** The gateway is shutting down; reconnect. */
   goingAway: 1001,
 } as const;

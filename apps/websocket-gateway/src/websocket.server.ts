@@ -93,6 +93,10 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
       return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id must be a UUID' };
     }
     const endpoint = await this.config.lookupEndpoint(endpointId);
+    if (!endpoint && !this.config.healthy) {
+      // Not in a view that is not loaded yet is not "unknown".
+      return { ok: false, code: CloseCode.tryAgainLater, reason: 'the gateway is starting; reconnect' };
+    }
     if (!endpoint) {
       return { ok: false, code: CloseCode.unknownEndpoint, reason: 'unknown endpoint_id' };
     }

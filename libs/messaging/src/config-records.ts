@@ -14,6 +14,8 @@ export interface EndpointRecord {
   state: ManualState;
   /** Incremented by each resume by hand: the dispatcher's health from before it no longer counts. */
   resumeGeneration: number;
+  /** The row's version in PostgreSQL: the bucket's copy is replaced only by a higher one. */
+  version: number;
 }
 
 /** An endpoint as the data path acts on it: the api's record with the state both owners' records make. */
@@ -27,6 +29,23 @@ export interface FilterRecord {
   agentIds: string[];
   profileGroupIds: string[];
   eventTypes: string[];
+  version: number;
+}
+
+/** A webhook's signing secrets and custom headers, sealed with CONFIG_SECRET_KEY; the endpoint row's version. */
+export interface SecretsRecord {
+  version: number;
+  sealed: string;
+}
+
+/** The version a published value carries; -1 for a value that cannot be read (any real version replaces it). */
+export function versionOfValue(value: string): number {
+  try {
+    const version = (JSON.parse(value) as { version?: unknown }).version;
+    return typeof version === 'number' ? version : -1;
+  } catch {
+    return -1;
+  }
 }
 
 export type ConfigChange =
@@ -39,9 +58,12 @@ export type ConfigChange =
  * Keys of the config bucket: `endpoints.<id>`, `filters.<id>`, and
  * `secrets.<endpoint id>` (a webhook's signing secrets and custom headers,
  * sealed with CONFIG_SECRET_KEY; only the api and the dispatcher hold it),
- * written by the api; `health.<endpoint id>`, written by the dispatcher alone.
+ * written by the api; `health.<endpoint id>`, written by the dispatcher alone;
+ * `published`, written by the api once it has published the whole config
+ * (before it, a data-path view does not know whether "no endpoints" is true).
  */
 export const ConfigKeys = {
+  published: 'published',
   endpoint: (id: string) => `endpoints.${id}`,
   filter: (id: string) => `filters.${id}`,
   secrets: (endpointId: string) => `secrets.${endpointId}`,

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import { HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
-import { openConfigBucket, ConfigPublisher, ConfigView, EndpointHealthPublisher } from './config-bucket.js';
+import { openConfigBucket, ConfigPublisher, EndpointHealthPublisher } from './config-bucket.js';
+import { ConfigView } from './config-view.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
@@ -11,7 +12,11 @@ import { ensureStreams } from './streams.js';
 export const NATS_SETTINGS = Symbol('nats-settings');
 const CONFIG_BUCKET = Symbol('config-bucket');
 
-/** Starts every provider marked @JetStreamConsumer once the app is up, and drains them on shutdown. */
+/**
+ * Starts every provider marked @JetStreamConsumer once the app is up (in an
+ * app with a config view, once the api has published the config: until then
+ * messages wait in their streams), and drains them on shutdown.
+ */
 @Injectable()
 export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConsumerHost.name);
@@ -22,10 +27,33 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly reflector: Reflector,
     private readonly client: NatsClient,
     private readonly health: HealthServer,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.health.addStatus(() => ({ consumers: Object.fromEntries(this.runners.map((runner) => [runner.durable, runner.stats])) }));
+    const view = this.configView();
+    if (!view) return this.startConsumers();
+    // Not awaited: the app (its health listener included) comes up, not ready, while the bucket is empty.
+    if (!view.healthy) this.logger.log('waiting for the api to publish the config before consuming');
+    void view.whenPublished.then(() => {
+      if (this.stopping) return;
+      this.starting = this.startConsumers().catch((error: Error) => this.logger.error(`cannot start consuming: ${error.message}`));
+    });
+  }
+
+  private starting: Promise<void> | null = null;
+  private stopping = false;
+
+  private configView(): ConfigView | null {
+    try {
+      return this.moduleRef.get(ConfigView, { strict: false });
+    } catch {
+      return null;
+    }
+  }
+
+  private async startConsumers(): Promise<void> {
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance) continue;
       const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
@@ -41,6 +69,8 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting;
     await Promise.all(this.runners.map((runner) => runner.stop()));
   }
 }

@@ -4,12 +4,15 @@ import { EndpointEntity } from './endpoint.entity.js';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
 import { EventFilterEntity } from './event-filter.entity.js';
 import { LostEventEntity } from './lost-event.entity.js';
+import { DeliveryRetryEntity } from './delivery-retry.entity.js';
+import { ProfileEntity } from './profile.entity.js';
 import { CreateEndpoints1764400000000 } from './migrations/1764400000000-CreateEndpoints.js';
 import { CreateEventFilters1764500000000 } from './migrations/1764500000000-CreateEventFilters.js';
 import { WebhookDelivery1764600000000 } from './migrations/1764600000000-WebhookDelivery.js';
 import { ProfilesAndLostEvents1764700000000 } from './migrations/1764700000000-ProfilesAndLostEvents.js';
 import { OutageSafeWrites1764800000000 } from './migrations/1764800000000-OutageSafeWrites.js';
 import { EndpointHealth1764900000000 } from './migrations/1764900000000-EndpointHealth.js';
+import { ConfigVersions1765000000000 } from './migrations/1765000000000-ConfigVersions.js';
 import { EndpointHealthEntity } from './endpoint-health.entity.js';
 
 export interface DatabaseSettings {
@@ -18,8 +21,8 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity, EndpointHealthEntity, EventFilterEntity, DeliveryAttemptEntity, LostEventEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000];
+export const ENTITIES = [EndpointEntity, EndpointHealthEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

@@ -1,10 +1,19 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { DeliveryOutcome } from '@app/messaging';
 
-/** One attempt to deliver one event to one webhook endpoint (the delivery log). */
+/**
+ * One attempt to deliver one event to one webhook endpoint (the delivery
+ * log). Owned by the webhook-dispatcher, which projects it from its delivery
+ * changes; the api only reads it.
+ */
 @Entity({ name: 'delivery_attempt' })
 export class DeliveryAttemptEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
+
+  /** The id of the delivery change the line was projected from: projecting it twice stores it once. */
+  @Column({ name: 'record_id', type: 'uuid', nullable: true })
+  recordId!: string | null;
 
   @Column({ name: 'endpoint_id', type: 'uuid' })
   endpointId!: string;
@@ -31,5 +40,5 @@ export class DeliveryAttemptEntity {
   responseBody!: string | null;
 
   @Column({ type: 'text' })
-  outcome!: 'SUCCEEDED' | 'RETRYING' | 'FAILED';
+  outcome!: DeliveryOutcome;
 }

@@ -41,6 +41,13 @@ export class EndpointEntity {
   @Column({ name: 'resume_generation', type: 'integer', default: 0 })
   resumeGeneration!: number;
 
+  /**
+   * Set by the database on every change (ConfigVersions migration); the
+   * config bucket's copy is replaced only by a higher one.
+   */
+  @Column({ type: 'bigint', insert: false, update: false, transformer: { to: (value: unknown) => value, from: (value: string) => Number(value) } })
+  version!: number;
+
   @ManyToMany(() => EventFilterEntity, (filter) => filter.endpoints)
   eventFilters!: Relation<EventFilterEntity[]>;
 

@@ -22,6 +22,13 @@ export class EventFilterEntity {
   @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{}'" })
   eventTypes!: string[];
 
+  /**
+   * Set by the database on every change (ConfigVersions migration); the
+   * config bucket's copy is replaced only by a higher one.
+   */
+  @Column({ type: 'bigint', insert: false, update: false, transformer: { to: (value: unknown) => value, from: (value: string) => Number(value) } })
+  version!: number;
+
   @ManyToMany(() => EndpointEntity, (endpoint) => endpoint.eventFilters)
   @JoinTable({
     name: 'event_filter_endpoint',

@@ -1,5 +1,16 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { DeliveryOutcome } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+
+registerEnumType(DeliveryOutcome, {
+  name: 'DeliveryOutcome',
+  description: 'How one delivery attempt ended.',
+  valuesMap: {
+    SUCCEEDED: { description: 'The receiver answered 2xx.' },
+    RETRYING: { description: 'Another attempt is scheduled.' },
+    FAILED: { description: 'No more attempts; resendDelivery sends it again.' },
+  },
+});
 
 @ObjectType('DeliveryAttempt', { description: 'One attempt to deliver one event to one webhook endpoint.' })
 export class DeliveryAttemptModel {
@@ -30,8 +41,8 @@ export class DeliveryAttemptModel {
   @Field(() => String, { nullable: true, description: 'The start of the answer (DELIVERY_LOG_BODY_BYTES).' })
   responseBody!: string | null;
 
-  @Field({ description: 'SUCCEEDED, RETRYING (another attempt is scheduled) or FAILED (no more attempts).' })
-  outcome!: string;
+  @Field(() => DeliveryOutcome)
+  outcome!: DeliveryOutcome;
 }
 
 @ObjectType('DeliveryAttemptCollection')
@@ -44,9 +55,9 @@ export class DeliveryAttemptCollection {
 }
 
 @InputType()
-export class TextFilter {
-  @Field({ nullable: true })
-  exact?: string;
+export class DeliveryOutcomeFilter {
+  @Field(() => DeliveryOutcome, { nullable: true })
+  exact?: DeliveryOutcome;
 }
 
 @InputType()
@@ -72,8 +83,8 @@ export class DeliveryAttemptFilters {
   @Field(() => IdFilter, { nullable: true })
   eventId?: IdFilter;
 
-  @Field(() => TextFilter, { nullable: true })
-  outcome?: TextFilter;
+  @Field(() => DeliveryOutcomeFilter, { nullable: true })
+  outcome?: DeliveryOutcomeFilter;
 
   @Field(() => DateFilter, { nullable: true })
   attemptedAt?: DateFilter;

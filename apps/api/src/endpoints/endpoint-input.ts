@@ -1,7 +1,12 @@
 import { ApiError } from '../graphql/api.error.js';
 
-export const WEBHOOK_METHODS = ['POST', 'PUT', 'PATCH'] as const;
-export type WebhookMethod = (typeof WEBHOOK_METHODS)[number];
+/** The HTTP methods a webhook is sent with (the GraphQL enum WebhookMethod); POST unless chosen. */
+export const WebhookMethod = {
+  POST: 'POST',
+  PUT: 'PUT',
+  PATCH: 'PATCH',
+} as const;
+export type WebhookMethod = (typeof WebhookMethod)[keyof typeof WebhookMethod];
 const MAX_NAME_LENGTH = 200;
 
 /** A trimmed, non-empty endpoint name. */
@@ -39,12 +44,4 @@ export function parseHeaders(headers: ReadonlyArray<{ name: string; value: strin
     parsed[name.toLowerCase()] = value;
   });
   return parsed;
-}
-
-export function parseMethod(value: string | undefined | null, field = 'method'): WebhookMethod {
-  const method = (value ?? 'POST').trim().toUpperCase();
-  if (!(WEBHOOK_METHODS as readonly string[]).includes(method)) {
-    throw ApiError.badInput(field, `must be one of ${WEBHOOK_METHODS.join(', ')}`);
-  }
-  return method as WebhookMethod;
 }

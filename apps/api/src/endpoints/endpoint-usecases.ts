@@ -9,14 +9,14 @@ import { EndpointEntity, EndpointHealthEntity, EventFilterEntity } from '@app/pe
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid, idsOf, pageOf } from '../graphql/collection.model.js';
 import { ConfigSync } from '../config-sync.js';
-import { parseHeaders, parseMethod, parseName, parseWebhookUrl } from './endpoint-input.js';
+import { parseHeaders, parseName, parseWebhookUrl, WebhookMethod } from './endpoint-input.js';
 import { EndpointTypeValue, type EndpointFilters, type EndpointOrder, type HeaderInput } from './endpoint.model.js';
 import type { Pagination } from '../graphql/collection.model.js';
 
 export interface WebhookChanges {
   name?: string | null;
   url?: string | null;
-  method?: string | null;
+  method?: WebhookMethod | null;
   headers?: HeaderInput[] | null;
 }
 
@@ -41,9 +41,9 @@ export class EndpointUseCases {
     return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_SOCKET, meta: {} });
   }
 
-  async createWebhook(name: string, url: string, method: string | null | undefined, headers: HeaderInput[] | null | undefined): Promise<EndpointEntity> {
+  async createWebhook(name: string, url: string, method: WebhookMethod | null | undefined, headers: HeaderInput[] | null | undefined): Promise<EndpointEntity> {
     const customHeaders = parseHeaders(headers ?? []);
-    const meta = { url: await this.publicWebhookUrl(url), method: parseMethod(method), headerNames: Object.keys(customHeaders) };
+    const meta = { url: await this.publicWebhookUrl(url), method: method ?? WebhookMethod.POST, headerNames: Object.keys(customHeaders) };
     return this.create({ name: parseName(name), type: EndpointTypeValue.WEB_HOOK, meta, signingSecret: generateSecret(), customHeaders });
   }
 
@@ -99,7 +99,7 @@ export class EndpointUseCases {
       endpoint.meta = {
         ...endpoint.meta,
         ...(changes.url != null ? { url: await this.publicWebhookUrl(changes.url) } : {}),
-        ...(changes.method != null ? { method: parseMethod(changes.method) } : {}),
+        ...(changes.method != null ? { method: changes.method } : {}),
       };
     }
     const saved = await this.repository.save(endpoint);

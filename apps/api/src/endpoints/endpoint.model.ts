@@ -1,5 +1,7 @@
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { EndpointState } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+import { WebhookMethod } from './endpoint-input.js';
 
 export enum EndpointTypeValue {
   WEB_SOCKET = 'WEB_SOCKET',
@@ -7,13 +9,26 @@ export enum EndpointTypeValue {
 }
 registerEnumType(EndpointTypeValue, { name: 'EndpointType' });
 
+registerEnumType(EndpointState, {
+  name: 'EndpointState',
+  description: 'Whether a webhook endpoint is sent to: a pause by hand, else its delivery health.',
+  valuesMap: {
+    ACTIVE: { description: 'Deliveries are sent.' },
+    PAUSED_BY_FAILURES: { description: 'Too many failed attempts in a row: deliveries wait, one probe now and then.' },
+    DISABLED_GONE: { description: 'The receiver answered 410 Gone: nothing is sent until resumeEndpoint.' },
+    PAUSED_BY_HAND: { description: 'Paused by pauseEndpoint: deliveries wait until resumeEndpoint.' },
+  },
+});
+
+registerEnumType(WebhookMethod, { name: 'WebhookMethod', description: 'The HTTP method a webhook is sent with.' });
+
 @ObjectType('EndpointMeta', { description: 'Type-specific settings; a webhook has its url and method.' })
 export class EndpointMetaModel {
   @Field(() => String, { nullable: true })
   url?: string | null;
 
-  @Field(() => String, { nullable: true })
-  method?: string | null;
+  @Field(() => WebhookMethod, { nullable: true })
+  method?: WebhookMethod | null;
 
   @Field(() => [String], { nullable: true, description: "Names of the webhook's custom headers (their values are never shown)." })
   headerNames?: string[] | null;
@@ -42,8 +57,8 @@ export class EndpointModel {
   @Field(() => EndpointMetaModel)
   meta!: EndpointMetaModel;
 
-  @Field({ description: 'ACTIVE, PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410) or PAUSED_BY_HAND.' })
-  state!: string;
+  @Field(() => EndpointState)
+  state!: EndpointState;
 
   @Field(() => GraphQLISODateTime)
   creationDate!: Date;

@@ -1,9 +1,11 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { EndpointState } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
+import { WebhookMethod } from './endpoint-input.js';
 import { EndpointUseCases } from './endpoint-usecases.js';
 import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder, HeaderInput } from './endpoint.model.js';
 
@@ -30,7 +32,7 @@ export class EndpointsResolver {
   createWebhookEndpoint(
     @Args('name') name: string,
     @Args('url') url: string,
-    @Args('method', { type: () => String, nullable: true, defaultValue: 'POST' }) method?: string,
+    @Args('method', { type: () => WebhookMethod, nullable: true, defaultValue: WebhookMethod.POST }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
     return this.useCases.createWebhook(name, url, method, headers);
@@ -41,7 +43,7 @@ export class EndpointsResolver {
     @Args('id', { type: () => ID }) id: string,
     @Args('name', { type: () => String, nullable: true }) name?: string,
     @Args('url', { type: () => String, nullable: true }) url?: string,
-    @Args('method', { type: () => String, nullable: true }) method?: string,
+    @Args('method', { type: () => WebhookMethod, nullable: true }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
     return this.useCases.update(id, { name, url, method, headers });
@@ -62,9 +64,7 @@ export class EndpointsResolver {
     return this.useCases.delete(id);
   }
 
-  @ResolveField('state', () => String, {
-    description: "ACTIVE, PAUSED_BY_HAND, or the dispatcher's health: PAUSED_BY_FAILURES, DISABLED_GONE (the receiver answered 410).",
-  })
+  @ResolveField('state', () => EndpointState)
   state(@Parent() endpoint: EndpointEntity) {
     return this.useCases.stateOf(endpoint);
   }

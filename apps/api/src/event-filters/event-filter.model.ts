@@ -1,6 +1,11 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { EVENT_TYPES, type EventType } from '@app/events';
 import { EndpointModel } from '../endpoints/endpoint.model.js';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+
+/** OMNI's event types as the GraphQL enum EventType: each value spelled as in events (`identification`, …). */
+export const EventTypeValue = Object.fromEntries(EVENT_TYPES.map((type) => [type, type])) as { readonly [T in EventType]: T };
+registerEnumType(EventTypeValue, { name: 'EventType', description: "An event's `type`, as agents send it." });
 
 @ObjectType('EventFilterConditions', { description: 'Every non-empty condition must hold; within one, any value matches.' })
 export class EventFilterConditionsModel {
@@ -13,8 +18,8 @@ export class EventFilterConditionsModel {
   @Field(() => [ID], { description: 'Watchlists: holds when any candidate is in one of these profile groups.' })
   profileGroupIds!: string[];
 
-  @Field(() => [String])
-  eventTypes!: string[];
+  @Field(() => [EventTypeValue])
+  eventTypes!: EventType[];
 }
 
 @ObjectType('EventFilter')
@@ -61,8 +66,8 @@ export class EventFilterConditionsInput {
   @Field(() => [ID], { nullable: true })
   profileGroupIds?: string[];
 
-  @Field(() => [String], { nullable: true })
-  eventTypes?: string[];
+  @Field(() => [EventTypeValue], { nullable: true })
+  eventTypes?: EventType[];
 }
 
 @InputType()

@@ -1,5 +1,6 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { EventType } from '@app/events';
 import type { EventFilterEntity } from '@app/persistence';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
@@ -49,7 +50,8 @@ export class EventFiltersResolver {
   @ResolveField('in', () => EventFilterConditionsModel)
   conditions(@Parent() filter: EventFilterEntity): EventFilterConditionsModel {
     const { cameraIds, agentIds, profileGroupIds, eventTypes } = filter;
-    return { cameraIds, agentIds, profileGroupIds, eventTypes };
+    // The column is text[], but only this api writes it, from EventType values.
+    return { cameraIds, agentIds, profileGroupIds, eventTypes: eventTypes as EventType[] };
   }
 
   @ResolveField('routesEvents', () => Boolean)

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigView, EndpointState, type EndpointView } from '@app/messaging';
+import { EndpointLanes } from './endpoint-lanes.js';
+
+/** What becomes of a delivery now. */
+export const Verdict = {
+  /** Its endpoint is not in the config: deleted if the view is loaded, else not known yet. */
+  UNKNOWN: 'UNKNOWN',
+  /** The receiver answered 410 Gone: nothing is sent until someone resumes the endpoint. */
+  DISABLED: 'DISABLED',
+  /** Paused by hand, or by failures (then only probes go). */
+  PAUSED: 'PAUSED',
+  /** Every lane of the endpoint is taken (and, for a fresh delivery, its waiting line is full). */
+  BUSY: 'BUSY',
+  /** Send it now, holding a lane. */
+  SEND: 'SEND',
+} as const;
+export type Verdict = (typeof Verdict)[keyof typeof Verdict];
+
+export type Decision =
+  | { verdict: typeof Verdict.UNKNOWN; deleted: boolean }
+  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED | typeof Verdict.BUSY; endpoint: EndpointView }
+  | { verdict: typeof Verdict.SEND; endpoint: EndpointView; release: () => void };
+
+/**
+ * 'fresh': a delivery from the stream, which may wait in memory for a lane;
+ * 'retry': a parked delivery, which takes a free lane or none;
+ * 'probe': a parked delivery sent to test an endpoint paused by failures.
+ */
+export type DeliveryKind = 'fresh' | 'retry' | 'probe';
+
+/**
+ * The one decision, for fresh deliveries and parked retries alike, of
+ * whether a delivery is sent now. A delivery that waited for its lane is
+ * decided again once it holds it: a pause made while it waited holds it back.
+ */
+@Injectable()
+export class DeliveryGate {
+  constructor(
+    private readonly config: ConfigView,
+    private readonly lanes: EndpointLanes,
+  ) {}
+
+  async decide(endpointId: string, kind: DeliveryKind): Promise<Decision> {
+    const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
+    if (!endpoint) return this.unknown();
+    const verdict = admit(endpoint, kind);
+    if (verdict !== Verdict.SEND) return { verdict, endpoint };
+    const acquired = kind === 'fresh' ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
+    if (!acquired) return { verdict: Verdict.BUSY, endpoint };
+    const release = this.lanes.releaserOf(endpointId);
+    const now = this.config.endpoint(endpointId) ?? (this.config.healthy ? undefined : endpoint);
+    if (!now) {
+      release();
+      return this.unknown();
+    }
+    const again = admit(now, kind);
+    if (again !== Verdict.SEND) {
+      release();
+      return { verdict: again, endpoint: now };
+    }
+    return { verdict: Verdict.SEND, endpoint: now, release };
+  }
+
+  private unknown(): Decision {
+    return { verdict: Verdict.UNKNOWN, deleted: this.config.healthy };
+  }
+}
+
+function admit(endpoint: EndpointView, kind: DeliveryKind): Exclude<Verdict, typeof Verdict.UNKNOWN | typeof Verdict.BUSY> {
+  switch (endpoint.state) {
+    case EndpointState.ACTIVE:
+      return Verdict.SEND;
+    case EndpointState.DISABLED_GONE:
+      return Verdict.DISABLED;
+    case EndpointState.PAUSED_BY_FAILURES:
+      return kind === 'probe' ? Verdict.SEND : Verdict.PAUSED;
+    case EndpointState.PAUSED_BY_HAND:
+      return Verdict.PAUSED;
+  }
+}

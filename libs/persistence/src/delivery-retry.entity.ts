@@ -1,0 +1,44 @@
+import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+/**
+ * A webhook delivery waiting for its next attempt, or failed (`failedAt`
+ * set) and kept with its body for resendDelivery. Owned by the
+ * webhook-dispatcher, its only writer (it projects its delivery changes
+ * here); other apps only read it, and hand it changes through the attempts
+ * stream.
+ */
+@Entity({ name: 'delivery_retry' })
+// One row per delivery (the constraint's name as PostgreSQL gave it in the migration).
+@Unique('delivery_retry_endpoint_id_event_id_key', ['endpointId', 'eventId'])
+export class DeliveryRetryEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'endpoint_id', type: 'uuid' })
+  endpointId!: string;
+
+  @Column({ name: 'event_id', type: 'text' })
+  eventId!: string;
+
+  /** The event JSON as it is sent. */
+  @Column({ type: 'bytea' })
+  body!: Buffer;
+
+  /** The attempt it waits for (1 for the first). */
+  @Column({ type: 'integer' })
+  attempt!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz' })
+  nextAttemptAt!: Date;
+
+  /** A dispatcher replica has taken it until then. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil!: Date | null;
+
+  /** No more attempts: set when the delivery failed for good. */
+  @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
+  failedAt!: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+}
