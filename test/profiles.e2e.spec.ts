@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
-import { TestStack } from './support/stack.js';
+import { createDataSource } from '@app/persistence';
+import { ProfileRegistry } from '../apps/profile-sync/src/profile-registry.js';
+import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -133,6 +135,32 @@ describe('profiles, lost events', () => {
 
     expect(await deliveredOf([])).toEqual([]);
     expect(client.eventIds()).not.toContain(event.event.id);
+    const lost = await lostEventsOnceListed({ profileId: { exact: profile } }, 1);
+    expect(lost.collectionItems.map((item: any) => item.id)).toEqual([event.event.id]);
+  });
+
+  it('keeps a profile deleted after a restart when its older upsert is written again after the deletion', async () => {
+    const profile = randomUUID();
+    const groups = [{ id: randomUUID(), color: null }];
+    const nats = await stack.natsClient();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: groups } });
+    const upsert = await nats.manager.streams.getMessage(nats.topology.streams.events, { last_by_subj: nats.topology.profileUpserted });
+    await stack.publishProfile({ deleted: { id: profile } });
+    await stack.waitForRoutingDone();
+    // The upsert's own message handled again, as a redelivery hands it over: written after the deletion.
+    const dataSource = createDataSource({ url: DATABASE_URL, schema: stack.schema });
+    await dataSource.initialize();
+    try {
+      await new ProfileRegistry(dataSource, nats).upsert(profile, groups, upsert!.seq);
+    } finally {
+      await dataSource.destroy();
+    }
+    // A new process knows only what PostgreSQL kept.
+    await stack.kill('profile-sync');
+    await stack.startApp('profile-sync');
+    const event = identificationOf([{ id: profile }]);
+
+    expect(await deliveredOf([event])).toEqual([]);
     const lost = await lostEventsOnceListed({ profileId: { exact: profile } }, 1);
     expect(lost.collectionItems.map((item: any) => item.id)).toEqual([event.event.id]);
   });
