@@ -69,7 +69,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           this.forwarded += 1;
         }
       } catch (error) {
-        if (!this.stopping) this.logger.error(`delivery feed stopped: ${(error as Error).message}`);
+        if (!this.stopping) this.logger.error(`delivery feed interrupted (not ready until it resumes): ${(error as Error).message}`);
       } finally {
         this.feeding = false;
       }

@@ -32,6 +32,8 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.health.addStatus(() => ({ consumers: Object.fromEntries(this.runners.map((runner) => [runner.durable, runner.stats])) }));
+    // Not ready before every consumer has started (and never, should starting them fail).
+    this.health.addCheck('consumers', () => this.consuming);
     const view = this.configView();
     if (!view) return this.startConsumers();
     // Not awaited: the app (its health listener included) comes up, not ready, while the bucket is empty.
@@ -44,6 +46,7 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
 
   private starting: Promise<void> | null = null;
   private stopping = false;
+  private consuming = false;
 
   private configView(): ConfigView | null {
     try {
@@ -66,6 +69,7 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
       this.runners.push(runner);
       this.logger.log(`consuming ${spec.filterSubject(this.client.topology)} as ${spec.durable}`);
     }
+    this.consuming = true;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
