@@ -10,17 +10,34 @@ import { SecretBox } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { ConfigSync } from './config-sync.js';
-import { EndpointUseCases } from './endpoints/endpoint-usecases.js';
+import { CreateEndpoint } from './endpoints/create-endpoint.usecase.js';
+import { DeleteEndpoint } from './endpoints/delete-endpoint.usecase.js';
+import { EndpointRegistry } from './endpoints/endpoint-registry.js';
 import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
-import { EventFilterUseCases } from './event-filters/event-filter-usecases.js';
+import { ListEndpoints } from './endpoints/list-endpoints.usecase.js';
+import { PauseEndpoint } from './endpoints/pause-endpoint.usecase.js';
+import { ResumeEndpoint } from './endpoints/resume-endpoint.usecase.js';
+import { UpdateEndpoint } from './endpoints/update-endpoint.usecase.js';
+import { CreateEventFilter } from './event-filters/create-event-filter.usecase.js';
+import { DeleteEventFilter } from './event-filters/delete-event-filter.usecase.js';
+import { EventFilterRegistry } from './event-filters/event-filter-registry.js';
 import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
+import { ListEventFilters } from './event-filters/list-event-filters.usecase.js';
+import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.js';
 import { DeliveriesResolver } from './deliveries/deliveries.resolver.js';
-import { DeliveryUseCases } from './deliveries/delivery.usecases.js';
+import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
+import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
 import { ProfileCheck } from './deliveries/profile-check.js';
+import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
+import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
+import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
-import { LostEventsResolver, LostEventUseCases } from './lost-events/lost-events.resolver.js';
+import { ListLostEvents } from './lost-events/list-lost-events.usecase.js';
+import { LostEventsResolver } from './lost-events/lost-events.resolver.js';
+import { ReadWebhookSecret } from './webhook-secrets/read-webhook-secret.usecase.js';
+import { RotateWebhookSecret } from './webhook-secrets/rotate-webhook-secret.usecase.js';
+import { SigningSecrets } from './webhook-secrets/signing-secrets.js';
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
-import { WebhookSecretUseCases } from './webhook-secrets/webhook-secret.usecases.js';
 import { DashboardController } from './dashboard.controller.js';
 import { ImagesController } from './images.controller.js';
 
@@ -59,16 +76,32 @@ export class ApiModule {
         { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },
         { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         ConfigSync,
-        EndpointUseCases,
+        EndpointRegistry,
+        ListEndpoints,
+        CreateEndpoint,
+        UpdateEndpoint,
+        PauseEndpoint,
+        ResumeEndpoint,
+        DeleteEndpoint,
         EndpointsResolver,
-        EventFilterUseCases,
+        EventFilterRegistry,
+        ListEventFilters,
+        CreateEventFilter,
+        UpdateEventFilter,
+        DeleteEventFilter,
         EventFiltersResolver,
-        WebhookSecretUseCases,
+        SigningSecrets,
+        ReadWebhookSecret,
+        RotateWebhookSecret,
         WebhookSecretResolver,
-        DeliveryUseCases,
+        DeliveryHandoff,
         ProfileCheck,
+        ListDeliveryAttempts,
+        ResendDelivery,
+        ReplayEndpoint,
+        SendTestEvent,
         DeliveriesResolver,
-        LostEventUseCases,
+        ListLostEvents,
         LostEventsResolver,
         TokenGuard,
       ],

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { ConfigKeys, ConfigPublisher, ConfigView, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord } from '@app/messaging';
+import { ConfigKeys, ConfigPublisher, ConfigView, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord, EndpointType } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
@@ -101,7 +101,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     const expected = new Map<string, number>();
     for (const endpoint of endpoints) {
       expected.set(ConfigKeys.endpoint(endpoint.id), endpoint.version);
-      if (endpoint.type === 'WEB_HOOK') expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
+      if (endpoint.type === EndpointType.WEB_HOOK) expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
     }
     for (const filter of filters) expected.set(ConfigKeys.filter(filter.id), filter.version);
     const published = new Map(this.view.publishedVersions());

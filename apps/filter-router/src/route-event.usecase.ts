@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Headers, NatsClient, publishDurably, type EndpointView } from '@app/messaging';
+import { Headers, NatsClient, publishDurably, type EndpointView, EndpointType } from '@app/messaging';
 import type { RoutingFields } from '@app/events';
 import { RoutingTable } from './routing-table.js';
 
@@ -24,7 +24,7 @@ export class RouteEvent {
 
   private deliver(endpoint: EndpointView, eventId: string, body: Uint8Array): Promise<unknown> {
     const { topology } = this.nats;
-    const subject = endpoint.type === 'WEB_SOCKET' ? topology.websocketDeliveries(endpoint.id) : topology.webhookDeliveries(endpoint.id);
+    const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpoint.id) : topology.webhookDeliveries(endpoint.id);
     return publishDurably(this.nats, subject, body, {
       messageId: `${eventId}:${endpoint.id}`,
       headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpoint.id },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
-import { ConfigView } from '@app/messaging';
+import { ConfigView, EndpointType } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { CloseCode } from './close-codes.js';
 import type { GatewayConfig } from './gateway.config.js';
@@ -100,7 +100,7 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     if (!endpoint) {
       return { ok: false, code: CloseCode.unknownEndpoint, reason: 'unknown endpoint_id' };
     }
-    if (endpoint.type !== 'WEB_SOCKET') {
+    if (endpoint.type !== EndpointType.WEB_SOCKET) {
       return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
     }
     return { ok: true, endpointId };

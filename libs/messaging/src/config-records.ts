@@ -1,8 +1,12 @@
 import type { EndpointState, ManualState } from './endpoint-state.js';
 
 /** The endpoint types of OMNI's API. */
-export const ENDPOINT_TYPES = ['WEB_SOCKET', 'WEB_HOOK'] as const;
-export type EndpointType = (typeof ENDPOINT_TYPES)[number];
+export const EndpointType = {
+  WEB_SOCKET: 'WEB_SOCKET',
+  WEB_HOOK: 'WEB_HOOK',
+} as const;
+export type EndpointType = (typeof EndpointType)[keyof typeof EndpointType];
+export const ENDPOINT_TYPES: readonly EndpointType[] = Object.values(EndpointType);
 
 /** An endpoint as the api publishes it (PostgreSQL stays the source of truth). */
 export interface EndpointRecord {

@@ -5,7 +5,7 @@ export { DeadLetterReason, Outcome } from './outcome.js';
 export { publishDurably, PublishUnavailableError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
-export { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointType, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
+export { ConfigKeys, ENDPOINT_TYPES, EndpointType, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 export { ConfigPublisher, EndpointHealthPublisher, openConfigBucket, type CurrentValue, type ReadCurrent } from './config-bucket.js';
 export { ConfigView } from './config-view.js';
 export { ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule } from './messaging.module.js';

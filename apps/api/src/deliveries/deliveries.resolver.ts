@@ -3,12 +3,20 @@ import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@n
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { DeliveryAttemptCollection, DeliveryAttemptFilters, DeliveryAttemptModel, DeliveryAttemptOrder } from './delivery.model.js';
-import { DeliveryUseCases } from './delivery.usecases.js';
+import { ListDeliveryAttempts } from './list-delivery-attempts.usecase.js';
+import { ReplayEndpoint } from './replay-endpoint.usecase.js';
+import { ResendDelivery } from './resend-delivery.usecase.js';
+import { SendTestEvent } from './send-test-event.usecase.js';
 
 @Resolver(() => DeliveryAttemptModel)
 @UseGuards(TokenGuard)
 export class DeliveriesResolver {
-  constructor(private readonly useCases: DeliveryUseCases) {}
+  constructor(
+    private readonly attempts: ListDeliveryAttempts,
+    private readonly resend: ResendDelivery,
+    private readonly replay: ReplayEndpoint,
+    private readonly sendTest: SendTestEvent,
+  ) {}
 
   @Query(() => DeliveryAttemptCollection, { description: 'The delivery log: attempts per endpoint and per event, newest first by default.' })
   deliveryAttempts(
@@ -16,12 +24,12 @@ export class DeliveriesResolver {
     @Args('order', { type: () => DeliveryAttemptOrder, nullable: true }) order?: DeliveryAttemptOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.useCases.attempts(filters, order, pagination);
+    return this.attempts.execute(filters, order, pagination);
   }
 
   @Mutation(() => Boolean, { description: 'Attempts a failed webhook delivery again.' })
   resendDelivery(@Args('endpointId', { type: () => ID }) endpointId: string, @Args('eventId', { type: () => ID }) eventId: string) {
-    return this.useCases.resend(endpointId, eventId);
+    return this.resend.execute(endpointId, eventId);
   }
 
   @Mutation(() => Int, { description: 'Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many.' })
@@ -30,11 +38,11 @@ export class DeliveriesResolver {
     @Args('from', { type: () => GraphQLISODateTime }) from: Date,
     @Args('to', { type: () => GraphQLISODateTime }) to: Date,
   ) {
-    return this.useCases.replay(endpointId, from, to);
+    return this.replay.execute(endpointId, from, to);
   }
 
   @Mutation(() => ID, { description: 'Sends a sample event to this endpoint only; returns its event id.' })
   sendTestEvent(@Args('endpointId', { type: () => ID }) endpointId: string) {
-    return this.useCases.sendTestEvent(endpointId);
+    return this.sendTest.execute(endpointId);
   }
 }

@@ -1,3 +1,5 @@
+import type { BlockList } from 'node:net';
+import { assertPublicTarget, ForbiddenTargetError } from '@app/webhooks';
 import { ApiError } from '../graphql/api.error.js';
 
 /** The HTTP methods a webhook is sent with (the GraphQL enum WebhookMethod); POST unless chosen. */
@@ -28,6 +30,18 @@ export function parseWebhookUrl(value: string, field = 'url'): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw ApiError.badInput(field, 'must use http or https');
   if (url.username || url.password) throw ApiError.badInput(field, 'must not contain credentials; use custom headers');
   return url.toString();
+}
+
+/** A valid http(s) URL whose host resolves to no internal address (unless `allowed`). */
+export async function parsePublicWebhookUrl(value: string, allowed: BlockList): Promise<string> {
+  const url = parseWebhookUrl(value);
+  try {
+    await assertPublicTarget(new URL(url), allowed);
+  } catch (error) {
+    if (error instanceof ForbiddenTargetError) throw ApiError.badInput('url', error.message);
+    // A host that does not resolve yet is accepted: every connection is checked again when it is opened.
+  }
+  return url;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;

@@ -1,13 +1,9 @@
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { EndpointState } from '@app/messaging';
+import { EndpointState, EndpointType } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
 import { WebhookMethod } from './endpoint-input.js';
 
-export enum EndpointTypeValue {
-  WEB_SOCKET = 'WEB_SOCKET',
-  WEB_HOOK = 'WEB_HOOK',
-}
-registerEnumType(EndpointTypeValue, { name: 'EndpointType' });
+registerEnumType(EndpointType, { name: 'EndpointType' });
 
 registerEnumType(EndpointState, {
   name: 'EndpointState',
@@ -51,8 +47,8 @@ export class EndpointModel {
   @Field()
   name!: string;
 
-  @Field(() => EndpointTypeValue)
-  type!: EndpointTypeValue;
+  @Field(() => EndpointType)
+  type!: EndpointType;
 
   @Field(() => EndpointMetaModel)
   meta!: EndpointMetaModel;
@@ -78,8 +74,8 @@ export class EndpointCollection {
 
 @InputType()
 export class EndpointTypeFilter {
-  @Field(() => EndpointTypeValue, { nullable: true })
-  exact?: EndpointTypeValue;
+  @Field(() => EndpointType, { nullable: true })
+  exact?: EndpointType;
 }
 
 @InputType()

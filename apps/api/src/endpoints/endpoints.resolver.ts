@@ -1,18 +1,32 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { EndpointState } from '@app/messaging';
+import { EndpointState, EndpointType } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
+import { CreateEndpoint } from './create-endpoint.usecase.js';
+import { DeleteEndpoint } from './delete-endpoint.usecase.js';
 import { WebhookMethod } from './endpoint-input.js';
-import { EndpointUseCases } from './endpoint-usecases.js';
+import { EndpointRegistry } from './endpoint-registry.js';
 import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder, HeaderInput } from './endpoint.model.js';
+import { ListEndpoints } from './list-endpoints.usecase.js';
+import { PauseEndpoint } from './pause-endpoint.usecase.js';
+import { ResumeEndpoint } from './resume-endpoint.usecase.js';
+import { UpdateEndpoint } from './update-endpoint.usecase.js';
 
 @Resolver(() => EndpointModel)
 @UseGuards(TokenGuard)
 export class EndpointsResolver {
-  constructor(private readonly useCases: EndpointUseCases) {}
+  constructor(
+    private readonly list: ListEndpoints,
+    private readonly create: CreateEndpoint,
+    private readonly update: UpdateEndpoint,
+    private readonly pause: PauseEndpoint,
+    private readonly resume: ResumeEndpoint,
+    private readonly remove: DeleteEndpoint,
+    private readonly registry: EndpointRegistry,
+  ) {}
 
   @Query(() => EndpointCollection)
   endpoints(
@@ -20,12 +34,12 @@ export class EndpointsResolver {
     @Args('order', { type: () => EndpointOrder, nullable: true }) order?: EndpointOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.useCases.list(filters, order, pagination);
+    return this.list.execute(filters, order, pagination);
   }
 
   @Mutation(() => EndpointModel)
   createWebSocketEndpoint(@Args('name') name: string) {
-    return this.useCases.createWebSocket(name);
+    return this.create.execute({ type: EndpointType.WEB_SOCKET, name });
   }
 
   @Mutation(() => EndpointModel)
@@ -35,7 +49,7 @@ export class EndpointsResolver {
     @Args('method', { type: () => WebhookMethod, nullable: true, defaultValue: WebhookMethod.POST }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
-    return this.useCases.createWebhook(name, url, method, headers);
+    return this.create.execute({ type: EndpointType.WEB_HOOK, name, url, method, headers });
   }
 
   @Mutation(() => EndpointModel)
@@ -46,31 +60,31 @@ export class EndpointsResolver {
     @Args('method', { type: () => WebhookMethod, nullable: true }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
   ) {
-    return this.useCases.update(id, { name, url, method, headers });
+    return this.update.execute(id, { name, url, method, headers });
   }
 
   @Mutation(() => EndpointModel, { description: 'Stops sending to a webhook endpoint; its deliveries wait until it is resumed.' })
   pauseEndpoint(@Args('id', { type: () => ID }) id: string) {
-    return this.useCases.pause(id);
+    return this.pause.execute(id);
   }
 
   @Mutation(() => EndpointModel, { description: 'Sends to a paused or disabled webhook endpoint again.' })
   resumeEndpoint(@Args('id', { type: () => ID }) id: string) {
-    return this.useCases.resume(id);
+    return this.resume.execute(id);
   }
 
   @Mutation(() => Boolean)
   deleteEndpoint(@Args('id', { type: () => ID }) id: string) {
-    return this.useCases.delete(id);
+    return this.remove.execute(id);
   }
 
   @ResolveField('state', () => EndpointState)
   state(@Parent() endpoint: EndpointEntity) {
-    return this.useCases.stateOf(endpoint);
+    return this.registry.stateOf(endpoint);
   }
 
   @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })
   eventFilters(@Parent() endpoint: EndpointEntity) {
-    return this.useCases.filtersOf(endpoint.id);
+    return this.registry.filtersOf(endpoint.id);
   }
 }

@@ -1,11 +1,9 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { EVENT_TYPES, type EventType } from '@app/events';
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import type { EventType } from '@app/events';
+import { EventTypeValue } from '../graphql/event-type.enum.js';
 import { EndpointModel } from '../endpoints/endpoint.model.js';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
 
-/** OMNI's event types as the GraphQL enum EventType: each value spelled as in events (`identification`, …). */
-export const EventTypeValue = Object.fromEntries(EVENT_TYPES.map((type) => [type, type])) as { readonly [T in EventType]: T };
-registerEnumType(EventTypeValue, { name: 'EventType', description: "An event's `type`, as agents send it." });
 
 @ObjectType('EventFilterConditions', { description: 'Every non-empty condition must hold; within one, any value matches.' })
 export class EventFilterConditionsModel {

@@ -4,7 +4,8 @@ import type { EventType } from '@app/events';
 import type { EventFilterEntity } from '@app/persistence';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
-import { EventFilterUseCases } from './event-filter-usecases.js';
+import { CreateEventFilter } from './create-event-filter.usecase.js';
+import { DeleteEventFilter } from './delete-event-filter.usecase.js';
 import {
   EventFilterCollection,
   EventFilterConditionsModel,
@@ -14,11 +15,18 @@ import {
   EventFiltersInput,
   EventFiltersUpdateInput,
 } from './event-filter.model.js';
+import { ListEventFilters } from './list-event-filters.usecase.js';
+import { UpdateEventFilter } from './update-event-filter.usecase.js';
 
 @Resolver(() => EventFilterModel)
 @UseGuards(TokenGuard)
 export class EventFiltersResolver {
-  constructor(private readonly useCases: EventFilterUseCases) {}
+  constructor(
+    private readonly list: ListEventFilters,
+    private readonly create: CreateEventFilter,
+    private readonly update: UpdateEventFilter,
+    private readonly remove: DeleteEventFilter,
+  ) {}
 
   @Query(() => EventFilterCollection)
   eventsFilters(
@@ -26,12 +34,12 @@ export class EventFiltersResolver {
     @Args('order', { type: () => EventFilterOrder, nullable: true }) order?: EventFilterOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.useCases.list(filters, order, pagination);
+    return this.list.execute(filters, order, pagination);
   }
 
   @Mutation(() => EventFilterModel)
   createEventFilters(@Args('eventFiltersInput', { type: () => EventFiltersInput }) input: EventFiltersInput) {
-    return this.useCases.create(input);
+    return this.create.execute(input);
   }
 
   @Mutation(() => EventFilterModel)
@@ -39,12 +47,12 @@ export class EventFiltersResolver {
     @Args('id', { type: () => ID }) id: string,
     @Args('eventFiltersInput', { type: () => EventFiltersUpdateInput }) input: EventFiltersUpdateInput,
   ) {
-    return this.useCases.update(id, input);
+    return this.update.execute(id, input);
   }
 
   @Mutation(() => Boolean)
   deleteEventFilters(@Args('id', { type: () => ID }) id: string) {
-    return this.useCases.delete(id);
+    return this.remove.execute(id);
   }
 
   @ResolveField('in', () => EventFilterConditionsModel)

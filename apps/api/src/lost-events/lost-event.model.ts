@@ -1,4 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, GraphQLISODateTime } from '@nestjs/graphql';
+import type { EventType } from '@app/events';
+import { EventTypeValue } from '../graphql/event-type.enum.js';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
 import { DateFilter } from '../deliveries/delivery.model.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
@@ -31,12 +33,12 @@ export class LostEventCollection {
 }
 
 @InputType()
-export class StringFilter {
-  @Field({ nullable: true })
-  exact?: string;
+export class EventTypeFilter {
+  @Field(() => EventTypeValue, { nullable: true })
+  exact?: EventType;
 
-  @Field(() => [String], { nullable: true })
-  in?: string[];
+  @Field(() => [EventTypeValue], { nullable: true })
+  in?: EventType[];
 }
 
 @InputType()
@@ -44,8 +46,8 @@ export class LostEventFilters {
   @Field(() => IdFilter, { nullable: true })
   id?: IdFilter;
 
-  @Field(() => StringFilter, { nullable: true, description: 'The event type.' })
-  type?: StringFilter;
+  @Field(() => EventTypeFilter, { nullable: true, description: 'The event type.' })
+  type?: EventTypeFilter;
 
   @Field(() => IdFilter, { nullable: true })
   cameraId?: IdFilter;

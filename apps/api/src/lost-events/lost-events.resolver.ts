@@ -1,65 +1,14 @@
-import { Injectable, UseGuards } from '@nestjs/common';
+import { UseGuards } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { DataSource } from 'typeorm';
-import { EVENT_TYPES } from '@app/events';
-import { LostEventEntity } from '@app/persistence';
-import { ApiError } from '../graphql/api.error.js';
-import { idsOf, pageOf, Pagination, SortDirection } from '../graphql/collection.model.js';
+import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
-import { LostEventCollection, LostEventFilters, LostEventModel, LostEventOrder, type StringFilter } from './lost-event.model.js';
-
-/** Lists lost events in OMNI's filter style. */
-@Injectable()
-export class LostEventUseCases {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async list(filters: LostEventFilters | undefined, order: LostEventOrder | undefined, pagination: Pagination | undefined): Promise<LostEventCollection> {
-    const query = this.dataSource.getRepository(LostEventEntity).createQueryBuilder('lost');
-    const ids = idsOf('filters.id', filters?.id);
-    if (ids) query.andWhere('lost.event_id IN (:...ids)', { ids });
-    const types = typesOf(filters?.type);
-    if (types) query.andWhere('lost.type IN (:...types)', { types });
-    const cameras = idsOf('filters.cameraId', filters?.cameraId);
-    if (cameras) query.andWhere('lost.camera_id IN (:...cameras)', { cameras });
-    const agents = idsOf('filters.agentId', filters?.agentId);
-    if (agents) query.andWhere('lost.agent_id IN (:...agents)', { agents });
-    const profiles = idsOf('filters.profileId', filters?.profileId);
-    if (profiles) query.andWhere('lost.deleted_profile_ids && CAST(:profiles AS uuid[])', { profiles });
-    const date = filters?.date;
-    if (date?.gt) query.andWhere('lost.detected_at > :gt', { gt: date.gt });
-    if (date?.gte) query.andWhere('lost.detected_at >= :gte', { gte: date.gte });
-    if (date?.lt) query.andWhere('lost.detected_at < :lt', { lt: date.lt });
-    if (date?.lte) query.andWhere('lost.detected_at <= :lte', { lte: date.lte });
-    const { offset, limit } = pageOf(pagination);
-    const direction = order?.date ?? SortDirection.DESC;
-    const [rows, totalCount] = await query.orderBy('lost.detected_at', direction).addOrderBy('lost.id', direction).skip(offset).take(limit).getManyAndCount();
-    return {
-      totalCount,
-      collectionItems: rows.map((row) => ({
-        id: row.eventId,
-        event: row.event,
-        reason: row.reason,
-        deletedProfileIds: row.deletedProfileIds,
-        divertedAt: row.divertedAt,
-      })),
-    };
-  }
-}
-
-function typesOf(filter: StringFilter | undefined): string[] | null {
-  const types = filter?.exact !== undefined && filter.exact !== null ? [filter.exact] : (filter?.in ?? null);
-  types?.forEach((type, index) => {
-    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-      throw ApiError.badInput(filter?.exact !== undefined ? 'filters.type.exact' : `filters.type.in.${index}`, `must be one of ${EVENT_TYPES.join(', ')}`);
-    }
-  });
-  return types;
-}
+import { ListLostEvents } from './list-lost-events.usecase.js';
+import { LostEventCollection, LostEventFilters, LostEventModel, LostEventOrder } from './lost-event.model.js';
 
 @Resolver(() => LostEventModel)
 @UseGuards(TokenGuard)
 export class LostEventsResolver {
-  constructor(private readonly useCases: LostEventUseCases) {}
+  constructor(private readonly list: ListLostEvents) {}
 
   @Query(() => LostEventCollection, { description: 'Events not delivered because their candidates’ profiles were deleted; newest first by default.' })
   lostEvents(
@@ -67,6 +16,6 @@ export class LostEventsResolver {
     @Args('order', { type: () => LostEventOrder, nullable: true }) order?: LostEventOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.useCases.list(filters, order, pagination);
+    return this.list.execute(filters, order, pagination);
   }
 }

@@ -1,17 +1,21 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { TokenGuard } from '../graphql/token.guard.js';
+import { ReadWebhookSecret } from './read-webhook-secret.usecase.js';
+import { RotateWebhookSecret } from './rotate-webhook-secret.usecase.js';
 import { WebhookSecretModel } from './webhook-secret.model.js';
-import { WebhookSecretUseCases } from './webhook-secret.usecases.js';
 
 @Resolver(() => WebhookSecretModel)
 @UseGuards(TokenGuard)
 export class WebhookSecretResolver {
-  constructor(private readonly useCases: WebhookSecretUseCases) {}
+  constructor(
+    private readonly read: ReadWebhookSecret,
+    private readonly rotate: RotateWebhookSecret,
+  ) {}
 
   @Query(() => WebhookSecretModel, { description: "A webhook endpoint's signing secret, to verify its deliveries." })
   webhookSecret(@Args('endpointId', { type: () => ID }) endpointId: string) {
-    return this.useCases.read(endpointId);
+    return this.read.execute(endpointId);
   }
 
   @Mutation(() => WebhookSecretModel, { description: 'Replaces the signing secret; during the grace window deliveries carry both signatures.' })
@@ -19,6 +23,6 @@ export class WebhookSecretResolver {
     @Args('endpointId', { type: () => ID }) endpointId: string,
     @Args('graceSeconds', { type: () => Int, nullable: true, defaultValue: 86_400 }) graceSeconds: number,
   ) {
-    return this.useCases.rotate(endpointId, graceSeconds);
+    return this.rotate.execute(endpointId, graceSeconds);
   }
 }

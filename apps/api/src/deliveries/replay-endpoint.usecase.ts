@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { Headers, NatsClient } from '@app/messaging';
+import { isTransientFailure } from '@app/runtime';
+import { ApiError } from '../graphql/api.error.js';
+import { DeliveryHandoff } from './delivery-handoff.js';
+import { ProfileCheck } from './profile-check.js';
+
+/** Deliveries re-sent by a replay go out at most this fast (the dispatcher spreads them). */
+export const REPLAY_RATE_PER_SECOND = 50;
+const MAX_REPLAY = 100_000;
+
+/**
+ * Re-sends every delivery the endpoint was routed between `from` and `to`,
+ * from the JetStream history, at most REPLAY_RATE_PER_SECOND. Returns how many.
+ */
+@Injectable()
+export class ReplayEndpoint {
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly handoff: DeliveryHandoff,
+    private readonly profiles: ProfileCheck,
+  ) {}
+
+  async execute(endpointId: string, from: Date, to: Date): Promise<number> {
+    if (!(from < to)) throw ApiError.badInput('to', 'must be after from');
+    await this.handoff.webhookEndpoint(endpointId);
+    const { jetstream, topology } = this.nats;
+    const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
+      filter_subjects: topology.webhookDeliveries(endpointId),
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: from.toISOString(),
+    });
+    const started = Date.now();
+    let count = 0;
+    while (count < MAX_REPLAY) {
+      const message = await consumer.next({ expires: 1_000 });
+      if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
+      const eventId = message.headers?.get(Headers.eventId);
+      if (!eventId) continue;
+      const routedAt = new Date(message.info.timestampNanos / 1e6);
+      // History is re-checked: an event whose candidates were all deleted since is not sent again.
+      const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
+        if (!isTransientFailure(error)) throw error;
+        // What was handed over stays handed over; the caller goes on from the first delivery not handed over.
+        throw new ApiError(
+          'UNAVAILABLE',
+          `PostgreSQL became unreachable after ${count} deliveries were replayed; to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
+        );
+      });
+      if (checked.result.kind === 'lost') continue;
+      // The same replay run twice within the duplicate window hands each delivery over once.
+      await this.handoff.park(endpointId, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
+      count += 1;
+    }
+    return count;
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, Not } from 'typeorm';
+import { DeliveryRetryEntity } from '@app/persistence';
+import { ApiError } from '../graphql/api.error.js';
+import { DeliveryHandoff } from './delivery-handoff.js';
+import { ProfileCheck } from './profile-check.js';
+
+/**
+ * Attempts a failed delivery again, from its first attempt's schedule,
+ * after the deleted-profile check: an event whose candidates were all
+ * deleted since is refused. The dispatcher owns the retry store: the
+ * delivery is handed to it as a change to park (the attempts stream), which
+ * it applies once, in order with its own changes.
+ */
+@Injectable()
+export class ResendDelivery {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly handoff: DeliveryHandoff,
+    private readonly profiles: ProfileCheck,
+  ) {}
+
+  async execute(endpointId: string, eventId: string): Promise<boolean> {
+    await this.handoff.webhookEndpoint(endpointId);
+    const failed = await this.dataSource.getRepository(DeliveryRetryEntity).findOne({
+      select: { body: true },
+      where: { endpointId, eventId, failedAt: Not(IsNull()) },
+    });
+    if (!failed) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
+    const checked = await this.profiles.apply(failed.body);
+    if (checked.result.kind === 'lost') {
+      throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
+    }
+    await this.handoff.park(endpointId, eventId, checked.body, new Date());
+    return true;
+  }
+}

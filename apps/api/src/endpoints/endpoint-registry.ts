@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { effectiveState, EndpointState, type ManualState, EndpointType } from '@app/messaging';
+import { EndpointEntity, EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
+import { ConfigSync } from '../config-sync.js';
+import { ApiError } from '../graphql/api.error.js';
+import { assertUuid } from '../graphql/collection.model.js';
+
+
+/** The endpoint records the endpoint use cases and the resolver share; every change reaches the data path. */
+@Injectable()
+export class EndpointRegistry {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sync: ConfigSync,
+  ) {}
+
+  private get repository() {
+    return this.dataSource.getRepository(EndpointEntity);
+  }
+
+  private get filters() {
+    return this.dataSource.getRepository(EventFilterEntity);
+  }
+
+  /** The endpoint, or NOT_FOUND on `field` (the argument that named it). */
+  async find(id: string, field = 'id'): Promise<EndpointEntity> {
+    assertUuid(field, id);
+    const endpoint = await this.repository.findOneBy({ id });
+    if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
+    return endpoint;
+  }
+
+  /** Saves the endpoint and publishes it to the data path. */
+  async save(endpoint: EndpointEntity): Promise<EndpointEntity> {
+    const saved = await this.repository.save(endpoint);
+    await this.sync.endpointChanged(saved);
+    return saved;
+  }
+
+  /** Pauses or resumes a webhook endpoint; a resume starts the next resume generation. */
+  async changeState(id: string, state: ManualState): Promise<EndpointEntity> {
+    const endpoint = await this.find(id);
+    if (endpoint.type !== EndpointType.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
+    endpoint.state = state;
+    if (state === EndpointState.ACTIVE) endpoint.resumeGeneration += 1;
+    return this.save(endpoint);
+  }
+
+  /** The state integrators see: a pause by hand, else the dispatcher's health (unless a later resume set it aside). */
+  async stateOf(endpoint: EndpointEntity): Promise<EndpointState> {
+    const health = await this.dataSource.getRepository(EndpointHealthEntity).findOneBy({ endpointId: endpoint.id });
+    return effectiveState(endpoint.state, endpoint.resumeGeneration, health ?? undefined);
+  }
+
+  /** The filters that route to an endpoint, each with all its endpoints. */
+  async filtersOf(endpointId: string): Promise<EventFilterEntity[]> {
+    const ids = await this.filters
+      .createQueryBuilder('filter')
+      .innerJoin('filter.endpoints', 'endpoint', 'endpoint.id = :endpointId', { endpointId })
+      .select('filter.id', 'id')
+      .getRawMany<{ id: string }>();
+    if (ids.length === 0) return [];
+    return this.filters.find({
+      where: { id: In(ids.map((row) => row.id)) },
+      relations: { endpoints: true },
+      order: { creationDate: 'ASC', id: 'ASC' },
+    });
+  }
+}

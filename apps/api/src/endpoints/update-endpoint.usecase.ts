@@ -1,0 +1,47 @@
+import { EndpointType } from '@app/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EndpointEntity } from '@app/persistence';
+import type { ApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
+import { ApiError } from '../graphql/api.error.js';
+import { parseHeaders, parseName, parsePublicWebhookUrl, type WebhookMethod } from './endpoint-input.js';
+import { EndpointRegistry } from './endpoint-registry.js';
+import { type HeaderInput } from './endpoint.model.js';
+
+export interface WebhookChanges {
+  name?: string | null;
+  url?: string | null;
+  method?: WebhookMethod | null;
+  headers?: HeaderInput[] | null;
+}
+
+/** Renames an endpoint or changes a webhook's url, method or headers (only the fields given); it reaches the data path. */
+@Injectable()
+export class UpdateEndpoint {
+  constructor(
+    private readonly registry: EndpointRegistry,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async execute(id: string, changes: WebhookChanges): Promise<EndpointEntity> {
+    const endpoint = await this.registry.find(id);
+    if (changes.name != null) endpoint.name = parseName(changes.name);
+    const touchesWebhook = changes.url != null || changes.method != null || changes.headers != null;
+    if (touchesWebhook && endpoint.type !== EndpointType.WEB_HOOK) {
+      const field = changes.url != null ? 'url' : changes.method != null ? 'method' : 'headers';
+      throw ApiError.badInput(field, 'only a webhook endpoint has a url, a method and headers');
+    }
+    if (changes.headers != null) {
+      endpoint.customHeaders = parseHeaders(changes.headers);
+      endpoint.meta = { ...endpoint.meta, headerNames: Object.keys(endpoint.customHeaders) };
+    }
+    if (touchesWebhook) {
+      endpoint.meta = {
+        ...endpoint.meta,
+        ...(changes.url != null ? { url: await parsePublicWebhookUrl(changes.url, this.config.WEBHOOK_ALLOWED_NETWORKS) } : {}),
+        ...(changes.method != null ? { method: changes.method } : {}),
+      };
+    }
+    return this.registry.save(endpoint);
+  }
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventFilterEntity } from '@app/persistence';
+import { parseName } from '../endpoints/endpoint-input.js';
+import { parseConditions } from './event-filter-input.js';
+import { EventFilterRegistry } from './event-filter-registry.js';
+import type { EventFiltersInput } from './event-filter.model.js';
+
+/** Creates an event filter; it reaches the router live. */
+@Injectable()
+export class CreateEventFilter {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: EventFilterRegistry,
+  ) {}
+
+  async execute(input: EventFiltersInput): Promise<EventFilterEntity> {
+    const filter = this.dataSource.getRepository(EventFilterEntity).create({
+      id: randomUUID(),
+      name: parseName(input.name),
+      ...parseConditions(input.in),
+      endpoints: await this.registry.existingEndpoints(input.endpointIds ?? []),
+    });
+    return this.registry.save(filter);
+  }
+}

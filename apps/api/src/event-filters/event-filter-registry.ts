@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { ConfigSync } from '../config-sync.js';
+import { ApiError } from '../graphql/api.error.js';
+import { assertUuid } from '../graphql/collection.model.js';
+import { parseEndpointIds } from './event-filter-input.js';
+
+/** The event filter records the event filter use cases share; every change reaches the router live. */
+@Injectable()
+export class EventFilterRegistry {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sync: ConfigSync,
+  ) {}
+
+  private get repository() {
+    return this.dataSource.getRepository(EventFilterEntity);
+  }
+
+  /** The filter with its endpoints, or NOT_FOUND. */
+  async find(id: string): Promise<EventFilterEntity> {
+    assertUuid('id', id);
+    const filter = await this.repository.findOne({ where: { id }, relations: { endpoints: true } });
+    if (!filter) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
+    return filter;
+  }
+
+  /** Saves the filter (loaded with its endpoints) and publishes it to the router. */
+  async save(filter: EventFilterEntity): Promise<EventFilterEntity> {
+    const saved = await this.repository.save(filter);
+    await this.sync.filterChanged(saved);
+    return saved;
+  }
+
+  /** The endpoints a filter is to target, each of which must exist. */
+  async existingEndpoints(ids: string[]): Promise<EndpointEntity[]> {
+    const wanted = parseEndpointIds(ids);
+    if (wanted.length === 0) return [];
+    const found = await this.dataSource.getRepository(EndpointEntity).findBy({ id: In(wanted) });
+    const missing = wanted.filter((id) => !found.some((endpoint) => endpoint.id === id));
+    if (missing.length > 0) throw ApiError.badInput('endpointIds', `unknown endpoint ids: ${missing.join(', ')}`);
+    return found;
+  }
+}
