@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import pg from 'pg';
 import { ConfigKeys, openConfigBucket } from '@app/messaging';
 import { DATABASE_URL, TestStack, type Instance } from './support/stack.js';
@@ -9,6 +10,7 @@ const SEEDED_FILTERS = 20_000;
 const SEEDED_ENDPOINTS = 50;
 const WORKERS = 8;
 const OPERATIONS_PER_WORKER = 60;
+const CONTESTED = 100;
 
 interface Seen {
   operation: string;
@@ -74,6 +76,8 @@ describe('the config bucket under concurrent edits from two api replicas', () =>
     const { rows: seededFilters } = await db.query<{ id: string }>(`SELECT id FROM event_filter ORDER BY random() LIMIT ${WORKERS * OPERATIONS_PER_WORKER}`);
     const { rows: seededEndpoints } = await db.query<{ id: string }>('SELECT id FROM endpoint');
     const endpointIds = seededEndpoints.map((row) => row.id);
+    // Deleted in the race below, under the filters that name them; the workers never pick them.
+    const doomed = endpointIds.splice(0, 5);
     const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
     const worker = async (index: number) => {
@@ -111,7 +115,44 @@ describe('the config bucket under concurrent edits from two api replicas', () =>
         }
       }
     };
-    await Promise.all(Array.from({ length: WORKERS }, (_, index) => worker(index)));
+    // The same records changed and deleted at once through the two replicas; endpoints deleted under the filters that name them.
+    const { rows: contested } = await db.query<{ id: string }>(
+      `SELECT id FROM event_filter WHERE NOT (id = ANY($1::uuid[])) ORDER BY random() LIMIT ${CONTESTED}`,
+      [seededFilters.map((row) => row.id)],
+    );
+    const onlyNotFound = (results: Array<{ errors?: Array<{ extensions: Record<string, any> }> }>) => {
+      for (const result of results) if (result.errors && result.errors[0]!.extensions.code !== 'NOT_FOUND') throw new Error(JSON.stringify(result.errors));
+    };
+    const race = async () => {
+      for (const { id } of contested) {
+        onlyNotFound(await Promise.all([
+          stack.graphql('mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', { id, input: { in: { cameraIds: [randomUUID()] } } }, stack.token, replicas[0]),
+          stack.graphql('mutation($id: ID!) { deleteEventFilters(id: $id) }', { id }, stack.token, replicas[1]),
+        ]));
+      }
+      for (const endpointId of doomed) {
+        const attached = (await db.query<{ event_filter_id: string }>('SELECT event_filter_id FROM event_filter_endpoint WHERE endpoint_id = $1 LIMIT 3', [endpointId])).rows;
+        onlyNotFound(await Promise.all([
+          stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: endpointId }, stack.token, replicas[1]),
+          ...attached.map(({ event_filter_id: id }) =>
+            stack.graphql('mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', { id, input: { name: 'raced' } }, stack.token, replicas[0]),
+          ),
+        ]));
+      }
+    };
+    // Changes no api call publishes: only the reconcile brings them to the bucket, while the edits go on.
+    let editing = true;
+    const behindTheApisBack = async () => {
+      while (editing) {
+        await db.query(`UPDATE event_filter SET name = name WHERE id IN (SELECT id FROM event_filter ORDER BY random() LIMIT 200)`);
+        // Pacing a load, not waiting for a condition.
+        await pause(100);
+      }
+    };
+    const bumping = behindTheApisBack();
+    await Promise.all([...Array.from({ length: WORKERS }, (_, index) => worker(index)), race()]);
+    editing = false;
+    await bumping;
 
     // Ends equal to PostgreSQL: every row at its version and content, nothing else.
     const mismatches = async (): Promise<string[]> => {

@@ -46,6 +46,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   private timer: NodeJS.Timeout | null = null;
   private repair: NodeJS.Timeout | null = null;
   private reconciling: Promise<void> | null = null;
+  private again: Promise<void> | null = null;
 
   constructor(
     private readonly publisher: ConfigPublisher,
@@ -90,8 +91,16 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * then marks the config published, which data-path views wait for.
    */
   async reconcile(): Promise<void> {
-    // One at a time per replica; a change made meanwhile is published by its own call, or by the next run.
-    this.reconciling ??= this.reconcileOnce().finally(() => (this.reconciling = null));
+    // One at a time per replica. Asked for while one runs (a repair), it runs once more after it:
+    // the running one may have read PostgreSQL before the change to repair.
+    if (this.reconciling) {
+      this.again ??= this.reconciling.catch(() => undefined).then(() => {
+        this.again = null;
+        return this.reconcile();
+      });
+      return this.again;
+    }
+    this.reconciling = this.reconcileOnce().finally(() => (this.reconciling = null));
     await this.reconciling;
   }
 

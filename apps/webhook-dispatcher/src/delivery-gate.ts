@@ -49,7 +49,8 @@ export class DeliveryGate {
     const acquired = kind === 'fresh' ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
     if (!acquired) return { verdict: Verdict.BUSY, endpoint };
     const release = this.lanes.releaserOf(endpointId);
-    const now = this.config.endpoint(endpointId) ?? (this.config.healthy ? undefined : endpoint);
+    // Looked up as at first: an endpoint not in the view yet is asked of the bucket, never taken for deleted.
+    const now = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
     if (!now) {
       release();
       return this.unknown();

@@ -83,11 +83,34 @@ function isWrongLastSequence(error: unknown): boolean {
   );
 }
 
-/** The dispatcher's side: its own record of each endpoint's delivery health. */
+/**
+ * The dispatcher's side: its own record of each endpoint's delivery health.
+ * A later decision wins (`decidedAt`), whichever replica publishes last, by
+ * the same conditional write as the api's.
+ */
 export class EndpointHealthPublisher {
   constructor(private readonly bucket: KV) {}
 
   async put(endpointId: string, health: EndpointHealth): Promise<void> {
-    await this.bucket.put(ConfigKeys.health(endpointId), JSON.stringify(health));
+    const key = ConfigKeys.health(endpointId);
+    for (let round = 1; round <= MAX_ROUNDS; round += 1) {
+      const entry = await this.bucket.get(key);
+      if (entry?.operation === 'PUT' && decidedAtOf(entry.string()) >= Date.parse(health.decidedAt)) return;
+      try {
+        await this.bucket.put(key, JSON.stringify(health), { previousSeq: entry?.revision ?? 0 });
+        return;
+      } catch (error) {
+        if (!isWrongLastSequence(error)) throw error;
+      }
+    }
+  }
+}
+
+function decidedAtOf(value: string): number {
+  try {
+    const decidedAt = Date.parse(String((JSON.parse(value) as { decidedAt?: unknown }).decidedAt));
+    return Number.isNaN(decidedAt) ? -Infinity : decidedAt;
+  } catch {
+    return -Infinity;
   }
 }

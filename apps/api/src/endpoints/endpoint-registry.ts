@@ -6,7 +6,6 @@ import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { assertUuid } from '../graphql/collection.model.js';
 
-
 /** The endpoint records the endpoint use cases and the resolver share; every change reaches the data path. */
 @Injectable()
 export class EndpointRegistry {
@@ -31,7 +30,25 @@ export class EndpointRegistry {
     return endpoint;
   }
 
-  /** Saves the endpoint and publishes it to the data path. */
+  /**
+   * Changes an endpoint under its row lock, then publishes it: two replicas'
+   * changes never overwrite each other, and an endpoint deleted meanwhile is
+   * NOT_FOUND, never created again by the save.
+   */
+  async change(id: string, apply: (endpoint: EndpointEntity) => void): Promise<EndpointEntity> {
+    assertUuid('id', id);
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(EndpointEntity);
+      const endpoint = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, 'id');
+      apply(endpoint);
+      return repository.save(endpoint);
+    });
+    await this.sync.endpointChanged(saved);
+    return saved;
+  }
+
+  /** Saves a new endpoint and publishes it to the data path. */
   async save(endpoint: EndpointEntity): Promise<EndpointEntity> {
     const saved = await this.repository.save(endpoint);
     await this.sync.endpointChanged(saved);
@@ -40,11 +57,11 @@ export class EndpointRegistry {
 
   /** Pauses or resumes a webhook endpoint; a resume starts the next resume generation. */
   async changeState(id: string, state: ManualState): Promise<EndpointEntity> {
-    const endpoint = await this.find(id);
-    if (endpoint.type !== EndpointType.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
-    endpoint.state = state;
-    if (state === EndpointState.ACTIVE) endpoint.resumeGeneration += 1;
-    return this.save(endpoint);
+    return this.change(id, (endpoint) => {
+      if (endpoint.type !== EndpointType.WEB_HOOK) throw ApiError.badInput('id', 'only a webhook endpoint is paused or resumed');
+      endpoint.state = state;
+      if (state === EndpointState.ACTIVE) endpoint.resumeGeneration += 1;
+    });
   }
 
   /** The state integrators see: a pause by hand, else the dispatcher's health (unless a later resume set it aside). */

@@ -24,24 +24,24 @@ export class UpdateEndpoint {
   ) {}
 
   async execute(id: string, changes: WebhookChanges): Promise<EndpointEntity> {
-    const endpoint = await this.registry.find(id);
-    if (changes.name != null) endpoint.name = parseName(changes.name);
+    // Checked before the row is locked (the url's check resolves its host).
+    const name = changes.name != null ? parseName(changes.name) : null;
+    const headers = changes.headers != null ? parseHeaders(changes.headers) : null;
+    const url = changes.url != null ? await parsePublicWebhookUrl(changes.url, this.config.WEBHOOK_ALLOWED_NETWORKS) : null;
     const touchesWebhook = changes.url != null || changes.method != null || changes.headers != null;
-    if (touchesWebhook && endpoint.type !== EndpointType.WEB_HOOK) {
-      const field = changes.url != null ? 'url' : changes.method != null ? 'method' : 'headers';
-      throw ApiError.badInput(field, 'only a webhook endpoint has a url, a method and headers');
-    }
-    if (changes.headers != null) {
-      endpoint.customHeaders = parseHeaders(changes.headers);
-      endpoint.meta = { ...endpoint.meta, headerNames: Object.keys(endpoint.customHeaders) };
-    }
-    if (touchesWebhook) {
-      endpoint.meta = {
-        ...endpoint.meta,
-        ...(changes.url != null ? { url: await parsePublicWebhookUrl(changes.url, this.config.WEBHOOK_ALLOWED_NETWORKS) } : {}),
-        ...(changes.method != null ? { method: changes.method } : {}),
-      };
-    }
-    return this.registry.save(endpoint);
+    return this.registry.change(id, (endpoint) => {
+      if (touchesWebhook && endpoint.type !== EndpointType.WEB_HOOK) {
+        const field = changes.url != null ? 'url' : changes.method != null ? 'method' : 'headers';
+        throw ApiError.badInput(field, 'only a webhook endpoint has a url, a method and headers');
+      }
+      if (name !== null) endpoint.name = name;
+      if (headers !== null) {
+        endpoint.customHeaders = headers;
+        endpoint.meta = { ...endpoint.meta, headerNames: Object.keys(headers) };
+      }
+      if (touchesWebhook) {
+        endpoint.meta = { ...endpoint.meta, ...(url !== null ? { url } : {}), ...(changes.method != null ? { method: changes.method } : {}) };
+      }
+    });
   }
 }

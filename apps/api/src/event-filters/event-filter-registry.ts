@@ -26,7 +26,26 @@ export class EventFilterRegistry {
     return filter;
   }
 
-  /** Saves the filter (loaded with its endpoints) and publishes it to the router. */
+  /**
+   * Changes a filter (loaded with its endpoints) under its row lock, then
+   * publishes it: concurrent changes never overwrite each other, and a filter
+   * deleted meanwhile is NOT_FOUND, never created again by the save.
+   */
+  async change(id: string, apply: (filter: EventFilterEntity) => Promise<void>): Promise<EventFilterEntity> {
+    assertUuid('id', id);
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(EventFilterEntity);
+      const locked = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!locked) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
+      const filter = (await repository.findOne({ where: { id }, relations: { endpoints: true } }))!;
+      await apply(filter);
+      return repository.save(filter);
+    });
+    await this.sync.filterChanged(saved);
+    return saved;
+  }
+
+  /** Saves a new filter (with its endpoints) and publishes it to the router. */
   async save(filter: EventFilterEntity): Promise<EventFilterEntity> {
     const saved = await this.repository.save(filter);
     await this.sync.filterChanged(saved);

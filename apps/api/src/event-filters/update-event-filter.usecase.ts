@@ -11,12 +11,14 @@ export class UpdateEventFilter {
   constructor(private readonly registry: EventFilterRegistry) {}
 
   async execute(id: string, input: EventFiltersUpdateInput): Promise<EventFilterEntity> {
-    const filter = await this.registry.find(id);
-    if (input.name != null) filter.name = parseName(input.name);
-    Object.assign(filter, parseConditions(input.in, filter));
-    if (input.endpointIds != null) filter.endpoints = await this.registry.existingEndpoints(input.endpointIds);
-    // A change of endpoints alone does not touch the row; lastModified must move all the same.
-    filter.lastModified = new Date();
-    return this.registry.save(filter);
+    const name = input.name != null ? parseName(input.name) : null;
+    const endpoints = input.endpointIds != null ? await this.registry.existingEndpoints(input.endpointIds) : null;
+    return this.registry.change(id, async (filter) => {
+      if (name !== null) filter.name = name;
+      Object.assign(filter, parseConditions(input.in, filter));
+      if (endpoints !== null) filter.endpoints = endpoints;
+      // A change of endpoints alone does not touch the row; lastModified must move all the same.
+      filter.lastModified = new Date();
+    });
   }
 }
