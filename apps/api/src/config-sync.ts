@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { ConfigKeys, ConfigPublisher, ConfigView, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord, EndpointType } from '@app/messaging';
+import { awaitConfigApplied, ConfigKeys, ConfigPublisher, ConfigView, NatsClient, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord, EndpointType } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
+import { ApiError } from './graphql/api.error.js';
 
 const REPAIR_DELAY_MS = 2_000;
 /** Keys published together by a reconcile (one read of PostgreSQL each). */
@@ -51,6 +52,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly publisher: ConfigPublisher,
     private readonly view: ConfigView,
+    private readonly nats: NatsClient,
     private readonly dataSource: DataSource,
     private readonly box: SecretBox,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -67,14 +69,18 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.repair) clearTimeout(this.repair);
   }
 
-  /** A webhook's sealed signing material goes first, so the dispatcher never sees the endpoint without it. */
-  async endpointChanged(entity: EndpointEntity): Promise<void> {
-    await this.publish([ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
+  /**
+   * A webhook's sealed signing material goes first, so the dispatcher never
+   * sees the endpoint without it. Returns the config revision holding the
+   * change (null: not published yet, a repair follows).
+   */
+  async endpointChanged(entity: EndpointEntity): Promise<number | null> {
+    return this.publish([ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
   }
 
   /** `detachedFilters`: the filters that named the endpoint (they no longer do). */
-  async endpointRemoved(id: string, detachedFilters: EventFilterEntity[]): Promise<void> {
-    await this.publish([...detachedFilters.map((filter) => ConfigKeys.filter(filter.id)), ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
+  async endpointRemoved(id: string, detachedFilters: EventFilterEntity[]): Promise<number | null> {
+    return this.publish([...detachedFilters.map((filter) => ConfigKeys.filter(filter.id)), ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
   }
 
   async filterChanged(entity: EventFilterEntity): Promise<void> {
@@ -83,6 +89,21 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
 
   async filterRemoved(id: string): Promise<void> {
     await this.publish([ConfigKeys.filter(id)]);
+  }
+
+  /**
+   * Returns once every webhook-dispatcher replica has applied the config
+   * revision holding a change (a pause, a resume, a new secret or URL), so
+   * that the deliveries after the mutation see it; a replica that has not
+   * within two seconds is logged. A change that could not be published is
+   * saved, and the caller is told it has not taken effect yet.
+   */
+  async dispatchersApplied(revision: number | null): Promise<void> {
+    if (revision === null) {
+      throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect for deliveries once it is; retry to confirm');
+    }
+    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision);
+    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} webhook-dispatcher replicas had not applied config revision ${revision} after 2 s`);
   }
 
   /**
@@ -172,13 +193,14 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     return this.box.seal(secrets, ConfigKeys.secrets(endpoint.id));
   }
 
-  private async publish(keys: string[]): Promise<void> {
+  private async publish(keys: string[]): Promise<number | null> {
     try {
-      await this.publisher.publish(keys, (wanted) => this.read(wanted));
+      return await this.publisher.publish(keys, (wanted) => this.read(wanted));
     } catch (error) {
       // PostgreSQL already holds the change: it reaches the data path with the repair.
       this.logger.warn(`config publish failed, repairing in ${REPAIR_DELAY_MS} ms: ${(error as Error).message}`);
       this.scheduleRepair();
+      return null;
     }
   }
 

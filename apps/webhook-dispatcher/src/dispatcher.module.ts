@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigViewModule, EndpointHealthPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
+import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -34,6 +34,7 @@ export class DispatcherModule {
         RuntimeModule.forRoot('webhook-dispatcher', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'webhook-dispatcher')),
         ConfigViewModule,
+        ConfigBarrierModule,
         EndpointHealthPublisherModule,
         // Migrations run under an advisory lock, so the dispatcher may start before the api; it does not wait
         // for PostgreSQL to start: fresh deliveries need none (docs/reliability.md).

@@ -35,9 +35,14 @@ const MAX_ROUNDS = 10;
 export class ConfigPublisher {
   constructor(private readonly bucket: KV) {}
 
-  /** Brings these keys in line with the source of truth, in order (a webhook's secrets before its endpoint). */
-  async publish(keys: string[], read: ReadCurrent): Promise<void> {
+  /**
+   * Brings these keys in line with the source of truth, in order (a
+   * webhook's secrets before its endpoint). Returns the bucket revision that
+   * holds them all: a view that has applied it has these records as they are.
+   */
+  async publish(keys: string[], read: ReadCurrent): Promise<number> {
     let pending = keys;
+    let revision = 0;
     for (let round = 1; pending.length > 0; round += 1) {
       if (round > MAX_ROUNDS) throw new Error(`config keys kept changing while they were published: ${pending.slice(0, 3).join(', ')}`);
       // The entries before the source of truth: a change made in between shows as a changed revision.
@@ -45,24 +50,27 @@ export class ConfigPublisher {
       const current = await read(pending);
       const raced: string[] = [];
       for (const [index, key] of pending.entries()) {
-        if (!(await this.write(key, entries[index] ?? null, current.get(key)))) raced.push(key);
+        const written = await this.write(key, entries[index] ?? null, current.get(key));
+        if (written === false) raced.push(key);
+        else revision = Math.max(revision, written);
       }
       pending = raced;
     }
+    return revision;
   }
 
-  /** False when another writer changed the entry since it was read. */
-  private async write(key: string, entry: KvEntry | null, current: CurrentValue | undefined): Promise<boolean> {
+  /** The revision that holds the key's value now; false when another writer changed the entry since it was read. */
+  private async write(key: string, entry: KvEntry | null, current: CurrentValue | undefined): Promise<number | false> {
     const present = entry?.operation === 'PUT' ? entry : null;
     if (!current) {
+      if (entry !== null && !present) return entry.revision;
       // A marker even where nothing was published: a writer that read the record before it was deleted then fails.
-      if (entry === null || present) await this.bucket.delete(key);
-      return true;
+      await this.bucket.delete(key);
+      return (await this.bucket.get(key))?.revision ?? 0;
     }
-    if (present && versionOfValue(present.string()) >= current.version) return true;
+    if (present && versionOfValue(present.string()) >= current.version) return present.revision;
     try {
-      await this.bucket.put(key, current.value, { previousSeq: entry?.revision ?? 0 });
-      return true;
+      return await this.bucket.put(key, current.value, { previousSeq: entry?.revision ?? 0 });
     } catch (error) {
       if (isWrongLastSequence(error)) return false;
       throw error;

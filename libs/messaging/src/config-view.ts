@@ -21,6 +21,7 @@ export class ConfigView {
   private readonly secrets = new Map<string, SecretsRecord>();
   private readonly health = new Map<string, EndpointHealth>();
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
+  private readonly revisionWaiters = new Set<{ revision: number; settle: (reached: boolean) => void }>();
   private appliedRevision = 0;
   private loaded = false;
   private published = false;
@@ -44,6 +45,7 @@ export class ConfigView {
   stop(): void {
     this.stopped = true;
     this.stopWatch?.();
+    for (const waiter of this.revisionWaiters) waiter.settle(false);
   }
 
   /** Loaded (the api's whole config), and still watching for changes: only then is "not in my view" "does not exist". */
@@ -107,6 +109,24 @@ export class ConfigView {
   /** The newest config revision applied here. */
   get revision(): number {
     return this.appliedRevision;
+  }
+
+  /** True once the view has applied `revision` (at once if it has), false if `timeoutMs` passes first. */
+  async reached(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.appliedRevision >= revision) return true;
+    let waiter!: { revision: number; settle: (reached: boolean) => void };
+    let timer!: NodeJS.Timeout;
+    const reached = new Promise<boolean>((resolve) => {
+      waiter = { revision, settle: resolve };
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    this.revisionWaiters.add(waiter);
+    try {
+      return await reached;
+    } finally {
+      clearTimeout(timer);
+      this.revisionWaiters.delete(waiter);
+    }
   }
 
   get endpointCount(): number {
@@ -176,7 +196,12 @@ export class ConfigView {
   }
 
   private apply(entry: KvWatchEntry): void {
+    this.applyEntry(entry);
     this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
+    for (const waiter of this.revisionWaiters) if (waiter.revision <= this.appliedRevision) waiter.settle(true);
+  }
+
+  private applyEntry(entry: KvWatchEntry): void {
     if (entry.key === ConfigKeys.published) {
       if (entry.operation === 'PUT' && !this.published) {
         this.published = true;

@@ -4,6 +4,7 @@ import { HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
 import { openConfigBucket, ConfigPublisher, EndpointHealthPublisher } from './config-bucket.js';
 import { ConfigView } from './config-view.js';
+import { ConfigBarrierResponder } from './config-barrier.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
@@ -166,3 +167,26 @@ export class EndpointHealthPublisherModule {}
   exports: [ConfigPublisher],
 })
 export class ConfigPublisherModule {}
+
+@Injectable()
+class ConfigBarrierLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly responder: ConfigBarrierResponder) {}
+
+  onApplicationBootstrap(): void {
+    this.responder.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.responder.stop();
+  }
+}
+
+/** For the webhook-dispatcher: answers the api's "have you applied this config revision?" (ConfigBarrierResponder). */
+@Module({
+  imports: [ConfigViewModule],
+  providers: [
+    { provide: ConfigBarrierResponder, inject: [NatsClient, ConfigView], useFactory: (client: NatsClient, view: ConfigView) => new ConfigBarrierResponder(client, view) },
+    ConfigBarrierLifecycle,
+  ],
+})
+export class ConfigBarrierModule {}

@@ -106,6 +106,14 @@ export class Topology {
     return `${this.prefix}.dead.>`;
   }
 
+  /**
+   * Core NATS request subject (not in any stream): "has your config view
+   * applied bucket revision N?", answered by every webhook-dispatcher replica.
+   */
+  get configApplied(): string {
+    return `${this.prefix}.config.applied`;
+  }
+
   /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */
   get deliveryChanges(): string {
     return `${this.prefix}.attempts`;

@@ -1,3 +1,4 @@
+import { EndpointType } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
@@ -19,7 +20,9 @@ export class DeleteEndpoint {
     await this.dataSource.getRepository(EndpointEntity).delete({ id: endpoint.id });
     const detached =
       filterIds.length > 0 ? await this.dataSource.getRepository(EventFilterEntity).find({ where: { id: In(filterIds) }, relations: { endpoints: true } }) : [];
-    await this.sync.endpointRemoved(endpoint.id, detached);
+    const revision = await this.sync.endpointRemoved(endpoint.id, detached);
+    // Nothing more is sent to a deleted webhook once this returns.
+    if (endpoint.type === EndpointType.WEB_HOOK && revision !== null) await this.sync.dispatchersApplied(revision);
     return true;
   }
 }

@@ -33,7 +33,8 @@ export class EndpointRegistry {
   /**
    * Changes an endpoint under its row lock, then publishes it: two replicas'
    * changes never overwrite each other, and an endpoint deleted meanwhile is
-   * NOT_FOUND, never created again by the save.
+   * NOT_FOUND, never created again by the save. A webhook's change has taken
+   * effect in every dispatcher replica when this returns.
    */
   async change(id: string, apply: (endpoint: EndpointEntity) => void): Promise<EndpointEntity> {
     assertUuid('id', id);
@@ -44,7 +45,8 @@ export class EndpointRegistry {
       apply(endpoint);
       return repository.save(endpoint);
     });
-    await this.sync.endpointChanged(saved);
+    const revision = await this.sync.endpointChanged(saved);
+    if (saved.type === EndpointType.WEB_HOOK) await this.sync.dispatchersApplied(revision);
     return saved;
   }
 

@@ -33,8 +33,8 @@ export class RotateWebhookSecret {
         previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1_000) : null,
       },
     );
-    // The dispatcher signs with the new secret as soon as it reaches it through the config bucket.
-    await this.sync.endpointChanged(endpoint);
+    // Every dispatcher replica signs with the new secret too before this returns.
+    await this.sync.dispatchersApplied(await this.sync.endpointChanged(endpoint));
     return this.read.execute(endpoint.id);
   }
 }
