@@ -1,3 +1,4 @@
+import { createServer, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
@@ -81,13 +82,69 @@ describe('webhook delivery', () => {
     for (const request of hook.receiver.requests) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
   });
 
-  it('honours Retry-After on 503', async () => {
-    const hook = await webhookTo((index) => (index === 0 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
-    await send(hook.camera);
+  it('moves a retry later for Retry-After, never earlier than the schedule, never beyond its longest delay', async () => {
+    // 0.5 s is later than the first delay (300 ms): honoured.
+    const later = await webhookTo((index) => (index === 0 ? { status: 503, headers: { 'retry-after': '0.5' } } : { status: 200 }));
+    // Centuries: capped at the longest delay. Zero: the schedule's own delay still applies.
+    const bounded = await webhookTo((index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '999999999' } } : index === 1 ? { status: 503, headers: { 'retry-after': '0' } } : { status: 200 },
+    );
+    await send(later.camera);
+    await send(bounded.camera);
 
-    await waitFor(() => hook.receiver.requests.length === 2, { what: 'the retry' });
-    const [first, second] = hook.receiver.requests;
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
+    await waitFor(() => later.receiver.requests.length === 2 && bounded.receiver.requests.length === 3, { what: 'the retries' });
+    const gap = (receiver: Receiver, index: number) => receiver.requests[index + 1]!.at - receiver.requests[index]!.at;
+    expect(gap(later.receiver, 0)).toBeGreaterThanOrEqual(500);
+    expect(gap(bounded.receiver, 0)).toBeGreaterThanOrEqual(SCHEDULE_MS[0]! * (1 - JITTER));
+    expect(gap(bounded.receiver, 1)).toBeGreaterThanOrEqual(SCHEDULE_MS[1]! * (1 - JITTER));
+  });
+
+  it('reads only what the delivery log keeps of an endless answer, and drops the connection', async () => {
+    // Answers 200, then streams a body that never ends, for as long as the connection is open.
+    let streamed = 0;
+    let dropped = false;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const endless = createServer((request, response: ServerResponse) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        const pump = () => {
+          if (response.destroyed) return;
+          streamed += chunk.length;
+          if (response.write(chunk)) setImmediate(pump);
+          else response.once('drain', pump);
+        };
+        response.on('close', () => (dropped = true));
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const memory = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${stack.ports.get('webhook-dispatcher')!.health}/metrics`)).text())![1]);
+      const before = await memory();
+      const url = `http://127.0.0.1:${(endless.address() as { port: number }).port}/hook`;
+      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "endless", url: $url) { id } }', { url });
+      const camera = crypto.randomUUID();
+      await stack.createEventFilter({ endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+      await stack.waitForConfig();
+      const event = await send(camera);
+
+      const attempt = await waitFor(
+        async () => {
+          const { data } = await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id } }) { collectionItems { outcome responseBody } } }', { id: event.event.id });
+          return data.deliveryAttempts.collectionItems[0] as { outcome: string; responseBody: string } | undefined;
+        },
+        { what: 'the attempt in the delivery log' },
+      );
+      expect(attempt.outcome).toBe('SUCCEEDED');
+      expect(attempt.responseBody).toBe('x'.repeat(1_024));
+      await waitFor(() => dropped, { what: 'the dispatcher to drop the connection' });
+      expect(streamed).toBeLessThan(64 * 1024 * 1024);
+      expect((await memory()) - before).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
   });
 
   it('disables an endpoint that answers 410 Gone, and shows it in the API', async () => {

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Param, Req, Res, Unauthoriz
 import type { Request, Response } from 'express';
 import { TokenSet } from '@app/runtime';
 import type { ObjectStore } from '@nats-io/obj';
-import { IMAGE_CONTENT_TYPES } from '@app/events';
+import { idKey, IMAGE_CONTENT_TYPES } from '@app/events';
 import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
@@ -13,6 +13,7 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
  * `GET /event-service/get-image/<id>`: the images agents attached to events.
  * Ids are random UUIDs (capability URLs); an image never changes, so it is
  * cached for as long as clients like. Unknown and expired ids get 404.
+ * Ingest names each image by its id's key (lower case), so an id in any case finds it.
  */
 @Controller('event-service/get-image')
 export class ImagesController implements OnModuleInit {
@@ -33,9 +34,10 @@ export class ImagesController implements OnModuleInit {
     if (this.config.IMAGE_REQUIRE_TOKEN && !this.tokens.accepts(request.headers)) {
       throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'a valid token is required (header Token or Authorization: Bearer)' });
     }
-    const info = IMAGE_ID.test(id) ? await this.store.info(id) : null;
-    if (!info || info.deleted) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
-    const data = await this.store.getBlob(id);
+    const key = IMAGE_ID.test(id) ? idKey(id) : null;
+    const info = key ? await this.store.info(key) : null;
+    if (!key || !info || info.deleted) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
+    const data = await this.store.getBlob(key);
     if (!data) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
     const stored = info.metadata?.[IMAGE_CONTENT_TYPE] ?? '';
     const contentType = (IMAGE_CONTENT_TYPES as readonly string[]).includes(stored) ? stored : 'application/octet-stream';

@@ -66,6 +66,17 @@ describe('FilterIndex', () => {
     expect(targetsOf(index)).toEqual(['a']);
   });
 
+  it('indexes conditions and endpoint ids in any case under their keys', () => {
+    const index = new FilterIndex();
+    ['a', 'b'].forEach((id) => index.upsertEndpoint(endpoint(id)));
+    index.upsertFilter(filter('f', ['A'], { cameraIds: ['CAM-1', 'cam-1'], agentIds: ['Agent-1'], profileGroupIds: ['GROUP-2'] }));
+    index.upsertFilter(filter('g', ['B'], { agentIds: ['AGENT-1'] }));
+    expect(targetsOf(index)).toEqual(['a', 'b']);
+    index.removeFilter('F');
+    index.removeEndpoint('B');
+    expect(targetsOf(index)).toEqual(['a']);
+  });
+
   it('skips an endpoint that was deleted while a filter still names it', () => {
     const index = new FilterIndex();
     index.upsertEndpoint(endpoint('a'));

@@ -1,11 +1,21 @@
 import type { EndpointView, FilterRecord } from '@app/messaging';
-import type { RoutingFields } from '@app/events';
+import { idKey, type RoutingFields } from '@app/events';
 
 /** Small lists are searched directly; longer ones become sets. */
 const SET_THRESHOLD = 8;
 type ValueSet = readonly string[] | ReadonlySet<string>;
 
-// Records arrive de-duplicated from the api; small lists are kept as they are, without a copy.
+/**
+ * The ids of a filter record as keys (idKey), each once: routing fields hold
+ * keys, and a record in the config bucket may spell an id in any case. Lists
+ * the api wrote (lower case, de-duplicated) are kept as they are, without a
+ * copy, which matters at a million filters.
+ */
+function keysOf(ids: string[]): string[] {
+  return ids.every((id) => id === idKey(id)) ? ids : [...new Set(ids.map(idKey))];
+}
+
+// Small lists are kept as they are, without a copy.
 const toValueSet = (values: string[]): ValueSet | null => (values.length === 0 ? null : values.length > SET_THRESHOLD ? new Set(values) : values);
 const holds = (values: ValueSet | null, value: string): boolean =>
   values === null || (Array.isArray(values) ? values.includes(value) : (values as ReadonlySet<string>).has(value));
@@ -58,19 +68,22 @@ interface CompiledFilter {
 }
 
 function compile(record: FilterRecord): CompiledFilter {
+  const cameraIds = keysOf(record.cameraIds);
+  const agentIds = keysOf(record.agentIds);
+  const profileGroupIds = keysOf(record.profileGroupIds);
   const conditions: Array<[Dimension, string[]]> = [
-    ['camera', record.cameraIds],
-    ['agent', record.agentIds],
-    ['group', record.profileGroupIds],
+    ['camera', cameraIds],
+    ['agent', agentIds],
+    ['group', profileGroupIds],
     ['type', record.eventTypes],
   ];
   const anchor = conditions.find(([, values]) => values.length > 0);
   return {
-    id: record.id,
-    endpointIds: record.endpointIds,
-    cameras: toValueSet(record.cameraIds),
-    agents: toValueSet(record.agentIds),
-    groups: toValueSet(record.profileGroupIds),
+    id: idKey(record.id),
+    endpointIds: keysOf(record.endpointIds),
+    cameras: toValueSet(cameraIds),
+    agents: toValueSet(agentIds),
+    groups: toValueSet(profileGroupIds),
     types: toValueSet(record.eventTypes),
     anchor: anchor?.[0] ?? null,
     anchorValues: anchor ? anchor[1] : [],
@@ -94,6 +107,8 @@ function passes(filter: CompiledFilter, event: RoutingFields): boolean {
  * event only visits the filters that name its camera, its agent, one of its
  * groups or its type, and checks their other conditions. An endpoint with no
  * filter receives every event; a filter with no endpoint routes nothing.
+ * Ids are indexed and looked up by their keys (idKey); `targets` expects
+ * routing fields as routingFieldsOf gives them, already keys.
  */
 export class FilterIndex {
   private readonly filters = new Map<string, CompiledFilter>();
@@ -115,13 +130,15 @@ export class FilterIndex {
   }
 
   upsertEndpoint(endpoint: EndpointView): void {
-    this.endpoints.set(endpoint.id, endpoint);
-    if (!this.filtersPerEndpoint.get(endpoint.id)) this.unfiltered.add(endpoint.id);
+    const key = idKey(endpoint.id);
+    this.endpoints.set(key, endpoint);
+    if (!this.filtersPerEndpoint.get(key)) this.unfiltered.add(key);
   }
 
   removeEndpoint(id: string): void {
-    this.endpoints.delete(id);
-    this.unfiltered.delete(id);
+    const key = idKey(id);
+    this.endpoints.delete(key);
+    this.unfiltered.delete(key);
   }
 
   upsertFilter(record: FilterRecord): void {
@@ -141,9 +158,9 @@ export class FilterIndex {
   }
 
   removeFilter(id: string): void {
-    const filter = this.filters.get(id);
+    const filter = this.filters.get(idKey(id));
     if (!filter) return;
-    this.filters.delete(id);
+    this.filters.delete(filter.id);
     if (filter.anchor === null) {
       this.unconditional.delete(filter);
     } else {

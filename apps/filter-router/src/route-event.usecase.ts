@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Headers, NatsClient, publishDurably, type EndpointView, EndpointType } from '@app/messaging';
-import type { RoutingFields } from '@app/events';
+import { idKey, type RoutingFields } from '@app/events';
 import { RoutingTable } from './routing-table.js';
 
 /**
  * Publishes one delivery per target endpoint on that endpoint's subject.
  * The body is the event's bytes unchanged; the message id
- * `<event id>:<endpoint id>` makes a re-route after a crash store each
- * delivery once.
+ * `<event id>:<endpoint id>` (their keys) makes a re-route after a crash
+ * store each delivery once.
  */
 @Injectable()
 export class RouteEvent {
@@ -24,10 +24,12 @@ export class RouteEvent {
 
   private deliver(endpoint: EndpointView, eventId: string, body: Uint8Array): Promise<unknown> {
     const { topology } = this.nats;
-    const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpoint.id) : topology.webhookDeliveries(endpoint.id);
+    // Subjects and message ids are case-sensitive: they carry the ids' keys.
+    const [eventKey, endpointKey] = [idKey(eventId), idKey(endpoint.id)];
+    const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey) : topology.webhookDeliveries(endpointKey);
     return publishDurably(this.nats, subject, body, {
-      messageId: `${eventId}:${endpoint.id}`,
-      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpoint.id },
+      messageId: `${eventKey}:${endpointKey}`,
+      headers: { [Headers.eventId]: eventKey, [Headers.endpointId]: endpointKey },
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeEvent, fillImageLinks, routingFieldsOf, type EventRejection } from '@app/events';
+import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type EventRejection } from '@app/events';
 import { NatsClient, publishDurably, routingHeaders } from '@app/messaging';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -42,9 +42,11 @@ export class AcceptEvent {
       const message = `event is ${payload.byteLength} bytes without its images; the limit is ${this.config.INGEST_MAX_EVENT_BYTES}`;
       return { accepted: false, rejection: { code: 'PAYLOAD_TOO_LARGE', field: null, message } };
     }
+    // De-duplicated by the id's key: the same event re-sent with its id in another case is stored once.
+    const eventKey = idKey(event.event.id);
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
-      messageId: event.event.id,
-      headers: routingHeaders(event.event.id, routingFieldsOf(event)),
+      messageId: eventKey,
+      headers: routingHeaders(eventKey, routingFieldsOf(event)),
       timeoutMs: 2_000,
     });
     return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ObjectStore } from '@nats-io/obj';
-import { eventImagesSchema, type AgentEvent, type EventRejection } from '@app/events';
+import { eventImagesSchema, firstIssue, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
 import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore, PublishUnavailableError } from '@app/messaging';
 
 export type Slot = 'image' | 'original_image';
@@ -32,11 +32,10 @@ export class EventImagesStore implements OnModuleInit {
   async extract(event: AgentEvent, maxImageBytes: number): Promise<EventRejection | null> {
     const record = event as AgentEvent & { images?: unknown };
     if (record.images === undefined) return null;
-    const parsed = eventImagesSchema.safeParse(record.images);
+    const parsed = eventImagesSchema.safeParse(record.images, { error: schemaMessages });
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = ['images', ...issue.path.map(String)].join('.');
-      return { code: 'INVALID_EVENT', field, message: `${field}: ${issue.message}` };
+      const { field, message } = firstIssue(parsed.error, ['images']);
+      return { code: 'INVALID_EVENT', field, message: `${field}: ${message}` };
     }
     delete record.images;
     const attachments: Attachment[] = [];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { checkProfiles, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, type AgentEvent } from '@app/events';
+import { checkProfiles, firstIssue, idKey, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, schemaMessages, type AgentEvent } from '@app/events';
 import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
 import { LostEventsStore } from './lost-events.store.js';
 import { ProfileRegistry } from './profile-registry.js';
@@ -51,9 +51,11 @@ export class EventsConsumer implements MessageHandler {
         await this.lostEvents.divert(result.event, result.deletedProfileIds);
         return Outcome.done;
       }
-      const headers = routingHeaders(event.event.id, routingFieldsOf(result.event));
+      // The event id's key de-duplicates and identifies it downstream; the body keeps the agent's spelling.
+      const eventKey = idKey(event.event.id);
+      const headers = routingHeaders(eventKey, routingFieldsOf(result.event));
       await publishDurably(this.nats, this.nats.topology.routableEvents, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data, {
-        messageId: event.event.id,
+        messageId: eventKey,
         headers,
       });
       return Outcome.done;
@@ -71,14 +73,18 @@ export class EventsConsumer implements MessageHandler {
       return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `profile ${change} message is not JSON`);
     }
     if (change === 'upserted') {
-      const parsed = profileUpsertedSchema.safeParse(value);
-      if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile upsert: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+      const parsed = profileUpsertedSchema.safeParse(value, { error: schemaMessages });
+      if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile upsert: ${reasonOf(parsed.error)}`);
       // A failed write (PostgreSQL away) throws: retried until it lands, never skipped.
       return this.registry.upsert(parsed.data.id, parsed.data.profile_groups, message.seq).then(() => Outcome.done);
     }
-    const parsed = profileDeletedSchema.safeParse(value);
-    if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile delete: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    const parsed = profileDeletedSchema.safeParse(value, { error: schemaMessages });
+    if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile delete: ${reasonOf(parsed.error)}`);
     return this.registry.delete(parsed.data.id, message.seq).then(() => Outcome.done);
   }
+}
 
+function reasonOf(error: Parameters<typeof firstIssue>[0]): string {
+  const { field, message } = firstIssue(error);
+  return field === null ? message : `${field}: ${message}`;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AgentEvent } from '@app/events';
+import { idKey, type AgentEvent } from '@app/events';
 import type { ProfileSyncConfig } from './profile-sync.config.js';
 import { PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
 
@@ -26,22 +26,27 @@ export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShu
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Idempotent: an event diverted twice (a redelivery) is stored once. */
+  /**
+   * Stores `event` as it would have been delivered (checkProfiles' lost
+   * event: the deleted candidates removed). The column is `json`, not
+   * `jsonb`, so that the event keeps the agent's key order. Ids are stored as
+   * their keys. Idempotent: an event diverted twice (a redelivery) is stored once.
+   */
   async divert(event: AgentEvent, deletedProfileIds: string[]): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO lost_event (event_id, type, camera_id, agent_id, detection_date, detected_at, event, reason, deleted_profile_ids)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (event_id) DO NOTHING`,
       [
-        event.event.id,
+        idKey(event.event.id),
         event.type,
-        event.camera.id,
-        event.camera.agent_id,
+        idKey(event.camera.id),
+        idKey(event.camera.agent_id),
         event.event.detection_date,
         new Date(event.event.detection_date.replace(' ', 'T')),
         JSON.stringify(event),
         ALL_CANDIDATES_DELETED,
-        deletedProfileIds,
+        deletedProfileIds.map(idKey),
       ],
     );
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
+import { idKey, profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
 import { NatsClient } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
 import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
@@ -24,6 +24,9 @@ const decoder = new TextDecoder();
  * memory nor PostgreSQL ever takes an older one over a newer one: a write
  * retried after an outage, or redelivered out of order, cannot revive a
  * deleted profile or undo a later change.
+ *
+ * Profiles are keyed by their id's key (idKey), in memory and in
+ * PostgreSQL, so a lifecycle message or a candidate may spell an id in any case.
  */
 @Injectable()
 export class ProfileRegistry implements OnModuleInit {
@@ -40,7 +43,7 @@ export class ProfileRegistry implements OnModuleInit {
       'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq FROM profile',
     );
     for (const row of rows) {
-      this.profiles.set(row.id, { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
+      this.profiles.set(idKey(row.id), { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
     }
     await this.catchUp();
   }
@@ -98,34 +101,37 @@ export class ProfileRegistry implements OnModuleInit {
   }
 
   state(profileId: string): ProfileState | undefined {
-    return this.profiles.get(profileId)?.state;
+    return this.profiles.get(idKey(profileId))?.state;
   }
 
   /** Applies in memory at once; the promise resolves when PostgreSQL has it (or a later change). */
   upsert(profileId: string, groups: ProfileGroup[], seq: number): Promise<void> {
-    this.applyInMemory(profileId, { deleted: false, groups }, seq);
+    const key = idKey(profileId);
+    this.applyInMemory(key, { deleted: false, groups }, seq);
     return this.dataSource.query(
       `INSERT INTO profile (id, profile_groups, deleted_at, updated_at, lifecycle_seq) VALUES ($1, $2, NULL, now(), $3)
        ON CONFLICT (id) DO UPDATE SET profile_groups = EXCLUDED.profile_groups, deleted_at = NULL, updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
        WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
-      [profileId, JSON.stringify(groups), seq],
+      [key, JSON.stringify(groups), seq],
     );
   }
 
   delete(profileId: string, seq: number): Promise<void> {
-    this.applyInMemory(profileId, { deleted: true }, seq);
+    const key = idKey(profileId);
+    this.applyInMemory(key, { deleted: true }, seq);
     return this.dataSource.query(
       `INSERT INTO profile (id, deleted_at, updated_at, lifecycle_seq) VALUES ($1, now(), now(), $2)
        ON CONFLICT (id) DO UPDATE SET deleted_at = now(), updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
        WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
-      [profileId, seq],
+      [key, seq],
     );
   }
 
   private applyInMemory(profileId: string, state: ProfileState, seq: number): void {
-    const known = this.profiles.get(profileId);
+    const key = idKey(profileId);
+    const known = this.profiles.get(key);
     if (known && known.seq > seq) return;
-    this.profiles.set(profileId, { state, seq });
+    this.profiles.set(key, { state, seq });
   }
 }
 

@@ -33,6 +33,7 @@ export class AttemptDelivery {
   private readonly opened = new Map<string, { sealed: string; secrets: EndpointSecrets }>();
   private readonly consecutiveFailures = new Map<string, number>();
   private readonly latestHealth = new Map<string, EndpointHealth>();
+  private readonly longestDelay: number;
 
   constructor(
     private readonly client: WebhookClient,
@@ -42,7 +43,9 @@ export class AttemptDelivery {
     private readonly healthRecords: EndpointHealthPublisher,
     private readonly lanes: EndpointLanes,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
-  ) {}
+  ) {
+    this.longestDelay = Math.max(...settings.WEBHOOK_RETRY_SCHEDULE);
+  }
 
   /**
    * `keepAlive` is called while recording waits for NATS (the caller keeps its message);
@@ -73,9 +76,10 @@ export class AttemptDelivery {
     } else if (status === 410 || attempt > this.settings.WEBHOOK_RETRY_SCHEDULE.length) {
       outcome = { kind: 'failed' };
     } else {
-      const honoured = result.kind === 'answered' && (status === 429 || status === 503) ? result.retryAfterMs : null;
-      const scheduled = this.settings.WEBHOOK_RETRY_SCHEDULE[attempt - 1]!;
-      const delay = honoured ?? scheduled * (1 - JITTER + Math.random() * 2 * JITTER);
+      const asked = result.kind === 'answered' && (status === 429 || status === 503) ? result.retryAfterMs : null;
+      const scheduled = this.settings.WEBHOOK_RETRY_SCHEDULE[attempt - 1]! * (1 - JITTER + Math.random() * 2 * JITTER);
+      // Retry-After moves a retry later than the schedule, never earlier, and never past the schedule's longest delay.
+      const delay = asked === null ? scheduled : Math.min(Math.max(asked, scheduled), this.longestDelay);
       outcome = { kind: 'retry', attempt: attempt + 1, at: new Date(Date.now() + delay) };
     }
     const log: AttemptLine = {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { isIP, type BlockList } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { guardedLookup, isAllowedAddress } from '@app/webhooks';
 
 export interface WebhookRequest {
@@ -54,12 +54,12 @@ export class WebhookClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const text = await response.body.text();
+      const body = await readUpTo(response.body, this.bodyBytes);
       return {
         kind: 'answered',
         status: response.statusCode,
         durationMs: Math.round(performance.now() - started),
-        body: text.slice(0, this.bodyBytes),
+        body,
         retryAfterMs: retryAfter(response.headers['retry-after']),
       };
     } catch (error) {
@@ -71,6 +71,26 @@ export class WebhookClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * The start of an answer, as much as the delivery log keeps; the rest is
+ * never read (the connection is dropped rather than drained), so an endless
+ * or huge answer costs no memory.
+ */
+async function readUpTo(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  if (limit > 0) {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= limit) break;
+    }
+  }
+  // Ends the request: a body left unread would hold the connection (and keep arriving).
+  body.destroy();
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 function describe(error: unknown): string {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
+import { idKey } from '@app/events';
 import { ConfigView, EndpointType } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { CloseCode } from './close-codes.js';
@@ -92,7 +93,9 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     if (!UUID.test(endpointId)) {
       return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id must be a UUID' };
     }
-    const endpoint = await this.config.lookupEndpoint(endpointId);
+    // The view, the bucket and the delivery subjects hold the id's key: any spelling finds the endpoint.
+    const key = idKey(endpointId);
+    const endpoint = await this.config.lookupEndpoint(key);
     if (!endpoint && !this.config.healthy) {
       // Not in a view that is not loaded yet is not "unknown".
       return { ok: false, code: CloseCode.tryAgainLater, reason: 'the gateway is starting; reconnect' };
@@ -103,7 +106,7 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     if (endpoint.type !== EndpointType.WEB_SOCKET) {
       return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
     }
-    return { ok: true, endpointId };
+    return { ok: true, endpointId: key };
   }
 
   /** A client that did not answer the previous ping is dead: drop it. */

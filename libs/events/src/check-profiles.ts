@@ -1,4 +1,5 @@
 import type { AgentEvent, Candidate } from './event.schema.js';
+import { idKey } from './id-key.js';
 import type { ProfileGroup } from './profile.schema.js';
 
 /** What the registry knows of a profile; a profile it never heard of has no state. */
@@ -7,7 +8,11 @@ export type ProfileState = { deleted: false; groups: ProfileGroup[] } | { delete
 export type CheckResult =
   /** Deliver `event` (changed: its candidates were stripped or their groups replaced). */
   | { kind: 'deliver'; event: AgentEvent; changed: boolean }
-  /** Every candidate's profile was deleted: the event is lost. */
+  /**
+   * Every candidate's profile was deleted: the event is lost. `event` is the
+   * event as it would have been delivered (its candidates removed, the
+   * agent's key order kept); `deletedProfileIds` are the profiles' keys.
+   */
   | { kind: 'lost'; event: AgentEvent; deletedProfileIds: string[] };
 
 /**
@@ -16,6 +21,8 @@ export type CheckResult =
  * the agent sent (the platform is authoritative); a profile the registry
  * never heard of is kept as sent. An identification whose candidates were
  * all removed is lost; one that had no candidates is delivered.
+ * `stateOf` is asked with the profile id's key (idKey): however the agent
+ * wrote the id, it finds the profile.
  */
 export function checkProfiles(event: AgentEvent, stateOf: (profileId: string) => ProfileState | undefined): CheckResult {
   const candidates: Candidate[] | undefined = 'candidates' in event ? event.candidates : undefined;
@@ -24,9 +31,10 @@ export function checkProfiles(event: AgentEvent, stateOf: (profileId: string) =>
   const deleted: string[] = [];
   let changed = false;
   for (const candidate of candidates) {
-    const state = stateOf(candidate.profile.id);
+    const profileKey = idKey(candidate.profile.id);
+    const state = stateOf(profileKey);
     if (state?.deleted) {
-      deleted.push(candidate.profile.id);
+      deleted.push(profileKey);
       changed = true;
     } else if (state) {
       if (JSON.stringify(candidate.profile_groups) !== JSON.stringify(state.groups)) changed = true;
@@ -36,8 +44,10 @@ export function checkProfiles(event: AgentEvent, stateOf: (profileId: string) =>
     }
   }
   if (!changed) return { kind: 'deliver', event, changed: false };
+  // A spread keeps the agent's key order, `candidates` in its place.
+  const checked = { ...event, candidates: kept } as AgentEvent;
   if (kept.length === 0 && event.type === 'identification') {
-    return { kind: 'lost', event, deletedProfileIds: deleted };
+    return { kind: 'lost', event: checked, deletedProfileIds: deleted };
   }
-  return { kind: 'deliver', event: { ...event, candidates: kept } as AgentEvent, changed: true };
+  return { kind: 'deliver', event: checked, changed: true };
 }

@@ -11,6 +11,11 @@ const base = {
   candidates: [],
   event: { id: 'b4c32a55-685e-4055-9716-aeda8c892c84', detection_date: '2024-05-29 10:48:27.364000+00:00', image: 'img-1', original_image: null },
 };
+const candidate = (profile: Record<string, unknown>) => ({
+  profile: { id: 'd96fb010-8da5-49a6-b571-b48cb241a923', ...profile },
+  profile_groups: [{ id: '82e7d0c3-6e69-425b-ab79-faa19c2d9fe7', color: 'orange.400' }],
+  confidence: 0.9,
+});
 const decode = (value: unknown) => decodeEvent(encoder.encode(JSON.stringify(value)), 65_536);
 
 describe('decodeEvent', () => {
@@ -40,6 +45,24 @@ describe('decodeEvent', () => {
     const { activity_id: _omitted, ...event } = base;
     const result = decode(event);
     expect(result.ok ? null : result.rejection).toEqual({ code: 'INVALID_EVENT', field: 'activity_id', message: 'activity_id: is required' });
+  });
+
+  it.each([
+    ['a string field given a number', { ...base, camera: { ...base.camera, real_name: 5 } }, 'camera.real_name', 'must be a string or null (got number)'],
+    ['a number field given a string', { ...base, candidates: [candidate({ age: '30' })] }, 'candidates.0.profile.age', 'must be a number or null (got string)'],
+    ['a required field given null', { ...base, camera: { ...base.camera, type: null } }, 'camera.type', 'must be a string (got null)'],
+    ['an object given a string', { ...base, camera: 'front door' }, 'camera', 'must be an object (got string)'],
+    ['candidates on a non_identification', { ...base, type: 'non_identification' }, 'candidates', 'must be absent in a non_identification event'],
+    ['a confidence out of range', { ...base, candidates: [{ ...candidate({}), confidence: 2 }] }, 'candidates.0.confidence', 'must be at most 1'],
+  ])('reports %s as what it is, not as missing', (_case, event, field, message) => {
+    const result = decode(event);
+    expect(result.ok ? null : result.rejection).toEqual({ code: 'INVALID_EVENT', field, message: `${field}: ${message}` });
+  });
+
+  it('names a missing type as missing and an unknown one as unknown', () => {
+    const { type: _omitted, ...untyped } = base;
+    expect(decode(untyped)).toMatchObject({ ok: false, rejection: { field: 'type', message: 'type: is required' } });
+    expect(decode({ ...base, type: 'smile' })).toMatchObject({ ok: false, rejection: { field: 'type', message: expect.stringMatching(/^type: must be one of identification/) } });
   });
 
   it('refuses bytes that are not UTF-8', () => {

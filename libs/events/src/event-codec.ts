@@ -1,4 +1,5 @@
 import { agentEventSchema, type AgentEvent } from './event.schema.js';
+import { firstIssue, schemaMessages } from './schema-messages.js';
 
 /** Why an event was refused, with the JSON path of the field at fault. */
 export interface EventRejection {
@@ -30,12 +31,11 @@ export function validateEvent(value: unknown): DecodeResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return reject('INVALID_EVENT', null, 'an event must be a JSON object');
   }
-  const result = agentEventSchema.safeParse(value);
+  const result = agentEventSchema.safeParse(value, { error: schemaMessages });
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'type';
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return reject('INVALID_EVENT', field, `${field}: ${message}`);
+    const issue = firstIssue(result.error);
+    const field = issue.field ?? 'type';
+    return reject('INVALID_EVENT', field, `${field}: ${issue.message}`);
   }
   // The parsed copy would be equal, but the original keeps the agent's key order exactly.
   return { ok: true, event: value as AgentEvent };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wrongTypeMessage } from './schema-messages.js';
 
 /** OMNI's event types; the envelope of every one is validated the same way. */
 export const EVENT_TYPES = ['identification', 'non_identification', 'har', 'roi', 'crossing', 'face_hide_control'] as const;
@@ -8,7 +9,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 const DETECTION_DATE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
 const id = z.guid('must be a UUID');
-const nullableText = z.string().nullable();
+// The wrong-type message names null too: these fields take a value of their type or null.
+const nullableText = z.string({ error: (issue) => wrongTypeMessage('a string or null', issue.input) }).nullable();
+const nullableNumber = z.number({ error: (issue) => wrongTypeMessage('a number or null', issue.input) }).nullable();
 
 // Objects are loose: fields the schema does not know travel on unchanged, so
 // newer agents are never broken by an older event-service.
@@ -24,7 +27,7 @@ const cameraSchema = z.looseObject({
 const candidateSchema = z.looseObject({
   profile: z.looseObject({
     id,
-    age: z.number().nullable().optional(),
+    age: nullableNumber.optional(),
     gender: nullableText.optional(),
     avatar_id: nullableText.optional(),
     main_sample_id: nullableText.optional(),
@@ -52,7 +55,7 @@ const envelope = {
 // The per-type details are OMNI's documented values; each is checked only when present.
 const typeSchemas = [
   z.looseObject({ type: z.literal('identification'), ...envelope, candidates: z.array(candidateSchema) }),
-  z.looseObject({ type: z.literal('non_identification'), ...envelope, candidates: z.never('not allowed for non_identification').optional() }),
+  z.looseObject({ type: z.literal('non_identification'), ...envelope, candidates: z.never('must be absent in a non_identification event').optional() }),
   z.looseObject({
     type: z.literal('har'),
     ...envelope,
@@ -82,8 +85,12 @@ const typeSchemas = [
 ] as const;
 
 export const agentEventSchema = z.discriminatedUnion('type', typeSchemas, {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? `must be one of ${EVENT_TYPES.join(', ')}` : undefined,
+  // The union's issue has the whole event as its input: an event without a type is told so.
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    const input = issue.input as Record<string, unknown> | undefined;
+    return input?.type === undefined ? 'is required' : `must be one of ${EVENT_TYPES.join(', ')}`;
+  },
 });
 
 /** An event as agents send it and integrators receive it (the seed's format). */

@@ -1,6 +1,7 @@
 import type { AgentEvent } from './event.schema.js';
+import { idKey } from './id-key.js';
 
-/** The parts of an event that event filters look at. */
+/** The parts of an event that event filters look at; ids as their keys (idKey), whatever case the agent wrote. */
 export interface RoutingFields {
   type: string;
   cameraId: string;
@@ -12,7 +13,7 @@ export interface RoutingFields {
 export function routingFieldsOf(event: AgentEvent): RoutingFields {
   const groups = new Set<string>();
   for (const candidate of 'candidates' in event && event.candidates ? event.candidates : []) {
-    for (const group of candidate.profile_groups) groups.add(group.id);
+    for (const group of candidate.profile_groups) groups.add(idKey(group.id));
   }
-  return { type: event.type, cameraId: event.camera.id, agentId: event.camera.agent_id, profileGroupIds: [...groups] };
+  return { type: event.type, cameraId: idKey(event.camera.id), agentId: idKey(event.camera.agent_id), profileGroupIds: [...groups] };
 }

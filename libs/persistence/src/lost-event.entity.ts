@@ -6,6 +6,7 @@ export class LostEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
 
+  /** The event id's key (lower case). */
   @Column({ name: 'event_id', type: 'text' })
   eventId!: string;
 
@@ -26,8 +27,8 @@ export class LostEventEntity {
   @Column({ name: 'detected_at', type: 'timestamptz' })
   detectedAt!: Date;
 
-  /** The event as it would have been delivered. */
-  @Column({ type: 'jsonb' })
+  /** The event as it would have been delivered, in the agent's key order (json keeps it; jsonb would not). */
+  @Column({ type: 'json' })
   event!: Record<string, unknown>;
 
   @Column({ type: 'text' })

@@ -24,10 +24,11 @@ export class ReplayEndpoint {
 
   async execute(endpointId: string, from: Date, to: Date): Promise<number> {
     if (!(from < to)) throw ApiError.badInput('to', 'must be after from');
-    await this.handoff.webhookEndpoint(endpointId);
+    // The stored endpoint's id is the key its delivery subject is made of, however the caller spelled it.
+    const { id: endpointKey } = await this.handoff.webhookEndpoint(endpointId);
     const { jetstream, topology } = this.nats;
     const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
-      filter_subjects: topology.webhookDeliveries(endpointId),
+      filter_subjects: topology.webhookDeliveries(endpointKey),
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: from.toISOString(),
     });
@@ -50,7 +51,7 @@ export class ReplayEndpoint {
       });
       if (checked.result.kind === 'lost') continue;
       // The same replay run twice within the duplicate window hands each delivery over once.
-      await this.handoff.park(endpointId, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
+      await this.handoff.park(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
       count += 1;
     }
     return count;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, Not } from 'typeorm';
 import { DeliveryRetryEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
+import { parseUuid } from '../graphql/collection.model.js';
 import { DeliveryHandoff } from './delivery-handoff.js';
 import { ProfileCheck } from './profile-check.js';
 
@@ -21,17 +22,19 @@ export class ResendDelivery {
   ) {}
 
   async execute(endpointId: string, eventId: string): Promise<boolean> {
-    await this.handoff.webhookEndpoint(endpointId);
+    const endpoint = await this.handoff.webhookEndpoint(endpointId);
+    // Deliveries are recorded under the event id's key.
+    const eventKey = parseUuid('eventId', eventId);
     const failed = await this.dataSource.getRepository(DeliveryRetryEntity).findOne({
       select: { body: true },
-      where: { endpointId, eventId, failedAt: Not(IsNull()) },
+      where: { endpointId: endpoint.id, eventId: eventKey, failedAt: Not(IsNull()) },
     });
     if (!failed) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
     const checked = await this.profiles.apply(failed.body);
     if (checked.result.kind === 'lost') {
       throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
     }
-    await this.handoff.park(endpointId, eventId, checked.body, new Date());
+    await this.handoff.park(endpoint.id, eventKey, checked.body, new Date());
     return true;
   }
 }

@@ -4,7 +4,7 @@ import { effectiveState, EndpointState, type ManualState, EndpointType } from '@
 import { EndpointEntity, EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
-import { assertUuid } from '../graphql/collection.model.js';
+import { parseUuid } from '../graphql/collection.model.js';
 
 /** The endpoint records the endpoint use cases and the resolver share; every change reaches the data path. */
 @Injectable()
@@ -24,8 +24,7 @@ export class EndpointRegistry {
 
   /** The endpoint, or NOT_FOUND on `field` (the argument that named it). */
   async find(id: string, field = 'id'): Promise<EndpointEntity> {
-    assertUuid(field, id);
-    const endpoint = await this.repository.findOneBy({ id });
+    const endpoint = await this.repository.findOneBy({ id: parseUuid(field, id) });
     if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
     return endpoint;
   }
@@ -37,10 +36,10 @@ export class EndpointRegistry {
    * effect in every dispatcher replica when this returns.
    */
   async change(id: string, apply: (endpoint: EndpointEntity) => void): Promise<EndpointEntity> {
-    assertUuid('id', id);
+    const key = parseUuid('id', id);
     const saved = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(EndpointEntity);
-      const endpoint = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      const endpoint = await repository.findOne({ where: { id: key }, lock: { mode: 'pessimistic_write' } });
       if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, 'id');
       apply(endpoint);
       return repository.save(endpoint);

@@ -1,5 +1,5 @@
 import { ApiError } from '../graphql/api.error.js';
-import { assertUuid } from '../graphql/collection.model.js';
+import { parseUuid } from '../graphql/collection.model.js';
 import type { EventFilterConditionsInput } from './event-filter.model.js';
 
 export interface FilterConditions {
@@ -13,8 +13,7 @@ const MAX_VALUES = 10_000;
 
 function uuids(field: string, values: readonly string[]): string[] {
   if (values.length > MAX_VALUES) throw ApiError.badInput(field, `must have at most ${MAX_VALUES} values`);
-  values.forEach((value, index) => assertUuid(`${field}.${index}`, value));
-  return [...new Set(values.map((value) => value.toLowerCase()))];
+  return [...new Set(values.map((value, index) => parseUuid(`${field}.${index}`, value)))];
 }
 
 /** Validates the ids of endpoints a filter targets (their existence is checked by the caller). */

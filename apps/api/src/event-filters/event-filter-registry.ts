@@ -3,7 +3,7 @@ import { DataSource, In } from 'typeorm';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
-import { assertUuid } from '../graphql/collection.model.js';
+import { parseUuid } from '../graphql/collection.model.js';
 import { parseEndpointIds } from './event-filter-input.js';
 
 /** The event filter records the event filter use cases share; every change reaches the router live. */
@@ -20,8 +20,7 @@ export class EventFilterRegistry {
 
   /** The filter with its endpoints, or NOT_FOUND. */
   async find(id: string): Promise<EventFilterEntity> {
-    assertUuid('id', id);
-    const filter = await this.repository.findOne({ where: { id }, relations: { endpoints: true } });
+    const filter = await this.repository.findOne({ where: { id: parseUuid('id', id) }, relations: { endpoints: true } });
     if (!filter) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
     return filter;
   }
@@ -32,12 +31,12 @@ export class EventFilterRegistry {
    * deleted meanwhile is NOT_FOUND, never created again by the save.
    */
   async change(id: string, apply: (filter: EventFilterEntity) => Promise<void>): Promise<EventFilterEntity> {
-    assertUuid('id', id);
+    const key = parseUuid('id', id);
     const saved = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(EventFilterEntity);
-      const locked = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      const locked = await repository.findOne({ where: { id: key }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
-      const filter = (await repository.findOne({ where: { id }, relations: { endpoints: true } }))!;
+      const filter = (await repository.findOne({ where: { id: key }, relations: { endpoints: true } }))!;
       await apply(filter);
       return repository.save(filter);
     });

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, registerEnumType } from '@nestjs/graphql';
+import { idKey } from '@app/events';
 import { ApiError } from './api.error.js';
 
 export enum SortDirection {
@@ -29,20 +30,24 @@ export class Pagination {
 export const MAX_PAGE_SIZE = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function assertUuid(field: string, value: string): void {
+/**
+ * An id argument, checked to be a UUID and returned as its key (idKey):
+ * UUIDs compare case-insensitively, so an id in upper case finds the same
+ * record, and the api stores and looks up keys only.
+ */
+export function parseUuid(field: string, value: string): string {
   if (!UUID.test(value)) throw ApiError.badInput(field, 'must be a UUID');
+  return idKey(value);
 }
 
-/** The ids an IdFilter admits, or null when it does not restrict. */
+/** The ids (keys) an IdFilter admits, or null when it does not restrict. */
 export function idsOf(field: string, filter: IdFilter | undefined): string[] | null {
   if (!filter) return null;
   if (filter.exact !== undefined && filter.exact !== null) {
-    assertUuid(`${field}.exact`, filter.exact);
-    return [filter.exact];
+    return [parseUuid(`${field}.exact`, filter.exact)];
   }
   if (filter.in) {
-    filter.in.forEach((id, index) => assertUuid(`${field}.in.${index}`, id));
-    return filter.in;
+    return filter.in.map((id, index) => parseUuid(`${field}.in.${index}`, id));
   }
   return null;
 }
