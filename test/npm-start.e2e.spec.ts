@@ -61,6 +61,9 @@ function startEnv(ports: Ports): NodeJS.ProcessEnv {
     DATABASE_SCHEMA: schema,
     API_TOKEN: token,
     STREAM_MAX_AGE: '1h',
+    STREAM_MAX_BYTES: '64MiB',
+    DEAD_LETTER_MAX_BYTES: '16MiB',
+    IMAGE_STORE_MAX_BYTES: '64MiB',
     ...Object.fromEntries(MAIN_PORT_VARS.map((name) => [name, String(ports.main[name])])),
     ...Object.fromEntries(APP_NAMES.map((app) => [HEALTH_PORT_VARS[app], String(ports.health[app])])),
   };

@@ -32,7 +32,7 @@ export class RoutableEventsConsumer implements MessageHandler {
     } catch (error) {
       if (error instanceof PublishUnavailableError) {
         // Deliveries already stored are de-duplicated by their message ids on the retry.
-        return Outcome.retry(error.message, PUBLISH_RETRY_MS);
+        return Outcome.retry(error.message, PUBLISH_RETRY_MS, error.retryCapMs);
       }
       throw error;
     }

@@ -33,7 +33,7 @@ export class AgentEventsConsumer implements MessageHandler {
       return Outcome.skip(REASONS[code], `${code}: ${text}`);
     } catch (error) {
       if (error instanceof PublishUnavailableError) {
-        return Outcome.retry(error.message, STORE_RETRY_MS);
+        return Outcome.retry(error.message, STORE_RETRY_MS, error.retryCapMs);
       }
       throw error;
     }

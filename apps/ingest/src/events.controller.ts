@@ -1,7 +1,7 @@
 import { Controller, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { EventRejection } from '@app/events';
-import { PublishUnavailableError } from '@app/messaging';
+import { PublishUnavailableError, StreamFullError } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentTokenGuard } from './agent-token.guard.js';
 import type { IngestConfig } from './ingest.config.js';
@@ -60,7 +60,11 @@ export class EventsController {
         response
           .status(HttpStatus.SERVICE_UNAVAILABLE)
           .setHeader('Retry-After', String(this.config.INGEST_RETRY_AFTER_SECONDS))
-          .json({ code: 'STORE_UNAVAILABLE', field: null, message: 'the event store cannot take the event now; retry later' });
+          .json(
+            error instanceof StreamFullError
+              ? { code: 'STORE_FULL', field: null, message: 'the event store is full of events not yet delivered; retry later' }
+              : { code: 'STORE_UNAVAILABLE', field: null, message: 'the event store cannot take the event now; retry later' },
+          );
         return;
       }
       throw error;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanVar, durationVar, portVar } from './load-config.js';
+import { booleanVar, bytesVar, durationVar, portVar } from './load-config.js';
 
 /**
  * Environment fragments shared by several apps. Each app composes the ones it
@@ -16,6 +16,16 @@ export const natsEnv = {
   STREAM_MAX_AGE: durationVar('7d'),
   /** Window within which a re-published message id is dropped as a duplicate. */
   STREAM_DUPLICATE_WINDOW: durationVar('2m'),
+  /**
+   * Bytes each data-path stream may hold (JetStream reserves them). A full
+   * stream refuses new messages; history every consumer has read is trimmed
+   * before that (StreamTrimmer).
+   */
+  STREAM_MAX_BYTES: bytesVar('1GiB'),
+  /** Bytes the dead-letter stream keeps; when full, its oldest entries go. */
+  DEAD_LETTER_MAX_BYTES: bytesVar('256MiB'),
+  /** Bytes the image store may hold; when full, events with images are refused (503) until images expire. */
+  IMAGE_STORE_MAX_BYTES: bytesVar('4GiB'),
 };
 
 /** The NATS part of an app's validated config. */
@@ -24,6 +34,9 @@ export interface NatsEnv {
   NATS_PREFIX: string;
   STREAM_MAX_AGE: number;
   STREAM_DUPLICATE_WINDOW: number;
+  STREAM_MAX_BYTES: number;
+  DEAD_LETTER_MAX_BYTES: number;
+  IMAGE_STORE_MAX_BYTES: number;
 }
 
 export const databaseEnv = {
@@ -53,4 +66,4 @@ export const apiTokenEnv = {
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 };
 
-export { booleanVar, durationVar, portVar };
+export { booleanVar, bytesVar, durationVar, portVar };

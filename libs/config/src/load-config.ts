@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { parseBytes, parseDuration } from './duration.js';
 
 /** Raised when the environment does not satisfy an app's config schema; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -32,6 +32,20 @@ export function durationVar(fallback: string) {
 }
 
 /** An environment variable holding a TCP port; `0` lets the OS choose. */
+export function bytesVar(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseBytes(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
 export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
 /** An environment variable holding a boolean (`true`/`false`/`1`/`0`). */

@@ -221,7 +221,7 @@ export class ConsumerRunner {
     if (outcome.kind === 'retry') {
       this.stalledSince ??= Date.now();
       // The handler's delay, or more as the failure persists: capped, with no give-up time.
-      outcome = Outcome.retry(outcome.reason, Math.min(MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(message.info.deliveryCount))));
+      outcome = Outcome.retry(outcome.reason, Math.min(outcome.maxDelayMs ?? MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(message.info.deliveryCount))));
     } else {
       this.stalledSince = null;
     }

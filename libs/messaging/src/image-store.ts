@@ -5,12 +5,15 @@ import type { NatsClient } from './nats-connection.js';
 
 /**
  * Event images in JetStream's object store (no other service to run): kept
- * as long as the events (`STREAM_MAX_AGE`), chunked under NATS's message limit.
+ * as long as the events (`STREAM_MAX_AGE`), at most IMAGE_STORE_MAX_BYTES
+ * (when full, storing an image fails: ingest answers 503), chunked under
+ * NATS's message limit.
  */
 export async function openImageStore(client: NatsClient): Promise<ObjectStore> {
   return new Objm(client.jetstream).create(client.topology.imageBucket, {
     storage: StorageType.File,
     ttl: nanos(client.settings.streamMaxAgeMs),
+    max_bytes: client.settings.imageStoreMaxBytes ?? -1,
   });
 }
 

@@ -9,6 +9,7 @@ import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consume
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
+import { StreamTrimmer } from './stream-trimmer.js';
 
 export const NATS_SETTINGS = Symbol('nats-settings');
 const CONFIG_BUCKET = Symbol('config-bucket');
@@ -80,6 +81,39 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   }
 }
 
+const TRIM_INTERVAL_MS = 2_000;
+
+/** Runs the StreamTrimmer every two seconds (one pass at a time; a failed pass is tried again at the next). */
+@Injectable()
+class StreamTrimming implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StreamTrimmer.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private failing = false;
+
+  constructor(private readonly client: NatsClient) {}
+
+  onApplicationBootstrap(): void {
+    const trimmer = new StreamTrimmer(this.client);
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = true;
+      trimmer
+        .trim()
+        .then(() => (this.failing = false))
+        .catch((error: Error) => {
+          if (!this.failing) this.logger.warn(`cannot trim the streams now: ${error.message}`);
+          this.failing = true;
+        })
+        .finally(() => (this.running = false));
+    }, TRIM_INTERVAL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
 /** Reports the connection in readiness, and closes it last, after consumers have drained. */
 @Injectable()
 class NatsLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -119,6 +153,7 @@ export class MessagingModule {
         { provide: CONFIG_BUCKET, inject: [NatsClient], useFactory: (client: NatsClient) => openConfigBucket(client) },
         ConsumerHost,
         NatsLifecycle,
+        StreamTrimming,
       ],
       exports: [NatsClient, ConsumerHost, CONFIG_BUCKET],
     };

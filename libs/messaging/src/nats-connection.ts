@@ -13,6 +13,10 @@ export interface NatsSettings {
   streamMaxAgeMs: number;
   /** Duplicate window of message ids, in milliseconds. */
   duplicateWindowMs: number;
+  /** Bytes each data-path stream may hold; the dead letters' and the image store's own limits. */
+  streamMaxBytes?: number;
+  deadLetterMaxBytes?: number;
+  imageStoreMaxBytes?: number;
   /** Shown in the server's connection list. */
   connectionName: string;
 }
@@ -24,6 +28,9 @@ export function natsSettings(config: NatsEnv, connectionName: string): NatsSetti
     prefix: config.NATS_PREFIX,
     streamMaxAgeMs: config.STREAM_MAX_AGE,
     duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+    streamMaxBytes: config.STREAM_MAX_BYTES,
+    deadLetterMaxBytes: config.DEAD_LETTER_MAX_BYTES,
+    imageStoreMaxBytes: config.IMAGE_STORE_MAX_BYTES,
     connectionName,
   };
 }

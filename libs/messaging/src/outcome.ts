@@ -30,10 +30,11 @@ export type Outcome =
    * A transient failure (a dependency away): redeliver after the delay, for as
    * long as it takes. Never dead-lettered, never an instant tight loop.
    */
-  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs: number };
+  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs: number; readonly maxDelayMs?: number };
 
 export const Outcome = {
   done: { kind: 'done' } as Outcome,
   skip: (reason: DeadLetterReason, detail: string): Outcome => ({ kind: 'skip', reason, detail }),
-  retry: (reason: string, delayMs: number): Outcome => ({ kind: 'retry', reason, delayMs }),
+  /** `maxDelayMs`: how long the growing backoff may get at most (a full stream frees up in seconds). */
+  retry: (reason: string, delayMs: number, maxDelayMs?: number): Outcome => ({ kind: 'retry', reason, delayMs, ...(maxDelayMs ? { maxDelayMs } : {}) }),
 };

@@ -5,7 +5,15 @@ import type { NatsClient } from './nats-connection.js';
 
 /** JetStream did not confirm that it stored the message; the caller may try again later. */
 export class PublishUnavailableError extends DependencyUnavailableError {
-  readonly code = 'PUBLISH_UNAVAILABLE';
+  readonly code: string = 'PUBLISH_UNAVAILABLE';
+  /** How long a consumer waiting on it backs off at most. */
+  readonly retryCapMs: number | undefined = undefined;
+}
+
+/** The stream is full of messages not every consumer has read: it refuses until they have (streams.ts). */
+export class StreamFullError extends PublishUnavailableError {
+  override readonly code = 'STREAM_FULL';
+  override readonly retryCapMs = 2_000;
 }
 
 export interface PublishOptions {
@@ -32,6 +40,9 @@ export function publishDurably(client: NatsClient, subject: string, data: Uint8A
     .catch((error: unknown) => {
       // A message over the server's limit will never be stored: that is the message's fault, not an outage.
       if (/maximum payload|max_payload/i.test((error as Error).message)) throw error;
+      if (/maximum (bytes|messages)|resource limits exceeded|insufficient (storage )?resources/i.test((error as Error).message)) {
+        throw new StreamFullError(`${subject}: its stream is full of messages not yet read by every consumer`, { cause: error });
+      }
       throw new PublishUnavailableError(`JetStream did not store ${subject}: ${(error as Error).message}`, { cause: error });
     });
 }

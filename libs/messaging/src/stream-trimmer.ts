@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { AckPolicy, type ConsumerInfo } from '@nats-io/jetstream';
+import type { NatsClient } from './nats-connection.js';
+import { trimmedStreams } from './streams.js';
+
+/** Trimming starts when a stream holds this share of its STREAM_MAX_BYTES, and frees down to TARGET. */
+const START = 0.8;
+const TARGET = 0.6;
+
+/**
+ * Keeps the data-path streams from filling with history: when one holds
+ * more than 80% of its STREAM_MAX_BYTES, its oldest messages that every
+ * consumer of it has read are purged, down to 60%. A message some consumer
+ * has not read yet is never purged: a stream full of those refuses new
+ * messages instead (streams.ts). Every app runs one; their purges only ever
+ * remove what all consumers have read, so running several is harmless.
+ */
+export class StreamTrimmer {
+  private readonly logger = new Logger(StreamTrimmer.name);
+
+  constructor(private readonly client: NatsClient) {}
+
+  /** One pass over the streams; returns how many messages it purged. */
+  async trim(): Promise<number> {
+    let purged = 0;
+    for (const stream of trimmedStreams(this.client)) purged += await this.trimStream(stream);
+    return purged;
+  }
+
+  private async trimStream(stream: string): Promise<number> {
+    const { manager } = this.client;
+    const info = await manager.streams.info(stream);
+    const maxBytes = info.config.max_bytes;
+    const { bytes, messages, first_seq: firstSeq } = info.state;
+    if (maxBytes <= 0 || bytes < maxBytes * START || messages === 0) return 0;
+    const readByAll = await this.readByAll(stream, info.state.last_seq);
+    if (readByAll < firstSeq) return 0;
+    // Oldest first, as many as bring it down to the target, by the stream's average message size.
+    const wanted = Math.ceil((bytes - maxBytes * TARGET) / (bytes / messages));
+    const upTo = Math.min(firstSeq + wanted, readByAll + 1);
+    const response = await manager.streams.purge(stream, { seq: upTo });
+    if (response.purged > 0) this.logger.log(`${stream}: purged ${response.purged} messages every consumer had read (${bytes} of ${maxBytes} bytes used)`);
+    return response.purged;
+  }
+
+  /** The newest sequence every consumer of the stream has read; -1 without consumers (nothing has been read). */
+  private async readByAll(stream: string, lastSeq: number): Promise<number> {
+    let lowest = Number.POSITIVE_INFINITY;
+    for await (const consumer of this.client.manager.consumers.list(stream)) lowest = Math.min(lowest, readUpTo(consumer, lastSeq));
+    return Number.isFinite(lowest) ? lowest : -1;
+  }
+}
+
+/**
+ * How far one consumer has read: all of the stream when nothing is left for
+ * it (a consumer filtered to some subjects has nothing to do with the rest),
+ * up to its last delivery when none is waiting for an ack (or it does not
+ * ack), else up to its ack floor.
+ */
+function readUpTo(consumer: ConsumerInfo, lastSeq: number): number {
+  const settled = consumer.num_ack_pending === 0 || consumer.config.ack_policy === AckPolicy.None;
+  if (settled && consumer.num_pending === 0) return lastSeq;
+  return settled ? consumer.delivered.stream_seq : consumer.ack_floor.stream_seq;
+}
