@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Headers } from '@app/messaging';
-import { freshEvent } from './support/fixtures.js';
+import { freshEvent, type EventJson } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -64,6 +64,22 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       expect((await stack.postEvent(JSON.stringify(valid))).status).toBe(202);
       await client.waitForEvents(before + 1);
       expect(client.eventIds().slice(before)).toEqual([valid.event.id]);
+    });
+
+    it.each([
+      ['a number for a text field', (event: EventJson) => (event.camera.real_name = 5), 'camera.real_name', 'must be a string or null (got number)'],
+      ['a string for a number field', (event: EventJson) => (event.candidates[0].profile.age = '30'), 'candidates.0.profile.age', 'must be a number or null (got string)'],
+      ['null for a required text field', (event: EventJson) => (event.camera.type = null), 'camera.type', 'must be a string (got null)'],
+      ['candidates on a non-identification', (event: EventJson) => Object.assign(event, { type: 'non_identification', candidates: [] }), 'candidates', 'must be absent in a non_identification event'],
+      ['a missing field', (event: EventJson) => delete event.camera.type, 'camera.type', 'is required'],
+    ])('answers %s with what is wrong with it', async (_case, change, field, message) => {
+      const event = freshEvent();
+      change(event);
+
+      const response = await stack.postEvent(JSON.stringify(event));
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ code: 'INVALID_EVENT', field, message: `${field}: ${message}` });
     });
 
     it('refuses a request without a valid token', async () => {

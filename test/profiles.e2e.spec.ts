@@ -65,7 +65,7 @@ describe('profiles, lost events', () => {
     );
   }
 
-  it('diverts an identification whose only profile was deleted to lostEvents, with the reason and the profile', async () => {
+  it('diverts an identification whose only profile was deleted to lostEvents, as it would have been delivered, with the reason and the profile', async () => {
     const profile = randomUUID();
     await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
     await stack.publishProfile({ deleted: { id: profile } });
@@ -75,7 +75,10 @@ describe('profiles, lost events', () => {
 
     const lost = await lostEventsOnceListed({ id: { exact: event.event.id } }, 1);
     expect(lost.totalCount).toBe(1);
-    expect(lost.collectionItems[0]).toMatchObject({ id: event.event.id, event, reason: 'ALL_CANDIDATES_DELETED', deletedProfileIds: [profile] });
+    const asDelivered = { ...event, candidates: [] };
+    expect(lost.collectionItems[0]).toMatchObject({ id: event.event.id, event: asDelivered, reason: 'ALL_CANDIDATES_DELETED', deletedProfileIds: [profile] });
+    // As it would have been delivered: without the deleted candidate, every object in the agent's key order.
+    expect(JSON.stringify(lost.collectionItems[0].event)).toBe(JSON.stringify(asDelivered));
   });
 
   it('delivers an event with one deleted and one live candidate with only the live one, with the platform’s groups', async () => {

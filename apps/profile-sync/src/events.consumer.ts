@@ -60,7 +60,7 @@ export class EventsConsumer implements MessageHandler {
       });
       return Outcome.done;
     } catch (error) {
-      if (error instanceof PublishUnavailableError) return Outcome.retry(error.message, RETRY_MS);
+      if (error instanceof PublishUnavailableError) return Outcome.retry(error.message, RETRY_MS, error.retryCapMs);
       throw error;
     }
   }

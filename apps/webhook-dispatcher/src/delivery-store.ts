@@ -29,7 +29,12 @@ const toParked = (row: ParkedRow): ParkedDelivery => ({ id: row.id, endpointId: 
  * The dispatcher's PostgreSQL: deliveries waiting for a retry (claimed with
  * SKIP LOCKED, so replicas share them) and the delivery log. Outcomes of
  * attempts arrive here only through the projection of the attempts stream
- * (applyChanges); the scheduler itself only claims and defers.
+ * (applyChanges); the scheduler itself only claims, defers and holds.
+ *
+ * A waiting delivery of an endpoint that is not active is `held`: it is out
+ * of the claims' index (`delivery_retry_ready_idx`), so a claim never reads
+ * it, whatever the backlog of paused endpoints; probes still find it.
+ * RetryHolds decides, from the config view, which endpoints are held.
  */
 @Injectable()
 export class DeliveryStore {
@@ -37,9 +42,10 @@ export class DeliveryStore {
 
   /**
    * Claims up to `limit` due deliveries for `lockMs`; another replica will
-   * not take them meanwhile. `skipEndpoints`: endpoints not to claim for now
-   * (paused or disabled in the caller's config view, or with every lane
-   * taken): their deliveries stay where they are. A claim that expired
+   * not take them meanwhile. Held deliveries are never read. `skipEndpoints`:
+   * endpoints not to claim for now (paused or disabled in the caller's config
+   * view whose rows are not held yet, or with every lane taken): their
+   * deliveries stay where they are. A claim that expired
    * is taken again only if it expired before `horizon` (the time of the
    * oldest change not yet projected), so a delivery whose attempt is still on
    * its way from the attempts stream is never attempted twice; `skipIds` are
@@ -50,7 +56,7 @@ export class DeliveryStore {
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id IN (
          SELECT retry.id FROM delivery_retry retry
-         WHERE retry.failed_at IS NULL AND retry.next_attempt_at <= now()
+         WHERE retry.failed_at IS NULL AND NOT retry.held AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
            AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
          ORDER BY retry.next_attempt_at
@@ -62,7 +68,7 @@ export class DeliveryStore {
     return returnedRows(rows).map(toParked);
   }
 
-  /** Claims the endpoint's next waiting delivery whatever its state (a probe of a paused endpoint). */
+  /** Claims the endpoint's next waiting delivery whatever its state, held or not (a probe of a paused endpoint). */
   async claimOneOf(endpointId: string, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery | null> {
     const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
@@ -85,6 +91,50 @@ export class DeliveryStore {
     await this.dataSource.query('UPDATE delivery_retry SET next_attempt_at = $2, locked_until = NULL WHERE id = $1', [id, at]);
   }
 
+  /** Holds a claimed delivery whose endpoint turned out not to be active, and gives up the claim. */
+  async holdClaimed(id: string): Promise<void> {
+    await this.dataSource.query('UPDATE delivery_retry SET held = true, locked_until = NULL WHERE id = $1 AND failed_at IS NULL', [id]);
+  }
+
+  /**
+   * Holds (or releases) every waiting delivery of the endpoint: one UPDATE
+   * through an index of that endpoint's rows. Idempotent; rows already as
+   * asked are not written. Returns how many rows changed.
+   */
+  async holdEndpoint(endpointId: string, held: boolean): Promise<number> {
+    const [, changed]: [unknown, number] = await this.dataSource.query(
+      held
+        ? 'UPDATE delivery_retry SET held = true WHERE endpoint_id = $1 AND failed_at IS NULL AND NOT held'
+        : 'UPDATE delivery_retry SET held = false WHERE endpoint_id = $1 AND held',
+      [endpointId],
+    );
+    return changed;
+  }
+
+  /** The endpoints that have held deliveries: a skip scan of delivery_retry_held_idx, one probe per endpoint, not per row. */
+  async endpointsWithHeldDeliveries(): Promise<string[]> {
+    const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
+      `WITH RECURSIVE held_endpoint (endpoint_id) AS (
+         (SELECT endpoint_id FROM delivery_retry WHERE held ORDER BY endpoint_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE next.held AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
+         FROM held_endpoint previous WHERE previous.endpoint_id IS NOT NULL)
+       SELECT endpoint_id FROM held_endpoint WHERE endpoint_id IS NOT NULL`,
+    );
+    return rows.map((row) => row.endpoint_id);
+  }
+
+  /** Which of `endpointIds` have due deliveries that are not held (read as a claim reads them). */
+  async endpointsWithDueUnheld(endpointIds: string[]): Promise<string[]> {
+    if (endpointIds.length === 0) return [];
+    const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT endpoint_id FROM delivery_retry
+       WHERE failed_at IS NULL AND NOT held AND next_attempt_at <= now() AND endpoint_id = ANY($1::uuid[])`,
+      [endpointIds],
+    );
+    return rows.map((row) => row.endpoint_id);
+  }
+
   /** Deletes delivery log lines older than `retentionMs`. */
   async pruneLog(retentionMs: number): Promise<void> {
     await this.dataSource.query('DELETE FROM delivery_attempt WHERE attempted_at < now() - make_interval(secs => $1::double precision / 1000)', [retentionMs]);
@@ -94,9 +144,18 @@ export class DeliveryStore {
    * Applies changes from the attempts stream in one transaction, in stream
    * order. Idempotent: a log line is keyed by its change's id, and each
    * retry-store change replaces the delivery's row whole (or removes it).
+   * A delivery parked is held when `holds` says so of its endpoint (asked
+   * once per endpoint); returns what it said of each endpoint with a parked
+   * delivery, so the caller can check it still holds once committed.
    */
-  async applyChanges(changes: SequencedChange[]): Promise<void> {
-    if (changes.length === 0) return;
+  async applyChanges(changes: SequencedChange[], holds: (endpointId: string) => boolean = () => false): Promise<Map<string, boolean>> {
+    const parked = new Map<string, boolean>();
+    if (changes.length === 0) return parked;
+    const heldOf = (endpointId: string): boolean => {
+      const held = parked.get(endpointId) ?? holds(endpointId);
+      parked.set(endpointId, held);
+      return held;
+    };
     await this.dataSource.transaction(async (manager) => {
       await this.insertLogLines(manager, changes);
       // The last change of each delivery is what it comes to.
@@ -104,7 +163,7 @@ export class DeliveryStore {
       for (const { change } of changes) {
         if (change.retry.kind !== 'none') last.set(`${change.endpointId}:${change.eventId}`, change);
       }
-      for (const change of last.values()) await this.applyRetryChange(manager, change);
+      for (const change of last.values()) await this.applyRetryChange(manager, change, heldOf);
       // The dispatcher's own table: the api's endpoint row is never written here.
       const healths = new Map<string, EndpointHealth>();
       for (const { change } of changes) if (change.endpointHealth) healths.set(change.endpointId, change.endpointHealth);
@@ -119,6 +178,7 @@ export class DeliveryStore {
         );
       }
     });
+    return parked;
   }
 
   private async insertLogLines(manager: EntityManager, changes: SequencedChange[]): Promise<void> {
@@ -144,7 +204,7 @@ export class DeliveryStore {
     );
   }
 
-  private async applyRetryChange(manager: EntityManager, change: DeliveryChange): Promise<void> {
+  private async applyRetryChange(manager: EntityManager, change: DeliveryChange, heldOf: (endpointId: string) => boolean): Promise<void> {
     const { endpointId, eventId, retry } = change;
     const body = change.body === undefined ? null : Buffer.from(change.body, 'base64');
     switch (retry.kind) {
@@ -154,18 +214,19 @@ export class DeliveryStore {
       case 'park':
         // An endpoint deleted meanwhile takes its deliveries with it.
         await manager.query(
-          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at)
-           SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held)
+           SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
            ON CONFLICT (endpoint_id, event_id) DO UPDATE
-             SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body`,
-          [endpointId, eventId, body, retry.attempt, retry.at],
+             SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body, held = EXCLUDED.held`,
+          [endpointId, eventId, body, retry.attempt, retry.at, heldOf(endpointId)],
         );
         return;
       case 'fail':
+        // Only waiting deliveries are held.
         await manager.query(
           `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at)
            SELECT $1, $2, $3, 0, now(), now() WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
-           ON CONFLICT (endpoint_id, event_id) DO UPDATE SET failed_at = now(), locked_until = NULL`,
+           ON CONFLICT (endpoint_id, event_id) DO UPDATE SET failed_at = now(), locked_until = NULL, held = false`,
           [endpointId, eventId, body],
         );
         return;

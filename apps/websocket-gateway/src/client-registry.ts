@@ -2,12 +2,24 @@ import { Logger } from '@nestjs/common';
 import { WebSocket } from 'ws';
 import { CloseCode } from './close-codes.js';
 
+/** How often the sum of all clients' backlogs is measured (it is a walk over every client). */
+const MEASURE_EVERY_MS = 100;
+
 /** The clients connected to this replica, by endpoint. */
 export class ClientRegistry {
   private readonly logger = new Logger(ClientRegistry.name);
   private readonly byEndpoint = new Map<string, Set<WebSocket>>();
+  private totalBuffered = 0;
+  private measuredAt = 0;
 
-  constructor(private readonly maxBufferedBytes: number) {}
+  /**
+   * `maxBufferedBytes`: one client's backlog limit; `maxTotalBufferedBytes`:
+   * the budget of all of them together.
+   */
+  constructor(
+    private readonly maxBufferedBytes: number,
+    private readonly maxTotalBufferedBytes: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   add(endpointId: string, socket: WebSocket): void {
     let clients = this.byEndpoint.get(endpointId);
@@ -29,6 +41,8 @@ export class ClientRegistry {
   broadcast(endpointId: string, frame: Uint8Array): void {
     const clients = this.byEndpoint.get(endpointId);
     if (!clients) return;
+    const overBudget = this.measureTotal() > this.maxTotalBufferedBytes;
+    const fairShare = this.maxTotalBufferedBytes / Math.max(1, this.size);
     for (const socket of clients) {
       if (socket.readyState !== WebSocket.OPEN) continue;
       if (socket.bufferedAmount > this.maxBufferedBytes) {
@@ -37,8 +51,25 @@ export class ClientRegistry {
         socket.close(CloseCode.tooSlow, 'client too slow: unsent backlog over the limit');
         continue;
       }
+      if (overBudget && socket.bufferedAmount > fairShare) {
+        // Nor many slow readers together: those over their share of the budget go.
+        this.logger.warn(`closing a client of ${endpointId}: ${socket.bufferedAmount} bytes unsent while all clients' backlogs are over their budget`);
+        socket.close(CloseCode.tooSlow, 'client too slow: the gateway holds too much unsent data');
+        continue;
+      }
       socket.send(frame, { binary: false });
     }
+  }
+
+  /** The sum of all clients' unsent bytes, measured at most every MEASURE_EVERY_MS. */
+  private measureTotal(): number {
+    const now = Date.now();
+    if (now - this.measuredAt < MEASURE_EVERY_MS) return this.totalBuffered;
+    this.measuredAt = now;
+    let total = 0;
+    for (const clients of this.byEndpoint.values()) for (const socket of clients) total += socket.bufferedAmount;
+    this.totalBuffered = total;
+    return total;
   }
 
   closeEndpoint(endpointId: string, code: number, reason: string): void {

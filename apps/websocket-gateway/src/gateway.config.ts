@@ -9,6 +9,12 @@ const gatewayEnv = z.object({
   WS_PING_INTERVAL: durationVar('30s'),
   /** A client whose unsent backlog passes this many bytes is too slow and is closed. */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(8 * 1024 * 1024),
+  /**
+   * The budget of all clients' unsent backlogs together: past it, every
+   * client whose backlog is over its even share of the budget is closed as
+   * too slow, so many slow readers cannot exhaust the replica's memory.
+   */
+  WS_MAX_TOTAL_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(512 * 1024 * 1024),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnv>;

@@ -38,7 +38,7 @@ export class GatewayModule {
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES) },
+        { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES) },
         DeliveryFeed,
         WebsocketServer,
         GatewayHealth,

@@ -10,6 +10,9 @@ import { CloseCode } from './close-codes.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
 
+/** The largest frame a client may send (documented in docs/websocket.md). */
+export const MAX_INBOUND_FRAME_BYTES = 4_096;
+
 export const WEBSOCKET_PATH = '/event-service/ws';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,7 +23,8 @@ type Admission = { ok: true; endpointId: string } | { ok: false; code: number; r
 export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebsocketServer.name);
   private readonly http: Server;
-  private readonly sockets = new WsServer({ noServer: true, perMessageDeflate: false });
+  // Clients have nothing to say but pongs: a larger frame closes the connection with 1009.
+  private readonly sockets = new WsServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_INBOUND_FRAME_BYTES });
   private readonly alive = new WeakSet<WebSocket>();
   private pingTimer: NodeJS.Timeout | null = null;
   port = 0;

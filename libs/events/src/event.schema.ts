@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wrongTypeMessage } from './schema-messages.js';
+import { uuidSchema, wrongTypeMessage } from './schema-messages.js';
 
 /** OMNI's event types; the envelope of every one is validated the same way. */
 export const EVENT_TYPES = ['identification', 'non_identification', 'har', 'roi', 'crossing', 'face_hide_control'] as const;
@@ -8,7 +8,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** `2024-05-29 10:48:27.364000+00:00` as agents send it (ISO-8601 with `T` or `Z` accepted too). */
 const DETECTION_DATE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
-const id = z.guid('must be a UUID');
+const id = uuidSchema();
 // The wrong-type message names null too: these fields take a value of their type or null.
 const nullableText = z.string({ error: (issue) => wrongTypeMessage('a string or null', issue.input) }).nullable();
 const nullableNumber = z.number({ error: (issue) => wrongTypeMessage('a number or null', issue.input) }).nullable();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidSchema } from './schema-messages.js';
 
 /**
  * The platform's profile lifecycle, as profile-sync reads it
@@ -6,12 +7,12 @@ import { z } from 'zod';
  * profile deleted. Objects are loose: other fields are ignored.
  */
 export const profileUpsertedSchema = z.looseObject({
-  id: z.guid('must be a UUID'),
-  profile_groups: z.array(z.looseObject({ id: z.guid('must be a UUID'), color: z.string().nullable().optional() })),
+  id: uuidSchema(),
+  profile_groups: z.array(z.looseObject({ id: uuidSchema(), color: z.string().nullable().optional() })),
 });
 
 export const profileDeletedSchema = z.looseObject({
-  id: z.guid('must be a UUID'),
+  id: uuidSchema(),
 });
 
 export type ProfileUpserted = z.infer<typeof profileUpsertedSchema>;

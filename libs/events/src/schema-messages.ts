@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** JSON's name for a value's type, as error messages show it (`null` and `array` apart from `object`). */
 export function jsonTypeOf(value: unknown): string {
@@ -41,6 +41,14 @@ export const schemaMessages: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
+
+/**
+ * A UUID field: `must be a UUID` for a string that is not one; a missing
+ * field or another type is told by schemaMessages like any other.
+ */
+export function uuidSchema() {
+  return z.guid({ error: (issue) => (issue.code === 'invalid_format' ? 'must be a UUID' : undefined) });
+}
 
 /** The dotted path and the message of the first issue, for a 400 answer or a dead-letter reason. */
 export function firstIssue(error: z.ZodError, root: readonly string[] = []): { field: string | null; message: string } {

@@ -35,6 +35,13 @@ export class DeliveryRetryEntity {
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
 
+  /**
+   * Its endpoint is not active (paused, disabled): out of the claims' index
+   * until the dispatcher releases it; a probe still finds it.
+   */
+  @Column({ type: 'boolean', default: false })
+  held!: boolean;
+
   /** No more attempts: set when the delivery failed for good. */
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt!: Date | null;

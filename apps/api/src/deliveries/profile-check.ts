@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { checkProfiles, type AgentEvent, type CheckResult, type ProfileState } from '@app/events';
+import { checkProfiles, idKey, type AgentEvent, type CheckResult, type ProfileState } from '@app/events';
 import { ProfileEntity } from '@app/persistence';
 
 /**
@@ -22,7 +22,8 @@ export class ProfileCheck {
         select: { id: true, profileGroups: true, deletedAt: true },
         where: { id: In(ids) },
       });
-      for (const row of rows) states.set(row.id, row.deletedAt ? { deleted: true } : { deleted: false, groups: row.profileGroups });
+      // Keyed as checkProfiles asks: by the ids' keys, whatever case the candidates use.
+      for (const row of rows) states.set(idKey(row.id), row.deletedAt ? { deleted: true } : { deleted: false, groups: row.profileGroups });
     }
     const result = checkProfiles(event, (id) => states.get(id));
     const checked = result.kind === 'deliver' && result.changed ? new TextEncoder().encode(JSON.stringify(result.event)) : body;

@@ -10,7 +10,7 @@ export class LostEventModel {
   @Field(() => ID, { description: 'The event id.' })
   id!: string;
 
-  @Field(() => GraphQLJSON, { description: 'The full event, as it would have been delivered.' })
+  @Field(() => GraphQLJSON, { description: 'The full event, as it would have been delivered (deleted candidates removed), in the agent’s key order.' })
   event!: Record<string, unknown>;
 
   @Field({ description: 'Why it was not delivered: ALL_CANDIDATES_DELETED.' })
