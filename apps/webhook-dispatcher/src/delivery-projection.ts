@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { isTransientFailure } from '@app/runtime';
 import { DeliveryStore, type SequencedChange } from './delivery-store.js';
+import { RetryHolds } from './retry-holds.js';
 
 const FLUSH_INTERVAL_MS = 20;
 const MAX_BATCH = 500;
@@ -9,6 +10,8 @@ const MAX_BATCH = 500;
  * Writes changes into PostgreSQL in batches (one transaction for many).
  * `apply` resolves once the change is committed and rejects when PostgreSQL
  * could not take it; the consumer then leaves it in the stream for later.
+ * A delivery parked for an endpoint that is not active is written held
+ * (RetryHolds).
  */
 @Injectable()
 export class DeliveryProjection implements OnApplicationShutdown {
@@ -17,7 +20,10 @@ export class DeliveryProjection implements OnApplicationShutdown {
   /** Batches are written one after the other, so an earlier change never lands after a later one. */
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: DeliveryStore) {}
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly holds: RetryHolds,
+  ) {}
 
   apply(entry: SequencedChange): Promise<void> {
     return new Promise((done, failed) => {
@@ -45,7 +51,7 @@ export class DeliveryProjection implements OnApplicationShutdown {
     // In the order the stream delivered them (handlers start in arrival order).
     batch.sort((a, b) => a.entry.seq - b.entry.seq);
     try {
-      await this.store.applyChanges(batch.map((item) => item.entry));
+      await this.commit(batch.map((item) => item.entry));
       batch.forEach((item) => item.done());
     } catch (error) {
       if (isTransientFailure(error) || batch.length === 1) {
@@ -54,8 +60,13 @@ export class DeliveryProjection implements OnApplicationShutdown {
       }
       // One bad change must not hold back the batch: each on its own, so only it fails.
       for (const item of batch) {
-        await this.store.applyChanges([item.entry]).then(item.done, item.failed);
+        await this.commit([item.entry]).then(item.done, item.failed);
       }
     }
+  }
+
+  private async commit(entries: SequencedChange[]): Promise<void> {
+    const parked = await this.store.applyChanges(entries, (endpointId) => this.holds.holds(endpointId));
+    this.holds.parked(parked);
   }
 }

@@ -12,6 +12,7 @@ import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { EndpointLanes } from './endpoint-lanes.js';
+import { RetryHolds } from './retry-holds.js';
 import { RetryScheduler } from './retry-scheduler.js';
 import { WebhookClient } from './webhook-client.js';
 import { WebhookDeliveriesConsumer } from './webhook-deliveries.consumer.js';
@@ -47,6 +48,7 @@ export class DispatcherModule {
         WebhookClientLifecycle,
         { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         DeliveryStore,
+        RetryHolds,
         DeliveryRecorder,
         DeliveryProjection,
         DeliveryChangesConsumer,

@@ -4,6 +4,7 @@ import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
+import { RetryHolds } from './retry-holds.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { DeliveryGate, Verdict } from './delivery-gate.js';
@@ -12,8 +13,8 @@ import { EndpointLanes } from './endpoint-lanes.js';
 const POLL_MS = 100;
 const BATCH = 200;
 const LANE_BUSY_DELAY_MS = 200;
-// Claims only take active endpoints; this covers a state change the config view has not seen yet.
-const INACTIVE_DELAY_MS = 1_000;
+// A delivery that cannot go yet (its endpoint not in this replica's view yet, its secrets not arrived) is looked at again after this.
+const NOT_YET_DELAY_MS = 1_000;
 const LOG_PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
@@ -41,6 +42,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly attemptDelivery: AttemptDelivery,
     private readonly recorder: DeliveryRecorder,
     private readonly projector: DeliveryChangesConsumer,
+    private readonly holds: RetryHolds,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
 
@@ -92,6 +94,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
       // The config view decides who is active (paused by hand, by failures, disabled), as for fresh deliveries.
+      // Inactive endpoints' rows are held, and the claim does not read them (RetryHolds); the list covers those not held yet.
       const skip = [...this.config.inactiveEndpointIds(), ...this.lanes.busyEndpoints()];
       const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
@@ -115,11 +118,12 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       switch (decision.verdict) {
         case Verdict.UNKNOWN:
           // Deleted (its rows go with it) or not in this replica's view yet: look again later.
-          return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+          return await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
         case Verdict.DISABLED:
           return await this.recorder.record({ endpointId: delivery.endpointId, eventId: delivery.eventId, log: null, retry: { kind: 'fail' }, body: delivery.body.toString('base64') });
         case Verdict.PAUSED:
-          return await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+          // Paused after this poll's skip list was made: held until the endpoint is active again (probes still find it).
+          return await this.holds.holdClaimed(delivery.endpointId, delivery.id);
         case Verdict.BUSY:
           return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
         case Verdict.SEND: {
@@ -127,7 +131,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
           try {
             const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
             release();
-            if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + INACTIVE_DELAY_MS));
+            if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
           } finally {
             release();
           }

@@ -1,0 +1,142 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigView, EndpointState, EndpointType, type ConfigChange, type EndpointView } from '@app/messaging';
+import { DeliveryStore } from './delivery-store.js';
+
+/** How often the retry store is checked against the config view, for what a missed or failed hold left behind. */
+const RECONCILE_INTERVAL_MS = 60_000;
+
+const holdsRows = (endpoint: EndpointView | undefined): boolean => endpoint !== undefined && endpoint.state !== EndpointState.ACTIVE;
+
+/**
+ * Keeps the parked deliveries of inactive endpoints (paused by hand or by
+ * failures, disabled) held in the retry store, so that claims never read
+ * them (DeliveryStore), and releases them when the endpoint is active again.
+ *
+ * The config view decides. When an endpoint changes between active and not,
+ * its rows are held or released with one UPDATE. Per endpoint these run one
+ * after the other, and each reads the view's state when it starts: the last
+ * UPDATE of a replica is always the view's latest state, so a resume after a
+ * pause wins however the two raced. Replicas that apply the same change run
+ * the same idempotent UPDATE; a replica whose view is behind may undo
+ * another's, and applies the change itself once its view has it.
+ *
+ * Held by mistake would be the harm (an active endpoint's deliveries left
+ * waiting); unheld by mistake only costs claims some reading, and the
+ * scheduler's skip list still keeps them untouched. So anything not known
+ * is left unheld, and a reconciliation at start and every minute releases
+ * the held deliveries of endpoints active in the view and holds the due
+ * ones of inactive endpoints (after a failed UPDATE, a change made while no
+ * dispatcher ran, or rows written before the `held` column).
+ */
+@Injectable()
+export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RetryHolds.name);
+  /** Whether each webhook endpoint's rows are to be held, as the view last said: an UPDATE runs when it flips. */
+  private readonly holding = new Map<string, boolean>();
+  /** Per endpoint, the end of its latest UPDATE (queued or running). */
+  private readonly syncs = new Map<string, Promise<void>>();
+  /** Endpoints with an UPDATE queued but not started: another request adds nothing (it will read the view when it starts). */
+  private readonly queued = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly config: ConfigView,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // The view is loaded before the app starts; what changed before this listener is the reconciliation's.
+    for (const endpoint of this.config.allEndpoints()) if (endpoint.type === EndpointType.WEB_HOOK) this.holding.set(endpoint.id, holdsRows(endpoint));
+    this.config.onChange((change) => this.changed(change));
+    this.timer = setInterval(() => void this.reconcile(), RECONCILE_INTERVAL_MS);
+    void this.reconcile();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.syncs.values()]);
+  }
+
+  /** Whether a delivery of the endpoint parked now is written held: only when the view says the endpoint is not active. */
+  holds(endpointId: string): boolean {
+    return holdsRows(this.config.endpoint(endpointId));
+  }
+
+  /**
+   * After parked deliveries were committed, held or not as `holds` said: an
+   * endpoint whose state changed meanwhile may have been held or released
+   * before they were there, so its rows are set again.
+   */
+  parked(written: Map<string, boolean>): void {
+    for (const [endpointId, held] of written) if (this.holds(endpointId) !== held) this.request(endpointId);
+  }
+
+  /** A claimed delivery whose endpoint the gate found paused: held with its claim given up, then its endpoint set as the view says now. */
+  async holdClaimed(endpointId: string, id: string): Promise<void> {
+    await this.store.holdClaimed(id);
+    // Its other deliveries are not held either (the view changed after the claim's skip list was made).
+    this.request(endpointId);
+  }
+
+  private changed(change: ConfigChange): void {
+    if (this.stopped) return;
+    if (change.kind === 'endpoint-removed') {
+      // Its rows went with it (foreign key, ON DELETE CASCADE).
+      this.holding.delete(change.endpointId);
+      return;
+    }
+    if (change.kind !== 'endpoint-upserted' || change.endpoint.type !== EndpointType.WEB_HOOK) return;
+    const held = holdsRows(change.endpoint);
+    if ((this.holding.get(change.endpoint.id) ?? false) === held) return;
+    this.holding.set(change.endpoint.id, held);
+    this.request(change.endpoint.id);
+  }
+
+  /** Queues an UPDATE of the endpoint's rows after any running one; it reads the view when it starts. */
+  private request(endpointId: string): void {
+    if (this.stopped || this.queued.has(endpointId)) return;
+    this.queued.add(endpointId);
+    const previous = this.syncs.get(endpointId) ?? Promise.resolve();
+    const sync = previous.then(() => {
+      this.queued.delete(endpointId);
+      return this.apply(endpointId);
+    });
+    this.syncs.set(endpointId, sync);
+    void sync.finally(() => {
+      if (this.syncs.get(endpointId) === sync) this.syncs.delete(endpointId);
+    });
+  }
+
+  private async apply(endpointId: string): Promise<void> {
+    const endpoint = this.config.endpoint(endpointId);
+    // Deleted (its rows went with it), or not known here yet: leaving rows as they are is safe either way.
+    if (!endpoint) return;
+    const held = holdsRows(endpoint);
+    try {
+      const changed = await this.store.holdEndpoint(endpointId, held);
+      if (changed > 0) this.logger.log(`endpoint ${endpointId} is ${endpoint.state}: ${held ? 'held' : 'released'} ${changed} parked deliveries`);
+    } catch (error) {
+      // Not lost: the next reconciliation finds what is left (and until then claims skip an inactive endpoint's rows).
+      this.logger.warn(`cannot ${held ? 'hold' : 'release'} the parked deliveries of endpoint ${endpointId} (${(error as Error).message}); the reconciliation will`);
+    }
+  }
+
+  /** Sets every endpoint whose rows disagree with the view: held rows of active endpoints, due unheld rows of inactive ones. */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.stopped || !this.config.healthy) return;
+    this.reconciling = true;
+    try {
+      for (const endpointId of await this.store.endpointsWithHeldDeliveries()) {
+        if (this.config.endpoint(endpointId)?.state === EndpointState.ACTIVE) this.request(endpointId);
+      }
+      for (const endpointId of await this.store.endpointsWithDueUnheld(this.config.inactiveEndpointIds())) this.request(endpointId);
+    } catch (error) {
+      this.logger.warn(`cannot check which parked deliveries are held (${(error as Error).message}); trying again in a minute`);
+    } finally {
+      this.reconciling = false;
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { freshEvent } from './support/fixtures.js';
+import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const TOTAL_BUDGET = 1_048_576;
+const EVENTS = 120;
+const FILLER = 'x'.repeat(100_000);
+
+describe('websocket gateway limits', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_MAX_TOTAL_BUFFERED_BYTES: String(TOTAL_BUDGET) } } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('closes a client that sends a frame over 4 KiB with 1009, and keeps the others', async () => {
+    const endpointId = await stack.createWebsocketEndpoint();
+    const talker = await TestClient.connect(stack.websocketUrl(endpointId));
+    const quiet = await TestClient.connect(stack.websocketUrl(endpointId));
+    talker.socket.send('x'.repeat(64 * 1024));
+
+    const closed = await waitFor(() => talker.closeEvent, { what: 'the gateway to close the talker' });
+    expect(closed.code).toBe(1009);
+    expect(quiet.closeEvent).toBeNull();
+    quiet.close();
+  });
+
+  it('closes the clients that hold the most unsent data once all clients together are over the budget, while a reading client gets everything', async () => {
+    const endpointId = await stack.createWebsocketEndpoint();
+    const camera = randomUUID();
+    await stack.createEventFilter({ endpointIds: [endpointId], in: { cameraIds: [camera] } });
+    const reader = await TestClient.connect(stack.websocketUrl(endpointId));
+    // Connected, but they never read: their frames pile up in the gateway.
+    const stalled = await Promise.all([0, 1].map(() => TestClient.connect(stack.websocketUrl(endpointId))));
+    for (const client of stalled) ((client.socket as unknown as { _socket: Socket })._socket).pause();
+    await stack.waitForConfig();
+
+    const sent: string[] = [];
+    for (let index = 0; index < EVENTS; index += 1) {
+      const event = freshEvent() as Record<string, any>;
+      event.camera.id = camera;
+      event.filler = FILLER;
+      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+      sent.push(event.event.id);
+    }
+
+    await waitFor(() => sent.every((id) => reader.eventIds().includes(id)), { timeoutMs: 30_000, what: 'the reader to get every event' });
+    for (const client of stalled) ((client.socket as unknown as { _socket: Socket })._socket).resume();
+    const closes = await Promise.all(stalled.map((client) => waitFor(() => client.closeEvent, { what: 'a stalled client to be closed' })));
+    for (const close of closes) expect(close).toEqual({ code: 4008, reason: 'client too slow: the gateway holds too much unsent data' });
+    expect(reader.closeEvent).toBeNull();
+    expect(reader.socket.readyState).toBe(WebSocket.OPEN);
+    reader.close();
+  });
+});
