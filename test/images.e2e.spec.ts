@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openImageStore } from '@app/messaging';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -57,6 +58,34 @@ describe('event images', () => {
 
     await client.waitForEvents(before + 1);
     expect(client.events[before]!.event).toEqual(event.event);
+  });
+
+  it('leaves no image behind for an event that is refused or is a duplicate of one stored', async () => {
+    const store = await openImageStore(await stack.natsClient());
+    const names = async () => {
+      const names: string[] = [];
+      for (const info of await store.list()) names.push(info.name);
+      return names.sort();
+    };
+    const withImage = (event: ReturnType<typeof freshEvent>) => {
+      event.images = { image: { content_type: 'image/jpeg', data: randomBytes(2_000).toString('base64') } };
+      return event;
+    };
+    const before = await names();
+
+    // Too large once its images are taken out: refused after they were stored.
+    const tooLarge = withImage(freshEvent({ withoutLinks: true })) as Record<string, any>;
+    tooLarge.filler = 'x'.repeat(300_000);
+    expect((await stack.postEvent(JSON.stringify(tooLarge))).status).toBe(413);
+    expect(await names()).toEqual(before);
+
+    // Sent twice (a retry after a lost answer): stored once, with the first copy's images.
+    const event = withImage(freshEvent({ withoutLinks: true }));
+    const first = await stack.postEvent(JSON.stringify(event));
+    const retry = await stack.postEvent(JSON.stringify(event));
+    expect(await first.json()).toMatchObject({ duplicate: false });
+    expect(await retry.json()).toMatchObject({ duplicate: true });
+    expect((await names()).filter((name) => !before.includes(name))).toHaveLength(1);
   });
 
   it('answers 404 for an unknown image id', async () => {

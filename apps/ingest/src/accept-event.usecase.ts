@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type EventRejection } from '@app/events';
-import { NatsClient, publishDurably, routingHeaders } from '@app/messaging';
+import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection } from '@app/events';
+import { NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
@@ -31,9 +31,23 @@ export class AcceptEvent {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
+    // Images stored for this event, removed again unless the event itself is stored (and not as a duplicate).
+    const stored: string[] = [];
+    try {
+      const result = await this.storeEvent(event, body, files, stored);
+      if (!result.accepted || result.duplicate) await this.images.remove(stored);
+      return result;
+    } catch (error) {
+      await this.images.remove(stored);
+      throw error;
+    }
+  }
+
+  private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[], stored: string[]): Promise<AcceptResult> {
     const hadImages = 'images' in event || files.length > 0;
     const imageRejection =
-      (await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES)) ?? (await this.images.store(event, files, this.config.INGEST_MAX_IMAGE_BYTES));
+      (await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES, stored)) ??
+      (await this.images.store(event, files, this.config.INGEST_MAX_IMAGE_BYTES, stored));
     if (imageRejection) return { accepted: false, rejection: imageRejection };
     const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL) || hadImages;
     // Unchanged events travel as the very bytes the agent sent.
@@ -48,6 +62,10 @@ export class AcceptEvent {
       messageId: eventKey,
       headers: routingHeaders(eventKey, routingFieldsOf(event)),
       timeoutMs: 2_000,
+    }).catch((error: unknown) => {
+      // Unless the stream refused it, the event may have been stored all the same (a lost ack): its images stay.
+      if (!(error instanceof StreamFullError)) stored.length = 0;
+      throw error;
     });
     return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ObjectStore } from '@nats-io/obj';
 import { eventImagesSchema, firstIssue, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
 import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore, PublishUnavailableError } from '@app/messaging';
@@ -20,6 +20,7 @@ export interface Attachment {
  */
 @Injectable()
 export class EventImagesStore implements OnModuleInit {
+  private readonly logger = new Logger(EventImagesStore.name);
   private objects!: ObjectStore;
 
   constructor(private readonly nats: NatsClient) {}
@@ -28,8 +29,11 @@ export class EventImagesStore implements OnModuleInit {
     this.objects = await openImageStore(this.nats);
   }
 
-  /** Null when done (or nothing to do); a rejection when the attachments are malformed. */
-  async extract(event: AgentEvent, maxImageBytes: number): Promise<EventRejection | null> {
+  /**
+   * Null when done (or nothing to do); a rejection when the attachments are
+   * malformed. The ids of the images stored are added to `stored`.
+   */
+  async extract(event: AgentEvent, maxImageBytes: number, stored: string[]): Promise<EventRejection | null> {
     const record = event as AgentEvent & { images?: unknown };
     if (record.images === undefined) return null;
     const parsed = eventImagesSchema.safeParse(record.images, { error: schemaMessages });
@@ -43,11 +47,11 @@ export class EventImagesStore implements OnModuleInit {
       const attachment = parsed.data[slot];
       if (attachment) attachments.push({ slot, contentType: attachment.content_type, bytes: Buffer.from(attachment.data, 'base64') });
     }
-    return this.store(event, attachments, maxImageBytes);
+    return this.store(event, attachments, maxImageBytes, stored);
   }
 
-  /** Stores each attachment under a new id and points the event at it. */
-  async store(event: AgentEvent, attachments: Attachment[], maxImageBytes: number): Promise<EventRejection | null> {
+  /** Stores each attachment under a new id and points the event at it; the ids are added to `stored`. */
+  async store(event: AgentEvent, attachments: Attachment[], maxImageBytes: number, stored: string[]): Promise<EventRejection | null> {
     for (const { slot, bytes } of attachments) {
       if (bytes.length > maxImageBytes) {
         return { code: 'PAYLOAD_TOO_LARGE', field: `images.${slot}`, message: `images.${slot} is ${bytes.length} bytes; the limit is ${maxImageBytes}` };
@@ -60,10 +64,23 @@ export class EventImagesStore implements OnModuleInit {
         .catch((error: Error) => {
           throw new PublishUnavailableError(`cannot store ${slot}: ${error.message}`, { cause: error });
         });
+      stored.push(id);
       event.event[slot] = id;
       // A link the agent sent pointed at its own copy, not at this one.
       delete event.event[`${slot}_link`];
     }
     return null;
+  }
+
+  /**
+   * Removes images stored for an event that was then not stored itself
+   * (refused, or the store unavailable) or was a duplicate (its first copy
+   * points at its own images). Best effort: one left behind expires with the
+   * store's retention.
+   */
+  async remove(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await this.objects.delete(id).catch((error: Error) => this.logger.warn(`cannot remove image ${id} of an event not stored: ${error.message}`));
+    }
   }
 }
