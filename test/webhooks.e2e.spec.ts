@@ -338,6 +338,25 @@ describe('webhook delivery', () => {
     await waitFor(() => new Set(hook.receiver.requests.map((request) => request.headers['webhook-id'])).size === events.length, { what: 'the held deliveries' });
   });
 
+  it('sends an endpoint with maxRatePerSecond no faster than it allows (one second of burst, then its rate)', async () => {
+    const receiver = await Receiver.start();
+    receivers.push(receiver);
+    const created = await stack.graphql(
+      'mutation($url: String!) { createWebhookEndpoint(name: "gentle", url: $url, maxRatePerSecond: 5) { id meta { maxRatePerSecond } } }',
+      { url: receiver.url },
+    );
+    expect(created.data.createWebhookEndpoint.meta.maxRatePerSecond).toBe(5);
+    const camera = crypto.randomUUID();
+    await stack.createEventFilter({ endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    for (let index = 0; index < 15; index += 1) await send(camera);
+
+    await waitFor(() => receiver.requests.length === 15, { what: 'all 15 deliveries' });
+    // Five at once, then five a second: never ten within a second.
+    const at = receiver.requests.map((request) => request.at).sort((a, b) => a - b);
+    for (let index = 10; index < at.length; index += 1) expect(at[index]! - at[index - 10]!).toBeGreaterThanOrEqual(1_000);
+  });
+
   it("replays an endpoint's deliveries of a time range from the JetStream history", async () => {
     const hook = await webhookTo();
     const from = new Date();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigView, EndpointState, type EndpointView } from '@app/messaging';
 import { EndpointLanes } from './endpoint-lanes.js';
+import { EndpointRates, maxRateOf } from './endpoint-rates.js';
 
 /** What becomes of a delivery now. */
 export const Verdict = {
@@ -10,7 +11,7 @@ export const Verdict = {
   DISABLED: 'DISABLED',
   /** Paused by hand, or by failures (then only probes go). */
   PAUSED: 'PAUSED',
-  /** Every lane of the endpoint is taken (and, for a fresh delivery, its waiting line is full). */
+  /** Every lane of the endpoint is taken (and a fresh delivery may not wait for one), or its maxRatePerSecond is used up. */
   BUSY: 'BUSY',
   /** Send it now, holding a lane. */
   SEND: 'SEND',
@@ -19,7 +20,9 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 export type Decision =
   | { verdict: typeof Verdict.UNKNOWN; deleted: boolean }
-  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED | typeof Verdict.BUSY; endpoint: EndpointView }
+  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED; endpoint: EndpointView }
+  /** `retryInMs`: when the endpoint's own rate limit has room again (0: when a lane frees). */
+  | { verdict: typeof Verdict.BUSY; endpoint: EndpointView; retryInMs: number }
   | { verdict: typeof Verdict.SEND; endpoint: EndpointView; release: () => void };
 
 /**
@@ -39,6 +42,7 @@ export class DeliveryGate {
   constructor(
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
+    private readonly rates: EndpointRates,
   ) {}
 
   async decide(endpointId: string, kind: DeliveryKind): Promise<Decision> {
@@ -47,7 +51,7 @@ export class DeliveryGate {
     const verdict = admit(endpoint, kind);
     if (verdict !== Verdict.SEND) return { verdict, endpoint };
     const acquired = kind === 'fresh' ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
-    if (!acquired) return { verdict: Verdict.BUSY, endpoint };
+    if (!acquired) return { verdict: Verdict.BUSY, endpoint, retryInMs: 0 };
     const release = this.lanes.releaserOf(endpointId);
     // Looked up as at first: an endpoint not in the view yet is asked of the bucket, never taken for deleted.
     const now = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
@@ -59,6 +63,11 @@ export class DeliveryGate {
     if (again !== Verdict.SEND) {
       release();
       return { verdict: again, endpoint: now };
+    }
+    const retryInMs = this.rates.take(endpointId, maxRateOf(now.meta));
+    if (retryInMs > 0) {
+      release();
+      return { verdict: Verdict.BUSY, endpoint: now, retryInMs };
     }
     return { verdict: Verdict.SEND, endpoint: now, release };
   }

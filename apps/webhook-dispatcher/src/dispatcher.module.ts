@@ -12,6 +12,7 @@ import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { EndpointLanes } from './endpoint-lanes.js';
+import { EndpointRates } from './endpoint-rates.js';
 import { RetryHolds } from './retry-holds.js';
 import { RetryScheduler } from './retry-scheduler.js';
 import { WebhookClient } from './webhook-client.js';
@@ -45,6 +46,7 @@ export class DispatcherModule {
         { provide: DISPATCHER_CONFIG, useValue: config },
         { provide: WebhookClient, useValue: new WebhookClient(config.WEBHOOK_ALLOWED_NETWORKS, config.WEBHOOK_TIMEOUT, config.DELIVERY_LOG_BODY_BYTES) },
         { provide: EndpointLanes, useValue: new EndpointLanes(config.WEBHOOK_ENDPOINT_CONCURRENCY) },
+        { provide: EndpointRates, useValue: new EndpointRates() },
         WebhookClientLifecycle,
         { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         DeliveryStore,

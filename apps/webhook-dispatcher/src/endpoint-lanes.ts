@@ -1,6 +1,14 @@
 const INITIAL_LIMIT = 4;
 /** Deliveries that may wait in memory for one endpoint's lane; beyond it they wait in PostgreSQL. */
 const MAX_WAITING = 32;
+/** Deliveries that may wait in memory for lanes, all endpoints together: a share of the consumer's window, never all of it. */
+const MAX_WAITING_IN_ALL = 256;
+/**
+ * A delivery waits in memory only for an endpoint whose lanes turn over: one
+ * that freed a lane (or took its first) this recently. A receiver that holds
+ * every request (black-holed, or slow) gets its deliveries parked at once.
+ */
+const TURNOVER_MS = 1_000;
 
 /**
  * Bounds the attempts in flight to each endpoint, so that a slow or dead
@@ -13,6 +21,8 @@ export class EndpointLanes {
   private readonly inFlight = new Map<string, number>();
   private readonly limits = new Map<string, number>();
   private readonly waiting = new Map<string, Array<() => void>>();
+  private readonly turnedOverAt = new Map<string, number>();
+  private waitingInAll = 0;
 
   constructor(private readonly maxPerEndpoint: number) {}
 
@@ -23,21 +33,25 @@ export class EndpointLanes {
   tryAcquire(endpointId: string): boolean {
     const used = this.inFlight.get(endpointId) ?? 0;
     if (used >= this.limitOf(endpointId)) return false;
+    if (used === 0) this.turnedOverAt.set(endpointId, Date.now());
     this.inFlight.set(endpointId, used + 1);
     return true;
   }
 
   /**
-   * A lane now, or after the attempts ahead of it when few are waiting;
-   * false at once when the endpoint already has its share waiting (a slow
-   * receiver must not fill the consumer's window).
+   * A lane now, or after the attempts ahead of it when few are waiting and
+   * the endpoint's lanes turn over; false at once otherwise (a slow or dead
+   * receiver, or many endpoints together, must not fill the consumer's window).
    */
   async acquire(endpointId: string): Promise<boolean> {
     if (this.tryAcquire(endpointId)) return true;
     const queue = this.waiting.get(endpointId) ?? [];
-    if (queue.length >= MAX_WAITING) return false;
+    const turningOver = Date.now() - (this.turnedOverAt.get(endpointId) ?? 0) < TURNOVER_MS;
+    if (queue.length >= MAX_WAITING || this.waitingInAll >= MAX_WAITING_IN_ALL || !turningOver) return false;
     this.waiting.set(endpointId, queue);
+    this.waitingInAll += 1;
     await new Promise<void>((granted) => queue.push(granted));
+    this.waitingInAll -= 1;
     return true;
   }
 
@@ -51,6 +65,7 @@ export class EndpointLanes {
   }
 
   release(endpointId: string): void {
+    this.turnedOverAt.set(endpointId, Date.now());
     const queue = this.waiting.get(endpointId);
     const used = this.inFlight.get(endpointId) ?? 1;
     if (queue && queue.length > 0 && used <= this.limitOf(endpointId)) {
@@ -61,7 +76,10 @@ export class EndpointLanes {
       return;
     }
     if (used - 1 > 0) this.inFlight.set(endpointId, used - 1);
-    else this.inFlight.delete(endpointId);
+    else {
+      this.inFlight.delete(endpointId);
+      this.turnedOverAt.delete(endpointId);
+    }
   }
 
   /** Endpoints with every lane taken: their parked deliveries are not worth claiming now. */

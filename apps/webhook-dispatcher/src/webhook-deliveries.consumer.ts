@@ -64,9 +64,11 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
           );
           return Outcome.done;
         case Verdict.PAUSED:
-        case Verdict.BUSY:
           // Waits in the retry store, not in the consumer's ack window.
           await this.park(endpointId, eventId, message.data, keepAlive);
+          return Outcome.done;
+        case Verdict.BUSY:
+          await this.park(endpointId, eventId, message.data, keepAlive, decision.retryInMs);
           return Outcome.done;
         case Verdict.SEND:
           return await this.attempt(decision.endpoint, decision.release, eventId, message.data, keepAlive);
@@ -76,9 +78,10 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     }
   }
 
-  private park(endpointId: string, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<void> {
+  /** Parks the delivery for its first attempt, due now or in `inMs`. */
+  private park(endpointId: string, eventId: string, body: Uint8Array, keepAlive: () => void, inMs = 0): Promise<void> {
     return this.recorder.record(
-      { endpointId, eventId, log: null, retry: { kind: 'park', attempt: 1, at: new Date().toISOString() }, body: Buffer.from(body).toString('base64') },
+      { endpointId, eventId, log: null, retry: { kind: 'park', attempt: 1, at: new Date(Date.now() + inMs).toISOString() }, body: Buffer.from(body).toString('base64') },
       keepAlive,
     );
   }

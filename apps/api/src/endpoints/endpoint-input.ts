@@ -59,3 +59,14 @@ export function parseHeaders(headers: ReadonlyArray<{ name: string; value: strin
   });
   return parsed;
 }
+
+/** The highest `maxRatePerSecond` accepted; 0 means no limit. */
+export const MAX_RATE_PER_SECOND = 100_000;
+
+/** An endpoint's delivery rate limit (deliveries per second; 0: none). */
+export function parseMaxRate(value: number, field = 'maxRatePerSecond'): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_RATE_PER_SECOND) {
+    throw ApiError.badInput(field, `must be a whole number of deliveries per second from 0 (no limit) to ${MAX_RATE_PER_SECOND}`);
+  }
+  return value;
+}

@@ -28,6 +28,9 @@ export class EndpointMetaModel {
 
   @Field(() => [String], { nullable: true, description: "Names of the webhook's custom headers (their values are never shown)." })
   headerNames?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); null: no limit.' })
+  maxRatePerSecond?: number | null;
 }
 
 @InputType()

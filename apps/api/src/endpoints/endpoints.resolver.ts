@@ -1,5 +1,5 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Int } from '@nestjs/graphql';
 import { EndpointState, EndpointType } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
@@ -48,8 +48,10 @@ export class EndpointsResolver {
     @Args('url') url: string,
     @Args('method', { type: () => WebhookMethod, nullable: true, defaultValue: WebhookMethod.POST }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
+    @Args('maxRatePerSecond', { type: () => Int, nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); none when unset.' })
+    maxRatePerSecond?: number | null,
   ) {
-    return this.create.execute({ type: EndpointType.WEB_HOOK, name, url, method, headers });
+    return this.create.execute({ type: EndpointType.WEB_HOOK, name, url, method, headers, maxRatePerSecond });
   }
 
   @Mutation(() => EndpointModel)
@@ -59,8 +61,9 @@ export class EndpointsResolver {
     @Args('url', { type: () => String, nullable: true }) url?: string,
     @Args('method', { type: () => WebhookMethod, nullable: true }) method?: WebhookMethod | null,
     @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
+    @Args('maxRatePerSecond', { type: () => Int, nullable: true, description: 'A webhook delivery rate limit; 0 removes it.' }) maxRatePerSecond?: number | null,
   ) {
-    return this.update.execute(id, { name, url, method, headers });
+    return this.update.execute(id, { name, url, method, headers, maxRatePerSecond });
   }
 
   @Mutation(() => EndpointModel, { description: 'Stops sending to a webhook endpoint; its deliveries wait until it is resumed.' })

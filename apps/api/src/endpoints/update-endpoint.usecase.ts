@@ -4,7 +4,7 @@ import type { EndpointEntity } from '@app/persistence';
 import type { ApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
 import { ApiError } from '../graphql/api.error.js';
-import { parseHeaders, parseName, parsePublicWebhookUrl, type WebhookMethod } from './endpoint-input.js';
+import { parseHeaders, parseName, parsePublicWebhookUrl, type WebhookMethod, parseMaxRate } from './endpoint-input.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { type HeaderInput } from './endpoint.model.js';
 
@@ -13,6 +13,8 @@ export interface WebhookChanges {
   url?: string | null;
   method?: WebhookMethod | null;
   headers?: HeaderInput[] | null;
+  /** 0 removes the limit. */
+  maxRatePerSecond?: number | null;
 }
 
 /** Renames an endpoint or changes a webhook's url, method or headers (only the fields given); it reaches the data path. */
@@ -28,10 +30,11 @@ export class UpdateEndpoint {
     const name = changes.name != null ? parseName(changes.name) : null;
     const headers = changes.headers != null ? parseHeaders(changes.headers) : null;
     const url = changes.url != null ? await parsePublicWebhookUrl(changes.url, this.config.WEBHOOK_ALLOWED_NETWORKS) : null;
-    const touchesWebhook = changes.url != null || changes.method != null || changes.headers != null;
+    const maxRatePerSecond = changes.maxRatePerSecond != null ? parseMaxRate(changes.maxRatePerSecond) : null;
+    const touchesWebhook = changes.url != null || changes.method != null || changes.headers != null || maxRatePerSecond !== null;
     return this.registry.change(id, (endpoint) => {
       if (touchesWebhook && endpoint.type !== EndpointType.WEB_HOOK) {
-        const field = changes.url != null ? 'url' : changes.method != null ? 'method' : 'headers';
+        const field = changes.url != null ? 'url' : changes.method != null ? 'method' : changes.headers != null ? 'headers' : 'maxRatePerSecond';
         throw ApiError.badInput(field, 'only a webhook endpoint has a url, a method and headers');
       }
       if (name !== null) endpoint.name = name;
@@ -41,6 +44,10 @@ export class UpdateEndpoint {
       }
       if (touchesWebhook) {
         endpoint.meta = { ...endpoint.meta, ...(url !== null ? { url } : {}), ...(changes.method != null ? { method: changes.method } : {}) };
+        if (maxRatePerSecond !== null) {
+          const { maxRatePerSecond: _previous, ...rest } = endpoint.meta;
+          endpoint.meta = maxRatePerSecond > 0 ? { ...rest, maxRatePerSecond } : rest;
+        }
       }
     });
   }
