@@ -40,12 +40,16 @@ const toParked = (row: ParkedRow): ParkedDelivery => ({ id: row.id, endpointId: 
 export class DeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Connected (at start the dispatcher connects in the background, and does not wait for PostgreSQL). */
+  get connected(): boolean {
+    return this.dataSource.isInitialized;
+  }
+
   /**
    * Claims up to `limit` due deliveries for `lockMs`; another replica will
-   * not take them meanwhile. Held deliveries are never read. `skipEndpoints`:
-   * endpoints not to claim for now (paused or disabled in the caller's config
-   * view whose rows are not held yet, or with every lane taken): their
-   * deliveries stay where they are. A claim that expired
+   * not take them meanwhile. Held deliveries (of inactive endpoints) are
+   * never read. `skipEndpoints`: endpoints not to claim for now (every lane
+   * taken): their deliveries stay where they are. A claim that expired
    * is taken again only if it expired before `horizon` (the time of the
    * oldest change not yet projected), so a delivery whose attempt is still on
    * its way from the attempts stream is never attempted twice; `skipIds` are
@@ -120,17 +124,6 @@ export class DeliveryStore {
          SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE next.held AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
          FROM held_endpoint previous WHERE previous.endpoint_id IS NOT NULL)
        SELECT endpoint_id FROM held_endpoint WHERE endpoint_id IS NOT NULL`,
-    );
-    return rows.map((row) => row.endpoint_id);
-  }
-
-  /** Which of `endpointIds` have due deliveries that are not held (read as a claim reads them). */
-  async endpointsWithDueUnheld(endpointIds: string[]): Promise<string[]> {
-    if (endpointIds.length === 0) return [];
-    const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT endpoint_id FROM delivery_retry
-       WHERE failed_at IS NULL AND NOT held AND next_attempt_at <= now() AND endpoint_id = ANY($1::uuid[])`,
-      [endpointIds],
     );
     return rows.map((row) => row.endpoint_id);
   }

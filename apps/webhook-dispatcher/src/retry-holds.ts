@@ -2,8 +2,10 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigView, EndpointState, EndpointType, type ConfigChange, type EndpointView } from '@app/messaging';
 import { DeliveryStore } from './delivery-store.js';
 
-/** How often the retry store is checked against the config view, for what a missed or failed hold left behind. */
+/** How often the retry store is checked against the config view, for what a missed or failed release left held. */
 const RECONCILE_INTERVAL_MS = 60_000;
+/** Sooner while it fails: at start PostgreSQL is connected in the background, and may be away. */
+const RECONCILE_RETRY_MS = 5_000;
 
 const holdsRows = (endpoint: EndpointView | undefined): boolean => endpoint !== undefined && endpoint.state !== EndpointState.ACTIVE;
 
@@ -21,12 +23,13 @@ const holdsRows = (endpoint: EndpointView | undefined): boolean => endpoint !== 
  * another's, and applies the change itself once its view has it.
  *
  * Held by mistake would be the harm (an active endpoint's deliveries left
- * waiting); unheld by mistake only costs claims some reading, and the
- * scheduler's skip list still keeps them untouched. So anything not known
- * is left unheld, and a reconciliation at start and every minute releases
- * the held deliveries of endpoints active in the view and holds the due
- * ones of inactive endpoints (after a failed UPDATE, a change made while no
- * dispatcher ran, or rows written before the `held` column).
+ * waiting, since claims never read them); unheld by mistake heals itself: a
+ * claim takes the delivery when it is due, the DeliveryGate finds its
+ * endpoint inactive, and the scheduler holds it and asks for the rest of the
+ * endpoint's (holdClaimed). So anything not known is left unheld, and a
+ * reconciliation at start and every minute releases the held deliveries of
+ * endpoints the view says are active (after a failed UPDATE, a resume while
+ * no dispatcher ran, or a view that was behind).
  */
 @Injectable()
 export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -38,7 +41,7 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
   /** Endpoints with an UPDATE queued but not started: another request adds nothing (it will read the view when it starts). */
   private readonly queued = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private reconciling = false;
+  private failingSince: number | null = null;
   private stopped = false;
 
   constructor(
@@ -50,13 +53,12 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     // The view is loaded before the app starts; what changed before this listener is the reconciliation's.
     for (const endpoint of this.config.allEndpoints()) if (endpoint.type === EndpointType.WEB_HOOK) this.holding.set(endpoint.id, holdsRows(endpoint));
     this.config.onChange((change) => this.changed(change));
-    this.timer = setInterval(() => void this.reconcile(), RECONCILE_INTERVAL_MS);
     void this.reconcile();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await Promise.allSettled([...this.syncs.values()]);
   }
 
@@ -74,10 +76,10 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     for (const [endpointId, held] of written) if (this.holds(endpointId) !== held) this.request(endpointId);
   }
 
-  /** A claimed delivery whose endpoint the gate found paused: held with its claim given up, then its endpoint set as the view says now. */
+  /** A claimed delivery whose endpoint the gate found not active: held with its claim given up, then its endpoint set as the view says now. */
   async holdClaimed(endpointId: string, id: string): Promise<void> {
     await this.store.holdClaimed(id);
-    // Its other deliveries are not held either (the view changed after the claim's skip list was made).
+    // Its endpoint's other deliveries may not be held either (an UPDATE not run yet, or failed).
     this.request(endpointId);
   }
 
@@ -117,26 +119,33 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     const held = holdsRows(endpoint);
     try {
       const changed = await this.store.holdEndpoint(endpointId, held);
-      if (changed > 0) this.logger.log(`endpoint ${endpointId} is ${endpoint.state}: ${held ? 'held' : 'released'} ${changed} parked deliveries`);
+      if (changed > 0) this.logger.log(`endpoint ${endpointId} is ${endpoint.state}: ${held ? 'held' : 'released'} ${changed} parked ${changed === 1 ? 'delivery' : 'deliveries'}`);
     } catch (error) {
-      // Not lost: the next reconciliation finds what is left (and until then claims skip an inactive endpoint's rows).
-      this.logger.warn(`cannot ${held ? 'hold' : 'release'} the parked deliveries of endpoint ${endpointId} (${(error as Error).message}); the reconciliation will`);
+      // Not lost: a release is the next reconciliation's; a hold, the next claim's that takes one of these deliveries.
+      this.logger.warn(
+        `cannot ${held ? 'hold' : 'release'} the parked deliveries of endpoint ${endpointId} (${(error as Error).message}); ${held ? 'claims will hold them' : 'the reconciliation will release them'}`,
+      );
     }
   }
 
-  /** Sets every endpoint whose rows disagree with the view: held rows of active endpoints, due unheld rows of inactive ones. */
+  /** Releases the held deliveries of endpoints the view says are active: one index probe per endpoint with held rows, not a read of the backlog. */
   private async reconcile(): Promise<void> {
-    if (this.reconciling || this.stopped || !this.config.healthy) return;
-    this.reconciling = true;
+    let done = false;
     try {
-      for (const endpointId of await this.store.endpointsWithHeldDeliveries()) {
-        if (this.config.endpoint(endpointId)?.state === EndpointState.ACTIVE) this.request(endpointId);
+      // With the view not loaded or not watching, "active" may be stale; before PostgreSQL is connected, nothing to look at.
+      if (this.config.healthy && this.store.connected) {
+        for (const endpointId of await this.store.endpointsWithHeldDeliveries()) {
+          if (this.config.endpoint(endpointId)?.state === EndpointState.ACTIVE) this.request(endpointId);
+        }
+        done = true;
+        if (this.failingSince !== null) this.logger.log('parked deliveries are reconciled with the config view again');
+        this.failingSince = null;
       }
-      for (const endpointId of await this.store.endpointsWithDueUnheld(this.config.inactiveEndpointIds())) this.request(endpointId);
     } catch (error) {
-      this.logger.warn(`cannot check which parked deliveries are held (${(error as Error).message}); trying again in a minute`);
-    } finally {
-      this.reconciling = false;
+      // Said once per outage, not every few seconds.
+      if (this.failingSince === null) this.logger.warn(`cannot check which parked deliveries are held (${(error as Error).message}); trying again`);
+      this.failingSince ??= Date.now();
     }
+    if (!this.stopped) this.timer = setTimeout(() => void this.reconcile(), done ? RECONCILE_INTERVAL_MS : RECONCILE_RETRY_MS);
   }
 }

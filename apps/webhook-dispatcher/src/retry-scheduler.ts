@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { ConfigView, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
-import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
 import { RetryHolds } from './retry-holds.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
@@ -40,7 +39,6 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly lanes: EndpointLanes,
     private readonly gate: DeliveryGate,
     private readonly attemptDelivery: AttemptDelivery,
-    private readonly recorder: DeliveryRecorder,
     private readonly projector: DeliveryChangesConsumer,
     private readonly holds: RetryHolds,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
@@ -93,9 +91,10 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
-      // The config view decides who is active (paused by hand, by failures, disabled), as for fresh deliveries.
-      // Inactive endpoints' rows are held, and the claim does not read them (RetryHolds); the list covers those not held yet.
-      const skip = [...this.config.inactiveEndpointIds(), ...this.lanes.busyEndpoints()];
+      // Inactive endpoints (paused by hand, by failures, disabled) need no list: their rows are held, and a claim
+      // never reads them (RetryHolds). Not listing them keeps the planner's estimate of the due rows right, so it
+      // stops after BATCH rows in due order rather than reading and sorting them all.
+      const skip = this.lanes.busyEndpoints();
       const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
@@ -120,12 +119,12 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
           // Deleted (its rows go with it) or not in this replica's view yet: look again later.
           return await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
         case Verdict.DISABLED:
-          return await this.recorder.record({ endpointId: delivery.endpointId, eventId: delivery.eventId, log: null, retry: { kind: 'fail' }, body: delivery.body.toString('base64') });
         case Verdict.PAUSED:
-          // Paused after this poll's skip list was made: held until the endpoint is active again (probes still find it).
+          // Not held yet (the endpoint changed state a moment ago, or its hold failed): held now, with the rest of
+          // its endpoint's, until it is active again; nothing is sent meanwhile, and probes still find it.
           return await this.holds.holdClaimed(delivery.endpointId, delivery.id);
         case Verdict.BUSY:
-          return await this.store.defer(delivery.id, new Date(Date.now() + LANE_BUSY_DELAY_MS));
+          return await this.store.defer(delivery.id, new Date(Date.now() + Math.max(LANE_BUSY_DELAY_MS, decision.retryInMs)));
         case Verdict.SEND: {
           const { endpoint, release } = decision;
           try {

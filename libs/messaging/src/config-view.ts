@@ -156,15 +156,6 @@ export class ConfigView {
     return { ...record, state: effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) };
   }
 
-  /** Ids of the endpoints not active now (paused by hand or by failures, disabled): few, however many endpoints there are. */
-  inactiveEndpointIds(): string[] {
-    const ids: string[] = [];
-    for (const record of this.endpoints.values()) {
-      if (effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) !== EndpointState.ACTIVE) ids.push(record.id);
-    }
-    return ids;
-  }
-
   /** A webhook's sealed signing material (SecretBox opens it), if published. */
   sealedSecrets(endpointId: string): string | undefined {
     return this.secrets.get(endpointId)?.sealed;

@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * claims from, so a claim reads the due deliveries of active endpoints only,
  * however large the backlog of paused ones. The dispatcher holds and releases
  * an endpoint's rows as its config view sees the endpoint change state
- * (RetryHolds); rows written before this migration start unheld and are held
- * by its first reconciliation.
+ * (RetryHolds). Rows written before this migration start unheld: the first
+ * claim that takes one of an inactive endpoint holds that endpoint's rows.
  */
 export class HeldRetries1765200000000 implements MigrationInterface {
   name = 'HeldRetries1765200000000';
