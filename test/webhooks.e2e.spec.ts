@@ -5,7 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
 import { ConfigKeys, openConfigBucket } from '@app/messaging';
-import { TestStack } from './support/stack.js';
+import pg from 'pg';
+import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 const SCHEDULE_MS = [300, 600];
@@ -355,6 +356,36 @@ describe('webhook delivery', () => {
     // Five at once, then five a second: never ten within a second.
     const at = receiver.requests.map((request) => request.at).sort((a, b) => a - b);
     for (let index = 10; index < at.length; index += 1) expect(at[index]! - at[index - 10]!).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('prunes delivery log lines and failed deliveries past their retention soon after the dispatcher starts', async () => {
+    const hook = await webhookTo();
+    const db = new pg.Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    try {
+      const table = (name: string) => `${stack.schema}.${name}`;
+      const [old, recent] = [crypto.randomUUID(), crypto.randomUUID()];
+      for (const [eventId, age] of [[old, '40 days'], [recent, '1 day']] as const) {
+        await db.query(
+          `INSERT INTO ${table('delivery_attempt')} (record_id, endpoint_id, event_id, attempt, attempted_at, duration_ms, outcome) VALUES ($1, $2, $3, 1, now() - $4::interval, 5, 'FAILED')`,
+          [crypto.randomUUID(), hook.endpointId, eventId, age],
+        );
+        await db.query(
+          `INSERT INTO ${table('delivery_retry')} (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at) VALUES ($1, $2, '{}', 0, now(), now() - $3::interval)`,
+          [hook.endpointId, eventId, age],
+        );
+      }
+      const left = async (name: string) => (await db.query(`SELECT event_id FROM ${table(name)} WHERE event_id = ANY($1) ORDER BY event_id`, [[old, recent]])).rows.map((row) => row.event_id);
+
+      await stack.kill('webhook-dispatcher', 'SIGTERM');
+      await stack.startApp('webhook-dispatcher');
+
+      await waitFor(async () => (await left('delivery_attempt')).length === 1 && (await left('delivery_retry')).length === 1, { timeoutMs: 60_000, what: 'the first prune' });
+      expect(await left('delivery_attempt')).toEqual([recent]);
+      expect(await left('delivery_retry')).toEqual([recent]);
+    } finally {
+      await db.end();
+    }
   });
 
   it("replays an endpoint's deliveries of a time range from the JetStream history", async () => {

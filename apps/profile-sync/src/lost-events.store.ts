@@ -1,17 +1,16 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { idKey, type AgentEvent } from '@app/events';
+import { deleteOlderThan, PruneSchedule } from '@app/persistence';
 import type { ProfileSyncConfig } from './profile-sync.config.js';
 import { PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
 
 export const ALL_CANDIDATES_DELETED = 'ALL_CANDIDATES_DELETED';
-const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Lost events in PostgreSQL, queryable through the api's `lostEvents`; pruned past their retention. */
 @Injectable()
 export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(LostEventsStore.name);
-  private timer: NodeJS.Timeout | null = null;
+  private readonly pruning = new PruneSchedule('lost events', () => this.prune());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -19,11 +18,11 @@ export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
+    this.pruning.start();
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.pruning.stop();
   }
 
   /**
@@ -51,13 +50,8 @@ export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShu
     );
   }
 
-  private async prune(): Promise<void> {
-    try {
-      await this.dataSource.query('DELETE FROM lost_event WHERE diverted_at < now() - make_interval(secs => $1::double precision / 1000)', [
-        this.config.LOST_EVENTS_RETENTION,
-      ]);
-    } catch (error) {
-      this.logger.warn(`cannot prune lost events: ${(error as Error).message}`);
-    }
+  private async prune(): Promise<string | null> {
+    const pruned = await deleteOlderThan(this.dataSource, 'lost_event', 'diverted_at', this.config.LOST_EVENTS_RETENTION);
+    return pruned > 0 ? `pruned ${pruned} past LOST_EVENTS_RETENTION` : null;
   }
 }

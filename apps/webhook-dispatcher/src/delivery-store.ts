@@ -1,3 +1,4 @@
+import { deleteOlderThan } from '@app/persistence';
 import type { DeliveryChange, EndpointHealth } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -128,9 +129,14 @@ export class DeliveryStore {
     return rows.map((row) => row.endpoint_id);
   }
 
-  /** Deletes delivery log lines older than `retentionMs`. */
-  async pruneLog(retentionMs: number): Promise<void> {
-    await this.dataSource.query('DELETE FROM delivery_attempt WHERE attempted_at < now() - make_interval(secs => $1::double precision / 1000)', [retentionMs]);
+  /**
+   * Deletes delivery log lines, and deliveries that failed for good (kept
+   * for resendDelivery), older than `retentionMs`; by indexed batches.
+   */
+  async prune(retentionMs: number): Promise<{ lines: number; failed: number }> {
+    const lines = await deleteOlderThan(this.dataSource, 'delivery_attempt', 'attempted_at', retentionMs);
+    const failed = await deleteOlderThan(this.dataSource, 'delivery_retry', 'failed_at', retentionMs, 'failed_at IS NOT NULL');
+    return { lines, failed };
   }
 
   /**

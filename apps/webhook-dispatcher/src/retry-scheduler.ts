@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { PruneSchedule } from '@app/persistence';
 import { ConfigView, EndpointState } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
@@ -14,12 +15,11 @@ const BATCH = 200;
 const LANE_BUSY_DELAY_MS = 200;
 // A delivery that cannot go yet (its endpoint not in this replica's view yet, its secrets not arrived) is looked at again after this.
 const NOT_YET_DELAY_MS = 1_000;
-const LOG_PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
  * Takes parked deliveries from PostgreSQL when they are due and attempts
  * them again; probes endpoints paused by failures with one delivery every
- * WEBHOOK_PROBE_INTERVAL; prunes the delivery log past its retention. While
+ * WEBHOOK_PROBE_INTERVAL; prunes the delivery log and failed deliveries past their retention (soon after start, then every ten minutes). While
  * PostgreSQL is away, parked deliveries simply wait: claims fail and are
  * tried again on the next poll.
  */
@@ -27,6 +27,7 @@ const LOG_PRUNE_INTERVAL_MS = 3_600_000;
 export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RetryScheduler.name);
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pruning = new PruneSchedule('delivery log', () => this.prune());
   private polling = false;
   private readonly running = new Set<Promise<void>>();
   private failingSince: number | null = null;
@@ -48,12 +49,13 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.timers.push(
       setInterval(() => void this.poll(), POLL_MS),
       setInterval(() => void this.probe(), this.settings.WEBHOOK_PROBE_INTERVAL),
-      setInterval(() => void this.pruneLog(), LOG_PRUNE_INTERVAL_MS),
     );
+    this.pruning.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.timers.forEach((timer) => clearInterval(timer));
+    this.pruning.stop();
     await Promise.all(this.running);
   }
 
@@ -75,8 +77,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async pruneLog(): Promise<void> {
-    await this.store.pruneLog(this.settings.DELIVERY_LOG_RETENTION).catch((error: Error) => this.logger.warn(`cannot prune the delivery log: ${error.message}`));
+  private async prune(): Promise<string | null> {
+    const { lines, failed } = await this.store.prune(this.settings.DELIVERY_LOG_RETENTION);
+    return lines + failed > 0 ? `pruned ${lines} lines and ${failed} failed deliveries past DELIVERY_LOG_RETENTION` : null;
   }
 
   private track(task: Promise<void>): Promise<void> {

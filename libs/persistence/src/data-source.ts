@@ -13,6 +13,7 @@ import { ProfilesAndLostEvents1764700000000 } from './migrations/1764700000000-P
 import { OutageSafeWrites1764800000000 } from './migrations/1764800000000-OutageSafeWrites.js';
 import { EndpointHealth1764900000000 } from './migrations/1764900000000-EndpointHealth.js';
 import { ConfigVersions1765000000000 } from './migrations/1765000000000-ConfigVersions.js';
+import { PruneIndexes1765300000000 } from './migrations/1765300000000-PruneIndexes.js';
 import { LostEventsAsDelivered1765100000000 } from './migrations/1765100000000-LostEventsAsDelivered.js';
 import { HeldRetries1765200000000 } from './migrations/1765200000000-HeldRetries.js';
 import { EndpointHealthEntity } from './endpoint-health.entity.js';
@@ -24,7 +25,7 @@ export interface DatabaseSettings {
 }
 
 export const ENTITIES = [EndpointEntity, EndpointHealthEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000];
 
 /** A data source bound to one schema; tables are never synchronised, only migrated. */
 export function createDataSource(settings: DatabaseSettings): DataSource {

@@ -7,3 +7,4 @@ export { DeliveryRetryEntity } from './delivery-retry.entity.js';
 export { LostEventEntity } from './lost-event.entity.js';
 export { ProfileEntity } from './profile.entity.js';
 export { EndpointHealthEntity } from './endpoint-health.entity.js';
+export { deleteOlderThan, PruneSchedule } from './prune.js';
