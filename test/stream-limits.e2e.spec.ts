@@ -18,7 +18,7 @@ describe('a full stream', () => {
 
   beforeAll(async () => {
     // filter-router is not running: nothing past profile-sync is read, so the streams fill.
-    stack = await TestStack.start({ apps: ['api', 'ingest', 'profile-sync', 'websocket-gateway'], env: { STREAM_MAX_BYTES: '256KiB' } });
+    stack = await TestStack.start({ apps: ['api', 'ingest', 'profile-sync', 'websocket-gateway', 'webhook-dispatcher'], env: { STREAM_MAX_BYTES: '256KiB' } });
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ObjectStore } from '@nats-io/obj';
 import { eventImagesSchema, firstIssue, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
-import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore, PublishUnavailableError } from '@app/messaging';
+import { IMAGE_CONTENT_TYPE, isStoreFull, NatsClient, openImageStore, PublishUnavailableError, StreamFullError } from '@app/messaging';
 
 export type Slot = 'image' | 'original_image';
 
@@ -62,6 +62,7 @@ export class EventImagesStore implements OnModuleInit {
       await this.objects
         .putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: contentType } }, bytes)
         .catch((error: Error) => {
+          if (isStoreFull(error)) throw new StreamFullError(`cannot store ${slot}: the image store is full`, { cause: error });
           throw new PublishUnavailableError(`cannot store ${slot}: ${error.message}`, { cause: error });
         });
       stored.push(id);

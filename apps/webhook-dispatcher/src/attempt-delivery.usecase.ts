@@ -68,6 +68,8 @@ export class AttemptDelivery {
     const headers = { ...signing.customHeaders, ...signatureHeaders(signing.secrets, eventId, Math.floor(attemptedAt.getTime() / 1_000), body) };
     const result = await this.client.send({ url: String(endpoint.meta.url), method: String(endpoint.meta.method ?? 'POST'), headers, body });
     answered?.();
+    if (result.kind === 'answered') this.lanes.answered(endpoint.id);
+    else this.lanes.unanswered(endpoint.id);
     const status = result.kind === 'answered' ? result.status : null;
     const delivered = status !== null && status >= 200 && status < 300;
     let outcome: AttemptOutcome;

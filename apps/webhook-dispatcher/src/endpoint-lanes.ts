@@ -5,8 +5,9 @@ const MAX_WAITING = 32;
 const MAX_WAITING_IN_ALL = 256;
 /**
  * A delivery waits in memory only for an endpoint whose lanes turn over: one
- * that freed a lane (or took its first) this recently. A receiver that holds
- * every request (black-holed, or slow) gets its deliveries parked at once.
+ * whose receiver answered (or that took its first lane) this recently. A
+ * receiver that holds every request (black-holed, or slow) gets its
+ * deliveries parked at once, and a timeout does not count as turning over.
  */
 const TURNOVER_MS = 1_000;
 
@@ -22,6 +23,7 @@ export class EndpointLanes {
   private readonly limits = new Map<string, number>();
   private readonly waiting = new Map<string, Array<() => void>>();
   private readonly turnedOverAt = new Map<string, number>();
+  private readonly unanswering = new Set<string>();
   private waitingInAll = 0;
 
   constructor(private readonly maxPerEndpoint: number) {}
@@ -33,7 +35,8 @@ export class EndpointLanes {
   tryAcquire(endpointId: string): boolean {
     const used = this.inFlight.get(endpointId) ?? 0;
     if (used >= this.limitOf(endpointId)) return false;
-    if (used === 0) this.turnedOverAt.set(endpointId, Date.now());
+    // An idle endpoint starting again turns over, unless its receiver's last attempt got no answer.
+    if (used === 0 && !this.unanswering.has(endpointId)) this.turnedOverAt.set(endpointId, Date.now());
     this.inFlight.set(endpointId, used + 1);
     return true;
   }
@@ -65,7 +68,6 @@ export class EndpointLanes {
   }
 
   release(endpointId: string): void {
-    this.turnedOverAt.set(endpointId, Date.now());
     const queue = this.waiting.get(endpointId);
     const used = this.inFlight.get(endpointId) ?? 1;
     if (queue && queue.length > 0 && used <= this.limitOf(endpointId)) {
@@ -76,15 +78,23 @@ export class EndpointLanes {
       return;
     }
     if (used - 1 > 0) this.inFlight.set(endpointId, used - 1);
-    else {
-      this.inFlight.delete(endpointId);
-      this.turnedOverAt.delete(endpointId);
-    }
+    else this.inFlight.delete(endpointId);
   }
 
   /** Endpoints with every lane taken: their parked deliveries are not worth claiming now. */
   busyEndpoints(): string[] {
     return [...this.inFlight].filter(([endpointId, used]) => used >= this.limitOf(endpointId)).map(([endpointId]) => endpointId);
+  }
+
+  /** The receiver answered an attempt (whatever the status): its lanes turn over. */
+  answered(endpointId: string): void {
+    this.turnedOverAt.set(endpointId, Date.now());
+    this.unanswering.delete(endpointId);
+  }
+
+  /** An attempt got no answer (a timeout, a refused or reset connection). */
+  unanswered(endpointId: string): void {
+    this.unanswering.add(endpointId);
   }
 
   succeeded(endpointId: string): void {

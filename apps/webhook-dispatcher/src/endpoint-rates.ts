@@ -5,15 +5,29 @@
  * replica for itself: with n replicas an endpoint may get up to n times it.
  */
 export class EndpointRates {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number; perSecond: number }>();
+
+  /** Endpoints with no token now (their parked deliveries are not worth claiming yet). */
+  exhausted(): string[] {
+    const now = Date.now();
+    const ids: string[] = [];
+    for (const [endpointId, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) / 1_000) * bucket.perSecond < 1) ids.push(endpointId);
+    }
+    return ids;
+  }
 
   /** 0 when a delivery may go now (it took a token); else the milliseconds until the next token. */
   take(endpointId: string, perSecond: number | undefined): number {
-    if (!perSecond) return 0;
+    if (!perSecond) {
+      this.buckets.delete(endpointId);
+      return 0;
+    }
     const now = Date.now();
-    const bucket = this.buckets.get(endpointId) ?? { tokens: perSecond, at: now };
+    const bucket = this.buckets.get(endpointId) ?? { tokens: perSecond, at: now, perSecond };
     bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.at) / 1_000) * perSecond);
     bucket.at = now;
+    bucket.perSecond = perSecond;
     this.buckets.set(endpointId, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;

@@ -9,6 +9,7 @@ import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { DeliveryGate, Verdict } from './delivery-gate.js';
 import { EndpointLanes } from './endpoint-lanes.js';
+import { EndpointRates } from './endpoint-rates.js';
 
 const POLL_MS = 100;
 const BATCH = 200;
@@ -38,6 +39,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly store: DeliveryStore,
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
+    private readonly rates: EndpointRates,
     private readonly gate: DeliveryGate,
     private readonly attemptDelivery: AttemptDelivery,
     private readonly projector: DeliveryChangesConsumer,
@@ -97,7 +99,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       // Inactive endpoints (paused by hand, by failures, disabled) need no list: their rows are held, and a claim
       // never reads them (RetryHolds). Not listing them keeps the planner's estimate of the due rows right, so it
       // stops after BATCH rows in due order rather than reading and sorting them all.
-      const skip = this.lanes.busyEndpoints();
+      // So are those whose maxRatePerSecond is used up for now: claiming them would only push them back.
+      const skip = [...this.lanes.busyEndpoints(), ...this.rates.exhausted()];
       const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.projector.claimHorizon(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;

@@ -74,23 +74,33 @@ export class WebhookClient {
 }
 
 /**
- * The start of an answer, as much as the delivery log keeps; the rest is
- * never read (the connection is dropped rather than drained), so an endless
- * or huge answer costs no memory.
+ * An answer up to this size is read to its end (and only its start kept), so
+ * that the connection is reused; a larger one is cut off there.
+ */
+const DRAIN_BYTES = 65_536;
+
+/**
+ * The start of an answer, as much as the delivery log keeps. Past
+ * DRAIN_BYTES the rest is never read (the connection is dropped rather than
+ * drained), so an endless or huge answer costs no memory.
  */
 async function readUpTo(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  if (limit > 0) {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= limit) break;
+  const kept: Buffer[] = [];
+  let keptLength = 0;
+  let read = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    read += chunk.length;
+    if (keptLength < limit) {
+      kept.push(chunk);
+      keptLength += chunk.length;
+    }
+    if (read > Math.max(limit, DRAIN_BYTES)) {
+      // Ends the request: a body left unread would hold the connection (and keep arriving).
+      body.destroy();
+      break;
     }
   }
-  // Ends the request: a body left unread would hold the connection (and keep arriving).
-  body.destroy();
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return Buffer.concat(kept).subarray(0, limit).toString('utf8');
 }
 
 function describe(error: unknown): string {

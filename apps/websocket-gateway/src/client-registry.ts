@@ -4,6 +4,11 @@ import { CloseCode } from './close-codes.js';
 
 /** How often the sum of all clients' backlogs is measured (it is a walk over every client). */
 const MEASURE_EVERY_MS = 100;
+/**
+ * A client closed for the budget that has not even read up to its close
+ * frame is dropped this long after: its backlog is freed then.
+ */
+const CLOSE_GRACE_MS = 10_000;
 
 /** The clients connected to this replica, by endpoint. */
 export class ClientRegistry {
@@ -11,6 +16,7 @@ export class ClientRegistry {
   private readonly byEndpoint = new Map<string, Set<WebSocket>>();
   private totalBuffered = 0;
   private measuredAt = 0;
+  private clientCount = 0;
 
   /**
    * `maxBufferedBytes`: one client's backlog limit; `maxTotalBufferedBytes`:
@@ -28,13 +34,12 @@ export class ClientRegistry {
       this.byEndpoint.set(endpointId, clients);
     }
     clients.add(socket);
+    this.clientCount += 1;
     socket.once('close', () => this.remove(endpointId, socket));
   }
 
   get size(): number {
-    let total = 0;
-    for (const clients of this.byEndpoint.values()) total += clients.size;
-    return total;
+    return this.clientCount;
   }
 
   /** Sends one event to every client of the endpoint, as a text frame of the event JSON. */
@@ -54,7 +59,10 @@ export class ClientRegistry {
       if (overBudget && socket.bufferedAmount > fairShare) {
         // Nor many slow readers together: those over their share of the budget go.
         this.logger.warn(`closing a client of ${endpointId}: ${socket.bufferedAmount} bytes unsent while all clients' backlogs are over their budget`);
+        // No longer counted (it is closing), so the next measure does not close others for its backlog.
+        this.totalBuffered -= socket.bufferedAmount;
         socket.close(CloseCode.tooSlow, 'client too slow: the gateway holds too much unsent data');
+        setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
         continue;
       }
       socket.send(frame, { binary: false });
@@ -67,7 +75,7 @@ export class ClientRegistry {
     if (now - this.measuredAt < MEASURE_EVERY_MS) return this.totalBuffered;
     this.measuredAt = now;
     let total = 0;
-    for (const clients of this.byEndpoint.values()) for (const socket of clients) total += socket.bufferedAmount;
+    for (const clients of this.byEndpoint.values()) for (const socket of clients) if (socket.readyState === WebSocket.OPEN) total += socket.bufferedAmount;
     this.totalBuffered = total;
     return total;
   }
@@ -84,7 +92,7 @@ export class ClientRegistry {
 
   private remove(endpointId: string, socket: WebSocket): void {
     const clients = this.byEndpoint.get(endpointId);
-    clients?.delete(socket);
+    if (clients?.delete(socket)) this.clientCount -= 1;
     if (clients?.size === 0) this.byEndpoint.delete(endpointId);
   }
 }

@@ -31,7 +31,7 @@ export function durationVar(fallback: string) {
     });
 }
 
-/** An environment variable holding a TCP port; `0` lets the OS choose. */
+/** An environment variable holding a size (`512MiB`, `8GiB`, or bytes). */
 export function bytesVar(fallback: string) {
   return z
     .string()
@@ -46,6 +46,7 @@ export function bytesVar(fallback: string) {
     });
 }
 
+/** An environment variable holding a TCP port; `0` lets the OS choose. */
 export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
 /** An environment variable holding a boolean (`true`/`false`/`1`/`0`). */

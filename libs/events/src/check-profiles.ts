@@ -37,8 +37,13 @@ export function checkProfiles(event: AgentEvent, stateOf: (profileId: string) =>
       deleted.push(profileKey);
       changed = true;
     } else if (state) {
-      if (JSON.stringify(candidate.profile_groups) !== JSON.stringify(state.groups)) changed = true;
-      kept.push({ ...candidate, profile_groups: state.groups });
+      // Groups that differ from the platform's only in how their ids are written are the same groups: the agent's JSON stays.
+      if (groupsKey(candidate.profile_groups) === groupsKey(state.groups)) {
+        kept.push(candidate);
+      } else {
+        changed = true;
+        kept.push({ ...candidate, profile_groups: state.groups });
+      }
     } else {
       kept.push(candidate);
     }
@@ -50,4 +55,8 @@ export function checkProfiles(event: AgentEvent, stateOf: (profileId: string) =>
     return { kind: 'lost', event: checked, deletedProfileIds: deleted };
   }
   return { kind: 'deliver', event: checked, changed: true };
+}
+
+function groupsKey(groups: ReadonlyArray<{ id: string }> | null | undefined): string {
+  return JSON.stringify((groups ?? []).map((group) => ({ ...group, id: idKey(group.id) })));
 }

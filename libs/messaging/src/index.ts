@@ -2,7 +2,7 @@ export { Topology, Headers } from './topology.js';
 export { NatsClient, natsSettings, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
-export { publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
+export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
 export { ConfigKeys, ENDPOINT_TYPES, EndpointType, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';

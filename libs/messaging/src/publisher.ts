@@ -40,9 +40,18 @@ export function publishDurably(client: NatsClient, subject: string, data: Uint8A
     .catch((error: unknown) => {
       // A message over the server's limit will never be stored: that is the message's fault, not an outage.
       if (/maximum payload|max_payload/i.test((error as Error).message)) throw error;
-      if (/maximum (bytes|messages)|resource limits exceeded|insufficient (storage )?resources/i.test((error as Error).message)) {
+      if (isStoreFull(error)) {
         throw new StreamFullError(`${subject}: its stream is full of messages not yet read by every consumer`, { cause: error });
       }
       throw new PublishUnavailableError(`JetStream did not store ${subject}: ${(error as Error).message}`, { cause: error });
     });
+}
+
+/** Whether JetStream refused a message because its stream (or bucket) is full. */
+export function isStoreFull(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
+    if (/maximum (bytes|messages)|resource limits exceeded|insufficient (storage )?resources/i.test((current as Error).message ?? '')) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -23,17 +23,17 @@ export class StreamTrimmer {
   /** One pass over the streams; returns how many messages it purged. */
   async trim(): Promise<number> {
     let purged = 0;
-    for (const stream of trimmedStreams(this.client)) purged += await this.trimStream(stream);
+    for (const { stream, readers } of trimmedStreams(this.client)) purged += await this.trimStream(stream, readers);
     return purged;
   }
 
-  private async trimStream(stream: string): Promise<number> {
+  private async trimStream(stream: string, readers: string[]): Promise<number> {
     const { manager } = this.client;
     const info = await manager.streams.info(stream);
     const maxBytes = info.config.max_bytes;
     const { bytes, messages, first_seq: firstSeq } = info.state;
     if (maxBytes <= 0 || bytes < maxBytes * START || messages === 0) return 0;
-    const readByAll = await this.readByAll(stream, info.state.last_seq);
+    const readByAll = await this.readByAll(stream, info.state.last_seq, readers);
     if (readByAll < firstSeq) return 0;
     // Oldest first, as many as bring it down to the target, by the stream's average message size.
     const wanted = Math.ceil((bytes - maxBytes * TARGET) / (bytes / messages));
@@ -43,10 +43,18 @@ export class StreamTrimmer {
     return response.purged;
   }
 
-  /** The newest sequence every consumer of the stream has read; -1 without consumers (nothing has been read). */
-  private async readByAll(stream: string, lastSeq: number): Promise<number> {
+  /**
+   * The newest sequence every consumer of the stream has read; -1 (nothing)
+   * while one of the stream's required `readers` does not exist.
+   */
+  private async readByAll(stream: string, lastSeq: number, readers: string[]): Promise<number> {
     let lowest = Number.POSITIVE_INFINITY;
-    for await (const consumer of this.client.manager.consumers.list(stream)) lowest = Math.min(lowest, readUpTo(consumer, lastSeq));
+    const present = new Set<string>();
+    for await (const consumer of this.client.manager.consumers.list(stream)) {
+      present.add(consumer.name);
+      lowest = Math.min(lowest, readUpTo(consumer, lastSeq));
+    }
+    if (!readers.every((reader) => present.has(reader))) return -1;
     return Number.isFinite(lowest) ? lowest : -1;
   }
 }

@@ -47,15 +47,28 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
 }
 
 /**
+ * The streams that refuse when full, and whose read history the
+ * StreamTrimmer removes, each with the durable consumers that must read a
+ * message before it may go (the apps' consumer specs name the same ones):
+ * a stream is not trimmed while one of them does not exist yet (a first
+ * start, a consumer being re-created), since nothing would show that it has
+ * not read what is there.
+ */
+export function trimmedStreams(client: NatsClient): Array<{ stream: string; readers: string[] }> {
+  const { streams } = client.topology;
+  return [
+    { stream: streams.ingress, readers: ['ingest'] },
+    { stream: streams.events, readers: ['profile-sync'] },
+    { stream: streams.routable, readers: ['filter-router'] },
+    { stream: streams.deliveries, readers: ['webhook-dispatcher'] },
+    { stream: streams.attempts, readers: ['delivery-projector'] },
+  ];
+}
+
+/**
  * Creates the streams, or updates them to the configured limits. Safe to run
  * from every replica of every app at the same time.
  */
-/** The streams that refuse when full, and whose read history the StreamTrimmer removes. */
-export function trimmedStreams(client: NatsClient): string[] {
-  const { streams } = client.topology;
-  return [streams.ingress, streams.events, streams.routable, streams.deliveries, streams.attempts];
-}
-
 export async function ensureStreams(client: NatsClient): Promise<void> {
   for (const config of streamConfigs(client)) {
     try {
