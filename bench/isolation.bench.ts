@@ -9,7 +9,7 @@ import { runLoad, seedEvents, type RunFigures } from './load.js';
  * rate (round robin); in the second run 40 of them are black-holed (their
  * host accepts connections and never answers). The 60 healthy endpoints'
  * delivery rate and latency (publish into the deliveries stream to the
- * receiver's request) are compared between the two runs, same process, same
+ * receiver's request; each dead endpoint is a host of its own) are compared between the two runs, same process, same
  * machine. Goals: rate >= 0.9 and p99 <= 2x of the all-healthy run.
  */
 const ENDPOINTS = 100;
@@ -37,8 +37,10 @@ async function run(withDead: boolean): Promise<RunFigures> {
     });
   });
   receiver.keepAliveTimeout = 60_000;
-  const blackHole = createServer(() => undefined);
-  const [receiverUrl, blackHoleUrl] = [await listen(receiver), await listen(blackHole)];
+  // Each black-holed endpoint is a host of its own, as it would be: connection pools are per origin.
+  const blackHoles = Array.from({ length: DEAD }, () => createServer(() => undefined));
+  const receiverUrl = await listen(receiver);
+  const blackHoleUrls = await Promise.all(blackHoles.map((server) => listen(server)));
   const stack = await TestStack.start({
     apps: ['api', 'webhook-dispatcher'],
     env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', STREAM_MAX_BYTES: '2GiB' },
@@ -46,7 +48,7 @@ async function run(withDead: boolean): Promise<RunFigures> {
   try {
     const endpointIds: string[] = [];
     for (let index = 0; index < ENDPOINTS; index += 1) {
-      const url = isDead(index, withDead) ? `${blackHoleUrl}/dead/${index}` : `${receiverUrl}/hook/${index}`;
+      const url = isDead(index, withDead) ? `${blackHoleUrls[index]!}/dead` : `${receiverUrl}/hook/${index}`;
       const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "bench", url: $url) { id } }', { url });
       endpointIds.push(created.data.createWebhookEndpoint.id);
     }
@@ -71,8 +73,10 @@ async function run(withDead: boolean): Promise<RunFigures> {
     await stack.stop();
     receiver.closeAllConnections();
     receiver.close();
-    blackHole.closeAllConnections();
-    blackHole.close();
+    for (const server of blackHoles) {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 }
 
