@@ -116,6 +116,22 @@ export class DeliveryStore {
     return changed;
   }
 
+  /**
+   * Keeps every waiting delivery of an endpoint disabled by 410 Gone as
+   * failed (for resendDelivery), as its fresh deliveries are.
+   */
+  async failClaimed(id: string): Promise<void> {
+    await this.dataSource.query('UPDATE delivery_retry SET failed_at = now(), held = false, locked_until = NULL WHERE id = $1 AND failed_at IS NULL', [id]);
+  }
+
+  async failWaiting(endpointId: string): Promise<number> {
+    const [, changed]: [unknown, number] = await this.dataSource.query(
+      'UPDATE delivery_retry SET failed_at = now(), held = false, locked_until = NULL WHERE endpoint_id = $1 AND failed_at IS NULL',
+      [endpointId],
+    );
+    return changed;
+  }
+
   /** The endpoints that have held deliveries: a skip scan of delivery_retry_held_idx, one probe per endpoint, not per row. */
   async endpointsWithHeldDeliveries(): Promise<string[]> {
     const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(

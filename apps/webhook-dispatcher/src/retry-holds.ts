@@ -83,6 +83,12 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     this.request(endpointId);
   }
 
+  /** A claimed delivery whose endpoint the gate found disabled: kept as failed, then the rest of its endpoint's too. */
+  async failClaimed(endpointId: string, id: string): Promise<void> {
+    await this.store.failClaimed(id);
+    this.request(endpointId);
+  }
+
   private changed(change: ConfigChange): void {
     if (this.stopped) return;
     if (change.kind === 'endpoint-removed') {
@@ -118,6 +124,12 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     if (!endpoint) return;
     const held = holdsRows(endpoint);
     try {
+      if (endpoint.state === EndpointState.DISABLED_GONE) {
+        // Gone: what waited is kept as failed, as fresh deliveries are (resendDelivery sends it again).
+        const failed = await this.store.failWaiting(endpointId);
+        if (failed > 0) this.logger.log(`endpoint ${endpointId} is ${endpoint.state}: ${failed} parked ${failed === 1 ? 'delivery' : 'deliveries'} kept as failed`);
+        return;
+      }
       const changed = await this.store.holdEndpoint(endpointId, held);
       if (changed > 0) this.logger.log(`endpoint ${endpointId} is ${endpoint.state}: ${held ? 'held' : 'released'} ${changed} parked ${changed === 1 ? 'delivery' : 'deliveries'}`);
     } catch (error) {

@@ -125,6 +125,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
           // Deleted (its rows go with it) or not in this replica's view yet: look again later.
           return await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
         case Verdict.DISABLED:
+          // Gone: kept as failed, with the rest of its endpoint's (RetryHolds), for resendDelivery.
+          return await this.holds.failClaimed(delivery.endpointId, delivery.id);
         case Verdict.PAUSED:
           // Not held yet (the endpoint changed state a moment ago, or its hold failed): held now, with the rest of
           // its endpoint's, until it is active again; nothing is sent meanwhile, and probes still find it.
