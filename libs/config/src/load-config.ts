@@ -16,14 +16,14 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }
 
-/** An environment variable holding a duration such as `30s`; the value is milliseconds. */
-export function durationVar(fallback: string) {
+/** An environment variable written as text and read by `parse` (which throws a readable error for a bad value). */
+function parsedVar(fallback: string, parse: (text: string) => number) {
   return z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
       try {
-        return parseDuration(text);
+        return parse(text);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;
@@ -31,20 +31,11 @@ export function durationVar(fallback: string) {
     });
 }
 
+/** An environment variable holding a duration such as `30s`; the value is milliseconds. */
+export const durationVar = (fallback: string) => parsedVar(fallback, parseDuration);
+
 /** An environment variable holding a size (`512MiB`, `8GiB`, or bytes). */
-export function bytesVar(fallback: string) {
-  return z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseBytes(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
-}
+export const bytesVar = (fallback: string) => parsedVar(fallback, parseBytes);
 
 /** An environment variable holding a TCP port; `0` lets the OS choose. */
 export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
