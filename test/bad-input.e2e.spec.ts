@@ -158,7 +158,7 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       for (const token of [null, 'wrong-token']) {
         const result = await stack.graphql('{ endpoints { totalCount } }', {}, token);
         expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
-        expect(result.data).toBeNull();
+        expect(result.data ?? null).toBeNull();
       }
     });
 

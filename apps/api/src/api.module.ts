@@ -1,4 +1,8 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApiLoaders, type ApiContext } from './graphql/loaders.js';
+import { graphqlLimits } from './graphql/graphql-edges.js';
+import { GraphqlAuthMiddleware } from './graphql/graphql-auth.middleware.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
@@ -44,8 +48,13 @@ import { ImagesController } from './images.controller.js';
 export const GRAPHQL_PATH = '/event-service/graphql';
 
 @Module({})
-export class ApiModule {
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(GraphqlAuthMiddleware).forRoutes(GRAPHQL_PATH);
+  }
+
   static forRoot(config: ApiConfig, apiToken: string): DynamicModule {
+    const tokens = new TokenSet([apiToken]);
     return {
       module: ApiModule,
       imports: [
@@ -54,26 +63,31 @@ export class ApiModule {
         ConfigPublisherModule,
         ConfigViewModule,
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
-        GraphQLModule.forRoot<ApolloDriverConfig>({
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          path: GRAPHQL_PATH,
-          autoSchemaFile: true,
-          sortSchema: true,
-          playground: false,
-          introspection: true,
-          includeStacktraceInErrorResponses: false,
-          // An outage is an answer too: a clear code the client can retry on, never INTERNAL_SERVER_ERROR.
-          formatError: (formatted, error) =>
-            isTransientFailure((error as GraphQLError).originalError)
-              ? { message: 'a dependency of the API (PostgreSQL or NATS) is not reachable; retry later', extensions: { code: 'UNAVAILABLE' } }
-              : formatted,
-          context: ({ req }: { req: Request }) => ({ req }),
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => ({
+            path: GRAPHQL_PATH,
+            autoSchemaFile: true,
+            sortSchema: true,
+            playground: false,
+            // Answered to a valid token only (GraphqlAuthMiddleware).
+            introspection: true,
+            includeStacktraceInErrorResponses: false,
+            plugins: [graphqlLimits()],
+            // An outage is an answer too: a clear code the client can retry on, never INTERNAL_SERVER_ERROR.
+            formatError: (formatted, error) =>
+              isTransientFailure((error as GraphQLError).originalError)
+                ? { message: 'a dependency of the API (PostgreSQL or NATS) is not reachable; retry later', extensions: { code: 'UNAVAILABLE' } }
+                : formatted,
+            context: ({ req }: { req: Request }): ApiContext => ({ req, loaders: new ApiLoaders(dataSource) }),
+          }),
         }),
       ],
       controllers: [DashboardController, ImagesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
-        { provide: API_TOKENS, useValue: new TokenSet([apiToken]) },
+        { provide: API_TOKENS, useValue: tokens },
         { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
         ConfigSync,
         EndpointRegistry,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { effectiveState, EndpointState, type ManualState, EndpointType } from '@app/messaging';
-import { EndpointEntity, EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
+import { EndpointState, EndpointType, type ManualState } from '@app/messaging';
+import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
@@ -63,12 +63,6 @@ export class EndpointRegistry {
       endpoint.state = state;
       if (state === EndpointState.ACTIVE) endpoint.resumeGeneration += 1;
     });
-  }
-
-  /** The state integrators see: a pause by hand, else the dispatcher's health (unless a later resume set it aside). */
-  async stateOf(endpoint: EndpointEntity): Promise<EndpointState> {
-    const health = await this.dataSource.getRepository(EndpointHealthEntity).findOneBy({ endpointId: endpoint.id });
-    return effectiveState(endpoint.state, endpoint.resumeGeneration, health ?? undefined);
   }
 
   /** The filters that route to an endpoint, each with all its endpoints. */

@@ -1,6 +1,6 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Int } from '@nestjs/graphql';
-import { EndpointState, EndpointType } from '@app/messaging';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Int, Context } from '@nestjs/graphql';
+import { EndpointState, EndpointType, effectiveState } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
@@ -8,7 +8,7 @@ import { TokenGuard } from '../graphql/token.guard.js';
 import { CreateEndpoint } from './create-endpoint.usecase.js';
 import { DeleteEndpoint } from './delete-endpoint.usecase.js';
 import { WebhookMethod } from './endpoint-input.js';
-import { EndpointRegistry } from './endpoint-registry.js';
+import type { ApiLoaders } from '../graphql/loaders.js';
 import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder, HeaderInput } from './endpoint.model.js';
 import { ListEndpoints } from './list-endpoints.usecase.js';
 import { PauseEndpoint } from './pause-endpoint.usecase.js';
@@ -25,7 +25,6 @@ export class EndpointsResolver {
     private readonly pause: PauseEndpoint,
     private readonly resume: ResumeEndpoint,
     private readonly remove: DeleteEndpoint,
-    private readonly registry: EndpointRegistry,
   ) {}
 
   @Query(() => EndpointCollection)
@@ -81,13 +80,15 @@ export class EndpointsResolver {
     return this.remove.execute(id);
   }
 
+  /** A pause by hand, else the dispatcher's health (unless a later resume set it aside); batched per request. */
   @ResolveField('state', () => EndpointState)
-  state(@Parent() endpoint: EndpointEntity) {
-    return this.registry.stateOf(endpoint);
+  async state(@Parent() endpoint: EndpointEntity, @Context('loaders') loaders: ApiLoaders) {
+    const health = await loaders.healthOf.load(endpoint.id);
+    return effectiveState(endpoint.state, endpoint.resumeGeneration, health ?? undefined);
   }
 
   @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })
-  eventFilters(@Parent() endpoint: EndpointEntity) {
-    return this.registry.filtersOf(endpoint.id);
+  eventFilters(@Parent() endpoint: EndpointEntity, @Context('loaders') loaders: ApiLoaders) {
+    return loaders.filtersOf.load(endpoint.id);
   }
 }

@@ -1,0 +1,47 @@
+import DataLoader from 'dataloader';
+import { DataSource, In } from 'typeorm';
+import { EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
+
+/**
+ * Per-request batching of the fields nested under lists: an endpoint's
+ * health and its filters are read for every endpoint of the page in one
+ * query each, not one per endpoint (no N+1 queries).
+ */
+export class ApiLoaders {
+  readonly healthOf: DataLoader<string, EndpointHealthEntity | null>;
+  readonly filtersOf: DataLoader<string, EventFilterEntity[]>;
+
+  constructor(dataSource: DataSource) {
+    this.healthOf = new DataLoader(async (endpointIds) => {
+      const rows = await dataSource.getRepository(EndpointHealthEntity).findBy({ endpointId: In([...endpointIds]) });
+      const byId = new Map(rows.map((row) => [row.endpointId, row]));
+      return endpointIds.map((id) => byId.get(id) ?? null);
+    });
+    this.filtersOf = new DataLoader(async (endpointIds) => {
+      const links = await dataSource
+        .getRepository(EventFilterEntity)
+        .createQueryBuilder('filter')
+        .innerJoin('filter.endpoints', 'endpoint', 'endpoint.id IN (:...endpointIds)', { endpointIds: [...endpointIds] })
+        .select(['filter.id AS filter_id', 'endpoint.id AS endpoint_id'])
+        .getRawMany<{ filter_id: string; endpoint_id: string }>();
+      const filters =
+        links.length === 0
+          ? []
+          : await dataSource.getRepository(EventFilterEntity).find({
+              where: { id: In([...new Set(links.map((link) => link.filter_id))]) },
+              relations: { endpoints: true },
+              order: { creationDate: 'ASC', id: 'ASC' },
+            });
+      return endpointIds.map((endpointId) => {
+        const mine = new Set(links.filter((link) => link.endpoint_id === endpointId).map((link) => link.filter_id));
+        return filters.filter((filter) => mine.has(filter.id));
+      });
+    });
+  }
+}
+
+/** The GraphQL context every resolver gets. */
+export interface ApiContext {
+  req: import('express').Request;
+  loaders: ApiLoaders;
+}

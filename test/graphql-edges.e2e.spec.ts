@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestStack } from './support/stack.js';
+
+const INTROSPECTION = '{ __schema { queryType { name } types { name } } }';
+
+/** What the GraphQL endpoint answers before running anything: who may ask, and how much. */
+describe('the GraphQL API edges', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['api'] });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  async function post(query: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+    const response = await fetch(stack.url('api', '/event-service/graphql'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  it('answers nothing, introspection included, without a valid token; a bare __typename probe stays open', async () => {
+    const attempts: Array<Record<string, string>> = [{}, { Token: 'wrong-token-wrong-token' }, { Authorization: 'Bearer wrong-token-wrong-token' }, { Authorization: `Basic ${stack.token}` }];
+    for (const headers of attempts) {
+      const refused = await post(INTROSPECTION, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(refused.body)).not.toContain('queryType');
+    }
+    // A misspelt field tells nothing about the schema either (no "did you mean").
+    expect(JSON.stringify((await post('{ endpointz { totalCount } }', {})).body)).not.toContain('endpoints');
+
+    expect((await post('{ __typename }', {})).body).toEqual({ data: { __typename: 'Query' } });
+    const allowed = await post(INTROSPECTION, { Authorization: `Bearer ${stack.token}` });
+    expect(allowed.body.data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('refuses an operation nested too deep, with too many aliases or asking for too much, with a code and before running it', async () => {
+    const headers = { Token: stack.token };
+    let nested = 'id';
+    for (let level = 0; level < 7; level += 1) nested = level % 2 === 0 ? `eventFilters { ${nested} }` : `endpoints { ${nested} }`;
+    const deep = await post(`{ endpoints { collectionItems { ${nested} } } }`, headers);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0].extensions.code).toBe('QUERY_TOO_DEEP');
+    expect(deep.body.data).toBeUndefined();
+
+    const aliases = Array.from({ length: 500 }, (_, index) => `a${index}: endpoints(pagination: { limit: 1000 }) { totalCount }`).join(' ');
+    const aliased = await post(`{ ${aliases} }`, headers);
+    expect(aliased.body.errors[0].extensions.code).toBe('TOO_MANY_ALIASES');
+
+    const costly = await post('{ endpoints(pagination: { limit: 1000 }) { collectionItems { id eventFilters { id endpoints { id eventFilters { id } } } } } }', headers);
+    expect(costly.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+
+    // A page with its nested lists, within the limits, runs.
+    const ordinary = await post('{ endpoints(pagination: { limit: 100 }) { totalCount collectionItems { id state eventFilters { id endpoints { id } } } } }', headers);
+    expect(ordinary.body.errors).toBeUndefined();
+    expect(ordinary.body.data.endpoints.totalCount).toBeGreaterThanOrEqual(0);
+  });
+});
