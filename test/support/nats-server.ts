@@ -16,10 +16,12 @@ export class OwnNatsServer {
   private constructor(
     readonly port: number,
     private readonly storeDir: string,
+    private readonly extraArgs: string[],
   ) {}
 
-  static async start(): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')));
+  /** `extraArgs`: more nats-server options (credentials, `-c <config>`). */
+  static async start(extraArgs: string[] = []): Promise<OwnNatsServer> {
+    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')), extraArgs);
     await server.resume();
     return server;
   }
@@ -30,7 +32,7 @@ export class OwnNatsServer {
 
   /** Starts the server again on the same port and store (JetStream keeps its streams). */
   async resume(): Promise<void> {
-    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs], { stdio: 'ignore' });
     this.process = child;
     await waitFor(() => isListening(this.port), { timeoutMs: 20_000, what: `nats-server on port ${this.port}` });
   }

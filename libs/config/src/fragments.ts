@@ -26,6 +26,18 @@ export const natsEnv = {
   DEAD_LETTER_MAX_BYTES: bytesVar('256MiB'),
   /** Bytes the image store may hold; when full, events with images are refused (503) until images expire. */
   IMAGE_STORE_MAX_BYTES: bytesVar('4GiB'),
+  /** Credentials for NATS, one way at most (none: the local, open server). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  NATS_TOKEN: z.string().min(1).optional(),
+  /** A file holding a user NKey seed (`SU…`). */
+  NATS_NKEY_SEED_FILE: z.string().min(1).optional(),
+  /** A `.creds` file (a user JWT and its NKey seed, as `nsc` writes them). */
+  NATS_CREDS_FILE: z.string().min(1).optional(),
+  /** TLS: the CA that signed the server's certificate; a client certificate and its key for mutual TLS. */
+  NATS_TLS_CA_FILE: z.string().min(1).optional(),
+  NATS_TLS_CERT_FILE: z.string().min(1).optional(),
+  NATS_TLS_KEY_FILE: z.string().min(1).optional(),
 };
 
 /** The NATS part of an app's validated config. */
@@ -37,6 +49,14 @@ export interface NatsEnv {
   STREAM_MAX_BYTES: number;
   DEAD_LETTER_MAX_BYTES: number;
   IMAGE_STORE_MAX_BYTES: number;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TOKEN?: string;
+  NATS_NKEY_SEED_FILE?: string;
+  NATS_CREDS_FILE?: string;
+  NATS_TLS_CA_FILE?: string;
+  NATS_TLS_CERT_FILE?: string;
+  NATS_TLS_KEY_FILE?: string;
 }
 
 export const databaseEnv = {

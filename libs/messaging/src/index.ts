@@ -1,5 +1,5 @@
 export { Topology, Headers } from './topology.js';
-export { NatsClient, natsSettings, type NatsSettings } from './nats-connection.js';
+export { NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
 export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';

@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsEnv } from '@app/config';
 import { Topology } from './topology.js';
@@ -19,6 +20,39 @@ export interface NatsSettings {
   imageStoreMaxBytes?: number;
   /** Shown in the server's connection list. */
   connectionName: string;
+  /** How the app proves who it is, and TLS; none for an open local server. */
+  auth?: NatsAuth;
+}
+
+/** NATS credentials (one way at most) and TLS files, from NATS_* variables (README). */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  token?: string;
+  nkeySeedFile?: string;
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+/** The connection options NatsAuth comes to; throws a readable error for a contradictory set. */
+export function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptions> {
+  if (!auth) return {};
+  const ways = [auth.user !== undefined || auth.password !== undefined, auth.token !== undefined, auth.nkeySeedFile !== undefined, auth.credsFile !== undefined];
+  if (ways.filter(Boolean).length > 1) {
+    throw new Error('NATS credentials: set one of NATS_USER and NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE or NATS_CREDS_FILE');
+  }
+  if ((auth.user === undefined) !== (auth.password === undefined)) throw new Error('NATS credentials: NATS_USER and NATS_PASSWORD go together');
+  if ((auth.tls?.certFile === undefined) !== (auth.tls?.keyFile === undefined)) {
+    throw new Error('NATS TLS: NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together');
+  }
+  const options: Partial<ConnectionOptions> = {};
+  if (auth.user !== undefined) Object.assign(options, { user: auth.user, pass: auth.password });
+  if (auth.token !== undefined) options.token = auth.token;
+  if (auth.nkeySeedFile !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(auth.nkeySeedFile, 'utf8').trim()));
+  if (auth.credsFile !== undefined) options.authenticator = credsAuthenticator(readFileSync(auth.credsFile));
+  const tls = Object.fromEntries(Object.entries(auth.tls ?? {}).filter(([, file]) => file !== undefined));
+  if (Object.keys(tls).length > 0) options.tls = tls;
+  return options;
 }
 
 /** The connection settings of an app, from the NATS part of its validated config. */
@@ -28,6 +62,14 @@ export function natsSettings(config: NatsEnv, connectionName: string): NatsSetti
     prefix: config.NATS_PREFIX,
     streamMaxAgeMs: config.STREAM_MAX_AGE,
     duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW,
+    auth: {
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      token: config.NATS_TOKEN,
+      nkeySeedFile: config.NATS_NKEY_SEED_FILE,
+      credsFile: config.NATS_CREDS_FILE,
+      tls: { caFile: config.NATS_TLS_CA_FILE, certFile: config.NATS_TLS_CERT_FILE, keyFile: config.NATS_TLS_KEY_FILE },
+    },
     streamMaxBytes: config.STREAM_MAX_BYTES,
     deadLetterMaxBytes: config.DEAD_LETTER_MAX_BYTES,
     imageStoreMaxBytes: config.IMAGE_STORE_MAX_BYTES,
@@ -76,6 +118,7 @@ export class NatsClient {
    */
   static async connect(settings: NatsSettings): Promise<NatsClient> {
     const connection = await connect({
+      ...authOptions(settings.auth),
       servers: settings.url.split(',').map((server) => server.trim()),
       name: settings.connectionName,
       waitOnFirstConnect: true,
