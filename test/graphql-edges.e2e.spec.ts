@@ -56,9 +56,13 @@ describe('the GraphQL API edges', () => {
     const costly = await post('{ endpoints(pagination: { limit: 1000 }) { collectionItems { id eventFilters { id endpoints { id eventFilters { id } } } } } }', headers);
     expect(costly.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
 
-    // A page with its nested lists, within the limits, runs.
-    const ordinary = await post('{ endpoints(pagination: { limit: 100 }) { totalCount collectionItems { id state eventFilters { id endpoints { id } } } } }', headers);
+    // A page with its nested lists, within the limits, runs: each endpoint with its own filters.
+    const endpointIds = [await stack.createWebsocketEndpoint('a'), await stack.createWebsocketEndpoint('b')];
+    const filterId = await stack.createEventFilter({ endpointIds: [endpointIds[0]!] });
+    const ordinary = await post('{ endpoints(pagination: { limit: 100 }) { collectionItems { id state eventFilters { id endpoints { id } } } } }', headers);
     expect(ordinary.body.errors).toBeUndefined();
-    expect(ordinary.body.data.endpoints.totalCount).toBeGreaterThanOrEqual(0);
+    const byId = new Map(ordinary.body.data.endpoints.collectionItems.map((item: any) => [item.id, item]));
+    expect(byId.get(endpointIds[0])).toEqual({ id: endpointIds[0], state: 'ACTIVE', eventFilters: [{ id: filterId, endpoints: [{ id: endpointIds[0] }] }] });
+    expect(byId.get(endpointIds[1])).toEqual({ id: endpointIds[1], state: 'ACTIVE', eventFilters: [] });
   });
 });

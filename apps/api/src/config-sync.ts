@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { awaitConfigApplied, ConfigKeys, ConfigPublisher, ConfigView, NatsClient, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord, EndpointType } from '@app/messaging';
+import { awaitConfigApplied, ConfigKeys, ConfigPublisher, ConfigView, EndpointType, NatsClient, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
@@ -69,18 +69,33 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.repair) clearTimeout(this.repair);
   }
 
-  /**
-   * A webhook's sealed signing material goes first, so the dispatcher never
-   * sees the endpoint without it. Returns the config revision holding the
-   * change (null: not published yet, a repair follows).
-   */
-  async endpointChanged(entity: EndpointEntity): Promise<number | null> {
-    return this.publish([ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
+  /** A webhook's sealed signing material goes first, so the dispatcher never sees the endpoint without it. */
+  async endpointChanged(entity: EndpointEntity): Promise<void> {
+    await this.publishEndpoint(entity.id);
   }
 
-  /** `detachedFilters`: the filters that named the endpoint (they no longer do). */
-  async endpointRemoved(id: string, detachedFilters: EventFilterEntity[]): Promise<number | null> {
-    return this.publish([...detachedFilters.map((filter) => ConfigKeys.filter(filter.id)), ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
+  /**
+   * A change of how a webhook is delivered to (its state, URL, headers or
+   * secret): returns once it has taken effect in every dispatcher replica.
+   */
+  async webhookChanged(entity: EndpointEntity): Promise<void> {
+    await this.dispatchersApplied(await this.publishEndpoint(entity.id));
+  }
+
+  /**
+   * `detachedFilterIds`: the filters that named the endpoint (they no longer
+   * do). A webhook's deletion has taken effect in every dispatcher replica
+   * when this returns, unless NATS is away (the deletion is done; the repair
+   * carries it).
+   */
+  async endpointRemoved(entity: EndpointEntity, detachedFilterIds: string[]): Promise<void> {
+    const revision = await this.publish([...detachedFilterIds.map(ConfigKeys.filter), ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
+    if (entity.type === EndpointType.WEB_HOOK && revision !== null) await this.dispatchersApplied(revision);
+  }
+
+  /** The config revision holding the endpoint as PostgreSQL has it now (null: not published yet, a repair follows). */
+  private publishEndpoint(id: string): Promise<number | null> {
+    return this.publish([ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
   }
 
   async filterChanged(entity: EventFilterEntity): Promise<void> {
@@ -98,7 +113,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * within two seconds is logged. A change that could not be published is
    * saved, and the caller is told it has not taken effect yet.
    */
-  async dispatchersApplied(revision: number | null): Promise<void> {
+  private async dispatchersApplied(revision: number | null): Promise<void> {
     if (revision === null) {
       throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect for deliveries once it is; retry to confirm');
     }

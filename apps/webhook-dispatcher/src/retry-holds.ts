@@ -10,9 +10,10 @@ const RECONCILE_RETRY_MS = 5_000;
 const holdsRows = (endpoint: EndpointView | undefined): boolean => endpoint !== undefined && endpoint.state !== EndpointState.ACTIVE;
 
 /**
- * Keeps the parked deliveries of inactive endpoints (paused by hand or by
- * failures, disabled) held in the retry store, so that claims never read
- * them (DeliveryStore), and releases them when the endpoint is active again.
+ * Keeps the parked deliveries of paused endpoints (by hand or by failures)
+ * held in the retry store, so that claims never read them (DeliveryStore),
+ * and releases them when the endpoint is active again; those of an endpoint
+ * disabled by 410 are kept as failed instead, as its fresh deliveries are.
  *
  * The config view decides. When an endpoint changes between active and not,
  * its rows are held or released with one UPDATE. Per endpoint these run one
@@ -73,7 +74,10 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
    * before they were there, so its rows are set again.
    */
   parked(written: Map<string, boolean>): void {
-    for (const [endpointId, held] of written) if (this.holds(endpointId) !== held) this.request(endpointId);
+    for (const [endpointId, held] of written) {
+      // A delivery parked for an endpoint disabled meanwhile (a resend, say) is kept as failed with the rest.
+      if (this.holds(endpointId) !== held || this.config.endpoint(endpointId)?.state === EndpointState.DISABLED_GONE) this.request(endpointId);
+    }
   }
 
   /** A claimed delivery whose endpoint the gate found not active: held with its claim given up, then its endpoint set as the view says now. */

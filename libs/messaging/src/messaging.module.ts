@@ -23,6 +23,9 @@ const CONFIG_BUCKET = Symbol('config-bucket');
 export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConsumerHost.name);
   readonly runners: ConsumerRunner[] = [];
+  private starting: Promise<void> | null = null;
+  private stopping = false;
+  private consuming = false;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -45,10 +48,6 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
       this.starting = this.startConsumers().catch((error: Error) => this.logger.error(`cannot start consuming: ${error.message}`));
     });
   }
-
-  private starting: Promise<void> | null = null;
-  private stopping = false;
-  private consuming = false;
 
   private configView(): ConfigView | null {
     try {

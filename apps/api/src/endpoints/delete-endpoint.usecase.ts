@@ -1,7 +1,6 @@
-import { EndpointType } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { DataSource } from 'typeorm';
+import { EndpointEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 
@@ -16,13 +15,10 @@ export class DeleteEndpoint {
 
   async execute(id: string): Promise<boolean> {
     const endpoint = await this.registry.find(id);
-    const filterIds = (await this.registry.filtersOf(endpoint.id)).map((filter) => filter.id);
+    const filterIds = await this.registry.filterIdsOf(endpoint.id);
     await this.dataSource.getRepository(EndpointEntity).delete({ id: endpoint.id });
-    const detached =
-      filterIds.length > 0 ? await this.dataSource.getRepository(EventFilterEntity).find({ where: { id: In(filterIds) }, relations: { endpoints: true } }) : [];
-    const revision = await this.sync.endpointRemoved(endpoint.id, detached);
-    // Nothing more is sent to a deleted webhook once this returns.
-    if (endpoint.type === EndpointType.WEB_HOOK && revision !== null) await this.sync.dispatchersApplied(revision);
+    // The filters are published as PostgreSQL has them now (without it); nothing more is sent to a deleted webhook.
+    await this.sync.endpointRemoved(endpoint, filterIds);
     return true;
   }
 }

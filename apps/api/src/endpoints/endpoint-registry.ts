@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { EndpointState, EndpointType, type ManualState } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
@@ -44,8 +44,7 @@ export class EndpointRegistry {
       apply(endpoint);
       return repository.save(endpoint);
     });
-    const revision = await this.sync.endpointChanged(saved);
-    if (saved.type === EndpointType.WEB_HOOK) await this.sync.dispatchersApplied(revision);
+    await (saved.type === EndpointType.WEB_HOOK ? this.sync.webhookChanged(saved) : this.sync.endpointChanged(saved));
     return saved;
   }
 
@@ -65,18 +64,13 @@ export class EndpointRegistry {
     });
   }
 
-  /** The filters that route to an endpoint, each with all its endpoints. */
-  async filtersOf(endpointId: string): Promise<EventFilterEntity[]> {
-    const ids = await this.filters
+  /** The ids of the filters that route to an endpoint. */
+  async filterIdsOf(endpointId: string): Promise<string[]> {
+    const rows = await this.filters
       .createQueryBuilder('filter')
       .innerJoin('filter.endpoints', 'endpoint', 'endpoint.id = :endpointId', { endpointId })
       .select('filter.id', 'id')
       .getRawMany<{ id: string }>();
-    if (ids.length === 0) return [];
-    return this.filters.find({
-      where: { id: In(ids.map((row) => row.id)) },
-      relations: { endpoints: true },
-      order: { creationDate: 'ASC', id: 'ASC' },
-    });
+    return rows.map((row) => row.id);
   }
 }

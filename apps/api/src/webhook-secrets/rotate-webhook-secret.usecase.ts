@@ -34,7 +34,7 @@ export class RotateWebhookSecret {
       },
     );
     // Every dispatcher replica signs with the new secret too before this returns.
-    await this.sync.dispatchersApplied(await this.sync.endpointChanged(endpoint));
+    await this.sync.webhookChanged(endpoint);
     return this.read.execute(endpoint.id);
   }
 }
