@@ -138,6 +138,48 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       expect(result.errors?.[0]?.message).toContain(field);
     });
 
+    // One case for each class-validator rule of the input classes: the first violation, its path in `field`, the message starting with it.
+    const CREATE_WEBHOOK = 'mutation($name: String!, $url: String!, $headers: [HeaderInput!], $rate: Int) { createWebhookEndpoint(name: $name, url: $url, headers: $headers, maxRatePerSecond: $rate) { id } }';
+    const UPDATE_ENDPOINT = 'mutation($id: ID!, $name: String, $url: String, $headers: [HeaderInput!], $rate: Int) { updateEndpoint(id: $id, name: $name, url: $url, headers: $headers, maxRatePerSecond: $rate) { id } }';
+    const CREATE_FILTER = 'mutation($input: EventFiltersInput!) { createEventFilters(eventFiltersInput: $input) { id } }';
+    const UPDATE_FILTER = 'mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }';
+    const hook = { name: 'h', url: 'https://receiver.test/hook' };
+    it.each([
+      ['a name too long', CREATE_WEBHOOK, { ...hook, name: 'x'.repeat(201) }, 'name', 'must be at most 200 characters'],
+      ['an empty name on update', UPDATE_ENDPOINT, { id: randomUUID(), name: ' ' }, 'name', 'must not be empty'],
+      ['a URL with credentials', CREATE_WEBHOOK, { ...hook, url: 'https://user:secret@receiver.test/hook' }, 'url', 'must not contain credentials'],
+      ['a URL that does not parse, on update', UPDATE_ENDPOINT, { id: randomUUID(), url: 'receiver' }, 'url', 'must be an absolute http or https URL'],
+      ['a malformed custom header name in the list', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-Ok', value: '1' }, { name: 'X Bad', value: '1' }] }, 'headers.1.name', 'is not a valid header name'],
+      ['a custom header the dispatcher sets', UPDATE_ENDPOINT, { id: randomUUID(), headers: [{ name: 'Content-Type', value: 'text/plain' }] }, 'headers.0.name', 'Content-Type is set by the dispatcher'],
+      ['a custom header value of two lines', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-A', value: 'a\r\nInjected: 1' }] }, 'headers.0.value', 'must be one line'],
+      ['a custom header value too long', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-A', value: '1' }, { name: 'X-B', value: 'v'.repeat(4_097) }] }, 'headers.1.value', 'must be one line of at most 4096 characters'],
+      ['a negative rate limit', CREATE_WEBHOOK, { ...hook, rate: -1 }, 'maxRatePerSecond', 'must be a whole number of deliveries per second'],
+      ['a rate limit too high', UPDATE_ENDPOINT, { id: randomUUID(), rate: 100_001 }, 'maxRatePerSecond', 'must be a whole number of deliveries per second'],
+      ['a filter name too long', CREATE_FILTER, { input: { name: 'f'.repeat(201) } }, 'name', 'must be at most 200 characters'],
+      ['a malformed endpoint id of a filter', CREATE_FILTER, { input: { name: 'f', endpointIds: [randomUUID(), 'lobby'] } }, 'endpointIds.1', 'must be a UUID'],
+      ['a malformed agent id in an update', UPDATE_FILTER, { id: randomUUID(), input: { in: { agentIds: ['agent-1'] } } }, 'in.agentIds.0', 'must be a UUID'],
+      ['too many camera ids', CREATE_FILTER, { input: { name: 'f', in: { cameraIds: Array.from({ length: 10_001 }, () => 'x') } } }, 'in.cameraIds', 'must have at most 10000 values'],
+      ['a malformed id in an id list filter', '{ endpoints(filters: { id: { in: ["72aa3a70-0000-4000-8000-000000000000", "42"] } }) { totalCount } }', {}, 'filters.id.in.1', 'must be a UUID'],
+      ['a malformed camera filter of lost events', '{ lostEvents(filters: { cameraId: { exact: "camera-1" } }) { totalCount } }', {}, 'filters.cameraId.exact', 'must be a UUID'],
+      ['a malformed event id filter of the delivery log', '{ deliveryAttempts(filters: { eventId: { in: ["x"] } }) { totalCount } }', {}, 'filters.eventId.in.0', 'must be a UUID'],
+      ['an empty page', '{ eventsFilters(pagination: { limit: 0 }) { totalCount } }', {}, 'pagination.limit', 'must be between 1 and 1000'],
+      ['a negative offset', '{ lostEvents(pagination: { offset: -1 }) { totalCount } }', {}, 'pagination.offset', 'must be 0 or more'],
+    ])('refuses %s by the input class rules, naming its path', async (_case, query, variables, field, message) => {
+      const result = await stack.graphql(query, variables);
+
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(result.errors?.[0]?.message).toContain(`${field}: ${message}`);
+      expect(result.data ?? null).toBeNull();
+    });
+
+    it('stores a name and a URL trimmed, as the rules checked them', async () => {
+      const result = await stack.graphql('mutation { createWebhookEndpoint(name: "  crm  ", url: " https://receiver.test/hook ") { id name meta { url } } }');
+
+      expect(result.data.createWebhookEndpoint).toMatchObject({ name: 'crm', meta: { url: 'https://receiver.test/hook' } });
+      await stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: result.data.createWebhookEndpoint.id });
+    });
+
     it.each([
       ['an unknown method', 'GET', '"GET"'],
       ['a method given as a string', '"put"', '"put"'],

@@ -27,7 +27,7 @@ describe('the config barrier against the real NATS', () => {
   async function replica(): Promise<ConfigView> {
     const view = new ConfigView(bucket);
     await view.start();
-    const responder = new ConfigBarrierResponder(client, view);
+    const responder = new ConfigBarrierResponder(client, view, client.topology.configApplied);
     responder.start();
     views.push(view);
     responders.push(responder);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { imageLink } from '@app/events';
 import { openImageStore } from '@app/messaging';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
@@ -123,14 +124,14 @@ describe('event images', () => {
     expect(delivered.event.original_image).toBe(event.event.original_image);
   });
 
-  describe('with a short retention and image tokens required', () => {
+  describe('with a short retention and signed image links', () => {
+    const linkKey = randomBytes(32);
     let shortLived: TestStack;
 
     beforeAll(async () => {
       shortLived = await TestStack.start({
         apps: ['api', 'ingest'],
-        env: { STREAM_MAX_AGE: '3s', STREAM_DUPLICATE_WINDOW: '1s' },
-        appEnv: { api: { IMAGE_REQUIRE_TOKEN: 'true' } },
+        env: { STREAM_MAX_AGE: '3s', STREAM_DUPLICATE_WINDOW: '1s', IMAGE_ACCESS: 'signed', IMAGE_LINK_KEY: linkKey.toString('base64') },
       });
     });
 
@@ -138,21 +139,33 @@ describe('event images', () => {
       await shortLived?.stop();
     });
 
-    it('asks for the token, then answers 404 once the image has expired', async () => {
+    it('serves a signed link without a header (as an <img> asks), refuses a bare, forged or expired one, then answers 404 once the image has expired', async () => {
       const face = randomBytes(1_000);
       const event = freshEvent({ withoutLinks: true });
       event.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
       expect((await shortLived.postEvent(JSON.stringify(event))).status).toBe(202);
       const nats = await shortLived.natsClient();
       const stored = await (await nats.jetstream.consumers.get(nats.topology.streams.events)).next({ expires: 5_000 });
-      const imageId = JSON.parse(stored!.string()).event.image as string;
-      const url = shortLived.url('api', `/event-service/get-image/${imageId}`);
+      const details = JSON.parse(stored!.string()).event as { image: string; image_link: string };
+      const link = new URL(details.image_link);
+      expect(link.pathname).toBe(`/event-service/get-image/${details.image}`);
+      expect(link.searchParams.get('signature')).toBeTruthy();
+      const signed = shortLived.url('api', `${link.pathname}${link.search}`);
+      const bare = shortLived.url('api', link.pathname);
 
-      expect((await fetch(url)).status).toBe(401);
-      const withToken = await fetch(url, { headers: { Authorization: `Bearer ${shortLived.token}` } });
+      const viaLink = await fetch(signed);
+      expect(viaLink.status).toBe(200);
+      expect(Buffer.from(await viaLink.arrayBuffer())).toEqual(face);
+      expect((await fetch(bare)).status).toBe(401);
+      const forged = new URL(signed);
+      forged.searchParams.set('expires', String(Number(forged.searchParams.get('expires')) + 3_600));
+      expect((await fetch(forged)).status).toBe(401);
+      const expired = new URL(imageLink(shortLived.url('api', ''), details.image, { key: linkKey, expiresAt: Math.floor(Date.now() / 1_000) - 1 }));
+      expect((await fetch(expired)).status).toBe(401);
+      const withToken = await fetch(bare, { headers: { Authorization: `Bearer ${shortLived.token}` } });
       expect(Buffer.from(await withToken.arrayBuffer())).toEqual(face);
 
-      await waitFor(async () => (await fetch(url, { headers: { Token: shortLived.token } })).status === 404, { timeoutMs: 20_000, intervalMs: 250, what: 'the image to expire' });
+      await waitFor(async () => (await fetch(bare, { headers: { Token: shortLived.token } })).status === 404, { timeoutMs: 20_000, intervalMs: 250, what: 'the image to expire' });
     });
   });
 });

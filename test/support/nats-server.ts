@@ -17,11 +17,15 @@ export class OwnNatsServer {
     readonly port: number,
     private readonly storeDir: string,
     private readonly extraArgs: string[],
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** `extraArgs`: more nats-server options (credentials, `-c <config>`). */
-  static async start(extraArgs: string[] = []): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')), extraArgs);
+  /**
+   * `extraArgs`: more nats-server options (credentials, `-c <config>`, `-l <log file>`);
+   * `env`: variables the server's config refers to (`$NATS_API_PASSWORD`), besides this process's.
+   */
+  static async start(extraArgs: string[] = [], { env = {} }: { env?: NodeJS.ProcessEnv } = {}): Promise<OwnNatsServer> {
+    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')), extraArgs, env);
     await server.resume();
     return server;
   }
@@ -32,9 +36,17 @@ export class OwnNatsServer {
 
   /** Starts the server again on the same port and store (JetStream keeps its streams). */
   async resume(): Promise<void> {
-    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs], { stdio: 'ignore' });
+    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs], {
+      stdio: 'ignore',
+      env: { ...process.env, ...this.env },
+    });
     this.process = child;
-    await waitFor(() => isListening(this.port), { timeoutMs: 20_000, what: `nats-server on port ${this.port}` });
+    const outcome = await waitFor(async () => (child.exitCode !== null ? 'exited' : (await isListening(this.port)) ? 'listening' : null), {
+      timeoutMs: 20_000,
+      what: `nats-server on port ${this.port}`,
+    });
+    // A config it cannot read (a variable not set, a file not found) ends it at once.
+    if (outcome === 'exited') throw new Error(`nats-server on port ${this.port} exited with code ${child.exitCode} (its config or options are wrong)`);
   }
 
   /** Stops the server (SIGTERM: it shuts down as a restarted server does) and waits until it is gone. */

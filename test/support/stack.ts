@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { NatsClient, openConfigBucket } from '@app/messaging';
+import { NatsClient, openConfigBucket, type NatsAuth } from '@app/messaging';
 import type { AppName } from '../../scripts/local-stack.js';
 import { AppProcess } from './app-process.js';
 import { freePort, isListening } from './ports.js';
@@ -36,6 +36,14 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra environment for one app. */
   appEnv?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
+  /**
+   * A NATS server of the test's own instead of the shared one: its URL, the
+   * subject prefix the apps use on it, and how the stack's own client (its
+   * waits and helpers) connects. The apps get their credentials through
+   * `env`/`appEnv`. The streams stay when the stack stops: the test throws
+   * its server away with its store.
+   */
+  nats?: { url: string; prefix: string; auth?: NatsAuth };
 }
 
 /** An app's process: its name for the first (`filter-router`), with `#n` for more replicas (`filter-router#2`). */
@@ -73,7 +81,7 @@ export async function deleteStreamsOf(manager: JetStreamManager, prefix: string)
  */
 export class TestStack {
   readonly id = randomBytes(4).toString('hex');
-  readonly prefix = `t${this.id}`;
+  readonly prefix: string;
   readonly schema = `t_${this.id}`;
   readonly token = `test-token-${randomBytes(12).toString('hex')}`;
   readonly publicBaseUrl = 'http://events.test';
@@ -85,7 +93,14 @@ export class TestStack {
   private nats: NatsClient | null = null;
   private stopped: Promise<void> | null = null;
 
-  private constructor(readonly options: StackOptions) {}
+  private constructor(readonly options: StackOptions) {
+    this.prefix = options.nats?.prefix ?? `t${this.id}`;
+  }
+
+  /** The NATS server the apps and the stack's client use. */
+  get natsUrl(): string {
+    return this.options.nats?.url ?? NATS_URL;
+  }
 
   /**
    * Starts the apps and waits until each is ready. If one cannot start, the
@@ -118,7 +133,7 @@ export class TestStack {
     return {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
-      NATS_URL: NATS_URL,
+      NATS_URL: this.natsUrl,
       NATS_PREFIX: this.prefix,
       DATABASE_URL,
       DATABASE_SCHEMA: this.schema,
@@ -138,7 +153,7 @@ export class TestStack {
   /** Starts (or restarts) an instance and waits until it is ready (`ready: false`: until its health listener answers). */
   async startApp(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
     if (this.stopped) throw new Error(`cannot start ${instance}: stack ${this.prefix} was stopped`);
-    const app = AppProcess.spawn(appOf(instance), this.env(instance), { name: instance, logFile: join(LOG_DIR, `${this.prefix}-${instance}.log`) });
+    const app = AppProcess.spawn(appOf(instance), this.env(instance), { name: instance, logFile: join(LOG_DIR, `t${this.id}-${instance}.log`) });
     this.running.set(instance, app);
     this.started.push(app);
     await this.waitReady(instance, { ready });
@@ -328,11 +343,12 @@ export class TestStack {
     // A connection made after stop() would outlive the stack and keep the process alive.
     if (this.stopped) throw new Error(`stack ${this.prefix} was stopped`);
     this.nats ??= await NatsClient.connect({
-      url: NATS_URL,
+      url: this.natsUrl,
       prefix: this.prefix,
       streamMaxAgeMs: 3_600_000,
       duplicateWindowMs: 120_000,
       connectionName: `test-${this.prefix}`,
+      auth: this.options.nats?.auth,
     });
     return this.nats;
   }
@@ -358,7 +374,7 @@ export class TestStack {
       this.nats = null;
       await client?.connection.close();
     });
-    await step('delete the streams and buckets', () => this.deleteStreams());
+    if (!this.options.nats) await step('delete the streams and buckets', () => this.deleteStreams());
     await step(`drop schema ${this.schema}`, () => this.dropSchema());
     if (failures.length > 0) throw new Error(`stack ${this.prefix}: clean-up failed: ${failures.join('; ')}`);
   }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { ApiLoaders, type ApiContext } from './graphql/loaders.js';
 import { graphqlLimits } from './graphql/graphql-edges.js';
@@ -7,9 +8,9 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import type { GraphQLError } from 'graphql';
-import { ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
+import { AccessTokens, ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
-import { isTransientFailure, RuntimeModule, TokenSet } from '@app/runtime';
+import { isTransientFailure, RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
@@ -36,12 +37,18 @@ import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
+import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { ListLostEvents } from './lost-events/list-lost-events.usecase.js';
 import { LostEventsResolver } from './lost-events/lost-events.resolver.js';
 import { ReadWebhookSecret } from './webhook-secrets/read-webhook-secret.usecase.js';
 import { RotateWebhookSecret } from './webhook-secrets/rotate-webhook-secret.usecase.js';
+import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
 import { SigningSecrets } from './webhook-secrets/signing-secrets.js';
 import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
+import { ApiTokensResolver } from './api-tokens/api-tokens.resolver.js';
+import { CreateApiToken } from './api-tokens/create-api-token.usecase.js';
+import { ListApiTokens } from './api-tokens/list-api-tokens.usecase.js';
+import { RevokeApiToken } from './api-tokens/revoke-api-token.usecase.js';
 import { DashboardController } from './dashboard.controller.js';
 import { ImagesController } from './images.controller.js';
 
@@ -54,7 +61,6 @@ export class ApiModule implements NestModule {
   }
 
   static forRoot(config: ApiConfig, apiToken: string): DynamicModule {
-    const tokens = new TokenSet([apiToken]);
     return {
       module: ApiModule,
       imports: [
@@ -62,6 +68,7 @@ export class ApiModule implements NestModule {
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
         ConfigViewModule,
+        TokenViewModule,
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
@@ -87,8 +94,9 @@ export class ApiModule implements NestModule {
       controllers: [DashboardController, ImagesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
-        { provide: API_TOKENS, useValue: tokens },
-        { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
+        // API_TOKEN is the bootstrap admin; the named tokens come through the config bucket.
+        { provide: API_TOKENS, inject: [TokenView], useFactory: (view: TokenView) => new AccessTokens(view, [{ token: apiToken, scope: TokenScope.ADMIN }]) },
+        { provide: SecretBox, useValue: new SecretBox(config.SECRET_KEYS) },
         ConfigSync,
         EndpointRegistry,
         ListEndpoints,
@@ -105,6 +113,7 @@ export class ApiModule implements NestModule {
         DeleteEventFilter,
         EventFiltersResolver,
         SigningSecrets,
+        SecretsAtRest,
         ReadWebhookSecret,
         RotateWebhookSecret,
         WebhookSecretResolver,
@@ -118,6 +127,11 @@ export class ApiModule implements NestModule {
         ListLostEvents,
         LostEventsResolver,
         TokenGuard,
+        { provide: APP_PIPE, useClass: InputValidationPipe },
+        ListApiTokens,
+        CreateApiToken,
+        RevokeApiToken,
+        ApiTokensResolver,
       ],
     };
   }

@@ -1,11 +1,24 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { awaitConfigApplied, ConfigKeys, ConfigPublisher, ConfigView, EndpointType, NatsClient, type CurrentValue, type EndpointRecord, type FilterRecord, type SecretsRecord } from '@app/messaging';
-import { EndpointEntity, EventFilterEntity } from '@app/persistence';
-import { SecretBox, type EndpointSecrets } from '@app/webhooks';
+import { DataSource, In, IsNull } from 'typeorm';
+import {
+  awaitConfigApplied,
+  ConfigKeys,
+  ConfigPublisher,
+  ConfigView,
+  EndpointType,
+  NatsClient,
+  TokenView,
+  type CurrentValue,
+  type EndpointRecord,
+  type FilterRecord,
+  type SecretsRecord,
+  type TokenRecord,
+} from '@app/messaging';
+import { ApiTokenEntity, EndpointEntity, EventFilterEntity } from '@app/persistence';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 import { ApiError } from './graphql/api.error.js';
+import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
 
 const REPAIR_DELAY_MS = 2_000;
 /** Keys published together by a reconcile (one read of PostgreSQL each). */
@@ -52,9 +65,10 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly publisher: ConfigPublisher,
     private readonly view: ConfigView,
+    private readonly tokenView: TokenView,
     private readonly nats: NatsClient,
     private readonly dataSource: DataSource,
-    private readonly box: SecretBox,
+    private readonly secretsAtRest: SecretsAtRest,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
@@ -107,6 +121,19 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
+   * A token made or revoked: returns once every api and ingest replica has
+   * applied it (a revoked token is refused everywhere, a new one accepted).
+   */
+  async tokenChanged(id: string): Promise<void> {
+    const revision = await this.publish([ConfigKeys.token(id)]);
+    if (revision === null) {
+      throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
+    }
+    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject: this.nats.topology.tokensApplied });
+    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} api and ingest replicas had not applied token revision ${revision} after 2 s`);
+  }
+
+  /**
    * Returns once every webhook-dispatcher replica has applied the config
    * revision holding a change (a pause, a resume, a new secret or URL), so
    * that the deliveries after the mutation see it; a replica that has not
@@ -141,6 +168,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reconcileOnce(): Promise<void> {
+    await this.secretsAtRest.reseal();
     const endpoints = await this.dataSource.getRepository(EndpointEntity).find({ select: { id: true, type: true, version: true } });
     const filters = await this.dataSource.getRepository(EventFilterEntity).find({ select: { id: true, version: true } });
     const expected = new Map<string, number>();
@@ -149,7 +177,9 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
       if (endpoint.type === EndpointType.WEB_HOOK) expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
     }
     for (const filter of filters) expected.set(ConfigKeys.filter(filter.id), filter.version);
-    const published = new Map(this.view.publishedVersions());
+    const tokens = await this.dataSource.getRepository(ApiTokenEntity).find({ select: { id: true, version: true }, where: { revokedAt: IsNull() } });
+    for (const token of tokens) expected.set(ConfigKeys.token(token.id), token.version);
+    const published = new Map([...this.view.publishedVersions(), ...this.tokenView.publishedVersions()]);
     const differing = [...expected].filter(([key, version]) => published.get(key) !== version).map(([key]) => key);
     for (const key of published.keys()) if (!expected.has(key)) differing.push(key);
     // A webhook's secrets before its endpoint.
@@ -165,23 +195,26 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   private async read(keys: string[]): Promise<Map<string, CurrentValue>> {
     const endpointIds = new Set<string>();
     const filterIds: string[] = [];
+    const tokenIds: string[] = [];
     for (const key of keys) {
       const parsed = ConfigKeys.parse(key);
       if (parsed?.kind === 'endpoint' || parsed?.kind === 'secrets') endpointIds.add(parsed.id);
       if (parsed?.kind === 'filter') filterIds.push(parsed.id);
+      if (parsed?.kind === 'token') tokenIds.push(parsed.id);
     }
     const current = new Map<string, CurrentValue>();
     if (endpointIds.size > 0) {
       const endpoints = await this.dataSource
         .getRepository(EndpointEntity)
         .createQueryBuilder('endpoint')
-        .addSelect(['endpoint.signingSecret', 'endpoint.previousSigningSecret', 'endpoint.previousSecretExpiresAt', 'endpoint.customHeaders'])
+        .addSelect('endpoint.sealedSecrets')
         .where('endpoint.id IN (:...ids)', { ids: [...endpointIds] })
         .getMany();
       for (const endpoint of endpoints) {
         current.set(ConfigKeys.endpoint(endpoint.id), { version: endpoint.version, value: JSON.stringify(toEndpointRecord(endpoint)) });
-        if (endpoint.signingSecret) {
-          const secrets: SecretsRecord = { version: endpoint.version, sealed: this.seal(endpoint) };
+        // Sealed as PostgreSQL keeps it (SecretsAtRest): the dispatcher signs without PostgreSQL, and NATS never carries it in the clear.
+        if (endpoint.sealedSecrets) {
+          const secrets: SecretsRecord = { version: endpoint.version, sealed: endpoint.sealedSecrets };
           current.set(ConfigKeys.secrets(endpoint.id), { version: endpoint.version, value: JSON.stringify(secrets) });
         }
       }
@@ -190,22 +223,19 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
       const filters = await this.dataSource.getRepository(EventFilterEntity).find({ where: { id: In(filterIds) }, relations: { endpoints: true } });
       for (const filter of filters) current.set(ConfigKeys.filter(filter.id), { version: filter.version, value: JSON.stringify(toFilterRecord(filter)) });
     }
+    if (tokenIds.length > 0) {
+      const tokens = await this.dataSource
+        .getRepository(ApiTokenEntity)
+        .createQueryBuilder('token')
+        .addSelect('token.tokenHash')
+        .where('token.id IN (:...ids) AND token.revoked_at IS NULL', { ids: tokenIds })
+        .getMany();
+      for (const token of tokens) {
+        const record: TokenRecord = { id: token.id, hash: token.tokenHash, scope: token.scope, agentIds: token.agentIds, version: token.version };
+        current.set(ConfigKeys.token(token.id), { version: token.version, value: JSON.stringify(record) });
+      }
+    }
     return current;
-  }
-
-  /**
-   * A webhook's signing secret, previous secret in its grace window and
-   * custom headers, sealed with CONFIG_SECRET_KEY: the dispatcher signs with
-   * them without PostgreSQL, and NATS never carries them in the clear.
-   */
-  private seal(endpoint: EndpointEntity): string {
-    const secrets: EndpointSecrets = {
-      current: endpoint.signingSecret!,
-      previous: endpoint.previousSigningSecret,
-      previousExpiresAt: endpoint.previousSecretExpiresAt?.toISOString() ?? null,
-      customHeaders: endpoint.customHeaders,
-    };
-    return this.box.seal(secrets, ConfigKeys.secrets(endpoint.id));
   }
 
   private async publish(keys: string[]): Promise<number | null> {

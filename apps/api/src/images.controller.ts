@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, NotFoundException, Param, Req, Res, UnauthorizedException, type OnModuleInit } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { TokenSet } from '@app/runtime';
+import { tokenFromHeaders } from '@app/runtime';
 import type { ObjectStore } from '@nats-io/obj';
-import { idKey, IMAGE_CONTENT_TYPES } from '@app/events';
-import { IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
+import { idKey, IMAGE_CONTENT_TYPES, verifyImageLink } from '@app/events';
+import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore, TokenScope } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 
@@ -11,8 +11,10 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 
 /**
  * `GET /event-service/get-image/<id>`: the images agents attached to events.
- * Ids are random UUIDs (capability URLs); an image never changes, so it is
- * cached for as long as clients like. Unknown and expired ids get 404.
+ * Ids are random UUIDs (capability URLs); with IMAGE_ACCESS=signed a link
+ * needs ingest's signature (until it expires) or a token as well. An image
+ * never changes, so it is cached for as long as clients like. Unknown and
+ * expired ids get 404.
  * Ingest names each image by its id's key (lower case), so an id in any case finds it.
  */
 @Controller('event-service/get-image')
@@ -22,17 +24,26 @@ export class ImagesController implements OnModuleInit {
   constructor(
     private readonly nats: NatsClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-    @Inject(API_TOKENS) private readonly tokens: TokenSet,
+    @Inject(API_TOKENS) private readonly tokens: AccessTokens,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.store = await openImageStore(this.nats);
   }
 
+  /** IMAGE_ACCESS=link: anyone with the link; signed: a valid, unexpired signature, or an ADMIN or READ_ONLY token. */
+  private mayRead(id: string, request: Request): boolean {
+    const key = this.config.IMAGE_LINK_KEY;
+    if (!key) return true;
+    if (verifyImageLink(key, id, request.query['expires'], request.query['signature'], Math.floor(Date.now() / 1_000))) return true;
+    const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
+    return principal !== null && principal.scope !== TokenScope.AGENT;
+  }
+
   @Get(':id')
   async image(@Param('id') id: string, @Req() request: Request, @Res() response: Response): Promise<void> {
-    if (this.config.IMAGE_REQUIRE_TOKEN && !this.tokens.accepts(request.headers)) {
-      throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'a valid token is required (header Token or Authorization: Bearer)' });
+    if (!this.mayRead(id, request)) {
+      throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'a signed link that has not expired, or a valid token (header Token or Authorization: Bearer), is required' });
     }
     const key = IMAGE_ID.test(id) ? idKey(id) : null;
     const info = key ? await this.store.info(key) : null;

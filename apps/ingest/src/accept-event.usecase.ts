@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection } from '@app/events';
+import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
 import { NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -24,13 +24,20 @@ export class AcceptEvent {
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
-  /** `files`: images that came as multipart files rather than in the event's `images` field. */
-  async execute(body: Uint8Array, files: Attachment[] = []): Promise<AcceptResult> {
+  /**
+   * `files`: images that came as multipart files rather than in the event's
+   * `images` field; `agentIds`: the agents the sender may post for (empty: any).
+   */
+  async execute(body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
+    if (agentIds.length > 0 && !agentIds.includes(event.camera.agent_id)) {
+      const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
+      return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
+    }
     // Images stored for this event, removed again unless the event itself is stored (and not as a duplicate).
     const stored: string[] = [];
     try {
@@ -43,13 +50,19 @@ export class AcceptEvent {
     }
   }
 
+  /** With IMAGE_ACCESS=signed: links signed until the image expires with the event (STREAM_MAX_AGE). */
+  private linkSigning(): LinkSigning | undefined {
+    const key = this.config.IMAGE_LINK_KEY;
+    return key ? { key, expiresAt: Math.floor((Date.now() + this.config.STREAM_MAX_AGE) / 1_000) } : undefined;
+  }
+
   private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[], stored: string[]): Promise<AcceptResult> {
     const hadImages = 'images' in event || files.length > 0;
     const imageRejection =
       (await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES, stored)) ??
       (await this.images.store(event, files, this.config.INGEST_MAX_IMAGE_BYTES, stored));
     if (imageRejection) return { accepted: false, rejection: imageRejection };
-    const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL) || hadImages;
+    const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL, this.linkSigning()) || hadImages;
     // Unchanged events travel as the very bytes the agent sent.
     const payload = changed ? encoder.encode(JSON.stringify(event)) : body;
     if (payload.byteLength > this.config.INGEST_MAX_EVENT_BYTES) {

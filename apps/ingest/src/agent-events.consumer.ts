@@ -10,7 +10,11 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   MALFORMED_JSON: DeadLetterReason.MALFORMED_MESSAGE,
   INVALID_EVENT: DeadLetterReason.INVALID_EVENT,
   PAYLOAD_TOO_LARGE: DeadLetterReason.PAYLOAD_TOO_LARGE,
+  FORBIDDEN: DeadLetterReason.WRONG_AGENT,
 };
+
+/** `<prefix>.agents.<agent id>.events`: the agent that published (NATS permissions let an agent publish on its own subject only). */
+const agentOfSubject = (subject: string): string => subject.split('.').at(-2) ?? '';
 
 /** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
 @Injectable()
@@ -26,7 +30,8 @@ export class AgentEventsConsumer implements MessageHandler {
 
   async handle(message: JsMsg): Promise<Outcome> {
     try {
-      const result = await this.acceptEvent.execute(message.data);
+      // An agent speaks for itself only: an event naming another agent is refused.
+      const result = await this.acceptEvent.execute(message.data, [], [agentOfSubject(message.subject)]);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
       if (result.accepted) return Outcome.done;
       const { code, message: text } = result.rejection;

@@ -1,18 +1,35 @@
-import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { TokenSet } from '@app/runtime';
+import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
+import { tokenFromHeaders } from '@app/runtime';
 import { AGENT_TOKENS } from './ingest.tokens.js';
 
-/** Agents authenticate with `Token: <token>` or `Authorization: Bearer <token>`. */
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Who posted, set by AgentTokenGuard: an AGENT token may be bound to some agents. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * Agents authenticate with `Token: <token>` or `Authorization: Bearer <token>`:
+ * an AGENT or ADMIN token (API_TOKEN, AGENT_TOKENS or a named one); a
+ * READ_ONLY token is refused with 403.
+ */
 @Injectable()
 export class AgentTokenGuard implements CanActivate {
-  constructor(@Inject(AGENT_TOKENS) private readonly tokens: TokenSet) {}
+  constructor(@Inject(AGENT_TOKENS) private readonly tokens: AccessTokens) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
-    if (!this.tokens.accepts(request.headers)) {
+    const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
+    if (!principal) {
       throw new UnauthorizedException({ code: 'UNAUTHENTICATED', field: null, message: 'a valid token is required (header Token or Authorization: Bearer)' });
     }
+    if (principal.scope === TokenScope.READ_ONLY) {
+      throw new ForbiddenException({ code: 'FORBIDDEN', field: null, message: 'a READ_ONLY token cannot post events' });
+    }
+    request.principal = principal;
     return true;
   }
 }

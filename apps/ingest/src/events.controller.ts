@@ -10,8 +10,13 @@ import type { Attachment } from './event-images.store.js';
 import { readBody, BodyTooLargeError } from './read-body.js';
 import { readMultipart } from './read-multipart.js';
 
-const statusOf = (rejection: EventRejection): HttpStatus =>
-  rejection.code === 'PAYLOAD_TOO_LARGE' ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
+const STATUS: Record<EventRejection['code'], HttpStatus> = {
+  MALFORMED_JSON: HttpStatus.BAD_REQUEST,
+  INVALID_EVENT: HttpStatus.BAD_REQUEST,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+};
+const statusOf = (rejection: EventRejection): HttpStatus => STATUS[rejection.code];
 
 /** `POST /event-service/events`: one event in the seed's format per request. */
 @Controller('event-service/events')
@@ -48,7 +53,7 @@ export class EventsController {
       throw error;
     }
     try {
-      const result = await this.acceptEvent.execute(body, files);
+      const result = await this.acceptEvent.execute(body, files, request.principal?.agentIds);
       if (!result.accepted) {
         response.status(statusOf(result.rejection)).json(result.rejection);
         return;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiTokenEnv, loadConfig, natsEnv, portVar, publicUrlEnv, runtimeEnv } from '@app/config';
+import { apiTokenEnv, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
 
 /** Events larger than this are refused; NATS's own limit of 1 MB is the ceiling. */
 const MAX_EVENT_BYTES_CEILING = 1_000_000;
@@ -9,6 +9,7 @@ const ingestEnv = z.object({
   ...runtimeEnv,
   ...publicUrlEnv,
   ...apiTokenEnv,
+  ...imageLinkEnv,
   INGEST_PORT: portVar(8081),
   INGEST_MAX_EVENT_BYTES: z.coerce.number().int().min(1_024).max(MAX_EVENT_BYTES_CEILING).default(262_144),
   /** Largest request (or NATS message) accepted, images included; NATS itself caps its messages at 1 MB. */
@@ -24,8 +25,9 @@ const ingestEnv = z.object({
   INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
 });
 
-export type IngestConfig = z.infer<typeof ingestEnv>;
+export type IngestConfig = Omit<z.infer<typeof ingestEnv>, 'IMAGE_LINK_KEY'> & { IMAGE_LINK_KEY: Buffer | null };
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
-  return loadConfig(ingestEnv, env);
+  const config = loadConfig(ingestEnv, env);
+  return { ...config, IMAGE_LINK_KEY: resolveImageLinkKey(config) };
 }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { resolveApiToken } from '@app/config';
-import { MessagingModule, natsSettings } from '@app/messaging';
-import { RuntimeModule, TokenSet } from '@app/runtime';
+import { AccessTokens, MessagingModule, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { RuntimeModule } from '@app/runtime';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentEventsConsumer } from './agent-events.consumer.js';
 import { AgentTokenGuard } from './agent-token.guard.js';
@@ -19,11 +19,17 @@ export class IngestModule {
       imports: [
         RuntimeModule.forRoot('ingest', config.HEALTH_PORT),
         MessagingModule.forRoot(natsSettings(config, 'ingest')),
+        TokenViewModule,
       ],
       controllers: [EventsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
-        { provide: AGENT_TOKENS, useValue: new TokenSet([apiToken.token, ...config.AGENT_TOKENS]) },
+        {
+          provide: AGENT_TOKENS,
+          inject: [TokenView],
+          useFactory: (view: TokenView) =>
+            new AccessTokens(view, [{ token: apiToken.token, scope: TokenScope.ADMIN }, ...config.AGENT_TOKENS.map((token) => ({ token, scope: TokenScope.AGENT }))]),
+        },
         AcceptEvent,
         EventImagesStore,
         AgentEventsConsumer,

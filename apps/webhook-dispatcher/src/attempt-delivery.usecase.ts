@@ -123,8 +123,8 @@ export class AttemptDelivery {
       try {
         cached = { sealed, secrets: this.box.open<EndpointSecrets>(sealed, ConfigKeys.secrets(endpointId)) };
       } catch (error) {
-        // Sealed with another CONFIG_SECRET_KEY: the delivery waits rather than going out unsigned.
-        this.logger.error(`endpoint ${endpointId}: cannot open its signing secrets (${(error as Error).message}); is CONFIG_SECRET_KEY the api's?`);
+        // Sealed with a key this replica does not hold: the delivery waits rather than going out unsigned.
+        this.logger.error(`endpoint ${endpointId}: cannot open its signing secrets (${(error as Error).message}); does SECRET_KEYS list the api's keys?`);
         return null;
       }
       this.opened.set(endpointId, cached);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { databaseEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
-import { configSecretKeyEnv, resolveConfigSecretKey, webhookNetworksVar } from '@app/webhooks';
+import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
 
 const dispatcherEnv = z.object({
   ...natsEnv,
   ...databaseEnv,
   ...runtimeEnv,
-  ...configSecretKeyEnv,
+  ...secretKeysEnv,
   /** How long one attempt may take, connection to last byte. */
   WEBHOOK_TIMEOUT: durationVar('15s'),
   /** Delays before each retry; the last attempt comes after the last delay (about 22 hours in all by default). */
@@ -34,9 +34,9 @@ const dispatcherEnv = z.object({
   DELIVERY_LOG_BODY_BYTES: z.coerce.number().int().min(0).max(65_536).default(1_024),
 });
 
-export type DispatcherConfig = Omit<z.infer<typeof dispatcherEnv>, 'CONFIG_SECRET_KEY'> & { CONFIG_SECRET_KEY: Buffer };
+export type DispatcherConfig = Omit<z.infer<typeof dispatcherEnv>, 'SECRET_KEYS'> & { SECRET_KEYS: SecretKey[] };
 
 export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
   const config = loadConfig(dispatcherEnv, env);
-  return { ...config, CONFIG_SECRET_KEY: resolveConfigSecretKey(config.CONFIG_SECRET_KEY, config.NODE_ENV).key };
+  return { ...config, SECRET_KEYS: resolveSecretKeys(config.SECRET_KEYS, config.NODE_ENV) };
 }

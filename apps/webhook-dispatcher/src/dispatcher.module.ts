@@ -48,7 +48,7 @@ export class DispatcherModule {
         { provide: EndpointLanes, useValue: new EndpointLanes(config.WEBHOOK_ENDPOINT_CONCURRENCY) },
         { provide: EndpointRates, useValue: new EndpointRates() },
         WebhookClientLifecycle,
-        { provide: SecretBox, useValue: new SecretBox(config.CONFIG_SECRET_KEY) },
+        { provide: SecretBox, useValue: new SecretBox(config.SECRET_KEYS) },
         DeliveryStore,
         RetryHolds,
         DeliveryRecorder,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { booleanVar, bytesVar, durationVar, portVar } from './load-config.js';
 
@@ -38,6 +39,14 @@ export const natsEnv = {
   NATS_TLS_CA_FILE: z.string().min(1).optional(),
   NATS_TLS_CERT_FILE: z.string().min(1).optional(),
   NATS_TLS_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Where replies to this app's requests arrive (`<prefix>.<random>`) instead of `_INBOX.…`,
+   * so that a NATS user may be allowed to receive only its own (docs/operations.md).
+   */
+  NATS_INBOX_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subject tokens (letters, digits, _ and -) separated by dots, without wildcards')
+    .optional(),
 };
 
 /** The NATS part of an app's validated config. */
@@ -57,6 +66,7 @@ export interface NatsEnv {
   NATS_TLS_CA_FILE?: string;
   NATS_TLS_CERT_FILE?: string;
   NATS_TLS_KEY_FILE?: string;
+  NATS_INBOX_PREFIX?: string;
 }
 
 export const databaseEnv = {
@@ -81,6 +91,38 @@ export const publicUrlEnv = {
     .default('http://localhost:8080')
     .transform((url) => url.replace(/\/+$/, '')),
 };
+
+/**
+ * How the api serves event images, read by ingest (which writes the links)
+ * and the api: `link` — the link is an unguessable capability URL, as OMNI's;
+ * `signed` — ingest signs each link with IMAGE_LINK_KEY (32 bytes, base64 or
+ * 64 hex digits) until the image expires (STREAM_MAX_AGE), and the api serves
+ * an image to a valid signature or an API token only. A signed link works in
+ * a browser's `<img>`, which sends no header.
+ */
+export const imageLinkEnv = {
+  IMAGE_ACCESS: z.enum(['link', 'signed']).default('link'),
+  IMAGE_LINK_KEY: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text === '') return undefined;
+      const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+      if (key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)' });
+        return z.NEVER;
+      }
+      return key;
+    }),
+};
+
+/** The key that signs image links; null when links are not signed. Outside production a fixed development key (not secret) stands in. */
+export function resolveImageLinkKey(config: { IMAGE_ACCESS: 'link' | 'signed'; IMAGE_LINK_KEY?: Buffer | undefined; NODE_ENV: string }): Buffer | null {
+  if (config.IMAGE_ACCESS === 'link') return null;
+  if (config.IMAGE_LINK_KEY) return config.IMAGE_LINK_KEY;
+  if (config.NODE_ENV === 'production') throw new Error('IMAGE_ACCESS=signed needs IMAGE_LINK_KEY (the same in ingest and the api): openssl rand -base64 32');
+  return createHash('sha256').update('event-service development image link key').digest();
+}
 
 export const apiTokenEnv = {
   API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),

@@ -3,7 +3,7 @@ import { firstIssue, schemaMessages } from './schema-messages.js';
 
 /** Why an event was refused, with the JSON path of the field at fault. */
 export interface EventRejection {
-  code: 'MALFORMED_JSON' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE';
+  code: 'MALFORMED_JSON' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN';
   field: string | null;
   message: string;
 }

@@ -1,6 +1,6 @@
 export { agentEventSchema, EVENT_TYPES, type AgentEvent, type Candidate, type EventType } from './event.schema.js';
 export { decodeEvent, validateEvent, type DecodeResult, type EventRejection } from './event-codec.js';
-export { fillImageLinks, IMAGE_PATH, imageLink } from './image-links.js';
+export { fillImageLinks, IMAGE_PATH, imageLink, verifyImageLink, type LinkSigning } from './image-links.js';
 export { routingFieldsOf, type RoutingFields } from './routing-fields.js';
 export { profileDeletedSchema, profileUpsertedSchema, type ProfileDeleted, type ProfileGroup, type ProfileUpserted } from './profile.schema.js';
 export { checkProfiles, type CheckResult, type ProfileState } from './check-profiles.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
-import type { ConfigView } from './config-view.js';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { NatsClient } from './nats-connection.js';
 
 /** A replica's answer: it has applied the revision asked about, or not yet (a second answer follows when it has). */
@@ -15,11 +14,18 @@ const APPLY_TIMEOUT_MS = 5_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A view of the config bucket that can say whether it has applied a revision (ConfigView, TokenView). */
+export interface RevisionView {
+  readonly revision: number;
+  reached(revision: number, timeoutMs: number): Promise<boolean>;
+}
+
 /**
- * The dispatcher's side of "a change takes effect before the mutation
- * returns": every replica answers a question about a config revision at
- * once (so the asker learns who is there), and once more when its view has
- * applied it.
+ * The side of "a change takes effect before the mutation returns" that
+ * holds a view: every replica answers a question about a config revision
+ * at once (so the asker learns who is there), and once more when its view
+ * has applied it. Dispatchers answer on `configApplied` (endpoints and
+ * secrets); the api and ingest on `tokensApplied` (tokens).
  */
 export class ConfigBarrierResponder {
   private readonly logger = new Logger(ConfigBarrierResponder.name);
@@ -28,11 +34,12 @@ export class ConfigBarrierResponder {
 
   constructor(
     private readonly client: NatsClient,
-    private readonly view: ConfigView,
+    private readonly view: RevisionView,
+    private readonly subject: string,
   ) {}
 
   start(): void {
-    this.subscription = this.client.connection.subscribe(this.client.topology.configApplied, {
+    this.subscription = this.client.connection.subscribe(this.subject, {
       callback: (error, message) => {
         if (!error) void this.answer(message).catch((failure: Error) => this.logger.warn(`config barrier: ${failure.message}`));
       },
@@ -53,19 +60,23 @@ export class ConfigBarrierResponder {
   }
 }
 
-/** What the api learnt about a revision: how many dispatcher replicas answered, and how many of them had not applied it in time. */
+/** What the api learnt about a revision: how many replicas answered, and how many of them had not applied it in time. */
 export interface BarrierOutcome {
   replicas: number;
   lagging: number;
 }
 
 /**
- * The api's side: asks every dispatcher replica about `revision` and waits
+ * The api's side: asks every replica answering on `subject` about `revision` and waits
  * until each that answered within `discoverMs` has applied it, for at most
  * `timeoutMs`. No replica running answers { replicas: 0 } after `discoverMs`.
  */
-export async function awaitConfigApplied(client: NatsClient, revision: number, { discoverMs = 100, timeoutMs = 2_000 } = {}): Promise<BarrierOutcome> {
-  const inbox = createInbox();
+export async function awaitConfigApplied(
+  client: NatsClient,
+  revision: number,
+  { subject = client.topology.configApplied, discoverMs = 100, timeoutMs = 2_000 } = {},
+): Promise<BarrierOutcome> {
+  const inbox = client.inbox();
   const answered = new Map<string, boolean>();
   const subscription = client.connection.subscribe(inbox);
   const discovered = Date.now() + discoverMs;
@@ -84,7 +95,7 @@ export async function awaitConfigApplied(client: NatsClient, revision: number, {
       check();
     }
   })();
-  client.connection.publish(client.topology.configApplied, encoder.encode(String(revision)), { reply: inbox });
+  client.connection.publish(subject, encoder.encode(String(revision)), { reply: inbox });
   try {
     await settled;
   } finally {

@@ -36,10 +36,32 @@ export interface FilterRecord {
   version: number;
 }
 
-/** A webhook's signing secrets and custom headers, sealed with CONFIG_SECRET_KEY; the endpoint row's version. */
+/** A webhook's signing secrets and custom headers, sealed with SECRET_KEYS (as PostgreSQL holds them); the endpoint row's version. */
 export interface SecretsRecord {
   version: number;
   sealed: string;
+}
+
+/** What a token may do: everything; post events (ingest) only; read without secrets, change nothing. */
+export const TokenScope = {
+  ADMIN: 'ADMIN',
+  AGENT: 'AGENT',
+  READ_ONLY: 'READ_ONLY',
+} as const;
+export type TokenScope = (typeof TokenScope)[keyof typeof TokenScope];
+export const TOKEN_SCOPES: readonly TokenScope[] = Object.values(TokenScope);
+
+/**
+ * A named API token as the apps that check tokens see it: the SHA-256 of the
+ * token (never the token), its scope and, for an agent token, the agent ids
+ * it may post for (empty: any). A revoked token has no record.
+ */
+export interface TokenRecord {
+  id: string;
+  hash: string;
+  scope: TokenScope;
+  agentIds: string[];
+  version: number;
 }
 
 /** The version a published value carries; -1 for a value that cannot be read (any real version replaces it). */
@@ -61,10 +83,11 @@ export type ConfigChange =
 /**
  * Keys of the config bucket: `endpoints.<id>`, `filters.<id>`, and
  * `secrets.<endpoint id>` (a webhook's signing secrets and custom headers,
- * sealed with CONFIG_SECRET_KEY; only the api and the dispatcher hold it),
+ * sealed with SECRET_KEYS; only the api and the dispatcher hold them),
  * written by the api; `health.<endpoint id>`, written by the dispatcher alone;
  * `published`, written by the api once it has published the whole config
- * (before it, a data-path view does not know whether "no endpoints" is true).
+ * (before it, a data-path view does not know whether "no endpoints" is true);
+ * `tokens.<id>`, the named API tokens that are not revoked (TokenView).
  */
 export const ConfigKeys = {
   published: 'published',
@@ -72,14 +95,17 @@ export const ConfigKeys = {
   filter: (id: string) => `filters.${id}`,
   secrets: (endpointId: string) => `secrets.${endpointId}`,
   health: (endpointId: string) => `health.${endpointId}`,
+  token: (id: string) => `tokens.${id}`,
+  allTokens: 'tokens.>',
   /** Splits a key into its kind and id, or null for a key this version does not know. */
-  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets' | 'health'; id: string } | null {
+  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets' | 'health' | 'token'; id: string } | null {
     const dot = key.indexOf('.');
     const id = key.slice(dot + 1);
     if (key.startsWith('endpoints.')) return { kind: 'endpoint', id };
     if (key.startsWith('filters.')) return { kind: 'filter', id };
     if (key.startsWith('secrets.')) return { kind: 'secrets', id };
     if (key.startsWith('health.')) return { kind: 'health', id };
+    if (key.startsWith('tokens.')) return { kind: 'token', id };
     return null;
   },
 };

@@ -200,8 +200,10 @@ export class ConfigView {
       }
       return;
     }
-    const key = ConfigKeys.parse(entry.key);
-    if (key === null) return;
+    const parsed = ConfigKeys.parse(entry.key);
+    // Tokens are TokenView's.
+    if (parsed === null || parsed.kind === 'token') return;
+    const key: ConfigKey = { kind: parsed.kind, id: parsed.id };
     const put = entry.operation === 'PUT';
     const change = put ? this.put(key, entry) : this.remove(key);
     if (change === 'malformed') {
@@ -219,7 +221,7 @@ export class ConfigView {
     }
   }
 
-  private put(key: NonNullable<ReturnType<typeof ConfigKeys.parse>>, entry: KvWatchEntry): ConfigChange | null | 'malformed' {
+  private put(key: ConfigKey, entry: KvWatchEntry): ConfigChange | null | 'malformed' {
     const text = entry.string();
     switch (key.kind) {
       case 'secrets': {
@@ -250,7 +252,7 @@ export class ConfigView {
     }
   }
 
-  private remove(key: NonNullable<ReturnType<typeof ConfigKeys.parse>>): ConfigChange | null {
+  private remove(key: ConfigKey): ConfigChange | null {
     switch (key.kind) {
       case 'secrets':
         this.secrets.delete(key.id);
@@ -270,7 +272,10 @@ export class ConfigView {
   }
 }
 
-function readValue<T>(text: string, valid: (value: unknown) => value is T): T | undefined {
+type ConfigKey = { kind: 'endpoint' | 'filter' | 'secrets' | 'health'; id: string };
+
+/** The value, if it is JSON of the shape `valid` checks. */
+export function readValue<T>(text: string, valid: (value: unknown) => value is T): T | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return valid(value) ? value : undefined;
@@ -279,8 +284,8 @@ function readValue<T>(text: string, valid: (value: unknown) => value is T): T | 
   }
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 const STATES: readonly unknown[] = Object.values(EndpointState);
 
 function isEndpointRecord(value: unknown): value is EndpointRecord {

@@ -4,6 +4,7 @@ import { HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
 import { openConfigBucket, ConfigPublisher, EndpointHealthPublisher } from './config-bucket.js';
 import { ConfigView } from './config-view.js';
+import { TokenView } from './token-view.js';
 import { ConfigBarrierResponder } from './config-barrier.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerRunner } from './consumer-runner.js';
@@ -82,7 +83,7 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
 
 const TRIM_INTERVAL_MS = 2_000;
 
-/** Runs the StreamTrimmer every two seconds (one pass at a time; a failed pass is tried again at the next). */
+/** Runs the StreamTrimmer every two seconds over the streams this app's consumers read (one pass at a time; a failed pass is tried again at the next). */
 @Injectable()
 class StreamTrimming implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StreamTrimmer.name);
@@ -90,10 +91,13 @@ class StreamTrimming implements OnApplicationBootstrap, OnApplicationShutdown {
   private running = false;
   private failing = false;
 
-  constructor(private readonly client: NatsClient) {}
+  constructor(
+    private readonly client: NatsClient,
+    private readonly consumers: ConsumerHost,
+  ) {}
 
   onApplicationBootstrap(): void {
-    const trimmer = new StreamTrimmer(this.client);
+    const trimmer = new StreamTrimmer(this.client, () => new Set(this.consumers.runners.map((runner) => runner.durable)));
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = true;
@@ -219,8 +223,59 @@ class ConfigBarrierLifecycle implements OnApplicationBootstrap, OnApplicationShu
 @Module({
   imports: [ConfigViewModule],
   providers: [
-    { provide: ConfigBarrierResponder, inject: [NatsClient, ConfigView], useFactory: (client: NatsClient, view: ConfigView) => new ConfigBarrierResponder(client, view) },
+    {
+      provide: ConfigBarrierResponder,
+      inject: [NatsClient, ConfigView],
+      useFactory: (client: NatsClient, view: ConfigView) => new ConfigBarrierResponder(client, view, client.topology.configApplied),
+    },
     ConfigBarrierLifecycle,
   ],
 })
 export class ConfigBarrierModule {}
+
+const TOKEN_BARRIER = Symbol('token-barrier');
+
+@Injectable()
+class TokenViewLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(TOKEN_BARRIER) private readonly responder: ConfigBarrierResponder,
+    private readonly view: TokenView,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.responder.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.responder.stop();
+    this.view.stop();
+  }
+}
+
+/**
+ * For the apps that check tokens (api, ingest): the named tokens, loaded
+ * before the app is ready, and the answer to the api's "have you applied
+ * this token change?" (so that a revocation holds everywhere once it returns).
+ */
+@Module({
+  providers: [
+    {
+      provide: TokenView,
+      inject: [CONFIG_BUCKET, HealthServer],
+      useFactory: async (bucket: KV, health: HealthServer) => {
+        const view = new TokenView(bucket);
+        health.addCheck('tokens', () => view.healthy);
+        await view.start();
+        return view;
+      },
+    },
+    {
+      provide: TOKEN_BARRIER,
+      inject: [NatsClient, TokenView],
+      useFactory: (client: NatsClient, view: TokenView) => new ConfigBarrierResponder(client, view, client.topology.tokensApplied),
+    },
+    TokenViewLifecycle,
+  ],
+  exports: [TokenView],
+})
+export class TokenViewModule {}

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsEnv } from '@app/config';
+import { streamsOfApp, type StreamKey } from './streams.js';
 import { Topology } from './topology.js';
 
 const JETSTREAM_API_TIMEOUT_MS = 15_000;
@@ -22,6 +23,13 @@ export interface NatsSettings {
   connectionName: string;
   /** How the app proves who it is, and TLS; none for an open local server. */
   auth?: NatsAuth;
+  /**
+   * The subject prefix of this connection's reply inboxes (`_INBOX` when unset): with its own,
+   * an app's NATS user may be allowed to receive replies on it alone (docs/operations.md).
+   */
+  inboxPrefix?: string;
+  /** The streams this app creates and updates (streamsOfApp); all when unset. */
+  streams?: readonly StreamKey[];
 }
 
 /** NATS credentials (one way at most) and TLS files, from NATS_* variables (README). */
@@ -55,8 +63,8 @@ export function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptio
   return options;
 }
 
-/** The connection settings of an app, from the NATS part of its validated config. */
-export function natsSettings(config: NatsEnv, connectionName: string): NatsSettings {
+/** The connection settings of an app, from the NATS part of its validated config; `app` names its connection and its streams. */
+export function natsSettings(config: NatsEnv, app: string): NatsSettings {
   return {
     url: config.NATS_URL,
     prefix: config.NATS_PREFIX,
@@ -73,7 +81,9 @@ export function natsSettings(config: NatsEnv, connectionName: string): NatsSetti
     streamMaxBytes: config.STREAM_MAX_BYTES,
     deadLetterMaxBytes: config.DEAD_LETTER_MAX_BYTES,
     imageStoreMaxBytes: config.IMAGE_STORE_MAX_BYTES,
-    connectionName,
+    connectionName: app,
+    inboxPrefix: config.NATS_INBOX_PREFIX,
+    streams: streamsOfApp(app),
   };
 }
 
@@ -121,6 +131,7 @@ export class NatsClient {
       ...authOptions(settings.auth),
       servers: settings.url.split(',').map((server) => server.trim()),
       name: settings.connectionName,
+      ...(settings.inboxPrefix === undefined ? {} : { inboxPrefix: settings.inboxPrefix }),
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -131,6 +142,11 @@ export class NatsClient {
     const options = { timeout: JETSTREAM_API_TIMEOUT_MS };
     const manager = await jetstreamManager(connection, options);
     return new NatsClient(connection, jetstream(connection, options), manager, new Topology(settings.prefix), settings);
+  }
+
+  /** A new reply subject under this connection's inbox prefix. */
+  inbox(): string {
+    return createInbox(this.settings.inboxPrefix);
   }
 
   async close(): Promise<void> {

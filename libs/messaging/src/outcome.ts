@@ -9,6 +9,8 @@ export const DeadLetterReason = {
   MALFORMED_MESSAGE: 'MALFORMED_MESSAGE',
   /** Larger than the limits allow. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** An agent's event naming another agent than the one that sent it (its NATS subject). */
+  WRONG_AGENT: 'WRONG_AGENT',
   /** Lacks the headers the data path sets (event id, routing fields). */
   MISSING_HEADERS: 'MISSING_HEADERS',
   /** On a subject this consumer has no handler for. */

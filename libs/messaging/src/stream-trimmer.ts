@@ -12,18 +12,27 @@ const TARGET = 0.6;
  * more than 80% of its STREAM_MAX_BYTES, its oldest messages that every
  * consumer of it has read are purged, down to 60%. A message some consumer
  * has not read yet is never purged: a stream full of those refuses new
- * messages instead (streams.ts). Every app runs one; their purges only ever
- * remove what all consumers have read, so running several is harmless.
+ * messages instead (streams.ts). Every app runs one, for the streams whose
+ * required reader it runs (`ownConsumers`, durable names): a stream is
+ * trimmed only while its reader exists anyway, and no other app's NATS user
+ * needs the right to purge it. Replicas' purges only ever remove what all
+ * consumers have read, so running several is harmless.
  */
 export class StreamTrimmer {
   private readonly logger = new Logger(StreamTrimmer.name);
 
-  constructor(private readonly client: NatsClient) {}
+  constructor(
+    private readonly client: NatsClient,
+    private readonly ownConsumers: () => ReadonlySet<string>,
+  ) {}
 
-  /** One pass over the streams; returns how many messages it purged. */
+  /** One pass over the streams this app reads; returns how many messages it purged. */
   async trim(): Promise<number> {
+    const own = this.ownConsumers();
     let purged = 0;
-    for (const { stream, readers } of trimmedStreams(this.client)) purged += await this.trimStream(stream, readers);
+    for (const { stream, readers } of trimmedStreams(this.client)) {
+      if (readers.some((reader) => own.has(reader))) purged += await this.trimStream(stream, readers);
+    }
     return purged;
   }
 

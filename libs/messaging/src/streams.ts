@@ -1,16 +1,18 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsClient } from './nats-connection.js';
+import type { Topology } from './topology.js';
 
 const DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
 
 /**
- * The streams of the data path, as every app declares them. Each holds at
- * most STREAM_MAX_BYTES and STREAM_MAX_AGE: when full it refuses new
- * messages (publishers get an error: ingest answers 503, consumers wait and
- * retry) rather than discarding its oldest, perhaps undelivered, ones; the
- * StreamTrimmer removes history every consumer has read before it comes to
- * that. The dead letters are the end of the line: when full, their oldest go.
+ * The streams of the data path, as the apps declare them (each app the ones
+ * it uses: streamsOfApp). Each holds at most STREAM_MAX_BYTES and
+ * STREAM_MAX_AGE: when full it refuses new messages (publishers get an
+ * error: ingest answers 503, consumers wait and retry) rather than
+ * discarding its oldest, perhaps undelivered, ones; the StreamTrimmer
+ * removes history every consumer has read before it comes to that. The dead
+ * letters are the end of the line: when full, their oldest go.
  */
 export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> & { name: string }> {
   const { topology, settings } = client;
@@ -48,8 +50,9 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
 
 /**
  * The streams that refuse when full, and whose read history the
- * StreamTrimmer removes, each with the durable consumers that must read a
- * message before it may go (the apps' consumer specs name the same ones):
+ * StreamTrimmer of the app running their reader removes, each with the
+ * durable consumers that must read a message before it may go (the apps'
+ * consumer specs name the same ones):
  * a stream is not trimmed while one of them does not exist yet (a first
  * start, a consumer being re-created), since nothing would show that it has
  * not read what is there.
@@ -65,12 +68,38 @@ export function trimmedStreams(client: NatsClient): Array<{ stream: string; read
   ];
 }
 
+/** A data-path stream, by its key in Topology.streams. */
+export type StreamKey = keyof Topology['streams'];
+
 /**
- * Creates the streams, or updates them to the configured limits. Safe to run
- * from every replica of every app at the same time.
+ * The streams each app publishes to or reads, by the name it connects with
+ * (natsSettings): it creates and updates these and no others, so that its
+ * NATS user may manage these alone (deploy/nats/event-service.conf grants
+ * the same, and test/nats-permissions.e2e.spec.ts holds the two together).
+ */
+const STREAMS_OF_APP: Readonly<Record<string, readonly StreamKey[]>> = {
+  api: ['deliveries', 'attempts'],
+  ingest: ['ingress', 'events', 'deadLetters'],
+  'profile-sync': ['events', 'routable', 'deadLetters'],
+  'filter-router': ['routable', 'deliveries', 'deadLetters'],
+  'websocket-gateway': ['deliveries'],
+  'webhook-dispatcher': ['deliveries', 'attempts', 'deadLetters'],
+};
+
+/** The streams an app sets up; undefined (all of them) for a name that is no app's, such as a test's or a tool's. */
+export function streamsOfApp(app: string): readonly StreamKey[] | undefined {
+  return Object.hasOwn(STREAMS_OF_APP, app) ? STREAMS_OF_APP[app] : undefined;
+}
+
+/**
+ * Creates the client's streams (NatsSettings.streams; all when unset), or
+ * updates them to the configured limits. Safe to run from every replica of
+ * every app at the same time.
  */
 export async function ensureStreams(client: NatsClient): Promise<void> {
-  for (const config of streamConfigs(client)) {
+  const { streams } = client.topology;
+  const wanted = new Set((client.settings.streams ?? (Object.keys(streams) as StreamKey[])).map((key) => streams[key]));
+  for (const config of streamConfigs(client).filter(({ name }) => wanted.has(name))) {
     try {
       await client.manager.streams.add(config);
     } catch (error) {

@@ -114,6 +114,15 @@ export class Topology {
     return `${this.prefix}.config.applied`;
   }
 
+  /**
+   * Core NATS request subject: "has your token view applied bucket revision
+   * N?", answered by every api and ingest replica (a revoked token is refused
+   * everywhere once revokeApiToken returns).
+   */
+  get tokensApplied(): string {
+    return `${this.prefix}.tokens.applied`;
+  }
+
   /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */
   get deliveryChanges(): string {
     return `${this.prefix}.attempts`;

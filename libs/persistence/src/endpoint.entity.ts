@@ -18,20 +18,14 @@ export class EndpointEntity {
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   meta!: Record<string, unknown>;
 
-  /** A webhook's current Standard Webhooks secret (`whsec_…`); never part of meta. */
-  @Column({ name: 'signing_secret', type: 'text', nullable: true, select: false })
-  signingSecret!: string | null;
-
-  /** The secret before the last rotation, still used to sign until it expires. */
-  @Column({ name: 'previous_signing_secret', type: 'text', nullable: true, select: false })
-  previousSigningSecret!: string | null;
-
-  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true, select: false })
-  previousSecretExpiresAt!: Date | null;
-
-  /** Headers sent with every webhook delivery (the receiver's own auth); their names show in meta. */
-  @Column({ name: 'custom_headers', type: 'jsonb', default: () => "'{}'::jsonb", select: false })
-  customHeaders!: Record<string, string>;
+  /**
+   * A webhook's signing material — its current Standard Webhooks secret
+   * (`whsec_…`), the previous one during its grace window, and its custom
+   * headers — sealed with SECRET_KEYS (SecretBox, bound to the config key
+   * `secrets.<id>`): the config bucket carries this very text. Never in meta.
+   */
+  @Column({ name: 'sealed_secrets', type: 'text', nullable: true, select: false })
+  sealedSecrets!: string | null;
 
   /** The api's part of the state: ACTIVE or PAUSED_BY_HAND (the dispatcher's part is EndpointHealthEntity). */
   @Column({ type: 'text', default: 'ACTIVE' })

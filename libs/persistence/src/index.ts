@@ -8,3 +8,4 @@ export { LostEventEntity } from './lost-event.entity.js';
 export { ProfileEntity } from './profile.entity.js';
 export { EndpointHealthEntity } from './endpoint-health.entity.js';
 export { deleteOlderThan, PruneSchedule } from './prune.js';
+export { ApiTokenEntity } from './api-token.entity.js';

@@ -3,77 +3,124 @@ import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 
 const KEY_BYTES = 32;
-const VERSION = 'v1';
+const VERSION = 'v2';
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
-/**
- * `CONFIG_SECRET_KEY`: 32 bytes, base64 or hex, that encrypt the webhook
- * secrets travelling over NATS. Production refuses to start without it; other
- * environments fall back to a fixed development key (not secret).
- */
-export const configSecretKeyEnv = {
-  CONFIG_SECRET_KEY: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text === '') return undefined;
-      const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-      if (key.length !== KEY_BYTES) {
-        ctx.addIssue({ code: 'custom', message: `must be ${KEY_BYTES} bytes, as 64 hex digits or base64 (openssl rand -base64 32)` });
-        return z.NEVER;
-      }
-      return key;
-    }),
-};
+/** A key that seals secrets, with the id sealed texts name it by. */
+export interface SecretKey {
+  id: string;
+  key: Buffer;
+}
 
-/** The key to use: the configured one, or in development a fixed, publicly known one. */
-export function resolveConfigSecretKey(configured: Buffer | undefined, nodeEnv: string): { key: Buffer; development: boolean } {
-  if (configured) return { key: configured, development: false };
-  if (nodeEnv === 'production') {
-    throw new Error('CONFIG_SECRET_KEY is not set: production refuses to send webhook secrets over NATS unencrypted by a key of its own');
-  }
-  new Logger('Config').warn('CONFIG_SECRET_KEY is not set: webhook secrets in the config bucket are sealed with the public development key');
-  return { key: createHash('sha256').update('event-service development config key').digest(), development: true };
+function parseKey(text: string): Buffer | null {
+  const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  return key.length === KEY_BYTES ? key : null;
 }
 
 /**
- * Seals secrets (AES-256-GCM) for the config bucket, and opens them. The nonce
- * is derived from the plaintext (HMAC, as in SIV), so sealing the same value
- * twice gives the same text: the api's reconcile can compare sealed values
- * without rewriting them, and a nonce is never reused for two plaintexts.
- * Each value is bound to its key in the bucket (`context`, authenticated
- * data): a sealed value copied under another endpoint's key does not open.
+ * `SECRET_KEYS`: the keys that encrypt webhook signing secrets and custom
+ * header values, in PostgreSQL and on NATS: `<id>:<32 bytes as base64 or 64
+ * hex digits>`, comma-separated. The first seals; the others only open what
+ * older keys sealed (the api re-seals every record with the first at start,
+ * docs/operations.md). Production refuses to start without it; other
+ * environments fall back to a fixed development key (not secret).
  */
-export class SecretBox {
-  private readonly encryptionKey: Buffer;
-  private readonly nonceKey: Buffer;
+export const secretKeysEnv = {
+  SECRET_KEYS: z
+    .string()
+    .optional()
+    .transform((text, ctx): SecretKey[] | undefined => {
+      if (text === undefined || text.trim() === '') return undefined;
+      const keys: SecretKey[] = [];
+      for (const [index, item] of text.split(',').entries()) {
+        const colon = item.indexOf(':');
+        const id = item.slice(0, colon).trim();
+        const key = colon > 0 ? parseKey(item.slice(colon + 1).trim()) : null;
+        if (!KEY_ID.test(id) || !key) {
+          // Never the key itself in the message.
+          ctx.addIssue({ code: 'custom', message: `key ${index + 1}: must be <id>:<key>, the id 1-32 letters, digits, _ or -, the key ${KEY_BYTES} bytes as base64 or 64 hex digits (openssl rand -base64 32)` });
+          return z.NEVER;
+        }
+        if (keys.some((known) => known.id === id)) {
+          ctx.addIssue({ code: 'custom', message: `key id ${id} is listed twice` });
+          return z.NEVER;
+        }
+        keys.push({ id, key });
+      }
+      return keys;
+    }),
+};
+
+/** The keys to use: the configured ones, or in development a fixed, publicly known one. */
+export function resolveSecretKeys(configured: SecretKey[] | undefined, nodeEnv: string): SecretKey[] {
+  if (configured) return configured;
+  if (nodeEnv === 'production') {
+    throw new Error('SECRET_KEYS is not set: production refuses to keep webhook secrets without a key of its own (SECRET_KEYS=k1:$(openssl rand -base64 32))');
+  }
+  new Logger('Config').warn('SECRET_KEYS is not set: webhook secrets are sealed with the public development key');
+  return [{ id: 'dev', key: createHash('sha256').update('event-service development config key').digest() }];
+}
+
+class SealingKey {
+  readonly encryption: Buffer;
+  readonly nonce: Buffer;
 
   constructor(key: Buffer) {
-    this.encryptionKey = createHmac('sha256', key).update('encryption').digest();
-    this.nonceKey = createHmac('sha256', key).update('nonce').digest();
+    this.encryption = createHmac('sha256', key).update('encryption').digest();
+    this.nonce = createHmac('sha256', key).update('nonce').digest();
+  }
+}
+
+/**
+ * Seals secrets (AES-256-GCM) for PostgreSQL and the config bucket, and
+ * opens them, with the keys of SECRET_KEYS. A sealed text names its key
+ * (`v2.<key id>.<nonce>.<tag>.<ciphertext>`), so a key can be replaced: the
+ * first key seals, every listed key opens. The nonce is derived from the
+ * plaintext (HMAC, as in SIV), so sealing the same value twice gives the same
+ * text, and a nonce is never reused for two plaintexts. Each value is bound to
+ * its place (`context`, authenticated data): a sealed value copied under
+ * another endpoint does not open.
+ */
+export class SecretBox {
+  private readonly keys = new Map<string, SealingKey>();
+  private readonly currentId: string;
+
+  constructor(keys: readonly SecretKey[]) {
+    if (keys.length === 0) throw new Error('SecretBox needs a key');
+    for (const { id, key } of keys) this.keys.set(id, new SealingKey(key));
+    this.currentId = keys[0]!.id;
   }
 
   seal(value: unknown, context: string): string {
+    const key = this.keys.get(this.currentId)!;
     const plaintext = Buffer.from(JSON.stringify(value));
-    const nonce = createHmac('sha256', this.nonceKey).update(context).update('\0').update(plaintext).digest().subarray(0, 12);
-    const cipher = createCipheriv('aes-256-gcm', this.encryptionKey, nonce);
+    const nonce = createHmac('sha256', key.nonce).update(context).update('\0').update(plaintext).digest().subarray(0, 12);
+    const cipher = createCipheriv('aes-256-gcm', key.encryption, nonce);
     cipher.setAAD(Buffer.from(context));
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return [VERSION, nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
+    return [VERSION, this.currentId, nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
   }
 
-  /** Throws when the text was not sealed with this key for this context (or was changed). */
+  /** Throws when the text was not sealed with a listed key for this context (or was changed). */
   open<T>(text: string, context: string): T {
-    const [version, nonce, tag, sealed] = text.split('.');
-    if (version !== VERSION || !nonce || !tag || sealed === undefined) throw new Error('not a sealed value');
-    const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, Buffer.from(nonce, 'base64url'));
+    const [version, keyId, nonce, tag, sealed] = text.split('.');
+    if (version !== VERSION || !keyId || !nonce || !tag || sealed === undefined) throw new Error('not a sealed value');
+    const key = this.keys.get(keyId);
+    if (!key) throw new Error(`sealed with key ${keyId}, which SECRET_KEYS does not list`);
+    const decipher = createDecipheriv('aes-256-gcm', key.encryption, Buffer.from(nonce, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     decipher.setAAD(Buffer.from(context));
     const plaintext = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]);
     return JSON.parse(plaintext.toString()) as T;
   }
+
+  /** True when the text is sealed with the key that seals now (else it is due to be sealed again). */
+  sealsWithCurrentKey(text: string): boolean {
+    return text.startsWith(`${VERSION}.${this.currentId}.`);
+  }
 }
 
-/** An endpoint's signing material as it travels to the dispatcher (sealed). */
+/** An endpoint's signing material, sealed in PostgreSQL and as it travels to the dispatcher. */
 export interface EndpointSecrets {
   current: string;
   previous: string | null;

@@ -1,4 +1,6 @@
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { IsOptional, ValidateNested } from 'class-validator';
 import { DeliveryOutcome } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
 
@@ -78,9 +80,15 @@ export class DateFilter {
 @InputType()
 export class DeliveryAttemptFilters {
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   endpointId?: IdFilter;
 
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   eventId?: IdFilter;
 
   @Field(() => DeliveryOutcomeFilter, { nullable: true })

@@ -11,9 +11,9 @@ export class ListDeliveryAttempts {
 
   async execute(filters: DeliveryAttemptFilters | undefined, order: DeliveryAttemptOrder | undefined, pagination: Pagination | undefined) {
     const where: FindOptionsWhere<DeliveryAttemptEntity> = {};
-    const endpointIds = idsOf('filters.endpointId', filters?.endpointId);
+    const endpointIds = idsOf(filters?.endpointId);
     if (endpointIds) where.endpointId = In(endpointIds);
-    const eventIds = idsOf('filters.eventId', filters?.eventId);
+    const eventIds = idsOf(filters?.eventId);
     if (eventIds) where.eventId = In(eventIds);
     const outcome = filters?.outcome?.exact;
     if (outcome != null) where.outcome = outcome;

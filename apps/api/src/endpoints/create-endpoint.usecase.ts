@@ -6,7 +6,8 @@ import { EndpointEntity } from '@app/persistence';
 import { generateSecret } from '@app/webhooks';
 import type { ApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
-import { parseHeaders, parseName, parsePublicWebhookUrl, WebhookMethod, parseMaxRate } from './endpoint-input.js';
+import { headerMap, publicWebhookUrl, WebhookMethod } from './endpoint-input.js';
+import { SigningSecrets } from '../webhook-secrets/signing-secrets.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { type HeaderInput } from './endpoint.model.js';
 
@@ -21,31 +22,38 @@ export type NewEndpoint =
       maxRatePerSecond?: number | null;
     };
 
-/** Creates a websocket or a webhook endpoint (a webhook with a fresh signing secret); it reaches the data path. */
+/**
+ * Creates a websocket or a webhook endpoint (a webhook with a fresh signing
+ * secret); it reaches the data path. The input is checked by the rules of
+ * its GraphQL args (CreateWebhookEndpointArgs); the url's host is checked here.
+ */
 @Injectable()
 export class CreateEndpoint {
   constructor(
     private readonly dataSource: DataSource,
     private readonly registry: EndpointRegistry,
+    private readonly secrets: SigningSecrets,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async execute(input: NewEndpoint): Promise<EndpointEntity> {
     if (input.type === EndpointType.WEB_SOCKET) {
-      return this.create({ name: parseName(input.name), type: EndpointType.WEB_SOCKET, meta: {} });
+      return this.create({ name: input.name, type: EndpointType.WEB_SOCKET, meta: {} });
     }
-    const customHeaders = parseHeaders(input.headers ?? []);
-    const maxRatePerSecond = parseMaxRate(input.maxRatePerSecond ?? 0);
+    const customHeaders = headerMap(input.headers ?? []);
+    const maxRatePerSecond = input.maxRatePerSecond ?? 0;
     const meta = {
-      url: await parsePublicWebhookUrl(input.url, this.config.WEBHOOK_ALLOWED_NETWORKS),
+      url: await publicWebhookUrl(input.url, this.config.WEBHOOK_ALLOWED_NETWORKS),
       method: input.method ?? WebhookMethod.POST,
       headerNames: Object.keys(customHeaders),
       ...(maxRatePerSecond > 0 ? { maxRatePerSecond } : {}),
     };
-    return this.create({ name: parseName(input.name), type: EndpointType.WEB_HOOK, meta, signingSecret: generateSecret(), customHeaders });
+    const id = randomUUID();
+    const sealedSecrets = this.secrets.seal(id, { current: generateSecret(), previous: null, previousExpiresAt: null, customHeaders });
+    return this.create({ name: input.name, type: EndpointType.WEB_HOOK, meta, sealedSecrets }, id);
   }
 
-  private create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'> & Partial<Pick<EndpointEntity, 'signingSecret' | 'customHeaders'>>): Promise<EndpointEntity> {
-    return this.registry.save(this.dataSource.getRepository(EndpointEntity).create({ id: randomUUID(), ...fields }));
+  private create(fields: Pick<EndpointEntity, 'name' | 'type' | 'meta'> & Partial<Pick<EndpointEntity, 'sealedSecrets'>>, id = randomUUID()): Promise<EndpointEntity> {
+    return this.registry.save(this.dataSource.getRepository(EndpointEntity).create({ id, ...fields }));
   }
 }

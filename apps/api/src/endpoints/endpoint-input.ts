@@ -1,6 +1,9 @@
 import type { BlockList } from 'node:net';
+import { applyDecorators } from '@nestjs/common';
+import { Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
 import { assertPublicTarget, ForbiddenTargetError } from '@app/webhooks';
 import { ApiError } from '../graphql/api.error.js';
+import { Trimmed } from '../graphql/input-rules.js';
 
 /** The HTTP methods a webhook is sent with (the GraphQL enum WebhookMethod); POST unless chosen. */
 export const WebhookMethod = {
@@ -11,62 +14,94 @@ export const WebhookMethod = {
 export type WebhookMethod = (typeof WebhookMethod)[keyof typeof WebhookMethod];
 const MAX_NAME_LENGTH = 200;
 
-/** A trimmed, non-empty endpoint name. */
-export function parseName(value: string, field = 'name'): string {
-  const name = value.trim();
-  if (name.length === 0) throw ApiError.badInput(field, 'must not be empty');
-  if (name.length > MAX_NAME_LENGTH) throw ApiError.badInput(field, `must be at most ${MAX_NAME_LENGTH} characters`);
-  return name;
+/** A name (of an endpoint, of a filter): trimmed, then 1 to 200 characters. */
+export function IsName(): PropertyDecorator {
+  return applyDecorators(
+    Trimmed(),
+    MinLength(1, { message: 'must not be empty' }),
+    MaxLength(MAX_NAME_LENGTH, { message: `must be at most ${MAX_NAME_LENGTH} characters` }),
+  );
 }
 
-/** An absolute http(s) URL. */
-export function parseWebhookUrl(value: string, field = 'url'): string {
+/** What makes `value` no webhook URL (an absolute http(s) URL without credentials), or null when it is one. */
+function webhookUrlProblem(value: unknown): string | null {
   let url: URL;
   try {
-    url = new URL(value.trim());
+    url = new URL(String(value));
   } catch {
-    throw ApiError.badInput(field, 'must be an absolute http or https URL');
+    return 'must be an absolute http or https URL';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw ApiError.badInput(field, 'must use http or https');
-  if (url.username || url.password) throw ApiError.badInput(field, 'must not contain credentials; use custom headers');
-  return url.toString();
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must use http or https';
+  if (url.username || url.password) return 'must not contain credentials; use custom headers';
+  return null;
 }
 
-/** A valid http(s) URL whose host resolves to no internal address (unless `allowed`). */
-export async function parsePublicWebhookUrl(value: string, allowed: BlockList): Promise<string> {
-  const url = parseWebhookUrl(value);
+/**
+ * A webhook URL, trimmed: an absolute http(s) URL without credentials.
+ * Parsed as WHATWG URL, as the dispatcher parses it to connect (validator's
+ * isURL accepts and refuses other strings).
+ */
+export function IsWebhookUrl(): PropertyDecorator {
+  return applyDecorators(
+    Trimmed(),
+    ValidateBy({
+      name: 'isWebhookUrl',
+      validator: {
+        validate: (value: unknown) => webhookUrlProblem(value) === null,
+        defaultMessage: (args) => webhookUrlProblem(args?.value) ?? 'must be a webhook URL',
+      },
+    }),
+  );
+}
+
+/**
+ * A webhook URL (valid by IsWebhookUrl) in its normal form, refused when its
+ * host is or resolves to an internal address not `allowed`. Code, not a
+ * rule: it resolves the host.
+ */
+export async function publicWebhookUrl(value: string, allowed: BlockList): Promise<string> {
+  const url = new URL(value);
   try {
-    await assertPublicTarget(new URL(url), allowed);
+    await assertPublicTarget(url, allowed);
   } catch (error) {
     if (error instanceof ForbiddenTargetError) throw ApiError.badInput('url', error.message);
     // A host that does not resolve yet is accepted: every connection is checked again when it is opened.
   }
-  return url;
+  return url.toString();
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 // Headers the dispatcher sets itself, or that HTTP owns.
 const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|user-agent)$/i;
+const MAX_HEADER_VALUE = 4_096;
 
-/** Custom headers of a webhook (for the receiver's own auth), by name. */
-export function parseHeaders(headers: ReadonlyArray<{ name: string; value: string }>): Record<string, string> {
-  const parsed: Record<string, string> = {};
-  headers.forEach(({ name, value }, index) => {
-    if (!HEADER_NAME.test(name)) throw ApiError.badInput(`headers.${index}.name`, 'is not a valid header name');
-    if (RESERVED_HEADERS.test(name)) throw ApiError.badInput(`headers.${index}.name`, `${name} is set by the dispatcher`);
-    if (/[\r\n]/.test(value) || value.length > 4_096) throw ApiError.badInput(`headers.${index}.value`, 'must be one line of at most 4096 characters');
-    parsed[name.toLowerCase()] = value;
-  });
-  return parsed;
+/** A custom header's name: an HTTP token of 1 to 100 characters, none the dispatcher sets or HTTP owns. */
+export function IsCustomHeaderName(): PropertyDecorator {
+  return applyDecorators(
+    Matches(HEADER_NAME, { message: 'is not a valid header name' }),
+    ValidateBy(
+      { name: 'isNotReservedHeader', validator: { validate: (value: unknown) => typeof value === 'string' && !RESERVED_HEADERS.test(value) } },
+      { message: ({ value }) => `${String(value)} is set by the dispatcher` },
+    ),
+  );
+}
+
+/** A custom header's value: one line of at most 4096 characters. */
+export function IsCustomHeaderValue(): PropertyDecorator {
+  const message = `must be one line of at most ${MAX_HEADER_VALUE} characters`;
+  return applyDecorators(Matches(/^[^\r\n]*$/, { message }), MaxLength(MAX_HEADER_VALUE, { message }));
+}
+
+/** Custom headers (valid by HeaderInput's rules) by lower-case name, as they are stored; of two with one name, the later wins. */
+export function headerMap(headers: ReadonlyArray<{ name: string; value: string }>): Record<string, string> {
+  return Object.fromEntries(headers.map(({ name, value }) => [name.toLowerCase(), value]));
 }
 
 /** The highest `maxRatePerSecond` accepted; 0 means no limit. */
 export const MAX_RATE_PER_SECOND = 100_000;
 
-/** An endpoint's delivery rate limit (deliveries per second; 0: none). */
-export function parseMaxRate(value: number, field = 'maxRatePerSecond'): number {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_RATE_PER_SECOND) {
-    throw ApiError.badInput(field, `must be a whole number of deliveries per second from 0 (no limit) to ${MAX_RATE_PER_SECOND}`);
-  }
-  return value;
+/** An endpoint's delivery rate limit: deliveries per second, from 0 (no limit) to MAX_RATE_PER_SECOND. */
+export function IsMaxRate(): PropertyDecorator {
+  const message = `must be a whole number of deliveries per second from 0 (no limit) to ${MAX_RATE_PER_SECOND}`;
+  return applyDecorators(Min(0, { message }), Max(MAX_RATE_PER_SECOND, { message }));
 }

@@ -32,16 +32,24 @@ export class EndpointRegistry {
   /**
    * Changes an endpoint under its row lock, then publishes it: two replicas'
    * changes never overwrite each other, and an endpoint deleted meanwhile is
-   * NOT_FOUND, never created again by the save. A webhook's change has taken
-   * effect in every dispatcher replica when this returns.
+   * NOT_FOUND (on `field`), never created again by the save. `apply` gets the
+   * webhook's sealed secrets too (SigningSecrets opens them) and may replace
+   * them. A webhook's change has taken effect in every dispatcher replica
+   * when this returns.
    */
-  async change(id: string, apply: (endpoint: EndpointEntity) => void): Promise<EndpointEntity> {
-    const key = parseUuid('id', id);
+  async change(id: string, apply: (endpoint: EndpointEntity, sealedSecrets: string | null) => void, { field = 'id' } = {}): Promise<EndpointEntity> {
+    const key = parseUuid(field, id);
     const saved = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(EndpointEntity);
-      const endpoint = await repository.findOne({ where: { id: key }, lock: { mode: 'pessimistic_write' } });
-      if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, 'id');
-      apply(endpoint);
+      const endpoint = await repository
+        .createQueryBuilder('endpoint')
+        .addSelect('endpoint.sealedSecrets')
+        .where('endpoint.id = :key', { key })
+        .setLock('pessimistic_write')
+        .getOne();
+      if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
+      const sealedSecrets = endpoint.sealedSecrets;
+      apply(endpoint, sealedSecrets);
       return repository.save(endpoint);
     });
     await (saved.type === EndpointType.WEB_HOOK ? this.sync.webhookChanged(saved) : this.sync.endpointChanged(saved));

@@ -1,7 +1,9 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { IsOptional, ValidateNested } from 'class-validator';
 import { EndpointState, EndpointType } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
-import { WebhookMethod } from './endpoint-input.js';
+import { IsCustomHeaderName, IsCustomHeaderValue, IsMaxRate, IsName, IsWebhookUrl, WebhookMethod } from './endpoint-input.js';
 
 registerEnumType(EndpointType, { name: 'EndpointType' });
 
@@ -36,10 +38,76 @@ export class EndpointMetaModel {
 @InputType()
 export class HeaderInput {
   @Field()
+  @IsCustomHeaderName()
   name!: string;
 
   @Field()
+  @IsCustomHeaderValue()
   value!: string;
+}
+
+@ArgsType()
+export class CreateWebSocketEndpointArgs {
+  @Field()
+  @IsName()
+  name!: string;
+}
+
+@ArgsType()
+export class CreateWebhookEndpointArgs {
+  @Field()
+  @IsName()
+  name!: string;
+
+  @Field()
+  @IsWebhookUrl()
+  url!: string;
+
+  @Field(() => WebhookMethod, { nullable: true, defaultValue: WebhookMethod.POST })
+  method?: WebhookMethod | null;
+
+  @Field(() => [HeaderInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => HeaderInput)
+  headers?: HeaderInput[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); none when unset.' })
+  @IsOptional()
+  @IsMaxRate()
+  maxRatePerSecond?: number | null;
+}
+
+/** Only the fields given change. */
+@ArgsType()
+export class UpdateEndpointArgs {
+  /** Parsed where the endpoint is looked up (parseUuid), as every id argument. */
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsName()
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsWebhookUrl()
+  url?: string | null;
+
+  @Field(() => WebhookMethod, { nullable: true })
+  method?: WebhookMethod | null;
+
+  @Field(() => [HeaderInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => HeaderInput)
+  headers?: HeaderInput[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'A webhook delivery rate limit; 0 removes it.' })
+  @IsOptional()
+  @IsMaxRate()
+  maxRatePerSecond?: number | null;
 }
 
 @ObjectType('Endpoint')
@@ -84,6 +152,9 @@ export class EndpointTypeFilter {
 @InputType()
 export class EndpointFilters {
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   id?: IdFilter;
 
   @Field(() => EndpointTypeFilter, { nullable: true })

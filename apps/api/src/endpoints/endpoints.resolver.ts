@@ -1,5 +1,5 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Int, Context } from '@nestjs/graphql';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Context } from '@nestjs/graphql';
 import { EndpointState, EndpointType, effectiveState } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
@@ -7,9 +7,16 @@ import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { CreateEndpoint } from './create-endpoint.usecase.js';
 import { DeleteEndpoint } from './delete-endpoint.usecase.js';
-import { WebhookMethod } from './endpoint-input.js';
 import type { ApiLoaders } from '../graphql/loaders.js';
-import { EndpointCollection, EndpointFilters, EndpointModel, EndpointOrder, HeaderInput } from './endpoint.model.js';
+import {
+  CreateWebhookEndpointArgs,
+  CreateWebSocketEndpointArgs,
+  EndpointCollection,
+  EndpointFilters,
+  EndpointModel,
+  EndpointOrder,
+  UpdateEndpointArgs,
+} from './endpoint.model.js';
 import { ListEndpoints } from './list-endpoints.usecase.js';
 import { PauseEndpoint } from './pause-endpoint.usecase.js';
 import { ResumeEndpoint } from './resume-endpoint.usecase.js';
@@ -37,32 +44,18 @@ export class EndpointsResolver {
   }
 
   @Mutation(() => EndpointModel)
-  createWebSocketEndpoint(@Args('name') name: string) {
+  createWebSocketEndpoint(@Args() { name }: CreateWebSocketEndpointArgs) {
     return this.create.execute({ type: EndpointType.WEB_SOCKET, name });
   }
 
   @Mutation(() => EndpointModel)
-  createWebhookEndpoint(
-    @Args('name') name: string,
-    @Args('url') url: string,
-    @Args('method', { type: () => WebhookMethod, nullable: true, defaultValue: WebhookMethod.POST }) method?: WebhookMethod | null,
-    @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
-    @Args('maxRatePerSecond', { type: () => Int, nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); none when unset.' })
-    maxRatePerSecond?: number | null,
-  ) {
-    return this.create.execute({ type: EndpointType.WEB_HOOK, name, url, method, headers, maxRatePerSecond });
+  createWebhookEndpoint(@Args() args: CreateWebhookEndpointArgs) {
+    return this.create.execute({ type: EndpointType.WEB_HOOK, ...args });
   }
 
   @Mutation(() => EndpointModel)
-  updateEndpoint(
-    @Args('id', { type: () => ID }) id: string,
-    @Args('name', { type: () => String, nullable: true }) name?: string,
-    @Args('url', { type: () => String, nullable: true }) url?: string,
-    @Args('method', { type: () => WebhookMethod, nullable: true }) method?: WebhookMethod | null,
-    @Args('headers', { type: () => [HeaderInput], nullable: true }) headers?: HeaderInput[],
-    @Args('maxRatePerSecond', { type: () => Int, nullable: true, description: 'A webhook delivery rate limit; 0 removes it.' }) maxRatePerSecond?: number | null,
-  ) {
-    return this.update.execute(id, { name, url, method, headers, maxRatePerSecond });
+  updateEndpoint(@Args() { id, ...changes }: UpdateEndpointArgs) {
+    return this.update.execute(id, changes);
   }
 
   @Mutation(() => EndpointModel, { description: 'Stops sending to a webhook endpoint; its deliveries wait until it is resumed.' })

@@ -15,7 +15,7 @@ export class ListEndpoints {
     pagination: Pagination | undefined,
   ): Promise<{ totalCount: number; collectionItems: EndpointEntity[] }> {
     const where: FindOptionsWhere<EndpointEntity> = {};
-    const ids = idsOf('filters.id', filters?.id);
+    const ids = idsOf(filters?.id);
     if (ids) where.id = In(ids);
     if (filters?.type?.exact) where.type = filters.type.exact;
     const { offset, limit } = pageOf(pagination);

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventFilterEntity } from '@app/persistence';
-import { parseName } from '../endpoints/endpoint-input.js';
-import { parseConditions } from './event-filter-input.js';
+import { conditionsOf } from './event-filter-input.js';
 import { EventFilterRegistry } from './event-filter-registry.js';
 import type { EventFiltersInput } from './event-filter.model.js';
 
-/** Creates an event filter; it reaches the router live. */
+/** Creates an event filter (its input checked by the rules of EventFiltersInput); it reaches the router live. */
 @Injectable()
 export class CreateEventFilter {
   constructor(
@@ -18,8 +17,8 @@ export class CreateEventFilter {
   async execute(input: EventFiltersInput): Promise<EventFilterEntity> {
     const filter = this.dataSource.getRepository(EventFilterEntity).create({
       id: randomUUID(),
-      name: parseName(input.name),
-      ...parseConditions(input.in),
+      name: input.name,
+      ...conditionsOf(input.in),
       endpoints: await this.registry.existingEndpoints(input.endpointIds ?? []),
     });
     return this.registry.save(filter);

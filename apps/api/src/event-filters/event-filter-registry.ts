@@ -3,8 +3,7 @@ import { DataSource, In } from 'typeorm';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
-import { parseUuid } from '../graphql/collection.model.js';
-import { parseEndpointIds } from './event-filter-input.js';
+import { keysOf, parseUuid } from '../graphql/collection.model.js';
 
 /** The event filter records the event filter use cases share; every change reaches the router live. */
 @Injectable()
@@ -51,9 +50,9 @@ export class EventFilterRegistry {
     return saved;
   }
 
-  /** The endpoints a filter is to target, each of which must exist. */
+  /** The endpoints a filter is to target (UUIDs, by the input's rules), each of which must exist. */
   async existingEndpoints(ids: string[]): Promise<EndpointEntity[]> {
-    const wanted = parseEndpointIds(ids);
+    const wanted = keysOf(ids);
     if (wanted.length === 0) return [];
     const found = await this.dataSource.getRepository(EndpointEntity).findBy({ id: In(wanted) });
     const missing = wanted.filter((id) => !found.some((endpoint) => endpoint.id === id));

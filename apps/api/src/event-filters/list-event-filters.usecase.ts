@@ -15,7 +15,7 @@ export class ListEventFilters {
     pagination: Pagination | undefined,
   ): Promise<{ totalCount: number; collectionItems: EventFilterEntity[] }> {
     const where: FindOptionsWhere<EventFilterEntity> = {};
-    const ids = idsOf('filters.id', filters?.id);
+    const ids = idsOf(filters?.id);
     if (ids) where.id = In(ids);
     const { offset, limit } = pageOf(pagination);
     const direction = order?.lastModified ?? order?.creationDate ?? SortDirection.ASC;

@@ -1,21 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import type { EventFilterEntity } from '@app/persistence';
-import { parseName } from '../endpoints/endpoint-input.js';
-import { parseConditions } from './event-filter-input.js';
+import { conditionsOf } from './event-filter-input.js';
 import { EventFilterRegistry } from './event-filter-registry.js';
 import type { EventFiltersUpdateInput } from './event-filter.model.js';
 
-/** Changes the fields given of an event filter; the change reaches the router live. */
+/** Changes the fields given of an event filter (checked by the rules of EventFiltersUpdateInput); the change reaches the router live. */
 @Injectable()
 export class UpdateEventFilter {
   constructor(private readonly registry: EventFilterRegistry) {}
 
   async execute(id: string, input: EventFiltersUpdateInput): Promise<EventFilterEntity> {
-    const name = input.name != null ? parseName(input.name) : null;
+    const name = input.name ?? null;
     const endpoints = input.endpointIds != null ? await this.registry.existingEndpoints(input.endpointIds) : null;
     return this.registry.change(id, async (filter) => {
       if (name !== null) filter.name = name;
-      Object.assign(filter, parseConditions(input.in, filter));
+      Object.assign(filter, conditionsOf(input.in, filter));
       if (endpoints !== null) filter.endpoints = endpoints;
       // A change of endpoints alone does not touch the row; lastModified must move all the same.
       filter.lastModified = new Date();

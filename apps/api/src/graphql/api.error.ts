@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-export type ApiErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'UNAVAILABLE';
+export type ApiErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAVAILABLE';
 
 /** A GraphQL error with a stable code and, for bad input, the field at fault. */
 export class ApiError extends GraphQLError {

@@ -1,6 +1,8 @@
 import { Field, ID, InputType, Int, registerEnumType } from '@nestjs/graphql';
+import { IsOptional, Max, Min } from 'class-validator';
 import { idKey } from '@app/events';
 import { ApiError } from './api.error.js';
+import { IsId, IsIds } from './input-rules.js';
 
 export enum SortDirection {
   ASC = 'ASC',
@@ -12,52 +14,59 @@ registerEnumType(SortDirection, { name: 'SortDirection' });
 @InputType()
 export class IdFilter {
   @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsId()
   exact?: string;
 
   @Field(() => [ID], { nullable: true })
+  @IsOptional()
+  @IsIds()
   in?: string[];
 }
+
+export const MAX_PAGE_SIZE = 1_000;
 
 @InputType()
 export class Pagination {
   @Field(() => Int, { nullable: true, defaultValue: 0 })
+  @IsOptional()
+  @Min(0, { message: 'must be 0 or more' })
   offset?: number;
 
   @Field(() => Int, { nullable: true, defaultValue: 50 })
+  @IsOptional()
+  @Min(1, { message: `must be between 1 and ${MAX_PAGE_SIZE}` })
+  @Max(MAX_PAGE_SIZE, { message: `must be between 1 and ${MAX_PAGE_SIZE}` })
   limit?: number;
 }
 
-export const MAX_PAGE_SIZE = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * An id argument, checked to be a UUID and returned as its key (idKey):
- * UUIDs compare case-insensitively, so an id in upper case finds the same
- * record, and the api stores and looks up keys only.
+ * An id argument (a scalar, which no input class's rule checks), checked to
+ * be a UUID and returned as its key (idKey): UUIDs compare
+ * case-insensitively, so an id in upper case finds the same record, and the
+ * api stores and looks up keys only.
  */
 export function parseUuid(field: string, value: string): string {
   if (!UUID.test(value)) throw ApiError.badInput(field, 'must be a UUID');
   return idKey(value);
 }
 
-/** The ids (keys) an IdFilter admits, or null when it does not restrict. */
-export function idsOf(field: string, filter: IdFilter | undefined): string[] | null {
+/** The keys (idKey) of ids checked by their input class's rules, each once, in their order. */
+export function keysOf(ids: readonly string[]): string[] {
+  return [...new Set(ids.map(idKey))];
+}
+
+/** The ids (keys) an IdFilter (checked by its rules) admits, or null when it does not restrict. */
+export function idsOf(filter: IdFilter | undefined): string[] | null {
   if (!filter) return null;
-  if (filter.exact !== undefined && filter.exact !== null) {
-    return [parseUuid(`${field}.exact`, filter.exact)];
-  }
-  if (filter.in) {
-    return filter.in.map((id, index) => parseUuid(`${field}.in.${index}`, id));
-  }
+  if (filter.exact !== undefined && filter.exact !== null) return [idKey(filter.exact)];
+  if (filter.in) return filter.in.map(idKey);
   return null;
 }
 
+/** A page (checked by Pagination's rules), with its defaults. */
 export function pageOf(pagination: Pagination | undefined): { offset: number; limit: number } {
-  const offset = pagination?.offset ?? 0;
-  const limit = pagination?.limit ?? 50;
-  if (!Number.isInteger(offset) || offset < 0) throw ApiError.badInput('pagination.offset', 'must be 0 or more');
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw ApiError.badInput('pagination.limit', `must be between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  return { offset, limit };
+  return { offset: pagination?.offset ?? 0, limit: pagination?.limit ?? 50 };
 }

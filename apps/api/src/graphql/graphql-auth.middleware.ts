@@ -1,7 +1,15 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { TokenSet } from '@app/runtime';
+import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
+import { tokenFromHeaders } from '@app/runtime';
 import { API_TOKENS } from '../api.tokens.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Who sent the request, set by GraphqlAuthMiddleware; absent for the `__typename` probe. */
+    principal?: Principal;
+  }
+}
 
 /** The one operation that may run without a token: a liveness probe of the endpoint. */
 const TYPENAME_PROBE = /^\s*(query\s*\w*\s*)?\{\s*__typename\s*\}\s*$/;
@@ -10,14 +18,23 @@ const TYPENAME_PROBE = /^\s*(query\s*\w*\s*)?\{\s*__typename\s*\}\s*$/;
  * Nothing reaches the GraphQL server without a valid token — introspection,
  * validation (whose "did you mean" would describe the schema) and execution
  * alike; a bare `{ __typename }` excepted. Refused with 401 and the code
- * UNAUTHENTICATED, in GraphQL's error shape.
+ * UNAUTHENTICATED, in GraphQL's error shape; an AGENT token (ingest only)
+ * with 403 and FORBIDDEN. What the token may do then is TokenGuard's.
  */
 @Injectable()
 export class GraphqlAuthMiddleware implements NestMiddleware {
-  constructor(@Inject(API_TOKENS) private readonly tokens: TokenSet) {}
+  constructor(@Inject(API_TOKENS) private readonly tokens: AccessTokens) {}
 
   use(request: Request, response: Response, next: NextFunction): void {
-    if (this.tokens.accepts(request.headers)) return next();
+    const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
+    if (principal?.scope === TokenScope.AGENT) {
+      response.status(403).json({ errors: [{ message: 'an AGENT token may only post events', extensions: { code: 'FORBIDDEN' } }] });
+      return;
+    }
+    if (principal) {
+      request.principal = principal;
+      return next();
+    }
     const query = request.method === 'GET' ? request.query['query'] : (request.body as { query?: unknown } | undefined)?.query;
     if (typeof query === 'string' && TYPENAME_PROBE.test(query)) return next();
     response.status(401).json({

@@ -92,7 +92,7 @@ function pageSizeOf(args: ReadonlyArray<{ name: { value: string }; value: ValueN
   if (!pagination) return DEFAULT_PAGE;
   const value = valueOf(pagination.value, variables) as { limit?: unknown } | null;
   const limit = value?.limit;
-  // A page over MAX_PAGE_SIZE is the resolver's BAD_USER_INPUT, naming pagination.limit.
+  // A page over MAX_PAGE_SIZE is refused by Pagination's rules (BAD_USER_INPUT, naming pagination.limit).
   return typeof limit === 'number' && limit > 0 ? Math.min(limit, MAX_PAGE_SIZE) : DEFAULT_PAGE;
 }
 

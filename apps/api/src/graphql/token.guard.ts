@@ -1,20 +1,34 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
-import type { Request } from 'express';
-import { TokenSet } from '@app/runtime';
-import { API_TOKENS } from '../api.tokens.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { TokenScope } from '@app/messaging';
 import { ApiError } from './api.error.js';
+import type { ApiContext } from './loaders.js';
 
-/** Every GraphQL operation needs `Token: <token>` or `Authorization: Bearer <token>`. */
+const ADMIN_ONLY = 'event-service:admin-only';
+
+/** A query that reveals secrets or tokens: ADMIN tokens only (mutations are, always). */
+export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
+
+/**
+ * Every GraphQL operation needs a token (GraphqlAuthMiddleware resolved it);
+ * what it may do follows its scope: ADMIN everything, READ_ONLY the queries
+ * that reveal no secret, AGENT nothing here (ingest only, refused before this).
+ */
 @Injectable()
 export class TokenGuard implements CanActivate {
-  constructor(@Inject(API_TOKENS) private readonly tokens: TokenSet) {}
+  constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = GqlExecutionContext.create(context).getContext<{ req: Request }>().req;
-    if (!this.tokens.accepts(request.headers)) {
-      throw new ApiError('UNAUTHENTICATED', 'a valid token is required (header Token or Authorization: Bearer)');
-    }
-    return true;
+    const graphql = GqlExecutionContext.create(context);
+    const principal = graphql.getContext<ApiContext>().req.principal;
+    if (!principal) throw new ApiError('UNAUTHENTICATED', 'a valid token is required (header Token or Authorization: Bearer)');
+    if (principal.scope === TokenScope.ADMIN) return true;
+    const info = graphql.getInfo<GraphQLResolveInfo>();
+    const mutation = info.parentType.name === 'Mutation';
+    const adminOnly = mutation || this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]) === true;
+    if (principal.scope === TokenScope.READ_ONLY && !adminOnly) return true;
+    throw new ApiError('FORBIDDEN', `a ${principal.scope} token cannot ${mutation ? 'run' : 'read'} ${info.fieldName}`);
   }
 }

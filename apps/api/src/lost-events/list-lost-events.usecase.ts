@@ -11,15 +11,15 @@ export class ListLostEvents {
 
   async execute(filters: LostEventFilters | undefined, order: LostEventOrder | undefined, pagination: Pagination | undefined): Promise<LostEventCollection> {
     const query = this.dataSource.getRepository(LostEventEntity).createQueryBuilder('lost');
-    const ids = idsOf('filters.id', filters?.id);
+    const ids = idsOf(filters?.id);
     if (ids) query.andWhere('lost.event_id IN (:...ids)', { ids });
     const types = typesOf(filters?.type);
     if (types) query.andWhere('lost.type IN (:...types)', { types });
-    const cameras = idsOf('filters.cameraId', filters?.cameraId);
+    const cameras = idsOf(filters?.cameraId);
     if (cameras) query.andWhere('lost.camera_id IN (:...cameras)', { cameras });
-    const agents = idsOf('filters.agentId', filters?.agentId);
+    const agents = idsOf(filters?.agentId);
     if (agents) query.andWhere('lost.agent_id IN (:...agents)', { agents });
-    const profiles = idsOf('filters.profileId', filters?.profileId);
+    const profiles = idsOf(filters?.profileId);
     if (profiles) query.andWhere('lost.deleted_profile_ids && CAST(:profiles AS uuid[])', { profiles });
     const date = filters?.date;
     if (date?.gt) query.andWhere('lost.detected_at > :gt', { gt: date.gt });

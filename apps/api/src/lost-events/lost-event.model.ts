@@ -1,4 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, GraphQLISODateTime } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { IsOptional, ValidateNested } from 'class-validator';
 import type { EventType } from '@app/events';
 import { EventTypeValue } from '../graphql/event-type.enum.js';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
@@ -44,18 +46,30 @@ export class EventTypeFilter {
 @InputType()
 export class LostEventFilters {
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   id?: IdFilter;
 
   @Field(() => EventTypeFilter, { nullable: true, description: 'The event type.' })
   type?: EventTypeFilter;
 
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   cameraId?: IdFilter;
 
   @Field(() => IdFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   agentId?: IdFilter;
 
   @Field(() => IdFilter, { nullable: true, description: 'A deleted profile of the event.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdFilter)
   profileId?: IdFilter;
 
   @Field(() => DateFilter, { nullable: true, description: 'The detection date.' })

@@ -8,12 +8,13 @@ export class ReadWebhookSecret {
   constructor(private readonly secrets: SigningSecrets) {}
 
   async execute(endpointId: string): Promise<WebhookSecretModel> {
-    const endpoint = await this.secrets.find(endpointId);
-    const previousValid = endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > new Date();
+    const { secrets } = await this.secrets.find(endpointId);
+    const expiresAt = secrets.previousExpiresAt ? new Date(secrets.previousExpiresAt) : null;
+    const previousValid = secrets.previous !== null && expiresAt !== null && expiresAt > new Date();
     return {
-      secret: endpoint.signingSecret!,
-      previousSecret: previousValid ? endpoint.previousSigningSecret : null,
-      previousSecretExpiresAt: previousValid ? endpoint.previousSecretExpiresAt : null,
+      secret: secrets.current,
+      previousSecret: previousValid ? secrets.previous : null,
+      previousSecretExpiresAt: previousValid ? expiresAt : null,
     };
   }
 }

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { EndpointEntity } from '@app/persistence';
 import { generateSecret } from '@app/webhooks';
-import { ConfigSync } from '../config-sync.js';
+import { EndpointRegistry } from '../endpoints/endpoint-registry.js';
 import { ApiError } from '../graphql/api.error.js';
 import { ReadWebhookSecret } from './read-webhook-secret.usecase.js';
 import { SigningSecrets } from './signing-secrets.js';
@@ -14,27 +12,31 @@ const MAX_GRACE_SECONDS = 7 * 86_400;
 @Injectable()
 export class RotateWebhookSecret {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly registry: EndpointRegistry,
     private readonly secrets: SigningSecrets,
     private readonly read: ReadWebhookSecret,
-    private readonly sync: ConfigSync,
   ) {}
 
   async execute(endpointId: string, graceSeconds: number): Promise<WebhookSecretModel> {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
       throw ApiError.badInput('graceSeconds', `must be between 0 and ${MAX_GRACE_SECONDS}`);
     }
-    const endpoint = await this.secrets.find(endpointId);
-    await this.dataSource.getRepository(EndpointEntity).update(
-      { id: endpoint.id },
-      {
-        signingSecret: generateSecret(),
-        previousSigningSecret: graceSeconds > 0 ? endpoint.signingSecret : null,
-        previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1_000) : null,
+    await this.secrets.find(endpointId);
+    // Under the row lock (a change of the headers at the same time keeps both); every
+    // dispatcher replica signs with the new secret too before this returns.
+    const endpoint = await this.registry.change(
+      endpointId,
+      (row, sealed) => {
+        const current = this.secrets.open(row.id, sealed!);
+        row.sealedSecrets = this.secrets.seal(row.id, {
+          ...current,
+          current: generateSecret(),
+          previous: graceSeconds > 0 ? current.current : null,
+          previousExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1_000).toISOString() : null,
+        });
       },
+      { field: 'endpointId' },
     );
-    // Every dispatcher replica signs with the new secret too before this returns.
-    await this.sync.webhookChanged(endpoint);
     return this.read.execute(endpoint.id);
   }
 }

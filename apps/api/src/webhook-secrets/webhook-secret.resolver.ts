@@ -1,6 +1,6 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { TokenGuard } from '../graphql/token.guard.js';
+import { AdminOnly, TokenGuard } from '../graphql/token.guard.js';
 import { ReadWebhookSecret } from './read-webhook-secret.usecase.js';
 import { RotateWebhookSecret } from './rotate-webhook-secret.usecase.js';
 import { WebhookSecretModel } from './webhook-secret.model.js';
@@ -13,7 +13,8 @@ export class WebhookSecretResolver {
     private readonly rotate: RotateWebhookSecret,
   ) {}
 
-  @Query(() => WebhookSecretModel, { description: "A webhook endpoint's signing secret, to verify its deliveries." })
+  @Query(() => WebhookSecretModel, { description: "A webhook endpoint's signing secret, to verify its deliveries (ADMIN tokens only)." })
+  @AdminOnly()
   webhookSecret(@Args('endpointId', { type: () => ID }) endpointId: string) {
     return this.read.execute(endpointId);
   }

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApiTokenEntity } from '@app/persistence';
+import { ConfigSync } from '../config-sync.js';
+import { ApiError } from '../graphql/api.error.js';
+import { parseUuid } from '../graphql/collection.model.js';
+
+/** Revokes a named token: refused by every api and ingest replica once this returns. Revoking it again changes nothing. */
+@Injectable()
+export class RevokeApiToken {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly configSync: ConfigSync,
+  ) {}
+
+  async execute(rawId: string): Promise<ApiTokenEntity> {
+    const id = parseUuid('id', rawId);
+    const repository = this.dataSource.getRepository(ApiTokenEntity);
+    await repository.createQueryBuilder().update().set({ revokedAt: () => 'now()' }).where('id = :id AND revoked_at IS NULL', { id }).execute();
+    const token = await repository.findOneBy({ id });
+    if (!token) throw new ApiError('NOT_FOUND', `no API token has id ${rawId}`);
+    await this.configSync.tokenChanged(id);
+    return token;
+  }
+}

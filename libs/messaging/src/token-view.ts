@@ -1,0 +1,189 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { backoffMs, retryWhileTransient } from '@app/runtime';
+import { ConfigKeys, TOKEN_SCOPES, TokenScope, type TokenRecord } from './config-records.js';
+import { isObject, isStringArray, readValue } from './config-view.js';
+
+/** The SHA-256 of a token, hex: what PostgreSQL and the config bucket hold instead of it. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Who presented a token: a named token's id (or `bootstrap` for API_TOKEN / AGENT_TOKENS), its scope and bound agents. */
+export interface Principal {
+  tokenId: string;
+  scope: TokenScope;
+  /** The agents an agent token may post for; empty: any. */
+  agentIds: readonly string[];
+}
+
+/**
+ * The named API tokens that are not revoked, as the api publishes them to
+ * the config bucket (`tokens.<id>`): the api and ingest check tokens here,
+ * without PostgreSQL. Loads every token at start, then applies each change;
+ * a watch that ends (NATS restarted) is opened again and every token read
+ * afresh, and `healthy` is false meanwhile.
+ */
+export class TokenView {
+  private readonly logger = new Logger(TokenView.name);
+  private readonly byHash = new Map<string, TokenRecord>();
+  private readonly byId = new Map<string, TokenRecord>();
+  private readonly revisionWaiters = new Set<{ revision: number; settle: (reached: boolean) => void }>();
+  private appliedRevision = 0;
+  private watching = false;
+  private stopped = false;
+  private stopWatch: (() => void) | null = null;
+
+  constructor(private readonly bucket: KV) {}
+
+  async start(): Promise<void> {
+    await retryWhileTransient('token watch', () => this.watch());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopWatch?.();
+    for (const waiter of this.revisionWaiters) waiter.settle(false);
+  }
+
+  get healthy(): boolean {
+    return this.watching;
+  }
+
+  /** The newest bucket revision of a token change applied here. */
+  get revision(): number {
+    return this.appliedRevision;
+  }
+
+  /** The named token with this hash, if it is not revoked. */
+  find(hash: string): TokenRecord | undefined {
+    return this.byHash.get(hash);
+  }
+
+  /** The version of every token published (the api's reconcile compares them with PostgreSQL's). */
+  *publishedVersions(): IterableIterator<[key: string, version: number]> {
+    for (const [id, record] of this.byId) yield [ConfigKeys.token(id), record.version];
+  }
+
+  /** True once a token change at `revision` (or later) is applied here, false if `timeoutMs` passes first. */
+  async reached(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.appliedRevision >= revision) return true;
+    let waiter!: { revision: number; settle: (reached: boolean) => void };
+    let timer!: NodeJS.Timeout;
+    const reached = new Promise<boolean>((resolve) => {
+      waiter = { revision, settle: resolve };
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    this.revisionWaiters.add(waiter);
+    try {
+      return await reached;
+    } finally {
+      clearTimeout(timer);
+      this.revisionWaiters.delete(waiter);
+    }
+  }
+
+  /**
+   * Reads every token, then watches for changes from the bucket revision
+   * read before it: a change made while the tokens were read comes again
+   * through the watch, which applies changes in order.
+   */
+  private async watch(): Promise<void> {
+    const from = (await this.bucket.status()).streamInfo.state.last_seq;
+    const loaded = new Map<string, KvEntry>();
+    for await (const key of await this.bucket.keys(ConfigKeys.allTokens)) {
+      const entry = await this.bucket.get(key);
+      if (entry) loaded.set(key, entry);
+    }
+    const watch = await this.bucket.watch({ key: ConfigKeys.allTokens, resumeFromRevision: from + 1 });
+    this.stopWatch = () => watch.stop();
+    this.byHash.clear();
+    this.byId.clear();
+    for (const entry of loaded.values()) this.apply(entry);
+    this.appliedRevision = Math.max(this.appliedRevision, from);
+    this.watching = true;
+    void (async () => {
+      for await (const entry of watch) this.apply(entry);
+    })()
+      .catch((error: unknown) => this.logger.error(`token watch failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.watching = false;
+        if (!this.stopped) void this.resume();
+      });
+  }
+
+  private async resume(): Promise<void> {
+    this.logger.warn(`token watch ended at revision ${this.appliedRevision}; reading the tokens again`);
+    for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
+      await sleep(backoffMs(failures, 200, 5_000));
+      if (this.stopped) return;
+      await this.watch().catch((error: Error) => this.logger.warn(`cannot resume the token watch: ${error.message}`));
+    }
+  }
+
+  private apply(entry: KvEntry): void {
+    const key = ConfigKeys.parse(entry.key);
+    if (key?.kind === 'token') {
+      const previous = this.byId.get(key.id);
+      if (previous) this.byHash.delete(previous.hash);
+      this.byId.delete(key.id);
+      if (entry.operation === 'PUT') {
+        const record = readValue(entry.string(), isTokenRecord);
+        if (record && record.id === key.id) {
+          this.byId.set(key.id, record);
+          this.byHash.set(record.hash, record);
+        } else {
+          // Refused, never guessed: a token whose record cannot be read does not authenticate.
+          this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not a valid token record; skipped`);
+        }
+      }
+    }
+    this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
+    for (const waiter of this.revisionWaiters) if (waiter.revision <= this.appliedRevision) waiter.settle(true);
+  }
+}
+
+function isTokenRecord(value: unknown): value is TokenRecord {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.hash === 'string' &&
+    (TOKEN_SCOPES as readonly unknown[]).includes(value.scope) &&
+    isStringArray(value.agentIds) &&
+    typeof value.version === 'number'
+  );
+}
+
+/**
+ * The tokens a surface accepts: the ones from the environment (API_TOKEN an
+ * admin, AGENT_TOKENS agents of any id), compared in constant time, and the
+ * named tokens of the TokenView.
+ */
+export class AccessTokens {
+  private readonly fixed: Array<{ digest: Buffer; principal: Principal }>;
+
+  constructor(
+    private readonly view: TokenView,
+    fixed: ReadonlyArray<{ token: string; scope: TokenScope }>,
+  ) {
+    this.fixed = fixed
+      .filter(({ token }) => token.length > 0)
+      .map(({ token, scope }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: 'bootstrap', scope, agentIds: [] } }));
+  }
+
+  /** The principal of a token, or null for one that is unknown or revoked. */
+  resolve(token: string | null): Principal | null {
+    if (token === null || token.length === 0) return null;
+    const hash = hashToken(token);
+    const digest = Buffer.from(hash, 'hex');
+    let found: Principal | null = null;
+    for (const known of this.fixed) {
+      if (timingSafeEqual(digest, known.digest)) found ??= known.principal;
+    }
+    if (found) return found;
+    const record = this.view.find(hash);
+    return record ? { tokenId: record.id, scope: record.scope, agentIds: record.agentIds } : null;
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { freshEvent } from './support/fixtures.js';
+import { DATABASE_URL, TestStack } from './support/stack.js';
+
+const ENV_AGENT_TOKEN = `env-agent-token-${randomUUID()}`;
+
+/**
+ * One minimal operation for every field of Query and Mutation. The first
+ * test checks that this table names every field the schema has, so that a
+ * new resolver cannot go without its scope being tested.
+ */
+const ID = '5b0c3f1e-3d5e-4c39-9f0e-6f1d7c1a2b3c';
+const OPERATIONS: Record<string, { kind: 'query' | 'mutation'; text: string; readOnly: boolean }> = {
+  endpoints: { kind: 'query', text: '{ endpoints { totalCount } }', readOnly: true },
+  eventsFilters: { kind: 'query', text: '{ eventsFilters { totalCount } }', readOnly: true },
+  lostEvents: { kind: 'query', text: '{ lostEvents { totalCount } }', readOnly: true },
+  deliveryAttempts: { kind: 'query', text: '{ deliveryAttempts { totalCount } }', readOnly: true },
+  webhookSecret: { kind: 'query', text: `{ webhookSecret(endpointId: "${ID}") { secret } }`, readOnly: false },
+  apiTokens: { kind: 'query', text: '{ apiTokens { totalCount } }', readOnly: false },
+  createWebSocketEndpoint: { kind: 'mutation', text: 'mutation { createWebSocketEndpoint(name: "scoped") { id } }', readOnly: false },
+  createWebhookEndpoint: { kind: 'mutation', text: 'mutation { createWebhookEndpoint(name: "scoped", url: "https://example.com/hook") { id } }', readOnly: false },
+  updateEndpoint: { kind: 'mutation', text: `mutation { updateEndpoint(id: "${ID}", name: "renamed") { id } }`, readOnly: false },
+  pauseEndpoint: { kind: 'mutation', text: `mutation { pauseEndpoint(id: "${ID}") { id } }`, readOnly: false },
+  resumeEndpoint: { kind: 'mutation', text: `mutation { resumeEndpoint(id: "${ID}") { id } }`, readOnly: false },
+  deleteEndpoint: { kind: 'mutation', text: `mutation { deleteEndpoint(id: "${ID}") }`, readOnly: false },
+  createEventFilters: { kind: 'mutation', text: 'mutation { createEventFilters(eventFiltersInput: { name: "scoped" }) { id } }', readOnly: false },
+  updateEventFilters: { kind: 'mutation', text: `mutation { updateEventFilters(id: "${ID}", eventFiltersInput: { name: "renamed" }) { id } }`, readOnly: false },
+  deleteEventFilters: { kind: 'mutation', text: `mutation { deleteEventFilters(id: "${ID}") }`, readOnly: false },
+  resendDelivery: { kind: 'mutation', text: `mutation { resendDelivery(endpointId: "${ID}", eventId: "${ID}") }`, readOnly: false },
+  replayEndpoint: { kind: 'mutation', text: `mutation { replayEndpoint(endpointId: "${ID}", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") }`, readOnly: false },
+  sendTestEvent: { kind: 'mutation', text: `mutation { sendTestEvent(endpointId: "${ID}") }`, readOnly: false },
+  rotateWebhookSecret: { kind: 'mutation', text: `mutation { rotateWebhookSecret(endpointId: "${ID}") { secret } }`, readOnly: false },
+  createApiToken: { kind: 'mutation', text: 'mutation { createApiToken(name: "made by scope test", scope: READ_ONLY) { token } }', readOnly: false },
+  revokeApiToken: { kind: 'mutation', text: `mutation { revokeApiToken(id: "${ID}") { id } }`, readOnly: false },
+};
+
+describe('API tokens: named, scoped, hashed, revocable', () => {
+  let stack: TestStack;
+  let database: pg.Client;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['api', 'ingest'], appEnv: { ingest: { AGENT_TOKENS: ENV_AGENT_TOKEN } } });
+    database = new pg.Client({ connectionString: DATABASE_URL });
+    await database.connect();
+  });
+
+  afterAll(async () => {
+    await database?.end();
+    await stack?.stop();
+  });
+
+  async function createToken(name: string, scope: 'ADMIN' | 'AGENT' | 'READ_ONLY', agentIds?: string[]): Promise<{ id: string; token: string }> {
+    const result = await stack.graphql(
+      'mutation($name: String!, $scope: TokenScope!, $agentIds: [String!]) { createApiToken(name: $name, scope: $scope, agentIds: $agentIds) { token apiToken { id name scope agentIds } } }',
+      { name, scope, agentIds },
+    );
+    expect(result.errors).toBeUndefined();
+    const created = result.data.createApiToken;
+    expect(created.apiToken).toMatchObject({ name, scope, agentIds: agentIds ?? [] });
+    return { id: created.apiToken.id, token: created.token };
+  }
+
+  const codesOf = (result: { errors?: Array<{ extensions: Record<string, any> }> }): string[] => (result.errors ?? []).map((error) => error.extensions.code);
+
+  it('lets each scope run what it may on every resolver, and refuses the rest with FORBIDDEN without running it', async () => {
+    const schema = await stack.graphql('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
+    const fields = [...schema.data.__schema.queryType.fields, ...schema.data.__schema.mutationType.fields].map((field: { name: string }) => field.name);
+    expect(fields.sort()).toEqual(Object.keys(OPERATIONS).sort());
+
+    const admin = await createToken('admin', 'ADMIN');
+    const readOnly = await createToken('dashboard', 'READ_ONLY');
+    const agent = await createToken('agent', 'AGENT');
+    const endpointsBefore = (await stack.graphql('{ endpoints { totalCount } }')).data.endpoints.totalCount;
+
+    for (const [field, operation] of Object.entries(OPERATIONS)) {
+      const asAdmin = codesOf(await stack.graphql(operation.text, {}, admin.token));
+      expect({ field, codes: asAdmin.filter((code) => code === 'FORBIDDEN' || code === 'UNAUTHENTICATED') }).toEqual({ field, codes: [] });
+
+      const asReadOnly = await stack.graphql(operation.text, {}, readOnly.token);
+      if (operation.readOnly) {
+        expect({ field, codes: codesOf(asReadOnly) }).toEqual({ field, codes: [] });
+      } else {
+        expect({ field, codes: codesOf(asReadOnly) }).toEqual({ field, codes: ['FORBIDDEN'] });
+        expect(asReadOnly.data?.[field] ?? null).toBeNull();
+      }
+
+      const asAgent = await fetch(stack.url('api', '/event-service/graphql'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', Authorization: `Bearer ${agent.token}` },
+        body: JSON.stringify({ query: operation.text }),
+      });
+      expect({ field, status: asAgent.status }).toEqual({ field, status: 403 });
+      expect(((await asAgent.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
+    }
+    // The refused creations made nothing: only the admin's two endpoints are new.
+    expect((await stack.graphql('{ endpoints { totalCount } }')).data.endpoints.totalCount).toBe(endpointsBefore + 2);
+  });
+
+  it('takes events from agent and admin tokens at ingest, within an agent token’s agents only, and refuses a read-only token', async () => {
+    const [agentA, agentB] = [randomUUID(), randomUUID()];
+    const bound = await createToken('camera A', 'AGENT', [agentA]);
+    const anyAgent = await createToken('any agent', 'AGENT');
+    const readOnly = await createToken('reader', 'READ_ONLY');
+    const admin = await createToken('operator', 'ADMIN');
+    const post = (token: string | null, agentId = agentA) => stack.postEvent(JSON.stringify(freshEvent({ agentId })), token);
+
+    expect((await post(bound.token)).status).toBe(202);
+    const other = await post(bound.token, agentB);
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ code: 'FORBIDDEN', field: 'camera.agent_id' });
+    expect((await post(anyAgent.token, agentB)).status).toBe(202);
+    expect((await post(ENV_AGENT_TOKEN, agentB)).status).toBe(202);
+    expect((await post(admin.token)).status).toBe(202);
+    expect((await post(stack.token)).status).toBe(202);
+    const refused = await post(readOnly.token);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await post('not-a-token-at-all')).status).toBe(401);
+  });
+
+  it('shows a token once, keeps only its hash, lists tokens without them, and refuses a revoked one everywhere once revokeApiToken returns', async () => {
+    const agent = await createToken('to revoke', 'AGENT');
+    const reader = await createToken('reader to revoke', 'READ_ONLY');
+    expect((await stack.postEvent(JSON.stringify(freshEvent()), agent.token)).status).toBe(202);
+    expect((await stack.graphql('{ endpoints { totalCount } }', {}, reader.token)).errors).toBeUndefined();
+
+    const stored = await database.query(`SELECT * FROM ${stack.schema}.api_token WHERE id = $1`, [agent.id]);
+    expect(stored.rows[0].token_hash).toBe(createHash('sha256').update(agent.token).digest('hex'));
+    expect(JSON.stringify(stored.rows)).not.toContain(agent.token);
+    const listed = await stack.graphql('{ apiTokens(pagination: { limit: 1000 }) { totalCount collectionItems { id name scope revokedAt } } }');
+    expect(JSON.stringify(listed)).not.toContain(agent.token);
+    expect(listed.data.apiTokens.collectionItems).toContainEqual({ id: agent.id, name: 'to revoke', scope: 'AGENT', revokedAt: null });
+
+    for (const { id } of [agent, reader]) {
+      const revoked = await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id revokedAt } }', { id });
+      expect(revoked.errors).toBeUndefined();
+      expect(revoked.data.revokeApiToken.revokedAt).not.toBeNull();
+    }
+    // No waiting: the mutation returned once every api and ingest replica had applied it.
+    expect((await stack.postEvent(JSON.stringify(freshEvent()), agent.token)).status).toBe(401);
+    const asReader = await fetch(stack.url('api', '/event-service/graphql'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', Token: reader.token },
+      body: JSON.stringify({ query: '{ endpoints { totalCount } }' }),
+    });
+    expect(asReader.status).toBe(401);
+    const again = await stack.graphql('{ apiTokens(pagination: { limit: 1000 }) { collectionItems { id revokedAt } } }');
+    expect(again.data.apiTokens.collectionItems.find((item: { id: string }) => item.id === agent.id).revokedAt).not.toBeNull();
+  });
+
+  it('refuses bad token input with the field at fault', async () => {
+    const bound = await stack.graphql('mutation { createApiToken(name: "reader", scope: READ_ONLY, agentIds: ["a"]) { token } }');
+    expect(bound.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds' });
+    const unnamed = await stack.graphql('mutation { createApiToken(name: "  ", scope: ADMIN) { token } }');
+    expect(unnamed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    const unknown = await stack.graphql(`mutation { revokeApiToken(id: "${randomUUID()}") { id } }`);
+    expect(unknown.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  });
+});
