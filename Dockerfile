@@ -13,7 +13,7 @@ COPY test test
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production LOG_FORMAT=json
+ENV NODE_ENV=production LOG_FORMAT=json LISTEN_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules

@@ -233,7 +233,8 @@ if (taken.length > 0) {
 }
 
 for (const app of APP_NAMES) start(app);
-proxy.listen(publicPort, () => {
+// Local by default, like the apps (LISTEN_HOST, docs/operations.md).
+proxy.listen(publicPort, process.env.LISTEN_HOST ?? '127.0.0.1', () => {
   edgeListening = true;
 });
 await announceWhenUp();

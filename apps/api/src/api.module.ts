@@ -64,7 +64,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [
-        RuntimeModule.forRoot('api', config.HEALTH_PORT),
+        RuntimeModule.forRoot('api', config),
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
         ConfigViewModule,

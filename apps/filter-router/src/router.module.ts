@@ -13,7 +13,7 @@ export class RouterModule {
     return {
       module: RouterModule,
       imports: [
-        RuntimeModule.forRoot('filter-router', config.HEALTH_PORT),
+        RuntimeModule.forRoot('filter-router', config),
         MessagingModule.forRoot(natsSettings(config, 'filter-router')),
         ConfigViewModule,
       ],

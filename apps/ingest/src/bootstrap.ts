@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import { listenHost } from '@app/config';
 import { createLogger } from '@app/runtime';
 import { loadIngestConfig } from './ingest.config.js';
 import { IngestModule } from './ingest.module.js';
@@ -12,6 +13,6 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
     bodyParser: false,
     logger: createLogger('ingest', config.LOG_FORMAT),
   });
-  await app.listen(config.INGEST_PORT, '0.0.0.0');
+  await app.listen(config.INGEST_PORT, listenHost(config));
   return app;
 }

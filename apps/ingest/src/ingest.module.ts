@@ -17,7 +17,7 @@ export class IngestModule {
     return {
       module: IngestModule,
       imports: [
-        RuntimeModule.forRoot('ingest', config.HEALTH_PORT),
+        RuntimeModule.forRoot('ingest', config),
         MessagingModule.forRoot(natsSettings(config, 'ingest')),
         TokenViewModule,
       ],

@@ -26,7 +26,7 @@ export class ProfileSyncModule {
     return {
       module: ProfileSyncModule,
       imports: [
-        RuntimeModule.forRoot('profile-sync', config.HEALTH_PORT),
+        RuntimeModule.forRoot('profile-sync', config),
         MessagingModule.forRoot(natsSettings(config, 'profile-sync')),
         // Migrations run under an advisory lock, so profile-sync may start before the api.
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true }),

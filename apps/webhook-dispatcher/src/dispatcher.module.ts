@@ -33,7 +33,7 @@ export class DispatcherModule {
     return {
       module: DispatcherModule,
       imports: [
-        RuntimeModule.forRoot('webhook-dispatcher', config.HEALTH_PORT),
+        RuntimeModule.forRoot('webhook-dispatcher', config),
         MessagingModule.forRoot(natsSettings(config, 'webhook-dispatcher')),
         ConfigViewModule,
         ConfigBarrierModule,

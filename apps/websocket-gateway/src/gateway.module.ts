@@ -32,7 +32,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        RuntimeModule.forRoot('websocket-gateway', config.HEALTH_PORT),
+        RuntimeModule.forRoot('websocket-gateway', config),
         MessagingModule.forRoot(natsSettings(config, 'websocket-gateway')),
         ConfigViewModule,
       ],

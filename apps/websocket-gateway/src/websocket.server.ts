@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
+import { listenHost } from '@app/config';
 import { idKey } from '@app/events';
 import { ConfigView, EndpointType } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
@@ -49,7 +50,7 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     this.pingTimer = setInterval(() => this.pingAll(), this.settings.WS_PING_INTERVAL);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.settings.GATEWAY_PORT, '0.0.0.0', () => resolve());
+      this.http.listen(this.settings.GATEWAY_PORT, listenHost(this.settings), () => resolve());
     });
     this.port = (this.http.address() as AddressInfo).port;
     this.logger.log(`websocket gateway listening on port ${this.port}`);

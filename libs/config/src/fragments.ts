@@ -82,7 +82,20 @@ export const runtimeEnv = {
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Port of the small health/metrics listener every app has. */
   HEALTH_PORT: portVar(0),
+  /**
+   * The address every listener of the app binds (its main port and its health port).
+   * Unset: loopback only (127.0.0.1), except in production, which needs it set
+   * (0.0.0.0 in a container, where the platform's network decides who reaches it).
+   */
+  LISTEN_HOST: z.string().min(1).optional(),
 };
+
+/** The address to listen on: LISTEN_HOST, else loopback; production refuses to guess. */
+export function listenHost(config: { LISTEN_HOST?: string | undefined; NODE_ENV: string }): string {
+  if (config.LISTEN_HOST) return config.LISTEN_HOST;
+  if (config.NODE_ENV === 'production') throw new Error('LISTEN_HOST is not set: production refuses to guess which interfaces to listen on (0.0.0.0 in a container)');
+  return '127.0.0.1';
+}
 
 export const publicUrlEnv = {
   /** Origin that integrators see; image links are built from it. */

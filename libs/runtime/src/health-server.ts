@@ -43,17 +43,17 @@ export class HealthServer {
     this.reporters.push(reporter);
   }
 
-  async listen(port: number): Promise<number> {
+  async listen(port: number, host: string): Promise<number> {
     const server = createServer((request, response) => {
       void this.respond(request.url ?? '/', response);
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '0.0.0.0', () => resolve());
+      server.listen(port, host, () => resolve());
     });
     const bound = (server.address() as AddressInfo).port;
-    this.logger.log(`health listening on port ${bound}`);
+    this.logger.log(`health listening on ${host}:${bound}`);
     return bound;
   }
 

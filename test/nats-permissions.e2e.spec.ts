@@ -1,0 +1,286 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
+import { APP_NAMES, projectRoot, type AppName } from '../scripts/local-stack.js';
+import { freshEvent } from './support/fixtures.js';
+import { OwnNatsServer } from './support/nats-server.js';
+import { Receiver } from './support/receiver.js';
+import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+/** The shipped permission layout, used as it is: its subjects carry the default prefix. */
+const LAYOUT = join(projectRoot(), 'deploy', 'nats', 'event-service.conf');
+const layout = readFileSync(LAYOUT, 'utf8');
+/** Each user of the layout and the environment variable its password comes from. */
+const users = new Map([...layout.matchAll(/user: "([^"]+)"\s+password: \$(\w+)/g)].map(([, user, variable]) => [user!, variable!]));
+/** The layout's example agent, whose id is in its user name. */
+const agentId = /user: "agent-([0-9a-f-]{36})"/.exec(layout)![1]!;
+const agentUser = `agent-${agentId}`;
+const otherAgentId = randomUUID();
+const encoder = new TextEncoder();
+
+/**
+ * The NATS permission layout shipped in deploy/nats (docs/operations.md):
+ * the whole pipeline runs through a nats-server of this test's own with
+ * that config, over TLS, each app with its own user and inbox prefix; no
+ * app's request is refused (so an app that starts using a subject outside
+ * its grant fails here); an agent may publish its own events and nothing else.
+ */
+describe('the shipped NATS permission layout', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'event-service-nats-permissions-'));
+  const logFile = join(dir, 'nats-server.log');
+  const passwords = new Map([...users.keys()].map((user) => [user, randomBytes(12).toString('hex')]));
+  const tls = { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') };
+  const receivers: Receiver[] = [];
+  const connections: NatsConnection[] = [];
+  let server: OwnNatsServer;
+  let url: string;
+  let stack: TestStack;
+  /** An image ingest stored, which the agent then tries to read. */
+  let storedImage: string;
+
+  beforeAll(async () => {
+    makeCertificates(dir);
+    // The shipped file as it is, included (nats-server 2.9 includes relative paths only) next to this test's TLS settings.
+    const config = join(dir, 'nats-server.conf');
+    writeFileSync(
+      config,
+      [
+        `include "${relative(dir, LAYOUT)}"`,
+        // A handshake may wait for a busy machine: more than the default half second.
+        `tls { cert_file: "${join(dir, 'server.pem')}", key_file: "${join(dir, 'server.key')}", ca_file: "${tls.caFile}", verify: true, timeout: 10 }`,
+        '',
+      ].join('\n'),
+    );
+    const env = Object.fromEntries([...users].map(([user, variable]) => [variable, passwords.get(user)!]));
+    server = await OwnNatsServer.start(['-c', config, '-l', logFile], { env });
+    url = `tls://127.0.0.1:${server.port}`;
+    stack = await TestStack.start({
+      apps: APP_NAMES,
+      nats: { url, prefix: 'es', auth: { user: 'ops', password: passwords.get('ops')!, tls } },
+      env: {
+        NATS_TLS_CA_FILE: tls.caFile,
+        NATS_TLS_CERT_FILE: tls.certFile,
+        NATS_TLS_KEY_FILE: tls.keyFile,
+        WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
+        // Small streams, so that every app's trimmer purges what its consumers read.
+        STREAM_MAX_BYTES: '64KiB',
+      },
+      appEnv: Object.fromEntries(
+        APP_NAMES.map((app: AppName) => [app, { NATS_USER: app, NATS_PASSWORD: passwords.get(app), NATS_INBOX_PREFIX: `_INBOX_${app}` }]),
+      ),
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((connection) => connection.close()));
+    await Promise.all(receivers.map((receiver) => receiver.close()));
+    await stack?.stop();
+    await server?.stop();
+    console.log("DEBUGDIR", dir); //rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A connection as a user of the layout, with the inbox prefix its grant allows. */
+  async function connectAs(user: string, inboxPrefix: string): Promise<NatsConnection> {
+    const connection = await connect({ servers: url, user, pass: passwords.get(user)!, inboxPrefix, tls, name: user, timeout: 10_000 });
+    connections.push(connection);
+    return connection;
+  }
+
+  async function webhookEndpoint(status: number): Promise<{ receiver: Receiver; id: string }> {
+    const receiver = await Receiver.start(() => ({ status }));
+    receivers.push(receiver);
+    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "hook", url: $url) { id } }', { url: receiver.url });
+    if (created.errors) throw new Error(created.errors[0]!.message);
+    return { receiver, id: created.data.createWebhookEndpoint.id as string };
+  }
+
+  /** Posts over HTTP until ingest takes it (a full stream answers 503 until its read history is trimmed). */
+  async function post(event: Record<string, any>): Promise<void> {
+    const body = JSON.stringify(event);
+    await waitFor(async () => (await stack.postEvent(body)).status === 202, { what: `ingest to take event ${event.event.id}` });
+  }
+
+  it('runs the whole pipeline over TLS, each app with its own user: HTTP and NATS agents, images, websockets, webhooks, endpoint health, dead letters, trimming, replay', async () => {
+    const camera = randomUUID();
+    const websocketEndpoint = await stack.createWebsocketEndpoint();
+    const hook = await webhookEndpoint(204);
+    const gone = await webhookEndpoint(410);
+    await stack.createEventFilter({ endpointIds: [websocketEndpoint, hook.id, gone.id], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const client = await TestClient.connect(stack.websocketUrl(websocketEndpoint));
+    const agent = jetstream(await connectAs(agentUser, `_INBOX_${agentId}`));
+    const platform = jetstream(await connectAs('platform', '_INBOX_platform'));
+
+    // The platform's lifecycle, then an event over HTTP with an image, then one an agent publishes over NATS.
+    const profile = await platform.publish('es.events.profiles.upserted', encoder.encode(JSON.stringify({ id: randomUUID(), profile_groups: [] })));
+    expect(profile.stream).toBe('ES_EVENTS');
+    const face = randomBytes(2_000);
+    const withImage = freshEvent({ withoutLinks: true });
+    withImage.camera.id = camera;
+    withImage.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
+    await post(withImage);
+    const overNats = freshEvent({ agentId });
+    overNats.camera.id = camera;
+    const ack = await agent.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(overNats)));
+    expect(ack.stream).toBe('ES_INGRESS');
+
+    await client.waitForEvents(2);
+    expect(client.eventIds().sort()).toEqual([withImage.event.id, overNats.event.id].sort());
+    await waitFor(() => hook.receiver.requests.length === 2, { what: 'both webhook deliveries' });
+    expect(hook.receiver.requests.map((request) => request.headers['webhook-id']).sort()).toEqual([withImage.event.id, overNats.event.id].sort());
+    const delivered = client.events.find((event) => event.event.id === withImage.event.id)!;
+    storedImage = delivered.event.image as string;
+    const image = await fetch(stack.url('api', `/event-service/get-image/${storedImage}`), { headers: { Token: stack.token } });
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(face);
+    // The dispatcher's health record of an endpoint that answered 410.
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { state } } }', { id: gone.id })).data.endpoints.collectionItems[0].state === 'DISABLED_GONE',
+      { what: 'the endpoint that answered 410 to be disabled' },
+    );
+
+    // What can never succeed is dead-lettered by the app that read it.
+    await agent.publish(`es.agents.${agentId}.events`, encoder.encode('not json'));
+    const nats = await stack.natsClient();
+    await waitFor(async () => (await nats.manager.streams.getMessage('ES_DEAD_LETTERS', { last_by_subj: 'es.dead.ingest' }).catch(() => null)) !== null, {
+      what: "ingest's dead letter",
+    });
+
+    // Enough events to fill every trimmed stream past its trimming point: each is trimmed by the app that reads it.
+    for (let index = 0; index < 40; index += 1) {
+      const event = freshEvent({ agentId });
+      event.camera.id = camera;
+      await post(event);
+      const published = freshEvent({ agentId });
+      published.camera.id = camera;
+      const data = encoder.encode(JSON.stringify(published));
+      await waitFor(() => agent.publish(`es.agents.${agentId}.events`, data).then(() => true), { what: `the agent's event ${index} to be stored` });
+    }
+    await client.waitForEvents(82, 30_000);
+    for (const stream of ['ES_INGRESS', 'ES_EVENTS', 'ES_ROUTABLE', 'ES_DELIVERIES', 'ES_ATTEMPTS']) {
+      const i = await nats.manager.streams.info(stream); console.log('DEBUG', stream, JSON.stringify(i.state), i.config.max_bytes);
+      for await (const c of nats.manager.consumers.list(stream)) console.log('DEBUG consumer', c.name, c.num_pending, c.num_ack_pending, JSON.stringify(c.delivered), JSON.stringify(c.ack_floor), c.config.ack_policy);
+      await waitFor(async () => (await nats.manager.streams.info(stream)).state.first_seq > 1, { timeoutMs: 20_000, what: `${stream} to be trimmed` });
+    }
+
+    // Last: a replay's consumer stays on the server a while, and holds back the trimming of the deliveries meanwhile.
+    await waitFor(() => hook.receiver.requests.length === 82, { what: 'every webhook delivery' });
+    const from = new Date();
+    const replayedEvent = freshEvent();
+    replayedEvent.camera.id = camera;
+    await post(replayedEvent);
+    await waitFor(() => hook.receiver.requests.length === 83, { what: 'the delivery to replay' });
+    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
+      id: hook.id,
+      from: from.toISOString(),
+      to: new Date().toISOString(),
+    });
+    expect(replayed.data?.replayEndpoint).toBe(1);
+    await waitFor(() => hook.receiver.requests.length === 84, { what: 'the replayed delivery' });
+    expect(hook.receiver.requests[83]!.headers['webhook-id']).toBe(replayedEvent.event.id);
+  });
+
+  it("refuses an agent everything but its own events: others' subjects and acks, events, deliveries, the config bucket, the image store", async () => {
+    const connection = await connectAs(agentUser, `_INBOX_${agentId}`);
+    const agent = jetstream(connection);
+
+    const ack = await agent.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(freshEvent({ agentId }))));
+    expect(ack).toMatchObject({ stream: 'ES_INGRESS', duplicate: false });
+
+    await expectRefusedSubscription(connection, 'es.events.>');
+    await expectRefusedSubscription(connection, 'es.deliveries.>');
+    await expectRefusedSubscription(connection, `_INBOX_${otherAgentId}.>`);
+    await expectRefusedSubscription(connection, '_INBOX.>');
+
+    await expectRefused(agent.publish('es.deliveries.ws.' + randomUUID(), encoder.encode('{}')), 'es.deliveries.ws.');
+    await expectRefused(agent.publish('es.events.profiles.deleted', encoder.encode(JSON.stringify({ id: randomUUID() }))), 'es.events.profiles.deleted');
+    await expectRefused(agent.publish('es.events.profiles.upserted', encoder.encode(JSON.stringify({ id: randomUUID(), profile_groups: [] }))), 'es.events.profiles.upserted');
+    await expectRefused(agent.publish(`es.agents.${otherAgentId}.events`, encoder.encode(JSON.stringify(freshEvent({ agentId: otherAgentId })))), `es.agents.${otherAgentId}.events`);
+
+    // Bound without a request of its own (allow_direct: the bucket's reads are direct gets), so that each refusal is the read or write itself.
+    const bucket = await new Kvm(connection).open('es_config', { allow_direct: true });
+    await expectRefused(bucket.get('published'), '$JS.API.DIRECT.GET.KV_es_config.$KV.es_config.published');
+    await expectRefused(bucket.put(`endpoints.${randomUUID()}`, '{}'), '$KV.es_config.endpoints.');
+    await expectRefused(bucket.watch(), '$JS.API.CONSUMER.CREATE.KV_es_config.');
+
+    const manager = await jetstreamManager(connection, { checkAPI: false });
+    const imageMeta = `$O.es_images.M.${Buffer.from(String(storedImage)).toString('base64url')}`;
+    await expectRefused(manager.streams.getMessage('OBJ_es_images', { last_by_subj: imageMeta }), '$JS.API.STREAM.MSG.GET.OBJ_es_images');
+    await expectRefused(manager.direct.getMessage('OBJ_es_images', { last_by_subj: imageMeta }), `$JS.API.DIRECT.GET.OBJ_es_images.${imageMeta}`);
+    await expectRefused(new Objm(connection).open('es_images'), '$JS.API.');
+    await expectRefusedSubscription(connection, '$O.es_images.>');
+  });
+
+  it('lets the profile publisher publish the lifecycle, and nothing else', async () => {
+    const platform = jetstream(await connectAs('platform', '_INBOX_platform'));
+    const ack = await platform.publish('es.events.profiles.deleted', encoder.encode(JSON.stringify({ id: randomUUID() })));
+    expect(ack.stream).toBe('ES_EVENTS');
+    await expectRefused(platform.publish('es.events.ingested', encoder.encode(JSON.stringify(freshEvent()))), 'es.events.ingested');
+    await expectRefused(platform.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(freshEvent({ agentId })))), `es.agents.${agentId}.events`);
+  });
+
+  it('refused no app anything: the server logged no violation but the agent’s and the profile publisher’s above', async () => {
+    // After everything else: an app's refused request ends up here even when the app coped with it.
+    const violations = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((line) => /Violation/.test(line));
+    expect(violations.filter((line) => !line.includes(`User "${agentUser}"`) && !line.includes('User "platform"'))).toEqual([]);
+    // The refusals above were logged: the log is the one this server writes.
+    expect(violations.some((line) => line.includes(`User "${agentUser}"`))).toBe(true);
+  });
+});
+
+/** The request was refused by the server's permissions (the client names the subject refused). */
+async function expectRefused(action: Promise<unknown>, subjectStart: string): Promise<void> {
+  const outcome = await action.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  const violation = permissionViolationIn(outcome);
+  expect([violation ? 'refused' : `not refused: ${String(outcome)}`, violation?.operation]).toEqual(['refused', 'publish']);
+  expect(violation!.subject.startsWith(subjectStart)).toBe(true);
+}
+
+/** The server refused the subscription: the client closes it with the permission error. */
+async function expectRefusedSubscription(connection: NatsConnection, subject: string): Promise<void> {
+  const subscription = connection.subscribe(subject);
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    subscription.closed,
+    new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 5_000))),
+  ]).finally(() => clearTimeout(timer));
+  subscription.unsubscribe();
+  const violation = permissionViolationIn(closed);
+  expect([subject, violation ? 'refused' : `not refused: ${String(closed)}`, violation?.operation, violation?.subject]).toEqual([subject, 'refused', 'subscription', subject]);
+}
+
+function permissionViolationIn(error: unknown): PermissionViolationError | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current instanceof PermissionViolationError) return current;
+    current = current.cause;
+  }
+  return null;
+}
+
+/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate (the server verifies clients). */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync('/usr/bin/openssl', args, { cwd: dir, stdio: 'pipe' });
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=event-service test CA');
+  for (const [name, extensions] of [
+    ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'],
+    ['client', 'extendedKeyUsage=clientAuth\n'],
+  ] as const) {
+    writeFileSync(join(dir, `${name}.ext`), extensions);
+    openssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=event-service test ${name}`);
+    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${name}.pem`, '-extfile', `${name}.ext`);
+  }
+}
