@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -109,6 +110,21 @@ function isGone(pid: number): boolean {
   }
 }
 
+/** The local addresses listening on `port` (Linux: /proc/net/tcp and tcp6, hex little-endian), e.g. `127.0.0.1` or `0.0.0.0`. */
+function listenAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const addresses: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || !local?.endsWith(`:${hexPort}`)) continue;
+      const hex = local.slice(0, local.indexOf(':'));
+      addresses.push(hex.length === 8 ? (hex.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16)).join('.') : `[${hex}]`);
+    }
+  }
+  return addresses;
+}
+
 const readyz = (port: number): Promise<number> =>
   fetch(`http://127.0.0.1:${port}/readyz`)
     .then((response) => response.status)
@@ -130,6 +146,9 @@ async function expectUpWhenBannerSays(startPid: number, lines: string[], ports: 
     body: JSON.stringify({ query: '{ __typename }' }),
   });
   expect(graphql.status).toBe(200);
+  // Local by default: the origin and every app's ports listen on loopback only.
+  const listeners = [...Object.values(ports.main), ...Object.values(ports.health)].map((port) => ({ port, addresses: listenAddresses(port) }));
+  expect(listeners).toEqual(listeners.map(({ port }) => ({ port, addresses: ['127.0.0.1'] })));
 
   // Before the banner it said whom it waited for: at first, every app.
   const banner = lines.findIndex((line) => line.startsWith(BANNER));
