@@ -37,7 +37,8 @@ const encoder = new TextEncoder();
 describe('the shipped NATS permission layout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'event-service-nats-permissions-'));
   const logFile = join(dir, 'nats-server.log');
-  const passwords = new Map([...users.keys()].map((user) => [user, randomBytes(12).toString('hex')]));
+  // Starting with a letter: nats-server parses a variable's value, and one like `12e4…` is no string.
+  const passwords = new Map([...users.keys()].map((user) => [user, `p${randomBytes(12).toString('hex')}`]));
   const tls = { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') };
   const receivers: Receiver[] = [];
   const connections: NatsConnection[] = [];
