@@ -83,7 +83,8 @@ class SealingKey {
  */
 export class SecretBox {
   private readonly keys = new Map<string, SealingKey>();
-  private readonly currentId: string;
+  /** The id of the key that seals (the first of SECRET_KEYS). */
+  readonly currentId: string;
 
   constructor(keys: readonly SecretKey[]) {
     if (keys.length === 0) throw new Error('SecretBox needs a key');

@@ -41,12 +41,8 @@ export class SecretsAtRest {
       for (const id of ids) if (await this.resealOne(id)) total += 1;
       if (ids.length < BATCH) break;
     }
-    if (total > 0) this.logger.log(`sealed the secrets of ${total} webhook endpoints with key ${this.currentKeyId()}`);
+    if (total > 0) this.logger.log(`sealed the secrets of ${total} webhook endpoints with key ${this.box.currentId}`);
     return total;
-  }
-
-  private currentKeyId(): string {
-    return this.box.seal(null, 'probe').split('.')[1]!;
   }
 
   /** Webhooks whose secrets are in plaintext, or sealed with another key than the current one. */
@@ -55,7 +51,7 @@ export class SecretsAtRest {
       `SELECT id FROM endpoint
         WHERE type = $1 AND ((sealed_secrets IS NULL AND signing_secret IS NOT NULL) OR sealed_secrets NOT LIKE $2)
         ORDER BY id LIMIT ${BATCH}`,
-      [EndpointType.WEB_HOOK, `v2.${this.currentKeyId()}.%`],
+      [EndpointType.WEB_HOOK, `v2.${this.box.currentId}.%`],
     );
     return rows.map((row) => row.id);
   }
