@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
+import { natsLayout } from './support/nats-layout.js';
 
 /**
  * docker-compose.yml and k8s/ cannot be run here (no Docker engine, no
@@ -11,6 +12,8 @@ import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
 const root = projectRoot();
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const documentedVariables = new Set([...read('README.md').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]!));
+
+const layout = natsLayout();
 
 type Manifest = { kind: string; metadata: { name: string }; spec: any; data?: Record<string, string> };
 const manifests: Manifest[] = readdirSync(join(root, 'k8s'))
@@ -21,7 +24,11 @@ describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
 
   it('brings up NATS with JetStream, PostgreSQL and every app with its built entry point', () => {
-    expect(compose.services.nats.command).toContain('-js');
+    // The server's config is deploy/nats/nats-server.conf, mounted: JetStream, and the permission layout next to it.
+    expect(compose.services.nats.command).toEqual(['-c', '/etc/nats/nats-server.conf']);
+    expect(compose.services.nats.volumes).toContain('./deploy/nats:/etc/nats:ro');
+    expect(read('deploy/nats/nats-server.conf')).toMatch(/^jetstream \{\n\s+store_dir: \/data\n\}$/m);
+    expect(read('deploy/nats/nats-server.conf')).toMatch(/^include event-service\.conf$/m);
     expect(compose.services.postgres.image).toMatch(/^postgres:15/);
     for (const app of APP_NAMES) {
       const command = compose.services[app]?.command as string[];
@@ -30,6 +37,21 @@ describe('docker-compose.yml', () => {
     }
     expect(compose.services.edge.command).toEqual(['node', 'dist/scripts/edge.js']);
     expect(existsSync(join(root, 'dist/scripts/edge.js'))).toBe(true);
+  });
+
+  it("gives each app its own user of the NATS permission layout, and NATS every password the layout reads", () => {
+    for (const app of APP_NAMES) {
+      const variable = layout.passwordVariables.get(app);
+      expect([app, variable]).toEqual([app, expect.any(String)]);
+      expect(compose.services[app].environment).toMatchObject({
+        NATS_USER: app,
+        NATS_INBOX_PREFIX: `_INBOX_${app}`,
+        NATS_PASSWORD: expect.stringMatching(new RegExp(`^\\$\\{${variable}:\\?`)),
+      });
+    }
+    const natsEnvironment = compose.services.nats.environment as Record<string, string>;
+    expect(Object.keys(natsEnvironment).sort()).toEqual([...layout.passwordVariables.values()].sort());
+    for (const [variable, value] of Object.entries(natsEnvironment)) expect(value).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
   });
 
   it('sets only variables the README documents', () => {
@@ -73,6 +95,32 @@ describe('k8s/', () => {
       expect(Number(portVariable.value)).toBe(http.containerPort);
       expect(manifests.some((manifest) => manifest.kind === 'Service' && manifest.metadata.name === service)).toBe(true);
     }
+  });
+
+  it('runs NATS with the permission layout through the NATS Helm chart, with every password the layout reads', () => {
+    const values = parse(read('k8s/nats/values.yaml')) as { config: any; configMap: any; container: { env: Record<string, any> } };
+    expect(values.config.jetstream.enabled).toBe(true);
+    expect(values.config.merge['00$include']).toBe('event-service.conf');
+    // The chart's copy is the shipped file itself.
+    expect(values.configMap.merge.data['event-service.conf']).toBe(layout.text);
+    expect(Object.keys(values.container.env).sort()).toEqual([...layout.passwordVariables.values()].sort());
+    const natsSecret = parse(read('k8s/nats/secret.example.yaml')) as { metadata: { name: string }; stringData: Record<string, string> };
+    for (const variable of layout.passwordVariables.values()) {
+      const { name, key } = values.container.env[variable].valueFrom.secretKeyRef;
+      expect([variable, name, key in natsSecret.stringData]).toEqual([variable, natsSecret.metadata.name, true]);
+    }
+  });
+
+  it.each(APP_NAMES)('gives %s its own user of the NATS permission layout', (app) => {
+    const deployment = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === app)!;
+    const env = deployment.spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: any }>;
+    const byName = Object.fromEntries(env.map((variable) => [variable.name, variable]));
+    expect(layout.passwordVariables.has(app)).toBe(true);
+    expect(byName.NATS_USER?.value).toBe(app);
+    expect(byName.NATS_INBOX_PREFIX?.value).toBe(`_INBOX_${app}`);
+    const { name, key } = byName.NATS_PASSWORD?.valueFrom.secretKeyRef ?? {};
+    const secret = manifests.find((manifest) => manifest.kind === 'Secret' && manifest.metadata.name === name) as (Manifest & { stringData: Record<string, string> }) | undefined;
+    expect([name, key, secret !== undefined && key in secret.stringData]).toEqual(['event-service-nats', app, true]);
   });
 
   it('configures only variables the README documents', () => {

@@ -26,7 +26,12 @@ export class OwnNatsServer {
    */
   static async start(extraArgs: string[] = [], { env = {} }: { env?: NodeJS.ProcessEnv } = {}): Promise<OwnNatsServer> {
     const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'event-service-nats-')), extraArgs, env);
-    await server.resume();
+    try {
+      await server.resume();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 

@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { NATS_PREFIX: 'Bad.Prefix', STREAM_MAX_AGE: 'forever' })).toThrow(ConfigError);
     expect(() => loadConfig(schema, { NATS_PREFIX: 'Bad.Prefix', STREAM_MAX_AGE: 'forever' })).toThrow(/NATS_PREFIX: .*; STREAM_MAX_AGE: /);
   });
+
+  it('takes an inbox prefix of subject tokens, and refuses wildcards', () => {
+    expect(loadConfig(schema, { NATS_INBOX_PREFIX: '_INBOX_webhook-dispatcher' }).NATS_INBOX_PREFIX).toBe('_INBOX_webhook-dispatcher');
+    expect(loadConfig(schema, {}).NATS_INBOX_PREFIX).toBeUndefined();
+    for (const bad of ['_INBOX.>', '_INBOX.*', '_INBOX.', 'in box']) expect(() => loadConfig(schema, { NATS_INBOX_PREFIX: bad })).toThrow(/NATS_INBOX_PREFIX/);
+  });
 });
 
 describe('parseDuration', () => {

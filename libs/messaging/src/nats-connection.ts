@@ -131,7 +131,7 @@ export class NatsClient {
       ...authOptions(settings.auth),
       servers: settings.url.split(',').map((server) => server.trim()),
       name: settings.connectionName,
-      ...(settings.inboxPrefix === undefined ? {} : { inboxPrefix: settings.inboxPrefix }),
+      inboxPrefix: settings.inboxPrefix,
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

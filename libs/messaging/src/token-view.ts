@@ -33,6 +33,8 @@ export class TokenView {
   private readonly revisionWaiters = new Set<{ revision: number; settle: (reached: boolean) => void }>();
   private appliedRevision = 0;
   private watching = false;
+  private resuming = false;
+  private currentWatch: symbol | null = null;
   private stopped = false;
   private stopWatch: (() => void) | null = null;
 
@@ -88,60 +90,76 @@ export class TokenView {
   /**
    * Reads every token, then watches for changes from the bucket revision
    * read before it: a change made while the tokens were read comes again
-   * through the watch, which applies changes in order.
+   * through the watch, which applies changes in order. The applied revision
+   * moves with the watch alone (a token read may be newer than a change the
+   * watch has yet to replay), so `reached` never answers early.
    */
   private async watch(): Promise<void> {
     const from = (await this.bucket.status()).streamInfo.state.last_seq;
-    const loaded = new Map<string, KvEntry>();
+    const loaded: KvEntry[] = [];
     for await (const key of await this.bucket.keys(ConfigKeys.allTokens)) {
       const entry = await this.bucket.get(key);
-      if (entry) loaded.set(key, entry);
+      if (entry) loaded.push(entry);
     }
     const watch = await this.bucket.watch({ key: ConfigKeys.allTokens, resumeFromRevision: from + 1 });
+    const current = Symbol('watch');
+    this.currentWatch = current;
     this.stopWatch = () => watch.stop();
     this.byHash.clear();
     this.byId.clear();
-    for (const entry of loaded.values()) this.apply(entry);
-    this.appliedRevision = Math.max(this.appliedRevision, from);
+    for (const entry of loaded) this.applyToken(entry);
+    this.advanceTo(from);
     this.watching = true;
     void (async () => {
-      for await (const entry of watch) this.apply(entry);
+      for await (const entry of watch) {
+        this.applyToken(entry);
+        this.advanceTo(entry.revision);
+      }
     })()
       .catch((error: unknown) => this.logger.error(`token watch failed: ${(error as Error).message}`))
       .finally(() => {
+        // Only the latest watch speaks for the view.
+        if (this.currentWatch !== current) return;
         this.watching = false;
         if (!this.stopped) void this.resume();
       });
   }
 
   private async resume(): Promise<void> {
+    if (this.resuming) return;
+    this.resuming = true;
     this.logger.warn(`token watch ended at revision ${this.appliedRevision}; reading the tokens again`);
-    for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
-      await sleep(backoffMs(failures, 200, 5_000));
-      if (this.stopped) return;
-      await this.watch().catch((error: Error) => this.logger.warn(`cannot resume the token watch: ${error.message}`));
+    try {
+      for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
+        await sleep(backoffMs(failures, 200, 5_000));
+        if (this.stopped) return;
+        await this.watch().catch((error: Error) => this.logger.warn(`cannot resume the token watch: ${error.message}`));
+      }
+    } finally {
+      this.resuming = false;
     }
   }
 
-  private apply(entry: KvEntry): void {
-    const key = ConfigKeys.parse(entry.key);
-    if (key?.kind === 'token') {
-      const previous = this.byId.get(key.id);
-      if (previous) this.byHash.delete(previous.hash);
-      this.byId.delete(key.id);
-      if (entry.operation === 'PUT') {
-        const record = readValue(entry.string(), isTokenRecord);
-        if (record && record.id === key.id) {
-          this.byId.set(key.id, record);
-          this.byHash.set(record.hash, record);
-        } else {
-          // Refused, never guessed: a token whose record cannot be read does not authenticate.
-          this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not a valid token record; skipped`);
-        }
-      }
-    }
-    this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
+  private advanceTo(revision: number): void {
+    this.appliedRevision = Math.max(this.appliedRevision, revision);
     for (const waiter of this.revisionWaiters) if (waiter.revision <= this.appliedRevision) waiter.settle(true);
+  }
+
+  private applyToken(entry: KvEntry): void {
+    const key = ConfigKeys.parse(entry.key);
+    if (key?.kind !== 'token') return;
+    const previous = this.byId.get(key.id);
+    if (previous) this.byHash.delete(previous.hash);
+    this.byId.delete(key.id);
+    if (entry.operation !== 'PUT') return;
+    const record = readValue(entry.string(), isTokenRecord);
+    if (record && record.id === key.id) {
+      this.byId.set(key.id, record);
+      this.byHash.set(record.hash, record);
+    } else {
+      // Refused, never guessed: a token whose record cannot be read does not authenticate.
+      this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not a valid token record; skipped`);
+    }
   }
 }
 
