@@ -234,7 +234,7 @@ if (taken.length > 0) {
 
 for (const app of APP_NAMES) start(app);
 // Local by default, like the apps (LISTEN_HOST, docs/operations.md).
-proxy.listen(publicPort, process.env.LISTEN_HOST ?? '127.0.0.1', () => {
+proxy.listen(publicPort, process.env.LISTEN_HOST || '127.0.0.1', () => {
   edgeListening = true;
 });
 await announceWhenUp();

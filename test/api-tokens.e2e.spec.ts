@@ -20,7 +20,7 @@ const OPERATIONS: Record<string, { kind: 'query' | 'mutation'; text: string; rea
   webhookSecret: { kind: 'query', text: `{ webhookSecret(endpointId: "${ID}") { secret } }`, readOnly: false },
   apiTokens: { kind: 'query', text: '{ apiTokens { totalCount } }', readOnly: false },
   createWebSocketEndpoint: { kind: 'mutation', text: 'mutation { createWebSocketEndpoint(name: "scoped") { id } }', readOnly: false },
-  createWebhookEndpoint: { kind: 'mutation', text: 'mutation { createWebhookEndpoint(name: "scoped", url: "https://example.com/hook") { id } }', readOnly: false },
+  createWebhookEndpoint: { kind: 'mutation', text: 'mutation { createWebhookEndpoint(name: "scoped", url: "http://127.0.0.1:9/hook") { id } }', readOnly: false },
   updateEndpoint: { kind: 'mutation', text: `mutation { updateEndpoint(id: "${ID}", name: "renamed") { id } }`, readOnly: false },
   pauseEndpoint: { kind: 'mutation', text: `mutation { pauseEndpoint(id: "${ID}") { id } }`, readOnly: false },
   resumeEndpoint: { kind: 'mutation', text: `mutation { resumeEndpoint(id: "${ID}") { id } }`, readOnly: false },
@@ -41,7 +41,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   let database: pg.Client;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['api', 'ingest'], appEnv: { ingest: { AGENT_TOKENS: ENV_AGENT_TOKEN } } });
+    stack = await TestStack.start({ apps: ['api', 'ingest'], env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }, appEnv: { ingest: { AGENT_TOKENS: ENV_AGENT_TOKEN } } });
     database = new pg.Client({ connectionString: DATABASE_URL });
     await database.connect();
   });
@@ -58,7 +58,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     );
     expect(result.errors).toBeUndefined();
     const created = result.data.createApiToken;
-    expect(created.apiToken).toMatchObject({ name, scope, agentIds: agentIds ?? [] });
+    expect(created.apiToken).toMatchObject({ name, scope, agentIds: (agentIds ?? []).map((id) => id.toLowerCase()) });
     return { id: created.apiToken.id, token: created.token };
   }
 
@@ -96,11 +96,18 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     }
     // The refused creations made nothing: only the admin's two endpoints are new.
     expect((await stack.graphql('{ endpoints { totalCount } }')).data.endpoints.totalCount).toBe(endpointsBefore + 2);
+
+    // A webhook URL's path and query are often the receiver's credential: a READ_ONLY token sees the origin.
+    const hook = await stack.graphql('mutation { createWebhookEndpoint(name: "chat", url: "http://127.0.0.1:9/services/T000/B000/s3cretPath?key=s3cretKey") { id meta { url } } }', {}, admin.token);
+    expect(hook.data.createWebhookEndpoint.meta.url).toContain('s3cretKey');
+    const seen = await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { meta { url } } } }', { id: hook.data.createWebhookEndpoint.id }, readOnly.token);
+    expect(seen.data.endpoints.collectionItems[0].meta.url).toBe('http://127.0.0.1:9/…');
   });
 
   it('takes events from agent and admin tokens at ingest, within an agent token’s agents only, and refuses a read-only token', async () => {
     const [agentA, agentB] = [randomUUID(), randomUUID()];
-    const bound = await createToken('camera A', 'AGENT', [agentA]);
+    // Bound in upper case: ids compare case-insensitively.
+    const bound = await createToken('camera A', 'AGENT', [agentA.toUpperCase()]);
     const anyAgent = await createToken('any agent', 'AGENT');
     const readOnly = await createToken('reader', 'READ_ONLY');
     const admin = await createToken('operator', 'ADMIN');
@@ -151,8 +158,10 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   });
 
   it('refuses bad token input with the field at fault', async () => {
-    const bound = await stack.graphql('mutation { createApiToken(name: "reader", scope: READ_ONLY, agentIds: ["a"]) { token } }');
+    const bound = await stack.graphql(`mutation { createApiToken(name: "reader", scope: READ_ONLY, agentIds: ["${randomUUID()}"]) { token } }`);
     expect(bound.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds' });
+    const notAnId = await stack.graphql(`mutation { createApiToken(name: "agent", scope: AGENT, agentIds: ["${randomUUID()}", "camera-7"]) { token } }`);
+    expect(notAnId.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds.1' });
     const unnamed = await stack.graphql('mutation { createApiToken(name: "  ", scope: ADMIN) { token } }');
     expect(unnamed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
     const unknown = await stack.graphql(`mutation { revokeApiToken(id: "${randomUUID()}") { id } }`);

@@ -125,7 +125,7 @@ describe('secrets at rest', () => {
     const agentToken = named.data.createApiToken.token as string;
     used.push(agentToken, stack.token, ...[k1, k2].map((key) => key.slice(3)));
     expect((await stack.postEvent(JSON.stringify(freshEvent()), agentToken)).status).toBe(202);
-    // Refusals that carry secrets: a wrong token, a header value beside a bad header name, an unopenable secret.
+    // Refusals that carry secrets: a wrong token, a header value beside a bad header name, one in a variable that does not fit the schema.
     const wrongToken = `est_${randomBytes(32).toString('base64url')}`;
     used.push(wrongToken);
     expect((await stack.postEvent(JSON.stringify(freshEvent()), wrongToken)).status).toBe(401);
@@ -134,10 +134,18 @@ describe('secrets at rest', () => {
     const refused = await stack.graphql('mutation($value: String!) { createWebhookEndpoint(name: "x", url: "http://127.0.0.1:1/", headers: [{ name: "bad name", value: $value }]) { id } }', { value: badValue });
     expect(refused.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(refused)).not.toContain(badValue);
+    const misfit = await stack.graphql('mutation($headers: [HeaderInput!]) { createWebhookEndpoint(name: "x", url: "http://127.0.0.1:1/", headers: $headers) { id } }', {
+      headers: [{ name: 'x-auth', value: badValue, extra: true }],
+    });
+    expect(misfit.errors?.[0]?.message).toMatch(/got an invalid value; .*extra/);
+    expect(JSON.stringify(misfit)).not.toContain(badValue);
 
-    const logs = ['api', 'ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher']
-      .map((app) => readFileSync(join(tmpdir(), 'event-service-tests', `${stack.prefix}-${app}.log`), 'utf8'))
-      .join('\n');
+    // The log files (every run of each app), and the last lines in memory, which the files may not have yet.
+    const apps = ['api', 'ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'] as const;
+    const logs = [
+      ...apps.map((app) => readFileSync(join(tmpdir(), 'event-service-tests', `${stack.prefix}-${app}.log`), 'utf8')),
+      ...apps.map((app) => stack.output(app)),
+    ].join('\n');
     expect(logs.length).toBeGreaterThan(0);
     for (const secret of used) expect({ secret, logged: logs.includes(secret) }).toEqual({ secret, logged: false });
   });

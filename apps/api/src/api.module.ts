@@ -54,6 +54,18 @@ import { ImagesController } from './images.controller.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
 
+/**
+ * GraphQL's own message for a variable that does not fit the schema quotes
+ * the value (`Variable "$headers" got invalid value { value: "<secret>" … }; …`):
+ * the value goes, the reason stays. A header value or a secret never comes back in an error.
+ */
+export function withoutValues(message: string): string {
+  const quoted = / got invalid value /.exec(message);
+  if (!quoted) return message;
+  const reason = message.lastIndexOf('; ');
+  return `${message.slice(0, quoted.index)} got an invalid value${reason > quoted.index ? message.slice(reason) : ''}`;
+}
+
 @Module({})
 export class ApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
@@ -86,7 +98,7 @@ export class ApiModule implements NestModule {
             formatError: (formatted, error) =>
               isTransientFailure((error as GraphQLError).originalError)
                 ? { message: 'a dependency of the API (PostgreSQL or NATS) is not reachable; retry later', extensions: { code: 'UNAVAILABLE' } }
-                : formatted,
+                : { ...formatted, message: withoutValues(formatted.message) },
             context: ({ req }: { req: Request }): ApiContext => ({ req, loaders: new ApiLoaders(dataSource) }),
           }),
         }),

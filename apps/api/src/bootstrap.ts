@@ -14,7 +14,8 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
   });
   await app.listen(config.API_PORT, listenHost(config));
   if (token.generated) {
-    new Logger('api').warn(`API_TOKEN is not set; this development run accepts the token ${token.token}`);
+    // Never the token itself in a log: `npm start` sets API_TOKEN and shows it on its own terminal.
+    new Logger('api').warn('API_TOKEN is not set: this development run made a random token it does not show; set API_TOKEN to use the API');
   }
   return app;
 }

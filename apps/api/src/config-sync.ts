@@ -19,6 +19,7 @@ import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 import { ApiError } from './graphql/api.error.js';
 import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
+import { SigningSecrets } from './webhook-secrets/signing-secrets.js';
 
 const REPAIR_DELAY_MS = 2_000;
 /** Keys published together by a reconcile (one read of PostgreSQL each). */
@@ -69,6 +70,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly nats: NatsClient,
     private readonly dataSource: DataSource,
     private readonly secretsAtRest: SecretsAtRest,
+    private readonly signingSecrets: SigningSecrets,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
@@ -129,7 +131,8 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (revision === null) {
       throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
     }
-    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject: this.nats.topology.tokensApplied });
+    // A longer discovery than the dispatchers': a busy ingest replica that answers late would not be waited for.
+    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject: this.nats.topology.tokensApplied, discoverMs: 500 });
     if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} api and ingest replicas had not applied token revision ${revision} after 2 s`);
   }
 
@@ -213,8 +216,9 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
       for (const endpoint of endpoints) {
         current.set(ConfigKeys.endpoint(endpoint.id), { version: endpoint.version, value: JSON.stringify(toEndpointRecord(endpoint)) });
         // Sealed as PostgreSQL keeps it (SecretsAtRest): the dispatcher signs without PostgreSQL, and NATS never carries it in the clear.
-        if (endpoint.sealedSecrets) {
-          const secrets: SecretsRecord = { version: endpoint.version, sealed: endpoint.sealedSecrets };
+        const sealed = endpoint.sealedSecrets ?? (endpoint.type === EndpointType.WEB_HOOK ? await this.signingSecrets.legacySealed(endpoint.id) : null);
+        if (sealed) {
+          const secrets: SecretsRecord = { version: endpoint.version, sealed };
           current.set(ConfigKeys.secrets(endpoint.id), { version: endpoint.version, value: JSON.stringify(secrets) });
         }
       }

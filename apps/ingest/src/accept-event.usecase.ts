@@ -26,7 +26,7 @@ export class AcceptEvent {
 
   /**
    * `files`: images that came as multipart files rather than in the event's
-   * `images` field; `agentIds`: the agents the sender may post for (empty: any).
+   * `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any).
    */
   async execute(body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
@@ -34,7 +34,7 @@ export class AcceptEvent {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
-    if (agentIds.length > 0 && !agentIds.includes(event.camera.agent_id)) {
+    if (agentIds.length > 0 && !agentIds.includes(idKey(event.camera.agent_id))) {
       const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
     }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import type { EventRejection } from '@app/events';
-import { DeadLetterReason, JetStreamConsumer, Outcome, PublishUnavailableError, type MessageHandler } from '@app/messaging';
+import { idKey, type EventRejection } from '@app/events';
+import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, Topology, type MessageHandler } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 
 const STORE_RETRY_MS = 2_000;
@@ -13,8 +13,6 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   FORBIDDEN: DeadLetterReason.WRONG_AGENT,
 };
 
-/** `<prefix>.agents.<agent id>.events`: the agent that published (NATS permissions let an agent publish on its own subject only). */
-const agentOfSubject = (subject: string): string => subject.split('.').at(-2) ?? '';
 
 /** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
 @Injectable()
@@ -26,12 +24,19 @@ const agentOfSubject = (subject: string): string => subject.split('.').at(-2) ??
   ackWaitMs: 10_000,
 })
 export class AgentEventsConsumer implements MessageHandler {
-  constructor(private readonly acceptEvent: AcceptEvent) {}
+  private readonly topology: Topology;
+
+  constructor(
+    private readonly acceptEvent: AcceptEvent,
+    nats: NatsClient,
+  ) {
+    this.topology = nats.topology;
+  }
 
   async handle(message: JsMsg): Promise<Outcome> {
     try {
       // An agent speaks for itself only: an event naming another agent is refused.
-      const result = await this.acceptEvent.execute(message.data, [], [agentOfSubject(message.subject)]);
+      const result = await this.acceptEvent.execute(message.data, [], [idKey(this.topology.agentOfSubject(message.subject))]);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
       if (result.accepted) return Outcome.done;
       const { code, message: text } = result.rejection;

@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     expect(loadConfig(schema, {}).NATS_INBOX_PREFIX).toBeUndefined();
     for (const bad of ['_INBOX.>', '_INBOX.*', '_INBOX.', 'in box']) expect(() => loadConfig(schema, { NATS_INBOX_PREFIX: bad })).toThrow(/NATS_INBOX_PREFIX/);
   });
+
+  it('refuses a variable an earlier version read, naming what replaced it (images would go public, secrets unsealed)', () => {
+    expect(() => loadConfig(schema, { IMAGE_REQUIRE_TOKEN: 'true' })).toThrow(/IMAGE_REQUIRE_TOKEN: no longer read; use IMAGE_ACCESS=signed/);
+    expect(() => loadConfig(schema, { CONFIG_SECRET_KEY: 'a'.repeat(44) })).toThrow(/CONFIG_SECRET_KEY: no longer read; use SECRET_KEYS=/);
+    expect(() => loadConfig(schema, { CONFIG_SECRET_KEY: 'a'.repeat(44) })).not.toThrow(/aaaa/);
+  });
 });
 
 describe('parseDuration', () => {

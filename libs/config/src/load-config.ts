@@ -6,13 +6,27 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
 
+/**
+ * Variables earlier versions read, with what replaced them. Set, they stop
+ * the start: silently ignored, `IMAGE_REQUIRE_TOKEN=true` would make images
+ * public and a `CONFIG_SECRET_KEY` would not seal anything.
+ */
+const REPLACED_VARS: Record<string, string> = {
+  IMAGE_REQUIRE_TOKEN: 'IMAGE_ACCESS=signed (with IMAGE_LINK_KEY) requires a signed link or a token for images',
+  CONFIG_SECRET_KEY: 'SECRET_KEYS=<id>:<key> (the same key works: SECRET_KEYS=k1:$CONFIG_SECRET_KEY)',
+};
+
 /** Validates `env` once against `schema` and returns the typed config. */
 export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const replaced = Object.keys(REPLACED_VARS).filter((name) => env[name] !== undefined && env[name] !== '');
   const result = schema.safeParse(env);
-  if (result.success) {
+  if (result.success && replaced.length === 0) {
     return result.data;
   }
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  const problems = [
+    ...replaced.map((name) => `${name}: no longer read; use ${REPLACED_VARS[name]}`),
+    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)),
+  ];
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }
 

@@ -22,7 +22,8 @@ export function imageLink(publicBaseUrl: string, imageId: string, signing?: Link
 
 /** True when `signature` is the key's for this image and expiry, and `now` (unix seconds) is before it. */
 export function verifyImageLink(key: Buffer, imageId: string, expires: unknown, signature: unknown, now: number): boolean {
-  if (typeof expires !== 'string' || typeof signature !== 'string' || !/^\d{1,12}$/.test(expires)) return false;
+  // One spelling of a signature only: 16 bytes in base64url, unpadded.
+  if (typeof expires !== 'string' || typeof signature !== 'string' || !/^\d{1,12}$/.test(expires) || !/^[A-Za-z0-9_-]{22}$/.test(signature)) return false;
   const expiresAt = Number(expires);
   if (expiresAt <= now) return false;
   const given = Buffer.from(signature, 'base64url');

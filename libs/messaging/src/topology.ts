@@ -47,6 +47,11 @@ export class Topology {
     return `${this.prefix}.agents.${agentId}.events`;
   }
 
+  /** The agent an agent subject belongs to (`<p>.agents.<agent id>.events`); NATS permissions let an agent publish on its own only. */
+  agentOfSubject(subject: string): string {
+    return subject.slice(this.prefix.length + '.agents.'.length, subject.length - '.events'.length);
+  }
+
   get allAgentEvents(): string {
     return `${this.prefix}.agents.*.events`;
   }

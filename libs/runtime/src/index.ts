@@ -1,6 +1,6 @@
 export { createLogger, runApp } from './bootstrap.js';
 export { HealthServer, type ReadinessCheck, type StatusReporter } from './health-server.js';
 export { RuntimeModule } from './runtime.module.js';
-export { TokenSet, tokenFromHeaders } from './token-set.js';
+export { tokenFromHeaders } from './token-header.js';
 export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';
 export { retryWhileTransient, type RetryOptions } from './retry-while-transient.js';

@@ -1,5 +1,11 @@
-import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IsOptional } from 'class-validator';
 import { TokenScope } from '@app/messaging';
+import { IsName } from '../endpoints/endpoint-input.js';
+import { IsIds } from '../graphql/input-rules.js';
+
+/** At most this many agents per AGENT token. */
+export const MAX_TOKEN_AGENTS = 1_000;
 
 registerEnumType(TokenScope, {
   name: 'TokenScope',
@@ -39,6 +45,21 @@ export class CreatedApiTokenModel {
 
   @Field({ description: 'The token to send (`Token: <token>` or `Authorization: Bearer <token>`). Shown this once: only its hash is kept.' })
   token!: string;
+}
+
+@ArgsType()
+export class CreateApiTokenArgs {
+  @Field()
+  @IsName()
+  name!: string;
+
+  @Field(() => TokenScope)
+  scope!: TokenScope;
+
+  @Field(() => [String], { nullable: true, description: 'For an AGENT token: the agent ids it may post events for (none: any).' })
+  @IsOptional()
+  @IsIds(MAX_TOKEN_AGENTS)
+  agentIds?: string[] | null;
 }
 
 @ObjectType('ApiTokenCollection')

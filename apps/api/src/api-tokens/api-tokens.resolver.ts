@@ -1,9 +1,8 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { TokenScope } from '@app/messaging';
 import { Pagination } from '../graphql/collection.model.js';
 import { AdminOnly, TokenGuard } from '../graphql/token.guard.js';
-import { ApiTokenCollection, ApiTokenModel, CreatedApiTokenModel } from './api-token.model.js';
+import { ApiTokenCollection, ApiTokenModel, CreateApiTokenArgs, CreatedApiTokenModel } from './api-token.model.js';
 import { CreateApiToken } from './create-api-token.usecase.js';
 import { ListApiTokens } from './list-api-tokens.usecase.js';
 import { RevokeApiToken } from './revoke-api-token.usecase.js';
@@ -24,12 +23,8 @@ export class ApiTokensResolver {
   }
 
   @Mutation(() => CreatedApiTokenModel, { description: 'Makes a named token; the answer is the only time the token is shown. Accepted everywhere once this returns.' })
-  createApiToken(
-    @Args('name') name: string,
-    @Args('scope', { type: () => TokenScope }) scope: TokenScope,
-    @Args('agentIds', { type: () => [String], nullable: true, description: 'For an AGENT token: the agents it may post events for (none: any).' }) agentIds?: string[] | null,
-  ) {
-    return this.create.execute({ name, scope, agentIds });
+  createApiToken(@Args() args: CreateApiTokenArgs) {
+    return this.create.execute(args);
   }
 
   @Mutation(() => ApiTokenModel, { description: 'Revokes a named token: refused by the API and ingest once this returns.' })

@@ -32,28 +32,33 @@ export class ReplayEndpoint {
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: from.toISOString(),
     });
-    const started = Date.now();
-    let count = 0;
-    while (count < MAX_REPLAY) {
-      const message = await consumer.next({ expires: 1_000 });
-      if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
-      const eventId = message.headers?.get(Headers.eventId);
-      if (!eventId) continue;
-      const routedAt = new Date(message.info.timestampNanos / 1e6);
-      // History is re-checked: an event whose candidates were all deleted since is not sent again.
-      const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
-        if (!isTransientFailure(error)) throw error;
-        // What was handed over stays handed over; the caller goes on from the first delivery not handed over.
-        throw new ApiError(
-          'UNAVAILABLE',
-          `PostgreSQL became unreachable after ${count} deliveries were replayed; to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
-        );
-      });
-      if (checked.result.kind === 'lost') continue;
-      // The same replay run twice within the duplicate window hands each delivery over once.
-      await this.handoff.park(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
-      count += 1;
+    try {
+      const started = Date.now();
+      let count = 0;
+      while (count < MAX_REPLAY) {
+        const message = await consumer.next({ expires: 1_000 });
+        if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
+        const eventId = message.headers?.get(Headers.eventId);
+        if (!eventId) continue;
+        const routedAt = new Date(message.info.timestampNanos / 1e6);
+        // History is re-checked: an event whose candidates were all deleted since is not sent again.
+        const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
+          if (!isTransientFailure(error)) throw error;
+          // What was handed over stays handed over; the caller goes on from the first delivery not handed over.
+          throw new ApiError(
+            'UNAVAILABLE',
+            `PostgreSQL became unreachable after ${count} deliveries were replayed; to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
+          );
+        });
+        if (checked.result.kind === 'lost') continue;
+        // The same replay run twice within the duplicate window hands each delivery over once.
+        await this.handoff.park(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
+        count += 1;
+      }
+      return count;
+    } finally {
+      // Gone at once: a consumer left behind would hold back trimming of the deliveries stream until it expired.
+      await consumer.delete().catch(() => undefined);
     }
-    return count;
   }
 }

@@ -5,6 +5,7 @@ import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
+import { SigningSecrets } from '../webhook-secrets/signing-secrets.js';
 
 /** The endpoint records the endpoint use cases and the resolver share; every change reaches the data path. */
 @Injectable()
@@ -12,6 +13,7 @@ export class EndpointRegistry {
   constructor(
     private readonly dataSource: DataSource,
     private readonly sync: ConfigSync,
+    private readonly secrets: SigningSecrets,
   ) {}
 
   private get repository() {
@@ -48,8 +50,9 @@ export class EndpointRegistry {
         .setLock('pessimistic_write')
         .getOne();
       if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
-      const sealedSecrets = endpoint.sealedSecrets;
-      apply(endpoint, sealedSecrets);
+      // A webhook an older version kept in plaintext is sealed first (the save then keeps it so).
+      endpoint.sealedSecrets ??= endpoint.type === EndpointType.WEB_HOOK ? await this.secrets.sealLegacy(endpoint.id, manager) : null;
+      apply(endpoint, endpoint.sealedSecrets);
       return repository.save(endpoint);
     });
     await (saved.type === EndpointType.WEB_HOOK ? this.sync.webhookChanged(saved) : this.sync.endpointChanged(saved));

@@ -1,6 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Context } from '@nestjs/graphql';
-import { EndpointState, EndpointType, effectiveState } from '@app/messaging';
+import { EndpointState, EndpointType, effectiveState, TokenScope } from '@app/messaging';
+import type { Request } from 'express';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
@@ -13,6 +14,7 @@ import {
   CreateWebSocketEndpointArgs,
   EndpointCollection,
   EndpointFilters,
+  EndpointMetaModel,
   EndpointModel,
   EndpointOrder,
   UpdateEndpointArgs,
@@ -71,6 +73,18 @@ export class EndpointsResolver {
   @Mutation(() => Boolean)
   deleteEndpoint(@Args('id', { type: () => ID }) id: string) {
     return this.remove.execute(id);
+  }
+
+  /**
+   * A webhook's URL in full to an ADMIN token only: its path and query are
+   * often the receiver's credential (a chat service's incoming-webhook URL is
+   * one). A READ_ONLY token sees its origin, the rest elided.
+   */
+  @ResolveField('meta', () => EndpointMetaModel)
+  meta(@Parent() endpoint: EndpointEntity, @Context('req') request: Request) {
+    const url = endpoint.meta['url'];
+    if (typeof url !== 'string' || request.principal?.scope === TokenScope.ADMIN) return endpoint.meta;
+    return { ...endpoint.meta, url: `${new URL(url).origin}/…` };
   }
 
   /** A pause by hand, else the dispatcher's health (unless a later resume set it aside); batched per request. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ConfigKeys, EndpointType } from '@app/messaging';
 import { EndpointEntity } from '@app/persistence';
 import { SecretBox, type EndpointSecrets } from '@app/webhooks';
@@ -26,6 +26,39 @@ export class SigningSecrets {
     return this.box.open<EndpointSecrets>(sealed, ConfigKeys.secrets(endpointId));
   }
 
+  /**
+   * The secrets of a row an older version kept in plaintext, sealed as they
+   * will be (null: the row has none). Sealing is deterministic, so this is
+   * the text SecretsAtRest writes.
+   */
+  async legacySealed(endpointId: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
+    const [row] = await manager.query<LegacyRow[]>(
+      'SELECT signing_secret, previous_signing_secret, previous_secret_expires_at, custom_headers FROM endpoint WHERE id = $1',
+      [endpointId],
+    );
+    if (!row?.signing_secret) return null;
+    return this.seal(endpointId, {
+      current: row.signing_secret,
+      previous: row.previous_signing_secret,
+      previousExpiresAt: row.previous_secret_expires_at?.toISOString() ?? null,
+      customHeaders: row.custom_headers ?? {},
+    });
+  }
+
+  /** Seals a row kept in plaintext in place and empties its plaintext columns; the caller holds the row's lock. */
+  async sealLegacy(endpointId: string, manager: EntityManager): Promise<string | null> {
+    const sealed = await this.legacySealed(endpointId, manager);
+    if (sealed) {
+      await manager.query(
+        `UPDATE endpoint SET sealed_secrets = $2, signing_secret = NULL, previous_signing_secret = NULL,
+                previous_secret_expires_at = NULL, custom_headers = '{}'::jsonb
+          WHERE id = $1`,
+        [endpointId, sealed],
+      );
+    }
+    return sealed;
+  }
+
   /** The webhook endpoint's secrets; NOT_FOUND, or BAD_USER_INPUT for an endpoint that has none. */
   async find(endpointId: string): Promise<{ endpoint: EndpointEntity; secrets: EndpointSecrets }> {
     const key = parseUuid('endpointId', endpointId);
@@ -36,9 +69,15 @@ export class SigningSecrets {
       .where('endpoint.id = :endpointId', { endpointId: key })
       .getOne();
     if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${endpointId}`, 'endpointId');
-    if (endpoint.type !== EndpointType.WEB_HOOK || !endpoint.sealedSecrets) {
-      throw ApiError.badInput('endpointId', 'only a webhook endpoint has a signing secret');
-    }
-    return { endpoint, secrets: this.open(endpoint.id, endpoint.sealedSecrets) };
+    const sealed = endpoint.type === EndpointType.WEB_HOOK ? (endpoint.sealedSecrets ?? (await this.legacySealed(endpoint.id))) : null;
+    if (!sealed) throw ApiError.badInput('endpointId', 'only a webhook endpoint has a signing secret');
+    return { endpoint, secrets: this.open(endpoint.id, sealed) };
   }
+}
+
+interface LegacyRow {
+  signing_secret: string | null;
+  previous_signing_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  custom_headers: Record<string, string> | null;
 }

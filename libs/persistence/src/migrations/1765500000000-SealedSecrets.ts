@@ -13,7 +13,10 @@ export class SealedSecrets1765500000000 implements MigrationInterface {
     await runner.query('ALTER TABLE endpoint ADD COLUMN sealed_secrets text');
   }
 
+  /** Refused while any secret is sealed: dropping the column would lose every webhook's secrets (the plaintext columns are empty). */
   async down(runner: QueryRunner): Promise<void> {
+    const [{ sealed }] = (await runner.query('SELECT count(*)::int AS sealed FROM endpoint WHERE sealed_secrets IS NOT NULL')) as Array<{ sealed: number }>;
+    if (sealed > 0) throw new Error(`${sealed} webhook endpoints keep their secrets sealed only: reverting would lose them`);
     await runner.query('ALTER TABLE endpoint DROP COLUMN sealed_secrets');
   }
 }
