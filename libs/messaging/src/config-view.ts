@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { backoffMs, DependencyUnavailableError, retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
+import { AppliedRevision } from './applied-revision.js';
 import { effectiveState, EndpointState, type EndpointHealth } from './endpoint-state.js';
 
 /**
@@ -21,8 +22,7 @@ export class ConfigView {
   private readonly secrets = new Map<string, SecretsRecord>();
   private readonly health = new Map<string, EndpointHealth>();
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
-  private readonly revisionWaiters = new Set<{ revision: number; settle: (reached: boolean) => void }>();
-  private appliedRevision = 0;
+  private readonly applied = new AppliedRevision();
   private loaded = false;
   private published = false;
   private markPublished!: () => void;
@@ -45,7 +45,7 @@ export class ConfigView {
   stop(): void {
     this.stopped = true;
     this.stopWatch?.();
-    for (const waiter of this.revisionWaiters) waiter.settle(false);
+    this.applied.release();
   }
 
   /** Loaded (the api's whole config), and still watching for changes: only then is "not in my view" "does not exist". */
@@ -59,8 +59,8 @@ export class ConfigView {
    */
   private async watch(): Promise<void> {
     const status = await this.bucket.status();
-    const resuming = this.appliedRevision > 0;
-    const watch = await this.bucket.watch(resuming ? { key: '>', resumeFromRevision: this.appliedRevision + 1 } : { key: '>' });
+    const resuming = this.applied.value > 0;
+    const watch = await this.bucket.watch(resuming ? { key: '>', resumeFromRevision: this.applied.value + 1 } : { key: '>' });
     this.stopWatch = () => watch.stop();
     let markCaughtUp!: () => void;
     let endedEarly!: (error: Error) => void;
@@ -73,7 +73,7 @@ export class ConfigView {
       this.watching = true;
       markCaughtUp();
     };
-    if (status.values === 0 || (resuming && status.streamInfo.state.last_seq <= this.appliedRevision)) upToDate();
+    if (status.values === 0 || (resuming && status.streamInfo.state.last_seq <= this.applied.value)) upToDate();
     void (async () => {
       for await (const entry of watch) {
         this.apply(entry);
@@ -94,7 +94,7 @@ export class ConfigView {
   private async resume(): Promise<void> {
     if (this.resuming) return;
     this.resuming = true;
-    this.logger.warn(`config watch ended at revision ${this.appliedRevision}; resuming`);
+    this.logger.warn(`config watch ended at revision ${this.applied.value}; resuming`);
     try {
       for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
         await sleep(backoffMs(failures, 200, 5_000));
@@ -108,25 +108,12 @@ export class ConfigView {
 
   /** The newest config revision applied here. */
   get revision(): number {
-    return this.appliedRevision;
+    return this.applied.value;
   }
 
   /** True once the view has applied `revision` (at once if it has), false if `timeoutMs` passes first. */
   async reached(revision: number, timeoutMs: number): Promise<boolean> {
-    if (this.appliedRevision >= revision) return true;
-    let waiter!: { revision: number; settle: (reached: boolean) => void };
-    let timer!: NodeJS.Timeout;
-    const reached = new Promise<boolean>((resolve) => {
-      waiter = { revision, settle: resolve };
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    this.revisionWaiters.add(waiter);
-    try {
-      return await reached;
-    } finally {
-      clearTimeout(timer);
-      this.revisionWaiters.delete(waiter);
-    }
+    return this.applied.reached(revision, timeoutMs);
   }
 
   get endpointCount(): number {
@@ -188,8 +175,7 @@ export class ConfigView {
 
   private apply(entry: KvWatchEntry): void {
     this.applyEntry(entry);
-    this.appliedRevision = Math.max(this.appliedRevision, entry.revision);
-    for (const waiter of this.revisionWaiters) if (waiter.revision <= this.appliedRevision) waiter.settle(true);
+    this.applied.advance(entry.revision);
   }
 
   private applyEntry(entry: KvWatchEntry): void {

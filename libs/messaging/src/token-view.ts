@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { backoffMs, retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, TOKEN_SCOPES, TokenScope, type TokenRecord } from './config-records.js';
+import { AppliedRevision } from './applied-revision.js';
 import { isObject, isStringArray, readValue } from './config-view.js';
 
 /** The SHA-256 of a token, hex: what PostgreSQL and the config bucket hold instead of it. */
@@ -30,8 +31,7 @@ export class TokenView {
   private readonly logger = new Logger(TokenView.name);
   private readonly byHash = new Map<string, TokenRecord>();
   private readonly byId = new Map<string, TokenRecord>();
-  private readonly revisionWaiters = new Set<{ revision: number; settle: (reached: boolean) => void }>();
-  private appliedRevision = 0;
+  private readonly applied = new AppliedRevision();
   private watching = false;
   private resuming = false;
   private currentWatch: symbol | null = null;
@@ -47,7 +47,7 @@ export class TokenView {
   stop(): void {
     this.stopped = true;
     this.stopWatch?.();
-    for (const waiter of this.revisionWaiters) waiter.settle(false);
+    this.applied.release();
   }
 
   get healthy(): boolean {
@@ -56,7 +56,7 @@ export class TokenView {
 
   /** The newest bucket revision of a token change applied here. */
   get revision(): number {
-    return this.appliedRevision;
+    return this.applied.value;
   }
 
   /** The named token with this hash, if it is not revoked. */
@@ -71,20 +71,7 @@ export class TokenView {
 
   /** True once a token change at `revision` (or later) is applied here, false if `timeoutMs` passes first. */
   async reached(revision: number, timeoutMs: number): Promise<boolean> {
-    if (this.appliedRevision >= revision) return true;
-    let waiter!: { revision: number; settle: (reached: boolean) => void };
-    let timer!: NodeJS.Timeout;
-    const reached = new Promise<boolean>((resolve) => {
-      waiter = { revision, settle: resolve };
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    this.revisionWaiters.add(waiter);
-    try {
-      return await reached;
-    } finally {
-      clearTimeout(timer);
-      this.revisionWaiters.delete(waiter);
-    }
+    return this.applied.reached(revision, timeoutMs);
   }
 
   /**
@@ -128,7 +115,7 @@ export class TokenView {
   private async resume(): Promise<void> {
     if (this.resuming) return;
     this.resuming = true;
-    this.logger.warn(`token watch ended at revision ${this.appliedRevision}; reading the tokens again`);
+    this.logger.warn(`token watch ended at revision ${this.applied.value}; reading the tokens again`);
     try {
       for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
         await sleep(backoffMs(failures, 200, 5_000));
@@ -141,8 +128,7 @@ export class TokenView {
   }
 
   private advanceTo(revision: number): void {
-    this.appliedRevision = Math.max(this.appliedRevision, revision);
-    for (const waiter of this.revisionWaiters) if (waiter.revision <= this.appliedRevision) waiter.settle(true);
+    this.applied.advance(revision);
   }
 
   private applyToken(entry: KvEntry): void {
