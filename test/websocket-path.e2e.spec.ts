@@ -95,13 +95,13 @@ describe('an agent event reaches every websocket client of every endpoint', () =
     staying.close();
   });
 
-  it('drops a peer that stops answering pings and keeps the live ones', async () => {
+  it('closes a peer that stops answering pings with 4002 and keeps the live ones', async () => {
     const endpoint = await stack.createWebsocketEndpoint();
     const live = await TestClient.connect(stack.websocketUrl(endpoint));
     const dead = await TestClient.connect(stack.websocketUrl(endpoint), { answersPings: false });
     await stack.waitForConfig();
 
-    expect((await dead.waitForClose()).code).toBe(1006);
+    expect(await dead.waitForClose()).toEqual({ code: 4002, reason: 'no answer to the last ping' });
 
     const event = freshEvent();
     await stack.postEvent(JSON.stringify(event));

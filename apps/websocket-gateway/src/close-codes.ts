@@ -15,6 +15,8 @@ export const CloseCode = {
   tooSlow: 4008,
   /** The gateway's config is not loaded yet (the api has not published it); reconnect. */
   tryAgainLater: 1013,
-  /** The gateway is shutting down; reconnect. */
-  goingAway: 1001,
+  /** The gateway is stopping: reconnect (to another replica); a client that resumes misses nothing. */
+  serviceRestart: 1012,
+  /** The client did not answer the last ping in time (its connection is presumed dead). */
+  pingTimeout: 4002,
 } as const;

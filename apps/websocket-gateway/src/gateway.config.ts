@@ -7,6 +7,13 @@ const gatewayEnv = z.object({
   GATEWAY_PORT: portVar(8082),
   /** How often clients are pinged; one that has not answered the previous ping is dropped. */
   WS_PING_INTERVAL: durationVar('30s'),
+  /**
+   * On SIGTERM the gateway drains: it refuses new connections and closes its
+   * clients (1012, reconnect) spread over this long, so that their reconnects
+   * reach the other replicas as a wave, not a spike. Keep it below the
+   * platform's termination grace (k8s: terminationGracePeriodSeconds).
+   */
+  WS_DRAIN_GRACE: durationVar('10s'),
   /** A client whose unsent backlog passes this many bytes is too slow and is closed. */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(8 * 1024 * 1024),
   /**

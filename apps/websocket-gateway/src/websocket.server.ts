@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { listenHost } from '@app/config';
 import { idKey } from '@app/events';
@@ -15,19 +16,22 @@ import { GATEWAY_CONFIG } from './gateway.tokens.js';
 export const MAX_INBOUND_FRAME_BYTES = 4_096;
 
 export const WEBSOCKET_PATH = '/event-service/ws';
+/** How long a client closed for a missed ping has to answer the close before it is dropped. */
+const PING_CLOSE_GRACE_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Admission = { ok: true; endpointId: string } | { ok: false; code: number; reason: string };
 
 /** `ws://HOST/event-service/ws?endpoint_id=<id>`: integrators' websocket connections. */
 @Injectable()
-export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(WebsocketServer.name);
   private readonly http: Server;
   // Clients have nothing to say but pongs: a larger frame closes the connection with 1009.
   private readonly sockets = new WsServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_INBOUND_FRAME_BYTES });
   private readonly alive = new WeakSet<WebSocket>();
   private pingTimer: NodeJS.Timeout | null = null;
+  private draining = false;
   port = 0;
 
   constructor(
@@ -56,9 +60,27 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     this.logger.log(`websocket gateway listening on port ${this.port}`);
   }
 
+  /**
+   * The drain: no new client is taken, and the connected ones are closed
+   * with 1012 (reconnect) in even steps over WS_DRAIN_GRACE, each still
+   * receiving its events until its turn; they resume on another replica.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    const clients = [...this.sockets.clients];
+    const steps = Math.min(clients.length, 20);
+    if (steps === 0) return;
+    this.logger.log(`draining ${clients.length} clients over ${this.settings.WS_DRAIN_GRACE} ms`);
+    const perStep = Math.ceil(clients.length / steps);
+    for (let step = 0; step < steps; step += 1) {
+      for (const client of clients.slice(step * perStep, (step + 1) * perStep)) client.close(CloseCode.serviceRestart, 'gateway restarting; reconnect');
+      if (step < steps - 1) await sleep(this.settings.WS_DRAIN_GRACE / steps);
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     if (this.pingTimer) clearInterval(this.pingTimer);
-    this.clients.closeAll(CloseCode.goingAway, 'gateway shutting down');
+    this.clients.closeAll(CloseCode.serviceRestart, 'gateway restarting; reconnect');
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
@@ -71,7 +93,9 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     }
     let admission: Admission;
     try {
-      admission = await this.admit(url.searchParams.get('endpoint_id'));
+      admission = this.draining
+        ? { ok: false, code: CloseCode.serviceRestart, reason: 'gateway restarting; reconnect' }
+        : await this.admit(url.searchParams.get('endpoint_id'));
     } catch (error) {
       this.logger.warn(`cannot check endpoint: ${(error as Error).message}`);
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
@@ -114,11 +138,18 @@ export class WebsocketServer implements OnApplicationBootstrap, OnApplicationShu
     return { ok: true, endpointId: key };
   }
 
-  /** A client that did not answer the previous ping is dead: drop it. */
+  /**
+   * A client that did not answer the previous ping is presumed dead: closed
+   * with 4002 (which a client whose pongs were only late does read), and
+   * dropped without waiting if it does not answer the close either.
+   */
   private pingAll(): void {
     for (const client of this.sockets.clients) {
       if (!this.alive.has(client)) {
-        client.terminate();
+        if (client.readyState === WebSocket.OPEN) {
+          client.close(CloseCode.pingTimeout, 'no answer to the last ping');
+          setTimeout(() => client.terminate(), PING_CLOSE_GRACE_MS).unref();
+        }
         continue;
       }
       this.alive.delete(client);
