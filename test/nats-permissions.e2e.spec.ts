@@ -229,7 +229,7 @@ describe('the shipped NATS permission layout', () => {
     await expectRefusedSubscription(connection, `_INBOX_${otherAgentId}.>`);
     await expectRefusedSubscription(connection, '_INBOX.>');
 
-    await expectRefused(agent.publish('es.deliveries.ws.' + randomUUID(), encoder.encode('{}')), 'es.deliveries.ws.');
+    await expectRefused(agent.publish(`es.deliveries.ws.${randomUUID()}.${randomUUID()}`, encoder.encode('{}')), 'es.deliveries.ws.');
     await expectRefused(agent.publish('es.events.profiles.deleted', encoder.encode(JSON.stringify({ id: randomUUID() }))), 'es.events.profiles.deleted');
     await expectRefused(agent.publish('es.events.profiles.upserted', encoder.encode(JSON.stringify({ id: randomUUID(), profile_groups: [] }))), 'es.events.profiles.upserted');
     await expectRefused(agent.publish(`es.agents.${otherAgentId}.events`, encoder.encode(JSON.stringify(freshEvent({ agentId: otherAgentId })))), `es.agents.${otherAgentId}.events`);

@@ -26,7 +26,7 @@ export class RouteEvent {
     const { topology } = this.nats;
     // Subjects and message ids are case-sensitive: they carry the ids' keys.
     const [eventKey, endpointKey] = [idKey(eventId), idKey(endpoint.id)];
-    const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey) : topology.webhookDeliveries(endpointKey);
+    const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey, eventKey) : topology.webhookDeliveries(endpointKey);
     return publishDurably(this.nats, subject, body, {
       messageId: `${eventKey}:${endpointKey}`,
       headers: { [Headers.eventId]: eventKey, [Headers.endpointId]: endpointKey },

@@ -10,10 +10,25 @@ const MEASURE_EVERY_MS = 100;
  */
 const CLOSE_GRACE_MS = 10_000;
 
+/**
+ * Live frames a resuming client may hold while it catches up; past this they
+ * are dropped, and the catch-up reads on until it has them from history.
+ */
+const MAX_HELD_FRAMES = 4_096;
+
+/** What a client still catching up (Resumer) holds of the live frames of its endpoint. */
+interface CatchingUp {
+  held: Array<{ seq: number; frame: Uint8Array }>;
+  overflowed: boolean;
+}
+
 /** The clients connected to this replica, by endpoint. */
 export class ClientRegistry {
   private readonly logger = new Logger(ClientRegistry.name);
   private readonly byEndpoint = new Map<string, Set<WebSocket>>();
+  private readonly catchingUp = new Map<WebSocket, CatchingUp>();
+  /** After a catch-up: the stream sequence up to which the client had its events from history. */
+  private readonly sentUpTo = new WeakMap<WebSocket, number>();
   private totalBuffered = 0;
   private measuredAt = 0;
   private clientCount = 0;
@@ -38,18 +53,69 @@ export class ClientRegistry {
     socket.once('close', () => this.remove(endpointId, socket));
   }
 
+  /**
+   * Adds a client that resumes: until goLive, the live frames of its endpoint
+   * are held for it, not sent, while the Resumer sends it history.
+   */
+  addCatchingUp(endpointId: string, socket: WebSocket): void {
+    this.catchingUp.set(socket, { held: [], overflowed: false });
+    socket.once('close', () => this.catchingUp.delete(socket));
+    this.add(endpointId, socket);
+  }
+
+  /**
+   * The client has had history up to stream sequence `lastSent`, and history
+   * had nothing newer when it was read: the held frames after `lastSent` go
+   * out and live frames follow (none twice, none missed). False when live
+   * frames were dropped meanwhile (too many held): history must be read on.
+   */
+  goLive(socket: WebSocket, lastSent: number): boolean {
+    const state = this.catchingUp.get(socket);
+    if (!state) return true;
+    if (state.overflowed) {
+      state.overflowed = false;
+      return false;
+    }
+    this.catchingUp.delete(socket);
+    this.sentUpTo.set(socket, lastSent);
+    for (const { seq, frame } of state.held) {
+      if (seq > lastSent && socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false });
+    }
+    const last = state.held.at(-1);
+    if (last && last.seq > lastSent) this.sentUpTo.set(socket, last.seq);
+    return true;
+  }
+
   get size(): number {
     return this.clientCount;
   }
 
-  /** Sends one event to every client of the endpoint, as a text frame of the event JSON. */
-  broadcast(endpointId: string, frame: Uint8Array): void {
+  /**
+   * Sends one event (stream sequence `seq`) to every client of the endpoint,
+   * as a text frame of the event JSON; a client catching up holds it instead,
+   * and one that had it from history does not get it again.
+   */
+  broadcast(endpointId: string, frame: Uint8Array, seq: number): void {
     const clients = this.byEndpoint.get(endpointId);
     if (!clients) return;
     const overBudget = this.measureTotal() > this.maxTotalBufferedBytes;
     const fairShare = this.maxTotalBufferedBytes / Math.max(1, this.size);
     for (const socket of clients) {
       if (socket.readyState !== WebSocket.OPEN) continue;
+      const catching = this.catchingUp.get(socket);
+      if (catching) {
+        if (catching.held.length >= MAX_HELD_FRAMES) {
+          catching.held = [];
+          catching.overflowed = true;
+        }
+        if (!catching.overflowed) catching.held.push({ seq, frame });
+        continue;
+      }
+      const upTo = this.sentUpTo.get(socket);
+      if (upTo !== undefined) {
+        if (seq <= upTo) continue;
+        this.sentUpTo.delete(socket);
+      }
       if (socket.bufferedAmount > this.maxBufferedBytes) {
         // One slow reader must not grow this process's memory without bound.
         this.logger.warn(`closing a client of ${endpointId}: ${socket.bufferedAmount} bytes unsent`);

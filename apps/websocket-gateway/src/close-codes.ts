@@ -11,6 +11,8 @@ export const CloseCode = {
   notWebsocketEndpoint: 4409,
   /** The endpoint was deleted while the client was connected. */
   endpointDeleted: 4410,
+  /** last_event_id names no delivery of this endpoint that the stream still holds (never routed here, or aged out). */
+  cannotResume: 4416,
   /** The client did not read its events fast enough. */
   tooSlow: 4008,
   /** The gateway's config is not loaded yet (the api has not published it); reconnect. */

@@ -65,7 +65,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         failures = 0;
         for await (const message of this.messages) {
           this.lastSeq = message.seq;
-          this.clients.broadcast(topology.endpointOfDelivery(message.subject), message.data);
+          this.clients.broadcast(topology.endpointOfDelivery(message.subject), message.data, message.seq);
           this.forwarded += 1;
         }
       } catch (error) {

@@ -14,6 +14,10 @@ const gatewayEnv = z.object({
    * platform's termination grace (k8s: terminationGracePeriodSeconds).
    */
   WS_DRAIN_GRACE: durationVar('10s'),
+  /** A resuming client gets its history at most this many events a second. */
+  WS_RESUME_RATE: z.coerce.number().int().min(1).default(2_000),
+  /** All resuming clients of a replica together get at most this many history events a second (live clients are never held back). */
+  WS_RESUME_TOTAL_RATE: z.coerce.number().int().min(1).default(20_000),
   /** A client whose unsent backlog passes this many bytes is too slow and is closed. */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(8 * 1024 * 1024),
   /**

@@ -2,6 +2,7 @@ import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nest
 import { ConfigView, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
+import { Resumer } from './resumer.js';
 import { DeliveryFeed } from './delivery-feed.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
@@ -40,6 +41,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES) },
         DeliveryFeed,
+        Resumer,
         WebsocketServer,
         GatewayHealth,
       ],

@@ -8,6 +8,7 @@ import { listenHost } from '@app/config';
 import { idKey } from '@app/events';
 import { ConfigView, EndpointType } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
+import { Resumer, type ResumeStart } from './resumer.js';
 import { CloseCode } from './close-codes.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
@@ -19,8 +20,17 @@ export const WEBSOCKET_PATH = '/event-service/ws';
 /** How long a client closed for a missed ping has to answer the close before it is dropped. */
 const PING_CLOSE_GRACE_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-type Admission = { ok: true; endpointId: string } | { ok: false; code: number; reason: string };
+/** An RFC 3339 time (with its offset), or null. */
+function parseRfc3339(text: string): Date | null {
+  if (!RFC_3339.test(text)) return null;
+  const time = new Date(text.replace(' ', 'T'));
+  return Number.isNaN(time.getTime()) ? null : time;
+}
+
+type Admission = { ok: true; endpointId: string; resumeFrom: ResumeStart | null } | { ok: false; code: number; reason: string };
+const refuse = (code: number, reason: string): Admission => ({ ok: false, code, reason });
 
 /** `ws://HOST/event-service/ws?endpoint_id=<id>`: integrators' websocket connections. */
 @Injectable()
@@ -38,6 +48,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
     private readonly config: ConfigView,
     private readonly clients: ClientRegistry,
+    private readonly resumer: Resumer,
   ) {
     this.http = createServer((_request, response) => {
       response.writeHead(426, { 'content-type': 'text/plain' }).end(`connect with a websocket to ${WEBSOCKET_PATH}?endpoint_id=<id>\n`);
@@ -95,7 +106,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     try {
       admission = this.draining
         ? { ok: false, code: CloseCode.serviceRestart, reason: 'gateway restarting; reconnect' }
-        : await this.admit(url.searchParams.get('endpoint_id'));
+        : await this.admit(url.searchParams);
     } catch (error) {
       this.logger.warn(`cannot check endpoint: ${(error as Error).message}`);
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
@@ -111,17 +122,27 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       this.alive.add(client);
       client.on('pong', () => this.alive.add(client));
       client.on('error', (error) => this.logger.debug?.(`client error: ${error.message}`));
-      this.clients.add(admission.endpointId, client);
+      const { endpointId, resumeFrom } = admission;
+      if (!resumeFrom) return this.clients.add(endpointId, client);
+      this.clients.addCatchingUp(endpointId, client);
+      this.resumer.catchUp(client, endpointId, resumeFrom).catch((error: Error) => {
+        // Never half a history: the client reconnects and resumes again.
+        this.logger.warn(`a client of ${endpointId} could not catch up: ${error.message}`);
+        client.close(CloseCode.tryAgainLater, 'cannot read the history now; reconnect');
+      });
     });
   }
 
-  private async admit(endpointId: string | null): Promise<Admission> {
-    if (!endpointId) {
-      return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id query parameter is required' };
-    }
-    if (!UUID.test(endpointId)) {
-      return { ok: false, code: CloseCode.badRequest, reason: 'endpoint_id must be a UUID' };
-    }
+  private async admit(query: URLSearchParams): Promise<Admission> {
+    const endpointId = query.get('endpoint_id');
+    if (!endpointId) return refuse(CloseCode.badRequest, 'endpoint_id query parameter is required');
+    if (!UUID.test(endpointId)) return refuse(CloseCode.badRequest, 'endpoint_id must be a UUID');
+    const lastEventId = query.get('last_event_id');
+    const since = query.get('since');
+    if (lastEventId !== null && since !== null) return refuse(CloseCode.badRequest, 'last_event_id and since cannot be given together');
+    if (lastEventId !== null && !UUID.test(lastEventId)) return refuse(CloseCode.badRequest, 'last_event_id must be a UUID (an event.id)');
+    const sinceTime = since === null ? null : parseRfc3339(since);
+    if (since !== null && sinceTime === null) return refuse(CloseCode.badRequest, 'since must be an RFC 3339 time, e.g. 2026-05-29T10:48:27Z');
     // The view, the bucket and the delivery subjects hold the id's key: any spelling finds the endpoint.
     const key = idKey(endpointId);
     const endpoint = await this.config.lookupEndpoint(key);
@@ -135,7 +156,12 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     if (endpoint.type !== EndpointType.WEB_SOCKET) {
       return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
     }
-    return { ok: true, endpointId: key };
+    if (lastEventId !== null) {
+      const after = await this.resumer.afterEvent(key, idKey(lastEventId));
+      if (!after) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
+      return { ok: true, endpointId: key, resumeFrom: after };
+    }
+    return { ok: true, endpointId: key, resumeFrom: sinceTime ? { opt_start_time: sinceTime.toISOString() } : null };
   }
 
   /**

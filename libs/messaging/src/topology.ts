@@ -8,7 +8,8 @@
  *   <p>.events.profiles.upserted   the platform's profile lifecycle, in the same stream so that
  *   <p>.events.profiles.deleted    profile-sync sees lifecycle and events in one order (stream EVENTS)
  *   <p>.routable                   events past profile-sync, for filter-router (stream ROUTABLE)
- *   <p>.deliveries.ws.<endpoint>   one message per websocket endpoint and event (stream DELIVERIES)
+ *   <p>.deliveries.ws.<endpoint>.<event>  one message per websocket endpoint and event (stream DELIVERIES);
+ *                                  the event id in the subject finds where a client resumes (last by subject)
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
  *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
  *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
@@ -78,12 +79,18 @@ export class Topology {
     return `${this.prefix}.routable`;
   }
 
-  websocketDeliveries(endpointId: string): string {
-    return `${this.prefix}.deliveries.ws.${endpointId}`;
+  /** A websocket delivery's subject: the endpoint's and the event's keys (idKey). */
+  websocketDeliveries(endpointId: string, eventId: string): string {
+    return `${this.prefix}.deliveries.ws.${endpointId}.${eventId}`;
+  }
+
+  /** Every websocket delivery of one endpoint. */
+  websocketDeliveriesOf(endpointId: string): string {
+    return `${this.prefix}.deliveries.ws.${endpointId}.*`;
   }
 
   get allWebsocketDeliveries(): string {
-    return `${this.prefix}.deliveries.ws.*`;
+    return `${this.prefix}.deliveries.ws.*.*`;
   }
 
   webhookDeliveries(endpointId: string): string {
@@ -98,9 +105,9 @@ export class Topology {
     return `${this.prefix}.deliveries.>`;
   }
 
-  /** The endpoint id is the last token of a delivery subject. */
+  /** The endpoint id is the fourth token of a delivery subject (`<p>.deliveries.<ws|hook>.<endpoint>[.<event>]`). */
   endpointOfDelivery(subject: string): string {
-    return subject.slice(subject.lastIndexOf('.') + 1);
+    return subject.split('.', 4)[3]!;
   }
 
   deadLetters(consumer: string): string {

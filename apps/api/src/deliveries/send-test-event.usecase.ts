@@ -17,7 +17,7 @@ export class SendTestEvent {
     const endpoint = await this.endpoints.find(endpointId, 'endpointId');
     const eventId = randomUUID();
     const { topology } = this.nats;
-    const subject = endpoint.type === EndpointType.WEB_HOOK ? topology.webhookDeliveries(endpoint.id) : topology.websocketDeliveries(endpoint.id);
+    const subject = endpoint.type === EndpointType.WEB_HOOK ? topology.webhookDeliveries(endpoint.id) : topology.websocketDeliveries(endpoint.id, eventId);
     await publishDurably(this.nats, subject, new TextEncoder().encode(JSON.stringify(sampleEvent(eventId))), {
       messageId: `${eventId}:${endpoint.id}`,
       headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpoint.id },

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freshEvent } from './support/fixtures.js';
+import { TestStack, type Instance } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const EVENTS = 1_000;
+
+/** A client that reconnects resumes from a position: no gap and no duplicate at the seam of history and live. */
+describe('websocket resume', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_DRAIN_GRACE: '1s', WS_RESUME_RATE: '5000' } } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const urlOf = (instance: Instance, endpointId: string, query = '') =>
+    `ws://127.0.0.1:${stack.ports.get(instance)!.main}/event-service/ws?endpoint_id=${endpointId}${query}`;
+
+  /** Posts events one after another (stored in this order), each to the endpoint's camera. */
+  async function post(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const event = freshEvent();
+      ids.push(event.event.id);
+      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    }
+    return ids;
+  }
+
+  /** An endpoint with a reference client that stays connected throughout: the order every client must see. */
+  async function endpointWithReference(): Promise<{ endpointId: string; reference: TestClient }> {
+    const endpointId = await stack.createWebsocketEndpoint('resume');
+    const reference = await TestClient.connect(stack.websocketUrl(endpointId));
+    await stack.waitForConfig();
+    return { endpointId, reference };
+  }
+
+  it('resumes after last_event_id with exactly the events missed while 1,000 flowed, then live ones, in order', async () => {
+    const { endpointId, reference } = await endpointWithReference();
+    const leaving = await TestClient.connect(stack.websocketUrl(endpointId));
+
+    const posting = post(EVENTS);
+    await leaving.waitForEvents(200, 30_000);
+    leaving.close();
+    await leaving.waitForClose();
+    const seen = leaving.eventIds();
+    const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${seen.at(-1)!.toUpperCase()}`);
+    const posted = await posting;
+    const live = await post(10);
+
+    await reference.waitForEvents(EVENTS + 10, 60_000);
+    expect(reference.eventIds()).toEqual([...posted, ...live]);
+    await back.waitForEvents(EVENTS + 10 - seen.length, 60_000);
+    expect([...seen, ...back.eventIds()]).toEqual(reference.eventIds());
+    [reference, back].forEach((client) => client.close());
+  }, 120_000);
+
+  it('resumes since a time with the events routed from then on, then live ones', async () => {
+    const { endpointId, reference } = await endpointWithReference();
+    const before = await post(20);
+    await reference.waitForEvents(20);
+    const since = new Date().toISOString();
+    const after = await post(30);
+    await reference.waitForEvents(50);
+
+    const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&since=${encodeURIComponent(since)}`);
+    await back.waitForEvents(30);
+    const live = await post(5);
+
+    await back.waitForEvents(35);
+    expect(back.eventIds()).toEqual([...after, ...live]);
+    expect(reference.eventIds()).toEqual([...before, ...after, ...live]);
+    [reference, back].forEach((client) => client.close());
+  });
+
+  it('refuses a last_event_id it cannot resume from, and a bad position, with a close code and reason', async () => {
+    const { endpointId, reference } = await endpointWithReference();
+    const [delivered] = await post(1);
+    await reference.waitForEvents(1);
+    const other = await stack.createWebsocketEndpoint('other');
+
+    expect(await TestClient.refused(stack.websocketUrl(endpointId) + `&last_event_id=${randomUUID()}`)).toEqual({
+      code: 4416,
+      reason: 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since',
+    });
+    // An event delivered to another endpoint is no position in this one's history.
+    expect((await TestClient.refused(stack.websocketUrl(other) + `&last_event_id=${delivered}`)).code).toBe(4416);
+    expect(await TestClient.refused(stack.websocketUrl(endpointId) + '&since=yesterday')).toEqual({ code: 4400, reason: 'since must be an RFC 3339 time, e.g. 2026-05-29T10:48:27Z' });
+    expect((await TestClient.refused(stack.websocketUrl(endpointId) + `&since=2026-01-01T00:00:00Z&last_event_id=${delivered}`)).code).toBe(4400);
+    reference.close();
+  });
+
+  it('drains a stopping replica: its clients are told to reconnect (1012), resume on another replica and miss nothing', async () => {
+    const second = await stack.startReplica('websocket-gateway');
+    const { endpointId, reference } = await endpointWithReference();
+    const draining = await TestClient.connect(urlOf(second, endpointId));
+
+    const posting = post(300);
+    await draining.waitForEvents(50, 30_000);
+    const stopped = stack.kill(second, 'SIGTERM');
+    expect(await draining.waitForClose()).toEqual({ code: 1012, reason: 'gateway restarting; reconnect' });
+    const seen = draining.eventIds();
+    const back = await TestClient.connect(urlOf('websocket-gateway', endpointId, `&last_event_id=${seen.at(-1)}`));
+    const posted = await posting;
+    await stopped;
+
+    await reference.waitForEvents(300, 60_000);
+    await waitFor(() => seen.length + back.frames.length >= 300, { timeoutMs: 60_000, what: 'the resumed client to have every event' });
+    expect([...seen, ...back.eventIds()]).toEqual(posted);
+    expect(reference.eventIds()).toEqual(posted);
+    [reference, back].forEach((client) => client.close());
+  }, 120_000);
+});
