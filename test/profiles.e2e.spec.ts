@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
 import { createDataSource } from '@app/persistence';
+import { DeletedProfiles } from '@app/messaging';
+import { idKey } from '@app/events';
 import { ProfileRegistry } from '../apps/profile-sync/src/profile-registry.js';
 import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -154,7 +156,10 @@ describe('profiles, lost events', () => {
     const dataSource = createDataSource({ url: DATABASE_URL, schema: stack.schema });
     await dataSource.initialize();
     try {
-      await new ProfileRegistry(dataSource, nats).upsert(profile, groups, upsert!.seq);
+      const deletedProfiles = await DeletedProfiles.open(nats, 3_600_000);
+      await new ProfileRegistry(dataSource, nats, deletedProfiles).upsert(profile, groups, upsert!.seq);
+      // Nor does the bucket that resumed histories consult take the older upsert over the deletion.
+      expect(await deletedProfiles.isDeleted(idKey(profile))).toBe(true);
     } finally {
       await dataSource.destroy();
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freshEvent } from './support/fixtures.js';
+import { DeletedProfiles } from '@app/messaging';
+import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
 import { TestStack, type Instance } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
@@ -76,6 +77,41 @@ describe('websocket resume', () => {
     await back.waitForEvents(35);
     expect(back.eventIds()).toEqual([...after, ...live]);
     expect(reference.eventIds()).toEqual([...before, ...after, ...live]);
+    [reference, back].forEach((client) => client.close());
+  });
+
+  it('replays history as resend does: a profile deleted since is stripped, and an identification left without candidates is not sent', async () => {
+    const { endpointId, reference } = await endpointWithReference();
+    const [gone, kept] = [randomUUID(), randomUUID()];
+    const since = new Date().toISOString();
+    const identificationOf = (profileIds: string[]): EventJson => {
+      const event = freshEvent();
+      const template = seedIdentification().candidates[0];
+      event.candidates = profileIds.map((id) => ({ ...template, profile: { ...template.profile, id } }));
+      return event;
+    };
+    const onlyGone = identificationOf([gone]);
+    const both = identificationOf([gone.toUpperCase(), kept]);
+    const other = identificationOf([kept]);
+    for (const event of [onlyGone, both, other]) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await reference.waitForEvents(3);
+    expect(reference.eventIds()).toEqual([onlyGone.event.id, both.event.id, other.event.id]);
+
+    await stack.publishProfile({ deleted: { id: gone } });
+    // profile-sync has applied the deletion once an event naming the profile is lost rather than delivered.
+    const marker = identificationOf([gone]);
+    const afterMarker = freshEvent();
+    for (const event of [marker, afterMarker]) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await waitFor(() => reference.eventIds().includes(afterMarker.event.id), { what: 'the event after the marker' });
+    expect(reference.eventIds()).not.toContain(marker.event.id);
+    // profile-sync records the deletion for resumed histories once PostgreSQL has it.
+    const deletedProfiles = await DeletedProfiles.open(await stack.natsClient(), 3_600_000);
+    await waitFor(() => deletedProfiles.isDeleted(gone), { what: 'the deletion to be recorded' });
+
+    const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&since=${encodeURIComponent(since)}`);
+    await back.waitForEvents(3);
+    expect(back.eventIds()).toEqual([both.event.id, other.event.id, afterMarker.event.id]);
+    expect(back.events[0]!.candidates.map((candidate: { profile: { id: string } }) => candidate.profile.id)).toEqual([kept]);
     [reference, back].forEach((client) => client.close());
   });
 

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { idKey, profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
-import { NatsClient } from '@app/messaging';
+import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
 import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
 
@@ -27,6 +27,11 @@ const decoder = new TextDecoder();
  *
  * Profiles are keyed by their id's key (idKey), in memory and in
  * PostgreSQL, so a lifecycle message or a candidate may spell an id in any case.
+ *
+ * Deletions (and a creation after one) also go to the DeletedProfiles
+ * bucket, after PostgreSQL, for the paths that send history again without
+ * PostgreSQL; at start the deletions within the retention window are
+ * recorded there again, in the background.
  */
 @Injectable()
 export class ProfileRegistry implements OnModuleInit {
@@ -36,6 +41,7 @@ export class ProfileRegistry implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly nats: NatsClient,
+    private readonly deletedProfiles: DeletedProfiles,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -46,6 +52,20 @@ export class ProfileRegistry implements OnModuleInit {
       this.profiles.set(idKey(row.id), { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
     }
     await this.catchUp();
+    void this.recordDeletions();
+  }
+
+  /** Records every deletion the registry holds in the DeletedProfiles bucket (an older version did not). */
+  private async recordDeletions(): Promise<void> {
+    let recorded = 0;
+    for (const [key, entry] of this.profiles) {
+      if (!entry.state.deleted) continue;
+      await retryWhileTransient('recording a deleted profile', () => this.deletedProfiles.record(key, true, entry.seq)).catch((error: Error) =>
+        this.logger.warn(`cannot record the deletion of profile ${key}: ${error.message}`),
+      );
+      recorded += 1;
+    }
+    if (recorded > 0) this.logger.log(`recorded ${recorded} deleted profiles for resumed histories`);
   }
 
   /**
@@ -113,7 +133,7 @@ export class ProfileRegistry implements OnModuleInit {
        ON CONFLICT (id) DO UPDATE SET profile_groups = EXCLUDED.profile_groups, deleted_at = NULL, updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
        WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
       [key, JSON.stringify(groups), seq],
-    );
+    ).then(() => this.deletedProfiles.record(key, false, seq));
   }
 
   delete(profileId: string, seq: number): Promise<void> {
@@ -124,7 +144,7 @@ export class ProfileRegistry implements OnModuleInit {
        ON CONFLICT (id) DO UPDATE SET deleted_at = now(), updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
        WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
       [key, seq],
-    );
+    ).then(() => this.deletedProfiles.record(key, true, seq));
   }
 
   private applyInMemory(profileId: string, state: ProfileState, seq: number): void {

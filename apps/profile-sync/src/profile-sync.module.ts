@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { MessagingModule, natsSettings } from '@app/messaging';
+import { DeletedProfiles, MessagingModule, NatsClient, natsSettings } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { EventsConsumer } from './events.consumer.js';
@@ -31,7 +31,10 @@ export class ProfileSyncModule {
         // Migrations run under an advisory lock, so profile-sync may start before the api.
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true }),
       ],
-      providers: [{ provide: PROFILE_SYNC_CONFIG, useValue: config }, ProfileRegistry, LostEventsStore, EventsConsumer, ProfileSyncHealth],
+      providers: [
+        { provide: PROFILE_SYNC_CONFIG, useValue: config },
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
+        ProfileRegistry, LostEventsStore, EventsConsumer, ProfileSyncHealth],
     };
   }
 }

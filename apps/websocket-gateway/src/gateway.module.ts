@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { ConfigView, ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
+import { ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer } from './resumer.js';
@@ -41,6 +41,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES) },
         DeliveryFeed,
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
         Resumer,
         WebsocketServer,
         GatewayHealth,

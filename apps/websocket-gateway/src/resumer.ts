@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { WebSocket } from 'ws';
-import { NatsClient } from '@app/messaging';
+import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/events';
+import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
@@ -44,7 +45,9 @@ class Rate {
  * for all clients of the replica together (WS_RESUME_TOTAL_RATE), at the
  * pace it reads (never closed as slow for the backlog it asked for); then it
  * joins the replica's live feed at the sequence history reached: no gap, no
- * duplicate, in stream order.
+ * duplicate, in stream order. History is sent as resend and replay send
+ * it: a candidate whose profile was deleted since is removed, and an
+ * identification left without candidates is not sent (DeletedProfiles).
  */
 @Injectable()
 export class Resumer {
@@ -54,6 +57,7 @@ export class Resumer {
   constructor(
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,
+    private readonly deletedProfiles: DeletedProfiles,
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
   ) {
     this.total = new Rate(settings.WS_RESUME_TOTAL_RATE);
@@ -83,6 +87,7 @@ export class Resumer {
     // The stream sequence before the first delivery it may send: nothing at or below it goes out.
     let lastSent = 'opt_start_seq' in start ? start.opt_start_seq - 1 : 0;
     let sent = 0;
+    const profiles = new Map<string, boolean>();
     try {
       while (socket.readyState === WebSocket.OPEN) {
         const message = await consumer.next({ expires: HISTORY_WAIT_MS });
@@ -91,17 +96,38 @@ export class Resumer {
           if (this.clients.goLive(socket, lastSent)) break;
           continue;
         }
-        await this.pace(socket, own);
-        if (socket.readyState !== WebSocket.OPEN) break;
-        socket.send(message.data, { binary: false });
+        const frame = await this.checked(message.data, profiles);
+        if (frame) {
+          await this.pace(socket, own);
+          if (socket.readyState !== WebSocket.OPEN) break;
+          socket.send(frame, { binary: false });
+          sent += 1;
+        }
         lastSent = message.seq;
-        sent += 1;
         if (message.info.pending === 0 && this.clients.goLive(socket, lastSent)) break;
       }
     } finally {
       await consumer.delete().catch(() => undefined);
     }
     this.logger.debug?.(`a client of ${endpointKey} caught up with ${sent} deliveries from history`);
+  }
+
+  /**
+   * The frame as it goes out now: without the candidates whose profiles were
+   * deleted since it was routed; null when nothing is left of an identification.
+   * `known`: the profiles looked up for this client so far.
+   */
+  private async checked(frame: Uint8Array, known: Map<string, boolean>): Promise<Uint8Array | null> {
+    const event = JSON.parse(Buffer.from(frame).toString('utf8')) as AgentEvent;
+    const candidates = 'candidates' in event && event.candidates ? event.candidates : [];
+    if (candidates.length === 0) return frame;
+    for (const candidate of candidates) {
+      const key = idKey(candidate.profile.id);
+      if (!known.has(key)) known.set(key, await this.deletedProfiles.isDeleted(key));
+    }
+    const result = checkProfiles(event, (key): ProfileState | undefined => (known.get(key) ? { deleted: true } : undefined));
+    if (result.kind === 'lost') return null;
+    return result.changed ? new TextEncoder().encode(JSON.stringify(result.event)) : frame;
   }
 
   /** Waits for the client's and the replica's rate, and for the client to read what it has. */

@@ -15,3 +15,4 @@ export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type D
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from './endpoint-state.js';
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';
 export { AccessTokens, hashToken, TokenView, type Principal } from './token-view.js';
+export { DeletedProfiles } from './deleted-profiles.js';

@@ -28,6 +28,8 @@ export class Topology {
   readonly configBucket: string;
   /** Object store bucket of event images. */
   readonly imageBucket: string;
+  /** KV bucket of the profiles deleted within the retention window (DeletedProfiles). */
+  readonly deletedProfilesBucket: string;
 
   constructor(readonly prefix: string) {
     const upper = prefix.toUpperCase();
@@ -41,6 +43,7 @@ export class Topology {
     };
     this.configBucket = `${prefix}_config`;
     this.imageBucket = `${prefix}_images`;
+    this.deletedProfilesBucket = `${prefix}_deleted_profiles`;
   }
 
   /** The subject an agent publishes its events on. */
