@@ -31,6 +31,8 @@ const OPERATIONS: Record<string, { kind: 'query' | 'mutation'; text: string; rea
   resendDelivery: { kind: 'mutation', text: `mutation { resendDelivery(endpointId: "${ID}", eventId: "${ID}") }`, readOnly: false },
   replayEndpoint: { kind: 'mutation', text: `mutation { replayEndpoint(endpointId: "${ID}", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") }`, readOnly: false },
   sendTestEvent: { kind: 'mutation', text: `mutation { sendTestEvent(endpointId: "${ID}") }`, readOnly: false },
+  setWebSocketAccess: { kind: 'mutation', text: `mutation { setWebSocketAccess(endpointId: "${ID}", access: { requireToken: true }) { id } }`, readOnly: false },
+  rotateWebSocketToken: { kind: 'mutation', text: `mutation { rotateWebSocketToken(endpointId: "${ID}") }`, readOnly: false },
   rotateWebhookSecret: { kind: 'mutation', text: `mutation { rotateWebhookSecret(endpointId: "${ID}") { secret } }`, readOnly: false },
   createApiToken: { kind: 'mutation', text: 'mutation { createApiToken(name: "made by scope test", scope: READ_ONLY) { token } }', readOnly: false },
   revokeApiToken: { kind: 'mutation', text: `mutation { revokeApiToken(id: "${ID}") { id } }`, readOnly: false },

@@ -11,9 +11,12 @@ export class TestClient {
     socket.on('close', (code, reason) => (this.closeEvent = { code, reason: reason.toString() }));
   }
 
-  /** `answersPings: false` makes a dead peer: connected, but it never answers the gateway's pings. */
-  static async connect(url: string, { answersPings = true }: { answersPings?: boolean } = {}): Promise<TestClient> {
-    const socket = new WebSocket(url, { autoPong: answersPings });
+  /**
+   * `answersPings: false` makes a dead peer: connected, but it never answers the gateway's pings.
+   * `protocols` are offered as a browser offers them; `origin` is sent as a browser's Origin.
+   */
+  static async connect(url: string, { answersPings = true, protocols, origin }: { answersPings?: boolean; protocols?: string[]; origin?: string } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols ?? [], { autoPong: answersPings, ...(origin ? { origin } : {}) });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -23,8 +26,8 @@ export class TestClient {
   }
 
   /** Connects and expects the gateway to close the connection; returns the close code and reason. */
-  static async refused(url: string): Promise<{ code: number; reason: string }> {
-    const client = await TestClient.connect(url);
+  static async refused(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<{ code: number; reason: string }> {
+    const client = await TestClient.connect(url, options);
     return waitFor(() => client.closeEvent, { what: 'the gateway to close the connection' });
   }
 

@@ -23,6 +23,8 @@ import { ListEndpoints } from './endpoints/list-endpoints.usecase.js';
 import { PauseEndpoint } from './endpoints/pause-endpoint.usecase.js';
 import { ResumeEndpoint } from './endpoints/resume-endpoint.usecase.js';
 import { UpdateEndpoint } from './endpoints/update-endpoint.usecase.js';
+import { RotateWebSocketToken } from './endpoints/rotate-websocket-token.usecase.js';
+import { SetWebSocketAccess } from './endpoints/set-websocket-access.usecase.js';
 import { CreateEventFilter } from './event-filters/create-event-filter.usecase.js';
 import { DeleteEventFilter } from './event-filters/delete-event-filter.usecase.js';
 import { EventFilterRegistry } from './event-filters/event-filter-registry.js';
@@ -117,6 +119,8 @@ export class ApiModule implements NestModule {
         PauseEndpoint,
         ResumeEndpoint,
         DeleteEndpoint,
+        SetWebSocketAccess,
+        RotateWebSocketToken,
         EndpointsResolver,
         EventFilterRegistry,
         ListEventFilters,

@@ -91,10 +91,11 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * A change of how a webhook is delivered to (its state, URL, headers or
-   * secret): returns once it has taken effect in every dispatcher replica.
+   * A change of how an endpoint is delivered to (a webhook's state, URL,
+   * headers or secret; a websocket endpoint's access): returns once it has
+   * taken effect in every dispatcher and gateway replica.
    */
-  async webhookChanged(entity: EndpointEntity): Promise<void> {
+  async deliveryChanged(entity: EndpointEntity): Promise<void> {
     await this.dispatchersApplied(await this.publishEndpoint(entity.id));
   }
 

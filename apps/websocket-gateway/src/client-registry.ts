@@ -86,6 +86,11 @@ export class ClientRegistry {
     return true;
   }
 
+  /** The clients of one endpoint on this replica. */
+  countOf(endpointId: string): number {
+    return this.byEndpoint.get(endpointId)?.size ?? 0;
+  }
+
   get size(): number {
     return this.clientCount;
   }

@@ -5,6 +5,12 @@
 export const CloseCode = {
   /** endpoint_id missing or not a UUID. */
   badRequest: 4400,
+  /** The endpoint requires a connection token: none was offered, it is not valid, or the endpoint's access changed. */
+  tokenRequired: 4401,
+  /** The browser's Origin is not one the endpoint allows. */
+  originNotAllowed: 4403,
+  /** The endpoint has as many connections on this replica as it allows. */
+  tooManyConnections: 4429,
   /** No endpoint has this id. */
   unknownEndpoint: 4404,
   /** The endpoint exists but is a webhook. */

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings } from '@app/messaging';
+import { AccessTokens, ConfigBarrierModule, ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, TokenView, TokenViewModule } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer } from './resumer.js';
@@ -36,6 +36,9 @@ export class GatewayModule {
         RuntimeModule.forRoot('websocket-gateway', config),
         MessagingModule.forRoot(natsSettings(config, 'websocket-gateway')),
         ConfigViewModule,
+        // Access changes and token revocations hold in every replica before the api's mutation returns.
+        ConfigBarrierModule,
+        TokenViewModule,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -43,6 +46,7 @@ export class GatewayModule {
         DeliveryFeed,
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
         Resumer,
+        { provide: AccessTokens, inject: [TokenView], useFactory: (view: TokenView) => new AccessTokens(view, []) },
         WebsocketServer,
         GatewayHealth,
       ],

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -6,7 +7,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { listenHost } from '@app/config';
 import { idKey } from '@app/events';
-import { ConfigView, EndpointType } from '@app/messaging';
+import { AccessTokens, ConfigView, EndpointType, hashToken, TokenScope, type EndpointView, type WebSocketAccess } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer, type ResumeStart } from './resumer.js';
 import { CloseCode } from './close-codes.js';
@@ -21,6 +22,21 @@ export const WEBSOCKET_PATH = '/event-service/ws';
 const PING_CLOSE_GRACE_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The subprotocol the gateway speaks; a browser offers its token beside it as `bearer.<token>`. */
+const SUBPROTOCOL = 'event-service';
+
+/** What admitting a client rests on: a change of it asks the endpoint's clients to reconnect. */
+function accessOf(endpoint: EndpointView): string {
+  return JSON.stringify([endpoint.meta['access'] ?? null, endpoint.meta['tokenHash'] ?? null]);
+}
+
+/** The connection token offered: a `bearer.<token>` subprotocol (browsers), or the `token` query parameter. */
+function offeredToken(request: IncomingMessage, query: URLSearchParams): string | null {
+  const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim());
+  const bearer = protocols.find((protocol) => protocol.startsWith('bearer.'));
+  return bearer ? bearer.slice('bearer.'.length) : query.get('token');
+}
 
 /** An RFC 3339 time (with its offset), or null. */
 function parseRfc3339(text: string): Date | null {
@@ -38,7 +54,15 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger(WebsocketServer.name);
   private readonly http: Server;
   // Clients have nothing to say but pongs: a larger frame closes the connection with 1009.
-  private readonly sockets = new WsServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_INBOUND_FRAME_BYTES });
+  // A browser sends its connection token as a subprotocol (`bearer.<token>`) beside `event-service`, which is the one chosen.
+  private readonly sockets = new WsServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_INBOUND_FRAME_BYTES,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  /** Each endpoint's access as its clients were admitted under it: a change asks them to reconnect. */
+  private readonly admittedUnder = new Map<string, string>();
   private readonly alive = new WeakSet<WebSocket>();
   private pingTimer: NodeJS.Timeout | null = null;
   private draining = false;
@@ -49,6 +73,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     private readonly config: ConfigView,
     private readonly clients: ClientRegistry,
     private readonly resumer: Resumer,
+    private readonly tokens: AccessTokens,
   ) {
     this.http = createServer((_request, response) => {
       response.writeHead(426, { 'content-type': 'text/plain' }).end(`connect with a websocket to ${WEBSOCKET_PATH}?endpoint_id=<id>\n`);
@@ -59,7 +84,16 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     this.config.onChange((change) => {
       if (change.kind === 'endpoint-removed') {
+        this.admittedUnder.delete(change.endpointId);
         this.clients.closeEndpoint(change.endpointId, CloseCode.endpointDeleted, 'endpoint deleted');
+      }
+      if (change.kind === 'endpoint-upserted') {
+        const admitted = this.admittedUnder.get(change.endpoint.id);
+        if (admitted !== undefined && admitted !== accessOf(change.endpoint)) {
+          // A token rotated or access tightened: nobody stays on the strength of what no longer holds.
+          this.admittedUnder.delete(change.endpoint.id);
+          this.clients.closeEndpoint(change.endpoint.id, CloseCode.tokenRequired, "the endpoint's access changed; reconnect");
+        }
       }
     });
     this.pingTimer = setInterval(() => this.pingAll(), this.settings.WS_PING_INTERVAL);
@@ -106,7 +140,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     try {
       admission = this.draining
         ? { ok: false, code: CloseCode.serviceRestart, reason: 'gateway restarting; reconnect' }
-        : await this.admit(url.searchParams);
+        : await this.admit(url.searchParams, request);
     } catch (error) {
       this.logger.warn(`cannot check endpoint: ${(error as Error).message}`);
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
@@ -133,7 +167,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     });
   }
 
-  private async admit(query: URLSearchParams): Promise<Admission> {
+  private async admit(query: URLSearchParams, request: IncomingMessage): Promise<Admission> {
     const endpointId = query.get('endpoint_id');
     if (!endpointId) return refuse(CloseCode.badRequest, 'endpoint_id query parameter is required');
     if (!UUID.test(endpointId)) return refuse(CloseCode.badRequest, 'endpoint_id must be a UUID');
@@ -156,12 +190,45 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     if (endpoint.type !== EndpointType.WEB_SOCKET) {
       return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
     }
+    const refused = this.refusedAccess(endpoint, query, request);
+    if (refused) return refused;
+    this.admittedUnder.set(key, accessOf(endpoint));
     if (lastEventId !== null) {
       const after = await this.resumer.afterEvent(key, idKey(lastEventId));
       if (!after) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
       return { ok: true, endpointId: key, resumeFrom: after };
     }
     return { ok: true, endpointId: key, resumeFrom: sinceTime ? { opt_start_time: sinceTime.toISOString() } : null };
+  }
+
+  /** Why the endpoint's access refuses this client, or null: its Origin, its connection token, the replica's cap. */
+  private refusedAccess(endpoint: EndpointView, query: URLSearchParams, request: IncomingMessage): Admission | null {
+    const access = endpoint.meta['access'] as WebSocketAccess | undefined;
+    if (!access) return null;
+    const origin = request.headers.origin;
+    if (origin !== undefined && access.allowedOrigins.length > 0 && !access.allowedOrigins.includes(origin.toLowerCase())) {
+      return refuse(CloseCode.originNotAllowed, 'origin not allowed');
+    }
+    if (access.requireToken) {
+      const token = offeredToken(request, query);
+      if (token === null) return refuse(CloseCode.tokenRequired, 'a connection token is required (subprotocol bearer.<token>, or the token query parameter)');
+      if (!this.acceptsToken(endpoint, token)) return refuse(CloseCode.tokenRequired, 'the connection token is not valid');
+    }
+    if (access.maxConnections !== null && this.clients.countOf(endpoint.id) >= access.maxConnections) {
+      return refuse(CloseCode.tooManyConnections, 'too many connections to this endpoint on this gateway; retry later');
+    }
+    return null;
+  }
+
+  /** The endpoint's own token, or an ADMIN or READ_ONLY API token (an AGENT token posts events, it does not read them). */
+  private acceptsToken(endpoint: EndpointView, token: string): boolean {
+    const own = endpoint.meta['tokenHash'];
+    if (typeof own === 'string') {
+      const [offered, expected] = [Buffer.from(hashToken(token), 'hex'), Buffer.from(own, 'hex')];
+      if (offered.length === expected.length && timingSafeEqual(offered, expected)) return true;
+    }
+    const principal = this.tokens.resolve(token);
+    return principal !== null && principal.scope !== TokenScope.AGENT;
   }
 
   /**

@@ -8,6 +8,18 @@ export const EndpointType = {
 export type EndpointType = (typeof EndpointType)[keyof typeof EndpointType];
 export const ENDPOINT_TYPES: readonly EndpointType[] = Object.values(EndpointType);
 
+/**
+ * Who may connect to a websocket endpoint (its meta's `access`; none: anyone
+ * with its id). Its own connection token's SHA-256 is the meta's `tokenHash`.
+ */
+export interface WebSocketAccess {
+  requireToken: boolean;
+  /** Browser origins allowed (lower case); empty: any. */
+  allowedOrigins: string[];
+  /** Connections per gateway replica; null: no cap. */
+  maxConnections: number | null;
+}
+
 /** An endpoint as the api publishes it (PostgreSQL stays the source of truth). */
 export interface EndpointRecord {
   id: string;

@@ -55,7 +55,8 @@ export class EndpointRegistry {
       apply(endpoint, endpoint.sealedSecrets);
       return repository.save(endpoint);
     });
-    await (saved.type === EndpointType.WEB_HOOK ? this.sync.webhookChanged(saved) : this.sync.endpointChanged(saved));
+    // Whatever changed (a webhook's delivery, a websocket endpoint's access) holds in every replica before this returns.
+    await this.sync.deliveryChanged(saved);
     return saved;
   }
 

@@ -20,6 +20,18 @@ registerEnumType(EndpointState, {
 
 registerEnumType(WebhookMethod, { name: 'WebhookMethod', description: 'The HTTP method a webhook is sent with.' });
 
+@ObjectType('WebSocketAccess')
+export class WebSocketAccessModel {
+  @Field()
+  requireToken!: boolean;
+
+  @Field(() => [String])
+  allowedOrigins!: string[];
+
+  @Field(() => Int, { nullable: true })
+  maxConnections!: number | null;
+}
+
 @ObjectType('EndpointMeta', { description: 'Type-specific settings; a webhook has its url and method.' })
 export class EndpointMetaModel {
   @Field(() => String, { nullable: true })
@@ -33,6 +45,12 @@ export class EndpointMetaModel {
 
   @Field(() => Int, { nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); null: no limit.' })
   maxRatePerSecond?: number | null;
+
+  @Field(() => WebSocketAccessModel, { nullable: true, description: 'Who may connect to a websocket endpoint; null: anyone with its id (setWebSocketAccess).' })
+  access?: WebSocketAccessModel | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether a websocket endpoint has its own connection token (rotateWebSocketToken); the token itself is never shown again.' })
+  hasOwnToken?: boolean | null;
 }
 
 @InputType()

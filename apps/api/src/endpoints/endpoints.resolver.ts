@@ -20,6 +20,9 @@ import {
   UpdateEndpointArgs,
 } from './endpoint.model.js';
 import { ListEndpoints } from './list-endpoints.usecase.js';
+import { RotateWebSocketToken } from './rotate-websocket-token.usecase.js';
+import { SetWebSocketAccess } from './set-websocket-access.usecase.js';
+import { SetWebSocketAccessArgs } from './websocket-access.js';
 import { PauseEndpoint } from './pause-endpoint.usecase.js';
 import { ResumeEndpoint } from './resume-endpoint.usecase.js';
 import { UpdateEndpoint } from './update-endpoint.usecase.js';
@@ -34,6 +37,8 @@ export class EndpointsResolver {
     private readonly pause: PauseEndpoint,
     private readonly resume: ResumeEndpoint,
     private readonly remove: DeleteEndpoint,
+    private readonly setAccess: SetWebSocketAccess,
+    private readonly rotateToken: RotateWebSocketToken,
   ) {}
 
   @Query(() => EndpointCollection)
@@ -82,9 +87,20 @@ export class EndpointsResolver {
    */
   @ResolveField('meta', () => EndpointMetaModel)
   meta(@Parent() endpoint: EndpointEntity, @Context('req') request: Request) {
-    const url = endpoint.meta['url'];
-    if (typeof url !== 'string' || request.principal?.scope === TokenScope.ADMIN) return endpoint.meta;
-    return { ...endpoint.meta, url: `${new URL(url).origin}/…` };
+    const { url, tokenHash, ...meta } = endpoint.meta;
+    const shown = { ...meta, ...(endpoint.type === EndpointType.WEB_SOCKET ? { hasOwnToken: typeof tokenHash === 'string' } : {}) };
+    if (typeof url !== 'string') return shown;
+    return { ...shown, url: request.principal?.scope === TokenScope.ADMIN ? url : `${new URL(url).origin}/…` };
+  }
+
+  @Mutation(() => EndpointModel, { description: 'Sets who may connect to a websocket endpoint: a token, browser origins, a connection cap per gateway replica.' })
+  setWebSocketAccess(@Args() { endpointId, access }: SetWebSocketAccessArgs) {
+    return this.setAccess.execute(endpointId, access);
+  }
+
+  @Mutation(() => String, { description: "Makes the websocket endpoint's own connection token (replacing the previous one); shown this once." })
+  rotateWebSocketToken(@Args('endpointId', { type: () => ID }) endpointId: string) {
+    return this.rotateToken.execute(endpointId);
   }
 
   /** A pause by hand, else the dispatcher's health (unless a later resume set it aside); batched per request. */
