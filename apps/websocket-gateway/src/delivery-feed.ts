@@ -28,6 +28,11 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
   private lastSeq = 0;
   forwarded = 0;
 
+  /** The stream sequence of the last websocket delivery forwarded to the clients. */
+  get position(): number {
+    return this.lastSeq;
+  }
+
   constructor(
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,

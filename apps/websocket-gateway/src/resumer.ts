@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/events';
 import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
+import { DeliveryFeed } from './delivery-feed.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
 
@@ -15,6 +16,8 @@ export type ResumeStart = { opt_start_seq: number } | { opt_start_time: string }
 const CATCH_UP_BUFFERED_BYTES = 256 * 1024;
 /** How long a catch-up waits for more history before it takes the history as read. */
 const HISTORY_WAIT_MS = 1_000;
+/** History messages asked for at once. */
+const HISTORY_BATCH = 256;
 
 /** Messages a second, shared out as they are taken (a token bucket of one second's burst). */
 class Rate {
@@ -58,6 +61,7 @@ export class Resumer {
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,
     private readonly deletedProfiles: DeletedProfiles,
+    private readonly feed: DeliveryFeed,
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
   ) {
     this.total = new Rate(settings.WS_RESUME_TOTAL_RATE);
@@ -82,29 +86,36 @@ export class Resumer {
       filter_subjects: topology.websocketDeliveriesOf(endpointKey),
       ...('opt_start_seq' in start ? { deliver_policy: DeliverPolicy.StartSequence, ...start } : { deliver_policy: DeliverPolicy.StartTime, ...start }),
     };
-    const consumer = await jetstream.consumers.get(topology.streams.deliveries, config);
-    const own = new Rate(this.settings.WS_RESUME_RATE);
     // The stream sequence before the first delivery it may send: nothing at or below it goes out.
     let lastSent = 'opt_start_seq' in start ? start.opt_start_seq - 1 : 0;
+    // A client that was up to date (a drain, a short drop) has nothing to read: the live feed has the rest.
+    if ('opt_start_seq' in start && lastSent >= this.feed.position && this.clients.goLive(socket, lastSent)) return;
+    const consumer = await jetstream.consumers.get(topology.streams.deliveries, config);
+    const own = new Rate(this.settings.WS_RESUME_RATE);
     let sent = 0;
     const profiles = new Map<string, boolean>();
     try {
-      while (socket.readyState === WebSocket.OPEN) {
-        const message = await consumer.next({ expires: HISTORY_WAIT_MS });
-        if (!message) {
-          // History had nothing more within the wait: caught up, unless live frames were dropped meanwhile.
-          if (this.clients.goLive(socket, lastSent)) break;
-          continue;
+      let live = false;
+      while (!live && socket.readyState === WebSocket.OPEN) {
+        const batch = await consumer.fetch({ max_messages: HISTORY_BATCH, expires: HISTORY_WAIT_MS });
+        let read = 0;
+        for await (const message of batch) {
+          read += 1;
+          const frame = await this.checked(message.data, profiles);
+          if (frame) {
+            await this.pace(socket, own);
+            if (socket.readyState !== WebSocket.OPEN) break;
+            socket.send(frame, { binary: false });
+            sent += 1;
+          }
+          lastSent = message.seq;
+          if (message.info.pending === 0 && this.clients.goLive(socket, lastSent)) {
+            live = true;
+            break;
+          }
         }
-        const frame = await this.checked(message.data, profiles);
-        if (frame) {
-          await this.pace(socket, own);
-          if (socket.readyState !== WebSocket.OPEN) break;
-          socket.send(frame, { binary: false });
-          sent += 1;
-        }
-        lastSent = message.seq;
-        if (message.info.pending === 0 && this.clients.goLive(socket, lastSent)) break;
+        // History had nothing more within the wait: caught up, unless live frames were dropped meanwhile.
+        if (!live && read === 0) live = this.clients.goLive(socket, lastSent);
       }
     } finally {
       await consumer.delete().catch(() => undefined);

@@ -1,0 +1,211 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { idKey } from '@app/events';
+import { TestStack } from '../test/support/stack.js';
+import { seedEvents } from './load.js';
+
+/**
+ * The websocket gateway at scale, beside a bare `ws` server in the same run.
+ * Clients run in processes of their own (CLIENT_PROCESSES, forked), so the
+ * gateway's process holds nothing but the gateway. Prints its figures:
+ *
+ *   - RSS per idle connection, CONNECTIONS of them (10,000);
+ *   - fan-out of one endpoint's events to 1, 100 and 1,000 clients, as
+ *     deliveries a second and as a ratio to the bare server's broadcast;
+ *   - the catch-up rate of one resuming client (rate caps lifted);
+ *   - a reconnect wave: CONNECTIONS clients resuming at once.
+ */
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10_000);
+const CLIENT_PROCESSES = Number(process.env.CLIENT_PROCESSES ?? 4);
+const FANOUT_EVENTS = Number(process.env.FANOUT_EVENTS ?? 1_000);
+const FANOUT_RUNS = Number(process.env.FANOUT_RUNS ?? 3);
+const RESUME_EVENTS = Number(process.env.RESUME_EVENTS ?? 20_000);
+const WAVE_HISTORY = 10;
+
+type Reply = Record<string, any>;
+
+/** A forked process (clients, or the bare server) answering one command at a time. */
+class Child {
+  private waiting: ((reply: Reply) => void) | null = null;
+  private constructor(private readonly process: ChildProcess) {
+    process.on('message', (reply: Reply) => {
+      const waiting = this.waiting;
+      this.waiting = null;
+      waiting?.(reply);
+    });
+  }
+
+  static async fork(script: string): Promise<{ child: Child; hello: Reply }> {
+    const child = new Child(fork(fileURLToPath(new URL(script, import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const hello = await child.next();
+    return { child, hello };
+  }
+
+  private next(): Promise<Reply> {
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  ask(command: Reply): Promise<Reply> {
+    const reply = this.next();
+    this.process.send(command);
+    return reply;
+  }
+
+  kill(): void {
+    this.process.kill();
+  }
+}
+
+class Clients {
+  private constructor(private readonly children: Child[]) {}
+
+  static async start(count: number): Promise<Clients> {
+    return new Clients(await Promise.all(Array.from({ length: count }, async () => (await Child.fork('./ws-load-client.js')).child)));
+  }
+
+  /** Opens `count` connections spread over the processes, all at once; the time until every one is open. */
+  async open(url: string, count: number): Promise<{ opened: number; ms: number }> {
+    const started = performance.now();
+    const shares = this.children.map((_, index) => Math.floor(count / this.children.length) + (index < count % this.children.length ? 1 : 0));
+    const replies = await Promise.all(this.children.map((child, index) => (shares[index]! > 0 ? child.ask({ kind: 'open', url, count: shares[index] }) : Promise.resolve({ opened: 0 }))));
+    return { opened: replies.reduce((sum, reply) => sum + (reply.opened as number), 0), ms: performance.now() - started };
+  }
+
+  async counts(): Promise<{ min: number; total: number }> {
+    const replies = await Promise.all(this.children.map((child) => child.ask({ kind: 'counts' })));
+    const busy = replies.filter((reply) => reply.clients > 0);
+    return { min: busy.length ? Math.min(...busy.map((reply) => reply.min as number)) : 0, total: replies.reduce((sum, reply) => sum + (reply.total as number), 0) };
+  }
+
+  /** Resolves once every client has `count` frames; the time it took from `since`. */
+  async allHave(count: number, since: number, timeoutMs = 300_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.counts()).min >= count) return performance.now() - since;
+      if (Date.now() > deadline) throw new Error(`clients did not get ${count} frames in ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.children.map((child) => child.ask({ kind: 'close' })));
+  }
+
+  stop(): void {
+    this.children.forEach((child) => child.kill());
+  }
+}
+
+const rssOfMetrics = async (port: number): Promise<number> => {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
+};
+const kib = (bytes: number) => `${(bytes / 1_024).toFixed(1)} KiB`;
+const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+async function main(): Promise<void> {
+  const stack = await TestStack.start({
+    apps: ['api', 'websocket-gateway'],
+    appEnv: { 'websocket-gateway': { WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m' } },
+  });
+  const clients = await Clients.start(CLIENT_PROCESSES);
+  const { child: bare, hello } = await Child.fork('./bare-ws-server.js');
+  const bareUrl = `ws://127.0.0.1:${hello.port}/`;
+  const gatewayHealth = stack.ports.get('websocket-gateway')!.health;
+  try {
+    const nats = await stack.natsClient();
+    const deliver = async (endpointId: string, count: number): Promise<string[]> => {
+      const events = seedEvents(count);
+      await Promise.all(events.map((event) => nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId, idKey(event.id)), event.data)));
+      return events.map((event) => event.id);
+    };
+    console.log(`websocket gateway benchmark: ${CONNECTIONS} connections over ${CLIENT_PROCESSES} client processes`);
+
+    // Memory per idle connection.
+    const idle = await stack.createWebsocketEndpoint('idle');
+    await stack.waitForConfig();
+    const gatewayBefore = await rssOfMetrics(gatewayHealth);
+    const gatewayOpen = await clients.open(stack.websocketUrl(idle), CONNECTIONS);
+    await sleep(2_000);
+    const gatewayAfter = await rssOfMetrics(gatewayHealth);
+    await clients.close();
+    const bareBefore = (await bare.ask({ kind: 'rss' })).rss as number;
+    const bareOpen = await clients.open(bareUrl, CONNECTIONS);
+    await sleep(2_000);
+    const bareAfter = (await bare.ask({ kind: 'rss' })).rss as number;
+    await clients.close();
+    console.log(
+      `idle connections: gateway ${gatewayOpen.opened} opened in ${(gatewayOpen.ms / 1_000).toFixed(1)} s, RSS ${kib((gatewayAfter - gatewayBefore) / CONNECTIONS)} per connection` +
+        ` (${(gatewayBefore / 1_048_576).toFixed(0)} → ${(gatewayAfter / 1_048_576).toFixed(0)} MiB); bare ws ${bareOpen.opened} opened, RSS ${kib((bareAfter - bareBefore) / CONNECTIONS)} per connection`,
+    );
+
+    // Fan-out of one endpoint's events.
+    for (const fan of [1, 100, 1_000]) {
+      const gatewayRates: number[] = [];
+      const bareRates: number[] = [];
+      for (let run = 0; run < FANOUT_RUNS; run += 1) {
+        const endpoint = await stack.createWebsocketEndpoint(`fan-${fan}-${run}`);
+        await stack.waitForConfig();
+        await clients.open(stack.websocketUrl(endpoint), fan);
+        let started = performance.now();
+        await deliver(endpoint, FANOUT_EVENTS);
+        gatewayRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, started)) / 1_000));
+        await clients.close();
+
+        await clients.open(bareUrl, fan);
+        const frames = seedEvents(FANOUT_EVENTS).map((event) => Buffer.from(event.data).toString('utf8'));
+        started = performance.now();
+        await bare.ask({ kind: 'broadcast', frames });
+        bareRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, started)) / 1_000));
+        await clients.close();
+      }
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      console.log(
+        `fan-out to ${fan} clients (${FANOUT_EVENTS} events, ${FANOUT_RUNS} runs): gateway ${median(gatewayRates).toFixed(0)} deliveries/s (${spread(gatewayRates)}),` +
+          ` bare ws ${median(bareRates).toFixed(0)} (${spread(bareRates)}), ratio ${(median(gatewayRates) / median(bareRates)).toFixed(2)}`,
+      );
+    }
+
+    // One client catching up on a long history.
+    const history = await stack.createWebsocketEndpoint('history');
+    await stack.waitForConfig();
+    const [first] = await deliver(history, 1);
+    await deliver(history, RESUME_EVENTS);
+    const resumed = await new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      let received = 0;
+      const socket = new WebSocket(`${stack.websocketUrl(history)}&last_event_id=${first}`);
+      socket.on('message', () => {
+        received += 1;
+        if (received === RESUME_EVENTS) {
+          resolve(performance.now() - started);
+          socket.close();
+        }
+      });
+      socket.once('error', reject);
+    });
+    console.log(`resume: one client caught up on ${RESUME_EVENTS} events in ${(resumed / 1_000).toFixed(2)} s: ${((RESUME_EVENTS / resumed) * 1_000).toFixed(0)} events/s (rate caps lifted)`);
+
+    // A reconnect wave: every client resumes at once, a little history each.
+    const wave = await stack.createWebsocketEndpoint('wave');
+    await stack.waitForConfig();
+    const [position] = await deliver(wave, 1);
+    await deliver(wave, WAVE_HISTORY);
+    const started = performance.now();
+    const waveOpen = await clients.open(`${stack.websocketUrl(wave)}&last_event_id=${position}`, CONNECTIONS);
+    const caughtUp = await clients.allHave(WAVE_HISTORY, started);
+    console.log(
+      `reconnect wave: ${waveOpen.opened} of ${CONNECTIONS} clients resumed at once: all connected in ${(waveOpen.ms / 1_000).toFixed(1)} s,` +
+        ` all caught up (${WAVE_HISTORY} events each) in ${(caughtUp / 1_000).toFixed(1)} s`,
+    );
+    await clients.close();
+  } finally {
+    clients.stop();
+    bare.kill();
+    await stack.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,73 @@
+import { WebSocket } from 'ws';
+
+/**
+ * A process of websocket clients for the gateway benchmark (forked with IPC):
+ * opens, counts and closes connections as the parent asks. Clients answer
+ * pings (ws does by itself) and send nothing.
+ */
+type Command =
+  | { kind: 'open'; url: string; count: number }
+  | { kind: 'counts' }
+  | { kind: 'close' };
+
+const sockets: WebSocket[] = [];
+const counts: number[] = [];
+const OPENING_AT_ONCE = 250;
+
+function openOne(url: string, index: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    counts[index] = 0;
+    socket.on('message', () => (counts[index] = (counts[index] ?? 0) + 1));
+    socket.once('open', () => {
+      sockets[index] = socket;
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function open(url: string, count: number): Promise<{ opened: number; ms: number }> {
+  const started = performance.now();
+  let opened = 0;
+  let next = 0;
+  const base = sockets.length;
+  const worker = async () => {
+    while (next < count) {
+      const index = base + next++;
+      if (await openOne(url, index)) opened += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OPENING_AT_ONCE, count) }, worker));
+  return { opened, ms: performance.now() - started };
+}
+
+async function closeAll(): Promise<void> {
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          socket.terminate();
+        }),
+    ),
+  );
+  sockets.length = 0;
+  counts.length = 0;
+}
+
+process.on('message', (command: Command) => {
+  void (async () => {
+    if (command.kind === 'open') process.send!({ kind: 'opened', ...(await open(command.url, command.count)) });
+    if (command.kind === 'counts') {
+      const live = counts.slice(0, sockets.length);
+      process.send!({ kind: 'counts', total: live.reduce((sum, count) => sum + count, 0), min: live.length ? Math.min(...live) : 0, clients: live.length });
+    }
+    if (command.kind === 'close') {
+      await closeAll();
+      process.send!({ kind: 'closed' });
+    }
+  })();
+});
+process.send!({ kind: 'ready' });
