@@ -13,7 +13,8 @@ describe('websocket resume', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_DRAIN_GRACE: '1s', WS_RESUME_RATE: '5000' } } });
+    // Memory holds the latest ~60 deliveries only: resumes from further back read the stream.
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_DRAIN_GRACE: '1s', WS_RESUME_RATE: '5000', WS_RECENT_BYTES: '96KiB' } } });
   });
 
   afterAll(async () => {
@@ -61,6 +62,28 @@ describe('websocket resume', () => {
     expect([...seen, ...back.eventIds()]).toEqual(reference.eventIds());
     [reference, back].forEach((client) => client.close());
   }, 120_000);
+
+  it('serves a client that was nearly up to date from memory, and one from further back from the stream, alike', async () => {
+    const { endpointId, reference } = await endpointWithReference();
+    const posted = await post(120);
+    await reference.waitForEvents(120);
+    const resumes = async () => (await stack.readiness('websocket-gateway')).resumes as { fromMemory: number; fromStream: number };
+    const before = await resumes();
+
+    const near = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${posted[115]}`);
+    const far = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${posted[5]}`);
+    await near.waitForEvents(4);
+    await far.waitForEvents(114);
+    const live = await post(3);
+    await near.waitForEvents(7);
+    await far.waitForEvents(117);
+
+    expect(near.eventIds()).toEqual([...posted.slice(116), ...live]);
+    expect(far.eventIds()).toEqual([...posted.slice(6), ...live]);
+    const after = await resumes();
+    expect([after.fromMemory - before.fromMemory, after.fromStream - before.fromStream]).toEqual([1, 1]);
+    [reference, near, far].forEach((client) => client.close());
+  });
 
   it('resumes since a time with the events routed from then on, then live ones', async () => {
     const { endpointId, reference } = await endpointWithReference();

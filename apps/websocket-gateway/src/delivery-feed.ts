@@ -4,6 +4,7 @@ import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { NatsClient } from '@app/messaging';
 import { backoffMs, HealthServer, retryWhileTransient } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
+import { RecentDeliveries } from './recent-deliveries.js';
 
 /**
  * Reads websocket deliveries from the deliveries stream with an ordered
@@ -36,6 +37,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,
+    private readonly recent: RecentDeliveries,
     private readonly health: HealthServer,
   ) {}
 
@@ -70,7 +72,9 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         failures = 0;
         for await (const message of this.messages) {
           this.lastSeq = message.seq;
-          this.clients.broadcast(topology.endpointOfDelivery(message.subject), message.data, message.seq);
+          const endpointId = topology.endpointOfDelivery(message.subject);
+          this.recent.add(endpointId, topology.eventOfWebsocketDelivery(message.subject), message.seq, message.data);
+          this.clients.broadcast(endpointId, message.data, message.seq);
           this.forwarded += 1;
         }
       } catch (error) {

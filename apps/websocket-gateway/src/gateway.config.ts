@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
+import { bytesVar, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
 
 const gatewayEnv = z.object({
   ...natsEnv,
@@ -14,6 +14,12 @@ const gatewayEnv = z.object({
    * platform's termination grace (k8s: terminationGracePeriodSeconds).
    */
   WS_DRAIN_GRACE: durationVar('10s'),
+  /**
+   * Bytes of the latest websocket deliveries each replica keeps in memory: a
+   * client resuming from one of them (after a drain, a short drop) is served
+   * from memory, without a NATS request. 0 turns it off.
+   */
+  WS_RECENT_BYTES: bytesVar('64MiB'),
   /** A resuming client gets its history at most this many events a second. */
   WS_RESUME_RATE: z.coerce.number().int().min(1).default(2_000),
   /** All resuming clients of a replica together get at most this many history events a second (live clients are never held back). */

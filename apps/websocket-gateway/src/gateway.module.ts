@@ -2,6 +2,7 @@ import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nest
 import { AccessTokens, ConfigBarrierModule, ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, TokenView, TokenViewModule } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
+import { RecentDeliveries } from './recent-deliveries.js';
 import { Resumer } from './resumer.js';
 import { DeliveryFeed } from './delivery-feed.js';
 import type { GatewayConfig } from './gateway.config.js';
@@ -15,6 +16,7 @@ class GatewayHealth implements OnModuleInit {
     private readonly config: ConfigView,
     private readonly clients: ClientRegistry,
     private readonly feed: DeliveryFeed,
+    private readonly resumer: Resumer,
   ) {}
 
   onModuleInit(): void {
@@ -23,6 +25,7 @@ class GatewayHealth implements OnModuleInit {
       configMalformed: this.config.malformed,
       clients: this.clients.size,
       forwarded: this.feed.forwarded,
+      resumes: this.resumer.resumes,
     }));
   }
 }
@@ -43,6 +46,7 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES) },
+        { provide: RecentDeliveries, useValue: new RecentDeliveries(config.WS_RECENT_BYTES) },
         DeliveryFeed,
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
         Resumer,

@@ -6,11 +6,15 @@ import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/e
 import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
+import { RecentDeliveries } from './recent-deliveries.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
 
 /** Where a resuming client's history starts in the deliveries stream. */
 export type ResumeStart = { opt_start_seq: number } | { opt_start_time: string };
+
+/** Where a client resumes: after an event (held in memory, or found in the stream), or from a time. */
+export type ResumePoint = { eventKey: string; stream: ResumeStart | null } | { since: string };
 
 /** A catching-up client waits while more than this is unsent to it (history is sent as fast as it reads, never piled up). */
 const CATCH_UP_BUFFERED_BYTES = 256 * 1024;
@@ -56,19 +60,33 @@ class Rate {
 export class Resumer {
   private readonly logger = new Logger(Resumer.name);
   private readonly total: Rate;
+  /** How resumes were served: from memory, or from the stream (`/readyz`). */
+  readonly resumes = { fromMemory: 0, fromStream: 0 };
 
   constructor(
     private readonly nats: NatsClient,
     private readonly clients: ClientRegistry,
     private readonly deletedProfiles: DeletedProfiles,
     private readonly feed: DeliveryFeed,
+    private readonly recent: RecentDeliveries,
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
   ) {
     this.total = new Rate(settings.WS_RESUME_TOTAL_RATE);
   }
 
-  /** The position after the delivery of event `eventKey` to the endpoint; null when the stream has none (never routed here, or aged out). */
-  async afterEvent(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
+  /**
+   * Where a client resumes after event `eventKey`; null when neither memory
+   * nor the stream holds the endpoint's delivery of it (never routed here, or
+   * aged out). Memory first: no NATS request for a client that was nearly
+   * up to date.
+   */
+  async afterEvent(endpointKey: string, eventKey: string): Promise<ResumePoint | null> {
+    if (this.recent.has(endpointKey, eventKey)) return { eventKey, stream: null };
+    const start = await this.streamAfterEvent(endpointKey, eventKey);
+    return start ? { eventKey, stream: start } : null;
+  }
+
+  private async streamAfterEvent(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
     const { manager, topology } = this.nats;
     try {
       const message = await manager.streams.getMessage(topology.streams.deliveries, { last_by_subj: topology.websocketDeliveries(endpointKey, eventKey) });
@@ -79,8 +97,43 @@ export class Resumer {
     }
   }
 
-  /** Sends the client its endpoint's history from `start`, then hands it to the live feed; ends early when it disconnects. */
-  async catchUp(socket: WebSocket, endpointKey: string, start: ResumeStart): Promise<void> {
+  /**
+   * Sends the client its endpoint's history from `point`, then hands it to
+   * the live feed; ends early when it disconnects. Call it right after the
+   * client was added as catching up (ClientRegistry.addCatchingUp): what
+   * memory holds is read at once, and anything later is held for the client.
+   */
+  async catchUp(socket: WebSocket, endpointKey: string, point: ResumePoint): Promise<void> {
+    if ('since' in point) return this.fromStream(socket, endpointKey, { opt_start_time: point.since });
+    const held = this.recent.after(endpointKey, point.eventKey);
+    if (held) {
+      this.resumes.fromMemory += 1;
+      const profiles = new Map<string, boolean>();
+      const own = new Rate(this.settings.WS_RESUME_RATE);
+      let lastSent = held.afterSeq;
+      for (const { seq, frame } of held.deliveries) {
+        const checked = await this.checked(frame, profiles);
+        if (checked) {
+          await this.pace(socket, own);
+          if (socket.readyState !== WebSocket.OPEN) return;
+          socket.send(checked, { binary: false });
+        }
+        lastSent = seq;
+      }
+      if (this.clients.goLive(socket, lastSent)) return;
+      // Live frames were dropped while it caught up: the stream has them.
+      return this.fromStream(socket, endpointKey, { opt_start_seq: lastSent + 1 });
+    }
+    const start = point.stream ?? (await this.streamAfterEvent(endpointKey, point.eventKey));
+    if (!start) {
+      // Gone from memory and from the stream in the instant since admission: ask for a reconnect.
+      throw new Error('the position aged out while the client connected');
+    }
+    return this.fromStream(socket, endpointKey, start);
+  }
+
+  private async fromStream(socket: WebSocket, endpointKey: string, start: ResumeStart): Promise<void> {
+    this.resumes.fromStream += 1;
     const { jetstream, topology } = this.nats;
     const config: Partial<OrderedConsumerOptions> = {
       filter_subjects: topology.websocketDeliveriesOf(endpointKey),

@@ -9,7 +9,7 @@ import { listenHost } from '@app/config';
 import { idKey } from '@app/events';
 import { AccessTokens, ConfigView, EndpointType, hashToken, TokenScope, type EndpointView, type WebSocketAccess } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
-import { Resumer, type ResumeStart } from './resumer.js';
+import { Resumer, type ResumePoint } from './resumer.js';
 import { CloseCode } from './close-codes.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
@@ -45,7 +45,7 @@ function parseRfc3339(text: string): Date | null {
   return Number.isNaN(time.getTime()) ? null : time;
 }
 
-type Admission = { ok: true; endpointId: string; resumeFrom: ResumeStart | null } | { ok: false; code: number; reason: string };
+type Admission = { ok: true; endpointId: string; resumeFrom: ResumePoint | null } | { ok: false; code: number; reason: string };
 const refuse = (code: number, reason: string): Admission => ({ ok: false, code, reason });
 
 /** `ws://HOST/event-service/ws?endpoint_id=<id>`: integrators' websocket connections. */
@@ -198,7 +198,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       if (!after) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
       return { ok: true, endpointId: key, resumeFrom: after };
     }
-    return { ok: true, endpointId: key, resumeFrom: sinceTime ? { opt_start_time: sinceTime.toISOString() } : null };
+    return { ok: true, endpointId: key, resumeFrom: sinceTime ? { since: sinceTime.toISOString() } : null };
   }
 
   /** Why the endpoint's access refuses this client, or null: its Origin, its connection token, the replica's cap. */

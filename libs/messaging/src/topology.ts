@@ -108,6 +108,11 @@ export class Topology {
     return `${this.prefix}.deliveries.>`;
   }
 
+  /** The event's key: the last token of a websocket delivery's subject. */
+  eventOfWebsocketDelivery(subject: string): string {
+    return subject.slice(subject.lastIndexOf('.') + 1);
+  }
+
   /** The endpoint id is the fourth token of a delivery subject (`<p>.deliveries.<ws|hook>.<endpoint>[.<event>]`). */
   endpointOfDelivery(subject: string): string {
     return subject.split('.', 4)[3]!;
