@@ -14,6 +14,8 @@ import { seedEvents } from './load.js';
  *   - RSS per idle connection, CONNECTIONS of them (10,000);
  *   - fan-out of one endpoint's events to 1, 100 and 1,000 clients, as
  *     deliveries a second and as a ratio to the bare server's broadcast;
+ *     the same broadcast on Nest's WsAdapter (@nestjs/platform-ws) beside it,
+ *     memory included, for the choice between them (docs/architecture.md);
  *   - the catch-up rate of one resuming client (rate caps lifted);
  *   - a reconnect wave: CONNECTIONS clients resuming at once.
  */
@@ -111,8 +113,16 @@ async function main(): Promise<void> {
     appEnv: { 'websocket-gateway': { WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m' } },
   });
   const clients = await Clients.start(CLIENT_PROCESSES);
-  const { child: bare, hello } = await Child.fork('./bare-ws-server.js');
-  const bareUrl = `ws://127.0.0.1:${hello.port}/`;
+  // Two baselines doing the gateway's broadcast alone: a bare ws server, and the same on Nest's WsAdapter.
+  const baselines = await Promise.all(
+    [
+      { name: 'bare ws', script: './bare-ws-server.js' },
+      { name: 'Nest WsAdapter', script: './nest-ws-server.js' },
+    ].map(async ({ name, script }) => {
+      const { child, hello } = await Child.fork(script);
+      return { name, child, url: `ws://127.0.0.1:${hello.port}/` };
+    }),
+  );
   const gatewayHealth = stack.ports.get('websocket-gateway')!.health;
   try {
     const nats = await stack.natsClient();
@@ -131,40 +141,48 @@ async function main(): Promise<void> {
     await sleep(2_000);
     const gatewayAfter = await rssOfMetrics(gatewayHealth);
     await clients.close();
-    const bareBefore = (await bare.ask({ kind: 'rss' })).rss as number;
-    const bareOpen = await clients.open(bareUrl, CONNECTIONS);
-    await sleep(2_000);
-    const bareAfter = (await bare.ask({ kind: 'rss' })).rss as number;
-    await clients.close();
+    const baselineMemory: string[] = [];
+    for (const baseline of baselines) {
+      const before = (await baseline.child.ask({ kind: 'rss' })).rss as number;
+      const opened = await clients.open(baseline.url, CONNECTIONS);
+      await sleep(2_000);
+      const after = (await baseline.child.ask({ kind: 'rss' })).rss as number;
+      await clients.close();
+      baselineMemory.push(`${baseline.name} ${opened.opened} opened, RSS ${kib((after - before) / CONNECTIONS)} per connection`);
+    }
     console.log(
       `idle connections: gateway ${gatewayOpen.opened} opened in ${(gatewayOpen.ms / 1_000).toFixed(1)} s, RSS ${kib((gatewayAfter - gatewayBefore) / CONNECTIONS)} per connection` +
-        ` (${(gatewayBefore / 1_048_576).toFixed(0)} → ${(gatewayAfter / 1_048_576).toFixed(0)} MiB); bare ws ${bareOpen.opened} opened, RSS ${kib((bareAfter - bareBefore) / CONNECTIONS)} per connection`,
+        ` (${(gatewayBefore / 1_048_576).toFixed(0)} → ${(gatewayAfter / 1_048_576).toFixed(0)} MiB); ${baselineMemory.join('; ')}`,
     );
 
     // Fan-out of one endpoint's events.
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     for (const fan of [1, 100, 1_000]) {
       const gatewayRates: number[] = [];
-      const bareRates: number[] = [];
+      const baselineRates = baselines.map(() => [] as number[]);
       for (let run = 0; run < FANOUT_RUNS; run += 1) {
         const endpoint = await stack.createWebsocketEndpoint(`fan-${fan}-${run}`);
         await stack.waitForConfig();
         await clients.open(stack.websocketUrl(endpoint), fan);
-        let started = performance.now();
+        const started = performance.now();
         await deliver(endpoint, FANOUT_EVENTS);
         gatewayRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, started)) / 1_000));
         await clients.close();
 
-        await clients.open(bareUrl, fan);
-        const frames = seedEvents(FANOUT_EVENTS).map((event) => Buffer.from(event.data).toString('utf8'));
-        started = performance.now();
-        await bare.ask({ kind: 'broadcast', frames });
-        bareRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, started)) / 1_000));
-        await clients.close();
+        for (const [index, baseline] of baselines.entries()) {
+          await clients.open(baseline.url, fan);
+          const frames = seedEvents(FANOUT_EVENTS).map((event) => Buffer.from(event.data).toString('utf8'));
+          const sent = performance.now();
+          await baseline.child.ask({ kind: 'broadcast', frames });
+          baselineRates[index]!.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, sent)) / 1_000));
+          await clients.close();
+        }
       }
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const [bareRates, nestRates] = baselineRates as [number[], number[]];
       console.log(
-        `fan-out to ${fan} clients (${FANOUT_EVENTS} events, ${FANOUT_RUNS} runs): gateway ${median(gatewayRates).toFixed(0)} deliveries/s (${spread(gatewayRates)}),` +
-          ` bare ws ${median(bareRates).toFixed(0)} (${spread(bareRates)}), ratio ${(median(gatewayRates) / median(bareRates)).toFixed(2)}`,
+        `fan-out to ${fan} clients (${FANOUT_EVENTS} events, ${FANOUT_RUNS} runs, median (range) deliveries/s): gateway ${median(gatewayRates).toFixed(0)} (${spread(gatewayRates)}),` +
+          ` bare ws ${median(bareRates).toFixed(0)} (${spread(bareRates)}), Nest WsAdapter ${median(nestRates).toFixed(0)} (${spread(nestRates)});` +
+          ` gateway / bare ws ${(median(gatewayRates) / median(bareRates)).toFixed(2)}, WsAdapter / bare ws ${(median(nestRates) / median(bareRates)).toFixed(2)}`,
       );
     }
 
@@ -203,7 +221,7 @@ async function main(): Promise<void> {
     await clients.close();
   } finally {
     clients.stop();
-    bare.kill();
+    baselines.forEach((baseline) => baseline.child.kill());
     await stack.stop();
   }
 }
