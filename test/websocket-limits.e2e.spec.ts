@@ -61,4 +61,34 @@ describe('websocket gateway limits', () => {
     expect(reader.socket.readyState).toBe(WebSocket.OPEN);
     reader.close();
   });
+
+  it('never closes a client as slow for the history it asked for: a stalled reader of a 12 MB history gets all of it once it reads', async () => {
+    const endpointId = await stack.createWebsocketEndpoint('history');
+    const camera = randomUUID();
+    await stack.createEventFilter({ endpointIds: [endpointId], in: { cameraIds: [camera] } });
+    const reference = await TestClient.connect(stack.websocketUrl(endpointId));
+    await stack.waitForConfig();
+    const since = new Date().toISOString();
+    const sent: string[] = [];
+    for (let index = 0; index < EVENTS; index += 1) {
+      const event = freshEvent() as Record<string, any>;
+      event.camera.id = camera;
+      event.filler = FILLER;
+      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+      sent.push(event.event.id);
+    }
+    await reference.waitForEvents(EVENTS, 30_000);
+
+    // Far more history than the gateway's whole budget for unsent data; the client does not read at first.
+    const resuming = await TestClient.connect(`${stack.websocketUrl(endpointId)}&since=${encodeURIComponent(since)}`);
+    const socket = (resuming.socket as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    await waitFor(async () => ((await stack.readiness('websocket-gateway')).resumes as { fromStream: number }).fromStream > 0, { what: 'the catch-up to start' });
+    socket.resume();
+
+    await resuming.waitForEvents(EVENTS, 60_000);
+    expect(resuming.eventIds()).toEqual(sent);
+    expect(resuming.closeEvent).toBeNull();
+    [reference, resuming].forEach((client) => client.close());
+  });
 });
