@@ -64,7 +64,8 @@ describe('the config bucket under concurrent edits from two api replicas', () =>
         history.set(entry.key, seen);
       }
     })();
-    replicas.push(await stack.startReplica('api'));
+    // Its start reconciles 20,000 filters against a bucket the first replica may still be filling.
+    replicas.push(await stack.startReplica('api', { readyTimeoutMs: 90_000 }));
 
     const call = async (query: string, variables: Record<string, unknown>) => {
       const replica = replicas[Math.floor(Math.random() * replicas.length)]!;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
-import { freshEvent } from './support/fixtures.js';
 import { freePort } from './support/ports.js';
 import { TestStack } from './support/stack.js';
 
@@ -42,16 +41,6 @@ describe('the websocket client library in headless Chromium', () => {
     await stack?.stop();
   });
 
-  async function post(count: number): Promise<string[]> {
-    const ids: string[] = [];
-    for (let index = 0; index < count; index += 1) {
-      const event = freshEvent();
-      ids.push(event.event.id);
-      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
-    }
-    return ids;
-  }
-
   const received = (): Promise<string[]> => page.evaluate(() => (globalThis as unknown as { received: string[] }).received);
 
   it('receives events, and after the gateway restarts resumes from the last event.id it saw, missing nothing', async () => {
@@ -78,15 +67,15 @@ describe('the websocket client library in headless Chromium', () => {
     );
     await page.waitForFunction(() => (globalThis as unknown as { client: { connected: boolean } }).client.connected);
 
-    const before = await post(20);
+    const before = await stack.postFreshEvents(20);
     await page.waitForFunction((count) => (globalThis as unknown as { received: string[] }).received.length >= count, before.length);
 
     // The gateway drains (1012) and is gone a while; events keep flowing meanwhile.
     await stack.kill('websocket-gateway', 'SIGTERM');
-    const whileAway = await post(30);
+    const whileAway = await stack.postFreshEvents(30);
     await stack.startApp('websocket-gateway');
     await page.waitForFunction(() => (globalThis as unknown as { client: { connected: boolean } }).client.connected, undefined, { timeout: 30_000 });
-    const after = await post(5);
+    const after = await stack.postFreshEvents(5);
 
     const all = [...before, ...whileAway, ...after];
     await page.waitForFunction((count) => (globalThis as unknown as { received: string[] }).received.length >= count, all.length, { timeout: 30_000 });

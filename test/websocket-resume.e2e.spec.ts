@@ -24,17 +24,6 @@ describe('websocket resume', () => {
   const urlOf = (instance: Instance, endpointId: string, query = '') =>
     `ws://127.0.0.1:${stack.ports.get(instance)!.main}/event-service/ws?endpoint_id=${endpointId}${query}`;
 
-  /** Posts events one after another (stored in this order), each to the endpoint's camera. */
-  async function post(count: number): Promise<string[]> {
-    const ids: string[] = [];
-    for (let index = 0; index < count; index += 1) {
-      const event = freshEvent();
-      ids.push(event.event.id);
-      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
-    }
-    return ids;
-  }
-
   /** An endpoint with a reference client that stays connected throughout: the order every client must see. */
   async function endpointWithReference(): Promise<{ endpointId: string; reference: TestClient }> {
     const endpointId = await stack.createWebsocketEndpoint('resume');
@@ -47,14 +36,14 @@ describe('websocket resume', () => {
     const { endpointId, reference } = await endpointWithReference();
     const leaving = await TestClient.connect(stack.websocketUrl(endpointId));
 
-    const posting = post(EVENTS);
+    const posting = stack.postFreshEvents(EVENTS);
     await leaving.waitForEvents(200, 30_000);
     leaving.close();
     await leaving.waitForClose();
     const seen = leaving.eventIds();
     const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${seen.at(-1)!.toUpperCase()}`);
     const posted = await posting;
-    const live = await post(10);
+    const live = await stack.postFreshEvents(10);
 
     await reference.waitForEvents(EVENTS + 10, 60_000);
     expect(reference.eventIds()).toEqual([...posted, ...live]);
@@ -65,7 +54,7 @@ describe('websocket resume', () => {
 
   it('serves a client that was nearly up to date from memory, and one from further back from the stream, alike', async () => {
     const { endpointId, reference } = await endpointWithReference();
-    const posted = await post(120);
+    const posted = await stack.postFreshEvents(120);
     await reference.waitForEvents(120);
     const resumes = async () => (await stack.readiness('websocket-gateway')).resumes as { fromMemory: number; fromStream: number };
     const before = await resumes();
@@ -74,7 +63,7 @@ describe('websocket resume', () => {
     const far = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${posted[5]}`);
     await near.waitForEvents(4);
     await far.waitForEvents(114);
-    const live = await post(3);
+    const live = await stack.postFreshEvents(3);
     await near.waitForEvents(7);
     await far.waitForEvents(117);
 
@@ -87,15 +76,15 @@ describe('websocket resume', () => {
 
   it('resumes since a time with the events routed from then on, then live ones', async () => {
     const { endpointId, reference } = await endpointWithReference();
-    const before = await post(20);
+    const before = await stack.postFreshEvents(20);
     await reference.waitForEvents(20);
     const since = new Date().toISOString();
-    const after = await post(30);
+    const after = await stack.postFreshEvents(30);
     await reference.waitForEvents(50);
 
     const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&since=${encodeURIComponent(since)}`);
     await back.waitForEvents(30);
-    const live = await post(5);
+    const live = await stack.postFreshEvents(5);
 
     await back.waitForEvents(35);
     expect(back.eventIds()).toEqual([...after, ...live]);
@@ -140,7 +129,7 @@ describe('websocket resume', () => {
 
   it('refuses a last_event_id it cannot resume from, and a bad position, with a close code and reason', async () => {
     const { endpointId, reference } = await endpointWithReference();
-    const [delivered] = await post(1);
+    const [delivered] = await stack.postFreshEvents(1);
     await reference.waitForEvents(1);
     const other = await stack.createWebsocketEndpoint('other');
 
@@ -160,7 +149,7 @@ describe('websocket resume', () => {
     const { endpointId, reference } = await endpointWithReference();
     const draining = await TestClient.connect(urlOf(second, endpointId));
 
-    const posting = post(300);
+    const posting = stack.postFreshEvents(300);
     await draining.waitForEvents(50, 30_000);
     const stopped = stack.kill(second, 'SIGTERM');
     expect(await draining.waitForClose()).toEqual({ code: 1012, reason: 'gateway restarting; reconnect' });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { NatsClient, openConfigBucket, type NatsAuth } from '@app/messaging';
 import type { AppName } from '../../scripts/local-stack.js';
 import { AppProcess } from './app-process.js';
+import { freshEvent } from './fixtures.js';
 import { freePort, isListening } from './ports.js';
 import { waitFor, WaitTimeoutError } from './wait.js';
 
@@ -151,21 +152,22 @@ export class TestStack {
   }
 
   /** Starts (or restarts) an instance and waits until it is ready (`ready: false`: until its health listener answers). */
-  async startApp(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
+  async startApp(instance: Instance, { ready = true, readyTimeoutMs = READY_TIMEOUT_MS }: { ready?: boolean; readyTimeoutMs?: number } = {}): Promise<void> {
     if (this.stopped) throw new Error(`cannot start ${instance}: stack ${this.prefix} was stopped`);
     const app = AppProcess.spawn(appOf(instance), this.env(instance), { name: instance, logFile: join(LOG_DIR, `t${this.id}-${instance}.log`) });
     this.running.set(instance, app);
     this.started.push(app);
-    await this.waitReady(instance, { ready });
+    await this.waitReady(instance, { ready, readyTimeoutMs });
   }
 
   /** Starts one more replica of an app, with ports of its own; returns its instance name. */
-  async startReplica(app: AppName): Promise<Instance> {
+  /** `readyTimeoutMs`: for a replica whose start has much to do (an api reconciling a large config). */
+  async startReplica(app: AppName, { readyTimeoutMs = READY_TIMEOUT_MS }: { readyTimeoutMs?: number } = {}): Promise<Instance> {
     let replica = 2;
     while (this.ports.has(`${app}#${replica}`)) replica += 1;
     const instance: Instance = `${app}#${replica}`;
     this.ports.set(instance, { main: await freePort(), health: await freePort() });
-    await this.startApp(instance);
+    await this.startApp(instance, { readyTimeoutMs });
     return instance;
   }
 
@@ -173,7 +175,7 @@ export class TestStack {
    * Waits until an instance answers ready and listens on its main port
    * (`ready: false`: until its health listener answers at all). Fails at once if it exits.
    */
-  async waitReady(instance: Instance, { ready = true }: { ready?: boolean } = {}): Promise<void> {
+  async waitReady(instance: Instance, { ready = true, readyTimeoutMs = READY_TIMEOUT_MS }: { ready?: boolean; readyTimeoutMs?: number } = {}): Promise<void> {
     const app = appOf(instance);
     const ports = this.ports.get(instance)!;
     const appProcess = this.running.get(instance)!;
@@ -186,7 +188,7 @@ export class TestStack {
     const outcome = await waitFor(
       // An exit is looked at here too: one that stop() asked for must end this wait as well.
       async () => (appProcess.exited ? 'exited' : (await answers()) ? 'ready' : null),
-      { timeoutMs: READY_TIMEOUT_MS, what: ready ? `${instance} to be ready` : `${instance}'s health listener` },
+      { timeoutMs: readyTimeoutMs, what: ready ? `${instance} to be ready` : `${instance}'s health listener` },
     ).catch((error: Error) => {
       // A deadline's error gets the app's output here; a death's (this app's or another's) has it already.
       throw error instanceof WaitTimeoutError ? new Error(`${error.message}; its last output:\n${appProcess.output()}`) : error;
@@ -314,6 +316,18 @@ export class TestStack {
     });
     if (result.errors) throw new Error(result.errors[0]!.message);
     return result.data.createEventFilters.id as string;
+  }
+
+  /** Posts `count` fresh events one after another (so stored in this order); returns their ids. */
+  async postFreshEvents(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const event = freshEvent();
+      const response = await this.postEvent(JSON.stringify(event));
+      if (response.status !== 202) throw new Error(`ingest answered ${response.status} to event ${index + 1} of ${count}: ${await response.text()}`);
+      ids.push(event.event.id);
+    }
+    return ids;
   }
 
   /** Posts one event to ingest as an agent does over HTTP. */

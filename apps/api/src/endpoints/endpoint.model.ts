@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { IsOptional, ValidateNested } from 'class-validator';
@@ -64,6 +65,11 @@ export class HeaderInput {
   value!: string;
 }
 
+/** A webhook's custom headers argument (optional), each checked by HeaderInput's rules. */
+function HeadersField(): PropertyDecorator {
+  return applyDecorators(Field(() => [HeaderInput], { nullable: true }), IsOptional(), ValidateNested({ each: true }), Type(() => HeaderInput));
+}
+
 @ArgsType()
 export class CreateWebSocketEndpointArgs {
   @Field()
@@ -84,10 +90,7 @@ export class CreateWebhookEndpointArgs {
   @Field(() => WebhookMethod, { nullable: true, defaultValue: WebhookMethod.POST })
   method?: WebhookMethod | null;
 
-  @Field(() => [HeaderInput], { nullable: true })
-  @IsOptional()
-  @ValidateNested({ each: true })
-  @Type(() => HeaderInput)
+  @HeadersField()
   headers?: HeaderInput[] | null;
 
   @Field(() => Int, { nullable: true, description: 'At most this many deliveries a second (per dispatcher replica); none when unset.' })
@@ -116,10 +119,7 @@ export class UpdateEndpointArgs {
   @Field(() => WebhookMethod, { nullable: true })
   method?: WebhookMethod | null;
 
-  @Field(() => [HeaderInput], { nullable: true })
-  @IsOptional()
-  @ValidateNested({ each: true })
-  @Type(() => HeaderInput)
+  @HeadersField()
   headers?: HeaderInput[] | null;
 
   @Field(() => Int, { nullable: true, description: 'A webhook delivery rate limit; 0 removes it.' })
