@@ -5,6 +5,7 @@ import { createDataSource } from '@app/persistence';
 import { DeletedProfiles } from '@app/messaging';
 import { idKey } from '@app/events';
 import { ProfileRegistry } from '../apps/profile-sync/src/profile-registry.js';
+import type { ProfileSyncConfig } from '../apps/profile-sync/src/profile-sync.config.js';
 import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
@@ -157,7 +158,7 @@ describe('profiles, lost events', () => {
     await dataSource.initialize();
     try {
       const deletedProfiles = await DeletedProfiles.open(nats, 3_600_000);
-      await new ProfileRegistry(dataSource, nats, deletedProfiles).upsert(profile, groups, upsert!.seq);
+      await new ProfileRegistry(dataSource, nats, deletedProfiles, { STREAM_MAX_AGE: 3_600_000 } as ProfileSyncConfig).upsert(profile, groups, upsert!.seq);
       // Nor does the bucket that resumed histories consult take the older upsert over the deletion.
       expect(await deletedProfiles.isDeleted(idKey(profile))).toBe(true);
     } finally {

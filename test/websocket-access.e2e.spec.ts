@@ -23,8 +23,12 @@ describe('websocket access', () => {
   }
 
   async function apiToken(scope: string): Promise<string> {
-    const result = await stack.graphql(`mutation { createApiToken(name: "ws ${scope}", scope: ${scope}) { token } }`);
-    return result.data.createApiToken.token as string;
+    return (await namedToken(scope)).token;
+  }
+
+  async function namedToken(scope: string): Promise<{ id: string; token: string }> {
+    const result = await stack.graphql(`mutation { createApiToken(name: "ws ${scope}", scope: ${scope}) { token apiToken { id } } }`);
+    return { id: result.data.createApiToken.apiToken.id as string, token: result.data.createApiToken.token as string };
   }
 
   it('refuses without a token, with a wrong one, from another origin and over the cap; admits the own token (subprotocol or query) and API tokens that read', async () => {
@@ -46,7 +50,8 @@ describe('websocket access', () => {
     const browser = await TestClient.connect(url, { protocols: ['event-service', `bearer.${token}`], origin: 'https://app.example' });
     expect(browser.socket.protocol).toBe('event-service');
     const service = await TestClient.connect(`${url}&token=${token}`);
-    const dashboard = await TestClient.connect(`${url}&token=${await apiToken('READ_ONLY')}`);
+    const reader = await namedToken('READ_ONLY');
+    const dashboard = await TestClient.connect(`${url}&token=${reader.token}`);
     expect(await TestClient.refused(`${url}&token=${token}`)).toEqual({ code: 4429, reason: 'too many connections to this endpoint on this gateway; retry later' });
 
     const event = freshEvent();
@@ -56,10 +61,16 @@ describe('websocket access', () => {
       expect(client.eventIds()).toEqual([event.event.id]);
     }
 
-    // A new token: the clients admitted under the old one are asked to reconnect, and the old token no longer admits.
+    // A rename changes nothing for them.
+    expect((await stack.graphql('mutation($id: ID!) { updateEndpoint(id: $id, name: "renamed") { id } }', { id: endpointId })).errors).toBeUndefined();
+    // A new token: the clients admitted with the old one are closed, the dashboard's API token still holds.
     const again = await stack.graphql('mutation($id: ID!) { rotateWebSocketToken(endpointId: $id) }', { id: endpointId });
-    for (const client of [browser, service, dashboard]) expect(await client.waitForClose()).toEqual({ code: 4401, reason: "the endpoint's access changed; reconnect" });
+    for (const client of [browser, service]) expect(await client.waitForClose()).toEqual({ code: 4401, reason: 'the connection token is not valid' });
     expect(await TestClient.refused(`${url}&token=${token}`)).toEqual({ code: 4401, reason: 'the connection token is not valid' });
+    // Revoking the dashboard's API token closes the connection it admitted.
+    expect(dashboard.closeEvent).toBeNull();
+    expect((await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: reader.id })).errors).toBeUndefined();
+    expect(await dashboard.waitForClose()).toEqual({ code: 4401, reason: 'the connection token was revoked' });
     const renewed = await TestClient.connect(`${url}&token=${again.data.rotateWebSocketToken}`);
     renewed.close();
     // The gateway never logs a query string, nor the tokens in it.

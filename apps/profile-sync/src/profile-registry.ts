@@ -1,10 +1,11 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { idKey, profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
 import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
-import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
+import type { ProfileSyncConfig } from './profile-sync.config.js';
+import { EVENTS_CONSUMER, PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
 
 interface Entry {
   state: ProfileState;
@@ -42,6 +43,7 @@ export class ProfileRegistry implements OnModuleInit {
     private readonly dataSource: DataSource,
     private readonly nats: NatsClient,
     private readonly deletedProfiles: DeletedProfiles,
+    @Inject(PROFILE_SYNC_CONFIG) private readonly config: ProfileSyncConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -55,12 +57,20 @@ export class ProfileRegistry implements OnModuleInit {
     void this.recordDeletions();
   }
 
-  /** Records every deletion the registry holds in the DeletedProfiles bucket (an older version did not). */
+  /**
+   * Records the deletions within the retention window in the DeletedProfiles
+   * bucket (an older version did not; an older deletion names no event the
+   * stream still holds).
+   */
   private async recordDeletions(): Promise<void> {
+    const rows: Array<{ id: string; lifecycle_seq: string }> = await this.dataSource.query(
+      `SELECT id, lifecycle_seq FROM profile WHERE deleted_at > now() - make_interval(secs => $1)`,
+      [this.config.STREAM_MAX_AGE / 1_000],
+    );
     let recorded = 0;
-    for (const [key, entry] of this.profiles) {
-      if (!entry.state.deleted) continue;
-      await retryWhileTransient('recording a deleted profile', () => this.deletedProfiles.record(key, true, entry.seq)).catch((error: Error) =>
+    for (const row of rows) {
+      const key = idKey(row.id);
+      await retryWhileTransient('recording a deleted profile', () => this.deletedProfiles.record(key, true, Number(row.lifecycle_seq))).catch((error: Error) =>
         this.logger.warn(`cannot record the deletion of profile ${key}: ${error.message}`),
       );
       recorded += 1;

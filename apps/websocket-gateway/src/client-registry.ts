@@ -19,6 +19,7 @@ const MAX_HELD_FRAMES = 4_096;
 /** What a client still catching up (Resumer) holds of the live frames of its endpoint. */
 interface CatchingUp {
   held: Array<{ seq: number; frame: Uint8Array }>;
+  heldBytes: number;
   overflowed: boolean;
 }
 
@@ -58,7 +59,7 @@ export class ClientRegistry {
    * are held for it, not sent, while the Resumer sends it history.
    */
   addCatchingUp(endpointId: string, socket: WebSocket): void {
-    this.catchingUp.set(socket, { held: [], overflowed: false });
+    this.catchingUp.set(socket, { held: [], heldBytes: 0, overflowed: false });
     socket.once('close', () => this.catchingUp.delete(socket));
     this.add(endpointId, socket);
   }
@@ -74,6 +75,8 @@ export class ClientRegistry {
     if (!state) return true;
     if (state.overflowed) {
       state.overflowed = false;
+      state.held = [];
+      state.heldBytes = 0;
       return false;
     }
     this.catchingUp.delete(socket);
@@ -87,6 +90,11 @@ export class ClientRegistry {
   }
 
   /** The clients of one endpoint on this replica. */
+  socketsOf(endpointId: string): ReadonlySet<WebSocket> {
+    return this.byEndpoint.get(endpointId) ?? new Set();
+  }
+
+  /** How many clients one endpoint has on this replica. */
   countOf(endpointId: string): number {
     return this.byEndpoint.get(endpointId)?.size ?? 0;
   }
@@ -109,11 +117,16 @@ export class ClientRegistry {
       if (socket.readyState !== WebSocket.OPEN) continue;
       const catching = this.catchingUp.get(socket);
       if (catching) {
-        if (catching.held.length >= MAX_HELD_FRAMES) {
+        // Held within half the client's backlog limit, so that sending them at goLive never makes it "too slow".
+        if (catching.held.length >= MAX_HELD_FRAMES || catching.heldBytes + frame.byteLength > this.maxBufferedBytes / 2) {
           catching.held = [];
+          catching.heldBytes = 0;
           catching.overflowed = true;
         }
-        if (!catching.overflowed) catching.held.push({ seq, frame });
+        if (!catching.overflowed) {
+          catching.held.push({ seq, frame });
+          catching.heldBytes += frame.byteLength;
+        }
         continue;
       }
       const upTo = this.sentUpTo.get(socket);

@@ -73,7 +73,8 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         for await (const message of this.messages) {
           this.lastSeq = message.seq;
           const endpointId = topology.endpointOfDelivery(message.subject);
-          this.recent.add(endpointId, topology.eventOfWebsocketDelivery(message.subject), message.seq, message.data);
+          const eventKey = topology.eventOfWebsocketDelivery(message.subject);
+          if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data);
           this.clients.broadcast(endpointId, message.data, message.seq);
           this.forwarded += 1;
         }

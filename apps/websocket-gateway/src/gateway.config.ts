@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { bytesVar, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
+import { apiTokenEnv, bytesVar, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
 
 const gatewayEnv = z.object({
   ...natsEnv,
   ...runtimeEnv,
+  /** When set, the bootstrap ADMIN token admits connections to endpoints that require a token, as named ADMIN tokens do. */
+  ...apiTokenEnv,
   GATEWAY_PORT: portVar(8082),
   /** How often clients are pinged; one that has not answered the previous ping is dropped. */
   WS_PING_INTERVAL: durationVar('30s'),

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { AccessTokens, ConfigBarrierModule, ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, TokenView, TokenViewModule } from '@app/messaging';
+import { AccessTokens, TokenScope, ConfigBarrierModule, ConfigView, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, TokenView, TokenViewModule } from '@app/messaging';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { RecentDeliveries } from './recent-deliveries.js';
@@ -50,7 +50,11 @@ export class GatewayModule {
         DeliveryFeed,
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
         Resumer,
-        { provide: AccessTokens, inject: [TokenView], useFactory: (view: TokenView) => new AccessTokens(view, []) },
+        {
+          provide: AccessTokens,
+          inject: [TokenView],
+          useFactory: (view: TokenView) => new AccessTokens(view, config.API_TOKEN ? [{ token: config.API_TOKEN, scope: TokenScope.ADMIN }] : []),
+        },
         WebsocketServer,
         GatewayHealth,
       ],

@@ -47,7 +47,8 @@ export class RecentDeliveries {
   /** The endpoint's deliveries after its delivery of `eventKey`, and that delivery's sequence; null when it is no longer held. */
   after(endpointId: string, eventKey: string): { afterSeq: number; deliveries: RecentDelivery[] } | null {
     const recent = this.byEndpoint.get(endpointId);
-    const index = recent?.findIndex((delivery) => delivery.eventKey === eventKey) ?? -1;
+    // The latest delivery of the event, as the stream's last-by-subject finds it.
+    const index = recent?.findLastIndex((delivery) => delivery.eventKey === eventKey) ?? -1;
     if (!recent || index < 0) return null;
     return { afterSeq: recent[index]!.seq, deliveries: recent.slice(index + 1) };
   }

@@ -145,6 +145,9 @@ export class Resumer {
     if ('opt_start_seq' in start && lastSent >= this.feed.position && this.clients.goLive(socket, lastSent)) return;
     const consumer = await jetstream.consumers.get(topology.streams.deliveries, config);
     const own = new Rate(this.settings.WS_RESUME_RATE);
+    // The history the client asked for is rate-capped; what is routed while it catches up is not,
+    // or a client of an endpoint busier than its cap would never catch up.
+    const cappedUpTo = this.feed.position;
     let sent = 0;
     const profiles = new Map<string, boolean>();
     try {
@@ -156,7 +159,7 @@ export class Resumer {
           read += 1;
           const frame = await this.checked(message.data, profiles);
           if (frame) {
-            await this.pace(socket, own);
+            await this.pace(socket, message.seq <= cappedUpTo ? own : null);
             if (socket.readyState !== WebSocket.OPEN) break;
             socket.send(frame, { binary: false });
             sent += 1;
@@ -195,8 +198,13 @@ export class Resumer {
   }
 
   /** Waits for the client's and the replica's rate, and for the client to read what it has. */
-  private async pace(socket: WebSocket, own: Rate): Promise<void> {
-    const wait = Math.max(own.take(), this.total.take());
+  /**
+   * Waits for the client's and the replica's rate (`own` null: not capped, for
+   * deliveries routed after the catch-up began, which it must keep up with),
+   * and for the client to read what it has.
+   */
+  private async pace(socket: WebSocket, own: Rate | null): Promise<void> {
+    const wait = own ? Math.max(own.take(), this.total.take()) : 0;
     if (wait > 0) await sleep(wait);
     while (socket.readyState === WebSocket.OPEN && socket.bufferedAmount > CATCH_UP_BUFFERED_BYTES) await sleep(10);
   }

@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { listenHost } from '@app/config';
+import { HealthServer } from '@app/runtime';
 import { idKey } from '@app/events';
-import { AccessTokens, ConfigView, EndpointType, hashToken, TokenScope, type EndpointView, type WebSocketAccess } from '@app/messaging';
+import { AccessTokens, ConfigView, EndpointType, hashToken, TokenScope, TokenView, type EndpointView, type WebSocketAccess } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer, type ResumePoint } from './resumer.js';
 import { CloseCode } from './close-codes.js';
@@ -26,11 +27,6 @@ const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2
 /** The subprotocol the gateway speaks; a browser offers its token beside it as `bearer.<token>`. */
 const SUBPROTOCOL = 'event-service';
 
-/** What admitting a client rests on: a change of it asks the endpoint's clients to reconnect. */
-function accessOf(endpoint: EndpointView): string {
-  return JSON.stringify([endpoint.meta['access'] ?? null, endpoint.meta['tokenHash'] ?? null]);
-}
-
 /** The connection token offered: a `bearer.<token>` subprotocol (browsers), or the `token` query parameter. */
 function offeredToken(request: IncomingMessage, query: URLSearchParams): string | null {
   const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim());
@@ -45,8 +41,17 @@ function parseRfc3339(text: string): Date | null {
   return Number.isNaN(time.getTime()) ? null : time;
 }
 
-type Admission = { ok: true; endpointId: string; resumeFrom: ResumePoint | null } | { ok: false; code: number; reason: string };
-const refuse = (code: number, reason: string): Admission => ({ ok: false, code, reason });
+type Admission = { ok: true; endpoint: EndpointView; resumeFrom: ResumePoint | null } | { ok: false; code: number; reason: string };
+type Refusal = { ok: false; code: number; reason: string };
+
+/** What a client was admitted with: a change of the endpoint's access, or a revoked token, is checked against it. */
+interface Credentials {
+  origin: string | undefined;
+  token: string | null;
+  /** The named API token that admitted it, if one did. */
+  tokenId: string | null;
+}
+const refuse = (code: number, reason: string): Refusal => ({ ok: false, code, reason });
 
 /** `ws://HOST/event-service/ws?endpoint_id=<id>`: integrators' websocket connections. */
 @Injectable()
@@ -61,8 +66,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     maxPayload: MAX_INBOUND_FRAME_BYTES,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
-  /** Each endpoint's access as its clients were admitted under it: a change asks them to reconnect. */
-  private readonly admittedUnder = new Map<string, string>();
+  private readonly credentials = new WeakMap<WebSocket, Credentials>();
   private readonly alive = new WeakSet<WebSocket>();
   private pingTimer: NodeJS.Timeout | null = null;
   private draining = false;
@@ -74,6 +78,8 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     private readonly clients: ClientRegistry,
     private readonly resumer: Resumer,
     private readonly tokens: AccessTokens,
+    private readonly tokenView: TokenView,
+    private readonly health: HealthServer,
   ) {
     this.http = createServer((_request, response) => {
       response.writeHead(426, { 'content-type': 'text/plain' }).end(`connect with a websocket to ${WEBSOCKET_PATH}?endpoint_id=<id>\n`);
@@ -84,16 +90,20 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     this.config.onChange((change) => {
       if (change.kind === 'endpoint-removed') {
-        this.admittedUnder.delete(change.endpointId);
         this.clients.closeEndpoint(change.endpointId, CloseCode.endpointDeleted, 'endpoint deleted');
       }
-      if (change.kind === 'endpoint-upserted') {
-        const admitted = this.admittedUnder.get(change.endpoint.id);
-        if (admitted !== undefined && admitted !== accessOf(change.endpoint)) {
-          // A token rotated or access tightened: nobody stays on the strength of what no longer holds.
-          this.admittedUnder.delete(change.endpoint.id);
-          this.clients.closeEndpoint(change.endpoint.id, CloseCode.tokenRequired, "the endpoint's access changed; reconnect");
+      if (change.kind === 'endpoint-upserted' && change.endpoint.type === EndpointType.WEB_SOCKET) {
+        // A token rotated or access tightened: nobody stays on the strength of what no longer holds; the others stay.
+        for (const socket of [...this.clients.socketsOf(change.endpoint.id)]) {
+          const held = this.credentials.get(socket);
+          const refused = held && this.refusedAccess(change.endpoint, held.origin, held.token, { counting: false });
+          if (refused) socket.close(refused.code, refused.reason);
         }
+      }
+    });
+    this.tokenView.onRevoked((tokenId) => {
+      for (const socket of this.sockets.clients) {
+        if (this.credentials.get(socket)?.tokenId === tokenId) socket.close(CloseCode.tokenRequired, 'the connection token was revoked');
       }
     });
     this.pingTimer = setInterval(() => this.pingAll(), this.settings.WS_PING_INTERVAL);
@@ -112,6 +122,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
+    this.health.addCheck('accepting', () => false);
     const clients = [...this.sockets.clients];
     const steps = Math.min(clients.length, 20);
     if (steps === 0) return;
@@ -153,10 +164,20 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
         client.close(admission.code, admission.reason);
         return;
       }
+      // Checked again now, in the tick the client joins: the endpoint may have been deleted, its access
+      // changed, or others taken the last place under the cap while the history position was looked up.
+      const endpointId = admission.endpoint.id;
+      const current = this.config.endpoint(endpointId) ?? (this.config.healthy ? undefined : admission.endpoint);
+      if (!current) return void client.close(CloseCode.endpointDeleted, 'endpoint deleted');
+      const origin = request.headers.origin;
+      const token = offeredToken(request, url.searchParams);
+      const refused = this.refusedAccess(current, origin, token, { counting: true });
+      if (refused) return void client.close(refused.code, refused.reason);
+      this.credentials.set(client, { origin, token, tokenId: token === null ? null : this.namedTokenOf(current, token) });
       this.alive.add(client);
       client.on('pong', () => this.alive.add(client));
       client.on('error', (error) => this.logger.debug?.(`client error: ${error.message}`));
-      const { endpointId, resumeFrom } = admission;
+      const { resumeFrom } = admission;
       if (!resumeFrom) return this.clients.add(endpointId, client);
       this.clients.addCatchingUp(endpointId, client);
       this.resumer.catchUp(client, endpointId, resumeFrom).catch((error: Error) => {
@@ -190,31 +211,32 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     if (endpoint.type !== EndpointType.WEB_SOCKET) {
       return { ok: false, code: CloseCode.notWebsocketEndpoint, reason: 'endpoint is not a websocket endpoint' };
     }
-    const refused = this.refusedAccess(endpoint, query, request);
+    // Before the history is looked up: a client that may not connect learns nothing of it.
+    const refused = this.refusedAccess(endpoint, request.headers.origin, offeredToken(request, query), { counting: true });
     if (refused) return refused;
-    this.admittedUnder.set(key, accessOf(endpoint));
     if (lastEventId !== null) {
       const after = await this.resumer.afterEvent(key, idKey(lastEventId));
       if (!after) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
-      return { ok: true, endpointId: key, resumeFrom: after };
+      return { ok: true, endpoint, resumeFrom: after };
     }
-    return { ok: true, endpointId: key, resumeFrom: sinceTime ? { since: sinceTime.toISOString() } : null };
+    return { ok: true, endpoint, resumeFrom: sinceTime ? { since: sinceTime.toISOString() } : null };
   }
 
-  /** Why the endpoint's access refuses this client, or null: its Origin, its connection token, the replica's cap. */
-  private refusedAccess(endpoint: EndpointView, query: URLSearchParams, request: IncomingMessage): Admission | null {
+  /**
+   * Why the endpoint's access refuses a client, or null: its Origin, its
+   * connection token, and (`counting`: a client about to join) the replica's cap.
+   */
+  private refusedAccess(endpoint: EndpointView, origin: string | undefined, token: string | null, { counting }: { counting: boolean }): Refusal | null {
     const access = endpoint.meta['access'] as WebSocketAccess | undefined;
     if (!access) return null;
-    const origin = request.headers.origin;
     if (origin !== undefined && access.allowedOrigins.length > 0 && !access.allowedOrigins.includes(origin.toLowerCase())) {
       return refuse(CloseCode.originNotAllowed, 'origin not allowed');
     }
     if (access.requireToken) {
-      const token = offeredToken(request, query);
       if (token === null) return refuse(CloseCode.tokenRequired, 'a connection token is required (subprotocol bearer.<token>, or the token query parameter)');
       if (!this.acceptsToken(endpoint, token)) return refuse(CloseCode.tokenRequired, 'the connection token is not valid');
     }
-    if (access.maxConnections !== null && this.clients.countOf(endpoint.id) >= access.maxConnections) {
+    if (counting && access.maxConnections !== null && this.clients.countOf(endpoint.id) >= access.maxConnections) {
       return refuse(CloseCode.tooManyConnections, 'too many connections to this endpoint on this gateway; retry later');
     }
     return null;
@@ -222,13 +244,23 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
 
   /** The endpoint's own token, or an ADMIN or READ_ONLY API token (an AGENT token posts events, it does not read them). */
   private acceptsToken(endpoint: EndpointView, token: string): boolean {
-    const own = endpoint.meta['tokenHash'];
-    if (typeof own === 'string') {
-      const [offered, expected] = [Buffer.from(hashToken(token), 'hex'), Buffer.from(own, 'hex')];
-      if (offered.length === expected.length && timingSafeEqual(offered, expected)) return true;
-    }
+    if (this.isOwnToken(endpoint, token)) return true;
     const principal = this.tokens.resolve(token);
     return principal !== null && principal.scope !== TokenScope.AGENT;
+  }
+
+  private isOwnToken(endpoint: EndpointView, token: string): boolean {
+    const own = endpoint.meta['tokenHash'];
+    if (typeof own !== 'string') return false;
+    const [offered, expected] = [Buffer.from(hashToken(token), 'hex'), Buffer.from(own, 'hex')];
+    return offered.length === expected.length && timingSafeEqual(offered, expected);
+  }
+
+  /** The id of the named API token `token` is, when it is one (its revocation then closes the connection). */
+  private namedTokenOf(endpoint: EndpointView, token: string): string | null {
+    if (this.isOwnToken(endpoint, token)) return null;
+    const principal = this.tokens.resolve(token);
+    return principal && principal.tokenId !== 'bootstrap' ? principal.tokenId : null;
   }
 
   /**

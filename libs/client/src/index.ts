@@ -57,9 +57,8 @@ export interface ClientOptions {
 }
 
 /** Closes after which reconnecting cannot help: the URL, the endpoint or the page's origin is wrong. */
-const FINAL_CLOSES = new Set([4400, 4403, 4404, 4409, 4410]);
+const FINAL_CLOSES = new Set([4400, 4401, 4403, 4404, 4409, 4410]);
 const CANNOT_RESUME = 4416;
-const TOKEN_REQUIRED = 4401;
 const OPEN = 1;
 
 export class EventServiceClient {
@@ -117,15 +116,15 @@ export class EventServiceClient {
         return;
       }
       this.attempts = 0;
-      if (typeof event?.event?.id === 'string') this.last = event.event.id;
       this.options.onEvent(event);
+      // Remembered once handled: a handler that throws sees the event again after a reconnect.
+      if (typeof event?.event?.id === 'string') this.last = event.event.id;
     };
     socket.onerror = () => undefined;
     socket.onclose = ({ code, reason }) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      const access = code === TOKEN_REQUIRED && !reason.startsWith("the endpoint's access changed");
-      const reconnecting = !this.stopped && !FINAL_CLOSES.has(code) && !access;
+      const reconnecting = !this.stopped && !FINAL_CLOSES.has(code);
       if (code === CANNOT_RESUME && this.last) {
         this.options.onGap?.(this.last);
         this.last = null;

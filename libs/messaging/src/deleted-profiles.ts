@@ -45,6 +45,7 @@ export class DeletedProfiles {
         if (!raced) throw error;
       }
     }
+    throw new Error(`profile ${profileKey}: its entry kept changing while it was recorded`);
   }
 
   /** True when the profile (its key) was deleted and not created again. */

@@ -37,6 +37,7 @@ export class TokenView {
   private currentWatch: symbol | null = null;
   private stopped = false;
   private stopWatch: (() => void) | null = null;
+  private readonly revokedListeners: Array<(tokenId: string) => void> = [];
 
   constructor(private readonly bucket: KV) {}
 
@@ -57,6 +58,11 @@ export class TokenView {
   /** The newest bucket revision of a token change applied here. */
   get revision(): number {
     return this.applied.value;
+  }
+
+  /** Called with a token's id when it is revoked (its record goes): holders of connections it admitted close them. */
+  onRevoked(listener: (tokenId: string) => void): void {
+    this.revokedListeners.push(listener);
   }
 
   /** The named token with this hash, if it is not revoked. */
@@ -137,7 +143,10 @@ export class TokenView {
     const previous = this.byId.get(key.id);
     if (previous) this.byHash.delete(previous.hash);
     this.byId.delete(key.id);
-    if (entry.operation !== 'PUT') return;
+    if (entry.operation !== 'PUT') {
+      if (previous) for (const listener of this.revokedListeners) listener(key.id);
+      return;
+    }
     const record = readValue(entry.string(), isTokenRecord);
     if (record && record.id === key.id) {
       this.byId.set(key.id, record);

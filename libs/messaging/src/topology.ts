@@ -92,8 +92,9 @@ export class Topology {
     return `${this.prefix}.deliveries.ws.${endpointId}.*`;
   }
 
+  /** Every websocket delivery, also those an older router published as `<p>.deliveries.ws.<endpoint>` (a rolling upgrade). */
   get allWebsocketDeliveries(): string {
-    return `${this.prefix}.deliveries.ws.*.*`;
+    return `${this.prefix}.deliveries.ws.>`;
   }
 
   webhookDeliveries(endpointId: string): string {
@@ -108,9 +109,9 @@ export class Topology {
     return `${this.prefix}.deliveries.>`;
   }
 
-  /** The event's key: the last token of a websocket delivery's subject. */
-  eventOfWebsocketDelivery(subject: string): string {
-    return subject.slice(subject.lastIndexOf('.') + 1);
+  /** The event's key: the fifth token of a websocket delivery's subject (null for an older router's, which has none). */
+  eventOfWebsocketDelivery(subject: string): string | null {
+    return subject.split('.', 5)[4] ?? null;
   }
 
   /** The endpoint id is the fourth token of a delivery subject (`<p>.deliveries.<ws|hook>.<endpoint>[.<event>]`). */
