@@ -96,7 +96,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * taken effect in every dispatcher and gateway replica.
    */
   async deliveryChanged(entity: EndpointEntity): Promise<void> {
-    await this.dispatchersApplied(await this.publishEndpoint(entity.id));
+    await this.replicasApplied(await this.publishEndpoint(entity.id));
   }
 
   /**
@@ -107,7 +107,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    */
   async endpointRemoved(entity: EndpointEntity, detachedFilterIds: string[]): Promise<void> {
     const revision = await this.publish([...detachedFilterIds.map(ConfigKeys.filter), ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
-    if (entity.type === EndpointType.WEB_HOOK && revision !== null) await this.dispatchersApplied(revision);
+    if (entity.type === EndpointType.WEB_HOOK && revision !== null) await this.replicasApplied(revision);
   }
 
   /** The config revision holding the endpoint as PostgreSQL has it now (null: not published yet, a repair follows). */
@@ -138,18 +138,19 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Returns once every webhook-dispatcher replica has applied the config
-   * revision holding a change (a pause, a resume, a new secret or URL), so
+   * Returns once every webhook-dispatcher and websocket-gateway replica has
+   * applied the config revision holding a change (a pause, a resume, a new
+   * secret or URL, a websocket endpoint's access), so
    * that the deliveries after the mutation see it; a replica that has not
    * within two seconds is logged. A change that could not be published is
    * saved, and the caller is told it has not taken effect yet.
    */
-  private async dispatchersApplied(revision: number | null): Promise<void> {
+  private async replicasApplied(revision: number | null): Promise<void> {
     if (revision === null) {
       throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect for deliveries once it is; retry to confirm');
     }
     const { replicas, lagging } = await awaitConfigApplied(this.nats, revision);
-    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} webhook-dispatcher replicas had not applied config revision ${revision} after 2 s`);
+    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} dispatcher and gateway replicas had not applied config revision ${revision} after 2 s`);
   }
 
   /**

@@ -133,7 +133,6 @@ export class Resumer {
   }
 
   private async fromStream(socket: WebSocket, endpointKey: string, start: ResumeStart): Promise<void> {
-    this.resumes.fromStream += 1;
     const { jetstream, topology } = this.nats;
     const config: Partial<OrderedConsumerOptions> = {
       filter_subjects: topology.websocketDeliveriesOf(endpointKey),
@@ -143,6 +142,7 @@ export class Resumer {
     let lastSent = 'opt_start_seq' in start ? start.opt_start_seq - 1 : 0;
     // A client that was up to date (a drain, a short drop) has nothing to read: the live feed has the rest.
     if ('opt_start_seq' in start && lastSent >= this.feed.position && this.clients.goLive(socket, lastSent)) return;
+    this.resumes.fromStream += 1;
     const consumer = await jetstream.consumers.get(topology.streams.deliveries, config);
     const own = new Rate(this.settings.WS_RESUME_RATE);
     // The history the client asked for is rate-capped; what is routed while it catches up is not,
@@ -171,7 +171,8 @@ export class Resumer {
           }
         }
         // History had nothing more within the wait: caught up, unless live frames were dropped meanwhile.
-        if (!live && read === 0) live = this.clients.goLive(socket, lastSent);
+        // A batch that ended empty is caught up only if the consumer says nothing is pending (not a pull cut short).
+        if (!live && read === 0 && (await consumer.info()).num_pending === 0) live = this.clients.goLive(socket, lastSent);
       }
     } finally {
       await consumer.delete().catch(() => undefined);

@@ -36,6 +36,8 @@ function offeredToken(request: IncomingMessage, query: URLSearchParams): string 
 
 /** An RFC 3339 time (with its offset), or null. */
 function parseRfc3339(text: string): Date | null {
+  // An offset's `+` written unencoded in a URL reads as a space.
+  text = text.replace(/ (\d{2}:\d{2})$/, '+$1');
   if (!RFC_3339.test(text)) return null;
   const time = new Date(text.replace(' ', 'T'));
   return Number.isNaN(time.getTime()) ? null : time;

@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import { WebSocket } from 'ws';
+import { ClientRegistry } from './client-registry.js';
+import { RecentDeliveries } from './recent-deliveries.js';
+
+/** A socket that records what it is sent. */
+class FakeSocket extends EventEmitter {
+  readyState: number = WebSocket.OPEN;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  send(data: Uint8Array): void {
+    this.sent.push(Buffer.from(data).toString());
+  }
+  close(): void {
+    this.readyState = WebSocket.CLOSED;
+    this.emit('close');
+  }
+}
+
+const frame = (text: string) => Buffer.from(text);
+
+describe('ClientRegistry: the seam between a resumed history and the live feed', () => {
+  it('holds live frames while a client catches up, then sends those after its history, once each, in order', () => {
+    const registry = new ClientRegistry(1_000_000);
+    const socket = new FakeSocket();
+    registry.addCatchingUp('e', socket as unknown as WebSocket);
+    registry.broadcast('e', frame('10'), 10);
+    registry.broadcast('e', frame('11'), 11);
+    // History reached sequence 10 (it had 10 itself): 11 comes from what was held.
+    socket.sent.push('history up to 10');
+    expect(registry.goLive(socket as unknown as WebSocket, 10)).toBe(true);
+    registry.broadcast('e', frame('11'), 11);
+    registry.broadcast('e', frame('12'), 12);
+    expect(socket.sent).toEqual(['history up to 10', '11', '12']);
+  });
+
+  it('skips live frames the history already sent when the feed is behind', () => {
+    const registry = new ClientRegistry(1_000_000);
+    const socket = new FakeSocket();
+    registry.addCatchingUp('e', socket as unknown as WebSocket);
+    expect(registry.goLive(socket as unknown as WebSocket, 20)).toBe(true);
+    for (const seq of [18, 19, 20, 21]) registry.broadcast('e', frame(String(seq)), seq);
+    expect(socket.sent).toEqual(['21']);
+  });
+
+  it('drops held frames past half the client backlog limit and says the history must be read on', () => {
+    const registry = new ClientRegistry(100);
+    const socket = new FakeSocket();
+    registry.addCatchingUp('e', socket as unknown as WebSocket);
+    for (let seq = 1; seq <= 10; seq += 1) registry.broadcast('e', frame('x'.repeat(20)), seq);
+    expect(registry.goLive(socket as unknown as WebSocket, 0)).toBe(false);
+    // Read on: history now has everything up to 10; what arrives after is held again and then sent.
+    registry.broadcast('e', frame('11'), 11);
+    expect(registry.goLive(socket as unknown as WebSocket, 10)).toBe(true);
+    expect(socket.sent).toEqual(['11']);
+  });
+});
+
+describe('RecentDeliveries', () => {
+  it('finds the deliveries after an event (its latest delivery), and forgets the oldest past its budget', () => {
+    const recent = new RecentDeliveries(10_000);
+    recent.add('e', 'a', 1, frame('a'));
+    recent.add('e', 'b', 2, frame('b'));
+    recent.add('e', 'a', 3, frame('a again'));
+    recent.add('e', 'c', 4, frame('c'));
+    expect(recent.after('e', 'a')).toEqual({ afterSeq: 3, deliveries: [{ seq: 4, eventKey: 'c', frame: frame('c') }] });
+    expect(recent.after('e', 'z')).toBeNull();
+    expect(recent.after('other', 'a')).toBeNull();
+
+    const small = new RecentDeliveries(200);
+    for (let seq = 1; seq <= 10; seq += 1) small.add('e', `k${seq}`, seq, frame('y'.repeat(30)));
+    expect(small.has('e', 'k1')).toBe(false);
+    expect(small.has('e', 'k10')).toBe(true);
+  });
+});
