@@ -81,7 +81,7 @@ describe('secrets at rest', () => {
     expect(new Webhook(secret).verify(body, request.headers)).toBeTruthy();
   });
 
-  it('seals records kept in plaintext by an older version, and seals everything again with a new first key, delivering throughout', async () => {
+  it('seals records kept in plaintext by an older version, and seals everything again with a new first key; the old record still delivers with its secret and header', async () => {
     const receiver = await Receiver.start();
     receivers.push(receiver);
     // As a version before sealing kept a webhook: its secret and header value in plaintext columns.

@@ -22,6 +22,19 @@ describe('websocket gateway limits', () => {
     await stack?.stop();
   });
 
+  /** Posts `count` events of about 100 KB to one camera, one after another; returns their ids. */
+  async function postFilled(camera: string, count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const event = freshEvent() as Record<string, any>;
+      event.camera.id = camera;
+      event.filler = FILLER;
+      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+      ids.push(event.event.id);
+    }
+    return ids;
+  }
+
   it('closes a client that sends a frame over 4 KiB with 1009, and keeps the others', async () => {
     const endpointId = await stack.createWebsocketEndpoint();
     const talker = await TestClient.connect(stack.websocketUrl(endpointId));
@@ -44,14 +57,7 @@ describe('websocket gateway limits', () => {
     for (const client of stalled) ((client.socket as unknown as { _socket: Socket })._socket).pause();
     await stack.waitForConfig();
 
-    const sent: string[] = [];
-    for (let index = 0; index < EVENTS; index += 1) {
-      const event = freshEvent() as Record<string, any>;
-      event.camera.id = camera;
-      event.filler = FILLER;
-      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
-      sent.push(event.event.id);
-    }
+    const sent = await postFilled(camera, EVENTS);
 
     await waitFor(() => sent.every((id) => reader.eventIds().includes(id)), { timeoutMs: 30_000, what: 'the reader to get every event' });
     for (const client of stalled) ((client.socket as unknown as { _socket: Socket })._socket).resume();
@@ -69,14 +75,7 @@ describe('websocket gateway limits', () => {
     const reference = await TestClient.connect(stack.websocketUrl(endpointId));
     await stack.waitForConfig();
     const since = new Date().toISOString();
-    const sent: string[] = [];
-    for (let index = 0; index < EVENTS; index += 1) {
-      const event = freshEvent() as Record<string, any>;
-      event.camera.id = camera;
-      event.filler = FILLER;
-      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
-      sent.push(event.event.id);
-    }
+    const sent = await postFilled(camera, EVENTS);
     await reference.waitForEvents(EVENTS, 30_000);
 
     // Far more history than the gateway's whole budget for unsent data; the client does not read at first.
@@ -85,14 +84,7 @@ describe('websocket gateway limits', () => {
     socket.pause();
     await waitFor(async () => ((await stack.readiness('websocket-gateway')).resumes as { fromStream: number }).fromStream > 0, { what: 'the catch-up to start' });
     // Live events arrive while it has not read its history: they wait for it, and it is not "too slow" for them either.
-    const live: string[] = [];
-    for (let index = 0; index < 20; index += 1) {
-      const event = freshEvent() as Record<string, any>;
-      event.camera.id = camera;
-      event.filler = FILLER;
-      expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
-      live.push(event.event.id);
-    }
+    const live = await postFilled(camera, 20);
     await reference.waitForEvents(EVENTS + live.length, 30_000);
     socket.resume();
 

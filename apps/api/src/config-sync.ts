@@ -128,29 +128,27 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * applied it (a revoked token is refused everywhere, a new one accepted).
    */
   async tokenChanged(id: string): Promise<void> {
-    const revision = await this.publish([ConfigKeys.token(id)]);
-    if (revision === null) {
-      throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
-    }
     // A longer discovery than the dispatchers': a busy ingest replica that answers late would not be waited for.
-    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject: this.nats.topology.tokensApplied, discoverMs: 500 });
-    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} api and ingest replicas had not applied token revision ${revision} after 2 s`);
+    await this.replicasApplied(await this.publish([ConfigKeys.token(id)]), { subject: this.nats.topology.tokensApplied, discoverMs: 500, replicas: 'api, ingest and gateway' });
   }
 
   /**
-   * Returns once every webhook-dispatcher and websocket-gateway replica has
-   * applied the config revision holding a change (a pause, a resume, a new
-   * secret or URL, a websocket endpoint's access), so
-   * that the deliveries after the mutation see it; a replica that has not
-   * within two seconds is logged. A change that could not be published is
-   * saved, and the caller is told it has not taken effect yet.
+   * Returns once every replica answering on the barrier's subject (by
+   * default: webhook-dispatchers and websocket-gateways, on config changes)
+   * has applied the config revision holding a change, so that what follows
+   * the mutation sees it; a replica that has not within two seconds is
+   * logged. A change that could not be published is saved, and the caller is
+   * told it has not taken effect yet.
    */
-  private async replicasApplied(revision: number | null): Promise<void> {
+  private async replicasApplied(
+    revision: number | null,
+    { subject = this.nats.topology.configApplied, discoverMs = 100, replicas: who = 'dispatcher and gateway' } = {},
+  ): Promise<void> {
     if (revision === null) {
-      throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect for deliveries once it is; retry to confirm');
+      throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
     }
-    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision);
-    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} dispatcher and gateway replicas had not applied config revision ${revision} after 2 s`);
+    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject, discoverMs });
+    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} ${who} replicas had not applied config revision ${revision} after 2 s`);
   }
 
   /**

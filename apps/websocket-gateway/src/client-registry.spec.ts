@@ -73,4 +73,12 @@ describe('RecentDeliveries', () => {
     expect(small.has('e', 'k1')).toBe(false);
     expect(small.has('e', 'k10')).toBe(true);
   });
+
+  it('keeps the newest within its budget through many evictions, across endpoints', () => {
+    const recent = new RecentDeliveries(100 * 100);
+    for (let seq = 1; seq <= 5_000; seq += 1) recent.add(seq % 2 === 0 ? 'even' : 'odd', `k${seq}`, seq, frame('z'.repeat(30)));
+    expect(recent.has('even', 'k4000')).toBe(false);
+    expect(recent.after('even', 'k4990')).toEqual({ afterSeq: 4_990, deliveries: [4_992, 4_994, 4_996, 4_998, 5_000].map((seq) => ({ seq, eventKey: `k${seq}`, frame: frame('z'.repeat(30)) })) });
+    expect(recent.after('odd', 'k4999')).toEqual({ afterSeq: 4_999, deliveries: [] });
+  });
 });

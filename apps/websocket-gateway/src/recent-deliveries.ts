@@ -13,10 +13,9 @@ export interface RecentDelivery {
  * every endpoint's, as it sees every delivery.
  */
 export class RecentDeliveries {
-  private readonly byEndpoint = new Map<string, RecentDelivery[]>();
-  /** Every entry in arrival order (= stream order), for eviction; `head` is the oldest still kept. */
-  private readonly order: Array<{ endpointId: string; bytes: number }> = [];
-  private head = 0;
+  private readonly byEndpoint = new Map<string, Queue<RecentDelivery>>();
+  /** Every entry in arrival order (= stream order), for eviction. */
+  private readonly order = new Queue<{ endpointId: string; bytes: number }>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -25,40 +24,79 @@ export class RecentDeliveries {
     if (this.maxBytes <= 0) return;
     let recent = this.byEndpoint.get(endpointId);
     if (!recent) {
-      recent = [];
+      recent = new Queue();
       this.byEndpoint.set(endpointId, recent);
     }
     recent.push({ seq, eventKey, frame });
     const bytes = frame.byteLength + eventKey.length + 64;
     this.order.push({ endpointId, bytes });
     this.bytes += bytes;
-    while (this.bytes > this.maxBytes && this.head < this.order.length) this.evictOldest();
-    if (this.head > 4_096 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head);
-      this.head = 0;
-    }
+    while (this.bytes > this.maxBytes && this.order.length > 0) this.evictOldest();
   }
 
   /** Whether the endpoint's delivery of this event is still held. */
   has(endpointId: string, eventKey: string): boolean {
-    return this.byEndpoint.get(endpointId)?.some((delivery) => delivery.eventKey === eventKey) ?? false;
+    return (this.byEndpoint.get(endpointId)?.lastIndexWhere((delivery) => delivery.eventKey === eventKey) ?? -1) >= 0;
   }
 
   /** The endpoint's deliveries after its delivery of `eventKey`, and that delivery's sequence; null when it is no longer held. */
   after(endpointId: string, eventKey: string): { afterSeq: number; deliveries: RecentDelivery[] } | null {
     const recent = this.byEndpoint.get(endpointId);
     // The latest delivery of the event, as the stream's last-by-subject finds it.
-    const index = recent?.findLastIndex((delivery) => delivery.eventKey === eventKey) ?? -1;
+    const index = recent?.lastIndexWhere((delivery) => delivery.eventKey === eventKey) ?? -1;
     if (!recent || index < 0) return null;
-    return { afterSeq: recent[index]!.seq, deliveries: recent.slice(index + 1) };
+    return { afterSeq: recent.at(index).seq, deliveries: recent.after(index) };
   }
 
   private evictOldest(): void {
-    const oldest = this.order[this.head]!;
-    this.head += 1;
+    const oldest = this.order.shift()!;
     this.bytes -= oldest.bytes;
     const recent = this.byEndpoint.get(oldest.endpointId);
     recent?.shift();
     if (recent?.length === 0) this.byEndpoint.delete(oldest.endpointId);
+  }
+}
+
+/**
+ * A first-in first-out list whose shift is O(1): `Array.prototype.shift`
+ * copies the whole array once it is large, and eviction shifts once per delivery.
+ */
+class Queue<T> {
+  private entries: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.entries.length - this.head;
+  }
+
+  push(entry: T): void {
+    this.entries.push(entry);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.entries.length) return undefined;
+    const entry = this.entries[this.head];
+    this.head += 1;
+    // The dead front goes once it is most of the array: amortised O(1).
+    if (this.head > 1_024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  /** The position (0: the oldest) of the newest entry `matches` accepts, or -1. */
+  lastIndexWhere(matches: (entry: T) => boolean): number {
+    for (let index = this.entries.length - 1; index >= this.head; index -= 1) if (matches(this.entries[index]!)) return index - this.head;
+    return -1;
+  }
+
+  at(position: number): T {
+    return this.entries[this.head + position]!;
+  }
+
+  /** A copy of the entries after `position`, oldest first. */
+  after(position: number): T[] {
+    return this.entries.slice(this.head + position + 1);
   }
 }

@@ -112,12 +112,7 @@ export class Resumer {
       const own = new Rate(this.settings.WS_RESUME_RATE);
       let lastSent = held.afterSeq;
       for (const { seq, frame } of held.deliveries) {
-        const checked = await this.checked(frame, profiles);
-        if (checked) {
-          await this.pace(socket, own);
-          if (socket.readyState !== WebSocket.OPEN) return;
-          socket.send(checked, { binary: false });
-        }
+        if ((await this.sendHistory(socket, frame, profiles, own)) === 'closed') return;
         lastSent = seq;
       }
       if (this.clients.goLive(socket, lastSent)) return;
@@ -157,13 +152,9 @@ export class Resumer {
         let read = 0;
         for await (const message of batch) {
           read += 1;
-          const frame = await this.checked(message.data, profiles);
-          if (frame) {
-            await this.pace(socket, message.seq <= cappedUpTo ? own : null);
-            if (socket.readyState !== WebSocket.OPEN) break;
-            socket.send(frame, { binary: false });
-            sent += 1;
-          }
+          const outcome = await this.sendHistory(socket, message.data, profiles, message.seq <= cappedUpTo ? own : null);
+          if (outcome === 'closed') break;
+          if (outcome === 'sent') sent += 1;
           lastSent = message.seq;
           if (message.info.pending === 0 && this.clients.goLive(socket, lastSent)) {
             live = true;
@@ -178,6 +169,16 @@ export class Resumer {
       await consumer.delete().catch(() => undefined);
     }
     this.logger.debug?.(`a client of ${endpointKey} caught up with ${sent} deliveries from history`);
+  }
+
+  /** Sends one delivery of history as it goes out now (checkProfiles), at the client's pace; 'skipped' when nothing is left of it. */
+  private async sendHistory(socket: WebSocket, frame: Uint8Array, profiles: Map<string, boolean>, rate: Rate | null): Promise<'sent' | 'skipped' | 'closed'> {
+    const checked = await this.checked(frame, profiles);
+    if (!checked) return 'skipped';
+    await this.pace(socket, rate);
+    if (socket.readyState !== WebSocket.OPEN) return 'closed';
+    socket.send(checked, { binary: false });
+    return 'sent';
   }
 
   /**

@@ -101,12 +101,12 @@ export class TokenView {
     this.byHash.clear();
     this.byId.clear();
     for (const entry of loaded) this.applyToken(entry);
-    this.advanceTo(from);
+    this.applied.advance(from);
     this.watching = true;
     void (async () => {
       for await (const entry of watch) {
         this.applyToken(entry);
-        this.advanceTo(entry.revision);
+        this.applied.advance(entry.revision);
       }
     })()
       .catch((error: unknown) => this.logger.error(`token watch failed: ${(error as Error).message}`))
@@ -133,9 +133,6 @@ export class TokenView {
     }
   }
 
-  private advanceTo(revision: number): void {
-    this.applied.advance(revision);
-  }
 
   private applyToken(entry: KvEntry): void {
     const key = ConfigKeys.parse(entry.key);
