@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
+import { CHROMIUM } from './support/dashboard.js';
 import { freePort } from './support/ports.js';
 import { TestStack } from './support/stack.js';
-
-/** Debian's Chromium, headless, kept off the network it cannot reach here. */
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-};
 
 /** The client library in a real browser page: it receives, rides out a gateway restart, and resumes without loss. */
 describe('the websocket client library in headless Chromium', () => {

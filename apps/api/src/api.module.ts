@@ -51,7 +51,9 @@ import { ApiTokensResolver } from './api-tokens/api-tokens.resolver.js';
 import { CreateApiToken } from './api-tokens/create-api-token.usecase.js';
 import { ListApiTokens } from './api-tokens/list-api-tokens.usecase.js';
 import { RevokeApiToken } from './api-tokens/revoke-api-token.usecase.js';
-import { DashboardController } from './dashboard.controller.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
+import { DashboardSessions } from './dashboard/dashboard-sessions.js';
+import { SessionController } from './dashboard/session.controller.js';
 import { ImagesController } from './images.controller.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
@@ -105,13 +107,14 @@ export class ApiModule implements NestModule {
           }),
         }),
       ],
-      controllers: [DashboardController, ImagesController],
+      controllers: [DashboardController, SessionController, ImagesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         // API_TOKEN is the bootstrap admin; the named tokens come through the config bucket.
         { provide: API_TOKENS, inject: [TokenView], useFactory: (view: TokenView) => new AccessTokens(view, [{ token: apiToken, scope: TokenScope.ADMIN }]) },
         { provide: SecretBox, useValue: new SecretBox(config.SECRET_KEYS) },
         ConfigSync,
+        DashboardSessions,
         EndpointRegistry,
         ListEndpoints,
         CreateEndpoint,

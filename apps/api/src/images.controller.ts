@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, NotFoundException, Param, Req, Res, UnauthorizedException, type OnModuleInit } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { tokenFromHeaders } from '@app/runtime';
 import type { ObjectStore } from '@nats-io/obj';
 import { idKey, IMAGE_CONTENT_TYPES, verifyImageLink } from '@app/events';
 import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore, TokenScope } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
+import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,18 +25,19 @@ export class ImagesController implements OnModuleInit {
     private readonly nats: NatsClient,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(API_TOKENS) private readonly tokens: AccessTokens,
+    private readonly sessions: DashboardSessions,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.store = await openImageStore(this.nats);
   }
 
-  /** IMAGE_ACCESS=link: anyone with the link; signed: a valid, unexpired signature, or an ADMIN or READ_ONLY token. */
+  /** IMAGE_ACCESS=link: anyone with the link; signed: a valid, unexpired signature, or an ADMIN or READ_ONLY token (a header, or the dashboard's session). */
   private mayRead(id: string, request: Request): boolean {
     const key = this.config.IMAGE_LINK_KEY;
     if (!key) return true;
     if (verifyImageLink(key, id, request.query['expires'], request.query['signature'], Math.floor(Date.now() / 1_000))) return true;
-    const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
+    const principal = this.tokens.resolve(this.sessions.tokenOf(request));
     return principal !== null && principal.scope !== TokenScope.AGENT;
   }
 

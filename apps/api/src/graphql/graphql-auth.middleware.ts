@@ -1,8 +1,8 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
-import { tokenFromHeaders } from '@app/runtime';
 import { API_TOKENS } from '../api.tokens.js';
+import { DashboardSessions } from '../dashboard/dashboard-sessions.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,16 +17,20 @@ const TYPENAME_PROBE = /^\s*(query\s*\w*\s*)?\{\s*__typename\s*\}\s*$/;
 /**
  * Nothing reaches the GraphQL server without a valid token — introspection,
  * validation (whose "did you mean" would describe the schema) and execution
- * alike; a bare `{ __typename }` excepted. Refused with 401 and the code
+ * alike; a bare `{ __typename }` excepted. The token comes from a header or
+ * the dashboard's session cookie. Refused with 401 and the code
  * UNAUTHENTICATED, in GraphQL's error shape; an AGENT token (ingest only)
  * with 403 and FORBIDDEN. What the token may do then is TokenGuard's.
  */
 @Injectable()
 export class GraphqlAuthMiddleware implements NestMiddleware {
-  constructor(@Inject(API_TOKENS) private readonly tokens: AccessTokens) {}
+  constructor(
+    @Inject(API_TOKENS) private readonly tokens: AccessTokens,
+    private readonly sessions: DashboardSessions,
+  ) {}
 
   use(request: Request, response: Response, next: NextFunction): void {
-    const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
+    const principal = this.tokens.resolve(this.sessions.tokenOf(request));
     if (principal?.scope === TokenScope.AGENT) {
       response.status(403).json({ errors: [{ message: 'an AGENT token may only post events', extensions: { code: 'FORBIDDEN' } }] });
       return;

@@ -1,0 +1,140 @@
+import { operation } from './api.js';
+import type {
+  DeliveryAttempt,
+  Endpoint,
+  EndpointMeta,
+  EventFilter,
+  EventFilterConditions,
+  LostEvent,
+  MutationCreateEventFiltersArgs,
+  MutationCreateWebhookEndpointArgs,
+  MutationCreateWebSocketEndpointArgs,
+  MutationDeleteEndpointArgs,
+  MutationDeleteEventFiltersArgs,
+  MutationPauseEndpointArgs,
+  MutationResendDeliveryArgs,
+  MutationResumeEndpointArgs,
+  MutationRotateWebhookSecretArgs,
+  MutationSendTestEventArgs,
+  MutationUpdateEndpointArgs,
+  MutationUpdateEventFiltersArgs,
+  QueryDeliveryAttemptsArgs,
+  QueryEndpointsArgs,
+  QueryEventsFiltersArgs,
+  QueryLostEventsArgs,
+  QueryWebhookSecretArgs,
+  WebhookSecret,
+} from './schema.generated.js';
+
+/**
+ * Every GraphQL document the dashboard sends, with the shapes it reads. A
+ * test validates each document against apps/api/schema.graphql, and the
+ * types come from that schema, so a change of the API that breaks a page
+ * fails the build or the tests.
+ */
+
+export type EndpointSummary = Pick<Endpoint, 'id' | 'name' | 'type' | 'state' | 'creationDate'> & { meta: Pick<EndpointMeta, 'url' | 'method'> };
+export type EndpointDetail = Pick<Endpoint, 'id' | 'name' | 'type' | 'state' | 'creationDate' | 'lastModified'> & {
+  meta: EndpointMeta;
+  eventFilters: Array<Pick<EventFilter, 'id' | 'name'>>;
+};
+export type FilterDetail = Pick<EventFilter, 'id' | 'name' | 'creationDate' | 'lastModified' | 'routesEvents'> & {
+  in: EventFilterConditions;
+  endpoints: Array<Pick<Endpoint, 'id' | 'name' | 'type'>>;
+};
+export type AttemptRow = Pick<DeliveryAttempt, 'id' | 'eventId' | 'attempt' | 'attemptedAt' | 'outcome' | 'statusCode' | 'durationMs' | 'responseBody' | 'error'>;
+export type LostEventRow = Pick<LostEvent, 'id' | 'reason' | 'divertedAt' | 'deletedProfileIds' | 'event'>;
+
+interface Page<T> {
+  totalCount: number;
+  collectionItems: T[];
+}
+
+const ENDPOINT_DETAIL = `id name type state creationDate lastModified
+  meta { url method headerNames maxRatePerSecond hasOwnToken access { requireToken allowedOrigins maxConnections } }
+  eventFilters { id name }`;
+
+const FILTER_DETAIL = `id name creationDate lastModified routesEvents
+  in { cameraIds agentIds profileGroupIds eventTypes }
+  endpoints { id name type }`;
+
+export const ENDPOINTS = operation<{ endpoints: Page<EndpointSummary> }, QueryEndpointsArgs>(`
+  query Endpoints($filters: EndpointFilters, $order: EndpointOrder, $pagination: Pagination) {
+    endpoints(filters: $filters, order: $order, pagination: $pagination) {
+      totalCount
+      collectionItems { id name type state creationDate meta { url method } }
+    }
+  }`);
+
+export const ENDPOINT = operation<{ endpoints: Page<EndpointDetail> }, { id: string }>(`
+  query Endpoint($id: ID!) {
+    endpoints(filters: { id: { exact: $id } }) { totalCount collectionItems { ${ENDPOINT_DETAIL} } }
+  }`);
+
+export const CREATE_WEBSOCKET_ENDPOINT = operation<{ createWebSocketEndpoint: Pick<Endpoint, 'id'> }, MutationCreateWebSocketEndpointArgs>(`
+  mutation CreateWebSocketEndpoint($name: String!) { createWebSocketEndpoint(name: $name) { id } }`);
+
+export const CREATE_WEBHOOK_ENDPOINT = operation<{ createWebhookEndpoint: Pick<Endpoint, 'id'> }, MutationCreateWebhookEndpointArgs>(`
+  mutation CreateWebhookEndpoint($name: String!, $url: String!, $method: WebhookMethod, $headers: [HeaderInput!], $maxRatePerSecond: Int) {
+    createWebhookEndpoint(name: $name, url: $url, method: $method, headers: $headers, maxRatePerSecond: $maxRatePerSecond) { id }
+  }`);
+
+export const UPDATE_ENDPOINT = operation<{ updateEndpoint: EndpointDetail }, MutationUpdateEndpointArgs>(`
+  mutation UpdateEndpoint($id: ID!, $name: String, $url: String, $method: WebhookMethod, $headers: [HeaderInput!], $maxRatePerSecond: Int) {
+    updateEndpoint(id: $id, name: $name, url: $url, method: $method, headers: $headers, maxRatePerSecond: $maxRatePerSecond) { ${ENDPOINT_DETAIL} }
+  }`);
+
+export const DELETE_ENDPOINT = operation<{ deleteEndpoint: boolean }, MutationDeleteEndpointArgs>(`
+  mutation DeleteEndpoint($id: ID!) { deleteEndpoint(id: $id) }`);
+
+export const PAUSE_ENDPOINT = operation<{ pauseEndpoint: Pick<Endpoint, 'id' | 'state'> }, MutationPauseEndpointArgs>(`
+  mutation PauseEndpoint($id: ID!) { pauseEndpoint(id: $id) { id state } }`);
+
+export const RESUME_ENDPOINT = operation<{ resumeEndpoint: Pick<Endpoint, 'id' | 'state'> }, MutationResumeEndpointArgs>(`
+  mutation ResumeEndpoint($id: ID!) { resumeEndpoint(id: $id) { id state } }`);
+
+export const WEBHOOK_SECRET = operation<{ webhookSecret: WebhookSecret }, QueryWebhookSecretArgs>(`
+  query WebhookSecret($endpointId: ID!) { webhookSecret(endpointId: $endpointId) { secret previousSecret previousSecretExpiresAt } }`);
+
+export const ROTATE_WEBHOOK_SECRET = operation<{ rotateWebhookSecret: WebhookSecret }, MutationRotateWebhookSecretArgs>(`
+  mutation RotateWebhookSecret($endpointId: ID!) {
+    rotateWebhookSecret(endpointId: $endpointId) { secret previousSecret previousSecretExpiresAt }
+  }`);
+
+export const SEND_TEST_EVENT = operation<{ sendTestEvent: string }, MutationSendTestEventArgs>(`
+  mutation SendTestEvent($endpointId: ID!) { sendTestEvent(endpointId: $endpointId) }`);
+
+export const DELIVERY_ATTEMPTS = operation<{ deliveryAttempts: Page<AttemptRow> }, QueryDeliveryAttemptsArgs>(`
+  query DeliveryAttempts($filters: DeliveryAttemptFilters, $order: DeliveryAttemptOrder, $pagination: Pagination) {
+    deliveryAttempts(filters: $filters, order: $order, pagination: $pagination) {
+      totalCount
+      collectionItems { id eventId attempt attemptedAt outcome statusCode durationMs responseBody error }
+    }
+  }`);
+
+export const RESEND_DELIVERY = operation<{ resendDelivery: boolean }, MutationResendDeliveryArgs>(`
+  mutation ResendDelivery($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }`);
+
+export const EVENT_FILTERS = operation<{ eventsFilters: Page<FilterDetail> }, QueryEventsFiltersArgs>(`
+  query EventFilters($filters: EventFilterFilters, $order: EventFilterOrder, $pagination: Pagination) {
+    eventsFilters(filters: $filters, order: $order, pagination: $pagination) { totalCount collectionItems { ${FILTER_DETAIL} } }
+  }`);
+
+export const CREATE_EVENT_FILTER = operation<{ createEventFilters: Pick<EventFilter, 'id'> }, MutationCreateEventFiltersArgs>(`
+  mutation CreateEventFilter($eventFiltersInput: EventFiltersInput!) { createEventFilters(eventFiltersInput: $eventFiltersInput) { id } }`);
+
+export const UPDATE_EVENT_FILTER = operation<{ updateEventFilters: FilterDetail }, MutationUpdateEventFiltersArgs>(`
+  mutation UpdateEventFilter($id: ID!, $eventFiltersInput: EventFiltersUpdateInput!) {
+    updateEventFilters(id: $id, eventFiltersInput: $eventFiltersInput) { ${FILTER_DETAIL} }
+  }`);
+
+export const DELETE_EVENT_FILTER = operation<{ deleteEventFilters: boolean }, MutationDeleteEventFiltersArgs>(`
+  mutation DeleteEventFilter($id: ID!) { deleteEventFilters(id: $id) }`);
+
+export const LOST_EVENTS = operation<{ lostEvents: Page<LostEventRow> }, QueryLostEventsArgs>(`
+  query LostEvents($filters: LostEventFilters, $order: LostEventOrder, $pagination: Pagination) {
+    lostEvents(filters: $filters, order: $order, pagination: $pagination) {
+      totalCount
+      collectionItems { id reason divertedAt deletedProfileIds event }
+    }
+  }`);

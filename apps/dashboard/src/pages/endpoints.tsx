@@ -1,0 +1,184 @@
+import { useState } from 'preact/hooks';
+import { request } from '../api.js';
+import { CREATE_WEBHOOK_ENDPOINT, CREATE_WEBSOCKET_ENDPOINT, ENDPOINTS } from '../operations.js';
+import { navigate } from '../router.js';
+import type { EndpointFilters, EndpointType, SortDirection } from '../schema.generated.js';
+import { Chip, formatDate, Link, PAGE_SIZE, Pager, useQuery } from '../ui.js';
+import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
+
+export const TYPE_LABELS: Record<EndpointType, string> = { WEB_SOCKET: 'Websocket', WEB_HOOK: 'Webhook' };
+
+type Adding = 'id' | 'type' | 'sort' | null;
+
+/** Endpoints: the list with its filter and sort chips, pages, and + Create. */
+export function EndpointsPage({ admin }: { admin: boolean }) {
+  const [idFilter, setIdFilter] = useState<string | null>(null);
+  const [typeFilter, setTypeFilter] = useState<EndpointType | null>(null);
+  const [sort, setSort] = useState<SortDirection | null>(null);
+  const [offset, setOffset] = useState(0);
+  const [adding, setAdding] = useState<Adding>(null);
+  const [creating, setCreating] = useState<EndpointType | null>(null);
+
+  const filters: EndpointFilters = { ...(idFilter ? { id: { exact: idFilter } } : {}), ...(typeFilter ? { type: { exact: typeFilter } } : {}) };
+  const { data, error } = useQuery(
+    () => request(ENDPOINTS, { filters, order: { creationDate: sort ?? 'DESC' }, pagination: { limit: PAGE_SIZE, offset } }),
+    [idFilter, typeFilter, sort, offset],
+  );
+  const refilter = (apply: () => void) => {
+    apply();
+    setOffset(0);
+    setAdding(null);
+  };
+
+  return (
+    <section aria-labelledby="endpoints-title">
+      <div class="page-head">
+        <h1 id="endpoints-title">Endpoints</h1>
+        {admin && !creating && (
+          <button type="button" class="primary create" onClick={() => setCreating('WEB_SOCKET')}>
+            + Create
+          </button>
+        )}
+      </div>
+      {creating && (
+        <div class="panel">
+          <h2>New endpoint</h2>
+          <fieldset class="type-choice">
+            <legend>Type</legend>
+            {(['WEB_SOCKET', 'WEB_HOOK'] as const).map((type) => (
+              <label key={type}>
+                <input type="radio" name="endpoint-type" value={type} checked={creating === type} onChange={() => setCreating(type)} />
+                {TYPE_LABELS[type]}
+              </label>
+            ))}
+          </fieldset>
+          <EndpointForm
+            key={creating}
+            webhook={creating === 'WEB_HOOK'}
+            initial={EMPTY_DRAFT}
+            submitLabel={`Create ${TYPE_LABELS[creating].toLowerCase()} endpoint`}
+            onCancel={() => setCreating(null)}
+            onSubmit={async (draft) => {
+              const id =
+                creating === 'WEB_SOCKET'
+                  ? (await request(CREATE_WEBSOCKET_ENDPOINT, { name: draft.name })).createWebSocketEndpoint.id
+                  : (
+                      await request(CREATE_WEBHOOK_ENDPOINT, {
+                        name: draft.name,
+                        url: draft.url,
+                        method: draft.method,
+                        headers: draft.headers.length > 0 ? draft.headers : null,
+                        maxRatePerSecond: rateOf(draft),
+                      })
+                    ).createWebhookEndpoint.id;
+              navigate(`/endpoints/${encodeURIComponent(id)}`);
+            }}
+          />
+        </div>
+      )}
+      <div class="toolbar">
+        <div class="chips" aria-label="Filters and sort in force">
+          {idFilter && <Chip label={`id: ${idFilter}`} onRemove={() => refilter(() => setIdFilter(null))} />}
+          {typeFilter && <Chip label={`type: ${TYPE_LABELS[typeFilter]}`} onRemove={() => refilter(() => setTypeFilter(null))} />}
+          {sort && <Chip label={`created: ${sort === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
+        </div>
+        <div class="adders">
+          <label class="inline">
+            <span class="visually-hidden">Add filter</span>
+            <select value="" onChange={(event) => setAdding(event.currentTarget.value as Adding)}>
+              <option value="">Add filter</option>
+              <option value="id">by endpoint id</option>
+              <option value="type">by type</option>
+            </select>
+          </label>
+          <button type="button" onClick={() => setAdding('sort')}>
+            Add sort
+          </button>
+        </div>
+      </div>
+      {adding === 'id' && (
+        <form
+          class="panel adder"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const value = (new FormData(event.currentTarget).get('id') as string).trim();
+            if (value) refilter(() => setIdFilter(value));
+          }}
+        >
+          <label class="field">
+            <span class="label">Endpoint id</span>
+            <input name="id" required autoFocus />
+          </label>
+          <button type="submit">Apply</button>
+          <button type="button" onClick={() => setAdding(null)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {adding === 'type' && (
+        <div class="panel adder" role="group" aria-label="Filter by type">
+          {(['WEB_SOCKET', 'WEB_HOOK'] as const).map((type) => (
+            <button type="button" key={type} onClick={() => refilter(() => setTypeFilter(type))}>
+              {TYPE_LABELS[type]}
+            </button>
+          ))}
+          <button type="button" onClick={() => setAdding(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {adding === 'sort' && (
+        <div class="panel adder" role="group" aria-label="Sort by creation date">
+          <button type="button" onClick={() => refilter(() => setSort('DESC'))}>
+            Created: newest first
+          </button>
+          <button type="button" onClick={() => refilter(() => setSort('ASC'))}>
+            Created: oldest first
+          </button>
+          <button type="button" onClick={() => setAdding(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {data && (
+        <>
+          <p class="count" role="status">
+            {data.endpoints.totalCount} endpoint{data.endpoints.totalCount === 1 ? '' : 's'}
+          </p>
+          <table class="list">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Target</th>
+                <th scope="col">State</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.endpoints.collectionItems.map((endpoint) => (
+                <tr key={endpoint.id} class="clickable" onClick={(event) => (event.target as HTMLElement).closest('a') || navigate(`/endpoints/${encodeURIComponent(endpoint.id)}`)}>
+                  <td data-label="Name">
+                    <Link href={`/endpoints/${encodeURIComponent(endpoint.id)}`}>{endpoint.name}</Link>
+                  </td>
+                  <td data-label="Type">{TYPE_LABELS[endpoint.type]}</td>
+                  <td data-label="Target" class="wrap">
+                    {endpoint.type === 'WEB_HOOK' ? `${endpoint.meta.method} ${endpoint.meta.url}` : 'websocket'}
+                  </td>
+                  <td data-label="State">{endpoint.state.toLowerCase().replace(/_/g, ' ')}</td>
+                  <td data-label="Created">{formatDate(endpoint.creationDate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager label="Endpoints" total={data.endpoints.totalCount} offset={offset} onChange={setOffset} />
+        </>
+      )}
+    </section>
+  );
+}

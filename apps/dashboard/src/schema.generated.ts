@@ -1,0 +1,432 @@
+// Generated from apps/api/schema.graphql by `npm run schema`: do not edit.
+
+/** A named API token; the token itself is shown once, by createApiToken. */
+export interface ApiToken {
+  /** The agents an AGENT token may post events for; empty: any. */
+  agentIds: Array<string>;
+  creationDate: string;
+  id: string;
+  name: string;
+  revokedAt: string | null;
+  scope: TokenScope;
+}
+
+export interface ApiTokenCollection {
+  collectionItems: Array<ApiToken>;
+  totalCount: number;
+}
+
+export interface CreatedApiToken {
+  apiToken: ApiToken;
+  /** The token to send (`Token: <token>` or `Authorization: Bearer <token>`). Shown this once: only its hash is kept. */
+  token: string;
+}
+
+export interface DateFilter {
+  gt?: string | null;
+  gte?: string | null;
+  lt?: string | null;
+  lte?: string | null;
+}
+
+/** One attempt to deliver one event to one webhook endpoint. */
+export interface DeliveryAttempt {
+  /** 1 for the first attempt; 0 when nothing was sent (the endpoint was disabled). */
+  attempt: number;
+  attemptedAt: string;
+  durationMs: number;
+  endpointId: string;
+  error: string | null;
+  eventId: string;
+  id: string;
+  outcome: DeliveryOutcome;
+  /** The start of the answer (DELIVERY_LOG_BODY_BYTES). */
+  responseBody: string | null;
+  statusCode: number | null;
+}
+
+export interface DeliveryAttemptCollection {
+  collectionItems: Array<DeliveryAttempt>;
+  totalCount: number;
+}
+
+export interface DeliveryAttemptFilters {
+  attemptedAt?: DateFilter | null;
+  endpointId?: IdFilter | null;
+  eventId?: IdFilter | null;
+  outcome?: DeliveryOutcomeFilter | null;
+}
+
+export interface DeliveryAttemptOrder {
+  attemptedAt?: SortDirection | null;
+}
+
+/** How one delivery attempt ended. */
+export type DeliveryOutcome = 'FAILED' | 'RETRYING' | 'SUCCEEDED';
+export const DeliveryOutcomeValues: readonly DeliveryOutcome[] = ['FAILED', 'RETRYING', 'SUCCEEDED'];
+
+export interface DeliveryOutcomeFilter {
+  exact?: DeliveryOutcome | null;
+}
+
+export interface Endpoint {
+  creationDate: string;
+  /** The filters that route events to this endpoint; none means every event. */
+  eventFilters: Array<EventFilter>;
+  id: string;
+  lastModified: string;
+  meta: EndpointMeta;
+  name: string;
+  state: EndpointState;
+  type: EndpointType;
+}
+
+export interface EndpointCollection {
+  collectionItems: Array<Endpoint>;
+  totalCount: number;
+}
+
+export interface EndpointFilters {
+  id?: IdFilter | null;
+  type?: EndpointTypeFilter | null;
+}
+
+/** Type-specific settings; a webhook has its url and method. */
+export interface EndpointMeta {
+  /** Who may connect to a websocket endpoint; null: anyone with its id (setWebSocketAccess). */
+  access: WebSocketAccess | null;
+  /** Whether a websocket endpoint has its own connection token (rotateWebSocketToken); the token itself is never shown again. */
+  hasOwnToken: boolean | null;
+  /** Names of the webhook's custom headers (their values are never shown). */
+  headerNames: Array<string> | null;
+  /** At most this many deliveries a second (per dispatcher replica); null: no limit. */
+  maxRatePerSecond: number | null;
+  method: WebhookMethod | null;
+  url: string | null;
+}
+
+export interface EndpointOrder {
+  creationDate?: SortDirection | null;
+}
+
+/** Whether a webhook endpoint is sent to: a pause by hand, else its delivery health. */
+export type EndpointState = 'ACTIVE' | 'DISABLED_GONE' | 'PAUSED_BY_FAILURES' | 'PAUSED_BY_HAND';
+export const EndpointStateValues: readonly EndpointState[] = ['ACTIVE', 'DISABLED_GONE', 'PAUSED_BY_FAILURES', 'PAUSED_BY_HAND'];
+
+export type EndpointType = 'WEB_HOOK' | 'WEB_SOCKET';
+export const EndpointTypeValues: readonly EndpointType[] = ['WEB_HOOK', 'WEB_SOCKET'];
+
+export interface EndpointTypeFilter {
+  exact?: EndpointType | null;
+}
+
+export interface EventFilter {
+  creationDate: string;
+  endpoints: Array<Endpoint>;
+  id: string;
+  in: EventFilterConditions;
+  lastModified: string;
+  name: string;
+  /** False when the filter has no endpoint: it routes nothing. */
+  routesEvents: boolean;
+}
+
+export interface EventFilterCollection {
+  collectionItems: Array<EventFilter>;
+  totalCount: number;
+}
+
+/** Every non-empty condition must hold; within one, any value matches. */
+export interface EventFilterConditions {
+  agentIds: Array<string>;
+  cameraIds: Array<string>;
+  eventTypes: Array<EventType>;
+  /** Watchlists: holds when any candidate is in one of these profile groups. */
+  profileGroupIds: Array<string>;
+}
+
+export interface EventFilterConditionsInput {
+  agentIds?: Array<string> | null;
+  cameraIds?: Array<string> | null;
+  eventTypes?: Array<EventType> | null;
+  profileGroupIds?: Array<string> | null;
+}
+
+export interface EventFilterFilters {
+  id?: IdFilter | null;
+}
+
+export interface EventFilterOrder {
+  creationDate?: SortDirection | null;
+  lastModified?: SortDirection | null;
+}
+
+export interface EventFiltersInput {
+  endpointIds?: Array<string> | null;
+  in?: EventFilterConditionsInput | null;
+  name: string;
+}
+
+/** Only the fields given change; a condition given as [] no longer restricts. */
+export interface EventFiltersUpdateInput {
+  endpointIds?: Array<string> | null;
+  in?: EventFilterConditionsInput | null;
+  name?: string | null;
+}
+
+/** An event's `type`, as agents send it. */
+export type EventType = 'crossing' | 'face_hide_control' | 'har' | 'identification' | 'non_identification' | 'roi';
+export const EventTypeValues: readonly EventType[] = ['crossing', 'face_hide_control', 'har', 'identification', 'non_identification', 'roi'];
+
+export interface EventTypeFilter {
+  exact?: EventType | null;
+  in?: Array<EventType> | null;
+}
+
+export interface HeaderInput {
+  name: string;
+  value: string;
+}
+
+export interface IdFilter {
+  exact?: string | null;
+  in?: Array<string> | null;
+}
+
+/** An event not delivered because every candidate’s profile had been deleted. */
+export interface LostEvent {
+  deletedProfileIds: Array<string>;
+  /** When profile-sync diverted it. */
+  divertedAt: string;
+  /** The full event, as it would have been delivered (deleted candidates removed), in the agent’s key order. */
+  event: unknown;
+  /** The event id. */
+  id: string;
+  /** Why it was not delivered: ALL_CANDIDATES_DELETED. */
+  reason: string;
+}
+
+export interface LostEventCollection {
+  collectionItems: Array<LostEvent>;
+  totalCount: number;
+}
+
+export interface LostEventFilters {
+  agentId?: IdFilter | null;
+  cameraId?: IdFilter | null;
+  /** The detection date. */
+  date?: DateFilter | null;
+  id?: IdFilter | null;
+  /** A deleted profile of the event. */
+  profileId?: IdFilter | null;
+  /** The event type. */
+  type?: EventTypeFilter | null;
+}
+
+export interface LostEventOrder {
+  /** By detection date. */
+  date?: SortDirection | null;
+}
+
+export interface Mutation {
+  /** Makes a named token; the answer is the only time the token is shown. Accepted everywhere once this returns. */
+  createApiToken: CreatedApiToken;
+  createEventFilters: EventFilter;
+  createWebSocketEndpoint: Endpoint;
+  createWebhookEndpoint: Endpoint;
+  deleteEndpoint: boolean;
+  deleteEventFilters: boolean;
+  /** Stops sending to a webhook endpoint; its deliveries wait until it is resumed. */
+  pauseEndpoint: Endpoint;
+  /** Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many. */
+  replayEndpoint: number;
+  /** Attempts a failed webhook delivery again. */
+  resendDelivery: boolean;
+  /** Sends to a paused or disabled webhook endpoint again. */
+  resumeEndpoint: Endpoint;
+  /** Revokes a named token: refused by the API and ingest once this returns. */
+  revokeApiToken: ApiToken;
+  /** Makes the websocket endpoint's own connection token (replacing the previous one); shown this once. */
+  rotateWebSocketToken: string;
+  /** Replaces the signing secret; during the grace window deliveries carry both signatures. */
+  rotateWebhookSecret: WebhookSecret;
+  /** Sends a sample event to this endpoint only; returns its event id. */
+  sendTestEvent: string;
+  /** Sets who may connect to a websocket endpoint: a token, browser origins, a connection cap per gateway replica. */
+  setWebSocketAccess: Endpoint;
+  updateEndpoint: Endpoint;
+  updateEventFilters: EventFilter;
+}
+
+export interface MutationCreateApiTokenArgs {
+  /** For an AGENT token: the agent ids it may post events for (none: any). */
+  agentIds?: Array<string> | null;
+  name: string;
+  scope: TokenScope;
+}
+
+export interface MutationCreateEventFiltersArgs {
+  eventFiltersInput: EventFiltersInput;
+}
+
+export interface MutationCreateWebSocketEndpointArgs {
+  name: string;
+}
+
+export interface MutationCreateWebhookEndpointArgs {
+  headers?: Array<HeaderInput> | null;
+  /** At most this many deliveries a second (per dispatcher replica); none when unset. */
+  maxRatePerSecond?: number | null;
+  method?: WebhookMethod | null;
+  name: string;
+  url: string;
+}
+
+export interface MutationDeleteEndpointArgs {
+  id: string;
+}
+
+export interface MutationDeleteEventFiltersArgs {
+  id: string;
+}
+
+export interface MutationPauseEndpointArgs {
+  id: string;
+}
+
+export interface MutationReplayEndpointArgs {
+  endpointId: string;
+  from: string;
+  to: string;
+}
+
+export interface MutationResendDeliveryArgs {
+  endpointId: string;
+  eventId: string;
+}
+
+export interface MutationResumeEndpointArgs {
+  id: string;
+}
+
+export interface MutationRevokeApiTokenArgs {
+  id: string;
+}
+
+export interface MutationRotateWebSocketTokenArgs {
+  endpointId: string;
+}
+
+export interface MutationRotateWebhookSecretArgs {
+  endpointId: string;
+  graceSeconds?: number | null;
+}
+
+export interface MutationSendTestEventArgs {
+  endpointId: string;
+}
+
+export interface MutationSetWebSocketAccessArgs {
+  access: WebSocketAccessInput;
+  endpointId: string;
+}
+
+export interface MutationUpdateEndpointArgs {
+  headers?: Array<HeaderInput> | null;
+  id: string;
+  /** A webhook delivery rate limit; 0 removes it. */
+  maxRatePerSecond?: number | null;
+  method?: WebhookMethod | null;
+  name?: string | null;
+  url?: string | null;
+}
+
+export interface MutationUpdateEventFiltersArgs {
+  eventFiltersInput: EventFiltersUpdateInput;
+  id: string;
+}
+
+export interface Pagination {
+  limit?: number | null;
+  offset?: number | null;
+}
+
+export interface Query {
+  /** Named API tokens, newest first (ADMIN tokens only). */
+  apiTokens: ApiTokenCollection;
+  /** The delivery log: attempts per endpoint and per event, newest first by default. */
+  deliveryAttempts: DeliveryAttemptCollection;
+  endpoints: EndpointCollection;
+  eventsFilters: EventFilterCollection;
+  /** Events not delivered because their candidates’ profiles were deleted; newest first by default. */
+  lostEvents: LostEventCollection;
+  /** A webhook endpoint's signing secret, to verify its deliveries (ADMIN tokens only). */
+  webhookSecret: WebhookSecret;
+}
+
+export interface QueryApiTokensArgs {
+  pagination?: Pagination | null;
+}
+
+export interface QueryDeliveryAttemptsArgs {
+  filters?: DeliveryAttemptFilters | null;
+  order?: DeliveryAttemptOrder | null;
+  pagination?: Pagination | null;
+}
+
+export interface QueryEndpointsArgs {
+  filters?: EndpointFilters | null;
+  order?: EndpointOrder | null;
+  pagination?: Pagination | null;
+}
+
+export interface QueryEventsFiltersArgs {
+  filters?: EventFilterFilters | null;
+  order?: EventFilterOrder | null;
+  pagination?: Pagination | null;
+}
+
+export interface QueryLostEventsArgs {
+  filters?: LostEventFilters | null;
+  order?: LostEventOrder | null;
+  pagination?: Pagination | null;
+}
+
+export interface QueryWebhookSecretArgs {
+  endpointId: string;
+}
+
+export type SortDirection = 'ASC' | 'DESC';
+export const SortDirectionValues: readonly SortDirection[] = ['ASC', 'DESC'];
+
+/** What an API token may do. */
+export type TokenScope = 'ADMIN' | 'AGENT' | 'READ_ONLY';
+export const TokenScopeValues: readonly TokenScope[] = ['ADMIN', 'AGENT', 'READ_ONLY'];
+
+export interface WebSocketAccess {
+  allowedOrigins: Array<string>;
+  maxConnections: number | null;
+  requireToken: boolean;
+}
+
+export interface WebSocketAccessInput {
+  /** Browser origins (`https://app.example`) allowed to connect; empty: any. Clients that send no Origin (not browsers) are not affected. */
+  allowedOrigins: Array<string>;
+  /** At most this many connections to the endpoint on each gateway replica; null: no cap. */
+  maxConnections?: number | null;
+  /** Require a connection token: the endpoint's own (rotateWebSocketToken) or an ADMIN or READ_ONLY API token. */
+  requireToken: boolean;
+}
+
+/** The HTTP method a webhook is sent with. */
+export type WebhookMethod = 'PATCH' | 'POST' | 'PUT';
+export const WebhookMethodValues: readonly WebhookMethod[] = ['PATCH', 'POST', 'PUT'];
+
+/** A webhook endpoint's Standard Webhooks signing secrets. */
+export interface WebhookSecret {
+  /** The secret before the last rotation, still signing until previousSecretExpiresAt. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: string | null;
+  /** The current secret (whsec_…): every delivery is signed with it. */
+  secret: string;
+}

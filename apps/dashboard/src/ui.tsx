@@ -1,0 +1,203 @@
+import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiFailure } from './api.js';
+import { followLink } from './router.js';
+
+export function Link({ href, children, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  return (
+    <a href={href} onClick={followLink} {...rest}>
+      {children}
+    </a>
+  );
+}
+
+/** A labelled control, with the API's error for it beneath (and announced). */
+export function Field({ label, error, hint, children }: { label: string; error?: string | null; hint?: string; children: ComponentChildren }) {
+  return (
+    <label class={error ? 'field invalid' : 'field'}>
+      <span class="label">{label}</span>
+      {children}
+      {hint && !error && <span class="hint">{hint}</span>}
+      {error && (
+        <span class="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </label>
+  );
+}
+
+/** An error that names no field of the form. */
+export function FormError({ error }: { error: string | null }) {
+  return error ? (
+    <p class="form-error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+/**
+ * Errors of a form: an API error goes to the field it names (by the last
+ * known name in its path: `eventFiltersInput.in.cameraIds.0` → cameraIds),
+ * else to the form as a whole.
+ */
+export function useFormErrors(fields: readonly string[]) {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const show = (error: unknown): void => {
+    const message = error instanceof Error ? error.message : String(error);
+    const path = error instanceof ApiFailure && error.field ? error.field.split('.') : [];
+    const field = [...path].reverse().find((part) => fields.includes(part));
+    if (field) {
+      setErrors({ [field]: message });
+      setFormError(null);
+    } else {
+      setErrors({});
+      setFormError(message);
+    }
+  };
+  const clear = (): void => {
+    setErrors({});
+    setFormError(null);
+  };
+  return { errors, formError, show, clear };
+}
+
+/** The abbreviated id: the full id on hover or focus, copied on click, with a visible confirmation. */
+export function IdButton({ id, label }: { id: string; label: string }) {
+  const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(null), 2_500);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  const copy = async (): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(id);
+      setCopied('copied');
+    } catch {
+      setCopied('failed');
+    }
+  };
+  return (
+    <span class="id-copy">
+      <button type="button" class="id-button" title={id} aria-label={`Copy ${label} ${id}`} onClick={copy}>
+        <code>{abbreviate(id)}</code>
+        <span class="id-full" aria-hidden="true">
+          {id}
+        </span>
+      </button>
+      <span class="copied" role="status">
+        {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Copy failed: select the id by hand' : ''}
+      </span>
+    </span>
+  );
+}
+
+export function abbreviate(id: string): string {
+  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** A removable chip over a list: a filter or a sort in force. */
+export function Chip({ label, onRemove }: { label: string; onRemove: () => void }) {
+  return (
+    <span class="chip">
+      {label}
+      <button type="button" class="chip-remove" aria-label={`Remove ${label}`} onClick={onRemove}>
+        ×
+      </button>
+    </span>
+  );
+}
+
+export const PAGE_SIZE = 20;
+
+export function Pager({ total, offset, onChange, label }: { total: number; offset: number; onChange: (offset: number) => void; label: string }) {
+  if (total <= PAGE_SIZE) return null;
+  const last = Math.min(offset + PAGE_SIZE, total);
+  return (
+    <nav class="pager" aria-label={`${label} pages`}>
+      <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - PAGE_SIZE))}>
+        Previous
+      </button>
+      <span>
+        {offset + 1}–{last} of {total}
+      </span>
+      <button type="button" disabled={last >= total} onClick={() => onChange(offset + PAGE_SIZE)}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
+/** A destructive action asked twice: the button, then Confirm or Cancel in its place. */
+export function ConfirmButton({ label, confirmLabel, question, onConfirm, disabled }: { label: string; confirmLabel: string; question: string; onConfirm: () => Promise<void>; disabled?: boolean }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" class="danger" disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span class="confirm" role="group" aria-label={question}>
+      <span>{question}</span>
+      <button
+        type="button"
+        class="danger"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            await onConfirm();
+          } finally {
+            setBusy(false);
+            setAsking(false);
+          }
+        }}
+      >
+        {confirmLabel}
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+export function formatDate(iso: string): string {
+  return new Date(iso).toLocaleString();
+}
+
+/** Ids typed one per line or separated by commas or spaces. */
+export function parseIds(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((id) => id.trim())
+    .filter(Boolean);
+}
+
+/** Loads with the arguments, again whenever one changes or `reload` is called; the latest answer wins. */
+export function useQuery<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload: () => void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let current = true;
+    load().then(
+      (value) => {
+        if (!current) return;
+        setData(value);
+        setError(null);
+      },
+      (failure: unknown) => current && setError(failure instanceof Error ? failure.message : String(failure)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((value) => value + 1), []);
+  return { data, error, reload };
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { DashboardSite, horizontalOverflow, PHONE } from './support/dashboard.js';
+import { freshEvent, seedIdentification } from './support/fixtures.js';
+import { Receiver } from './support/receiver.js';
+import { TestStack } from './support/stack.js';
+
+/**
+ * The dashboard in real headless Chromium against the running service, as
+ * an operator uses it: one story, step by step, each step on what the last made.
+ */
+describe('the dashboard in headless Chromium', () => {
+  let stack: TestStack;
+  let site: DashboardSite;
+  let page: Page;
+  let receiver: Receiver;
+  /** The receiver fails (500) while this is true, then answers 204. */
+  let receiverFails = true;
+  let websocketId = '';
+  let webhookId = '';
+  let filterId = '';
+  const violations: string[] = [];
+
+  beforeAll(async () => {
+    receiver = await Receiver.start(() => ({ status: receiverFails ? 500 : 204 }));
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+      // One quick retry: a delivery the receiver refuses twice is FAILED, and can be resent.
+      appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '50ms' } },
+    });
+    site = await DashboardSite.start(stack);
+    page = await site.newPage();
+    page.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+  });
+
+  afterAll(async () => {
+    await site?.close();
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  const cardIdFromUrl = (): string => decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+
+  it('asks for a token, refuses a wrong one at its field, and signs in with a session cookie script cannot read', async () => {
+    const response = await page.goto(`${site.origin}/endpoints`);
+    const csp = response!.headers()['content-security-policy']!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+
+    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('.field.invalid').getByRole('alert').textContent()).resolves.toContain('not valid');
+
+    await page.getByLabel('API token').fill(stack.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('es_session');
+    const cookie = (await site.context.cookies(`${site.origin}/event-service/graphql`)).find((candidate) => candidate.name === 'es_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(cookie.value).not.toContain(stack.token);
+  });
+
+  it('creates a websocket endpoint, and its card copies the id to the clipboard with a visible confirmation', async () => {
+    await page.getByRole('button', { name: '+ Create' }).click();
+    await page.getByLabel('Websocket').check();
+    await page.getByLabel('Name').fill('live wall');
+    await page.getByRole('button', { name: 'Create websocket endpoint' }).click();
+    await page.getByRole('heading', { name: 'live wall' }).waitFor();
+    websocketId = cardIdFromUrl();
+
+    const idButton = page.getByRole('button', { name: `Copy endpoint id ${websocketId}` });
+    expect(await idButton.getAttribute('title')).toBe(websocketId);
+    await idButton.hover();
+    await expect(page.locator('.id-full').isVisible()).resolves.toBe(true);
+    await idButton.click();
+    await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(websocketId);
+    expect(await page.getByTestId('websocket-url').textContent()).toBe(`${site.origin.replace('http', 'ws')}/event-service/ws?endpoint_id=${websocketId}`);
+  });
+
+  it('shows an API error next to the field it concerns, then creates the webhook endpoint', async () => {
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+    await page.getByRole('button', { name: '+ Create' }).click();
+    await page.getByLabel('Webhook').check();
+    await page.getByLabel('Name').fill('receiver');
+    await page.getByLabel('URL').fill('ftp://127.0.0.1/hook');
+    await page.getByRole('button', { name: 'Create webhook endpoint' }).click();
+    const urlField = page.locator('.field.invalid', { has: page.getByLabel('URL') });
+    expect(await urlField.getByRole('alert').textContent()).toMatch(/url/i);
+    expect(await page.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('URL').fill(receiver.url);
+    await page.getByRole('button', { name: 'Create webhook endpoint' }).click();
+    await page.getByRole('heading', { name: 'receiver' }).waitFor();
+    webhookId = cardIdFromUrl();
+  });
+
+  it('creates an event filter that targets both endpoints, picked from the list', async () => {
+    await page.getByRole('link', { name: 'Event filters' }).click();
+    await page.getByRole('button', { name: '+ Create' }).click();
+    await page.getByLabel('Name').fill('identifications');
+    await page.getByLabel(/live wall/).check();
+    await page.getByLabel(/receiver/).check();
+    await page.getByLabel('identification', { exact: true }).check();
+    await page.getByRole('button', { name: 'Create event filter' }).click();
+    await page.getByRole('heading', { name: 'identifications' }).waitFor();
+    filterId = cardIdFromUrl();
+    await page.getByRole('link', { name: 'live wall' }).waitFor();
+    await page.getByRole('link', { name: 'receiver' }).waitFor();
+  });
+
+  it('shows a posted event in the websocket card’s live view, received through the websocket', async () => {
+    await stack.waitForConfig();
+    await page.goto(`${site.origin}/endpoints/${websocketId}`);
+    await page.getByText('Connected: events routed').waitFor();
+    const [eventId] = await stack.postFreshEvents(1);
+    await page.getByRole('list', { name: 'Events received' }).getByText(eventId!).waitFor();
+  });
+
+  it('lists the delivery attempts on the webhook card, and a resend of the failed delivery succeeds', async () => {
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await page.goto(`${site.origin}/endpoints/${webhookId}`);
+    const rows = page.locator(`tr[data-event-id="${event.event.id}"]`);
+    // Refused twice (500), the second time for good.
+    await rows.filter({ hasText: 'failed' }).waitFor({ timeout: 30_000 });
+    expect(await rows.filter({ hasText: 'failed' }).textContent()).toContain('500');
+
+    receiverFails = false;
+    await page.getByRole('button', { name: `Resend event ${event.event.id}` }).first().click();
+    await rows.filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+    expect(receiver.requests.filter((request) => request.body.includes(event.event.id)).map((request) => request.status)).toEqual([500, 500, 204]);
+  });
+
+  it('finds a lost event on its page by camera, and shows the event', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+    await stack.publishProfile({ deleted: { id: profile } });
+    const event = freshEvent();
+    event.camera.id = randomUUID();
+    event.candidates = [{ ...seedIdentification().candidates[0], profile: { ...seedIdentification().candidates[0].profile, id: profile } }];
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    await page.getByRole('link', { name: 'Lost events' }).click();
+    await page.getByLabel('Camera id').fill(event.camera.id);
+    await page.getByLabel('Type').selectOption('identification');
+    const show = page.getByRole('button', { name: `Show event ${event.event.id}` });
+    for (const deadline = Date.now() + 30_000; !(await show.isVisible()); ) {
+      if (Date.now() > deadline) throw new Error('the lost event was never listed');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.getByRole('status').filter({ hasText: 'lost event' }).waitFor();
+    }
+    expect(await page.locator('.lost').textContent()).toContain(profile);
+    await show.click();
+    expect(JSON.parse((await page.locator('.event-json').textContent())!)).toMatchObject({ event: { id: event.event.id }, camera: { id: event.camera.id } });
+  });
+
+  it('deletes the filter and the websocket endpoint after a confirmation', async () => {
+    await page.goto(`${site.origin}/event-filters/${filterId}`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete event filter' }).click();
+    await page.getByRole('heading', { name: 'Event filters' }).waitFor();
+    await page.getByRole('status').filter({ hasText: '0 event filters' }).waitFor();
+
+    await page.goto(`${site.origin}/endpoints/${websocketId}`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.getByRole('status').filter({ hasText: '1 endpoint' }).waitFor();
+    expect(await page.getByRole('link', { name: 'live wall' }).count()).toBe(0);
+    const left = await stack.graphql('{ endpoints { collectionItems { id } } eventsFilters { totalCount } }');
+    expect(left.data).toEqual({ endpoints: { collectionItems: [{ id: webhookId }] }, eventsFilters: { totalCount: 0 } });
+  });
+
+  it('has no horizontal scroll at a phone’s width, on any page or card', async () => {
+    await page.setViewportSize(PHONE);
+    for (const path of ['/endpoints', `/endpoints/${webhookId}`, '/event-filters', '/lost-events']) {
+      await page.goto(`${site.origin}${path}`);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.locator('h1').first().waitFor();
+      expect({ path, overflow: await horizontalOverflow(page) }).toEqual({ path, overflow: 0 });
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('shows a read-only token what the API lets it see, with no way to change anything', async () => {
+    const created = await stack.graphql('mutation { createApiToken(name: "viewer", scope: READ_ONLY) { token } }');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    await site.signIn(page, created.data.createApiToken.token, `/endpoints/${webhookId}`);
+    await page.getByRole('heading', { name: 'receiver' }).waitFor();
+    await page.getByRole('heading', { name: 'Delivery attempts' }).waitFor();
+    expect(await page.getByRole('button', { name: /Edit|Delete|Reveal secret|Resend|Send test event/ }).count()).toBe(0);
+    await page.goto(`${site.origin}/endpoints`);
+    await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
+    expect(await page.getByRole('button', { name: '+ Create' }).count()).toBe(0);
+  });
+});
