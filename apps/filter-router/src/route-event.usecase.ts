@@ -27,7 +27,7 @@ export class RouteEvent {
     const targets = this.routing.index.targets(event);
     await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, body, acceptedAt)));
     this.metrics.routed.inc();
-    this.logger.debug(`routed to ${targets.length} endpoints`, eventLog(eventId));
+    this.logger.debug(`routed to ${targets.length} endpoints`, ...eventLog(eventId));
     return targets.length;
   }
 

@@ -55,7 +55,7 @@ export class EventsConsumer implements MessageHandler {
       if (result.kind === 'lost') {
         if (await this.lostEvents.divert(result.event, result.deletedProfileIds)) {
           this.metrics.lost.inc();
-          this.logger.debug(`event diverted to the lost events: every candidate's profile is deleted`, eventLog(idKey(event.event.id)));
+          this.logger.debug(`event diverted to the lost events: every candidate's profile is deleted`, ...eventLog(idKey(event.event.id)));
         }
         return Outcome.done;
       }

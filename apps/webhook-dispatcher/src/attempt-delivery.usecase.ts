@@ -88,7 +88,7 @@ export class AttemptDelivery {
       outcome = { kind: 'retry', attempt: attempt + 1, at: new Date(Date.now() + delay) };
     }
     this.metrics.attempted(attempt, outcome.kind, status, result.durationMs, acceptedAt);
-    this.logger.debug(`attempt ${attempt} to ${endpoint.id}: ${status ?? (result.kind === 'no-answer' ? result.error : 'no answer')}, ${outcome.kind}`, eventLog(eventId));
+    this.logger.debug(`attempt ${attempt} to ${endpoint.id}: ${status ?? (result.kind === 'no-answer' ? result.error : 'no answer')}, ${outcome.kind}`, ...eventLog(eventId));
     const log: AttemptLine = {
       attempt,
       attemptedAt: attemptedAt.toISOString(),

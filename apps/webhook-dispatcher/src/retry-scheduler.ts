@@ -147,7 +147,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       }
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was projected).
-      this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`, eventLog(delivery.eventId));
+      this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`, ...eventLog(delivery.eventId));
     } finally {
       this.attempting.delete(delivery.id);
     }

@@ -231,7 +231,7 @@ export class ConsumerRunner {
       await this.settle(message, outcome);
     } catch (error) {
       // Not acked: the server redelivers after ack_wait, so nothing is lost.
-      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, eventLog(eventIdOf(message)));
+      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, ...eventLog(eventIdOf(message)));
     }
   }
 
@@ -248,7 +248,7 @@ export class ConsumerRunner {
         return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
       }
     }
-    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, eventLog(eventIdOf(message)));
+    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, ...eventLog(eventIdOf(message)));
     return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
   }
 
@@ -264,7 +264,7 @@ export class ConsumerRunner {
         // fine for the seconds a transient failure lasts (long waits are stored elsewhere).
         message.nak(outcome.delayMs);
         this.stats.retried += 1;
-        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`, eventLog(eventIdOf(message)));
+        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`, ...eventLog(eventIdOf(message)));
         return;
       case 'skip':
         await this.deadLetter(message, outcome.reason, outcome.detail);
@@ -288,7 +288,7 @@ export class ConsumerRunner {
       },
     });
     this.deadLettered(reason);
-    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, eventLog(eventIdOf(message)));
+    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(eventIdOf(message)));
   }
 }
 

@@ -10,7 +10,7 @@ const LEVELS: Record<'error' | 'warn' | 'log' | 'debug', LogLevel[]> = {
 
 /**
  * The logger every app uses: JSON lines in production, readable text locally.
- * An object after the message is structured context: `logger.warn('…', { event_id })`
+ * An object after the message is structured context: `logger.warn('…', ...eventLog(id))`
  * puts `event_id` at the top of the JSON line (`flattenParams`), and after the
  * message in text.
  */
@@ -23,9 +23,13 @@ export function createLogger(appName: string, format: 'text' | 'json', level: ke
   });
 }
 
-/** The structured context of a log line about one event: its id, the key that correlates the lines of every app. */
-export function eventLog(eventId: string | null | undefined): { event_id?: string } {
-  return eventId ? { event_id: eventId } : {};
+/**
+ * The structured context of a log line about one event, to spread after the
+ * message (`logger.warn('…', ...eventLog(id))`): its id, the key that
+ * correlates the lines of every app; nothing when the id is unknown.
+ */
+export function eventLog(eventId: string | null | undefined): [] | [{ event_id: string }] {
+  return eventId ? [{ event_id: eventId }] : [];
 }
 
 /**
