@@ -236,3 +236,51 @@ describe('outages: state on the NATS server lost', () => {
     client.close();
   });
 });
+
+/**
+ * NATS cut off (through a TCP proxy, never stopped): every app says it is not
+ * ready while its connection is gone, still answers /metrics (without the
+ * consumer backlog it cannot read), and is ready again once NATS is back.
+ */
+describe('outages: NATS cut through a proxy', () => {
+  const apps = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
+  let stack: TestStack;
+  let nats: TcpProxy;
+
+  beforeAll(async () => {
+    nats = await TcpProxy.start(4222);
+    stack = await TestStack.start({ apps, env: { NATS_URL: `nats://127.0.0.1:${nats.port}` } });
+  });
+
+  afterAll(async () => {
+    nats?.restore();
+    await stack?.stop();
+    await nats?.close();
+  });
+
+  it('fails /readyz of every app while NATS is cut, keeps /metrics answering, and recovers when it is restored', async () => {
+    nats.cut();
+    for (const app of apps) {
+      await waitFor(async () => {
+        const readiness = await stack.readiness(app);
+        return readiness.ready === false && readiness.checks.nats === false;
+      }, { what: `${app} to report NATS unreachable` });
+      const metrics = await stack.metrics(app);
+      expect(metrics.has('process_cpu_seconds_total')).toBe(true);
+      expect(metrics.has('event_service_consumer_pending_messages')).toBe(false);
+    }
+
+    nats.restore();
+    for (const app of apps) {
+      await waitFor(async () => (await stack.readiness(app)).ready, { timeoutMs: 30_000, what: `${app} to be ready again` });
+    }
+    // And it works again: an event posted now reaches a websocket client.
+    const client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
+    await stack.waitForConfig();
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await client.waitForEvents(1, 30_000);
+    expect(client.eventIds()).toEqual([event.event.id]);
+    client.close();
+  });
+});

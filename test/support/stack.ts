@@ -9,6 +9,7 @@ import { NatsClient, openConfigBucket, type NatsAuth } from '@app/messaging';
 import type { AppName } from '../../scripts/local-stack.js';
 import { AppProcess } from './app-process.js';
 import { freshEvent } from './fixtures.js';
+import { MetricSamples } from './metrics.js';
 import { freePort, isListening } from './ports.js';
 import { waitFor, WaitTimeoutError } from './wait.js';
 
@@ -227,6 +228,13 @@ export class TestStack {
   async readiness(instance: Instance): Promise<Record<string, any>> {
     const response = await this.fetchApp(instance, `http://127.0.0.1:${this.ports.get(instance)!.health}/readyz`);
     return (await response.json()) as Record<string, any>;
+  }
+
+  /** One scrape of an instance's `/metrics`. */
+  async metrics(instance: Instance): Promise<MetricSamples> {
+    const response = await this.fetchApp(instance, `http://127.0.0.1:${this.ports.get(instance)!.health}/metrics`);
+    if (!response.ok) throw new Error(`${instance} answered ${response.status} to /metrics`);
+    return MetricSamples.parse(await response.text());
   }
 
   /** fetch() to an instance; if an app died, fails with its exit rather than with a reset or refused connection. */

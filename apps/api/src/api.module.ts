@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { ApiLoaders, type ApiContext } from './graphql/loaders.js';
 import { graphqlLimits } from './graphql/graphql-edges.js';
@@ -40,6 +40,7 @@ import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
+import { ApiErrorsFilter } from './graphql/api-errors.filter.js';
 import { ListLostEvents } from './lost-events/list-lost-events.usecase.js';
 import { LostEventsResolver } from './lost-events/lost-events.resolver.js';
 import { ReadWebhookSecret } from './webhook-secrets/read-webhook-secret.usecase.js';
@@ -147,6 +148,7 @@ export class ApiModule implements NestModule {
         LostEventsResolver,
         TokenGuard,
         { provide: APP_PIPE, useClass: InputValidationPipe },
+        { provide: APP_FILTER, useClass: ApiErrorsFilter },
         ListApiTokens,
         CreateApiToken,
         RevokeApiToken,

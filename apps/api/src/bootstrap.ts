@@ -10,7 +10,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
   const config = loadApiConfig(env);
   const token = resolveApiToken(config.API_TOKEN, config.NODE_ENV);
   const app = await NestFactory.create(ApiModule.forRoot(config, token.token), {
-    logger: createLogger('api', config.LOG_FORMAT),
+    logger: createLogger('api', config.LOG_FORMAT, config.LOG_LEVEL),
   });
   await app.listen(config.API_PORT, listenHost(config));
   if (token.generated) {

@@ -27,7 +27,7 @@ export class RoutableEventsConsumer implements MessageHandler {
       return Outcome.skip(DeadLetterReason.MISSING_HEADERS, 'message lacks the routing headers ingest sets');
     }
     try {
-      await this.routeEvent.execute(eventId, event, message.data);
+      await this.routeEvent.execute(eventId, event, message.data, message.headers?.get(Headers.acceptedAt) || null);
       return Outcome.done;
     } catch (error) {
       if (error instanceof PublishUnavailableError) {

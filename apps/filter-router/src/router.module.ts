@@ -4,6 +4,7 @@ import { RuntimeModule } from '@app/runtime';
 import { RoutableEventsConsumer } from './routable-events.consumer.js';
 import { RouteEvent } from './route-event.usecase.js';
 import { RouterHealth } from './router.health.js';
+import { RouterMetrics } from './router.metrics.js';
 import { RoutingTable } from './routing-table.js';
 import type { RouterConfig } from './router.config.js';
 
@@ -17,7 +18,7 @@ export class RouterModule {
         MessagingModule.forRoot(natsSettings(config, 'filter-router')),
         ConfigViewModule,
       ],
-      providers: [RoutingTable, RouteEvent, RoutableEventsConsumer, RouterHealth],
+      providers: [RouterMetrics, RoutingTable, RouteEvent, RoutableEventsConsumer, RouterHealth],
     };
   }
 }

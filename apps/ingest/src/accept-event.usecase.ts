@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
-import { NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
+import { Headers, NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
+import { IngestMetrics, type IngestSource } from './ingest.metrics.js';
 
 export type AcceptResult =
   | { accepted: true; eventId: string; duplicate: boolean }
@@ -21,14 +22,22 @@ export class AcceptEvent {
   constructor(
     private readonly nats: NatsClient,
     private readonly images: EventImagesStore,
+    private readonly metrics: IngestMetrics,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
   /**
-   * `files`: images that came as multipart files rather than in the event's
-   * `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any).
+   * `source`: where the event came in (for the metrics); `files`: images that came as multipart files
+   * rather than in the event's `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any).
    */
-  async execute(body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
+  async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
+    const result = await this.accept(body, files, agentIds);
+    if (!result.accepted) this.metrics.reject(result.rejection.code);
+    else if (!result.duplicate) this.metrics.ingested.inc({ source });
+    return result;
+  }
+
+  private async accept(body: Uint8Array, files: Attachment[], agentIds: readonly string[]): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
@@ -73,7 +82,7 @@ export class AcceptEvent {
     const eventKey = idKey(event.event.id);
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
       messageId: eventKey,
-      headers: routingHeaders(eventKey, routingFieldsOf(event)),
+      headers: { ...routingHeaders(eventKey, routingFieldsOf(event)), [Headers.acceptedAt]: String(Date.now()) },
       timeoutMs: 2_000,
     }).catch((error: unknown) => {
       // Unless the stream refused it, the event may have been stored all the same (a lost ack): its images stay.

@@ -36,7 +36,7 @@ export class AgentEventsConsumer implements MessageHandler {
   async handle(message: JsMsg): Promise<Outcome> {
     try {
       // An agent speaks for itself only: an event naming another agent is refused.
-      const result = await this.acceptEvent.execute(message.data, [], [idKey(this.topology.agentOfSubject(message.subject))]);
+      const result = await this.acceptEvent.execute('nats', message.data, [], [idKey(this.topology.agentOfSubject(message.subject))]);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
       if (result.accepted) return Outcome.done;
       const { code, message: text } = result.rejection;

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
 import { tokenFromHeaders } from '@app/runtime';
 import { AGENT_TOKENS } from './ingest.tokens.js';
+import { IngestMetrics } from './ingest.metrics.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -18,15 +19,20 @@ declare module 'express-serve-static-core' {
  */
 @Injectable()
 export class AgentTokenGuard implements CanActivate {
-  constructor(@Inject(AGENT_TOKENS) private readonly tokens: AccessTokens) {}
+  constructor(
+    @Inject(AGENT_TOKENS) private readonly tokens: AccessTokens,
+    private readonly metrics: IngestMetrics,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     const principal = this.tokens.resolve(tokenFromHeaders(request.headers));
     if (!principal) {
+      this.metrics.reject('UNAUTHENTICATED');
       throw new UnauthorizedException({ code: 'UNAUTHENTICATED', field: null, message: 'a valid token is required (header Token or Authorization: Bearer)' });
     }
     if (principal.scope === TokenScope.READ_ONLY) {
+      this.metrics.reject('FORBIDDEN');
       throw new ForbiddenException({ code: 'FORBIDDEN', field: null, message: 'a READ_ONLY token cannot post events' });
     }
     request.principal = principal;

@@ -11,7 +11,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
   // The body is read by the controller itself, to enforce the documented size limit.
   const app = await NestFactory.create(IngestModule.forRoot(config), {
     bodyParser: false,
-    logger: createLogger('ingest', config.LOG_FORMAT),
+    logger: createLogger('ingest', config.LOG_FORMAT, config.LOG_LEVEL),
   });
   await app.listen(config.INGEST_PORT, listenHost(config));
   return app;

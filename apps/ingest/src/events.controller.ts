@@ -9,6 +9,7 @@ import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { Attachment } from './event-images.store.js';
 import { readBody, BodyTooLargeError } from './read-body.js';
 import { readMultipart } from './read-multipart.js';
+import { IngestMetrics } from './ingest.metrics.js';
 
 const STATUS: Record<EventRejection['code'], HttpStatus> = {
   MALFORMED_JSON: HttpStatus.BAD_REQUEST,
@@ -24,6 +25,7 @@ const statusOf = (rejection: EventRejection): HttpStatus => STATUS[rejection.cod
 export class EventsController {
   constructor(
     private readonly acceptEvent: AcceptEvent,
+    private readonly metrics: IngestMetrics,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
@@ -37,6 +39,7 @@ export class EventsController {
         if (Number(request.headers['content-length']) > limit) throw new BodyTooLargeError(`body is over the limit of ${limit} bytes`);
         const parts = await readMultipart(request, { eventBytes: this.config.INGEST_MAX_EVENT_BYTES, imageBytes: this.config.INGEST_MAX_IMAGE_BYTES });
         if (!parts.ok) {
+          this.metrics.reject(parts.rejection.code);
           response.status(statusOf(parts.rejection)).json(parts.rejection);
           return;
         }
@@ -47,13 +50,14 @@ export class EventsController {
       }
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
+        this.metrics.reject('PAYLOAD_TOO_LARGE');
         response.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ code: 'PAYLOAD_TOO_LARGE', field: null, message: error.message });
         return;
       }
       throw error;
     }
     try {
-      const result = await this.acceptEvent.execute(body, files, request.principal?.agentIds);
+      const result = await this.acceptEvent.execute('http', body, files, request.principal?.agentIds);
       if (!result.accepted) {
         response.status(statusOf(result.rejection)).json(result.rejection);
         return;

@@ -8,6 +8,7 @@ import { AgentTokenGuard } from './agent-token.guard.js';
 import { EventImagesStore } from './event-images.store.js';
 import { EventsController } from './events.controller.js';
 import type { IngestConfig } from './ingest.config.js';
+import { IngestMetrics } from './ingest.metrics.js';
 import { AGENT_TOKENS, INGEST_CONFIG } from './ingest.tokens.js';
 
 @Module({})
@@ -30,6 +31,7 @@ export class IngestModule {
           useFactory: (view: TokenView) =>
             new AccessTokens(view, [{ token: apiToken.token, scope: TokenScope.ADMIN }, ...config.AGENT_TOKENS.map((token) => ({ token, scope: TokenScope.AGENT }))]),
         },
+        IngestMetrics,
         AcceptEvent,
         EventImagesStore,
         AgentEventsConsumer,

@@ -8,7 +8,7 @@ import { ProfileSyncModule } from './profile-sync.module.js';
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplicationContext> {
   const config = loadProfileSyncConfig(env);
   const app = await NestFactory.createApplicationContext(ProfileSyncModule.forRoot(config), {
-    logger: createLogger('profile-sync', config.LOG_FORMAT),
+    logger: createLogger('profile-sync', config.LOG_FORMAT, config.LOG_LEVEL),
   });
   await app.init();
   return app;

@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { checkProfiles, firstIssue, idKey, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, schemaMessages, type AgentEvent } from '@app/events';
-import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
+import { eventLog } from '@app/runtime';
 import { LostEventsStore } from './lost-events.store.js';
 import { ProfileRegistry } from './profile-registry.js';
 import { EVENTS_CONSUMER } from './profile-sync.tokens.js';
+import { ProfileSyncMetrics } from './profile-sync.metrics.js';
 
 const RETRY_MS = 1_000;
 const encoder = new TextEncoder();
@@ -26,10 +28,13 @@ const decoder = new TextDecoder();
   ackWaitMs: 10_000,
 })
 export class EventsConsumer implements MessageHandler {
+  private readonly logger = new Logger(EventsConsumer.name);
+
   constructor(
     private readonly nats: NatsClient,
     private readonly registry: ProfileRegistry,
     private readonly lostEvents: LostEventsStore,
+    private readonly metrics: ProfileSyncMetrics,
   ) {}
 
   async handle(message: JsMsg): Promise<Outcome> {
@@ -48,12 +53,18 @@ export class EventsConsumer implements MessageHandler {
     const result = checkProfiles(event, (profileId) => this.registry.state(profileId));
     try {
       if (result.kind === 'lost') {
-        await this.lostEvents.divert(result.event, result.deletedProfileIds);
+        if (await this.lostEvents.divert(result.event, result.deletedProfileIds)) {
+          this.metrics.lost.inc();
+          this.logger.debug(`event diverted to the lost events: every candidate's profile is deleted`, ...eventLog(idKey(event.event.id)));
+        }
         return Outcome.done;
       }
       // The event id's key de-duplicates and identifies it downstream; the body keeps the agent's spelling.
       const eventKey = idKey(event.event.id);
       const headers = routingHeaders(eventKey, routingFieldsOf(result.event));
+      // Ingest's acceptance time travels on to the deliveries (delivery latency metrics).
+      const acceptedAt = message.headers?.get(Headers.acceptedAt);
+      if (acceptedAt) headers[Headers.acceptedAt] = acceptedAt;
       await publishDurably(this.nats, this.nats.topology.routableEvents, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data, {
         messageId: eventKey,
         headers,

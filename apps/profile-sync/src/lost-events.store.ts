@@ -29,13 +29,15 @@ export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShu
    * Stores `event` as it would have been delivered (checkProfiles' lost
    * event: the deleted candidates removed). The column is `json`, not
    * `jsonb`, so that the event keeps the agent's key order. Ids are stored as
-   * their keys. Idempotent: an event diverted twice (a redelivery) is stored once.
+   * their keys. Idempotent: an event diverted twice (a redelivery) is stored
+   * once; true when this call stored it.
    */
-  async divert(event: AgentEvent, deletedProfileIds: string[]): Promise<void> {
-    await this.dataSource.query(
+  async divert(event: AgentEvent, deletedProfileIds: string[]): Promise<boolean> {
+    const stored: unknown[] = await this.dataSource.query(
       `INSERT INTO lost_event (event_id, type, camera_id, agent_id, detection_date, detected_at, event, reason, deleted_profile_ids)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (event_id) DO NOTHING`,
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id`,
       [
         idKey(event.event.id),
         event.type,
@@ -48,6 +50,7 @@ export class LostEventsStore implements OnApplicationBootstrap, OnApplicationShu
         deletedProfileIds.map(idKey),
       ],
     );
+    return stored.length > 0;
   }
 
   private async prune(): Promise<string | null> {

@@ -7,6 +7,7 @@ import { LostEventsStore } from './lost-events.store.js';
 import type { ProfileSyncConfig } from './profile-sync.config.js';
 import { PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
 import { ProfileRegistry } from './profile-registry.js';
+import { ProfileSyncMetrics } from './profile-sync.metrics.js';
 
 @Injectable()
 class ProfileSyncHealth implements OnModuleInit {
@@ -34,7 +35,12 @@ export class ProfileSyncModule {
       providers: [
         { provide: PROFILE_SYNC_CONFIG, useValue: config },
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
-        ProfileRegistry, LostEventsStore, EventsConsumer, ProfileSyncHealth],
+        ProfileSyncMetrics,
+        ProfileRegistry,
+        LostEventsStore,
+        EventsConsumer,
+        ProfileSyncHealth,
+      ],
     };
   }
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigKeys, ConfigView, DeliveryOutcome, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
-import { retryWhileTransient } from '@app/runtime';
+import { eventLog, retryWhileTransient } from '@app/runtime';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
+import { DispatcherMetrics } from './dispatcher.metrics.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { EndpointLanes } from './endpoint-lanes.js';
@@ -42,6 +43,7 @@ export class AttemptDelivery {
     private readonly recorder: DeliveryRecorder,
     private readonly healthRecords: EndpointHealthPublisher,
     private readonly lanes: EndpointLanes,
+    private readonly metrics: DispatcherMetrics,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {
     this.longestDelay = Math.max(...settings.WEBHOOK_RETRY_SCHEDULE);
@@ -50,7 +52,8 @@ export class AttemptDelivery {
   /**
    * `keepAlive` is called while recording waits for NATS (the caller keeps its message);
    * `answered` once the receiver has answered (or not), before the outcome is recorded: the
-   * endpoint's lane is free again then.
+   * endpoint's lane is free again then; `acceptedAt`: when ingest accepted the event (epoch
+   * milliseconds, null: unknown), for the latency metrics and kept with a parked delivery.
    * 'unsigned': the endpoint's signing material has not reached this replica yet; nothing was sent.
    */
   async execute(
@@ -59,7 +62,7 @@ export class AttemptDelivery {
     body: Uint8Array,
     attempt: number,
     source: DeliverySource,
-    { keepAlive, answered }: { keepAlive?: () => void; answered?: () => void } = {},
+    { keepAlive, answered, acceptedAt = null }: { keepAlive?: () => void; answered?: () => void; acceptedAt?: number | null } = {},
   ): Promise<AttemptOutcome> {
     const signing = this.signing(endpoint.id);
     if (!signing) return { kind: 'unsigned' };
@@ -84,6 +87,8 @@ export class AttemptDelivery {
       const delay = asked === null ? scheduled : Math.min(Math.max(asked, scheduled), this.longestDelay);
       outcome = { kind: 'retry', attempt: attempt + 1, at: new Date(Date.now() + delay) };
     }
+    this.metrics.attempted(attempt, outcome.kind, status, result.durationMs, acceptedAt);
+    this.logger.debug(`attempt ${attempt} to ${endpoint.id}: ${status ?? (result.kind === 'no-answer' ? result.error : 'no answer')}, ${outcome.kind}`, ...eventLog(eventId));
     const log: AttemptLine = {
       attempt,
       attemptedAt: attemptedAt.toISOString(),
@@ -107,6 +112,7 @@ export class AttemptDelivery {
         log,
         retry,
         ...(retry.kind === 'park' || retry.kind === 'fail' ? { body: Buffer.from(body).toString('base64') } : {}),
+        ...(retry.kind === 'park' && acceptedAt !== null ? { acceptedAt: new Date(acceptedAt).toISOString() } : {}),
         ...(endpointHealth ? { endpointHealth } : {}),
       },
       keepAlive,

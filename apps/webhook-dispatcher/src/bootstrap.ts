@@ -8,7 +8,7 @@ import { DispatcherModule } from './dispatcher.module.js';
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplicationContext> {
   const config = loadDispatcherConfig(env);
   const app = await NestFactory.createApplicationContext(DispatcherModule.forRoot(config), {
-    logger: createLogger('webhook-dispatcher', config.LOG_FORMAT),
+    logger: createLogger('webhook-dispatcher', config.LOG_FORMAT, config.LOG_LEVEL),
   });
   await app.init();
   return app;

@@ -15,6 +15,8 @@ export interface ParkedDelivery {
   eventId: string;
   body: Buffer;
   attempt: number;
+  /** When ingest accepted its event (epoch milliseconds); null when unknown. */
+  acceptedAt: number | null;
 }
 
 /** A change with the attempts-stream sequence it was stored at. */
@@ -23,8 +25,15 @@ export interface SequencedChange {
   change: DeliveryChange;
 }
 
-type ParkedRow = { id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number };
-const toParked = (row: ParkedRow): ParkedDelivery => ({ id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, body: row.body, attempt: row.attempt });
+type ParkedRow = { id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number; accepted_at: Date | null };
+const toParked = (row: ParkedRow): ParkedDelivery => ({
+  id: row.id,
+  endpointId: row.endpoint_id,
+  eventId: row.event_id,
+  body: row.body,
+  attempt: row.attempt,
+  acceptedAt: row.accepted_at?.getTime() ?? null,
+});
 
 /**
  * The dispatcher's PostgreSQL: deliveries waiting for a retry (claimed with
@@ -67,7 +76,7 @@ export class DeliveryStore {
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
-       RETURNING id, endpoint_id, event_id, body, attempt`,
+       RETURNING id, endpoint_id, event_id, body, attempt, accepted_at`,
       [limit, lockMs, skipEndpoints, horizon, skipIds],
     );
     return returnedRows(rows).map(toParked);
@@ -84,7 +93,7 @@ export class DeliveryStore {
          ORDER BY next_attempt_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
-       RETURNING id, endpoint_id, event_id, body, attempt`,
+       RETURNING id, endpoint_id, event_id, body, attempt, accepted_at`,
       [endpointId, lockMs, horizon, skipIds],
     );
     const row = returnedRows(rows)[0];
@@ -229,11 +238,12 @@ export class DeliveryStore {
       case 'park':
         // An endpoint deleted meanwhile takes its deliveries with it.
         await manager.query(
-          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held)
-           SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held, accepted_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
            ON CONFLICT (endpoint_id, event_id) DO UPDATE
-             SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body, held = EXCLUDED.held`,
-          [endpointId, eventId, body, retry.attempt, retry.at, heldOf(endpointId)],
+             SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body, held = EXCLUDED.held,
+               accepted_at = EXCLUDED.accepted_at`,
+          [endpointId, eventId, body, retry.attempt, retry.at, heldOf(endpointId), change.acceptedAt ?? null],
         );
         return;
       case 'fail':

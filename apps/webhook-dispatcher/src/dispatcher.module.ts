@@ -11,6 +11,7 @@ import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
+import { DispatcherMetrics } from './dispatcher.metrics.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates } from './endpoint-rates.js';
 import { RetryHolds } from './retry-holds.js';
@@ -44,6 +45,7 @@ export class DispatcherModule {
       ],
       providers: [
         { provide: DISPATCHER_CONFIG, useValue: config },
+        DispatcherMetrics,
         { provide: WebhookClient, useValue: new WebhookClient(config.WEBHOOK_ALLOWED_NETWORKS, config.WEBHOOK_TIMEOUT, config.DELIVERY_LOG_BODY_BYTES) },
         { provide: EndpointLanes, useValue: new EndpointLanes(config.WEBHOOK_ENDPOINT_CONCURRENCY) },
         { provide: EndpointRates, useValue: new EndpointRates() },

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PruneSchedule } from '@app/persistence';
 import { ConfigView, EndpointState } from '@app/messaging';
+import { eventLog } from '@app/runtime';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
@@ -136,7 +137,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
         case Verdict.SEND: {
           const { endpoint, release } = decision;
           try {
-            const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release });
+            const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release, acceptedAt: delivery.acceptedAt });
             release();
             if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
           } finally {
@@ -146,7 +147,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       }
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was projected).
-      this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`);
+      this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`, ...eventLog(delivery.eventId));
     } finally {
       this.attempting.delete(delivery.id);
     }

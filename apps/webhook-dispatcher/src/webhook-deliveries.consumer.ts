@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, DeliveryOutcome, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler } from '@app/messaging';
+import { acceptedAtOf, DeadLetterReason, DeliveryOutcome, Headers, JetStreamConsumer, NatsClient, Outcome, type EndpointView, type MessageHandler } from '@app/messaging';
 import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryGate, Verdict } from './delivery-gate.js';
@@ -39,6 +39,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
+    const acceptedAt = acceptedAtOf(message.headers);
     // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours.
     const keepAlive = () => message.working();
     const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
@@ -65,13 +66,13 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
           return Outcome.done;
         case Verdict.PAUSED:
           // Waits in the retry store, not in the consumer's ack window.
-          await this.park(endpointId, eventId, message.data, keepAlive);
+          await this.park(endpointId, eventId, message.data, acceptedAt, keepAlive);
           return Outcome.done;
         case Verdict.BUSY:
-          await this.park(endpointId, eventId, message.data, keepAlive, decision.retryInMs);
+          await this.park(endpointId, eventId, message.data, acceptedAt, keepAlive, decision.retryInMs);
           return Outcome.done;
         case Verdict.SEND:
-          return await this.attempt(decision.endpoint, decision.release, eventId, message.data, keepAlive);
+          return await this.attempt(decision.endpoint, decision.release, eventId, message.data, acceptedAt, keepAlive);
       }
     } finally {
       clearInterval(inProgress);
@@ -79,20 +80,27 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
   }
 
   /** Parks the delivery for its first attempt, due now or in `inMs`. */
-  private park(endpointId: string, eventId: string, body: Uint8Array, keepAlive: () => void, inMs = 0): Promise<void> {
+  private park(endpointId: string, eventId: string, body: Uint8Array, acceptedAt: number | null, keepAlive: () => void, inMs = 0): Promise<void> {
     return this.recorder.record(
-      { endpointId, eventId, log: null, retry: { kind: 'park', attempt: 1, at: new Date(Date.now() + inMs).toISOString() }, body: Buffer.from(body).toString('base64') },
+      {
+        endpointId,
+        eventId,
+        log: null,
+        retry: { kind: 'park', attempt: 1, at: new Date(Date.now() + inMs).toISOString() },
+        body: Buffer.from(body).toString('base64'),
+        ...(acceptedAt !== null ? { acceptedAt: new Date(acceptedAt).toISOString() } : {}),
+      },
       keepAlive,
     );
   }
 
   /** The first attempt, holding a lane. */
-  private async attempt(endpoint: EndpointView, release: () => void, eventId: string, body: Uint8Array, keepAlive: () => void): Promise<Outcome> {
+  private async attempt(endpoint: EndpointView, release: () => void, eventId: string, body: Uint8Array, acceptedAt: number | null, keepAlive: () => void): Promise<Outcome> {
     try {
-      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', { keepAlive, answered: release });
+      const outcome = await this.attemptDelivery.execute(endpoint, eventId, body, 1, 'fresh', { keepAlive, answered: release, acceptedAt });
       release();
       // Its signing secrets have not arrived (or cannot be opened): it waits in the retry store, not in the ack window.
-      if (outcome.kind === 'unsigned') await this.park(endpoint.id, eventId, body, keepAlive);
+      if (outcome.kind === 'unsigned') await this.park(endpoint.id, eventId, body, acceptedAt, keepAlive);
       return Outcome.done;
     } finally {
       release();

@@ -8,7 +8,7 @@ import { GatewayModule } from './gateway.module.js';
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplicationContext> {
   const config = loadGatewayConfig(env);
   const app = await NestFactory.createApplicationContext(GatewayModule.forRoot(config), {
-    logger: createLogger('websocket-gateway', config.LOG_FORMAT),
+    logger: createLogger('websocket-gateway', config.LOG_FORMAT, config.LOG_LEVEL),
   });
   await app.init();
   return app;

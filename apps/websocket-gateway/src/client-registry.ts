@@ -41,6 +41,8 @@ export class ClientRegistry {
   constructor(
     private readonly maxBufferedBytes: number,
     private readonly maxTotalBufferedBytes: number = Number.POSITIVE_INFINITY,
+    /** Told how many live frames went out (the metrics). */
+    private readonly framesSent: (count: number) => void = () => undefined,
   ) {}
 
   add(endpointId: string, socket: WebSocket): void {
@@ -81,9 +83,14 @@ export class ClientRegistry {
     }
     this.catchingUp.delete(socket);
     this.sentUpTo.set(socket, lastSent);
+    let sent = 0;
     for (const { seq, frame } of state.held) {
-      if (seq > lastSent && socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false });
+      if (seq > lastSent && socket.readyState === WebSocket.OPEN) {
+        socket.send(frame, { binary: false });
+        sent += 1;
+      }
     }
+    if (sent > 0) this.framesSent(sent);
     const last = state.held.at(-1);
     if (last && last.seq > lastSent) this.sentUpTo.set(socket, last.seq);
     return true;
@@ -106,11 +113,13 @@ export class ClientRegistry {
   /**
    * Sends one event (stream sequence `seq`) to every client of the endpoint,
    * as a text frame of the event JSON; a client catching up holds it instead,
-   * and one that had it from history does not get it again.
+   * and one that had it from history does not get it again. Returns how
+   * many clients it was sent to.
    */
-  broadcast(endpointId: string, frame: Uint8Array, seq: number): void {
+  broadcast(endpointId: string, frame: Uint8Array, seq: number): number {
     const clients = this.byEndpoint.get(endpointId);
-    if (!clients) return;
+    if (!clients) return 0;
+    let sent = 0;
     const overBudget = this.measureTotal() > this.maxTotalBufferedBytes;
     const fairShare = this.maxTotalBufferedBytes / Math.max(1, this.size);
     for (const socket of clients) {
@@ -150,7 +159,10 @@ export class ClientRegistry {
         continue;
       }
       socket.send(frame, { binary: false });
+      sent += 1;
     }
+    if (sent > 0) this.framesSent(sent);
+    return sent;
   }
 
   /** The sum of all clients' unsent bytes, measured at most every MEASURE_EVERY_MS. */

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { NatsClient } from '@app/messaging';
+import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
+import { acceptedAtOf, ConsumerBacklog, NatsClient } from '@app/messaging';
 import { backoffMs, HealthServer, retryWhileTransient } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { RecentDeliveries } from './recent-deliveries.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 
 /**
  * Reads websocket deliveries from the deliveries stream with an ordered
@@ -22,6 +23,7 @@ import { RecentDeliveries } from './recent-deliveries.js';
 export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryFeed.name);
   private messages: ConsumerMessages | null = null;
+  private consumer: Consumer | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
   private feeding = false;
@@ -39,7 +41,12 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly clients: ClientRegistry,
     private readonly recent: RecentDeliveries,
     private readonly health: HealthServer,
-  ) {}
+    private readonly metrics: GatewayMetrics,
+    backlog: ConsumerBacklog,
+  ) {
+    // The feed's ordered consumer: its pending count is the websocket deliveries this replica has not read yet.
+    backlog.track('delivery-feed', async () => (this.feeding && this.consumer ? this.consumer.info() : null));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.health.addCheck('delivery-feed', () => this.feeding);
@@ -60,11 +67,11 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     let failures = 0;
     while (!this.stopping) {
       try {
-        const consumer = await jetstream.consumers.get(topology.streams.deliveries, {
+        const consumer = (this.consumer = await jetstream.consumers.get(topology.streams.deliveries, {
           filter_subjects: topology.allWebsocketDeliveries,
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: this.lastSeq + 1,
-        });
+        }));
         // Short pull requests: after NATS restarts, a lost request is noticed (missed heartbeats)
         // and replaced within seconds rather than the default half minute.
         this.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
@@ -75,7 +82,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           const endpointId = topology.endpointOfDelivery(message.subject);
           const eventKey = topology.eventOfWebsocketDelivery(message.subject);
           if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data);
-          this.clients.broadcast(endpointId, message.data, message.seq);
+          if (this.clients.broadcast(endpointId, message.data, message.seq) > 0) this.metrics.delivered(acceptedAtOf(message.headers));
           this.forwarded += 1;
         }
       } catch (error) {

@@ -7,6 +7,7 @@ import { Resumer } from './resumer.js';
 import { DeliveryFeed } from './delivery-feed.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 import { WebsocketServer } from './websocket.server.js';
 
 @Injectable()
@@ -45,7 +46,16 @@ export class GatewayModule {
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: ClientRegistry, useValue: new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES) },
+        GatewayMetrics,
+        {
+          provide: ClientRegistry,
+          inject: [GatewayMetrics],
+          useFactory: (metrics: GatewayMetrics) => {
+            const clients = new ClientRegistry(config.WS_MAX_BUFFERED_BYTES, config.WS_MAX_TOTAL_BUFFERED_BYTES, (count) => metrics.framesSent.inc(count));
+            metrics.countConnections(() => clients.size);
+            return clients;
+          },
+        },
         { provide: RecentDeliveries, useValue: new RecentDeliveries(config.WS_RECENT_BYTES) },
         DeliveryFeed,
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },

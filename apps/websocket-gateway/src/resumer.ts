@@ -9,6 +9,7 @@ import { DeliveryFeed } from './delivery-feed.js';
 import { RecentDeliveries } from './recent-deliveries.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 
 /** Where a resuming client's history starts in the deliveries stream. */
 export type ResumeStart = { opt_start_seq: number } | { opt_start_time: string };
@@ -69,6 +70,7 @@ export class Resumer {
     private readonly deletedProfiles: DeletedProfiles,
     private readonly feed: DeliveryFeed,
     private readonly recent: RecentDeliveries,
+    private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
   ) {
     this.total = new Rate(settings.WS_RESUME_TOTAL_RATE);
@@ -178,6 +180,7 @@ export class Resumer {
     await this.pace(socket, rate);
     if (socket.readyState !== WebSocket.OPEN) return 'closed';
     socket.send(checked, { binary: false });
+    this.metrics.framesSent.inc();
     return 'sent';
   }
 

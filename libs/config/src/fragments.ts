@@ -80,6 +80,8 @@ export const databaseEnv = {
 export const runtimeEnv = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** The lowest level printed: `log` (info) leaves out the per-event detail logged at `debug`. */
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
   /** Port of the small health/metrics listener every app has. */
   HEALTH_PORT: portVar(0),
   /**

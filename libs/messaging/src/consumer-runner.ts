@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { backoffMs, isTransientFailure } from '@app/runtime';
+import { backoffMs, eventLog, isTransientFailure } from '@app/runtime';
 import type { ConsumerSpec, MessageHandler } from './consumer.js';
 import type { NatsClient } from './nats-connection.js';
 import { DeadLetterReason, Outcome } from './outcome.js';
@@ -72,6 +72,8 @@ export class ConsumerRunner {
     private readonly handler: MessageHandler,
     /** True when every dependency of the app is reachable; a failure then is the message's own. */
     private readonly dependenciesReachable: () => boolean = () => client.connected,
+    /** Told of every message recorded in the dead letters (the app's metrics). */
+    private readonly deadLettered: (reason: DeadLetterReason) => void = () => undefined,
   ) {
     this.logger = new Logger(`Consumer:${spec.durable}`);
   }
@@ -229,7 +231,7 @@ export class ConsumerRunner {
       await this.settle(message, outcome);
     } catch (error) {
       // Not acked: the server redelivers after ack_wait, so nothing is lost.
-      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`);
+      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, ...eventLog(eventIdOf(message)));
     }
   }
 
@@ -246,7 +248,7 @@ export class ConsumerRunner {
         return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
       }
     }
-    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`);
+    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, ...eventLog(eventIdOf(message)));
     return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
   }
 
@@ -262,7 +264,7 @@ export class ConsumerRunner {
         // fine for the seconds a transient failure lasts (long waits are stored elsewhere).
         message.nak(outcome.delayMs);
         this.stats.retried += 1;
-        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`);
+        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`, ...eventLog(eventIdOf(message)));
         return;
       case 'skip':
         await this.deadLetter(message, outcome.reason, outcome.detail);
@@ -285,6 +287,12 @@ export class ConsumerRunner {
         [Headers.consumer]: this.spec.durable,
       },
     });
-    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`);
+    this.deadLettered(reason);
+    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(eventIdOf(message)));
   }
+}
+
+/** The event a message is about, when the data path set its header (an agent's own message has none). */
+function eventIdOf(message: JsMsg): string | undefined {
+  return message.headers?.get(Headers.eventId) || undefined;
 }

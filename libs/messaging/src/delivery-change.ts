@@ -50,6 +50,8 @@ export interface DeliveryChange {
   retry: RetryChange;
   /** The event JSON, base64, when the delivery is parked or kept as failed. */
   body?: string;
+  /** When ingest accepted the event (ISO time), when the delivery is parked and it is known: kept for the success latency metric. */
+  acceptedAt?: string;
   /** The endpoint's delivery health, when this attempt changed it. */
   endpointHealth?: EndpointHealth;
 }

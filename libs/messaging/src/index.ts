@@ -5,6 +5,8 @@ export { DeadLetterReason, Outcome } from './outcome.js';
 export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
+export { ConsumerBacklog } from './consumer-backlog.js';
+export { acceptedAtOf } from './routing-headers.js';
 export { ConfigKeys, ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 export { ConfigPublisher, EndpointHealthPublisher, openConfigBucket, type CurrentValue, type ReadCurrent } from './config-bucket.js';
 export { ConfigView } from './config-view.js';

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
-import { HealthServer, retryWhileTransient } from '@app/runtime';
+import { deadLettersCounter, HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
 import { openConfigBucket, ConfigPublisher, EndpointHealthPublisher } from './config-bucket.js';
 import { ConfigView } from './config-view.js';
 import { TokenView } from './token-view.js';
 import { ConfigBarrierResponder } from './config-barrier.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
+import { ConsumerBacklog } from './consumer-backlog.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
@@ -34,6 +35,7 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly client: NatsClient,
     private readonly health: HealthServer,
     private readonly moduleRef: ModuleRef,
+    private readonly backlog: ConsumerBacklog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -59,13 +61,19 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async startConsumers(): Promise<void> {
+    const deadLetters = deadLettersCounter(this.health.metrics);
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance) continue;
       const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
       if (!spec) continue;
-      const runner = new ConsumerRunner(this.client, ConsumerRunner.withDefaults(spec), wrapper.instance as MessageHandler, () =>
-        this.health.dependenciesReachable(),
+      const runner = new ConsumerRunner(
+        this.client,
+        ConsumerRunner.withDefaults(spec),
+        wrapper.instance as MessageHandler,
+        () => this.health.dependenciesReachable(),
+        (reason) => deadLetters.inc({ app: this.health.appName, reason }),
       );
+      this.backlog.trackDurable(spec.stream(this.client.topology), spec.durable);
       this.health.addCheck(`consumer:${spec.durable}`, () => runner.healthy);
       await runner.start();
       this.runners.push(runner);
@@ -154,11 +162,12 @@ export class MessagingModule {
           },
         },
         { provide: CONFIG_BUCKET, inject: [NatsClient], useFactory: (client: NatsClient) => openConfigBucket(client) },
+        { provide: ConsumerBacklog, inject: [NatsClient, HealthServer], useFactory: (client: NatsClient, health: HealthServer) => new ConsumerBacklog(client, health) },
         ConsumerHost,
         NatsLifecycle,
         StreamTrimming,
       ],
-      exports: [NatsClient, ConsumerHost, CONFIG_BUCKET],
+      exports: [NatsClient, ConsumerHost, ConsumerBacklog, CONFIG_BUCKET],
     };
   }
 }

@@ -23,3 +23,9 @@ export function readRoutingHeaders(headers: MsgHdrs | undefined): RoutingFields 
   const groups = headers.get(Headers.profileGroups);
   return { type, cameraId, agentId, profileGroupIds: groups ? groups.split(',') : [] };
 }
+
+/** When ingest accepted the event of a message (Headers.acceptedAt), in epoch milliseconds; null when it carries none. */
+export function acceptedAtOf(headers: MsgHdrs | undefined): number | null {
+  const value = Number(headers?.get(Headers.acceptedAt) || Number.NaN);
+  return Number.isFinite(value) && value > 0 ? value : null;
+}

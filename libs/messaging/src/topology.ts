@@ -160,6 +160,12 @@ export const Headers = {
   /** The candidates' profile group ids, comma-separated (empty: none). */
   profileGroups: 'Es-Profile-Groups',
   endpointId: 'Es-Endpoint-Id',
+  /**
+   * When ingest accepted the event (stored it), in epoch milliseconds: set by
+   * ingest, carried by profile-sync and filter-router onto every delivery, for
+   * the delivery latency metrics. A resend or replay carries none.
+   */
+  acceptedAt: 'Es-Accepted-At',
   /** A dead letter's reason: one of DeadLetterReason's codes. */
   reason: 'Es-Reason',
   /** A dead letter's detail, free text. */

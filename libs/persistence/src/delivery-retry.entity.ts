@@ -46,6 +46,10 @@ export class DeliveryRetryEntity {
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt!: Date | null;
 
+  /** When ingest accepted its event; null when unknown (a resend, a replay, or parked before this was kept). */
+  @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
+  acceptedAt!: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 }

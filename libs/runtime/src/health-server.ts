@@ -19,7 +19,7 @@ export class HealthServer {
   private readonly reporters: StatusReporter[] = [];
   readonly metrics = new Registry();
 
-  constructor(private readonly appName: string) {
+  constructor(readonly appName: string) {
     collectDefaultMetrics({ register: this.metrics });
   }
 

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { AppName } from '../scripts/local-stack.js';
+import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
+import type { MetricSamples } from './support/metrics.js';
+import { Receiver } from './support/receiver.js';
+import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const APPS: readonly AppName[] = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'];
+
+/** A series the test expects to grow: where it is scraped, its name (`_count` of a histogram) and labels. */
+interface Series {
+  app: AppName;
+  name: string;
+  labels?: Record<string, string>;
+}
+
+const GROWING: readonly Series[] = [
+  { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'http' } },
+  { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'nats' } },
+  { app: 'ingest', name: 'event_service_events_rejected_total', labels: { reason: 'INVALID_EVENT' } },
+  { app: 'ingest', name: 'event_service_events_rejected_total', labels: { reason: 'UNAUTHENTICATED' } },
+  { app: 'ingest', name: 'event_service_dead_letters_total', labels: { app: 'ingest', reason: 'INVALID_EVENT' } },
+  { app: 'profile-sync', name: 'event_service_events_lost_total' },
+  { app: 'filter-router', name: 'event_service_events_routed_total' },
+  { app: 'filter-router', name: 'event_service_deliveries_published_total', labels: { endpoint_type: 'websocket' } },
+  { app: 'filter-router', name: 'event_service_deliveries_published_total', labels: { endpoint_type: 'webhook' } },
+  { app: 'websocket-gateway', name: 'event_service_websocket_connections' },
+  { app: 'websocket-gateway', name: 'event_service_websocket_frames_sent_total' },
+  { app: 'websocket-gateway', name: 'event_service_delivery_latency_seconds_count', labels: { endpoint_type: 'websocket' } },
+  { app: 'webhook-dispatcher', name: 'event_service_webhook_attempts_total', labels: { outcome: 'retry', status_class: '5xx' } },
+  { app: 'webhook-dispatcher', name: 'event_service_webhook_attempts_total', labels: { outcome: 'delivered', status_class: '2xx' } },
+  { app: 'webhook-dispatcher', name: 'event_service_webhook_attempt_duration_seconds_count' },
+  { app: 'webhook-dispatcher', name: 'event_service_delivery_latency_seconds_count', labels: { endpoint_type: 'webhook' } },
+  { app: 'webhook-dispatcher', name: 'event_service_webhook_success_latency_seconds_count' },
+];
+
+/** Every JetStream consumer, by the app that reports its backlog. */
+const CONSUMERS: ReadonlyArray<[AppName, string]> = [
+  ['ingest', 'ingest'],
+  ['profile-sync', 'profile-sync'],
+  ['filter-router', 'filter-router'],
+  ['websocket-gateway', 'delivery-feed'],
+  ['webhook-dispatcher', 'webhook-dispatcher'],
+  ['webhook-dispatcher', 'delivery-projector'],
+];
+
+const describeSeries = ({ app, name, labels }: Series) => `${app} ${name}${labels ? JSON.stringify(labels) : ''}`;
+
+/** An identification whose one candidate is `profileId`. */
+function identificationOf(profileId: string): EventJson {
+  const event = freshEvent();
+  const template = seedIdentification().candidates[0];
+  event.candidates = [{ ...template, profile: { ...template.profile, id: profileId } }];
+  return event;
+}
+
+/** The JSON lines of an app's output (LOG_FORMAT=json). */
+function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('metrics and logs', () => {
+  let stack: TestStack;
+  let flaky: Receiver;
+  let hanging: Receiver;
+  let websocketEndpoint: string;
+  const flakyCamera = randomUUID();
+  const hangingCamera = randomUUID();
+
+  beforeAll(async () => {
+    // The first webhook attempt fails (a retry), the second is delivered.
+    flaky = await Receiver.start((index) => ({ status: index === 0 ? 500 : 204 }));
+    hanging = await Receiver.start(() => 'hang');
+    stack = await TestStack.start({
+      apps: APPS,
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json' },
+      appEnv: {
+        'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '300ms', WEBHOOK_TIMEOUT: '60s' },
+        'filter-router': { LOG_LEVEL: 'debug' },
+      },
+    });
+    websocketEndpoint = await stack.createWebsocketEndpoint('metrics');
+    for (const [receiver, camera] of [
+      [flaky, flakyCamera],
+      [hanging, hangingCamera],
+    ] as const) {
+      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "metrics", url: $url) { id } }', { url: receiver.url });
+      await stack.createEventFilter({ name: 'camera', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+    }
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    for (const response of hanging?.hanging ?? []) response.end();
+    await stack?.stop();
+    await flaky?.close();
+    await hanging?.close();
+  });
+
+  const scrapeAll = async (): Promise<Map<AppName, MetricSamples>> => new Map(await Promise.all(APPS.map(async (app) => [app, await stack.metrics(app)] as const)));
+
+  it('exports every domain series, and each moves as events flow, are rejected, lost and dead-lettered', async () => {
+    const before = await scrapeAll();
+
+    const client = await TestClient.connect(stack.websocketUrl(websocketEndpoint));
+    // Accepted over HTTP; to the websocket client, and to the flaky webhook (500, then 204 on the retry).
+    const viaHttp = freshEvent();
+    viaHttp.camera.id = flakyCamera;
+    expect((await stack.postEvent(JSON.stringify(viaHttp))).status).toBe(202);
+    // Accepted over NATS.
+    const agentId = randomUUID();
+    await stack.publishAgentEvent(agentId, JSON.stringify(freshEvent({ agentId })));
+    // Refused: over HTTP (a bad event, no token), and over NATS, which dead-letters it.
+    expect((await stack.postEvent(JSON.stringify({ ...freshEvent(), type: 'smile' }))).status).toBe(400);
+    expect((await stack.postEvent(JSON.stringify(freshEvent()), null)).status).toBe(401);
+    await stack.publishAgentEvent(agentId, JSON.stringify({ ...freshEvent({ agentId }), type: 'smile' }));
+    // Lost: its one candidate's profile is deleted.
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+    await stack.publishProfile({ deleted: { id: profile } });
+    const lost = identificationOf(profile);
+    expect((await stack.postEvent(JSON.stringify(lost))).status).toBe(202);
+
+    await client.waitForEvents(2, 30_000);
+    await waitFor(() => flaky.requests.some((request) => request.status === 204), { timeoutMs: 30_000, what: 'the webhook delivered on its retry' });
+
+    const grown = (after: Map<AppName, MetricSamples>) => GROWING.filter((series) => !(after.get(series.app)!.value(series.name, series.labels) > before.get(series.app)!.value(series.name, series.labels)));
+    let still: Series[] = [];
+    await waitFor(
+      async () => {
+        still = grown(await scrapeAll());
+        return still.length === 0;
+      },
+      { timeoutMs: 30_000, what: 'every series to grow' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; not grown: ${still.map(describeSeries).join(', ')}`);
+    });
+
+    // The websocket latency is ingest's acceptance to the frame: seconds at most here, not the time since 1970.
+    const gateway = await stack.metrics('websocket-gateway');
+    const latencySum = gateway.value('event_service_delivery_latency_seconds_sum', { endpoint_type: 'websocket' });
+    expect(latencySum / gateway.value('event_service_delivery_latency_seconds_count', { endpoint_type: 'websocket' })).toBeLessThan(30);
+    client.close();
+  });
+
+  it('reports every JetStream consumer’s backlog, and a delivery held by a slow receiver as unacknowledged', async () => {
+    const reported = async () => {
+      for (const [app, consumer] of CONSUMERS) {
+        const samples = await stack.metrics(app);
+        if (!samples.has('event_service_consumer_pending_messages', { consumer }) || !samples.has('event_service_consumer_ack_pending', { consumer })) return false;
+      }
+      return true;
+    };
+    await waitFor(reported, { what: 'every consumer’s backlog gauges' });
+
+    const held = freshEvent();
+    held.camera.id = hangingCamera;
+    expect((await stack.postEvent(JSON.stringify(held))).status).toBe(202);
+    await waitFor(() => hanging.hanging.size === 1, { what: 'the slow receiver to get the delivery' });
+    // The fresh delivery's message stays unacknowledged while its first attempt waits for the answer.
+    await waitFor(async () => (await stack.metrics('webhook-dispatcher')).value('event_service_consumer_ack_pending', { consumer: 'webhook-dispatcher' }) >= 1, {
+      what: 'the held delivery in the dispatcher’s ack pending',
+    });
+    for (const response of hanging.hanging) response.end();
+    await waitFor(async () => (await stack.metrics('webhook-dispatcher')).value('event_service_consumer_ack_pending', { consumer: 'webhook-dispatcher' }) === 0, {
+      what: 'the delivery acknowledged once answered',
+    });
+  });
+
+  it('logs a client’s bad GraphQL input as one warning without a stack, and an event’s lines with its id', async () => {
+    const result = await stack.graphql('mutation { createWebSocketEndpoint(name: "  ") { id } }');
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+
+    const line = await waitFor(() => jsonLines(stack.output('api', 200)).find((entry) => entry['level'] === 'warn' && String(entry['message']).includes('BAD_USER_INPUT')), {
+      what: 'the warning in the api’s log',
+    });
+    expect(line).toMatchObject({ context: 'ApiErrors', code: 'BAD_USER_INPUT' });
+    expect(String(line['message'])).toMatch(/^Mutation\.createWebSocketEndpoint: BAD_USER_INPUT: name: /);
+    expect(line).not.toHaveProperty('stack');
+    expect(line).not.toHaveProperty('error');
+    const errors = jsonLines(stack.output('api', 200)).filter((entry) => entry['level'] === 'error');
+    expect(errors).toEqual([]);
+
+    // filter-router runs at LOG_LEVEL=debug: its line about routing an event carries the event's id as a field.
+    const event = freshEvent();
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    const eventKey = String(event.event.id).toLowerCase();
+    await waitFor(() => jsonLines(stack.output('filter-router', 200)).some((entry) => entry['event_id'] === eventKey && entry['level'] === 'debug'), {
+      what: 'the router’s line about the event, with event_id',
+    });
+  });
+});
