@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buildSchema, graphql } from 'graphql';
 import type { Page } from 'playwright-core';
+import { projectRoot } from '../scripts/local-stack.js';
 import { DashboardSite, horizontalOverflow, PHONE } from './support/dashboard.js';
 import { freshEvent, seedIdentification } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
@@ -43,6 +47,12 @@ describe('the dashboard in headless Chromium', () => {
     await receiver?.close();
   });
 
+  /** Waits until the list shows exactly these names, in this order (a list answers after its filter or page changes). */
+  const namesAre = (expected: string[]) =>
+    page.waitForFunction((want: string) => {
+      const { document } = globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null }> } };
+      return JSON.stringify([...document.querySelectorAll('table.list tbody tr td:first-child')].map((cell) => cell.textContent)) === want;
+    }, JSON.stringify(expected));
   const cardIdFromUrl = (): string => decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
 
   it('asks for a token, refuses a wrong one at its field, and signs in with a session cookie script cannot read', async () => {
@@ -97,6 +107,21 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByRole('button', { name: 'Create webhook endpoint' }).click();
     await page.getByRole('heading', { name: 'receiver' }).waitFor();
     webhookId = cardIdFromUrl();
+  });
+
+  it('filters the endpoints by type and sorts them by creation, as removable chips', async () => {
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+    await namesAre(['receiver', 'live wall']);
+
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByRole('group', { name: 'By type' }).getByRole('button', { name: 'Webhook' }).click();
+    await namesAre(['receiver']);
+    await page.getByRole('button', { name: 'Remove type: Webhook' }).click();
+
+    await page.getByRole('button', { name: 'Add sort' }).click();
+    await page.getByRole('button', { name: 'Created: oldest first' }).click();
+    await page.getByRole('button', { name: 'Remove created: oldest first' }).waitFor();
+    await namesAre(['live wall', 'receiver']);
   });
 
   it('creates an event filter that targets both endpoints, picked from the list', async () => {
@@ -187,8 +212,18 @@ describe('the dashboard in headless Chromium', () => {
     expect(violations).toEqual([]);
   });
 
+  it('pages a long list of endpoints', async () => {
+    for (let index = 0; index < 21; index += 1) await stack.createWebsocketEndpoint(`bulk ${index}`);
+    await page.goto(`${site.origin}/endpoints`);
+    const pager = page.getByRole('navigation', { name: 'Endpoints pages' });
+    await pager.getByText('1–20 of 22').waitFor();
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByText('21–22 of 22').waitFor();
+    await namesAre(['bulk 0', 'receiver']);
+  });
+
   it('shows a read-only token what the API lets it see, with no way to change anything', async () => {
-    const created = await stack.graphql('mutation { createApiToken(name: "viewer", scope: READ_ONLY) { token } }');
+    const created = await stack.graphql('mutation { createApiToken(name: "viewer", scope: READ_ONLY) { token apiToken { id } } }');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
     await site.signIn(page, created.data.createApiToken.token, `/endpoints/${webhookId}`);
@@ -198,5 +233,24 @@ describe('the dashboard in headless Chromium', () => {
     await page.goto(`${site.origin}/endpoints`);
     await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
     expect(await page.getByRole('button', { name: '+ Create' }).count()).toBe(0);
+
+    // Revoking the token ends its sessions: the next page asks for a token again.
+    await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: created.data.createApiToken.apiToken.id });
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+  });
+
+  it('is typed against the schema the running api serves: the same types, fields and values', async () => {
+    const shape = '{ __schema { types { name fields { name } inputFields { name } enumValues { name } } } }';
+    const names = (list: Array<{ name: string }> | null): string[] => (list ?? []).map(({ name }) => name).sort();
+    type Shape = { name: string; fields: Array<{ name: string }> | null; inputFields: Array<{ name: string }> | null; enumValues: Array<{ name: string }> | null };
+    const outline = (types: Shape[]) =>
+      types
+        .filter(({ name }) => !name.startsWith('__'))
+        .map((type) => ({ name: type.name, members: [...names(type.fields), ...names(type.inputFields), ...names(type.enumValues)] }))
+        .sort((one, other) => one.name.localeCompare(other.name));
+    const served = await stack.graphql<{ __schema: { types: Shape[] } }>(shape);
+    const committed = await graphql({ schema: buildSchema(readFileSync(join(projectRoot(), 'apps/api/schema.graphql'), 'utf8')), source: shape });
+    expect(outline(served.data.__schema.types)).toEqual(outline((committed.data as { __schema: { types: Shape[] } }).__schema.types));
   });
 });

@@ -18,7 +18,6 @@ import { ConfigSync } from './config-sync.js';
 import { CreateEndpoint } from './endpoints/create-endpoint.usecase.js';
 import { DeleteEndpoint } from './endpoints/delete-endpoint.usecase.js';
 import { EndpointRegistry } from './endpoints/endpoint-registry.js';
-import { EndpointsResolver } from './endpoints/endpoints.resolver.js';
 import { ListEndpoints } from './endpoints/list-endpoints.usecase.js';
 import { PauseEndpoint } from './endpoints/pause-endpoint.usecase.js';
 import { ResumeEndpoint } from './endpoints/resume-endpoint.usecase.js';
@@ -28,10 +27,8 @@ import { SetWebSocketAccess } from './endpoints/set-websocket-access.usecase.js'
 import { CreateEventFilter } from './event-filters/create-event-filter.usecase.js';
 import { DeleteEventFilter } from './event-filters/delete-event-filter.usecase.js';
 import { EventFilterRegistry } from './event-filters/event-filter-registry.js';
-import { EventFiltersResolver } from './event-filters/event-filters.resolver.js';
 import { ListEventFilters } from './event-filters/list-event-filters.usecase.js';
 import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.js';
-import { DeliveriesResolver } from './deliveries/deliveries.resolver.js';
 import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
 import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
 import { ProfileCheck } from './deliveries/profile-check.js';
@@ -39,16 +36,14 @@ import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
+import { API_RESOLVERS } from './graphql/api-schema.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { ApiErrorsFilter } from './graphql/api-errors.filter.js';
 import { ListLostEvents } from './lost-events/list-lost-events.usecase.js';
-import { LostEventsResolver } from './lost-events/lost-events.resolver.js';
 import { ReadWebhookSecret } from './webhook-secrets/read-webhook-secret.usecase.js';
 import { RotateWebhookSecret } from './webhook-secrets/rotate-webhook-secret.usecase.js';
 import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
 import { SigningSecrets } from './webhook-secrets/signing-secrets.js';
-import { WebhookSecretResolver } from './webhook-secrets/webhook-secret.resolver.js';
-import { ApiTokensResolver } from './api-tokens/api-tokens.resolver.js';
 import { CreateApiToken } from './api-tokens/create-api-token.usecase.js';
 import { ListApiTokens } from './api-tokens/list-api-tokens.usecase.js';
 import { RevokeApiToken } from './api-tokens/revoke-api-token.usecase.js';
@@ -125,34 +120,29 @@ export class ApiModule implements NestModule {
         DeleteEndpoint,
         SetWebSocketAccess,
         RotateWebSocketToken,
-        EndpointsResolver,
         EventFilterRegistry,
         ListEventFilters,
         CreateEventFilter,
         UpdateEventFilter,
         DeleteEventFilter,
-        EventFiltersResolver,
         SigningSecrets,
         SecretsAtRest,
         ReadWebhookSecret,
         RotateWebhookSecret,
-        WebhookSecretResolver,
         DeliveryHandoff,
         ProfileCheck,
         ListDeliveryAttempts,
         ResendDelivery,
         ReplayEndpoint,
         SendTestEvent,
-        DeliveriesResolver,
         ListLostEvents,
-        LostEventsResolver,
         TokenGuard,
         { provide: APP_PIPE, useClass: InputValidationPipe },
         { provide: APP_FILTER, useClass: ApiErrorsFilter },
         ListApiTokens,
         CreateApiToken,
         RevokeApiToken,
-        ApiTokensResolver,
+        ...API_RESOLVERS,
       ],
     };
   }

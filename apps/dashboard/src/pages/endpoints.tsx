@@ -8,7 +8,7 @@ import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
 
 export const TYPE_LABELS: Record<EndpointType, string> = { WEB_SOCKET: 'Websocket', WEB_HOOK: 'Webhook' };
 
-type Adding = 'id' | 'type' | 'sort' | null;
+type Adding = 'filter' | 'sort' | null;
 
 /** Endpoints: the list with its filter and sort chips, pages, and + Create. */
 export function EndpointsPage({ admin }: { admin: boolean }) {
@@ -83,45 +83,38 @@ export function EndpointsPage({ admin }: { admin: boolean }) {
           {sort && <Chip label={`created: ${sort === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
         </div>
         <div class="adders">
-          <label class="inline">
-            <span class="visually-hidden">Add filter</span>
-            <select value="" onChange={(event) => setAdding(event.currentTarget.value as Adding)}>
-              <option value="">Add filter</option>
-              <option value="id">by endpoint id</option>
-              <option value="type">by type</option>
-            </select>
-          </label>
-          <button type="button" onClick={() => setAdding('sort')}>
+          <button type="button" aria-expanded={adding === 'filter'} onClick={() => setAdding(adding === 'filter' ? null : 'filter')}>
+            Add filter
+          </button>
+          <button type="button" aria-expanded={adding === 'sort'} onClick={() => setAdding(adding === 'sort' ? null : 'sort')}>
             Add sort
           </button>
         </div>
       </div>
-      {adding === 'id' && (
-        <form
-          class="panel adder"
-          onSubmit={(event) => {
-            event.preventDefault();
-            const value = (new FormData(event.currentTarget).get('id') as string).trim();
-            if (value) refilter(() => setIdFilter(value));
-          }}
-        >
-          <label class="field">
-            <span class="label">Endpoint id</span>
-            <input name="id" required autoFocus />
-          </label>
-          <button type="submit">Apply</button>
-          <button type="button" onClick={() => setAdding(null)}>
-            Cancel
-          </button>
-        </form>
-      )}
-      {adding === 'type' && (
-        <div class="panel adder" role="group" aria-label="Filter by type">
-          {(['WEB_SOCKET', 'WEB_HOOK'] as const).map((type) => (
-            <button type="button" key={type} onClick={() => refilter(() => setTypeFilter(type))}>
-              {TYPE_LABELS[type]}
-            </button>
-          ))}
+      {adding === 'filter' && (
+        <div class="panel adder">
+          <form
+            class="adder"
+            onSubmit={(event) => {
+              event.preventDefault();
+              const value = (new FormData(event.currentTarget).get('id') as string).trim();
+              if (value) refilter(() => setIdFilter(value));
+            }}
+          >
+            <label class="field">
+              <span class="label">By endpoint id</span>
+              <input name="id" required autoFocus />
+            </label>
+            <button type="submit">Apply</button>
+          </form>
+          <div class="adder" role="group" aria-label="By type">
+            <span class="label">By type</span>
+            {(['WEB_SOCKET', 'WEB_HOOK'] as const).map((type) => (
+              <button type="button" key={type} onClick={() => refilter(() => setTypeFilter(type))}>
+                {TYPE_LABELS[type]}
+              </button>
+            ))}
+          </div>
           <button type="button" onClick={() => setAdding(null)}>
             Cancel
           </button>

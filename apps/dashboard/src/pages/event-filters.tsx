@@ -61,10 +61,10 @@ export function EventFiltersPage({ admin }: { admin: boolean }) {
           {sort && <Chip label={`${SORT_LABELS[sort.key]}: ${sort.direction === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
         </div>
         <div class="adders">
-          <button type="button" onClick={() => setAdding('ids')}>
+          <button type="button" aria-expanded={adding === 'ids'} onClick={() => setAdding(adding === 'ids' ? null : 'ids')}>
             Add filter
           </button>
-          <button type="button" onClick={() => setAdding('sort')}>
+          <button type="button" aria-expanded={adding === 'sort'} onClick={() => setAdding(adding === 'sort' ? null : 'sort')}>
             Add sort
           </button>
         </div>
