@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
@@ -52,6 +54,53 @@ describe('docker-compose.yml', () => {
     const natsEnvironment = compose.services.nats.environment as Record<string, string>;
     expect(Object.keys(natsEnvironment).sort()).toEqual([...layout.passwordVariables.values()].sort());
     for (const [variable, value] of Object.entries(natsEnvironment)) expect(value).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+  });
+
+  it('checks the health of every service, and starts each only once what it depends on is healthy', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect([name, Array.isArray(service.healthcheck?.test)]).toEqual([name, true]);
+      for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) {
+        expect([name, dependency, condition]).toEqual([name, dependency, { condition: 'service_healthy' }]);
+        expect(compose.services[dependency]?.healthcheck).toBeDefined();
+      }
+    }
+    for (const app of APP_NAMES) {
+      expect(Object.keys(compose.services[app].depends_on)).toContain('nats');
+      // The apps' check asks the health port their environment sets.
+      expect(compose.services[app].healthcheck.test.join(' ')).toMatch(/process\.env\.HEALTH_PORT \+ '\/readyz'/);
+      expect(compose.services[app].environment.HEALTH_PORT).toMatch(/^\d+$/);
+    }
+    for (const app of ['api', 'profile-sync', 'webhook-dispatcher']) expect(Object.keys(compose.services[app].depends_on)).toContain('postgres');
+    expect(Object.keys(compose.services.edge.depends_on).sort()).toEqual(['api', 'ingest', 'websocket-gateway']);
+    // nats: the monitoring port nats-server.conf opens; postgres: pg_isready.
+    const monitorPort = /^http_port: (\d+)$/m.exec(read('deploy/nats/nats-server.conf'))?.[1];
+    expect(compose.services.nats.healthcheck.test).toEqual(['CMD', 'wget', '-q', '--spider', `http://127.0.0.1:${monitorPort}/healthz`]);
+    expect(compose.services.postgres.healthcheck.test.slice(0, 2)).toEqual(['CMD', 'pg_isready']);
+  });
+
+  it("runs the apps' health check as the image would: healthy on /readyz 200, unhealthy on 503 or no answer", async () => {
+    const [, node, ...args] = compose.services.api.healthcheck.test as string[];
+    expect(node).toBe('node');
+    let ready = true;
+    const server: Server = createServer((request, response) => {
+      response.writeHead(request.url === '/readyz' && ready ? 200 : 503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    // Asynchronous, so that this process's server answers while the check runs.
+    const check = (healthPort: number) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, args, { env: { ...process.env, HEALTH_PORT: String(healthPort) }, stdio: 'ignore' });
+        child.on('exit', (code) => resolve(code));
+      });
+    try {
+      expect(await check(port)).toBe(0);
+      ready = false;
+      expect(await check(port)).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await check(port)).toBe(1);
   });
 
   it('sets only variables the README documents', () => {

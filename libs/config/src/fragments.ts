@@ -27,6 +27,18 @@ export const natsEnv = {
   DEAD_LETTER_MAX_BYTES: bytesVar('256MiB'),
   /** Bytes the image store may hold; when full, events with images are refused (503) until images expire. */
   IMAGE_STORE_MAX_BYTES: bytesVar('4GiB'),
+  /**
+   * Copies JetStream keeps of every stream, KV bucket and object store the apps
+   * create: 1 on a single server, 3 on a three-node cluster (a cluster holds at
+   * most 5). Odd counts are the useful ones: a stream needs a majority of its
+   * copies, so 2 survives no more losses than 1, and 4 no more than 3.
+   */
+  NATS_REPLICAS: z.coerce
+    .number()
+    .int('a whole number')
+    .min(1, 'at least 1 (one copy: a single server)')
+    .max(5, 'at most 5 (JetStream keeps up to 5 copies of a stream)')
+    .default(1),
   /** Credentials for NATS, one way at most (none: the local, open server). */
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
@@ -58,6 +70,7 @@ export interface NatsEnv {
   STREAM_MAX_BYTES: number;
   DEAD_LETTER_MAX_BYTES: number;
   IMAGE_STORE_MAX_BYTES: number;
+  NATS_REPLICAS: number;
   NATS_USER?: string;
   NATS_PASSWORD?: string;
   NATS_TOKEN?: string;

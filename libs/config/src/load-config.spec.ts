@@ -24,6 +24,15 @@ describe('loadConfig', () => {
     for (const bad of ['_INBOX.>', '_INBOX.*', '_INBOX.', 'in box']) expect(() => loadConfig(schema, { NATS_INBOX_PREFIX: bad })).toThrow(/NATS_INBOX_PREFIX/);
   });
 
+  it('keeps one copy of each stream unless NATS_REPLICAS asks for more, up to the 5 JetStream allows', () => {
+    expect(loadConfig(schema, {}).NATS_REPLICAS).toBe(1);
+    expect(loadConfig(schema, { NATS_REPLICAS: '3' }).NATS_REPLICAS).toBe(3);
+    expect(loadConfig(schema, { NATS_REPLICAS: '5' }).NATS_REPLICAS).toBe(5);
+    expect(() => loadConfig(schema, { NATS_REPLICAS: '0' })).toThrow(/NATS_REPLICAS: at least 1/);
+    expect(() => loadConfig(schema, { NATS_REPLICAS: '6' })).toThrow(/NATS_REPLICAS: at most 5/);
+    for (const bad of ['2.5', 'three', '']) expect(() => loadConfig(schema, { NATS_REPLICAS: bad })).toThrow(/NATS_REPLICAS: /);
+  });
+
   it('refuses a variable an earlier version read, naming what replaced it (images would go public, secrets unsealed)', () => {
     expect(() => loadConfig(schema, { IMAGE_REQUIRE_TOKEN: 'true' })).toThrow(/IMAGE_REQUIRE_TOKEN: no longer read; use IMAGE_ACCESS=signed/);
     expect(() => loadConfig(schema, { CONFIG_SECRET_KEY: 'a'.repeat(44) })).toThrow(/CONFIG_SECRET_KEY: no longer read; use SECRET_KEYS=/);

@@ -4,10 +4,17 @@ import { retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, versionOfValue } from './config-records.js';
 import type { EndpointHealth } from './endpoint-state.js';
 import type { NatsClient } from './nats-connection.js';
+import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /** Opens (creating if needed) the KV bucket that carries config to the data path. */
 export async function openConfigBucket(client: NatsClient): Promise<KV> {
-  return retryWhileTransient('config bucket set-up', () => new Kvm(client.connection).create(client.topology.configBucket, { history: 1, storage: StorageType.File }));
+  const replicas = replicasOf(client.settings);
+  return retryWhileTransient('config bucket set-up', async () => {
+    const bucket = await new Kvm(client.connection).create(client.topology.configBucket, { history: 1, storage: StorageType.File, replicas });
+    const status = await bucket.status();
+    warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
+    return bucket;
+  });
 }
 
 /** A record as its owner holds it now: the value to publish and the version it carries. */

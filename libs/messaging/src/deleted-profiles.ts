@@ -2,6 +2,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
+import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /** A profile's entry: deleted or not (created again), as of its lifecycle message `seq`. */
 interface DeletedProfile {
@@ -24,9 +25,13 @@ export class DeletedProfiles {
   private constructor(private readonly bucket: KV) {}
 
   static async open(client: NatsClient, maxAgeMs: number): Promise<DeletedProfiles> {
-    const bucket = await retryWhileTransient('deleted-profiles bucket set-up', () =>
-      new Kvm(client.connection).create(client.topology.deletedProfilesBucket, { history: 1, ttl: maxAgeMs, storage: StorageType.File }),
-    );
+    const replicas = replicasOf(client.settings);
+    const bucket = await retryWhileTransient('deleted-profiles bucket set-up', async () => {
+      const opened = await new Kvm(client.connection).create(client.topology.deletedProfilesBucket, { history: 1, ttl: maxAgeMs, storage: StorageType.File, replicas });
+      const status = await opened.status();
+      warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
+      return opened;
+    });
     return new DeletedProfiles(bucket);
   }
 

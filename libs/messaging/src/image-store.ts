@@ -2,6 +2,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import { StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsClient } from './nats-connection.js';
+import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /**
  * Event images in JetStream's object store (no other service to run): kept
@@ -10,11 +11,16 @@ import type { NatsClient } from './nats-connection.js';
  * NATS's message limit.
  */
 export async function openImageStore(client: NatsClient): Promise<ObjectStore> {
-  return new Objm(client.jetstream).create(client.topology.imageBucket, {
+  const replicas = replicasOf(client.settings);
+  const store = await new Objm(client.jetstream).create(client.topology.imageBucket, {
     storage: StorageType.File,
     ttl: nanos(client.settings.streamMaxAgeMs),
     max_bytes: client.settings.imageStoreMaxBytes ?? -1,
+    replicas,
   });
+  const status = await store.status();
+  warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
+  return store;
 }
 
 /** The metadata key holding an image's content type. */

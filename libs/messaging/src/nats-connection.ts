@@ -19,6 +19,8 @@ export interface NatsSettings {
   streamMaxBytes?: number;
   deadLetterMaxBytes?: number;
   imageStoreMaxBytes?: number;
+  /** Copies JetStream keeps of each stream, KV bucket and object store the app creates (NATS_REPLICAS); 1 when unset. */
+  replicas?: number;
   /** Shown in the server's connection list. */
   connectionName: string;
   /** How the app proves who it is, and TLS; none for an open local server. */
@@ -81,6 +83,7 @@ export function natsSettings(config: NatsEnv, app: string): NatsSettings {
     streamMaxBytes: config.STREAM_MAX_BYTES,
     deadLetterMaxBytes: config.DEAD_LETTER_MAX_BYTES,
     imageStoreMaxBytes: config.IMAGE_STORE_MAX_BYTES,
+    replicas: config.NATS_REPLICAS,
     connectionName: app,
     inboxPrefix: config.NATS_INBOX_PREFIX,
     streams: streamsOfApp(app),

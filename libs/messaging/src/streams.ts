@@ -1,6 +1,7 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsClient } from './nats-connection.js';
+import { replicasOf } from './replicas.js';
 import type { Topology } from './topology.js';
 
 const DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
@@ -14,7 +15,7 @@ const DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
  * removes history every consumer has read before it comes to that. The dead
  * letters are the end of the line: when full, their oldest go.
  */
-export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> & { name: string }> {
+export function streamConfigs(client: Pick<NatsClient, 'topology' | 'settings'>): Array<Partial<StreamConfig> & { name: string }> {
   const { topology, settings } = client;
   const common = {
     storage: StorageType.File,
@@ -23,7 +24,8 @@ export function streamConfigs(client: NatsClient): Array<Partial<StreamConfig> &
     max_bytes: settings.streamMaxBytes ?? -1,
     max_age: nanos(settings.streamMaxAgeMs),
     duplicate_window: nanos(Math.min(settings.duplicateWindowMs, settings.streamMaxAgeMs)),
-    num_replicas: 1,
+    // Updated on an existing stream too (ensureStreams): raising NATS_REPLICAS on a cluster adds copies.
+    num_replicas: replicasOf(settings),
   };
   return [
     { ...common, name: topology.streams.ingress, subjects: [topology.allAgentEvents], description: 'Events as agents published them' },

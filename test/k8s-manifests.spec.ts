@@ -1,0 +1,215 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import * as coreV1 from 'kubernetes-models/v1';
+import * as appsV1 from 'kubernetes-models/apps/v1';
+import * as autoscalingV2 from 'kubernetes-models/autoscaling/v2';
+import * as policyV1 from 'kubernetes-models/policy/v1';
+import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
+import * as kedaV1alpha1 from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { loadConfig, natsEnv } from '@app/config';
+import { Topology } from '@app/messaging';
+import { z } from 'zod';
+import { loadIngestConfig } from '../apps/ingest/src/ingest.config.js';
+import { loadDispatcherConfig } from '../apps/webhook-dispatcher/src/dispatcher.config.js';
+import { loadGatewayConfig } from '../apps/websocket-gateway/src/gateway.config.js';
+import { APP_NAMES, projectRoot } from '../scripts/local-stack.js';
+import { natsLayout } from './support/nats-layout.js';
+
+/**
+ * Every manifest under k8s/, validated against the Kubernetes (and KEDA) API
+ * schemas of the `kubernetes-models` packages, and what the deployment needs
+ * of them: resources, probes, a grace period covering each app's drain, the
+ * autoscalers, the gateway's disruption budget, and an Ingress that lets
+ * through what ingest accepts. No cluster here, so this is what catches a
+ * manifest a cluster would refuse. (The schemas check types, required fields
+ * and enums, not unknown fields: a misspelt field passes them, which is why
+ * the fields that matter are checked by name below.)
+ */
+const root = projectRoot();
+const k8s = join(root, 'k8s');
+const read = (path: string) => readFileSync(path, 'utf8');
+
+interface Validatable {
+  validate(): void;
+}
+type ModelClass = { apiVersion: string; kind: string; new (data: object): Validatable };
+
+/** The API objects k8s/ may hold, by `apiVersion/kind`: the core, apps, autoscaling, policy and networking groups, and KEDA's. */
+const MODELS = new Map<string, ModelClass>(
+  [coreV1, appsV1, autoscalingV2, policyV1, networkingV1, kedaV1alpha1]
+    .flatMap((module) => Object.values(module) as unknown[])
+    .filter((value): value is ModelClass => typeof value === 'function' && typeof (value as Partial<ModelClass>).kind === 'string' && typeof (value as Partial<ModelClass>).apiVersion === 'string')
+    .map((model) => [`${model.apiVersion}/${model.kind}`, model]),
+);
+
+/** Validates one YAML document against its kind's schema; throws for a kind it does not know. */
+function validateManifest(document: { apiVersion?: unknown; kind?: unknown; [field: string]: unknown }): void {
+  const model = MODELS.get(`${String(document.apiVersion)}/${String(document.kind)}`);
+  if (!model) throw new Error(`unknown kind ${String(document.kind)} of ${String(document.apiVersion)}`);
+  new model(document).validate();
+}
+
+/** Files that are not Kubernetes objects: the Helm chart's values and kustomize's own files. */
+const isHelmValues = (file: string) => /^values(-[a-z-]+)?\.yaml$/.test(file.split('/').pop()!) && file.startsWith('nats/');
+const isKustomization = (file: string) => file.endsWith('kustomization.yaml');
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return name.endsWith('.yaml') ? [relative(k8s, path)] : [];
+  });
+}
+
+const files = yamlFiles(k8s);
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+const documents: Array<{ file: string; manifest: Manifest }> = files
+  .filter((file) => !isHelmValues(file) && !isKustomization(file))
+  .flatMap((file) => parseAllDocuments(read(join(k8s, file))).map((doc) => ({ file, manifest: doc.toJS() as Manifest })));
+
+/** The objects `kubectl apply -k k8s/` applies (top level, without the secret examples). */
+const applied = documents.filter(({ file }) => !file.includes('/') && file !== 'secret.example.yaml').map(({ manifest }) => manifest);
+const find = (kind: string, name: string) => applied.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+const configMap = find('ConfigMap', 'event-service')!;
+
+/** An app's environment as its Deployment gives it (ConfigMap, then its own values); secrets aside, in development mode. */
+function environmentOf(app: string): NodeJS.ProcessEnv {
+  const container = find('Deployment', app)!.spec.template.spec.containers[0];
+  const own = Object.fromEntries((container.env as Array<{ name: string; value?: string }>).filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value]));
+  return { ...configMap.data, ...own, NODE_ENV: 'development' };
+}
+
+/** A Kubernetes quantity in base units (cores, bytes). */
+function quantity(text: string | number): number {
+  const match = /^([0-9.]+)(m|Ki|Mi|Gi|Ti|k|M|G)?$/.exec(String(text));
+  if (!match) throw new Error(`not a quantity: ${text}`);
+  const factor = { m: 1e-3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9 }[match[2] ?? ''] ?? 1;
+  return Number(match[1]) * factor;
+}
+
+/** The apps whose replicas may scale out: all but profile-sync, which reads the events stream in order as one replica. */
+const SCALABLE = APP_NAMES.filter((app) => app !== 'profile-sync');
+
+describe('k8s/ manifests', () => {
+  it('finds the manifests, the kustomizations and the NATS Helm values', () => {
+    expect(documents.length).toBeGreaterThan(10);
+    expect(files.filter(isKustomization).sort()).toEqual(['keda/kustomization.yaml', 'kustomization.yaml']);
+    expect(files.filter(isHelmValues).sort()).toEqual(['nats/values-cluster.yaml', 'nats/values.yaml']);
+  });
+
+  it.each(documents.map(({ file, manifest }) => [`${file}: ${manifest.kind} ${manifest.metadata?.name}`, manifest] as const))('%s is valid against its API schema', (_name, manifest) => {
+    expect(() => validateManifest(manifest)).not.toThrow();
+  });
+
+  it('refuses a kind it has no schema for, and an object its schema refuses', () => {
+    expect(() => validateManifest({ apiVersion: 'example.com/v1', kind: 'Widget' })).toThrow(/unknown kind Widget/);
+    expect(() => validateManifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toThrow(/replicas/);
+  });
+
+  it.each(files.filter(isKustomization))('%s lists every manifest beside it, and only files that exist', (file) => {
+    const dir = dirname(join(k8s, file));
+    const kustomization = parse(read(join(k8s, file))) as { resources: string[] };
+    const beside = readdirSync(dir).filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml' && name !== 'secret.example.yaml');
+    expect(kustomization.resources.filter((resource) => resource.endsWith('.yaml')).sort()).toEqual(beside.sort());
+    for (const resource of kustomization.resources) expect([resource, statSync(join(dir, resource), { throwIfNoEntry: false }) !== undefined]).toEqual([resource, true]);
+  });
+});
+
+describe('k8s/ deployments', () => {
+  it.each(APP_NAMES)('%s has CPU and memory requests and limits, limits at least the requests', (app) => {
+    const { requests, limits } = find('Deployment', app)!.spec.template.spec.containers[0].resources;
+    for (const resource of ['cpu', 'memory']) {
+      expect([resource, typeof requests?.[resource], typeof limits?.[resource]]).toEqual([resource, 'string', 'string']);
+      expect(quantity(limits[resource])).toBeGreaterThanOrEqual(quantity(requests[resource]));
+    }
+  });
+
+  it.each(APP_NAMES)('%s is alive on /healthz and ready on /readyz of its health port, the one HEALTH_PORT sets', (app) => {
+    const container = find('Deployment', app)!.spec.template.spec.containers[0];
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(container.ports).toContainEqual({ name: 'health', containerPort: Number(configMap.data!.HEALTH_PORT) });
+  });
+
+  it("gives the gateway time to drain its clients (WS_DRAIN_GRACE), and the dispatcher time to finish an attempt (WEBHOOK_TIMEOUT), before the kill", () => {
+    const graceMs = (app: string) => find('Deployment', app)!.spec.template.spec.terminationGracePeriodSeconds * 1000;
+    // Beyond the drain itself: the delivery feed's stop, the outcomes' last batch and the NATS drain.
+    expect(graceMs('websocket-gateway')).toBeGreaterThanOrEqual(loadGatewayConfig(environmentOf('websocket-gateway')).WS_DRAIN_GRACE + 15_000);
+    expect(graceMs('webhook-dispatcher')).toBeGreaterThanOrEqual(loadDispatcherConfig(environmentOf('webhook-dispatcher')).WEBHOOK_TIMEOUT + 15_000);
+    for (const app of APP_NAMES) expect([app, graceMs(app) >= 30_000]).toEqual([app, true]);
+  });
+
+  it('autoscales every app that can scale out, and runs profile-sync as one replica', () => {
+    for (const app of SCALABLE) {
+      const autoscaler = find('HorizontalPodAutoscaler', app);
+      expect([app, autoscaler?.spec.scaleTargetRef]).toEqual([app, { apiVersion: 'apps/v1', kind: 'Deployment', name: app }]);
+      expect(autoscaler!.spec.minReplicas).toBeGreaterThanOrEqual(2);
+      expect(autoscaler!.spec.maxReplicas).toBeGreaterThan(autoscaler!.spec.minReplicas);
+      // The autoscaler owns the count: a replicas field would be reset by every apply.
+      expect([app, find('Deployment', app)!.spec.replicas]).toEqual([app, undefined]);
+    }
+    expect(applied.filter((manifest) => manifest.kind === 'HorizontalPodAutoscaler').map((manifest) => manifest.spec.scaleTargetRef.name).sort()).toEqual([...SCALABLE].sort());
+    const profileSync = find('Deployment', 'profile-sync')!;
+    expect(profileSync.spec.replicas).toBe(1);
+    expect(profileSync.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  it('lets voluntary disruptions take one gateway replica at a time', () => {
+    const budget = find('PodDisruptionBudget', 'websocket-gateway')!;
+    expect(budget.spec.maxUnavailable).toBe(1);
+    expect(budget.spec.selector.matchLabels).toEqual(find('Deployment', 'websocket-gateway')!.spec.template.metadata.labels);
+  });
+
+  it("passes the bodies ingest accepts and keeps quiet websocket clients connected", () => {
+    const ingress = applied.find((manifest) => manifest.kind === 'Ingress')!;
+    const annotations = ingress.metadata as unknown as { annotations: Record<string, string> };
+    const bodySize = /^(\d+)m$/.exec(annotations.annotations['nginx.ingress.kubernetes.io/proxy-body-size']!);
+    expect(Number(bodySize?.[1]) * 1024 * 1024).toBe(loadIngestConfig(environmentOf('ingest')).INGEST_MAX_BODY_BYTES);
+    const pingSeconds = loadGatewayConfig(environmentOf('websocket-gateway')).WS_PING_INTERVAL / 1000;
+    for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      expect(Number(annotations.annotations[`nginx.ingress.kubernetes.io/${timeout}`])).toBeGreaterThanOrEqual(10 * pingSeconds);
+    }
+  });
+
+  it('sets NATS_REPLICAS to a count the apps accept, and no more than the NATS cluster values run', () => {
+    expect(loadConfig(z.object(natsEnv), configMap.data!).NATS_REPLICAS).toBe(1);
+    const cluster = parse(read(join(k8s, 'nats/values-cluster.yaml'))) as { config: { cluster: { enabled: boolean; replicas: number } } };
+    expect(cluster.config.cluster).toEqual({ enabled: true, replicas: 3 });
+    expect(loadConfig(z.object(natsEnv), { NATS_REPLICAS: String(cluster.config.cluster.replicas) }).NATS_REPLICAS).toBe(3);
+    // KEDA reads consumer lag from the monitoring port, which values.yaml puts on the Service.
+    const values = parse(read(join(k8s, 'nats/values.yaml'))) as { config: { monitor: { enabled: boolean } }; service: { ports: { monitor: { enabled: boolean } } } };
+    expect([values.config.monitor.enabled, values.service.ports.monitor.enabled]).toEqual([true, true]);
+  });
+});
+
+describe('k8s/keda/', () => {
+  const scaledObjects = documents.filter(({ manifest }) => manifest.kind === 'ScaledObject').map(({ file, manifest }) => ({ file, manifest }));
+  const topology = new Topology(configMap.data!.NATS_PREFIX!);
+  /** The stream each scaled app's durable consumer (named as the app) reads. */
+  const consumed: Record<string, string> = { ingest: topology.streams.ingress, 'filter-router': topology.streams.routable, 'webhook-dispatcher': topology.streams.deliveries };
+
+  it('scales the apps that share a durable consumer on its lag, in the NATS account of the permission layout', () => {
+    expect(scaledObjects.map(({ manifest }) => manifest.metadata.name).sort()).toEqual(Object.keys(consumed).sort());
+    const account = /^accounts \{\n\s+(\w+) \{/m.exec(natsLayout().text)?.[1];
+    for (const { file, manifest } of scaledObjects) {
+      const app = manifest.spec.scaleTargetRef.name as string;
+      expect(file.startsWith('keda/')).toBe(true);
+      expect(find('Deployment', app)).toBeDefined();
+      const lag = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'nats-jetstream');
+      expect([app, lag?.metadata]).toEqual([app, expect.objectContaining({ account, stream: consumed[app], consumer: app })]);
+      expect(manifest.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('is not applied by default, and replaces the CPU autoscalers of the apps it scales (two must not target one Deployment)', () => {
+    const base = parse(read(join(k8s, 'kustomization.yaml'))) as { resources: string[] };
+    expect(base.resources.some((resource) => resource.includes('keda'))).toBe(false);
+    const overlay = parse(read(join(k8s, 'keda/kustomization.yaml'))) as { resources: string[]; patches: Array<{ patch: string }> };
+    expect(overlay.resources).toContain('../');
+    const deleted = overlay.patches.map(({ patch }) => parse(patch) as { $patch: string; kind: string; metadata: { name: string } });
+    expect(deleted.every((patch) => patch.$patch === 'delete' && patch.kind === 'HorizontalPodAutoscaler')).toBe(true);
+    expect(deleted.map((patch) => patch.metadata.name).sort()).toEqual(scaledObjects.map(({ manifest }) => manifest.spec.scaleTargetRef.name).sort());
+  });
+});
