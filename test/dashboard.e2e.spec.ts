@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, graphql } from 'graphql';
 import type { Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
-import { DashboardSite, horizontalOverflow, PHONE } from './support/dashboard.js';
+import { DashboardSite, DESKTOP, horizontalOverflow, PHONE } from './support/dashboard.js';
 import { freshEvent, seedIdentification } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
@@ -53,6 +53,8 @@ describe('the dashboard in headless Chromium', () => {
       const { document } = globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null }> } };
       return JSON.stringify([...document.querySelectorAll('table.list tbody tr td:first-child')].map((cell) => cell.textContent)) === want;
     }, JSON.stringify(expected));
+  /** The status the GraphQL endpoint answers the page's own request with (its cookie, if any). */
+  const GRAPHQL_STATUS = `fetch('/event-service/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ endpoints { totalCount } }"}' }).then((response) => response.status)`;
   const cardIdFromUrl = (): string => decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
 
   it('asks for a token, refuses a wrong one at its field, and signs in with a session cookie script cannot read', async () => {
@@ -107,6 +109,20 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByRole('button', { name: 'Create webhook endpoint' }).click();
     await page.getByRole('heading', { name: 'receiver' }).waitFor();
     webhookId = cardIdFromUrl();
+  });
+
+  it('edits the webhook: a rate limit set, then removed, and nothing else changed', async () => {
+    const rate = page.locator('dt:text-is("Rate limit") + dd');
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Rate limit (deliveries a second)').fill('5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await rate.filter({ hasText: '5 a second' }).waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Rate limit (deliveries a second)').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await rate.filter({ hasText: 'none' }).waitFor();
+    const saved = await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { name meta { url method maxRatePerSecond } } } }', { id: webhookId });
+    expect(saved.data.endpoints.collectionItems).toEqual([{ name: 'receiver', meta: { url: receiver.url, method: 'POST', maxRatePerSecond: null } }]);
   });
 
   it('filters the endpoints by type and sorts them by creation, as removable chips', async () => {
@@ -202,13 +218,21 @@ describe('the dashboard in headless Chromium', () => {
   });
 
   it('has no horizontal scroll at a phone’s width, on any page or card', async () => {
+    const websocket = await stack.createWebsocketEndpoint('phone wall');
+    const filter = await stack.createEventFilter({ name: 'phone filter', endpointIds: [websocket, webhookId], in: { cameraIds: [randomUUID(), randomUUID()] } });
     await page.setViewportSize(PHONE);
-    for (const path of ['/endpoints', `/endpoints/${webhookId}`, '/event-filters', '/lost-events']) {
+    for (const path of ['/endpoints', `/endpoints/${webhookId}`, `/endpoints/${websocket}`, '/event-filters', `/event-filters/${filter}`, '/lost-events']) {
       await page.goto(`${site.origin}${path}`);
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.locator('h1').first().waitFor();
       expect({ path, overflow: await horizontalOverflow(page) }).toEqual({ path, overflow: 0 });
     }
+    await page.goto(`${site.origin}/event-filters`);
+    await page.getByRole('button', { name: '+ Create' }).click();
+    expect({ path: 'the event filter form', overflow: await horizontalOverflow(page) }).toEqual({ path: 'the event filter form', overflow: 0 });
+    await page.setViewportSize(DESKTOP);
+    await stack.graphql('mutation($id: ID!) { deleteEventFilters(id: $id) }', { id: filter });
+    await stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: websocket });
     expect(violations).toEqual([]);
   });
 
@@ -226,9 +250,11 @@ describe('the dashboard in headless Chromium', () => {
     const created = await stack.graphql('mutation { createApiToken(name: "viewer", scope: READ_ONLY) { token apiToken { id } } }');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate<number>(GRAPHQL_STATUS)).toBe(401);
+    await horizontalOverflow(page).then((overflow) => expect({ page: 'sign-in', overflow }).toEqual({ page: 'sign-in', overflow: 0 }));
     await site.signIn(page, created.data.createApiToken.token, `/endpoints/${webhookId}`);
     await page.getByRole('heading', { name: 'receiver' }).waitFor();
-    await page.getByRole('heading', { name: 'Delivery attempts' }).waitFor();
+    await page.locator('table.attempts tbody tr').filter({ hasText: 'failed' }).first().waitFor();
     expect(await page.getByRole('button', { name: /Edit|Delete|Reveal secret|Resend|Send test event/ }).count()).toBe(0);
     await page.goto(`${site.origin}/endpoints`);
     await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
@@ -238,6 +264,17 @@ describe('the dashboard in headless Chromium', () => {
     await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: created.data.createApiToken.apiToken.id });
     await page.reload();
     await page.getByLabel('API token').waitFor();
+  });
+
+  it('signs in only from its own page: a form post or another site’s request is refused', async () => {
+    const signIn = (headers: Record<string, string>, body: string) => fetch(`${site.origin}/event-service/session`, { method: 'POST', headers, body });
+    const fromForm = await signIn({ 'content-type': 'application/x-www-form-urlencoded' }, `token=${stack.token}`);
+    expect(fromForm.status).toBe(415);
+    expect(fromForm.headers.get('set-cookie')).toBeNull();
+    const crossSite = await signIn({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, JSON.stringify({ token: stack.token }));
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+    expect((await signIn({ 'content-type': 'application/json' }, JSON.stringify({ token: stack.token }))).status).toBe(200);
   });
 
   it('is typed against the schema the running api serves: the same types, fields and values', async () => {

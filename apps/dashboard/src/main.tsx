@@ -48,11 +48,11 @@ function Page({ route, scope }: { route: Route; scope: Scope }) {
   const admin = scope === 'ADMIN';
   switch (route.page) {
     case 'endpoint':
-      return <EndpointCard id={route.id} admin={admin} />;
+      return <EndpointCard key={route.id} id={route.id} admin={admin} />;
     case 'event-filters':
       return <EventFiltersPage admin={admin} />;
     case 'event-filter':
-      return <EventFilterCard id={route.id} admin={admin} />;
+      return <EventFilterCard key={route.id} id={route.id} admin={admin} />;
     case 'lost-events':
       return <LostEventsPage />;
     default:

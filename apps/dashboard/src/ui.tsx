@@ -1,5 +1,5 @@
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api.js';
 import { followLink } from './router.js';
 
@@ -37,9 +37,9 @@ export function FormError({ error }: { error: string | null }) {
 }
 
 /**
- * Errors of a form: an API error goes to the field it names (by the last
- * known name in its path: `eventFiltersInput.in.cameraIds.0` → cameraIds),
- * else to the form as a whole.
+ * Errors of a form: an API error goes to the field it names (the first of
+ * the form's fields in its path: `eventFiltersInput.in.cameraIds.0` →
+ * cameraIds, `headers.1.name` → headers), else to the form as a whole.
  */
 export function useFormErrors(fields: readonly string[]) {
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -47,7 +47,7 @@ export function useFormErrors(fields: readonly string[]) {
   const show = (error: unknown): void => {
     const message = error instanceof Error ? error.message : String(error);
     const path = error instanceof ApiFailure && error.field ? error.field.split('.') : [];
-    const field = [...path].reverse().find((part) => fields.includes(part));
+    const field = path.find((part) => fields.includes(part));
     if (field) {
       setErrors({ [field]: message });
       setFormError(null);
@@ -134,9 +134,18 @@ export function Pager({ total, offset, onChange, label }: { total: number; offse
 export function ConfirmButton({ label, confirmLabel, question, onConfirm, disabled }: { label: string; confirmLabel: string; question: string; onConfirm: () => Promise<void>; disabled?: boolean }) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Focus follows the question: to Cancel when asked, back to the button after.
+  const cancel = useRef<HTMLButtonElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
+  useEffect(() => {
+    if (asking) cancel.current?.focus();
+    else if (wasAsking.current) button.current?.focus();
+    wasAsking.current = asking;
+  }, [asking]);
   if (!asking) {
     return (
-      <button type="button" class="danger" disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" class="danger" ref={button} disabled={disabled} onClick={() => setAsking(true)}>
         {label}
       </button>
     );
@@ -160,7 +169,7 @@ export function ConfirmButton({ label, confirmLabel, question, onConfirm, disabl
       >
         {confirmLabel}
       </button>
-      <button type="button" onClick={() => setAsking(false)}>
+      <button type="button" ref={cancel} onClick={() => setAsking(false)}>
         Cancel
       </button>
     </span>

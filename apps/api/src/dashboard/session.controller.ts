@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, ForbiddenException, Get, Header, HttpCode, Inject, Post, Req, Res, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
 import { API_TOKENS } from '../api.tokens.js';
@@ -12,9 +12,23 @@ interface SessionView {
 const view = (principal: Principal): SessionView => ({ scope: principal.scope });
 
 /**
+ * A sign-in comes from the dashboard's own page: a JSON body (which a form on
+ * another site cannot send without CORS), and not from another site as far
+ * as the browser says (`Sec-Fetch-Site`). Otherwise another site could sign a
+ * visitor in with a token of its choosing.
+ */
+function refuseForeignSignIn(request: Request): void {
+  if (!request.is('application/json')) throw new UnsupportedMediaTypeException({ code: 'BAD_USER_INPUT', message: 'sign in with a JSON body: {"token": "…"}' });
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new ForbiddenException({ code: 'FORBIDDEN', message: 'sign in from the dashboard’s own page' });
+}
+
+/**
  * `/event-service/session`: the dashboard signs in with an API token (POST),
  * asks who it is (GET) and signs out (DELETE). The token travels once, in
- * the sign-in's body, and comes back only as an httpOnly cookie.
+ * the sign-in's body, and comes back only as an httpOnly cookie. Signing out
+ * drops the browser's cookie; a copy of it stays valid until it expires
+ * (8 hours) or its token is revoked.
  */
 @Controller('event-service/session')
 export class SessionController {
@@ -25,10 +39,12 @@ export class SessionController {
 
   @Post()
   @HttpCode(200)
-  signIn(@Body() body: unknown, @Res({ passthrough: true }) response: Response): SessionView {
+  @Header('cache-control', 'no-store')
+  signIn(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response): SessionView {
+    refuseForeignSignIn(request);
     const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
     if (typeof token !== 'string' || token.trim().length === 0) {
-      throw new UnauthorizedException({ code: 'BAD_USER_INPUT', field: 'token', message: 'an API token is required' });
+      throw new BadRequestException({ code: 'BAD_USER_INPUT', field: 'token', message: 'an API token is required' });
     }
     const session = this.sessions.signIn(token.trim());
     if (!session) {
@@ -39,6 +55,7 @@ export class SessionController {
   }
 
   @Get()
+  @Header('cache-control', 'no-store')
   current(@Req() request: Request): SessionView {
     const principal = this.tokens.resolve(this.sessions.tokenOf(request));
     if (!principal || principal.scope === TokenScope.AGENT) throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'not signed in' });

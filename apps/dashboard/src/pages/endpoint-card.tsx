@@ -3,7 +3,7 @@ import { request } from '../api.js';
 import { DELETE_ENDPOINT, ENDPOINT, PAUSE_ENDPOINT, RESUME_ENDPOINT, UPDATE_ENDPOINT, type EndpointDetail } from '../operations.js';
 import { navigate } from '../router.js';
 import { ConfirmButton, formatDate, FormError, IdButton, Link, useQuery } from '../ui.js';
-import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
+import { EMPTY_DRAFT, EndpointForm, endpointChanges, type EndpointDraft } from './endpoint-form.js';
 import { TYPE_LABELS } from './endpoints.js';
 import { LiveView, websocketUrl } from './live-view.js';
 import { AttemptsPanel, SecretPanel } from './webhook-panels.js';
@@ -83,7 +83,9 @@ export function EndpointCard({ id, admin }: { id: string; admin: boolean }) {
     );
   }
   const webhook = endpoint.type === 'WEB_HOOK';
-  const paused = endpoint.state === 'PAUSED_BY_HAND' || endpoint.state === 'PAUSED_BY_FAILURES';
+  // Paused by hand or by failures, or disabled by a 410: resume sends to it again.
+  const paused = endpoint.state !== 'ACTIVE';
+  const saved: EndpointDraft = { ...EMPTY_DRAFT, name: endpoint.name, url: endpoint.meta.url ?? '', method: endpoint.meta.method ?? 'POST', maxRatePerSecond: String(endpoint.meta.maxRatePerSecond ?? '') };
 
   return (
     <article class="card" aria-labelledby="card-title">
@@ -141,16 +143,12 @@ export function EndpointCard({ id, admin }: { id: string; admin: boolean }) {
       {editing && (
         <EndpointForm
           webhook={webhook}
-          initial={{ ...EMPTY_DRAFT, name: endpoint.name, url: endpoint.meta.url ?? '', method: endpoint.meta.method ?? 'POST', maxRatePerSecond: String(endpoint.meta.maxRatePerSecond ?? '') }}
+          initial={saved}
           submitLabel="Save"
-          headersNote={endpoint.meta.headerNames?.length ? `Set now: ${endpoint.meta.headerNames.join(', ')}. Leave empty to keep them; headers added here replace them all.` : undefined}
+          headersNote={endpoint.meta.headerNames?.length ? `Set now: ${endpoint.meta.headerNames.join(', ')}. They stay unless removed; headers added here replace them all.` : undefined}
           onCancel={() => setEditing(false)}
           onSubmit={async (draft) => {
-            await request(UPDATE_ENDPOINT, {
-              id,
-              name: draft.name,
-              ...(webhook ? { url: draft.url, method: draft.method, maxRatePerSecond: rateOf(draft), ...(draft.headers.length > 0 ? { headers: draft.headers } : {}) } : {}),
-            });
+            await request(UPDATE_ENDPOINT, { id, ...endpointChanges(saved, draft) });
             setEditing(false);
             reload();
           }}

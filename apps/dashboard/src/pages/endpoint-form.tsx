@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { HeaderInput, WebhookMethod } from '../schema.generated.js';
+import type { HeaderInput, MutationUpdateEndpointArgs, WebhookMethod } from '../schema.generated.js';
 import { WebhookMethodValues } from '../schema.generated.js';
 import { Field, FormError, useFormErrors } from '../ui.js';
 
@@ -10,9 +10,11 @@ export interface EndpointDraft {
   method: WebhookMethod;
   headers: HeaderInput[];
   maxRatePerSecond: string;
+  /** Editing: remove the custom headers set now (their values are never shown, so they are replaced, not edited). */
+  clearHeaders: boolean;
 }
 
-export const EMPTY_DRAFT: EndpointDraft = { name: '', url: '', method: 'POST', headers: [], maxRatePerSecond: '' };
+export const EMPTY_DRAFT: EndpointDraft = { name: '', url: '', method: 'POST', headers: [], maxRatePerSecond: '', clearHeaders: false };
 
 const FIELDS = ['name', 'url', 'method', 'headers', 'maxRatePerSecond'] as const;
 
@@ -78,7 +80,15 @@ export function EndpointForm({
           </Field>
           <fieldset class="headers">
             <legend>Custom headers</legend>
-            {headersNote && <p class="hint">{headersNote}</p>}
+            {headersNote && (
+              <>
+                <p class="hint">{headersNote}</p>
+                <label class="inline-choice">
+                  <input type="checkbox" name="clearHeaders" checked={draft.clearHeaders} onChange={(event) => set({ clearHeaders: event.currentTarget.checked })} />
+                  Remove the custom headers set now
+                </label>
+              </>
+            )}
             {draft.headers.map((header, index) => (
               <div class="header-row" key={index}>
                 <Field label={`Header ${index + 1} name`}>
@@ -116,7 +126,24 @@ export function EndpointForm({
   );
 }
 
-/** The rate as the API takes it: a number, or null for none. */
+/** The rate as creation takes it: a number, or null for none. */
 export function rateOf(draft: EndpointDraft): number | null {
   return draft.maxRatePerSecond.trim() === '' ? null : Number(draft.maxRatePerSecond);
+}
+
+/**
+ * What an edit changes, and nothing else: the API keeps every field not
+ * given (a URL sent again would be checked again, its host resolved). An
+ * emptied rate is 0, which removes the limit; headers are replaced when new
+ * ones are given, removed when asked.
+ */
+export function endpointChanges(before: EndpointDraft, after: EndpointDraft): Omit<MutationUpdateEndpointArgs, 'id'> {
+  const changes: Omit<MutationUpdateEndpointArgs, 'id'> = {};
+  if (after.name !== before.name) changes.name = after.name;
+  if (after.url !== before.url) changes.url = after.url;
+  if (after.method !== before.method) changes.method = after.method;
+  if (after.maxRatePerSecond.trim() !== before.maxRatePerSecond.trim()) changes.maxRatePerSecond = rateOf(after) ?? 0;
+  if (after.headers.length > 0) changes.headers = after.headers;
+  else if (after.clearHeaders) changes.headers = [];
+  return changes;
 }

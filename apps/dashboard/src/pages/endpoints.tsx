@@ -53,7 +53,6 @@ export function EndpointsPage({ admin }: { admin: boolean }) {
             ))}
           </fieldset>
           <EndpointForm
-            key={creating}
             webhook={creating === 'WEB_HOOK'}
             initial={EMPTY_DRAFT}
             submitLabel={`Create ${TYPE_LABELS[creating].toLowerCase()} endpoint`}

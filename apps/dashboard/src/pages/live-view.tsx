@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 
 const KEPT = 50;
+const RECONNECT_CODES = new Set([1001, 1006, 1012]);
+const RECONNECT_DELAY_MS = 2_000;
 
 interface Arrival {
   id: string;
@@ -43,8 +45,18 @@ export function LiveView({ endpointId, needsToken }: { endpointId: string; needs
       const arrival = typeof message.data === 'string' ? arrivalOf(message.data) : null;
       if (arrival) setArrivals((current) => [arrival, ...current].slice(0, KEPT));
     };
-    socket.onclose = (close) => setStatus({ state: 'closed', code: close.code, reason: close.reason });
-    return () => socket.close(1000, 'dashboard left the card');
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    socket.onclose = (close) => {
+      setStatus({ state: 'closed', code: close.code, reason: close.reason });
+      // A gateway draining (1012), going away (1001) or unreachable (1006): connect again, as integrators' clients do.
+      if (RECONNECT_CODES.has(close.code)) retry = setTimeout(() => setAttempt((value) => value + 1), RECONNECT_DELAY_MS);
+    };
+    return () => {
+      clearTimeout(retry);
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close(1000, 'dashboard left the card');
+    };
   }, [endpointId, attempt, needsToken]);
 
   if (needsToken) {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { request } from '../api.js';
+import { ApiFailure, request } from '../api.js';
 import { LOST_EVENTS, type LostEventRow } from '../operations.js';
 import { EventTypeValues, type EventType, type LostEventFilters } from '../schema.generated.js';
 import { Field, formatDate, FormError, PAGE_SIZE, Pager, useFormErrors, useQuery } from '../ui.js';
@@ -13,12 +13,13 @@ interface Criteria {
 
 const NO_CRITERIA: Criteria = { from: '', to: '', cameraId: '', type: '' };
 
-/** `datetime-local` is the browser's local time; the API takes an instant. */
-const instant = (local: string): string => new Date(local).toISOString();
+/** `datetime-local` is the browser's local time, to the minute; the API takes an instant. */
+const instant = (local: string, plusMinutes = 0): string => new Date(new Date(local).getTime() + plusMinutes * 60_000).toISOString();
 
+/** The API's filter: the detection time from the start of `from`'s minute to the end of `to`'s. */
 function filtersOf(criteria: Criteria): LostEventFilters {
   return {
-    ...(criteria.from || criteria.to ? { date: { ...(criteria.from ? { gte: instant(criteria.from) } : {}), ...(criteria.to ? { lte: instant(criteria.to) } : {}) } } : {}),
+    ...(criteria.from || criteria.to ? { date: { ...(criteria.from ? { gte: instant(criteria.from) } : {}), ...(criteria.to ? { lt: instant(criteria.to, 1) } : {}) } } : {}),
     ...(criteria.cameraId.trim() ? { cameraId: { exact: criteria.cameraId.trim() } } : {}),
     ...(criteria.type ? { type: { exact: criteria.type } } : {}),
   };
@@ -27,7 +28,14 @@ function filtersOf(criteria: Criteria): LostEventFilters {
 interface SeenEvent {
   type?: string;
   camera?: { id?: string };
-  event?: { id?: string };
+  event?: { id?: string; detection_date?: string };
+}
+
+/** The agent's detection time (`2024-05-29 10:48:27.364000+00:00`), in the browser's time. */
+function detectedAt(event: SeenEvent): string {
+  const text = event.event?.detection_date;
+  const time = text ? new Date(text.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1')) : null;
+  return time && !Number.isNaN(time.getTime()) ? time.toLocaleString() : (text ?? '?');
 }
 
 function LostEventItem({ lost }: { lost: LostEventRow }) {
@@ -36,7 +44,7 @@ function LostEventItem({ lost }: { lost: LostEventRow }) {
   return (
     <li class="lost">
       <div class="lost-head">
-        <span>{formatDate(lost.divertedAt)}</span>
+        <span>Detected {detectedAt(event)}</span>
         <span class="badge">{event.type ?? '?'}</span>
         <span>{lost.reason}</span>
         <button type="button" aria-expanded={open} aria-label={`${open ? 'Hide' : 'Show'} event ${event.event?.id ?? lost.id}`} onClick={() => setOpen(!open)}>
@@ -48,6 +56,8 @@ function LostEventItem({ lost }: { lost: LostEventRow }) {
         <dd>
           <code class="wrap">{event.event?.id ?? '?'}</code>
         </dd>
+        <dt>Diverted</dt>
+        <dd>{formatDate(lost.divertedAt)}</dd>
         <dt>Camera</dt>
         <dd>
           <code class="wrap">{event.camera?.id ?? '?'}</code>
@@ -72,7 +82,7 @@ export function LostEventsPage() {
   const [criteria, setCriteria] = useState<Criteria>(NO_CRITERIA);
   const [offset, setOffset] = useState(0);
   const { errors, formError, show, clear } = useFormErrors(['date', 'cameraId', 'type']);
-  const { data, error } = useQuery(
+  const { data, error, reload } = useQuery(
     () =>
       request(LOST_EVENTS, { filters: filtersOf(criteria), order: { date: 'DESC' }, pagination: { limit: PAGE_SIZE, offset } }).catch((failure: unknown) => {
         show(failure);
@@ -85,21 +95,27 @@ export function LostEventsPage() {
   return (
     <section aria-labelledby="lost-title">
       <h1 id="lost-title">Lost events</h1>
-      <p class="hint">Events that were not delivered because every candidate’s profile had been deleted.</p>
+      <p class="hint">Events that were not delivered because every candidate’s profile had been deleted, newest detection first.</p>
       <form
         class="panel filters"
         aria-label="Filter lost events"
         onSubmit={(event) => {
           event.preventDefault();
+          if (draft.from && draft.to && draft.from > draft.to) {
+            show(new ApiFailure('must not be after To', 'BAD_USER_INPUT', 'date'));
+            return;
+          }
           clear();
           setOffset(0);
           setCriteria(draft);
+          // Asked again even when nothing changed: new lost events may have come.
+          reload();
         }}
       >
-        <Field label="From" error={errors['date']}>
+        <Field label="Detected from" error={errors['date']}>
           <input type="datetime-local" name="from" value={draft.from} onInput={(event) => set({ from: event.currentTarget.value })} />
         </Field>
-        <Field label="To">
+        <Field label="Detected to">
           <input type="datetime-local" name="to" value={draft.to} onInput={(event) => set({ to: event.currentTarget.value })} />
         </Field>
         <Field label="Camera id" error={errors['cameraId']}>

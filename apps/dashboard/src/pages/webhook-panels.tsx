@@ -121,7 +121,7 @@ export function AttemptsPanel({ endpointId, admin }: { endpointId: string; admin
                 <td data-label="Status">{attempt.statusCode ?? '—'}</td>
                 <td data-label="Latency">{attempt.durationMs} ms</td>
                 <td data-label="Answer" class="wrap answer">
-                  {attempt.error ?? attempt.responseBody}
+                  {[attempt.error, attempt.responseBody].filter(Boolean).join(' · ') || null}
                 </td>
                 {admin && (
                   <td data-label="Resend">
