@@ -1,7 +1,7 @@
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api.js';
-import { followLink } from './router.js';
+import { followLink, navigate } from './router.js';
 
 export function Link({ href, children, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
   return (
@@ -61,6 +61,118 @@ export function useFormErrors(fields: readonly string[]) {
     setFormError(null);
   };
   return { errors, formError, show, clear };
+}
+
+/**
+ * A form's submission: busy while it runs, the API's error shown at its
+ * field (useFormErrors) when it fails. `submit(action)` is the form's onSubmit.
+ */
+export function useSubmit(fields: readonly string[]) {
+  const [busy, setBusy] = useState(false);
+  const form = useFormErrors(fields);
+  const submit = (action: () => Promise<void>) => async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    form.clear();
+    try {
+      await action();
+    } catch (error) {
+      form.show(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { ...form, busy, submit };
+}
+
+/** A form's last lines: its error that names no field, then submit and cancel. */
+export function FormActions({ formError, busy, submitLabel, onCancel }: { formError: string | null; busy: boolean; submitLabel: string; onCancel: () => void }) {
+  return (
+    <>
+      <FormError error={formError} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {submitLabel}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </>
+  );
+}
+
+export interface Column<T> {
+  label: string;
+  cell: (item: T) => ComponentChildren;
+  /** Long values (URLs, ids) break anywhere rather than widen the page. */
+  wrap?: boolean;
+}
+
+/**
+ * A list of records with its count: one row each, the first column a link to
+ * the record's card (the whole row opens it too, for the mouse).
+ */
+export function ListTable<T extends { id: string }>({ items, total, noun, columns, hrefOf }: { items: T[]; total: number; noun: string; columns: Column<T>[]; hrefOf: (item: T) => string }) {
+  return (
+    <>
+      <p class="count" role="status">
+        {total} {noun}
+        {total === 1 ? '' : 's'}
+      </p>
+      <table class="list">
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column.label}>
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id} class="clickable" onClick={(event) => (event.target as HTMLElement).closest('a') || navigate(hrefOf(item))}>
+              {columns.map((column, index) => (
+                <td key={column.label} data-label={column.label} class={column.wrap ? 'wrap' : undefined}>
+                  {index === 0 ? <Link href={hrefOf(item)}>{column.cell(item)}</Link> : column.cell(item)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/** A form's values and a setter of some of them. */
+export function useDraft<T>(initial: T): [T, (change: Partial<T>) => void] {
+  const [draft, setDraft] = useState(initial);
+  return [draft, (change) => setDraft((current) => ({ ...current, ...change }))];
+}
+
+/** Which menu over a list is open: Add filter, Add sort, or none. */
+export type Adding = 'filter' | 'sort' | null;
+
+/** The top of a list: the filters and sort in force as chips (left), Add filter and Add sort (right). */
+export function ListToolbar({ adding, onAdding, children }: { adding: Adding; onAdding: (adding: Adding) => void; children: ComponentChildren }) {
+  const toggle = (menu: Exclude<Adding, null>) => onAdding(adding === menu ? null : menu);
+  return (
+    <div class="toolbar">
+      <div class="chips" aria-label="Filters and sort in force">
+        {children}
+      </div>
+      <div class="adders">
+        <button type="button" aria-expanded={adding === 'filter'} onClick={() => toggle('filter')}>
+          Add filter
+        </button>
+        <button type="button" aria-expanded={adding === 'sort'} onClick={() => toggle('sort')}>
+          Add sort
+        </button>
+      </div>
+    </div>
+  );
 }
 
 /** The abbreviated id: the full id on hover or focus, copied on click, with a visible confirmation. */

@@ -4,16 +4,9 @@ import { DELETE_ENDPOINT, ENDPOINT, PAUSE_ENDPOINT, RESUME_ENDPOINT, UPDATE_ENDP
 import { navigate } from '../router.js';
 import { ConfirmButton, formatDate, FormError, IdButton, Link, useQuery } from '../ui.js';
 import { EMPTY_DRAFT, EndpointForm, endpointChanges, type EndpointDraft } from './endpoint-form.js';
-import { TYPE_LABELS } from './endpoints.js';
+import { STATE_LABELS, TYPE_LABELS } from './endpoints.js';
 import { LiveView, websocketUrl } from './live-view.js';
 import { AttemptsPanel, SecretPanel } from './webhook-panels.js';
-
-const STATE_LABELS: Record<EndpointDetail['state'], string> = {
-  ACTIVE: 'active',
-  PAUSED_BY_HAND: 'paused',
-  PAUSED_BY_FAILURES: 'paused after repeated failures',
-  DISABLED_GONE: 'disabled (the receiver answered 410 Gone)',
-};
 
 function WebsocketParts({ endpoint }: { endpoint: EndpointDetail }) {
   const url = websocketUrl(endpoint.id);

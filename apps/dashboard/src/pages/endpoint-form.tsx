@@ -1,7 +1,6 @@
-import { useState } from 'preact/hooks';
 import type { HeaderInput, MutationUpdateEndpointArgs, WebhookMethod } from '../schema.generated.js';
 import { WebhookMethodValues } from '../schema.generated.js';
-import { Field, FormError, useFormErrors } from '../ui.js';
+import { Field, FormActions, useDraft, useSubmit } from '../ui.js';
 
 /** What the endpoint form edits; the webhook parts are ignored for a websocket. */
 export interface EndpointDraft {
@@ -38,27 +37,14 @@ export function EndpointForm({
   onSubmit: (draft: EndpointDraft) => Promise<void>;
   onCancel: () => void;
 }) {
-  const [draft, setDraft] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const { errors, formError, show, clear } = useFormErrors(FIELDS);
-  const set = (change: Partial<EndpointDraft>) => setDraft((current) => ({ ...current, ...change }));
+  const [draft, set] = useDraft(initial);
+  const { errors, formError, busy, submit } = useSubmit(FIELDS);
   const setHeader = (index: number, change: Partial<HeaderInput>) => set({ headers: draft.headers.map((header, at) => (at === index ? { ...header, ...change } : header)) });
 
   return (
     <form
       class="panel form"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setBusy(true);
-        clear();
-        try {
-          await onSubmit(draft);
-        } catch (error) {
-          show(error);
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onSubmit={submit(() => onSubmit(draft))}
     >
       <Field label="Name" error={errors['name']}>
         <input name="name" required value={draft.name} aria-invalid={Boolean(errors['name'])} onInput={(event) => set({ name: event.currentTarget.value })} />
@@ -113,15 +99,7 @@ export function EndpointForm({
           </fieldset>
         </>
       )}
-      <FormError error={formError} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {submitLabel}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
     </form>
   );
 }

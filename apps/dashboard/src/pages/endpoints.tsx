@@ -1,14 +1,27 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.js';
-import { CREATE_WEBHOOK_ENDPOINT, CREATE_WEBSOCKET_ENDPOINT, ENDPOINTS } from '../operations.js';
+import { CREATE_WEBHOOK_ENDPOINT, CREATE_WEBSOCKET_ENDPOINT, ENDPOINTS, type EndpointSummary } from '../operations.js';
 import { navigate } from '../router.js';
-import type { EndpointFilters, EndpointType, SortDirection } from '../schema.generated.js';
-import { Chip, formatDate, Link, PAGE_SIZE, Pager, useQuery } from '../ui.js';
+import type { EndpointFilters, EndpointState, EndpointType, SortDirection } from '../schema.generated.js';
+import { Chip, formatDate, ListTable, ListToolbar, PAGE_SIZE, Pager, useQuery, type Adding, type Column } from '../ui.js';
 import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
 
 export const TYPE_LABELS: Record<EndpointType, string> = { WEB_SOCKET: 'Websocket', WEB_HOOK: 'Webhook' };
 
-type Adding = 'filter' | 'sort' | null;
+export const STATE_LABELS: Record<EndpointState, string> = {
+  ACTIVE: 'active',
+  PAUSED_BY_HAND: 'paused',
+  PAUSED_BY_FAILURES: 'paused after repeated failures',
+  DISABLED_GONE: 'disabled (the receiver answered 410 Gone)',
+};
+
+const ENDPOINT_COLUMNS: Column<EndpointSummary>[] = [
+  { label: 'Name', cell: (endpoint) => endpoint.name },
+  { label: 'Type', cell: (endpoint) => TYPE_LABELS[endpoint.type] },
+  { label: 'Target', cell: (endpoint) => (endpoint.type === 'WEB_HOOK' ? `${endpoint.meta.method} ${endpoint.meta.url}` : 'websocket'), wrap: true },
+  { label: 'State', cell: (endpoint) => STATE_LABELS[endpoint.state] },
+  { label: 'Created', cell: (endpoint) => formatDate(endpoint.creationDate) },
+];
 
 /** Endpoints: the list with its filter and sort chips, pages, and + Create. */
 export function EndpointsPage({ admin }: { admin: boolean }) {
@@ -75,21 +88,11 @@ export function EndpointsPage({ admin }: { admin: boolean }) {
           />
         </div>
       )}
-      <div class="toolbar">
-        <div class="chips" aria-label="Filters and sort in force">
-          {idFilter && <Chip label={`id: ${idFilter}`} onRemove={() => refilter(() => setIdFilter(null))} />}
-          {typeFilter && <Chip label={`type: ${TYPE_LABELS[typeFilter]}`} onRemove={() => refilter(() => setTypeFilter(null))} />}
-          {sort && <Chip label={`created: ${sort === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
-        </div>
-        <div class="adders">
-          <button type="button" aria-expanded={adding === 'filter'} onClick={() => setAdding(adding === 'filter' ? null : 'filter')}>
-            Add filter
-          </button>
-          <button type="button" aria-expanded={adding === 'sort'} onClick={() => setAdding(adding === 'sort' ? null : 'sort')}>
-            Add sort
-          </button>
-        </div>
-      </div>
+      <ListToolbar adding={adding} onAdding={setAdding}>
+        {idFilter && <Chip label={`id: ${idFilter}`} onRemove={() => refilter(() => setIdFilter(null))} />}
+        {typeFilter && <Chip label={`type: ${TYPE_LABELS[typeFilter]}`} onRemove={() => refilter(() => setTypeFilter(null))} />}
+        {sort && <Chip label={`created: ${sort === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
+      </ListToolbar>
       {adding === 'filter' && (
         <div class="panel adder">
           <form
@@ -139,35 +142,13 @@ export function EndpointsPage({ admin }: { admin: boolean }) {
       )}
       {data && (
         <>
-          <p class="count" role="status">
-            {data.endpoints.totalCount} endpoint{data.endpoints.totalCount === 1 ? '' : 's'}
-          </p>
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Target</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.endpoints.collectionItems.map((endpoint) => (
-                <tr key={endpoint.id} class="clickable" onClick={(event) => (event.target as HTMLElement).closest('a') || navigate(`/endpoints/${encodeURIComponent(endpoint.id)}`)}>
-                  <td data-label="Name">
-                    <Link href={`/endpoints/${encodeURIComponent(endpoint.id)}`}>{endpoint.name}</Link>
-                  </td>
-                  <td data-label="Type">{TYPE_LABELS[endpoint.type]}</td>
-                  <td data-label="Target" class="wrap">
-                    {endpoint.type === 'WEB_HOOK' ? `${endpoint.meta.method} ${endpoint.meta.url}` : 'websocket'}
-                  </td>
-                  <td data-label="State">{endpoint.state.toLowerCase().replace(/_/g, ' ')}</td>
-                  <td data-label="Created">{formatDate(endpoint.creationDate)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable
+            items={data.endpoints.collectionItems}
+            total={data.endpoints.totalCount}
+            noun="endpoint"
+            hrefOf={(endpoint) => `/endpoints/${encodeURIComponent(endpoint.id)}`}
+            columns={ENDPOINT_COLUMNS}
+          />
           <Pager label="Endpoints" total={data.endpoints.totalCount} offset={offset} onChange={setOffset} />
         </>
       )}

@@ -1,8 +1,7 @@
-import { useState } from 'preact/hooks';
 import { request } from '../api.js';
 import { ENDPOINTS, type FilterDetail } from '../operations.js';
 import { EventTypeValues, type EventFilterConditionsInput, type EventType } from '../schema.generated.js';
-import { Field, FormError, parseIds, useFormErrors, useQuery } from '../ui.js';
+import { Field, FormActions, parseIds, useDraft, useQuery, useSubmit } from '../ui.js';
 
 export interface FilterDraft {
   name: string;
@@ -36,11 +35,9 @@ const ENDPOINT_CHOICES = 200;
 
 /** An event filter's fields: its name, the endpoints it routes to (picked from the endpoints), and its conditions. */
 export function EventFilterForm({ initial, submitLabel, onSubmit, onCancel }: { initial: FilterDraft; submitLabel: string; onSubmit: (draft: FilterDraft) => Promise<void>; onCancel: () => void }) {
-  const [draft, setDraft] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const { errors, formError, show, clear } = useFormErrors(FIELDS);
+  const [draft, set] = useDraft(initial);
+  const { errors, formError, busy, submit } = useSubmit(FIELDS);
   const endpoints = useQuery(() => request(ENDPOINTS, { order: { creationDate: 'DESC' }, pagination: { limit: ENDPOINT_CHOICES } }), []);
-  const set = (change: Partial<FilterDraft>) => setDraft((current) => ({ ...current, ...change }));
   const toggle = <T,>(list: T[], value: T): T[] => (list.includes(value) ? list.filter((item) => item !== value) : [...list, value]);
   const idList = (field: 'cameraIds' | 'agentIds' | 'profileGroupIds', label: string) => (
     <Field label={label} error={errors[field]} hint="One id a line; empty: any.">
@@ -51,18 +48,7 @@ export function EventFilterForm({ initial, submitLabel, onSubmit, onCancel }: { 
   return (
     <form
       class="panel form"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setBusy(true);
-        clear();
-        try {
-          await onSubmit(draft);
-        } catch (error) {
-          show(error);
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onSubmit={submit(() => onSubmit(draft))}
     >
       <Field label="Name" error={errors['name']}>
         <input name="name" required value={draft.name} aria-invalid={Boolean(errors['name'])} onInput={(event) => set({ name: event.currentTarget.value })} />
@@ -95,15 +81,7 @@ export function EventFilterForm({ initial, submitLabel, onSubmit, onCancel }: { 
         ))}
         <span class="hint">None checked: any type.</span>
       </fieldset>
-      <FormError error={formError} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {submitLabel}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,20 +1,28 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.js';
-import { CREATE_EVENT_FILTER, EVENT_FILTERS } from '../operations.js';
+import { CREATE_EVENT_FILTER, EVENT_FILTERS, type FilterDetail } from '../operations.js';
 import { navigate } from '../router.js';
 import type { EventFilterOrder, SortDirection } from '../schema.generated.js';
-import { Chip, formatDate, FormError, Link, PAGE_SIZE, Pager, parseIds, useQuery } from '../ui.js';
+import { Chip, formatDate, FormError, ListTable, ListToolbar, PAGE_SIZE, Pager, parseIds, useQuery, type Adding, type Column } from '../ui.js';
 import { conditionsOf, conditionsSummary, EMPTY_FILTER, EventFilterForm } from './event-filter-form.js';
 
 type SortKey = keyof EventFilterOrder;
 const SORT_LABELS: Record<SortKey, string> = { creationDate: 'created', lastModified: 'modified' };
+
+const FILTER_COLUMNS: Column<FilterDetail>[] = [
+  { label: 'Name', cell: (filter) => filter.name },
+  { label: 'Endpoints', cell: (filter) => filter.endpoints.map((endpoint) => endpoint.name).join(', ') || 'none', wrap: true },
+  { label: 'Conditions', cell: conditionsSummary, wrap: true },
+  { label: 'Created', cell: (filter) => formatDate(filter.creationDate) },
+  { label: 'Modified', cell: (filter) => formatDate(filter.lastModified) },
+];
 
 /** Event filters: the list (filter by ids, sort by creation or modification), pages, and + Create. */
 export function EventFiltersPage({ admin }: { admin: boolean }) {
   const [ids, setIds] = useState<string[]>([]);
   const [sort, setSort] = useState<{ key: SortKey; direction: SortDirection } | null>(null);
   const [offset, setOffset] = useState(0);
-  const [adding, setAdding] = useState<'ids' | 'sort' | null>(null);
+  const [adding, setAdding] = useState<Adding>(null);
   const [creating, setCreating] = useState(false);
   const { data, error } = useQuery(
     () =>
@@ -55,21 +63,11 @@ export function EventFiltersPage({ admin }: { admin: boolean }) {
           />
         </div>
       )}
-      <div class="toolbar">
-        <div class="chips" aria-label="Filters and sort in force">
-          {ids.length > 0 && <Chip label={`ids: ${ids.length === 1 ? ids[0] : `${ids.length} ids`}`} onRemove={() => refilter(() => setIds([]))} />}
-          {sort && <Chip label={`${SORT_LABELS[sort.key]}: ${sort.direction === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
-        </div>
-        <div class="adders">
-          <button type="button" aria-expanded={adding === 'ids'} onClick={() => setAdding(adding === 'ids' ? null : 'ids')}>
-            Add filter
-          </button>
-          <button type="button" aria-expanded={adding === 'sort'} onClick={() => setAdding(adding === 'sort' ? null : 'sort')}>
-            Add sort
-          </button>
-        </div>
-      </div>
-      {adding === 'ids' && (
+      <ListToolbar adding={adding} onAdding={setAdding}>
+        {ids.length > 0 && <Chip label={`ids: ${ids.length === 1 ? ids[0] : `${ids.length} ids`}`} onRemove={() => refilter(() => setIds([]))} />}
+        {sort && <Chip label={`${SORT_LABELS[sort.key]}: ${sort.direction === 'ASC' ? 'oldest first' : 'newest first'}`} onRemove={() => refilter(() => setSort(null))} />}
+      </ListToolbar>
+      {adding === 'filter' && (
         <form
           class="panel adder"
           onSubmit={(event) => {
@@ -105,37 +103,13 @@ export function EventFiltersPage({ admin }: { admin: boolean }) {
       <FormError error={error} />
       {data && (
         <>
-          <p class="count" role="status">
-            {data.eventsFilters.totalCount} event filter{data.eventsFilters.totalCount === 1 ? '' : 's'}
-          </p>
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Endpoints</th>
-                <th scope="col">Conditions</th>
-                <th scope="col">Created</th>
-                <th scope="col">Modified</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.eventsFilters.collectionItems.map((filter) => (
-                <tr key={filter.id} class="clickable" onClick={(event) => (event.target as HTMLElement).closest('a') || navigate(`/event-filters/${encodeURIComponent(filter.id)}`)}>
-                  <td data-label="Name">
-                    <Link href={`/event-filters/${encodeURIComponent(filter.id)}`}>{filter.name}</Link>
-                  </td>
-                  <td data-label="Endpoints" class="wrap">
-                    {filter.endpoints.map((endpoint) => endpoint.name).join(', ') || 'none'}
-                  </td>
-                  <td data-label="Conditions" class="wrap">
-                    {conditionsSummary(filter)}
-                  </td>
-                  <td data-label="Created">{formatDate(filter.creationDate)}</td>
-                  <td data-label="Modified">{formatDate(filter.lastModified)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable
+            items={data.eventsFilters.collectionItems}
+            total={data.eventsFilters.totalCount}
+            noun="event filter"
+            hrefOf={(filter) => `/event-filters/${encodeURIComponent(filter.id)}`}
+            columns={FILTER_COLUMNS}
+          />
           <Pager label="Event filters" total={data.eventsFilters.totalCount} offset={offset} onChange={setOffset} />
         </>
       )}
