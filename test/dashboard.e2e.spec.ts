@@ -138,6 +138,13 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByRole('button', { name: 'Created: oldest first' }).click();
     await page.getByRole('button', { name: 'Remove created: oldest first' }).waitFor();
     await namesAre(['live wall', 'receiver']);
+
+    // The sort lives in the URL: back from a card, the list is as it was left.
+    await page.getByRole('link', { name: 'live wall' }).click();
+    await page.getByRole('heading', { name: 'live wall' }).waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Remove created: oldest first' }).waitFor();
+    await namesAre(['live wall', 'receiver']);
   });
 
   it('creates an event filter that targets both endpoints, picked from the list', async () => {

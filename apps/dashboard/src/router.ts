@@ -48,3 +48,36 @@ export function followLink(event: MouseEvent): void {
   event.preventDefault();
   navigate(anchor.getAttribute('href')!);
 }
+
+/**
+ * A page's state kept in its URL's query (`?type=WEB_HOOK&offset=20`): a
+ * list's filters, sort and page survive a visit to a card and back, a reload,
+ * and a shared link. `parse` refuses what the page cannot use (null).
+ */
+export function useUrlState<T>(name: string, parse: (text: string) => T | null, format: (value: T) => string = String): [T | null, (value: T | null) => void] {
+  const [value, setValue] = useState<T | null>(() => {
+    const text = new URLSearchParams(location.search).get(name);
+    return text === null ? null : parse(text);
+  });
+  const set = (next: T | null): void => {
+    const params = new URLSearchParams(location.search);
+    if (next === null) params.delete(name);
+    else params.set(name, format(next));
+    const query = params.toString();
+    history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
+    setValue(next);
+  };
+  return [value, set];
+}
+
+/** A list's offset in the URL: a whole number, 0 when absent. */
+export function useUrlOffset(): [number, (offset: number) => void] {
+  const [offset, setOffset] = useUrlState('offset', (text) => (/^\d+$/.test(text) ? Number(text) : null));
+  return [offset ?? 0, (next) => setOffset(next === 0 ? null : next)];
+}
+
+/** A value that must be one of `values`. */
+export const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (text: string): T | null =>
+    (values as readonly string[]).includes(text) ? (text as T) : null;

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.js';
 import { CREATE_WEBHOOK_ENDPOINT, CREATE_WEBSOCKET_ENDPOINT, ENDPOINTS, type EndpointSummary } from '../operations.js';
-import { navigate } from '../router.js';
-import type { EndpointFilters, EndpointState, EndpointType, SortDirection } from '../schema.generated.js';
+import { navigate, oneOf, useUrlOffset, useUrlState } from '../router.js';
+import { EndpointTypeValues, SortDirectionValues, type EndpointFilters, type EndpointState, type EndpointType } from '../schema.generated.js';
 import { Chip, formatDate, ListTable, ListToolbar, PAGE_SIZE, Pager, useQuery, type Adding, type Column } from '../ui.js';
 import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
 
@@ -25,10 +25,10 @@ const ENDPOINT_COLUMNS: Column<EndpointSummary>[] = [
 
 /** Endpoints: the list with its filter and sort chips, pages, and + Create. */
 export function EndpointsPage({ admin }: { admin: boolean }) {
-  const [idFilter, setIdFilter] = useState<string | null>(null);
-  const [typeFilter, setTypeFilter] = useState<EndpointType | null>(null);
-  const [sort, setSort] = useState<SortDirection | null>(null);
-  const [offset, setOffset] = useState(0);
+  const [idFilter, setIdFilter] = useUrlState('id', (text) => text);
+  const [typeFilter, setTypeFilter] = useUrlState('type', oneOf(EndpointTypeValues));
+  const [sort, setSort] = useUrlState('sort', oneOf(SortDirectionValues));
+  const [offset, setOffset] = useUrlOffset();
   const [adding, setAdding] = useState<Adding>(null);
   const [creating, setCreating] = useState<EndpointType | null>(null);
 

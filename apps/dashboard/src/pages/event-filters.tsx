@@ -1,12 +1,20 @@
 import { useState } from 'preact/hooks';
 import { request } from '../api.js';
 import { CREATE_EVENT_FILTER, EVENT_FILTERS, type FilterDetail } from '../operations.js';
-import { navigate } from '../router.js';
-import type { EventFilterOrder, SortDirection } from '../schema.generated.js';
+import { navigate, oneOf, useUrlOffset, useUrlState } from '../router.js';
+import { SortDirectionValues, type EventFilterOrder, type SortDirection } from '../schema.generated.js';
 import { Chip, formatDate, FormError, ListTable, ListToolbar, PAGE_SIZE, Pager, parseIds, useQuery, type Adding, type Column } from '../ui.js';
 import { conditionsOf, conditionsSummary, EMPTY_FILTER, EventFilterForm } from './event-filter-form.js';
 
 type SortKey = keyof EventFilterOrder;
+type Sort = { key: SortKey; direction: SortDirection };
+
+/** A sort as the URL keeps it: `lastModified.ASC`. */
+function sortOf(text: string): Sort | null {
+  const [key, direction] = text.split('.');
+  const sort = { key: oneOf(['creationDate', 'lastModified'] as const)(key ?? ''), direction: oneOf(SortDirectionValues)(direction ?? '') };
+  return sort.key && sort.direction ? { key: sort.key, direction: sort.direction } : null;
+}
 const SORT_LABELS: Record<SortKey, string> = { creationDate: 'created', lastModified: 'modified' };
 
 const FILTER_COLUMNS: Column<FilterDetail>[] = [
@@ -19,9 +27,11 @@ const FILTER_COLUMNS: Column<FilterDetail>[] = [
 
 /** Event filters: the list (filter by ids, sort by creation or modification), pages, and + Create. */
 export function EventFiltersPage({ admin }: { admin: boolean }) {
-  const [ids, setIds] = useState<string[]>([]);
-  const [sort, setSort] = useState<{ key: SortKey; direction: SortDirection } | null>(null);
-  const [offset, setOffset] = useState(0);
+  const [chosenIds, setChosenIds] = useUrlState('ids', (text) => parseIds(text), (list) => list.join(','));
+  const ids = chosenIds ?? [];
+  const setIds = (list: string[]) => setChosenIds(list.length > 0 ? list : null);
+  const [sort, setSort] = useUrlState('sort', sortOf, ({ key, direction }) => `${key}.${direction}`);
+  const [offset, setOffset] = useUrlOffset();
   const [adding, setAdding] = useState<Adding>(null);
   const [creating, setCreating] = useState(false);
   const { data, error } = useQuery(
