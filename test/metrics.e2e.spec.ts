@@ -17,6 +17,7 @@ interface Series {
   labels?: Record<string, string>;
 }
 
+/** Each must grow: a series the apps create at 0 up front is exported before it counts anything, so being there is not enough. */
 const GROWING: readonly Series[] = [
   { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'http' } },
   { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'nats' } },
@@ -107,6 +108,19 @@ describe('metrics and logs', () => {
 
   it('exports every domain series, and each moves as events flow, are rejected, lost and dead-lettered', async () => {
     const before = await scrapeAll();
+    // The series the alerts' increase() reads exist at 0 before anything happens (a series first seen at 1 would not
+    // count): every dead-letter reason of each consumer app, every outcome and status class of the webhook attempts.
+    for (const app of ['ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'] as const) {
+      for (const reason of ['INVALID_EVENT', 'MISSING_HEADERS', 'HANDLER_FAILED']) {
+        const labels = { app, reason };
+        expect([app, reason, before.get(app)!.has('event_service_dead_letters_total', labels), before.get(app)!.value('event_service_dead_letters_total', labels)]).toEqual([app, reason, true, 0]);
+      }
+    }
+    // The api and the gateway run no JetStream consumer of their own (the gateway's feed is not one that dead-letters).
+    for (const app of ['api', 'websocket-gateway'] as const) expect([app, before.get(app)!.has('event_service_dead_letters_total')]).toEqual([app, false]);
+    for (const labels of [{ outcome: 'failed', status_class: 'none' }, { outcome: 'failed', status_class: '4xx' }, { outcome: 'retry', status_class: '5xx' }]) {
+      expect([labels, before.get('webhook-dispatcher')!.has('event_service_webhook_attempts_total', labels)]).toEqual([labels, true]);
+    }
 
     const client = await TestClient.connect(stack.websocketUrl(websocketEndpoint));
     // Accepted over HTTP; to the websocket client, and to the flaky webhook (500, then 204 on the retry).
