@@ -84,6 +84,8 @@ describe('metrics and logs', () => {
       appEnv: {
         'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '300ms', WEBHOOK_TIMEOUT: '60s' },
         'filter-router': { LOG_LEVEL: 'debug' },
+        ingest: { LOG_LEVEL: 'debug' },
+        'websocket-gateway': { LOG_LEVEL: 'debug' },
       },
     });
     websocketEndpoint = await stack.createWebsocketEndpoint('metrics');
@@ -129,11 +131,13 @@ describe('metrics and logs', () => {
     expect((await stack.postEvent(JSON.stringify(viaHttp))).status).toBe(202);
     // Accepted over NATS.
     const agentId = randomUUID();
-    await stack.publishAgentEvent(agentId, JSON.stringify(freshEvent({ agentId })));
+    const viaNats = freshEvent({ agentId });
+    await stack.publishAgentEvent(agentId, JSON.stringify(viaNats));
     // Refused: over HTTP (a bad event, no token), and over NATS, which dead-letters it.
     expect((await stack.postEvent(JSON.stringify({ ...freshEvent(), type: 'smile' }))).status).toBe(400);
     expect((await stack.postEvent(JSON.stringify(freshEvent()), null)).status).toBe(401);
-    await stack.publishAgentEvent(agentId, JSON.stringify({ ...freshEvent({ agentId }), type: 'smile' }));
+    const deadLettered = { ...freshEvent({ agentId }), type: 'smile' };
+    await stack.publishAgentEvent(agentId, JSON.stringify(deadLettered));
     // Lost: its one candidate's profile is deleted.
     const profile = randomUUID();
     await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
@@ -155,6 +159,16 @@ describe('metrics and logs', () => {
     ).catch((error: Error) => {
       throw new Error(`${error.message}; not grown: ${still.map(describeSeries).join(', ')}`);
     });
+
+    // Ingest's lines about an agent's message carry the event's id from its JSON (an agent's message has no
+    // headers of the data path): the dead letter's warning, and (at debug) each event accepted; the gateway's
+    // line about the live frame too.
+    const lineOf = (app: AppName, level: string, text: string, event: EventJson) =>
+      jsonLines(stack.output(app, 500)).find((entry) => entry['level'] === level && String(entry['message']).includes(text) && entry['event_id'] === String(event.event.id).toLowerCase());
+    await waitFor(() => lineOf('ingest', 'warn', 'dead-lettered', deadLettered), { what: 'ingest’s dead-letter line with event_id' });
+    expect(lineOf('ingest', 'debug', 'accepted from nats', viaNats)).toBeDefined();
+    expect(lineOf('ingest', 'debug', 'accepted from http', viaHttp)).toBeDefined();
+    expect(lineOf('websocket-gateway', 'debug', 'sent live to 1 clients', viaHttp)).toBeDefined();
 
     // The websocket latency is ingest's acceptance to the frame: seconds at most here, not the time since 1970.
     const gateway = await stack.metrics('websocket-gateway');
@@ -200,6 +214,17 @@ describe('metrics and logs', () => {
     expect(line).not.toHaveProperty('error');
     const errors = jsonLines(stack.output('api', 200)).filter((entry) => entry['level'] === 'error');
     expect(errors).toEqual([]);
+
+    // An agent's event whose id is not a UUID is dead-lettered, and its id stays out of the log line (it is the agent's text).
+    const agentId = randomUUID();
+    const forged = freshEvent({ agentId });
+    forged.event.id = 'x"} {"level":"error","event_id":"forged';
+    await stack.publishAgentEvent(agentId, JSON.stringify(forged));
+    const forgedLine = await waitFor(
+      () => jsonLines(stack.output('ingest', 500)).find((entry) => entry['level'] === 'warn' && String(entry['message']).includes('dead-lettered') && String(entry['message']).includes('event.id')),
+      { what: 'ingest’s dead-letter line for the forged id' },
+    );
+    expect(forgedLine).not.toHaveProperty('event_id');
 
     // filter-router runs at LOG_LEVEL=debug: its line about routing an event carries the event's id as a field.
     const event = freshEvent();
