@@ -167,6 +167,24 @@ describe('k8s/ deployments', () => {
     expect(profileSync.spec.strategy).toEqual({ type: 'Recreate' });
   });
 
+  it('requests the CPU and targets the utilisation the Sizing section of docs/operations.md plans with', () => {
+    const sizing = /^## Sizing\n([\s\S]*?)^## /m.exec(read(join(root, 'docs/operations.md')))?.[1] ?? '';
+    // A replica at its request is a replica at its plan figure; the autoscalers add one at 70% of it.
+    const planned = { request: /request `cpu: (\d+m)`/.exec(sizing)?.[1], apiRequest: /The api requests `(\d+m)`/.exec(sizing)?.[1], target: Number(/target (\d+)% of the request/.exec(sizing)?.[1]) };
+    expect(planned).toEqual({ request: '500m', apiRequest: '250m', target: 70 });
+    for (const app of APP_NAMES) {
+      const request = find('Deployment', app)!.spec.template.spec.containers[0].resources.requests.cpu as string;
+      expect([app, request]).toEqual([app, app === 'api' ? planned.apiRequest : planned.request]);
+    }
+    for (const autoscaler of applied.filter((manifest) => manifest.kind === 'HorizontalPodAutoscaler')) {
+      expect([autoscaler.metadata.name, autoscaler.spec.metrics]).toEqual([autoscaler.metadata.name, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: planned.target } } }]]);
+    }
+    for (const { manifest } of kedaDocuments) {
+      const cpu = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'cpu');
+      expect([manifest.metadata.name, cpu?.metadata.value]).toEqual([manifest.metadata.name, String(planned.target)]);
+    }
+  });
+
   it('lets voluntary disruptions take one gateway replica at a time', () => {
     const budget = find('PodDisruptionBudget', 'websocket-gateway')!;
     expect(budget.spec.maxUnavailable).toBe(1);
