@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -18,17 +19,20 @@ import { APP_NAMES, projectRoot } from '../scripts/local-stack.js';
 import { natsLayout } from './support/nats-layout.js';
 
 /**
- * Every manifest under k8s/, validated against the Kubernetes (and KEDA) API
- * schemas of the `kubernetes-models` packages, and what the deployment needs
- * of them: resources, probes, a grace period covering each app's drain, the
- * autoscalers, the gateway's disruption budget, and an Ingress that lets
- * through what ingest accepts. No cluster here, so this is what catches a
- * manifest a cluster would refuse. (The schemas check types, required fields
- * and enums, not unknown fields: a misspelt field passes them, which is why
- * the fields that matter are checked by name below.)
+ * Every manifest under k8s/ and of its KEDA overlay deploy/keda/, validated
+ * against the Kubernetes (and KEDA) API schemas of the `kubernetes-models`
+ * packages, and what the deployment needs of them: resources, probes, a grace
+ * period covering each app's drain, the autoscalers, the gateway's disruption
+ * budget, and an Ingress that lets through what ingest accepts. No cluster
+ * here, so this is what catches a manifest a cluster would refuse. (The
+ * schemas check types, required fields and enums, not unknown fields: a
+ * misspelt field passes them, which is why the fields that matter are checked
+ * by name below.) Both kustomizations are also built with `kubectl kustomize`,
+ * as `kubectl apply -k` would build them.
  */
 const root = projectRoot();
 const k8s = join(root, 'k8s');
+const keda = join(root, 'deploy/keda');
 const read = (path: string) => readFileSync(path, 'utf8');
 
 interface Validatable {
@@ -55,19 +59,22 @@ function validateManifest(document: { apiVersion?: unknown; kind?: unknown; [fie
 const isHelmValues = (file: string) => /^values(-[a-z-]+)?\.yaml$/.test(file.split('/').pop()!) && file.startsWith('nats/');
 const isKustomization = (file: string) => file.endsWith('kustomization.yaml');
 
-function yamlFiles(dir: string): string[] {
+/** The YAML files under a directory, relative to `base`. */
+function yamlFiles(dir: string, base = dir): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return name.endsWith('.yaml') ? [relative(k8s, path)] : [];
+    if (statSync(path).isDirectory()) return yamlFiles(path, base);
+    return name.endsWith('.yaml') ? [relative(base, path)] : [];
   });
 }
 
 const files = yamlFiles(k8s);
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
-const documents: Array<{ file: string; manifest: Manifest }> = files
-  .filter((file) => !isHelmValues(file) && !isKustomization(file))
-  .flatMap((file) => parseAllDocuments(read(join(k8s, file))).map((doc) => ({ file, manifest: doc.toJS() as Manifest })));
+const kedaFiles = yamlFiles(keda);
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+const manifestsOf = (dir: string, file: string) => parseAllDocuments(read(join(dir, file))).map((doc) => ({ file, manifest: doc.toJS() as Manifest }));
+const documents: Array<{ file: string; manifest: Manifest }> = files.filter((file) => !isHelmValues(file) && !isKustomization(file)).flatMap((file) => manifestsOf(k8s, file));
+/** The overlay's own objects (deploy/keda/), the base's come from k8s/. */
+const kedaDocuments = kedaFiles.filter((file) => !isKustomization(file)).flatMap((file) => manifestsOf(keda, file));
 
 /** The objects `kubectl apply -k k8s/` applies (top level, without the secret examples). */
 const applied = documents.filter(({ file }) => !file.includes('/') && file !== 'secret.example.yaml').map(({ manifest }) => manifest);
@@ -92,14 +99,18 @@ function quantity(text: string | number): number {
 /** The apps whose replicas may scale out: all but profile-sync, which reads the events stream in order as one replica. */
 const SCALABLE = APP_NAMES.filter((app) => app !== 'profile-sync');
 
-describe('k8s/ manifests', () => {
+describe('k8s/ and deploy/keda/ manifests', () => {
   it('finds the manifests, the kustomizations and the NATS Helm values', () => {
     expect(documents.length).toBeGreaterThan(10);
-    expect(files.filter(isKustomization).sort()).toEqual(['keda/kustomization.yaml', 'kustomization.yaml']);
+    expect(kedaDocuments.length).toBe(3);
+    expect(files.filter(isKustomization)).toEqual(['kustomization.yaml']);
+    expect(kedaFiles.filter(isKustomization)).toEqual(['kustomization.yaml']);
     expect(files.filter(isHelmValues).sort()).toEqual(['nats/values-cluster.yaml', 'nats/values.yaml']);
   });
 
-  it.each(documents.map(({ file, manifest }) => [`${file}: ${manifest.kind} ${manifest.metadata?.name}`, manifest] as const))('%s is valid against its API schema', (_name, manifest) => {
+  it.each([...documents.map(({ file, manifest }) => ({ file: `k8s/${file}`, manifest })), ...kedaDocuments.map(({ file, manifest }) => ({ file: `deploy/keda/${file}`, manifest }))].map(
+    ({ file, manifest }) => [`${file}: ${manifest.kind} ${manifest.metadata?.name}`, manifest] as const,
+  ))('%s is valid against its API schema', (_name, manifest) => {
     expect(() => validateManifest(manifest)).not.toThrow();
   });
 
@@ -108,9 +119,9 @@ describe('k8s/ manifests', () => {
     expect(() => validateManifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toThrow(/replicas/);
   });
 
-  it.each(files.filter(isKustomization))('%s lists every manifest beside it, and only files that exist', (file) => {
-    const dir = dirname(join(k8s, file));
-    const kustomization = parse(read(join(k8s, file))) as { resources: string[] };
+  it.each([join(k8s, 'kustomization.yaml'), join(keda, 'kustomization.yaml')].map((path) => relative(root, path)))('%s lists every manifest beside it, and only files that exist', (file) => {
+    const dir = dirname(join(root, file));
+    const kustomization = parse(read(join(root, file))) as { resources: string[] };
     const beside = readdirSync(dir).filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml' && name !== 'secret.example.yaml');
     expect(kustomization.resources.filter((resource) => resource.endsWith('.yaml')).sort()).toEqual(beside.sort());
     for (const resource of kustomization.resources) expect([resource, statSync(join(dir, resource), { throwIfNoEntry: false }) !== undefined]).toEqual([resource, true]);
@@ -156,6 +167,24 @@ describe('k8s/ deployments', () => {
     expect(profileSync.spec.strategy).toEqual({ type: 'Recreate' });
   });
 
+  it('requests the CPU and targets the utilisation the Sizing section of docs/operations.md plans with', () => {
+    const sizing = /^## Sizing\n([\s\S]*?)^## /m.exec(read(join(root, 'docs/operations.md')))?.[1] ?? '';
+    // A replica at its request is a replica at its plan figure; the autoscalers add one at 70% of it.
+    const planned = { request: /request `cpu: (\d+m)`/.exec(sizing)?.[1], apiRequest: /The api requests `(\d+m)`/.exec(sizing)?.[1], target: Number(/target (\d+)% of the request/.exec(sizing)?.[1]) };
+    expect(planned).toEqual({ request: '500m', apiRequest: '250m', target: 70 });
+    for (const app of APP_NAMES) {
+      const request = find('Deployment', app)!.spec.template.spec.containers[0].resources.requests.cpu as string;
+      expect([app, request]).toEqual([app, app === 'api' ? planned.apiRequest : planned.request]);
+    }
+    for (const autoscaler of applied.filter((manifest) => manifest.kind === 'HorizontalPodAutoscaler')) {
+      expect([autoscaler.metadata.name, autoscaler.spec.metrics]).toEqual([autoscaler.metadata.name, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: planned.target } } }]]);
+    }
+    for (const { manifest } of kedaDocuments) {
+      const cpu = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'cpu');
+      expect([manifest.metadata.name, cpu?.metadata.value]).toEqual([manifest.metadata.name, String(planned.target)]);
+    }
+  });
+
   it('lets voluntary disruptions take one gateway replica at a time', () => {
     const budget = find('PodDisruptionBudget', 'websocket-gateway')!;
     expect(budget.spec.maxUnavailable).toBe(1);
@@ -184,8 +213,8 @@ describe('k8s/ deployments', () => {
   });
 });
 
-describe('k8s/keda/', () => {
-  const scaledObjects = documents.filter(({ manifest }) => manifest.kind === 'ScaledObject').map(({ file, manifest }) => ({ file, manifest }));
+describe('deploy/keda/', () => {
+  const scaledObjects = kedaDocuments.filter(({ manifest }) => manifest.kind === 'ScaledObject');
   const topology = new Topology(configMap.data!.NATS_PREFIX!);
   /** The stream each scaled app's durable consumer (named as the app) reads. */
   const consumed: Record<string, string> = { ingest: topology.streams.ingress, 'filter-router': topology.streams.routable, 'webhook-dispatcher': topology.streams.deliveries };
@@ -193,9 +222,8 @@ describe('k8s/keda/', () => {
   it('scales the apps that share a durable consumer on its lag, in the NATS account of the permission layout', () => {
     expect(scaledObjects.map(({ manifest }) => manifest.metadata.name).sort()).toEqual(Object.keys(consumed).sort());
     const account = /^accounts \{\n\s+(\w+) \{/m.exec(natsLayout().text)?.[1];
-    for (const { file, manifest } of scaledObjects) {
+    for (const { manifest } of scaledObjects) {
       const app = manifest.spec.scaleTargetRef.name as string;
-      expect(file.startsWith('keda/')).toBe(true);
       expect(find('Deployment', app)).toBeDefined();
       const lag = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'nats-jetstream');
       expect([app, lag?.metadata]).toEqual([app, expect.objectContaining({ account, stream: consumed[app], consumer: app })]);
@@ -204,12 +232,61 @@ describe('k8s/keda/', () => {
   });
 
   it('is not applied by default, and replaces the CPU autoscalers of the apps it scales (two must not target one Deployment)', () => {
-    const base = parse(read(join(k8s, 'kustomization.yaml'))) as { resources: string[] };
+    const base = parse(read(join(k8s, 'kustomization.yaml'))) as { namespace: string; resources: string[] };
     expect(base.resources.some((resource) => resource.includes('keda'))).toBe(false);
-    const overlay = parse(read(join(k8s, 'keda/kustomization.yaml'))) as { resources: string[]; patches: Array<{ patch: string }> };
-    expect(overlay.resources).toContain('../');
+    const overlay = parse(read(join(keda, 'kustomization.yaml'))) as { namespace: string; resources: string[]; patches: Array<{ patch: string }> };
+    expect(overlay.resources).toEqual(['../../k8s', 'scaled-objects.yaml']);
+    expect(overlay.namespace).toBe(base.namespace);
     const deleted = overlay.patches.map(({ patch }) => parse(patch) as { $patch: string; kind: string; metadata: { name: string } });
     expect(deleted.every((patch) => patch.$patch === 'delete' && patch.kind === 'HorizontalPodAutoscaler')).toBe(true);
     expect(deleted.map((patch) => patch.metadata.name).sort()).toEqual(scaledObjects.map(({ manifest }) => manifest.spec.scaleTargetRef.name).sort());
+  });
+});
+
+describe('kubectl kustomize k8s/ and deploy/keda/ (what kubectl apply -k applies)', () => {
+  const kubectl = spawnSync('kubectl', ['version', '--client']).status === 0;
+  const missing = 'kubectl is required to build the kustomizations; it is not in Debian\'s repositories: install it from https://kubernetes.io/docs/tasks/tools/';
+  const builds = new Map<string, Manifest[]>();
+  /** The objects one kustomization builds to (built once); throws with kubectl's own message when the build fails. */
+  function build(dir: 'k8s' | 'deploy/keda'): Manifest[] {
+    if (!kubectl) throw new Error(missing);
+    if (!builds.has(dir)) {
+      const run = spawnSync('kubectl', ['kustomize', dir], { cwd: root, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr.trim()}`);
+      builds.set(dir, parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Manifest));
+    }
+    return builds.get(dir)!;
+  }
+  /** The kinds that are not namespaced, of those the builds hold. */
+  const CLUSTER_SCOPED = new Set(['Namespace']);
+
+  it('is installed: kubectl (.ci/run stops when it is missing)', () => {
+    expect(kubectl ? 'installed' : missing).toBe('installed');
+  });
+
+  it.each(['k8s', 'deploy/keda'] as const)('%s builds, every namespaced object in namespace event-service', (dir) => {
+    const objects = build(dir);
+    expect(objects.length).toBeGreaterThan(10);
+    const outside = objects.filter((object) => !CLUSTER_SCOPED.has(object.kind) && object.metadata.namespace !== 'event-service');
+    expect(outside.map((object) => `${object.kind} ${object.metadata.name} in ${object.metadata.namespace}`)).toEqual([]);
+  });
+
+  it.each(['k8s', 'deploy/keda'] as const)('%s gives each Deployment at most one autoscaler, and every autoscaler a Deployment of the build', (dir) => {
+    const objects = build(dir);
+    const deployments = new Set(objects.filter((object) => object.kind === 'Deployment').map((object) => object.metadata.name));
+    const targets = objects
+      .filter((object) => object.kind === 'HorizontalPodAutoscaler' || object.kind === 'ScaledObject')
+      .map((object) => ({ autoscaler: `${object.kind} ${object.metadata.name}`, kind: object.spec.scaleTargetRef.kind ?? 'Deployment', name: object.spec.scaleTargetRef.name as string }));
+    expect(targets.filter((target) => target.kind !== 'Deployment' || !deployments.has(target.name))).toEqual([]);
+    const names = targets.map((target) => target.name);
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+  });
+
+  it('deploy/keda has ScaledObjects, not HPAs, for ingest, filter-router and webhook-dispatcher; k8s/ has no ScaledObject', () => {
+    const kedaBuild = build('deploy/keda');
+    const byKind = (objects: Manifest[], kind: string) => objects.filter((object) => object.kind === kind).map((object) => object.spec.scaleTargetRef.name as string).sort();
+    expect(byKind(kedaBuild, 'ScaledObject')).toEqual(['filter-router', 'ingest', 'webhook-dispatcher']);
+    expect(byKind(kedaBuild, 'HorizontalPodAutoscaler')).toEqual(['api', 'websocket-gateway']);
+    expect(byKind(build('k8s'), 'ScaledObject')).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ interface Series {
   labels?: Record<string, string>;
 }
 
+/** Each must grow: a series the apps create at 0 up front is exported before it counts anything, so being there is not enough. */
 const GROWING: readonly Series[] = [
   { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'http' } },
   { app: 'ingest', name: 'event_service_events_ingested_total', labels: { source: 'nats' } },
@@ -83,6 +84,8 @@ describe('metrics and logs', () => {
       appEnv: {
         'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '300ms', WEBHOOK_TIMEOUT: '60s' },
         'filter-router': { LOG_LEVEL: 'debug' },
+        ingest: { LOG_LEVEL: 'debug' },
+        'websocket-gateway': { LOG_LEVEL: 'debug' },
       },
     });
     websocketEndpoint = await stack.createWebsocketEndpoint('metrics');
@@ -107,6 +110,19 @@ describe('metrics and logs', () => {
 
   it('exports every domain series, and each moves as events flow, are rejected, lost and dead-lettered', async () => {
     const before = await scrapeAll();
+    // The series the alerts' increase() reads exist at 0 before anything happens (a series first seen at 1 would not
+    // count): every dead-letter reason of each consumer app, every outcome and status class of the webhook attempts.
+    for (const app of ['ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'] as const) {
+      for (const reason of ['INVALID_EVENT', 'MISSING_HEADERS', 'HANDLER_FAILED']) {
+        const labels = { app, reason };
+        expect([app, reason, before.get(app)!.has('event_service_dead_letters_total', labels), before.get(app)!.value('event_service_dead_letters_total', labels)]).toEqual([app, reason, true, 0]);
+      }
+    }
+    // The api and the gateway run no JetStream consumer of their own (the gateway's feed is not one that dead-letters).
+    for (const app of ['api', 'websocket-gateway'] as const) expect([app, before.get(app)!.has('event_service_dead_letters_total')]).toEqual([app, false]);
+    for (const labels of [{ outcome: 'failed', status_class: 'none' }, { outcome: 'failed', status_class: '4xx' }, { outcome: 'retry', status_class: '5xx' }]) {
+      expect([labels, before.get('webhook-dispatcher')!.has('event_service_webhook_attempts_total', labels)]).toEqual([labels, true]);
+    }
 
     const client = await TestClient.connect(stack.websocketUrl(websocketEndpoint));
     // Accepted over HTTP; to the websocket client, and to the flaky webhook (500, then 204 on the retry).
@@ -115,11 +131,13 @@ describe('metrics and logs', () => {
     expect((await stack.postEvent(JSON.stringify(viaHttp))).status).toBe(202);
     // Accepted over NATS.
     const agentId = randomUUID();
-    await stack.publishAgentEvent(agentId, JSON.stringify(freshEvent({ agentId })));
+    const viaNats = freshEvent({ agentId });
+    await stack.publishAgentEvent(agentId, JSON.stringify(viaNats));
     // Refused: over HTTP (a bad event, no token), and over NATS, which dead-letters it.
     expect((await stack.postEvent(JSON.stringify({ ...freshEvent(), type: 'smile' }))).status).toBe(400);
     expect((await stack.postEvent(JSON.stringify(freshEvent()), null)).status).toBe(401);
-    await stack.publishAgentEvent(agentId, JSON.stringify({ ...freshEvent({ agentId }), type: 'smile' }));
+    const deadLettered = { ...freshEvent({ agentId }), type: 'smile' };
+    await stack.publishAgentEvent(agentId, JSON.stringify(deadLettered));
     // Lost: its one candidate's profile is deleted.
     const profile = randomUUID();
     await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
@@ -141,6 +159,16 @@ describe('metrics and logs', () => {
     ).catch((error: Error) => {
       throw new Error(`${error.message}; not grown: ${still.map(describeSeries).join(', ')}`);
     });
+
+    // Ingest's lines about an agent's message carry the event's id from its JSON (an agent's message has no
+    // headers of the data path): the dead letter's warning, and (at debug) each event accepted; the gateway's
+    // line about the live frame too.
+    const lineOf = (app: AppName, level: string, text: string, event: EventJson) =>
+      jsonLines(stack.output(app, 500)).find((entry) => entry['level'] === level && String(entry['message']).includes(text) && entry['event_id'] === String(event.event.id).toLowerCase());
+    await waitFor(() => lineOf('ingest', 'warn', 'dead-lettered', deadLettered), { what: 'ingest’s dead-letter line with event_id' });
+    expect(lineOf('ingest', 'debug', 'accepted from nats', viaNats)).toBeDefined();
+    expect(lineOf('ingest', 'debug', 'accepted from http', viaHttp)).toBeDefined();
+    expect(lineOf('websocket-gateway', 'debug', 'sent live to 1 clients', viaHttp)).toBeDefined();
 
     // The websocket latency is ingest's acceptance to the frame: seconds at most here, not the time since 1970.
     const gateway = await stack.metrics('websocket-gateway');
@@ -186,6 +214,17 @@ describe('metrics and logs', () => {
     expect(line).not.toHaveProperty('error');
     const errors = jsonLines(stack.output('api', 200)).filter((entry) => entry['level'] === 'error');
     expect(errors).toEqual([]);
+
+    // An agent's event whose id is not a UUID is dead-lettered, and its id stays out of the log line (it is the agent's text).
+    const agentId = randomUUID();
+    const forged = freshEvent({ agentId });
+    forged.event.id = 'x"} {"level":"error","event_id":"forged';
+    await stack.publishAgentEvent(agentId, JSON.stringify(forged));
+    const forgedLine = await waitFor(
+      () => jsonLines(stack.output('ingest', 500)).find((entry) => entry['level'] === 'warn' && String(entry['message']).includes('dead-lettered') && String(entry['message']).includes('event.id')),
+      { what: 'ingest’s dead-letter line for the forged id' },
+    );
+    expect(forgedLine).not.toHaveProperty('event_id');
 
     // filter-router runs at LOG_LEVEL=debug: its line about routing an event carries the event's id as a field.
     const event = freshEvent();

@@ -66,11 +66,19 @@ describe('deploy/prometheus/alerts.yaml', () => {
     );
   });
 
-  it.each(rules.map((rule) => [rule.alert, rule] as const))('%s has a severity, a summary and a runbook section of docs/operations.md that exists', (_alert, rule) => {
+  it.each(rules.map((rule) => [rule.alert, rule] as const))('%s has a severity, a summary and a runbook section of docs/operations.md that exists, under runbook_base', (_alert, rule) => {
     expect(['warning', 'critical']).toContain(rule.labels.severity);
     expect(rule.annotations.summary).toEqual(expect.any(String));
-    const runbook = /docs\/operations\.md#([a-z0-9_-]+)$/.exec(rule.annotations.runbook_url ?? '');
-    expect([rule.annotations.runbook_url, runbook !== null && operationsAnchors.has(runbook[1]!)]).toEqual([rule.annotations.runbook_url, true]);
+    // The docs' address is the deployment's (the external label runbook_base), never a placeholder host.
+    const runbook = /^\{\{ \$externalLabels\.runbook_base \}\}\/operations\.md#([a-z0-9_-]+)$/.exec(rule.annotations.runbook_url ?? '');
+    expect([rule.annotations.runbook_url, runbook?.[1] !== undefined && operationsAnchors.has(runbook[1])]).toEqual([rule.annotations.runbook_url, true]);
+  });
+
+  it('names no example.com host, and its unit tests give every group the runbook_base label Prometheus must set', () => {
+    for (const file of ['deploy/prometheus/alerts.yaml', 'deploy/prometheus/alerts.test.yaml']) expect([file, /example\.com/i.test(read(file))]).toEqual([file, false]);
+    const tests = (parse(read('deploy/prometheus/alerts.test.yaml')) as { tests: Array<{ name: string; external_labels?: Record<string, string> }> }).tests;
+    for (const test of tests) expect([test.name, test.external_labels?.runbook_base]).toEqual([test.name, expect.stringMatching(/^https:\/\/\S+[^/]$/)]);
+    expect(read('docs/operations.md')).toMatch(/global\.external_labels\.runbook_base/);
   });
 
   it.each(rules.map((rule) => [rule.alert, rule] as const))('%s queries only metrics the apps export (or kube-state-metrics and up)', (_alert, rule) => {

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
 import { Headers, NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
+import { eventLog } from '@app/runtime';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
 import type { IngestConfig } from './ingest.config.js';
@@ -19,6 +20,8 @@ const encoder = new TextEncoder();
  */
 @Injectable()
 export class AcceptEvent {
+  private readonly logger = new Logger(AcceptEvent.name);
+
   constructor(
     private readonly nats: NatsClient,
     private readonly images: EventImagesStore,
@@ -32,8 +35,12 @@ export class AcceptEvent {
    */
   async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
     const result = await this.accept(body, files, agentIds);
-    if (!result.accepted) this.metrics.reject(result.rejection.code);
-    else if (!result.duplicate) this.metrics.ingested.inc({ source });
+    if (!result.accepted) {
+      this.metrics.reject(result.rejection.code);
+      return result;
+    }
+    if (!result.duplicate) this.metrics.ingested.inc({ source });
+    this.logger.debug(`accepted from ${source}${result.duplicate ? ' (a duplicate: stored already)' : ''}`, ...eventLog(idKey(result.eventId)));
     return result;
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { idKey, type EventRejection } from '@app/events';
+import { eventIdKeyOf, idKey, type EventRejection } from '@app/events';
 import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, Topology, type MessageHandler } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 
@@ -22,6 +22,8 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   filterSubject: (topology) => topology.allAgentEvents,
   // Validating and storing takes milliseconds: a killed replica's events go out again within seconds.
   ackWaitMs: 10_000,
+  // An agent's message has no headers of the data path: the event's id is in its JSON (a UUID or nothing).
+  eventIdOf: (message) => eventIdKeyOf(message.data),
 })
 export class AgentEventsConsumer implements MessageHandler {
   private readonly topology: Topology;

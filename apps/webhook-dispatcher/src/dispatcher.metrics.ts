@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { ATTEMPT_DURATION_BUCKETS, deliveryLatencyHistogram, HealthServer, LATENCY_BUCKETS, secondsSince, statusClassOf } from '@app/runtime';
+import { ATTEMPT_DURATION_BUCKETS, deliveryLatencyHistogram, HealthServer, LATENCY_BUCKETS, secondsSince, STATUS_CLASSES, statusClassOf } from '@app/runtime';
 
-/** How an attempt ended, as the metrics label it. */
-export type AttemptOutcomeLabel = 'delivered' | 'retry' | 'failed';
+/** Every way an attempt ends, as the metrics label it. */
+export const ATTEMPT_OUTCOME_LABELS = ['delivered', 'retry', 'failed'] as const;
+export type AttemptOutcomeLabel = (typeof ATTEMPT_OUTCOME_LABELS)[number];
 
 /** webhook-dispatcher's metrics (docs/operations.md: Metrics). */
 @Injectable()
@@ -21,6 +22,9 @@ export class DispatcherMetrics {
       labelNames: ['outcome', 'status_class'],
       registers,
     });
+    // Every series exists from the start, at 0: increase() over a series that first appears at 1 is 0,
+    // and the given-up alert would miss the first delivery given up.
+    for (const outcome of ATTEMPT_OUTCOME_LABELS) for (const status_class of STATUS_CLASSES) this.attempts.inc({ outcome, status_class }, 0);
     this.attemptDuration = new Histogram({
       name: 'event_service_webhook_attempt_duration_seconds',
       help: 'Seconds one webhook attempt took, connection to last byte of the answer (or to the failure)',

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import { acceptedAtOf, ConsumerBacklog, NatsClient } from '@app/messaging';
-import { backoffMs, HealthServer, retryWhileTransient } from '@app/runtime';
+import { backoffMs, eventLog, HealthServer, retryWhileTransient } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { RecentDeliveries } from './recent-deliveries.js';
 import { GatewayMetrics } from './gateway.metrics.js';
@@ -82,7 +82,11 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           const endpointId = topology.endpointOfDelivery(message.subject);
           const eventKey = topology.eventOfWebsocketDelivery(message.subject);
           if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data);
-          if (this.clients.broadcast(endpointId, message.data, message.seq) > 0) this.metrics.delivered(acceptedAtOf(message.headers));
+          const sent = this.clients.broadcast(endpointId, message.data, message.seq);
+          if (sent > 0) {
+            this.metrics.delivered(acceptedAtOf(message.headers));
+            this.logger.debug(`sent live to ${sent} clients of ${endpointId}`, ...eventLog(eventKey));
+          }
           this.forwarded += 1;
         }
       } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeEvent } from './event-codec.js';
+import { decodeEvent, eventIdKeyOf } from './event-codec.js';
 import { fillImageLinks } from './image-links.js';
 import type { AgentEvent } from './event.schema.js';
 
@@ -73,6 +73,27 @@ describe('decodeEvent', () => {
   it('refuses an event over the size limit before parsing it', () => {
     const result = decodeEvent(encoder.encode(JSON.stringify(base)), 10);
     expect(result.ok ? null : result.rejection.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('eventIdKeyOf', () => {
+  const of = (value: unknown) => eventIdKeyOf(encoder.encode(typeof value === 'string' ? value : JSON.stringify(value)));
+
+  it("reads event.id as its key, from an event the schema refuses too", () => {
+    expect(of(base)).toBe('b4c32a55-685e-4055-9716-aeda8c892c84');
+    expect(of({ ...base, type: 'smile', event: { ...base.event, id: 'B4C32A55-685E-4055-9716-AEDA8C892C84' } })).toBe('b4c32a55-685e-4055-9716-aeda8c892c84');
+  });
+
+  it.each([
+    ['an id that is not a UUID', { ...base, event: { ...base.event, id: 'b4c32a55 level=error forged' } }],
+    ['a line break in the id', { ...base, event: { ...base.event, id: 'b4c32a55-685e-4055-9716-aeda8c892c84\n{"level":"error"}' } }],
+    ['a number', { ...base, event: { ...base.event, id: 42 } }],
+    ['no event object', { ...base, event: null }],
+    ['a JSON array', [base]],
+    ['JSON null', 'null'],
+    ['not JSON', '{"event": {"id": '],
+  ])('takes nothing from %s', (_case, value) => {
+    expect(of(value)).toBeUndefined();
   });
 });
 

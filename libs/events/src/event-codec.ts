@@ -1,5 +1,6 @@
 import { agentEventSchema, type AgentEvent } from './event.schema.js';
-import { firstIssue, schemaMessages } from './schema-messages.js';
+import { idKey } from './id-key.js';
+import { firstIssue, schemaMessages, uuidSchema } from './schema-messages.js';
 
 /** Why an event was refused, with the JSON path of the field at fault. */
 export interface EventRejection {
@@ -24,6 +25,25 @@ export function decodeEvent(bytes: Uint8Array, maxBytes: number): DecodeResult {
     return reject('MALFORMED_JSON', null, `body is not valid UTF-8 JSON: ${(error as Error).message}`);
   }
   return validateEvent(value);
+}
+
+const eventIdSchema = uuidSchema();
+
+/**
+ * The key (idKey) of the `event.id` in raw event JSON, whether or not the
+ * rest of the event is valid; undefined unless it is a UUID. For log context
+ * only: the value goes into log lines, so nothing but a UUID is taken from an
+ * agent's bytes. Never throws.
+ */
+export function eventIdKeyOf(bytes: Uint8Array): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const id = (value as { event?: { id?: unknown } } | null)?.event?.id;
+  return typeof id === 'string' && eventIdSchema.safeParse(id).success ? idKey(id) : undefined;
 }
 
 /** Validates an already-parsed value against the event schema. */

@@ -1,5 +1,5 @@
 export { agentEventSchema, EVENT_TYPES, type AgentEvent, type Candidate, type EventType } from './event.schema.js';
-export { decodeEvent, validateEvent, type DecodeResult, type EventRejection } from './event-codec.js';
+export { decodeEvent, eventIdKeyOf, validateEvent, type DecodeResult, type EventRejection } from './event-codec.js';
 export { fillImageLinks, IMAGE_PATH, imageLink, verifyImageLink, type LinkSigning } from './image-links.js';
 export { routingFieldsOf, type RoutingFields } from './routing-fields.js';
 export { profileDeletedSchema, profileUpsertedSchema, type ProfileDeleted, type ProfileGroup, type ProfileUpserted } from './profile.schema.js';

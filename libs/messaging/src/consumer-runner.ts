@@ -88,7 +88,7 @@ export class ConsumerRunner {
   }
 
   static withDefaults(spec: ConsumerSpec): Required<ConsumerSpec> {
-    return { concurrency: 256, maxAttempts: 10, ackWaitMs: 30_000, ...spec };
+    return { concurrency: 256, maxAttempts: 10, ackWaitMs: 30_000, eventIdOf: eventIdFromHeader, ...spec };
   }
 
   /**
@@ -231,7 +231,7 @@ export class ConsumerRunner {
       await this.settle(message, outcome);
     } catch (error) {
       // Not acked: the server redelivers after ack_wait, so nothing is lost.
-      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, ...eventLog(eventIdOf(message)));
+      this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, ...eventLog(this.spec.eventIdOf(message)));
     }
   }
 
@@ -248,7 +248,7 @@ export class ConsumerRunner {
         return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
       }
     }
-    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, ...eventLog(eventIdOf(message)));
+    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, ...eventLog(this.spec.eventIdOf(message)));
     return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
   }
 
@@ -264,7 +264,7 @@ export class ConsumerRunner {
         // fine for the seconds a transient failure lasts (long waits are stored elsewhere).
         message.nak(outcome.delayMs);
         this.stats.retried += 1;
-        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`, ...eventLog(eventIdOf(message)));
+        this.logger.warn(`retrying message ${message.seq} in ${outcome.delayMs} ms: ${outcome.reason}`, ...eventLog(this.spec.eventIdOf(message)));
         return;
       case 'skip':
         await this.deadLetter(message, outcome.reason, outcome.detail);
@@ -288,11 +288,11 @@ export class ConsumerRunner {
       },
     });
     this.deadLettered(reason);
-    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(eventIdOf(message)));
+    this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(this.spec.eventIdOf(message)));
   }
 }
 
 /** The event a message is about, when the data path set its header (an agent's own message has none). */
-function eventIdOf(message: JsMsg): string | undefined {
+function eventIdFromHeader(message: JsMsg): string | undefined {
   return message.headers?.get(Headers.eventId) || undefined;
 }

@@ -16,6 +16,11 @@ export interface ConsumerSpec {
   maxAttempts?: number;
   /** How long the server waits for an ack before redelivering. Default 30 s. */
   ackWaitMs?: number;
+  /**
+   * The event a message is about, as the `event_id` of the runner's log lines about it.
+   * Default: the `Es-Event-Id` header the data path sets (an agent's own message has none).
+   */
+  eventIdOf?: (message: JsMsg) => string | undefined;
 }
 
 /** A consumer: one handler method that returns an explicit outcome. */

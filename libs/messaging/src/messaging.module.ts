@@ -9,6 +9,7 @@ import { ConfigBarrierResponder } from './config-barrier.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerBacklog } from './consumer-backlog.js';
 import { ConsumerRunner } from './consumer-runner.js';
+import { DeadLetterReason } from './outcome.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
 import { StreamTrimmer } from './stream-trimmer.js';
@@ -39,16 +40,23 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const consumers = this.consumers();
+    // Every reason's series exists from the start, at 0: Prometheus's increase() over a series that first
+    // appears at 1 is 0, and the dead-letter alert would miss an app's first dead letter.
+    if (consumers.length > 0) {
+      const deadLetters = deadLettersCounter(this.health.metrics);
+      for (const reason of Object.values(DeadLetterReason)) deadLetters.inc({ app: this.health.appName, reason }, 0);
+    }
     this.health.addStatus(() => ({ consumers: Object.fromEntries(this.runners.map((runner) => [runner.durable, runner.stats])) }));
     // Not ready before every consumer has started (and never, should starting them fail).
     this.health.addCheck('consumers', () => this.consuming);
     const view = this.configView();
-    if (!view) return this.startConsumers();
+    if (!view) return this.startConsumers(consumers);
     // Not awaited: the app (its health listener included) comes up, not ready, while the bucket is empty.
     if (!view.healthy) this.logger.log('waiting for the api to publish the config before consuming');
     void view.whenPublished.then(() => {
       if (this.stopping) return;
-      this.starting = this.startConsumers().catch((error: Error) => this.logger.error(`cannot start consuming: ${error.message}`));
+      this.starting = this.startConsumers(consumers).catch((error: Error) => this.logger.error(`cannot start consuming: ${error.message}`));
     });
   }
 
@@ -60,16 +68,22 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  private async startConsumers(): Promise<void> {
-    const deadLetters = deadLettersCounter(this.health.metrics);
-    for (const wrapper of this.discovery.getProviders()) {
-      if (!wrapper.metatype || !wrapper.instance) continue;
+  /** The providers marked @JetStreamConsumer, with their specs. */
+  private consumers(): Array<{ spec: ConsumerSpec; handler: MessageHandler }> {
+    return this.discovery.getProviders().flatMap((wrapper) => {
+      if (!wrapper.metatype || !wrapper.instance) return [];
       const spec = this.reflector.get<ConsumerSpec | undefined>(CONSUMER_SPEC, wrapper.metatype as object as Function);
-      if (!spec) continue;
+      return spec ? [{ spec, handler: wrapper.instance as MessageHandler }] : [];
+    });
+  }
+
+  private async startConsumers(consumers: Array<{ spec: ConsumerSpec; handler: MessageHandler }>): Promise<void> {
+    const deadLetters = deadLettersCounter(this.health.metrics);
+    for (const { spec, handler } of consumers) {
       const runner = new ConsumerRunner(
         this.client,
         ConsumerRunner.withDefaults(spec),
-        wrapper.instance as MessageHandler,
+        handler,
         () => this.health.dependenciesReachable(),
         (reason) => deadLetters.inc({ app: this.health.appName, reason }),
       );

@@ -4,4 +4,4 @@ export { RuntimeModule } from './runtime.module.js';
 export { tokenFromHeaders } from './token-header.js';
 export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';
 export { retryWhileTransient, type RetryOptions } from './retry-while-transient.js';
-export { ATTEMPT_DURATION_BUCKETS, consumerBacklogGauges, deadLettersCounter, deliveryLatencyHistogram, LATENCY_BUCKETS, secondsSince, statusClassOf, type StatusClass } from './metrics.js';
+export { ATTEMPT_DURATION_BUCKETS, consumerBacklogGauges, deadLettersCounter, deliveryLatencyHistogram, LATENCY_BUCKETS, secondsSince, STATUS_CLASSES, statusClassOf, type StatusClass } from './metrics.js';

@@ -1,12 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { deadLettersCounter, deliveryLatencyHistogram, secondsSince, statusClassOf } from './metrics.js';
+import { deadLettersCounter, deliveryLatencyHistogram, secondsSince, STATUS_CLASSES, statusClassOf } from './metrics.js';
 
 describe('metrics', () => {
   it('labels a status by its class, and no answer as none', () => {
     expect([200, 204, 301, 404, 410, 429, 500, 503].map(statusClassOf)).toEqual(['2xx', '2xx', '3xx', '4xx', '4xx', '4xx', '5xx', '5xx']);
     expect(statusClassOf(null)).toBe('none');
     expect(statusClassOf(42)).toBe('none');
+    // STATUS_CLASSES (the series created at 0 up front) holds every class statusClassOf gives.
+    const given = new Set([null, 42, ...Array.from({ length: 500 }, (_, index) => 100 + index)].map(statusClassOf));
+    expect([...given].sort()).toEqual([...STATUS_CLASSES].sort());
   });
 
   it('measures seconds since a start, never negative, and nothing when the start is unknown', () => {

@@ -16,8 +16,11 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Buckets of one webhook attempt (the timeout is 15 s by default). */
 export const ATTEMPT_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
 
+/** Every StatusClass, for series created at 0 up front. */
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'] as const;
+
 /** An HTTP status as its class; `none` when there was no answer (timeout, refused, reset). */
-export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'none';
+export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 export function statusClassOf(status: number | null): StatusClass {
   if (status === null || status < 100 || status > 599) return 'none';

@@ -21,8 +21,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 function isTransientCode(code: string): boolean {
   if (NETWORK_CODES.has(code)) return true;
   // PostgreSQL SQLSTATE: 08 connection exceptions, 53 insufficient resources, 57P0x shutdown/cannot connect now,
-  // 40001/40P01 serialization failure and deadlock (both safe to retry).
-  return /^(08...|53...|57P0[1-4]|40001|40P01)$/.test(code);
+  // 40001/40P01 serialization failure and deadlock (both safe to retry), 55P03 a lock not obtained within
+  // lock_timeout (a migration's, while the table is busy).
+  return /^(08...|53...|57P0[1-4]|40001|40P01|55P03)$/.test(code);
 }
 
 const TRANSIENT_MESSAGES =

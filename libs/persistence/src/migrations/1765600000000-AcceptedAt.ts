@@ -10,6 +10,11 @@ export class AcceptedAt1765600000000 implements MigrationInterface {
   name = 'AcceptedAt1765600000000';
 
   async up(runner: QueryRunner): Promise<void> {
+    // The ALTER needs an exclusive lock on delivery_retry, which the dispatchers use all the time. Queued
+    // behind their transactions it would block every later query of the table too: give up after 5 s
+    // instead (lock_not_available, transient: the start-up tries again). SET LOCAL lasts for this
+    // migration's own transaction (migrationsTransactionMode 'each').
+    await runner.query("SET LOCAL lock_timeout = '5s'");
     await runner.query('ALTER TABLE delivery_retry ADD COLUMN accepted_at timestamptz');
   }
 
