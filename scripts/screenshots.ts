@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { DashboardSite, DESKTOP, PHONE } from '../test/support/dashboard.js';
-import { freshEvent, seedIdentification } from '../test/support/fixtures.js';
+import { applyUntilListed, DashboardSite, DESKTOP, PHONE, postLostEvent } from '../test/support/dashboard.js';
+import { seedIdentification } from '../test/support/fixtures.js';
 import { Receiver } from '../test/support/receiver.js';
 import { TestStack } from '../test/support/stack.js';
 import { projectRoot } from './local-stack.js';
@@ -34,12 +33,7 @@ async function seed(stack: TestStack, receiver: Receiver): Promise<{ websocket: 
   await stack.createEventFilter({ name: 'Crossings', endpointIds: [websocket], in: { eventTypes: ['crossing'] } });
   await stack.waitForConfig();
   await stack.postFreshEvents(4);
-  const profile = randomUUID();
-  await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
-  await stack.publishProfile({ deleted: { id: profile } });
-  const lost = freshEvent();
-  lost.candidates = [{ ...seedIdentification().candidates[0], profile: { ...seedIdentification().candidates[0].profile, id: profile } }];
-  await stack.postEvent(JSON.stringify(lost));
+  await postLostEvent(stack, seedIdentification().camera.id);
   return { websocket, webhook, filter };
 }
 
@@ -95,11 +89,7 @@ try {
   await shoot(page, 'lost-events', async (on) => {
     await open('/lost-events', 'Lost events')(on);
     const show = on.getByRole('button', { name: /^Show event/ }).first();
-    for (const deadline = Date.now() + 30_000; !(await show.isVisible()); ) {
-      if (Date.now() > deadline) throw new Error('the lost event was never listed');
-      await on.getByRole('button', { name: 'Apply' }).click();
-      await on.getByRole('status').filter({ hasText: 'lost event' }).waitFor();
-    }
+    await applyUntilListed(on, show);
     await show.click();
   });
 } catch (error) {

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, graphql } from 'graphql';
 import type { Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
-import { DashboardSite, DESKTOP, horizontalOverflow, PHONE } from './support/dashboard.js';
-import { freshEvent, seedIdentification } from './support/fixtures.js';
+import { applyUntilListed, DashboardSite, DESKTOP, horizontalOverflow, PHONE, postLostEvent } from './support/dashboard.js';
+import { freshEvent } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
 
@@ -185,23 +185,13 @@ describe('the dashboard in headless Chromium', () => {
   });
 
   it('finds a lost event on its page by camera, and shows the event', async () => {
-    const profile = randomUUID();
-    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
-    await stack.publishProfile({ deleted: { id: profile } });
-    const event = freshEvent();
-    event.camera.id = randomUUID();
-    event.candidates = [{ ...seedIdentification().candidates[0], profile: { ...seedIdentification().candidates[0].profile, id: profile } }];
-    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    const { event, profile } = await postLostEvent(stack);
 
     await page.getByRole('link', { name: 'Lost events' }).click();
     await page.getByLabel('Camera id').fill(event.camera.id);
     await page.getByLabel('Type').selectOption('identification');
     const show = page.getByRole('button', { name: `Show event ${event.event.id}` });
-    for (const deadline = Date.now() + 30_000; !(await show.isVisible()); ) {
-      if (Date.now() > deadline) throw new Error('the lost event was never listed');
-      await page.getByRole('button', { name: 'Apply' }).click();
-      await page.getByRole('status').filter({ hasText: 'lost event' }).waitFor();
-    }
+    await applyUntilListed(page, show);
     expect(await page.locator('.lost').textContent()).toContain(profile);
     await show.click();
     expect(JSON.parse((await page.locator('.event-json').textContent())!)).toMatchObject({ event: { id: event.event.id }, camera: { id: event.camera.id } });

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createEdgeProxy } from '../../scripts/edge-proxy.js';
+import { freshEvent, seedIdentification, type EventJson } from './fixtures.js';
 import { freePort } from './ports.js';
 import type { TestStack } from './stack.js';
 
@@ -69,4 +71,34 @@ export class DashboardSite {
 /** The page is no wider than its viewport: nothing scrolls sideways. */
 export function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+}
+
+/**
+ * Posts an identification whose only candidate's profile was deleted just
+ * before: profile-sync diverts it to the lost events. Returns the event and the profile.
+ */
+export async function postLostEvent(stack: TestStack, cameraId = randomUUID()): Promise<{ event: EventJson; profile: string }> {
+  const profile = randomUUID();
+  await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+  await stack.publishProfile({ deleted: { id: profile } });
+  const event = freshEvent();
+  event.camera.id = cameraId;
+  const [candidate] = seedIdentification().candidates;
+  event.candidates = [{ ...candidate, profile: { ...candidate.profile, id: profile } }];
+  const response = await stack.postEvent(JSON.stringify(event));
+  if (response.status !== 202) throw new Error(`ingest answered ${response.status} to the lost event: ${await response.text()}`);
+  return { event, profile };
+}
+
+/**
+ * Applies the Lost events page's filter until `target` shows (profile-sync
+ * diverts asynchronously), each time waiting for the API's answer; fails after 30 s.
+ */
+export async function applyUntilListed(page: Page, target: Locator): Promise<void> {
+  for (const deadline = Date.now() + 30_000; !(await target.isVisible()); ) {
+    if (Date.now() > deadline) throw new Error('the lost event was never listed');
+    const answered = page.waitForResponse((response) => response.url().endsWith('/event-service/graphql'));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await answered;
+  }
 }

@@ -29,6 +29,7 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   private starting: Promise<void> | null = null;
   private stopping = false;
   private consuming = false;
+  private readonly deadLetters: ReturnType<typeof deadLettersCounter>;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -37,15 +38,16 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly health: HealthServer,
     private readonly moduleRef: ModuleRef,
     private readonly backlog: ConsumerBacklog,
-  ) {}
+  ) {
+    this.deadLetters = deadLettersCounter(health.metrics);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const consumers = this.consumers();
     // Every reason's series exists from the start, at 0: Prometheus's increase() over a series that first
     // appears at 1 is 0, and the dead-letter alert would miss an app's first dead letter.
     if (consumers.length > 0) {
-      const deadLetters = deadLettersCounter(this.health.metrics);
-      for (const reason of Object.values(DeadLetterReason)) deadLetters.inc({ app: this.health.appName, reason }, 0);
+      for (const reason of Object.values(DeadLetterReason)) this.deadLetters.inc({ app: this.health.appName, reason }, 0);
     }
     this.health.addStatus(() => ({ consumers: Object.fromEntries(this.runners.map((runner) => [runner.durable, runner.stats])) }));
     // Not ready before every consumer has started (and never, should starting them fail).
@@ -78,14 +80,13 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async startConsumers(consumers: Array<{ spec: ConsumerSpec; handler: MessageHandler }>): Promise<void> {
-    const deadLetters = deadLettersCounter(this.health.metrics);
     for (const { spec, handler } of consumers) {
       const runner = new ConsumerRunner(
         this.client,
         ConsumerRunner.withDefaults(spec),
         handler,
         () => this.health.dependenciesReachable(),
-        (reason) => deadLetters.inc({ app: this.health.appName, reason }),
+        (reason) => this.deadLetters.inc({ app: this.health.appName, reason }),
       );
       this.backlog.trackDurable(spec.stream(this.client.topology), spec.durable);
       this.health.addCheck(`consumer:${spec.durable}`, () => runner.healthy);
