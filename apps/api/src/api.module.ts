@@ -51,6 +51,7 @@ import { DashboardController } from './dashboard/dashboard.controller.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { SessionController } from './dashboard/session.controller.js';
 import { ImagesController } from './images.controller.js';
+import { MoveCamera } from './cameras/cameras.resolver.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
 
@@ -142,6 +143,7 @@ export class ApiModule implements NestModule {
         ListApiTokens,
         CreateApiToken,
         RevokeApiToken,
+        MoveCamera,
         ...API_RESOLVERS,
       ],
     };

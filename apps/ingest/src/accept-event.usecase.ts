@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { decodeEvent, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
-import { Headers, NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
+import { decodeEvent, eventMessageId, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
+import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -25,6 +25,7 @@ export class AcceptEvent {
   constructor(
     private readonly nats: NatsClient,
     private readonly images: EventImagesStore,
+    private readonly cameras: CameraBindings,
     private readonly metrics: IngestMetrics,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
@@ -50,9 +51,16 @@ export class AcceptEvent {
       return { accepted: false, rejection: decoded.rejection };
     }
     const { event } = decoded;
-    if (agentIds.length > 0 && !agentIds.includes(idKey(event.camera.agent_id))) {
+    const agentKey = idKey(event.camera.agent_id);
+    if (agentIds.length > 0 && !agentIds.includes(agentKey)) {
       const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
+    }
+    // A camera belongs to the first agent that reported it (or where an ADMIN moved it): another agent cannot speak for it.
+    const owner = await this.cameras.claim(idKey(event.camera.id), agentKey);
+    if (owner !== null) {
+      const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
+      return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };
     }
     // Images stored for this event, removed again unless the event itself is stored (and not as a duplicate).
     const stored: string[] = [];
@@ -85,10 +93,11 @@ export class AcceptEvent {
       const message = `event is ${payload.byteLength} bytes without its images; the limit is ${this.config.INGEST_MAX_EVENT_BYTES}`;
       return { accepted: false, rejection: { code: 'PAYLOAD_TOO_LARGE', field: null, message } };
     }
-    // De-duplicated by the id's key: the same event re-sent with its id in another case is stored once.
+    // De-duplicated by the agent's and the id's keys: the same event re-sent with its id in another case is stored once,
+    // and another agent's event with the same id is an event of its own.
     const eventKey = idKey(event.event.id);
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
-      messageId: eventKey,
+      messageId: eventMessageId(event.camera.agent_id, event.event.id),
       headers: { ...routingHeaders(eventKey, routingFieldsOf(event)), [Headers.acceptedAt]: String(Date.now()) },
       timeoutMs: 2_000,
     }).catch((error: unknown) => {

@@ -11,6 +11,8 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   INVALID_EVENT: DeadLetterReason.INVALID_EVENT,
   PAYLOAD_TOO_LARGE: DeadLetterReason.PAYLOAD_TOO_LARGE,
   FORBIDDEN: DeadLetterReason.WRONG_AGENT,
+  DUPLICATE_KEY: DeadLetterReason.DUPLICATE_KEY,
+  CAMERA_OF_ANOTHER_AGENT: DeadLetterReason.CAMERA_OF_ANOTHER_AGENT,
 };
 
 

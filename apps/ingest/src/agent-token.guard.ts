@@ -14,8 +14,9 @@ declare module 'express-serve-static-core' {
 
 /**
  * Agents authenticate with `Token: <token>` or `Authorization: Bearer <token>`:
- * an AGENT or ADMIN token (API_TOKEN, AGENT_TOKENS or a named one); a
- * READ_ONLY token is refused with 403.
+ * an AGENT token (AGENT_TOKENS or a named one, bound to agent ids) or an
+ * ADMIN token (API_TOKEN or a named one, any agent); a READ_ONLY token is
+ * refused with 403.
  */
 @Injectable()
 export class AgentTokenGuard implements CanActivate {
@@ -34,6 +35,11 @@ export class AgentTokenGuard implements CanActivate {
     if (principal.scope === TokenScope.READ_ONLY) {
       this.metrics.reject('FORBIDDEN');
       throw new ForbiddenException({ code: 'FORBIDDEN', field: null, message: 'a READ_ONLY token cannot post events' });
+    }
+    // An AGENT token speaks for the agents it is bound to (one made before tokens were bound: for none); ADMIN for any.
+    if (principal.scope === TokenScope.AGENT && principal.agentIds.length === 0) {
+      this.metrics.reject('FORBIDDEN');
+      throw new ForbiddenException({ code: 'FORBIDDEN', field: null, message: 'this AGENT token is bound to no agent: make one with agentIds (createApiToken)' });
     }
     request.principal = principal;
     return true;

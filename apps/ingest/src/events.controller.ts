@@ -16,6 +16,8 @@ const STATUS: Record<EventRejection['code'], HttpStatus> = {
   INVALID_EVENT: HttpStatus.BAD_REQUEST,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   FORBIDDEN: HttpStatus.FORBIDDEN,
+  DUPLICATE_KEY: HttpStatus.BAD_REQUEST,
+  CAMERA_OF_ANOTHER_AGENT: HttpStatus.FORBIDDEN,
 };
 const statusOf = (rejection: EventRejection): HttpStatus => STATUS[rejection.code];
 

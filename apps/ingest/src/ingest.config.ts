@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { idKey } from '@app/events';
 import { apiTokenEnv, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
 
 /** Events larger than this are refused; NATS's own limit of 1 MB is the ceiling. */
 const MAX_EVENT_BYTES_CEILING = 1_000_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ingestEnv = z.object({
   ...natsEnv,
@@ -16,11 +18,26 @@ const ingestEnv = z.object({
   INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(8 * 1_048_576),
   /** Largest image an event may attach. */
   INGEST_MAX_IMAGE_BYTES: z.coerce.number().int().min(1_024).default(4 * 1_048_576),
-  /** Extra tokens agents may post with, comma-separated, besides API_TOKEN. */
+  /**
+   * Extra tokens agents may post with, besides API_TOKEN and named tokens: `<agent id>:<token>`, comma-separated, each
+   * bound to its agent (a token listed with several agent ids speaks for each of them, and for no other).
+   */
   AGENT_TOKENS: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((token) => token.trim()).filter(Boolean)),
+    .transform((list, context) => {
+      const bound = new Map<string, string[]>();
+      for (const [index, item] of list.split(',').map((entry) => entry.trim()).filter(Boolean).entries()) {
+        const separator = item.indexOf(':');
+        const [agentId, token] = [item.slice(0, separator), item.slice(separator + 1)];
+        if (separator < 0 || !UUID.test(agentId) || token.length === 0) {
+          context.addIssue({ code: 'custom', message: `entry ${index + 1} is not <agent id>:<token> (each token is bound to an agent id, a UUID)` });
+          return z.NEVER;
+        }
+        bound.set(token, [...(bound.get(token) ?? []), idKey(agentId)]);
+      }
+      return [...bound].map(([token, agentIds]) => ({ token, agentIds }));
+    }),
   /** Seconds a client is told to wait when JetStream cannot store its event. */
   INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
 });

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { resolveApiToken } from '@app/config';
-import { AccessTokens, MessagingModule, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { AccessTokens, CameraBindings, MessagingModule, NatsClient, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
 import { RuntimeModule } from '@app/runtime';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentEventsConsumer } from './agent-events.consumer.js';
@@ -29,7 +29,19 @@ export class IngestModule {
           provide: AGENT_TOKENS,
           inject: [TokenView],
           useFactory: (view: TokenView) =>
-            new AccessTokens(view, [{ token: apiToken.token, scope: TokenScope.ADMIN }, ...config.AGENT_TOKENS.map((token) => ({ token, scope: TokenScope.AGENT }))]),
+            new AccessTokens(view, [
+              { token: apiToken.token, scope: TokenScope.ADMIN },
+              ...config.AGENT_TOKENS.map(({ token, agentIds }) => ({ token, scope: TokenScope.AGENT, agentIds })),
+            ]),
+        },
+        {
+          provide: CameraBindings,
+          inject: [NatsClient],
+          useFactory: async (nats: NatsClient) => {
+            const bindings = await CameraBindings.open(nats);
+            await bindings.start();
+            return bindings;
+          },
         },
         IngestMetrics,
         AcceptEvent,

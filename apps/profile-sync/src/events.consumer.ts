@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { checkProfiles, firstIssue, idKey, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, schemaMessages, type AgentEvent } from '@app/events';
+import { checkProfiles, eventMessageId, firstIssue, idKey, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, schemaMessages, type AgentEvent } from '@app/events';
 import { DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { LostEventsStore } from './lost-events.store.js';
@@ -61,12 +61,13 @@ export class EventsConsumer implements MessageHandler {
       }
       // The event id's key de-duplicates and identifies it downstream; the body keeps the agent's spelling.
       const eventKey = idKey(event.event.id);
-      const headers = routingHeaders(eventKey, routingFieldsOf(result.event));
+      const fields = routingFieldsOf(result.event);
+      const headers = routingHeaders(eventKey, fields);
       // Ingest's acceptance time travels on to the deliveries (delivery latency metrics).
       const acceptedAt = message.headers?.get(Headers.acceptedAt);
       if (acceptedAt) headers[Headers.acceptedAt] = acceptedAt;
       await publishDurably(this.nats, this.nats.topology.routableEvents, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data, {
-        messageId: eventKey,
+        messageId: eventMessageId(fields.agentId, eventKey),
         headers,
       });
       return Outcome.done;

@@ -28,6 +28,12 @@ export const natsEnv = {
   /** Bytes the image store may hold; when full, events with images are refused (503) until images expire. */
   IMAGE_STORE_MAX_BYTES: bytesVar('4GiB'),
   /**
+   * Events of one agent the ingress stream holds before ingest has read them:
+   * beyond it that agent's publishes are refused (it retries), so one agent
+   * cannot fill the stream the others publish to.
+   */
+  INGRESS_MAX_PER_AGENT: z.coerce.number().int('a whole number').min(1, 'at least 1').default(10_000),
+  /**
    * Copies JetStream keeps of every stream, KV bucket and object store the apps
    * create: 1 on a single server, 3 on a three-node cluster (a cluster holds at
    * most 5). Odd counts are the useful ones: a stream needs a majority of its
@@ -70,6 +76,7 @@ export interface NatsEnv {
   STREAM_MAX_BYTES: number;
   DEAD_LETTER_MAX_BYTES: number;
   IMAGE_STORE_MAX_BYTES: number;
+  INGRESS_MAX_PER_AGENT: number;
   NATS_REPLICAS: number;
   NATS_USER?: string;
   NATS_PASSWORD?: string;

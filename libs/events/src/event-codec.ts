@@ -1,10 +1,11 @@
 import { agentEventSchema, type AgentEvent } from './event.schema.js';
+import { duplicateKeyOf } from './duplicate-keys.js';
 import { idKey } from './id-key.js';
 import { firstIssue, schemaMessages, uuidSchema } from './schema-messages.js';
 
 /** Why an event was refused, with the JSON path of the field at fault. */
 export interface EventRejection {
-  code: 'MALFORMED_JSON' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN';
+  code: 'MALFORMED_JSON' | 'DUPLICATE_KEY' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN' | 'CAMERA_OF_ANOTHER_AGENT';
   field: string | null;
   message: string;
 }
@@ -19,11 +20,15 @@ export function decodeEvent(bytes: Uint8Array, maxBytes: number): DecodeResult {
     return reject('PAYLOAD_TOO_LARGE', null, `event is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
   }
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    text = decoder.decode(bytes);
+    value = JSON.parse(text);
   } catch (error) {
     return reject('MALFORMED_JSON', null, `body is not valid UTF-8 JSON: ${(error as Error).message}`);
   }
+  const duplicate = duplicateKeyOf(text);
+  if (duplicate !== null) return reject('DUPLICATE_KEY', duplicate, `${duplicate}: this key appears twice in its object (parsers differ on which one counts)`);
   return validateEvent(value);
 }
 

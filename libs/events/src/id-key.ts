@@ -10,3 +10,13 @@
 export function idKey(id: string): string {
   return id.toLowerCase();
 }
+
+/**
+ * The message id that de-duplicates an event in the events and routable
+ * streams: its agent's key and its own. The event id is the agent's to
+ * choose, so one agent re-using another's id stores an event of its own
+ * rather than suppressing the other's.
+ */
+export function eventMessageId(agentId: string, eventId: string): string {
+  return `${idKey(agentId)}:${idKey(eventId)}`;
+}

@@ -5,5 +5,5 @@ export { routingFieldsOf, type RoutingFields } from './routing-fields.js';
 export { profileDeletedSchema, profileUpsertedSchema, type ProfileDeleted, type ProfileGroup, type ProfileUpserted } from './profile.schema.js';
 export { checkProfiles, type CheckResult, type ProfileState } from './check-profiles.js';
 export { eventImagesSchema, IMAGE_CONTENT_TYPES, type EventImages } from './event-images.js';
-export { idKey } from './id-key.js';
+export { eventMessageId, idKey } from './id-key.js';
 export { firstIssue, jsonTypeOf, schemaMessages, wrongTypeMessage } from './schema-messages.js';

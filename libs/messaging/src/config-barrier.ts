@@ -9,6 +9,12 @@ interface BarrierAnswer {
   applied: boolean;
 }
 
+/** The question: has your view applied `revision`? Answers go to `<p>.barrier.<answering app>.<id>`. */
+interface BarrierQuestion {
+  revision: number;
+  id: string;
+}
+
 /** How long a replica waits to apply a revision before it stops answering about it. */
 const APPLY_TIMEOUT_MS = 5_000;
 const encoder = new TextEncoder();
@@ -25,7 +31,16 @@ export interface RevisionView {
  * holds a view: every replica answers a question about a config revision
  * at once (so the asker learns who is there), and once more when its view
  * has applied it. Dispatchers answer on `configApplied` (endpoints and
- * secrets); the api and ingest on `tokensApplied` (tokens).
+ * secrets); the api, ingest and the gateway on `tokensApplied` (tokens).
+ *
+ * An answer goes to a subject of the answering app's own
+ * (`Topology.barrierAnswer`), never to the asker's inbox: no app's NATS
+ * user may publish into another's replies, where it could pass for a
+ * JetStream answer. (The server's `allow_responses` would allow answering
+ * the request's reply instead, but makes the server track the reply subject
+ * of every message it delivers to the user, and scan them all on each
+ * delivery once more than 4,096 are live: every JetStream message of a busy
+ * consumer.)
  */
 export class ConfigBarrierResponder {
   private readonly logger = new Logger(ConfigBarrierResponder.name);
@@ -51,9 +66,11 @@ export class ConfigBarrierResponder {
   }
 
   private async answer(message: Msg): Promise<void> {
-    const revision = Number(decoder.decode(message.data));
-    if (!Number.isSafeInteger(revision) || !message.reply) return;
-    const reply = (applied: boolean) => message.respond(encoder.encode(JSON.stringify({ replica: this.replica, applied } satisfies BarrierAnswer)));
+    const question = parseQuestion(message.data);
+    if (!question) return;
+    const { revision, id } = question;
+    const subject = this.client.topology.barrierAnswer(this.client.settings.connectionName, id);
+    const reply = (applied: boolean) => this.client.connection.publish(subject, encoder.encode(JSON.stringify({ replica: this.replica, applied } satisfies BarrierAnswer)));
     if (this.view.revision >= revision) return void reply(true);
     reply(false);
     if (await this.view.reached(revision, APPLY_TIMEOUT_MS)) reply(true);
@@ -76,9 +93,9 @@ export async function awaitConfigApplied(
   revision: number,
   { subject = client.topology.configApplied, discoverMs = 100, timeoutMs = 2_000 } = {},
 ): Promise<BarrierOutcome> {
-  const inbox = client.inbox();
+  const id = randomUUID().replaceAll('-', '');
   const answered = new Map<string, boolean>();
-  const subscription = client.connection.subscribe(inbox);
+  const subscription = client.connection.subscribe(client.topology.barrierAnswers(id));
   const discovered = Date.now() + discoverMs;
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
@@ -88,14 +105,13 @@ export async function awaitConfigApplied(
   const timers = [setTimeout(check, discoverMs), setTimeout(settle, timeoutMs)];
   void (async () => {
     for await (const message of subscription) {
-      // No replica subscribed: the server says so with an empty status message (503).
-      if (message.data.length === 0) continue;
-      const answer = JSON.parse(decoder.decode(message.data)) as BarrierAnswer;
+      const answer = parseAnswer(message.data);
+      if (!answer) continue;
       answered.set(answer.replica, answered.get(answer.replica) === true || answer.applied);
       check();
     }
   })();
-  client.connection.publish(subject, encoder.encode(String(revision)), { reply: inbox });
+  client.connection.publish(subject, encoder.encode(JSON.stringify({ revision, id } satisfies BarrierQuestion)));
   try {
     await settled;
   } finally {
@@ -103,4 +119,22 @@ export async function awaitConfigApplied(
     subscription.unsubscribe();
   }
   return { replicas: answered.size, lagging: [...answered.values()].filter((applied) => !applied).length };
+}
+
+function parseQuestion(data: Uint8Array): BarrierQuestion | null {
+  try {
+    const { revision, id } = JSON.parse(decoder.decode(data)) as Partial<BarrierQuestion>;
+    return Number.isSafeInteger(revision) && typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? { revision: revision!, id } : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseAnswer(data: Uint8Array): BarrierAnswer | null {
+  try {
+    const { replica, applied } = JSON.parse(decoder.decode(data)) as Partial<BarrierAnswer>;
+    return typeof replica === 'string' && typeof applied === 'boolean' ? { replica, applied } : null;
+  } catch {
+    return null;
+  }
 }

@@ -18,3 +18,4 @@ export { effectiveState, EndpointState, type EndpointHealth, type HealthState, t
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';
 export { AccessTokens, hashToken, TokenView, type Principal } from './token-view.js';
 export { DeletedProfiles } from './deleted-profiles.js';
+export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type CameraBinding } from './camera-bindings.js';

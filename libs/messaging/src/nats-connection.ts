@@ -19,6 +19,8 @@ export interface NatsSettings {
   streamMaxBytes?: number;
   deadLetterMaxBytes?: number;
   imageStoreMaxBytes?: number;
+  /** Unread events each agent's subject of the ingress stream may hold (INGRESS_MAX_PER_AGENT); no limit when unset. */
+  ingressMaxPerAgent?: number;
   /** Copies JetStream keeps of each stream, KV bucket and object store the app creates (NATS_REPLICAS); 1 when unset. */
   replicas?: number;
   /** Shown in the server's connection list. */
@@ -83,6 +85,7 @@ export function natsSettings(config: NatsEnv, app: string): NatsSettings {
     streamMaxBytes: config.STREAM_MAX_BYTES,
     deadLetterMaxBytes: config.DEAD_LETTER_MAX_BYTES,
     imageStoreMaxBytes: config.IMAGE_STORE_MAX_BYTES,
+    ingressMaxPerAgent: config.INGRESS_MAX_PER_AGENT,
     replicas: config.NATS_REPLICAS,
     connectionName: app,
     inboxPrefix: config.NATS_INBOX_PREFIX,

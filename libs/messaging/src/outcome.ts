@@ -11,6 +11,10 @@ export const DeadLetterReason = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** An agent's event naming another agent than the one that sent it (its NATS subject). */
   WRONG_AGENT: 'WRONG_AGENT',
+  /** An agent's event naming a camera bound to another agent (the first to report it, or where an ADMIN moved it). */
+  CAMERA_OF_ANOTHER_AGENT: 'CAMERA_OF_ANOTHER_AGENT',
+  /** A key twice in one object of the event's JSON. */
+  DUPLICATE_KEY: 'DUPLICATE_KEY',
   /** Lacks the headers the data path sets (event id, routing fields). */
   MISSING_HEADERS: 'MISSING_HEADERS',
   /** On a subject this consumer has no handler for. */

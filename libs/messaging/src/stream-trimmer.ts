@@ -30,25 +30,25 @@ export class StreamTrimmer {
   async trim(): Promise<number> {
     const own = this.ownConsumers();
     let purged = 0;
-    for (const { stream, readers } of trimmedStreams(this.client)) {
-      if (readers.some((reader) => own.has(reader))) purged += await this.trimStream(stream, readers);
+    for (const { stream, readers, keepsHistory } of trimmedStreams(this.client)) {
+      if (readers.some((reader) => own.has(reader))) purged += await this.trimStream(stream, readers, keepsHistory);
     }
     return purged;
   }
 
-  private async trimStream(stream: string, readers: string[]): Promise<number> {
+  private async trimStream(stream: string, readers: string[], keepsHistory: boolean): Promise<number> {
     const { manager } = this.client;
     const info = await manager.streams.info(stream);
     const maxBytes = info.config.max_bytes;
     const { bytes, messages, first_seq: firstSeq } = info.state;
-    if (maxBytes <= 0 || bytes < maxBytes * START || messages === 0) return 0;
+    if (messages === 0 || (keepsHistory && (maxBytes <= 0 || bytes < maxBytes * START))) return 0;
     const readByAll = await this.readByAll(stream, info.state.last_seq, readers);
     if (readByAll < firstSeq) return 0;
-    // Oldest first, as many as bring it down to the target, by the stream's average message size.
-    const wanted = Math.ceil((bytes - maxBytes * TARGET) / (bytes / messages));
+    // Oldest first, as many as bring it down to the target, by the stream's average message size (all that was read, for a stream without history).
+    const wanted = keepsHistory ? Math.ceil((bytes - maxBytes * TARGET) / (bytes / messages)) : messages;
     const upTo = Math.min(firstSeq + wanted, readByAll + 1);
     const response = await manager.streams.purge(stream, { seq: upTo });
-    if (response.purged > 0) this.logger.log(`${stream}: purged ${response.purged} messages every consumer had read (${bytes} of ${maxBytes} bytes used)`);
+    if (response.purged > 0 && keepsHistory) this.logger.log(`${stream}: purged ${response.purged} messages every consumer had read (${bytes} of ${maxBytes} bytes used)`);
     return response.purged;
   }
 

@@ -5,6 +5,8 @@ import { replicasOf } from './replicas.js';
 import type { Topology } from './topology.js';
 
 const DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
+/** nats-server's least duplicate window (it refuses less than 100 ms). */
+const INGRESS_DUPLICATE_WINDOW_MS = 100;
 
 /**
  * The streams of the data path, as the apps declare them (each app the ones
@@ -28,7 +30,19 @@ export function streamConfigs(client: Pick<NatsClient, 'topology' | 'settings'>)
     num_replicas: replicasOf(settings),
   };
   return [
-    { ...common, name: topology.streams.ingress, subjects: [topology.allAgentEvents], description: 'Events as agents published them' },
+    {
+      ...common,
+      name: topology.streams.ingress,
+      subjects: [topology.allAgentEvents],
+      description: 'Events as agents published them, until ingest has read them',
+      // Each agent's subject holds at most its share of unread events (the ingress keeps no history: StreamTrimmer);
+      // beyond it that agent's publishes are refused, and the others' go on.
+      max_msgs_per_subject: settings.ingressMaxPerAgent ?? -1,
+      discard_new_per_subject: settings.ingressMaxPerAgent !== undefined,
+      // The least the server allows: an agent's Nats-Msg-Id is its own to choose, and would otherwise suppress another
+      // agent's message with the same id for the whole window. Ingest de-duplicates by agent and event id instead.
+      duplicate_window: nanos(INGRESS_DUPLICATE_WINDOW_MS),
+    },
     { ...common, name: topology.streams.events, subjects: [topology.allEvents], description: 'Validated events and the profile lifecycle' },
     { ...common, name: topology.streams.routable, subjects: [topology.routableEvents], description: 'Events past profile-sync' },
     { ...common, name: topology.streams.deliveries, subjects: [topology.allDeliveries], description: 'One message per endpoint and event' },
@@ -59,14 +73,15 @@ export function streamConfigs(client: Pick<NatsClient, 'topology' | 'settings'>)
  * start, a consumer being re-created), since nothing would show that it has
  * not read what is there.
  */
-export function trimmedStreams(client: NatsClient): Array<{ stream: string; readers: string[] }> {
+export function trimmedStreams(client: NatsClient): Array<{ stream: string; readers: string[]; keepsHistory: boolean }> {
   const { streams } = client.topology;
   return [
-    { stream: streams.ingress, readers: ['ingest'] },
-    { stream: streams.events, readers: ['profile-sync'] },
-    { stream: streams.routable, readers: ['filter-router'] },
-    { stream: streams.deliveries, readers: ['webhook-dispatcher'] },
-    { stream: streams.attempts, readers: ['delivery-projector'] },
+    // What ingest has read is in the events stream: each agent's share of the ingress counts what ingest has not read.
+    { stream: streams.ingress, readers: ['ingest'], keepsHistory: false },
+    { stream: streams.events, readers: ['profile-sync'], keepsHistory: true },
+    { stream: streams.routable, readers: ['filter-router'], keepsHistory: true },
+    { stream: streams.deliveries, readers: ['webhook-dispatcher'], keepsHistory: true },
+    { stream: streams.attempts, readers: ['delivery-projector'], keepsHistory: true },
   ];
 }
 

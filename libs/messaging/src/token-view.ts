@@ -168,7 +168,7 @@ function isTokenRecord(value: unknown): value is TokenRecord {
 
 /**
  * The tokens a surface accepts: the ones from the environment (API_TOKEN an
- * admin, AGENT_TOKENS agents of any id), compared in constant time, and the
+ * admin, AGENT_TOKENS each bound to its agents), compared in constant time, and the
  * named tokens of the TokenView.
  */
 export class AccessTokens {
@@ -176,11 +176,11 @@ export class AccessTokens {
 
   constructor(
     private readonly view: TokenView,
-    fixed: ReadonlyArray<{ token: string; scope: TokenScope }>,
+    fixed: ReadonlyArray<{ token: string; scope: TokenScope; agentIds?: string[] }>,
   ) {
     this.fixed = fixed
       .filter(({ token }) => token.length > 0)
-      .map(({ token, scope }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: 'bootstrap', scope, agentIds: [] } }));
+      .map(({ token, scope, agentIds = [] }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: 'bootstrap', scope, agentIds } }));
   }
 
   /** The principal of a token, or null for one that is unknown or revoked. */

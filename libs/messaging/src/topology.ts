@@ -30,6 +30,8 @@ export class Topology {
   readonly imageBucket: string;
   /** KV bucket of the profiles deleted within the retention window (DeletedProfiles). */
   readonly deletedProfilesBucket: string;
+  /** KV bucket binding each camera to its agent (CameraBindings); ingest its only writer. */
+  readonly cameraBucket: string;
 
   constructor(readonly prefix: string) {
     const upper = prefix.toUpperCase();
@@ -44,6 +46,7 @@ export class Topology {
     this.configBucket = `${prefix}_config`;
     this.imageBucket = `${prefix}_images`;
     this.deletedProfilesBucket = `${prefix}_deleted_profiles`;
+    this.cameraBucket = `${prefix}_cameras`;
   }
 
   /** The subject an agent publishes its events on. */
@@ -137,11 +140,26 @@ export class Topology {
 
   /**
    * Core NATS request subject: "has your token view applied bucket revision
-   * N?", answered by every api and ingest replica (a revoked token is refused
-   * everywhere once revokeApiToken returns).
+   * N?", answered by every api, ingest and websocket-gateway replica (a
+   * revoked token is refused everywhere once revokeApiToken returns).
    */
   get tokensApplied(): string {
     return `${this.prefix}.tokens.applied`;
+  }
+
+  /** Core NATS: the api's command to bind a camera to another agent, taken by one ingest replica (CameraBindings). */
+  get moveCameraCommands(): string {
+    return `${this.prefix}.cameras.move`;
+  }
+
+  /** Where an app answers the barrier question `id` (ConfigBarrierResponder): a subject of its own, not the asker's inbox. */
+  barrierAnswer(app: string, id: string): string {
+    return `${this.prefix}.barrier.${app.replace(/[^A-Za-z0-9_-]/g, '_')}.${id}`;
+  }
+
+  /** Every app's answers to the barrier question `id`. */
+  barrierAnswers(id: string): string {
+    return `${this.prefix}.barrier.*.${id}`;
   }
 
   /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */

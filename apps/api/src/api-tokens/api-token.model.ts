@@ -12,7 +12,7 @@ registerEnumType(TokenScope, {
   description: 'What an API token may do.',
   valuesMap: {
     ADMIN: { description: 'Everything: every query and mutation, secrets and tokens included.' },
-    AGENT: { description: 'Post events to ingest only (optionally for some agent ids); nothing in this API.' },
+    AGENT: { description: 'Post events to ingest for the agent ids it is bound to; nothing in this API.' },
     READ_ONLY: { description: 'Every query except those revealing secrets or tokens; no mutation.' },
   },
 });
@@ -28,7 +28,7 @@ export class ApiTokenModel {
   @Field(() => TokenScope)
   scope!: TokenScope;
 
-  @Field(() => [String], { description: 'The agents an AGENT token may post events for; empty: any.' })
+  @Field(() => [String], { description: 'The agents an AGENT token may post events for (at least one; a token made before tokens were bound may have none, and then posts for none).' })
   agentIds!: string[];
 
   @Field(() => GraphQLISODateTime)
@@ -56,7 +56,7 @@ export class CreateApiTokenArgs {
   @Field(() => TokenScope)
   scope!: TokenScope;
 
-  @Field(() => [String], { nullable: true, description: 'For an AGENT token: the agent ids it may post events for (none: any).' })
+  @Field(() => [String], { nullable: true, description: 'For an AGENT token: the agent ids it may post events for (at least one).' })
   @IsOptional()
   @IsIds(MAX_TOKEN_AGENTS)
   agentIds?: string[] | null;

@@ -28,6 +28,8 @@ export class CreateApiToken {
   async execute(input: NewApiToken): Promise<{ apiToken: ApiTokenEntity; token: string }> {
     const agentIds = [...new Set((input.agentIds ?? []).map(idKey))];
     if (agentIds.length > 0 && input.scope !== TokenScope.AGENT) throw ApiError.badInput('agentIds', 'only an AGENT token is bound to agents');
+    // An agent may be taken over: its token speaks for the agents named here and no others (the bootstrap API_TOKEN is the operator's).
+    if (agentIds.length === 0 && input.scope === TokenScope.AGENT) throw ApiError.badInput('agentIds', 'an AGENT token is bound to at least one agent id');
     const token = `est_${randomBytes(32).toString('base64url')}`;
     const repository = this.dataSource.getRepository(ApiTokenEntity);
     const saved = await repository.save(repository.create({ id: randomUUID(), name: input.name, scope: input.scope, agentIds, tokenHash: hashToken(token), revokedAt: null }));

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { ApiTokensResolver } from '../api-tokens/api-tokens.resolver.js';
+import { CamerasResolver } from '../cameras/cameras.resolver.js';
 import { DeliveriesResolver } from '../deliveries/deliveries.resolver.js';
 import { EndpointsResolver } from '../endpoints/endpoints.resolver.js';
 import { EventFiltersResolver } from '../event-filters/event-filters.resolver.js';
@@ -9,7 +10,7 @@ import { LostEventsResolver } from '../lost-events/lost-events.resolver.js';
 import { WebhookSecretResolver } from '../webhook-secrets/webhook-secret.resolver.js';
 
 /** Every resolver of the API: the schema is built from these, by the server and by `printApiSchema`. */
-export const API_RESOLVERS = [EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver];
+export const API_RESOLVERS = [EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver, CamerasResolver];
 
 /**
  * The API's schema in SDL, sorted as the server serves it, without starting
