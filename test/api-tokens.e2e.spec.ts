@@ -5,6 +5,8 @@ import { freshEvent } from './support/fixtures.js';
 import { DATABASE_URL, TestStack } from './support/stack.js';
 
 const ENV_AGENT_TOKEN = `env-agent-token-${randomUUID()}`;
+/** The agent ENV_AGENT_TOKEN is bound to (AGENT_TOKENS: `<agent id>:<token>`). */
+const ENV_AGENT = randomUUID();
 
 /**
  * One minimal operation for every field of Query and Mutation. The first
@@ -36,6 +38,7 @@ const OPERATIONS: Record<string, { kind: 'query' | 'mutation'; text: string; rea
   rotateWebhookSecret: { kind: 'mutation', text: `mutation { rotateWebhookSecret(endpointId: "${ID}") { secret } }`, readOnly: false },
   createApiToken: { kind: 'mutation', text: 'mutation { createApiToken(name: "made by scope test", scope: READ_ONLY) { token } }', readOnly: false },
   revokeApiToken: { kind: 'mutation', text: `mutation { revokeApiToken(id: "${ID}") { id } }`, readOnly: false },
+  moveCamera: { kind: 'mutation', text: `mutation { moveCamera(cameraId: "${ID}", agentId: "${ID}") { agentId } }`, readOnly: false },
 };
 
 describe('API tokens: named, scoped, hashed, revocable', () => {
@@ -43,7 +46,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   let database: pg.Client;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['api', 'ingest'], env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }, appEnv: { ingest: { AGENT_TOKENS: ENV_AGENT_TOKEN } } });
+    stack = await TestStack.start({ apps: ['api', 'ingest'], env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }, appEnv: { ingest: { AGENT_TOKENS: `${ENV_AGENT}:${ENV_AGENT_TOKEN}` } } });
     database = new pg.Client({ connectionString: DATABASE_URL });
     await database.connect();
   });
@@ -73,7 +76,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
 
     const admin = await createToken('admin', 'ADMIN');
     const readOnly = await createToken('dashboard', 'READ_ONLY');
-    const agent = await createToken('agent', 'AGENT');
+    const agent = await createToken('agent', 'AGENT', [randomUUID()]);
     const endpointsBefore = (await stack.graphql('{ endpoints { totalCount } }')).data.endpoints.totalCount;
 
     for (const [field, operation] of Object.entries(OPERATIONS)) {
@@ -110,17 +113,22 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     const [agentA, agentB] = [randomUUID(), randomUUID()];
     // Bound in upper case: ids compare case-insensitively.
     const bound = await createToken('camera A', 'AGENT', [agentA.toUpperCase()]);
-    const anyAgent = await createToken('any agent', 'AGENT');
+    const both = await createToken('agents A and B', 'AGENT', [agentA, agentB]);
     const readOnly = await createToken('reader', 'READ_ONLY');
     const admin = await createToken('operator', 'ADMIN');
-    const post = (token: string | null, agentId = agentA) => stack.postEvent(JSON.stringify(freshEvent({ agentId })), token);
+    const post = (token: string | null, agentId: string = agentA) => stack.postEvent(JSON.stringify(freshEvent({ agentId })), token);
 
     expect((await post(bound.token)).status).toBe(202);
     const other = await post(bound.token, agentB);
     expect(other.status).toBe(403);
     expect(await other.json()).toMatchObject({ code: 'FORBIDDEN', field: 'camera.agent_id' });
-    expect((await post(anyAgent.token, agentB)).status).toBe(202);
-    expect((await post(ENV_AGENT_TOKEN, agentB)).status).toBe(202);
+    expect((await post(both.token, agentB)).status).toBe(202);
+    // An agent id in another case is the same agent.
+    expect((await post(bound.token, agentA.toUpperCase())).status).toBe(202);
+    expect((await post(ENV_AGENT_TOKEN, ENV_AGENT)).status).toBe(202);
+    const unbound = await post(ENV_AGENT_TOKEN, agentB);
+    expect(unbound.status).toBe(403);
+    expect(await unbound.json()).toMatchObject({ code: 'FORBIDDEN', field: 'camera.agent_id' });
     expect((await post(admin.token)).status).toBe(202);
     expect((await post(stack.token)).status).toBe(202);
     const refused = await post(readOnly.token);
@@ -130,9 +138,10 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   });
 
   it('shows a token once, keeps only its hash, lists tokens without them, and refuses a revoked one everywhere once revokeApiToken returns', async () => {
-    const agent = await createToken('to revoke', 'AGENT');
+    const agentId = randomUUID();
+    const agent = await createToken('to revoke', 'AGENT', [agentId]);
     const reader = await createToken('reader to revoke', 'READ_ONLY');
-    expect((await stack.postEvent(JSON.stringify(freshEvent()), agent.token)).status).toBe(202);
+    expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId })), agent.token)).status).toBe(202);
     expect((await stack.graphql('{ endpoints { totalCount } }', {}, reader.token)).errors).toBeUndefined();
 
     const stored = await database.query(`SELECT * FROM ${stack.schema}.api_token WHERE id = $1`, [agent.id]);
@@ -148,7 +157,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
       expect(revoked.data.revokeApiToken.revokedAt).not.toBeNull();
     }
     // No waiting: the mutation returned once every api and ingest replica had applied it.
-    expect((await stack.postEvent(JSON.stringify(freshEvent()), agent.token)).status).toBe(401);
+    expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId })), agent.token)).status).toBe(401);
     const asReader = await fetch(stack.url('api', '/event-service/graphql'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', Token: reader.token },
@@ -164,6 +173,9 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     expect(bound.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds' });
     const notAnId = await stack.graphql(`mutation { createApiToken(name: "agent", scope: AGENT, agentIds: ["${randomUUID()}", "camera-7"]) { token } }`);
     expect(notAnId.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds.1' });
+    // An agent may be taken over: its token speaks for the agents it names, never for any.
+    const unbound = await stack.graphql('mutation { createApiToken(name: "any agent", scope: AGENT) { token } }');
+    expect(unbound.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentIds' });
     const unnamed = await stack.graphql('mutation { createApiToken(name: "  ", scope: ADMIN) { token } }');
     expect(unnamed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
     const unknown = await stack.graphql(`mutation { revokeApiToken(id: "${randomUUID()}") { id } }`);

@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { APP_NAMES, type AppName } from '../scripts/local-stack.js';
 import { freshEvent } from './support/fixtures.js';
+import { attackHeaders, replySubjectsInside, snapshotStreams } from './support/nats-attack.js';
 import { NATS_LAYOUT_FILE, natsLayout } from './support/nats-layout.js';
 import { OwnNatsServer } from './support/nats-server.js';
 import { Receiver } from './support/receiver.js';
@@ -22,6 +23,13 @@ const { passwordVariables: users, exampleAgentId: agentId } = natsLayout();
 const agentUser = `agent-${agentId}`;
 const otherAgentId = randomUUID();
 const encoder = new TextEncoder();
+/** Subjects an app user was refused on purpose here (its log lines are no fault of the app). */
+const triedOnPurpose: string[] = [];
+
+/** Creates (or would) a durable consumer by name and filter, as the apps do. */
+async function createDurable(connection: NatsConnection, stream: string, name: string, filter: string): Promise<unknown> {
+  return (await jetstreamManager(connection, { checkAPI: false })).consumers.add(stream, { durable_name: name, filter_subject: filter, ack_policy: AckPolicy.Explicit });
+}
 
 /**
  * The NATS permission layout shipped in deploy/nats (docs/operations.md):
@@ -68,8 +76,9 @@ describe('the shipped NATS permission layout', () => {
         NATS_TLS_CERT_FILE: tls.certFile,
         NATS_TLS_KEY_FILE: tls.keyFile,
         WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
-        // Small streams, so that each app's trimmer soon purges what its consumers read.
-        STREAM_MAX_BYTES: '64KiB',
+        // Small streams, so that each app's trimmer soon purges what its consumers read (the padded events below),
+        // yet large enough for the attack test's events, which must not set trimming off.
+        STREAM_MAX_BYTES: '2MiB',
       },
       appEnv: Object.fromEntries(
         APP_NAMES.map((app: AppName) => [app, { NATS_USER: app, NATS_PASSWORD: passwords.get(app), NATS_INBOX_PREFIX: `_INBOX_${app}` }]),
@@ -100,6 +109,108 @@ describe('the shipped NATS permission layout', () => {
     return { receiver, id: created.data.createWebhookEndpoint.id as string };
   }
 
+  it("changes nothing inside through an agent's or the platform's publishes, whatever their reply subject and headers, but their own events, which go all the way through", async () => {
+    const nats = await stack.natsClient();
+    const camera = randomUUID();
+    const victimAgent = randomUUID();
+    const endpoint = await stack.createWebsocketEndpoint();
+    await stack.createEventFilter({ endpointIds: [endpoint], in: { agentIds: [agentId, victimAgent] } });
+    await stack.waitForConfig();
+    const client = await TestClient.connect(stack.websocketUrl(endpoint));
+    const agentConnection = await connectAs(agentUser, `_INBOX_${agentId}`);
+    const agent = jetstream(agentConnection);
+    const platformConnection = await connectAs('platform', '_INBOX_platform');
+    const agentEvent = () => {
+      const event = freshEvent({ agentId });
+      event.camera.id = camera;
+      return event;
+    };
+
+    // Another agent's event, stored with its message id (the operators' user may publish on any agent's subject).
+    const victim = freshEvent({ agentId: victimAgent });
+    await nats.jetstream.publish(`es.agents.${victimAgent}.events`, encoder.encode(JSON.stringify(victim)), { msgID: victim.event.id });
+    await waitFor(async () => (await nats.manager.consumers.info('ES_INGRESS', 'ingest')).num_pending === 0, { what: "ingest to read the other agent's event" });
+
+    // Ingest stopped: what the agent publishes stays in the ingress, and every stream holds still but for it.
+    await stack.kill('ingest', 'SIGTERM');
+    const before = await snapshotStreams(nats.manager);
+    const replies = replySubjectsInside('es');
+    const sent: string[] = [];
+    for (const reply of replies) {
+      const event = agentEvent();
+      agentConnection.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(event)), { reply });
+      // The server drops a client's message whose reply is a JetStream ack subject: stored are the others.
+      if (!reply.startsWith('$JS.ACK.')) sent.push(event.event.id);
+    }
+    for (const extra of attackHeaders(victim.event.id)) {
+      const event = agentEvent();
+      const headers = natsHeaders();
+      for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+      // Refused or stored: either way the agent's own message alone.
+      const ack = await agent.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(event)), { headers }).catch(() => null);
+      if (ack && !ack.duplicate) sent.push(event.event.id);
+    }
+    const profiles: string[] = [];
+    // A reply on one of its own subjects is a publish the platform may make anyway (the ack lands there as a message).
+    for (const reply of replies.filter((subject) => !subject.startsWith('es.events.profiles.'))) {
+      const id = randomUUID();
+      platformConnection.publish('es.events.profiles.upserted', encoder.encode(JSON.stringify({ id, profile_groups: [] })), { reply });
+      if (!reply.startsWith('$JS.ACK.')) profiles.push(id);
+    }
+    await Promise.all([agentConnection.flush(), platformConnection.flush()]);
+    const grown = (stream: string, by: number) => async () => (await nats.manager.streams.info(stream)).state.last_seq >= before[stream]!.state.last_seq + by;
+    await waitFor(grown('ES_INGRESS', sent.length), { what: `the agent's ${sent.length} events in the ingress` });
+    await waitFor(grown('ES_EVENTS', profiles.length), { what: `the platform's ${profiles.length} lifecycle messages` });
+    await waitFor(async () => (await nats.manager.consumers.info('ES_EVENTS', 'profile-sync')).num_pending === 0, { what: 'profile-sync to read them' });
+    const after = await snapshotStreams(nats.manager);
+
+    // Each stream and bucket as it was (configs, state, durable consumers), but for the two streams the publishes went to.
+    const expected = structuredClone(before);
+    for (const [stream, added] of [['ES_INGRESS', sent.length], ['ES_EVENTS', profiles.length]] as const) {
+      expected[stream]!.state = { ...after[stream]!.state, first_seq: before[stream]!.state.first_seq, last_seq: before[stream]!.state.last_seq + added };
+    }
+    expected.ES_EVENTS!.durables['profile-sync'] = after.ES_EVENTS!.durables['profile-sync']!;
+    expected.ES_INGRESS!.durables.ingest!.num_pending = after.ES_INGRESS!.durables.ingest!.num_pending;
+    expect(after).toEqual(expected);
+    expect(after.ES_EVENTS!.durables['profile-sync']!.config).toEqual(before.ES_EVENTS!.durables['profile-sync']!.config);
+    // And what was added is theirs: the agent's events on its own subject, the platform's profiles.
+    const added = async (stream: string) => {
+      const messages = [];
+      for (let seq = before[stream]!.state.last_seq + 1; seq <= after[stream]!.state.last_seq; seq += 1) messages.push((await nats.manager.streams.getMessage(stream, { seq }))!);
+      return messages;
+    };
+    const ingress = await added('ES_INGRESS');
+    expect(new Set(ingress.map((message) => message.subject))).toEqual(new Set([`es.agents.${agentId}.events`]));
+    expect(ingress.map((message) => message.json<{ event: { id: string } }>().event.id).sort()).toEqual([...sent].sort());
+    const lifecycle = await added('ES_EVENTS');
+    expect(new Set(lifecycle.map((message) => message.subject))).toEqual(new Set(['es.events.profiles.upserted']));
+    expect(lifecycle.map((message) => message.json<{ id: string }>().id).sort()).toEqual([...profiles].sort());
+
+    // Ingest back: every event the agent published goes through the whole pipeline, and so did the other agent's.
+    await stack.startApp('ingest');
+    await client.waitForEvents(sent.length + 1);
+    expect(client.eventIds().sort()).toEqual([...sent, victim.event.id].sort());
+    client.close();
+  });
+
+  it("refuses each app a grant it must not have: another app's durable, the image store's purge, another app's subjects and inbox", async () => {
+    const tries: Array<[AppName, (connection: NatsConnection) => Promise<unknown>, string]> = [
+      ['api', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.hook.*'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
+      ['websocket-gateway', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.ws.>'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
+      ['ingest', async (connection) => (await jetstreamManager(connection, { checkAPI: false })).streams.purge('OBJ_es_images'), '$JS.API.STREAM.PURGE.OBJ_es_images'],
+      ['ingest', (connection) => jetstream(connection).publish('es.events.profiles.deleted', encoder.encode('{}')), 'es.events.profiles.deleted'],
+      ['profile-sync', (connection) => jetstream(connection).publish(`es.deliveries.hook.${randomUUID()}`, encoder.encode('{}')), 'es.deliveries.hook.'],
+      ['filter-router', (connection) => jetstream(connection).publish(`$KV.es_config.endpoints.${randomUUID()}`, encoder.encode('{}')), '$KV.es_config.endpoints.'],
+      ['webhook-dispatcher', (connection) => jetstream(connection).publish(`_INBOX_api.${randomUUID()}`, encoder.encode('{}')), '_INBOX_api.'],
+      ['webhook-dispatcher', (connection) => jetstream(connection).publish(`es.barrier.api.${randomUUID().replaceAll('-', '')}`, encoder.encode('{}')), 'es.barrier.api.'],
+    ];
+    for (const [app, action, subject] of tries) {
+      const connection = await connectAs(app, `_INBOX_${app}`);
+      await expectRefused(action(connection), subject);
+      triedOnPurpose.push(subject);
+    }
+  });
+
   it('runs the whole pipeline over TLS, each app with its own user: HTTP and NATS agents, images, websockets, webhooks, endpoint health, tokens, dead letters, trimming, replay', async () => {
     const camera = randomUUID();
     const websocketEndpoint = await stack.createWebsocketEndpoint();
@@ -117,7 +228,7 @@ describe('the shipped NATS permission layout', () => {
     const profile = await platform.publish('es.events.profiles.upserted', encoder.encode(JSON.stringify({ id: randomUUID(), profile_groups: [] })));
     expect(profile.stream).toBe('ES_EVENTS');
     const face = randomBytes(2_000);
-    const withImage = freshEvent({ withoutLinks: true });
+    const withImage = freshEvent({ withoutLinks: true, agentId });
     withImage.camera.id = camera;
     withImage.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
     expect((await stack.postEvent(JSON.stringify(withImage))).status).toBe(202);
@@ -174,7 +285,7 @@ describe('the shipped NATS permission layout', () => {
       expect(sent).toBeLessThan(30);
       const event = freshEvent({ agentId });
       event.camera.id = goneCamera;
-      event.padding = 'x'.repeat(6_000);
+      event.padding = 'x'.repeat(200_000);
       await agent.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(event)));
       await waitFor(
         async () => {
@@ -202,7 +313,7 @@ describe('the shipped NATS permission layout', () => {
 
     // Last: a replay's consumer stays on the server a while, and holds back the trimming of the deliveries meanwhile.
     const from = new Date();
-    const replayedEvent = freshEvent();
+    const replayedEvent = freshEvent({ agentId });
     replayedEvent.camera.id = camera;
     expect((await stack.postEvent(JSON.stringify(replayedEvent))).status).toBe(202);
     await waitFor(() => hook.receiver.requests.length === 3, { what: 'the delivery to replay' });
@@ -269,7 +380,8 @@ describe('the shipped NATS permission layout', () => {
       { what: "the server to log the profile publisher's refusal" },
     );
     // Run last: an app's refused request shows here even when the app coped with it.
-    expect(violations.filter((line) => !line.includes(`User "${agentUser}"`) && !line.includes('User "platform"'))).toEqual([]);
+    const unexpected = violations.filter((line) => !line.includes(`User "${agentUser}"`) && !line.includes('User "platform"'));
+    expect(unexpected.filter((line) => !triedOnPurpose.some((subject) => line.includes(`Subject "${subject}`)))).toEqual([]);
   });
 });
 

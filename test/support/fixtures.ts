@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../scripts/local-stack.js';
@@ -19,7 +19,11 @@ export function seedIdentification(): EventJson {
 export function freshEvent(changes: { agentId?: string; type?: string; withoutLinks?: boolean } = {}): EventJson {
   const event = seedIdentification();
   event.event.id = randomUUID();
-  if (changes.agentId) event.camera.agent_id = changes.agentId;
+  // A camera belongs to the first agent that reports it: another agent's event names a camera of its own.
+  if (changes.agentId) {
+    event.camera.agent_id = changes.agentId;
+    event.camera.id = cameraOf(changes.agentId);
+  }
   if (changes.type) {
     event.type = changes.type;
     if (changes.type !== 'identification') delete event.candidates;
@@ -55,4 +59,10 @@ export function eventOf(spec: EventSpec): EventJson {
     event.candidates = [];
   }
   return event;
+}
+
+/** A camera of the agent's own (the same for every event of it), for events of an agent other than the seed's. */
+export function cameraOf(agentId: string): string {
+  const hex = createHash('sha256').update(`camera of ${agentId.toLowerCase()}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

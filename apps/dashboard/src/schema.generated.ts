@@ -2,7 +2,7 @@
 
 /** A named API token; the token itself is shown once, by createApiToken. */
 export interface ApiToken {
-  /** The agents an AGENT token may post events for; empty: any. */
+  /** The agents an AGENT token may post events for (at least one; a token made before tokens were bound may have none, and then posts for none). */
   agentIds: Array<string>;
   creationDate: string;
   id: string;
@@ -14,6 +14,13 @@ export interface ApiToken {
 export interface ApiTokenCollection {
   collectionItems: Array<ApiToken>;
   totalCount: number;
+}
+
+/** The agent whose events may name a camera: the first that reported it, or the one an ADMIN moved it to. */
+export interface CameraBinding {
+  agentId: string;
+  boundAt: string;
+  cameraId: string;
 }
 
 export interface CreatedApiToken {
@@ -236,6 +243,8 @@ export interface Mutation {
   createWebhookEndpoint: Endpoint;
   deleteEndpoint: boolean;
   deleteEventFilters: boolean;
+  /** Binds a camera to another agent: that agent's events may name it from now on, and the former agent's are refused (CAMERA_OF_ANOTHER_AGENT). */
+  moveCamera: CameraBinding;
   /** Stops sending to a webhook endpoint; its deliveries wait until it is resumed. */
   pauseEndpoint: Endpoint;
   /** Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many. */
@@ -259,7 +268,7 @@ export interface Mutation {
 }
 
 export interface MutationCreateApiTokenArgs {
-  /** For an AGENT token: the agent ids it may post events for (none: any). */
+  /** For an AGENT token: the agent ids it may post events for (at least one). */
   agentIds?: Array<string> | null;
   name: string;
   scope: TokenScope;
@@ -288,6 +297,12 @@ export interface MutationDeleteEndpointArgs {
 
 export interface MutationDeleteEventFiltersArgs {
   id: string;
+}
+
+export interface MutationMoveCameraArgs {
+  /** The agent the camera belongs to from now on. */
+  agentId: string;
+  cameraId: string;
 }
 
 export interface MutationPauseEndpointArgs {

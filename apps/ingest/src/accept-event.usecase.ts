@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent, eventMessageId, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
-import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders, StreamFullError } from '@app/messaging';
+import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -62,16 +62,7 @@ export class AcceptEvent {
       const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
       return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };
     }
-    // Images stored for this event, removed again unless the event itself is stored (and not as a duplicate).
-    const stored: string[] = [];
-    try {
-      const result = await this.storeEvent(event, body, files, stored);
-      if (!result.accepted || result.duplicate) await this.images.remove(stored);
-      return result;
-    } catch (error) {
-      await this.images.remove(stored);
-      throw error;
-    }
+    return this.storeEvent(event, body, files);
   }
 
   /** With IMAGE_ACCESS=signed: links signed until the image expires with the event (STREAM_MAX_AGE). */
@@ -80,12 +71,12 @@ export class AcceptEvent {
     return key ? { key, expiresAt: Math.floor((Date.now() + this.config.STREAM_MAX_AGE) / 1_000) } : undefined;
   }
 
-  private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[], stored: string[]): Promise<AcceptResult> {
+  private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[]): Promise<AcceptResult> {
     const hadImages = 'images' in event || files.length > 0;
-    const imageRejection =
-      (await this.images.extract(event, this.config.INGEST_MAX_IMAGE_BYTES, stored)) ??
-      (await this.images.store(event, files, this.config.INGEST_MAX_IMAGE_BYTES, stored));
-    if (imageRejection) return { accepted: false, rejection: imageRejection };
+    const attachments = this.images.attachmentsOf(event, files, this.config.INGEST_MAX_IMAGE_BYTES);
+    if (!Array.isArray(attachments)) return { accepted: false, rejection: attachments };
+    // The images' ids are known before they are stored: an event refused for its size stores none.
+    const images = this.images.assign(event, attachments);
     const changed = fillImageLinks(event, this.config.PUBLIC_BASE_URL, this.linkSigning()) || hadImages;
     // Unchanged events travel as the very bytes the agent sent.
     const payload = changed ? encoder.encode(JSON.stringify(event)) : body;
@@ -93,6 +84,7 @@ export class AcceptEvent {
       const message = `event is ${payload.byteLength} bytes without its images; the limit is ${this.config.INGEST_MAX_EVENT_BYTES}`;
       return { accepted: false, rejection: { code: 'PAYLOAD_TOO_LARGE', field: null, message } };
     }
+    await this.images.save(images);
     // De-duplicated by the agent's and the id's keys: the same event re-sent with its id in another case is stored once,
     // and another agent's event with the same id is an event of its own.
     const eventKey = idKey(event.event.id);
@@ -100,10 +92,6 @@ export class AcceptEvent {
       messageId: eventMessageId(event.camera.agent_id, event.event.id),
       headers: { ...routingHeaders(eventKey, routingFieldsOf(event)), [Headers.acceptedAt]: String(Date.now()) },
       timeoutMs: 2_000,
-    }).catch((error: unknown) => {
-      // Unless the stream refused it, the event may have been stored all the same (a lost ack): its images stay.
-      if (!(error instanceof StreamFullError)) stored.length = 0;
-      throw error;
     });
     return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };
   }

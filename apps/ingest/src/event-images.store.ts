@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ObjectStore } from '@nats-io/obj';
-import { eventImagesSchema, firstIssue, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
+import { eventImagesSchema, firstIssue, idKey, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
 import { IMAGE_CONTENT_TYPE, isStoreFull, NatsClient, openImageStore, PublishUnavailableError, StreamFullError } from '@app/messaging';
 
 export type Slot = 'image' | 'original_image';
@@ -14,13 +14,19 @@ export interface Attachment {
 }
 
 /**
- * Stores the images an agent attached to an event (its `images` field) and
- * puts their new ids in `event.image` / `event.original_image`; the field
- * itself never reaches the events stream.
+ * Stores the images an agent attached to an event (its `images` field, or
+ * multipart files) and puts their ids in `event.image` /
+ * `event.original_image`; the field itself never reaches the events stream.
+ *
+ * An image's id is derived from its agent, its event, its slot and its
+ * bytes (imageIdOf): a re-sent event (a retry after a lost answer) names the
+ * very images its first copy stored, which are then not stored again. So an
+ * event that is a duplicate, or that failed after its images were stored,
+ * leaves nothing behind that a retry would not use, and ingest never
+ * removes an image: its NATS user may add images but not purge the store.
  */
 @Injectable()
 export class EventImagesStore implements OnModuleInit {
-  private readonly logger = new Logger(EventImagesStore.name);
   private objects!: ObjectStore;
 
   constructor(private readonly nats: NatsClient) {}
@@ -30,58 +36,68 @@ export class EventImagesStore implements OnModuleInit {
   }
 
   /**
-   * Null when done (or nothing to do); a rejection when the attachments are
-   * malformed. The ids of the images stored are added to `stored`.
+   * Takes the `images` field out of the event, with the files, as the
+   * attachments to store; a rejection when they are malformed or too large.
    */
-  async extract(event: AgentEvent, maxImageBytes: number, stored: string[]): Promise<EventRejection | null> {
+  attachmentsOf(event: AgentEvent, files: Attachment[], maxImageBytes: number): Attachment[] | EventRejection {
     const record = event as AgentEvent & { images?: unknown };
-    if (record.images === undefined) return null;
-    const parsed = eventImagesSchema.safeParse(record.images, { error: schemaMessages });
-    if (!parsed.success) {
-      const { field, message } = firstIssue(parsed.error, ['images']);
-      return { code: 'INVALID_EVENT', field, message: `${field}: ${message}` };
+    const attachments = [...files];
+    if (record.images !== undefined) {
+      const parsed = eventImagesSchema.safeParse(record.images, { error: schemaMessages });
+      if (!parsed.success) {
+        const { field, message } = firstIssue(parsed.error, ['images']);
+        return { code: 'INVALID_EVENT', field, message: `${field}: ${message}` };
+      }
+      delete record.images;
+      for (const slot of ['image', 'original_image'] as Slot[]) {
+        const attachment = parsed.data[slot];
+        if (attachment) attachments.push({ slot, contentType: attachment.content_type, bytes: Buffer.from(attachment.data, 'base64') });
+      }
     }
-    delete record.images;
-    const attachments: Attachment[] = [];
-    for (const slot of ['image', 'original_image'] as Slot[]) {
-      const attachment = parsed.data[slot];
-      if (attachment) attachments.push({ slot, contentType: attachment.content_type, bytes: Buffer.from(attachment.data, 'base64') });
-    }
-    return this.store(event, attachments, maxImageBytes, stored);
-  }
-
-  /** Stores each attachment under a new id and points the event at it; the ids are added to `stored`. */
-  async store(event: AgentEvent, attachments: Attachment[], maxImageBytes: number, stored: string[]): Promise<EventRejection | null> {
     for (const { slot, bytes } of attachments) {
       if (bytes.length > maxImageBytes) {
         return { code: 'PAYLOAD_TOO_LARGE', field: `images.${slot}`, message: `images.${slot} is ${bytes.length} bytes; the limit is ${maxImageBytes}` };
       }
     }
-    for (const { slot, contentType, bytes } of attachments) {
-      const id = randomUUID();
-      await this.objects
-        .putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: contentType } }, bytes)
-        .catch((error: Error) => {
-          if (isStoreFull(error)) throw new StreamFullError(`cannot store ${slot}: the image store is full`, { cause: error });
-          throw new PublishUnavailableError(`cannot store ${slot}: ${error.message}`, { cause: error });
-        });
-      stored.push(id);
-      event.event[slot] = id;
-      // A link the agent sent pointed at its own copy, not at this one.
-      delete event.event[`${slot}_link`];
-    }
-    return null;
+    return attachments;
   }
 
-  /**
-   * Removes images stored for an event that was then not stored itself
-   * (refused, or the store unavailable) or was a duplicate (its first copy
-   * points at its own images). Best effort: one left behind expires with the
-   * store's retention.
-   */
-  async remove(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await this.objects.delete(id).catch((error: Error) => this.logger.warn(`cannot remove image ${id} of an event not stored: ${error.message}`));
+  /** Points the event at its attachments' ids (imageIdOf), without storing them yet; returns each with its id. */
+  assign(event: AgentEvent, attachments: Attachment[]): Array<Attachment & { id: string }> {
+    return attachments.map((attachment) => {
+      const id = imageIdOf(event, attachment);
+      event.event[attachment.slot] = id;
+      // A link the agent sent pointed at its own copy, not at this one.
+      delete event.event[`${attachment.slot}_link`];
+      return { ...attachment, id };
+    });
+  }
+
+  /** Stores each image the store does not hold yet (a re-sent event's are there already). */
+  async save(images: Array<Attachment & { id: string }>): Promise<void> {
+    for (const { id, slot, contentType, bytes } of images) {
+      try {
+        const existing = await this.objects.info(id);
+        if (existing && !existing.deleted) continue;
+        await this.objects.putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: contentType } }, bytes);
+      } catch (error) {
+        if (isStoreFull(error as Error)) throw new StreamFullError(`cannot store ${slot}: the image store is full`, { cause: error });
+        throw new PublishUnavailableError(`cannot store ${slot}: ${(error as Error).message}`, { cause: error });
+      }
     }
   }
+}
+
+/**
+ * An image's id: a UUID (version 8) made of the SHA-256 of its agent's and
+ * event's keys, its slot and its bytes. The same image of the same event
+ * gets the same id on every replica and every retry; nobody who does not
+ * hold the image can guess it (122 bits), as the image links require.
+ */
+export function imageIdOf(event: AgentEvent, { slot, bytes }: Attachment): string {
+  const digest = createHash('sha256').update(`${idKey(event.camera.agent_id)}\n${idKey(event.event.id)}\n${slot}\n`).update(bytes).digest();
+  digest[6] = (digest[6]! & 0x0f) | 0x80;
+  digest[8] = (digest[8]! & 0x3f) | 0x80;
+  const hex = digest.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
