@@ -121,7 +121,9 @@ describe('secrets at rest', () => {
   });
 
   it('writes none of the tokens, secrets, header values or keys it was given into any log line or error message', async () => {
-    const named = await stack.graphql('mutation { createApiToken(name: "agent", scope: AGENT) { token } }');
+    const named = await stack.graphql('mutation($agentIds: [String!]) { createApiToken(name: "agent", scope: AGENT, agentIds: $agentIds) { token } }', {
+      agentIds: [freshEvent().camera.agent_id],
+    });
     const agentToken = named.data.createApiToken.token as string;
     used.push(agentToken, stack.token, ...[k1, k2].map((key) => key.slice(3)));
     expect((await stack.postEvent(JSON.stringify(freshEvent()), agentToken)).status).toBe(202);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
@@ -27,7 +28,8 @@ describe('websocket access', () => {
   }
 
   async function namedToken(scope: string): Promise<{ id: string; token: string }> {
-    const result = await stack.graphql(`mutation { createApiToken(name: "ws ${scope}", scope: ${scope}) { token apiToken { id } } }`);
+    const agentIds = scope === 'AGENT' ? `, agentIds: ["${randomUUID()}"]` : '';
+    const result = await stack.graphql(`mutation { createApiToken(name: "ws ${scope}", scope: ${scope}${agentIds}) { token apiToken { id } } }`);
     return { id: result.data.createApiToken.apiToken.id as string, token: result.data.createApiToken.token as string };
   }
 
