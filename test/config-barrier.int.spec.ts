@@ -27,7 +27,7 @@ describe('the config barrier against the real NATS', () => {
   async function replica(): Promise<ConfigView> {
     const view = new ConfigView(bucket);
     await view.start();
-    const responder = new ConfigBarrierResponder(client, view, client.topology.configApplied);
+    const responder = new ConfigBarrierResponder(client, new Map([[client.topology.configBucket, view]]), client.topology.configApplied);
     responder.start();
     views.push(view);
     responders.push(responder);
@@ -49,5 +49,8 @@ describe('the config barrier against the real NATS', () => {
     const next = await bucket.put(ConfigKeys.endpoint(randomUUID()), '{}');
     expect(await awaitConfigApplied(client, next, { timeoutMs: 500 })).toEqual({ replicas: 2, lagging: 1 });
     expect(first.revision).toBeGreaterThanOrEqual(next);
+
+    // A question about another bucket (its own revisions) is answered only by the replicas holding a view of it.
+    expect(await awaitConfigApplied(client, 1, { bucket: client.topology.secretsBucket })).toEqual({ replicas: 0, lagging: 0 });
   });
 });

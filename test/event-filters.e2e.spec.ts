@@ -13,7 +13,8 @@ describe('event filters through the real pipeline', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    // Its events pair cameras and agents every way the filters can tell apart: no camera is bound to one agent here.
+    stack = await TestStack.start({ appEnv: { ingest: { CAMERA_BINDING: 'off' } } });
   });
 
   afterAll(async () => {

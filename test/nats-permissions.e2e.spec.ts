@@ -202,12 +202,17 @@ describe('the shipped NATS permission layout', () => {
       ['profile-sync', (connection) => jetstream(connection).publish(`es.deliveries.hook.${randomUUID()}`, encoder.encode('{}')), 'es.deliveries.hook.'],
       ['filter-router', (connection) => jetstream(connection).publish(`$KV.es_config.endpoints.${randomUUID()}`, encoder.encode('{}')), '$KV.es_config.endpoints.'],
       ['webhook-dispatcher', (connection) => jetstream(connection).publish(`_INBOX_api.${randomUUID()}`, encoder.encode('{}')), '_INBOX_api.'],
+      // Sealed secrets and token hashes: only the apps that use them read their buckets.
+      ['filter-router', async (connection) => (await new Kvm(connection).open('es_secrets', { allow_direct: true })).get(`secrets.${randomUUID()}`), '$JS.API.'],
+      ['filter-router', async (connection) => (await new Kvm(connection).open('es_tokens', { allow_direct: true })).get(`tokens.${randomUUID()}`), '$JS.API.'],
+      ['websocket-gateway', async (connection) => (await new Kvm(connection).open('es_secrets', { allow_direct: true })).watch(), '$JS.API.'],
+      ['webhook-dispatcher', async (connection) => (await new Kvm(connection).open('es_tokens', { allow_direct: true })).watch(), '$JS.API.'],
+      ['ingest', async (connection) => (await new Kvm(connection).open('es_config', { allow_direct: true })).watch(), '$JS.API.CONSUMER.CREATE.KV_es_config.'],
       ['webhook-dispatcher', (connection) => jetstream(connection).publish(`es.barrier.api.${randomUUID().replaceAll('-', '')}`, encoder.encode('{}')), 'es.barrier.api.'],
     ];
     for (const [app, action, subject] of tries) {
       const connection = await connectAs(app, `_INBOX_${app}`);
-      await expectRefused(action(connection), subject);
-      triedOnPurpose.push(subject);
+      triedOnPurpose.push(await expectRefused(action(connection), subject));
     }
   });
 
@@ -381,12 +386,12 @@ describe('the shipped NATS permission layout', () => {
     );
     // Run last: an app's refused request shows here even when the app coped with it.
     const unexpected = violations.filter((line) => !line.includes(`User "${agentUser}"`) && !line.includes('User "platform"'));
-    expect(unexpected.filter((line) => !triedOnPurpose.some((subject) => line.includes(`Subject "${subject}`)))).toEqual([]);
+    expect(unexpected.filter((line) => !triedOnPurpose.some((subject) => line.includes(`Subject "${subject}"`)))).toEqual([]);
   });
 });
 
-/** The request was refused by the server's permissions (the client names the subject refused). */
-async function expectRefused(action: Promise<unknown>, subjectStart: string): Promise<void> {
+/** The request was refused by the server's permissions (the client names the subject refused); returns that subject. */
+async function expectRefused(action: Promise<unknown>, subjectStart: string): Promise<string> {
   const outcome = await action.then(
     () => null,
     (error: unknown) => error,
@@ -394,6 +399,7 @@ async function expectRefused(action: Promise<unknown>, subjectStart: string): Pr
   const violation = permissionViolationIn(outcome);
   expect([violation ? 'refused' : `not refused: ${String(outcome)}`, violation?.operation]).toEqual(['refused', 'publish']);
   expect(violation!.subject.startsWith(subjectStart)).toBe(true);
+  return violation!.subject;
 }
 
 /** The server refused the subscription: the client closes it with the permission error. */

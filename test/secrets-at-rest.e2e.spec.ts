@@ -53,7 +53,7 @@ describe('secrets at rest', () => {
     return receiver.requests[before]!.body;
   }
 
-  it('keeps the signing secret and header values sealed in PostgreSQL and in the config bucket, and still signs and sends them', async () => {
+  it('keeps the signing secret and header values sealed in PostgreSQL and in the secrets bucket (none in the config bucket), and still signs and sends them', async () => {
     const headerValue = `receiver-credential-${randomUUID()}`;
     const receiver = await Receiver.start();
     receivers.push(receiver);
@@ -70,8 +70,10 @@ describe('secrets at rest', () => {
     expect(row.sealed_secrets).toMatch(/^v2\.k1\./);
     expect(row.signing_secret).toBeNull();
     for (const plaintext of [secret, headerValue, secret.replace(/^whsec_/, '')]) expect(JSON.stringify(row)).not.toContain(plaintext);
-    const bucket = await openConfigBucket(await stack.natsClient());
+    // In a bucket of their own, which only the api and the dispatcher read; the config bucket every data-path app reads has none.
+    const bucket = await openConfigBucket(await stack.natsClient(), 'secrets');
     const published = (await bucket.get(ConfigKeys.secrets(endpointId)))!.string();
+    expect(await (await openConfigBucket(await stack.natsClient())).get(ConfigKeys.secrets(endpointId))).toBeNull();
     expect(published).toContain('v2.k1.');
     for (const plaintext of [secret, headerValue]) expect(published).not.toContain(plaintext);
 
@@ -97,6 +99,13 @@ describe('secrets at rest', () => {
     const sealedBefore = (await database.query<{ id: string }>(`SELECT id FROM endpoint WHERE sealed_secrets LIKE 'v2.k1.%'`)).rows.map((row) => row.id);
     expect(sealedBefore.length).toBeGreaterThan(0);
 
+    // As an api before the secrets and tokens had buckets of their own left them: in the config bucket every data-path app reads.
+    const nats = await stack.natsClient();
+    const configBucket = await openConfigBucket(nats);
+    const [legacySecretsKey, legacyTokenKey] = [ConfigKeys.secrets(randomUUID()), ConfigKeys.token(randomUUID())];
+    await configBucket.put(legacySecretsKey, JSON.stringify({ version: 1, sealed: 'v2.k1.legacy' }));
+    await configBucket.put(legacyTokenKey, JSON.stringify({ id: 'legacy', hash: 'legacy', scope: 'ADMIN', agentIds: [], version: 1 }));
+
     // A new key first, the old one still listed: the api seals every record with the new one at start.
     await stack.kill('webhook-dispatcher', 'SIGTERM');
     await stack.kill('api', 'SIGTERM');
@@ -118,6 +127,10 @@ describe('secrets at rest', () => {
     expect(new Webhook(legacySecret).verify(body, request.headers)).toBeTruthy();
     const revealed = await stack.graphql('query($id: ID!) { webhookSecret(endpointId: $id) { secret } }', { id: legacyId });
     expect(revealed.data.webhookSecret.secret).toBe(legacySecret);
+
+    // The restarted api removed the old secrets and tokens from the config bucket; the secrets are in their own.
+    expect([await configBucket.get(legacySecretsKey), await configBucket.get(legacyTokenKey)].map((entry) => entry?.operation ?? 'gone')).not.toContain('PUT');
+    expect((await (await openConfigBucket(nats, 'secrets')).get(ConfigKeys.secrets(legacyId)))?.string()).toMatch(/v2\.k2\./);
   });
 
   it('writes none of the tokens, secrets, header values or keys it was given into any log line or error message', async () => {

@@ -18,7 +18,7 @@ export function replySubjectsInside(prefix: string): string[] {
   const id = randomUUID();
   const streams = [
     ...Object.values(topology.streams),
-    ...[topology.configBucket, topology.deletedProfilesBucket, topology.cameraBucket].map((bucket) => `KV_${bucket}`),
+    ...[topology.configBucket, topology.secretsBucket, topology.tokensBucket, topology.deletedProfilesBucket, topology.cameraBucket].map((bucket) => `KV_${bucket}`),
     `OBJ_${topology.imageBucket}`,
   ];
   const consumers = [...DURABLES, `x${id.slice(0, 8)}`];
@@ -44,6 +44,9 @@ export function replySubjectsInside(prefix: string): string[] {
   subjects.push(
     ...['endpoints', 'filters', 'secrets', 'health', 'tokens'].map((family) => `${config}.${family}.${id}`),
     `${config}.published`,
+    `$KV.${topology.secretsBucket}.secrets.${id}`,
+    `$KV.${topology.secretsBucket}.published`,
+    ...['tokens', 'connections'].map((family) => `$KV.${topology.tokensBucket}.${family}.${id}`),
     `$KV.${topology.deletedProfilesBucket}.${id}`,
     `$KV.${topology.cameraBucket}.${id}`,
     `$O.${topology.imageBucket}.C.${id.replaceAll('-', '')}`,

@@ -8,7 +8,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import type { GraphQLError } from 'graphql';
-import { AccessTokens, ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { AccessTokens, ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings, SecretsViewModule, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { isTransientFailure, RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -81,6 +81,7 @@ export class ApiModule implements NestModule {
         MessagingModule.forRoot(natsSettings(config, 'api')),
         ConfigPublisherModule,
         ConfigViewModule,
+        SecretsViewModule,
         TokenViewModule,
         DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({

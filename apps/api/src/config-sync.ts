@@ -2,15 +2,20 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DataSource, In, IsNull } from 'typeorm';
 import {
   awaitConfigApplied,
+  bucketOfKey,
   ConfigKeys,
-  ConfigPublisher,
+  ConfigPublishers,
   ConfigView,
   EndpointType,
   NatsClient,
+  openConfigBucket,
+  SECRETS_VIEW,
   TokenView,
+  type ConnectionTokenRecord,
   type CurrentValue,
   type EndpointRecord,
   type FilterRecord,
+  type PublishedRevisions,
   type SecretsRecord,
   type TokenRecord,
 } from '@app/messaging';
@@ -25,8 +30,10 @@ const REPAIR_DELAY_MS = 2_000;
 /** Keys published together by a reconcile (one read of PostgreSQL each). */
 const RECONCILE_BATCH = 500;
 
+/** The endpoint as the config bucket carries it: without its connection token's hash, which the tokens bucket carries. */
 function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
-  const { id, name, type, meta, state, resumeGeneration, version } = entity;
+  const { id, name, type, state, resumeGeneration, version } = entity;
+  const { tokenHash: _connectionToken, ...meta } = entity.meta;
   return { id, name, type, meta, state, resumeGeneration, version };
 }
 
@@ -63,9 +70,13 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   private reconciling: Promise<void> | null = null;
   private again: Promise<void> | null = null;
 
+  /** Whether the keys an older api wrote to the config bucket (secrets, tokens) were removed from it since this replica started. */
+  private legacyRemoved = false;
+
   constructor(
-    private readonly publisher: ConfigPublisher,
+    private readonly publisher: ConfigPublishers,
     private readonly view: ConfigView,
+    @Inject(SECRETS_VIEW) private readonly secretsView: ConfigView,
     private readonly tokenView: TokenView,
     private readonly nats: NatsClient,
     private readonly dataSource: DataSource,
@@ -106,13 +117,18 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * carries it).
    */
   async endpointRemoved(entity: EndpointEntity, detachedFilterIds: string[]): Promise<void> {
-    const revision = await this.publish([...detachedFilterIds.map(ConfigKeys.filter), ConfigKeys.secrets(entity.id), ConfigKeys.endpoint(entity.id)]);
-    if (entity.type === EndpointType.WEB_HOOK && revision !== null) await this.replicasApplied(revision);
+    const revisions = await this.publish([
+      ...detachedFilterIds.map(ConfigKeys.filter),
+      ConfigKeys.secrets(entity.id),
+      ConfigKeys.connectionToken(entity.id),
+      ConfigKeys.endpoint(entity.id),
+    ]);
+    if (entity.type === EndpointType.WEB_HOOK && revisions !== null) await this.replicasApplied(revisions);
   }
 
-  /** The config revision holding the endpoint as PostgreSQL has it now (null: not published yet, a repair follows). */
-  private publishEndpoint(id: string): Promise<number | null> {
-    return this.publish([ConfigKeys.secrets(id), ConfigKeys.endpoint(id)]);
+  /** The revisions holding the endpoint as PostgreSQL has it now (null: not published yet, a repair follows). */
+  private publishEndpoint(id: string): Promise<PublishedRevisions | null> {
+    return this.publish([ConfigKeys.secrets(id), ConfigKeys.connectionToken(id), ConfigKeys.endpoint(id)]);
   }
 
   async filterChanged(entity: EventFilterEntity): Promise<void> {
@@ -128,27 +144,35 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * applied it (a revoked token is refused everywhere, a new one accepted).
    */
   async tokenChanged(id: string): Promise<void> {
-    // A longer discovery than the dispatchers': a busy ingest replica that answers late would not be waited for.
-    await this.replicasApplied(await this.publish([ConfigKeys.token(id)]), { subject: this.nats.topology.tokensApplied, discoverMs: 500, replicas: 'api, ingest and gateway' });
+    await this.replicasApplied(await this.publish([ConfigKeys.token(id)]));
   }
 
   /**
-   * Returns once every replica answering on the barrier's subject (by
-   * default: webhook-dispatchers and websocket-gateways, on config changes)
-   * has applied the config revision holding a change, so that what follows
-   * the mutation sees it; a replica that has not within two seconds is
-   * logged. A change that could not be published is saved, and the caller is
-   * told it has not taken effect yet.
+   * Returns once every replica holding a view of a bucket the change went to
+   * has applied the revision holding it, so that what follows the mutation
+   * sees it: dispatchers and gateways for the config bucket, dispatchers for
+   * the secrets, the api, ingest and gateways for the tokens. A replica that
+   * has not within two seconds is logged. A change that could not be
+   * published is saved, and the caller is told it has not taken effect yet.
    */
-  private async replicasApplied(
-    revision: number | null,
-    { subject = this.nats.topology.configApplied, discoverMs = 100, replicas: who = 'dispatcher and gateway' } = {},
-  ): Promise<void> {
-    if (revision === null) {
+  private async replicasApplied(revisions: PublishedRevisions | null): Promise<void> {
+    if (revisions === null) {
       throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
     }
-    const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject, discoverMs });
-    if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} ${who} replicas had not applied config revision ${revision} after 2 s`);
+    const { topology } = this.nats;
+    const barriers = [
+      { revision: revisions.config, bucket: topology.configBucket, subject: topology.configApplied, discoverMs: 100, who: 'dispatcher and gateway' },
+      { revision: revisions.secrets, bucket: topology.secretsBucket, subject: topology.configApplied, discoverMs: 100, who: 'dispatcher' },
+      // A longer discovery than the dispatchers': a busy ingest replica that answers late would not be waited for.
+      { revision: revisions.tokens, bucket: topology.tokensBucket, subject: topology.tokensApplied, discoverMs: 500, who: 'api, ingest and gateway' },
+    ];
+    await Promise.all(
+      barriers.map(async ({ revision, bucket, subject, discoverMs, who }) => {
+        if (revision === undefined) return;
+        const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject, bucket, discoverMs });
+        if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} ${who} replicas had not applied ${bucket} revision ${revision} after 2 s`);
+      }),
+    );
   }
 
   /**
@@ -172,17 +196,23 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async reconcileOnce(): Promise<void> {
     await this.secretsAtRest.reseal();
-    const endpoints = await this.dataSource.getRepository(EndpointEntity).find({ select: { id: true, type: true, version: true } });
+    const endpoints = await this.dataSource.getRepository(EndpointEntity).find({ select: { id: true, type: true, version: true, meta: true } });
     const filters = await this.dataSource.getRepository(EventFilterEntity).find({ select: { id: true, version: true } });
     const expected = new Map<string, number>();
     for (const endpoint of endpoints) {
       expected.set(ConfigKeys.endpoint(endpoint.id), endpoint.version);
       if (endpoint.type === EndpointType.WEB_HOOK) expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
+      if (typeof endpoint.meta['tokenHash'] === 'string') expected.set(ConfigKeys.connectionToken(endpoint.id), endpoint.version);
     }
     for (const filter of filters) expected.set(ConfigKeys.filter(filter.id), filter.version);
     const tokens = await this.dataSource.getRepository(ApiTokenEntity).find({ select: { id: true, version: true }, where: { revokedAt: IsNull() } });
     for (const token of tokens) expected.set(ConfigKeys.token(token.id), token.version);
-    const published = new Map([...this.view.publishedVersions(), ...this.tokenView.publishedVersions()]);
+    // Each key as the bucket it lives in holds it (an older api's secrets in the config bucket do not count).
+    const published = new Map([
+      ...[...this.view.publishedVersions()].filter(([key]) => bucketOfKey(key) === 'config'),
+      ...[...this.secretsView.publishedVersions()].filter(([key]) => bucketOfKey(key) === 'secrets'),
+      ...this.tokenView.publishedVersions(),
+    ]);
     const differing = [...expected].filter(([key, version]) => published.get(key) !== version).map(([key]) => key);
     for (const key of published.keys()) if (!expected.has(key)) differing.push(key);
     // A webhook's secrets before its endpoint.
@@ -192,6 +222,22 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     }
     if (differing.length > 0) this.logger.log(`reconcile published ${differing.length} config keys`);
     await this.publisher.markPublished();
+    if (!this.legacyRemoved) await this.removeLegacyKeys();
+  }
+
+  /**
+   * An older api kept the sealed secrets and the token hashes in the config
+   * bucket, which every data-path app reads: once they are in their own
+   * buckets (the reconcile above), they go from it.
+   */
+  private async removeLegacyKeys(): Promise<void> {
+    const bucket = await openConfigBucket(this.nats);
+    const legacy: string[] = [];
+    // One filter at a time: nats-server 2.9 has no consumer with several.
+    for (const filter of ['secrets.>', 'tokens.>']) for await (const key of await bucket.keys(filter)) legacy.push(key);
+    for (const key of legacy) await bucket.purge(key);
+    if (legacy.length > 0) this.logger.log(`removed ${legacy.length} secrets and token keys from the config bucket (they live in buckets of their own now)`);
+    this.legacyRemoved = true;
   }
 
   /** The records behind these keys as PostgreSQL holds them now. */
@@ -201,7 +247,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     const tokenIds: string[] = [];
     for (const key of keys) {
       const parsed = ConfigKeys.parse(key);
-      if (parsed?.kind === 'endpoint' || parsed?.kind === 'secrets') endpointIds.add(parsed.id);
+      if (parsed?.kind === 'endpoint' || parsed?.kind === 'secrets' || parsed?.kind === 'connection-token') endpointIds.add(parsed.id);
       if (parsed?.kind === 'filter') filterIds.push(parsed.id);
       if (parsed?.kind === 'token') tokenIds.push(parsed.id);
     }
@@ -220,6 +266,11 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
         if (sealed) {
           const secrets: SecretsRecord = { version: endpoint.version, sealed };
           current.set(ConfigKeys.secrets(endpoint.id), { version: endpoint.version, value: JSON.stringify(secrets) });
+        }
+        const hash = endpoint.meta['tokenHash'];
+        if (typeof hash === 'string') {
+          const connection: ConnectionTokenRecord = { endpointId: endpoint.id, hash, version: endpoint.version };
+          current.set(ConfigKeys.connectionToken(endpoint.id), { version: endpoint.version, value: JSON.stringify(connection) });
         }
       }
     }
@@ -242,7 +293,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     return current;
   }
 
-  private async publish(keys: string[]): Promise<number | null> {
+  private async publish(keys: string[]): Promise<PublishedRevisions | null> {
     try {
       return await this.publisher.publish(keys, (wanted) => this.read(wanted));
     } catch (error) {

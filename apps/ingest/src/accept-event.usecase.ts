@@ -57,7 +57,7 @@ export class AcceptEvent {
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
     }
     // A camera belongs to the first agent that reported it (or where an ADMIN moved it): another agent cannot speak for it.
-    const owner = await this.cameras.claim(idKey(event.camera.id), agentKey);
+    const owner = this.config.CAMERA_BINDING === 'off' ? null : await this.cameras.claim(idKey(event.camera.id), agentKey);
     if (owner !== null) {
       const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
       return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };

@@ -38,6 +38,11 @@ const ingestEnv = z.object({
       }
       return [...bound].map(([token, agentIds]) => ({ token, agentIds }));
     }),
+  /**
+   * `first-agent`: a camera belongs to the first agent that reports it, and another agent's event naming it is
+   * refused (CAMERA_OF_ANOTHER_AGENT); `off`: any agent may name any camera (several agents watching one camera).
+   */
+  CAMERA_BINDING: z.enum(['first-agent', 'off']).default('first-agent'),
   /** Seconds a client is told to wait when JetStream cannot store its event. */
   INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigKeys, ConfigView, DeliveryOutcome, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
+import { ConfigKeys, ConfigView, DeliveryOutcome, SECRETS_VIEW, EndpointHealthPublisher, EndpointState, type AttemptLine, type EndpointHealth, type EndpointView, type HealthState, type RetryChange } from '@app/messaging';
 import { eventLog, retryWhileTransient } from '@app/runtime';
 import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 import { DeliveryRecorder } from './delivery-recorder.js';
@@ -38,7 +38,7 @@ export class AttemptDelivery {
 
   constructor(
     private readonly client: WebhookClient,
-    private readonly config: ConfigView,
+    @Inject(SECRETS_VIEW) private readonly secretsView: ConfigView,
     private readonly box: SecretBox,
     private readonly recorder: DeliveryRecorder,
     private readonly healthRecords: EndpointHealthPublisher,
@@ -122,7 +122,7 @@ export class AttemptDelivery {
 
   /** The current secret (and the previous one during its grace window), and the custom headers; null until published. */
   private signing(endpointId: string): { secrets: string[]; customHeaders: Record<string, string> } | null {
-    const sealed = this.config.sealedSecrets(endpointId);
+    const sealed = this.secretsView.sealedSecrets(endpointId);
     if (!sealed) return null;
     let cached = this.opened.get(endpointId);
     if (cached?.sealed !== sealed) {

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisherModule, MessagingModule, natsSettings } from '@app/messaging';
+import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisherModule, MessagingModule, natsSettings, SecretsViewModule } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -37,6 +37,7 @@ export class DispatcherModule {
         RuntimeModule.forRoot('webhook-dispatcher', config),
         MessagingModule.forRoot(natsSettings(config, 'webhook-dispatcher')),
         ConfigViewModule,
+        SecretsViewModule,
         ConfigBarrierModule,
         EndpointHealthPublisherModule,
         // Migrations run under an advisory lock, so the dispatcher may start before the api; it does not wait

@@ -94,14 +94,13 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       if (change.kind === 'endpoint-removed') {
         this.clients.closeEndpoint(change.endpointId, CloseCode.endpointDeleted, 'endpoint deleted');
       }
-      if (change.kind === 'endpoint-upserted' && change.endpoint.type === EndpointType.WEB_SOCKET) {
-        // A token rotated or access tightened: nobody stays on the strength of what no longer holds; the others stay.
-        for (const socket of [...this.clients.socketsOf(change.endpoint.id)]) {
-          const held = this.credentials.get(socket);
-          const refused = held && this.refusedAccess(change.endpoint, held.origin, held.token, { counting: false });
-          if (refused) socket.close(refused.code, refused.reason);
-        }
-      }
+      // Access tightened: nobody stays on the strength of what no longer holds; the others stay.
+      if (change.kind === 'endpoint-upserted' && change.endpoint.type === EndpointType.WEB_SOCKET) this.recheckClients(change.endpoint);
+    });
+    // The endpoint's own token rotated or removed (the tokens bucket: the config bucket's readers never see it).
+    this.tokenView.onConnectionTokenChanged((endpointId) => {
+      const endpoint = this.config.endpoint(endpointId);
+      if (endpoint) this.recheckClients(endpoint);
     });
     this.tokenView.onRevoked((tokenId) => {
       for (const socket of this.sockets.clients) {
@@ -251,9 +250,17 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     return principal !== null && principal.scope !== TokenScope.AGENT;
   }
 
+  private recheckClients(endpoint: EndpointView): void {
+    for (const socket of [...this.clients.socketsOf(endpoint.id)]) {
+      const held = this.credentials.get(socket);
+      const refused = held && this.refusedAccess(endpoint, held.origin, held.token, { counting: false });
+      if (refused) socket.close(refused.code, refused.reason);
+    }
+  }
+
   private isOwnToken(endpoint: EndpointView, token: string): boolean {
-    const own = endpoint.meta['tokenHash'];
-    if (typeof own !== 'string') return false;
+    const own = this.tokenView.connectionTokenHash(endpoint.id);
+    if (own === undefined) return false;
     const [offered, expected] = [Buffer.from(hashToken(token), 'hex'), Buffer.from(own, 'hex')];
     return offered.length === expected.length && timingSafeEqual(offered, expected);
   }

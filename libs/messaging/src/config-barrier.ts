@@ -9,8 +9,9 @@ interface BarrierAnswer {
   applied: boolean;
 }
 
-/** The question: has your view applied `revision`? Answers go to `<p>.barrier.<answering app>.<id>`. */
+/** The question: has your view of `bucket` applied `revision`? Answers go to `<p>.barrier.<answering app>.<id>`. */
 interface BarrierQuestion {
+  bucket: string;
   revision: number;
   id: string;
 }
@@ -30,8 +31,10 @@ export interface RevisionView {
  * The side of "a change takes effect before the mutation returns" that
  * holds a view: every replica answers a question about a config revision
  * at once (so the asker learns who is there), and once more when its view
- * has applied it. Dispatchers answer on `configApplied` (endpoints and
- * secrets); the api, ingest and the gateway on `tokensApplied` (tokens).
+ * has applied it; a question names its bucket (revisions are the bucket's
+ * own). Dispatchers (config and secrets buckets) and gateways (config) answer
+ * on `configApplied`; the api, ingest and the gateway on `tokensApplied`
+ * (tokens bucket).
  *
  * An answer goes to a subject of the answering app's own
  * (`Topology.barrierAnswer`), never to the asker's inbox: no app's NATS
@@ -47,9 +50,10 @@ export class ConfigBarrierResponder {
   private readonly replica = randomUUID();
   private subscription: Subscription | null = null;
 
+  /** `views`: this replica's view of each bucket it answers for, by the bucket's name; a question about another bucket is not answered. */
   constructor(
     private readonly client: NatsClient,
-    private readonly view: RevisionView,
+    private readonly views: ReadonlyMap<string, RevisionView>,
     private readonly subject: string,
   ) {}
 
@@ -67,13 +71,14 @@ export class ConfigBarrierResponder {
 
   private async answer(message: Msg): Promise<void> {
     const question = parseQuestion(message.data);
-    if (!question) return;
+    const view = question && this.views.get(question.bucket);
+    if (!question || !view) return;
     const { revision, id } = question;
     const subject = this.client.topology.barrierAnswer(this.client.settings.connectionName, id);
     const reply = (applied: boolean) => this.client.connection.publish(subject, encoder.encode(JSON.stringify({ replica: this.replica, applied } satisfies BarrierAnswer)));
-    if (this.view.revision >= revision) return void reply(true);
+    if (view.revision >= revision) return void reply(true);
     reply(false);
-    if (await this.view.reached(revision, APPLY_TIMEOUT_MS)) reply(true);
+    if (await view.reached(revision, APPLY_TIMEOUT_MS)) reply(true);
   }
 }
 
@@ -91,7 +96,7 @@ export interface BarrierOutcome {
 export async function awaitConfigApplied(
   client: NatsClient,
   revision: number,
-  { subject = client.topology.configApplied, discoverMs = 100, timeoutMs = 2_000 } = {},
+  { subject = client.topology.configApplied, bucket = client.topology.configBucket, discoverMs = 100, timeoutMs = 2_000 } = {},
 ): Promise<BarrierOutcome> {
   const id = randomUUID().replaceAll('-', '');
   const answered = new Map<string, boolean>();
@@ -111,7 +116,7 @@ export async function awaitConfigApplied(
       check();
     }
   })();
-  client.connection.publish(subject, encoder.encode(JSON.stringify({ revision, id } satisfies BarrierQuestion)));
+  client.connection.publish(subject, encoder.encode(JSON.stringify({ bucket, revision, id } satisfies BarrierQuestion)));
   try {
     await settled;
   } finally {
@@ -123,8 +128,8 @@ export async function awaitConfigApplied(
 
 function parseQuestion(data: Uint8Array): BarrierQuestion | null {
   try {
-    const { revision, id } = JSON.parse(decoder.decode(data)) as Partial<BarrierQuestion>;
-    return Number.isSafeInteger(revision) && typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? { revision: revision!, id } : null;
+    const { bucket, revision, id } = JSON.parse(decoder.decode(data)) as Partial<BarrierQuestion>;
+    return typeof bucket === 'string' && Number.isSafeInteger(revision) && typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? { bucket, revision: revision!, id } : null;
   } catch {
     return null;
   }

@@ -6,11 +6,34 @@ import type { EndpointHealth } from './endpoint-state.js';
 import type { NatsClient } from './nats-connection.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
+/**
+ * The buckets the api publishes to, each read by the apps that use it (so
+ * that a watch, which has one filter subject on nats-server 2.9, reaches
+ * nothing an app does not use): `config` (endpoints, filters, endpoint
+ * health: every data-path app), `secrets` (webhooks' sealed secrets: the
+ * dispatcher), `tokens` (token hashes: the api, ingest and the gateway).
+ */
+export type ConfigBucketName = 'config' | 'secrets' | 'tokens';
+
+/** The bucket a key lives in (ConfigKeys). */
+export function bucketOfKey(key: string): ConfigBucketName {
+  const kind = ConfigKeys.parse(key)?.kind;
+  if (kind === 'secrets') return 'secrets';
+  if (kind === 'token' || kind === 'connection-token') return 'tokens';
+  return 'config';
+}
+
+/** The bucket's name in NATS (`<p>_config`, `<p>_secrets`, `<p>_tokens`). */
+export function bucketName(client: Pick<NatsClient, 'topology'>, bucket: ConfigBucketName): string {
+  const { topology } = client;
+  return bucket === 'config' ? topology.configBucket : bucket === 'secrets' ? topology.secretsBucket : topology.tokensBucket;
+}
+
 /** Opens (creating if needed) the KV bucket that carries config to the data path. */
-export async function openConfigBucket(client: NatsClient): Promise<KV> {
+export async function openConfigBucket(client: NatsClient, which: ConfigBucketName = 'config'): Promise<KV> {
   const replicas = replicasOf(client.settings);
-  return retryWhileTransient('config bucket set-up', async () => {
-    const bucket = await new Kvm(client.connection).create(client.topology.configBucket, { history: 1, storage: StorageType.File, replicas });
+  return retryWhileTransient(`${which} bucket set-up`, async () => {
+    const bucket = await new Kvm(client.connection).create(bucketName(client, which), { history: 1, storage: StorageType.File, replicas });
     const status = await bucket.status();
     warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
     return bucket;
@@ -127,5 +150,42 @@ function decidedAtOf(value: string): number {
     return Number.isNaN(decidedAt) ? -Infinity : decidedAt;
   } catch {
     return -Infinity;
+  }
+}
+
+/** A key's bucket and the revision of it that holds the key's value (ConfigPublishers.publish). */
+export type PublishedRevisions = Partial<Record<ConfigBucketName, number>>;
+
+/** The api's publishers, one per bucket: a change goes to the bucket its key lives in (bucketOfKey). */
+export class ConfigPublishers {
+  constructor(
+    private readonly client: NatsClient,
+    private readonly publishers: Record<ConfigBucketName, ConfigPublisher>,
+  ) {}
+
+  /**
+   * Brings these keys in line with the source of truth, bucket by bucket in
+   * the order secrets, tokens, config (so a webhook's secrets and an
+   * endpoint's connection token are there before the endpoint); returns the
+   * revision of each bucket that holds them.
+   */
+  async publish(keys: string[], read: ReadCurrent): Promise<PublishedRevisions> {
+    const revisions: PublishedRevisions = {};
+    for (const bucket of ['secrets', 'tokens', 'config'] as const) {
+      const ofBucket = keys.filter((key) => bucketOfKey(key) === bucket);
+      if (ofBucket.length > 0) revisions[bucket] = await this.publishers[bucket].publish(ofBucket, read);
+    }
+    return revisions;
+  }
+
+  /** Says that the api has published the whole config, and the whole of the secrets: a view of either is not loaded before. */
+  async markPublished(): Promise<void> {
+    await this.publishers.secrets.markPublished();
+    await this.publishers.config.markPublished();
+  }
+
+  /** The bucket's name in NATS. */
+  nameOf(bucket: ConfigBucketName): string {
+    return bucketName(this.client, bucket);
   }
 }

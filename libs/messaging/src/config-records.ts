@@ -10,7 +10,8 @@ export const ENDPOINT_TYPES: readonly EndpointType[] = Object.values(EndpointTyp
 
 /**
  * Who may connect to a websocket endpoint (its meta's `access`; none: anyone
- * with its id). Its own connection token's SHA-256 is the meta's `tokenHash`.
+ * with its id). Its own connection token's SHA-256 is the meta's `tokenHash`
+ * in PostgreSQL, and a ConnectionTokenRecord in the tokens bucket.
  */
 export interface WebSocketAccess {
   requireToken: boolean;
@@ -76,10 +77,26 @@ export interface TokenRecord {
   version: number;
 }
 
-/** The version a published value carries; -1 for a value that cannot be read (any real version replaces it). */
+/**
+ * A websocket endpoint's own connection token as the gateway checks it: its
+ * SHA-256 (`connections.<endpoint id>` in the tokens bucket; the endpoint's
+ * record in the config bucket does not carry it), with the endpoint row's version.
+ */
+export interface ConnectionTokenRecord {
+  endpointId: string;
+  hash: string;
+  version: number;
+}
+
+/**
+ * The version a published value carries; -1 for a value that cannot be read,
+ * or one of an older format (an endpoint record carrying its connection
+ * token's hash), which any real version replaces.
+ */
 export function versionOfValue(value: string): number {
   try {
-    const version = (JSON.parse(value) as { version?: unknown }).version;
+    const { version, meta } = JSON.parse(value) as { version?: unknown; meta?: { tokenHash?: unknown } };
+    if (meta?.tokenHash !== undefined) return -1;
     return typeof version === 'number' ? version : -1;
   } catch {
     return -1;
@@ -93,13 +110,15 @@ export type ConfigChange =
   | { kind: 'filter-removed'; filterId: string };
 
 /**
- * Keys of the config bucket: `endpoints.<id>`, `filters.<id>`, and
+ * Keys of the config buckets (bucketOfKey says which). The config bucket:
+ * `endpoints.<id>`, `filters.<id>`, written by the api; `health.<endpoint
+ * id>`, written by the dispatcher alone; `published`, written by the api
+ * once it has published the whole config (before it, a data-path view does
+ * not know whether "no endpoints" is true). The secrets bucket:
  * `secrets.<endpoint id>` (a webhook's signing secrets and custom headers,
- * sealed with SECRET_KEYS; only the api and the dispatcher hold them),
- * written by the api; `health.<endpoint id>`, written by the dispatcher alone;
- * `published`, written by the api once it has published the whole config
- * (before it, a data-path view does not know whether "no endpoints" is true);
- * `tokens.<id>`, the named API tokens that are not revoked (TokenView).
+ * sealed with SECRET_KEYS), and `published`. The tokens bucket: `tokens.<id>`,
+ * the named API tokens that are not revoked, and `connections.<endpoint
+ * id>`, a websocket endpoint's own token (TokenView).
  */
 export const ConfigKeys = {
   published: 'published',
@@ -108,9 +127,9 @@ export const ConfigKeys = {
   secrets: (endpointId: string) => `secrets.${endpointId}`,
   health: (endpointId: string) => `health.${endpointId}`,
   token: (id: string) => `tokens.${id}`,
-  allTokens: 'tokens.>',
+  connectionToken: (endpointId: string) => `connections.${endpointId}`,
   /** Splits a key into its kind and id, or null for a key this version does not know. */
-  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets' | 'health' | 'token'; id: string } | null {
+  parse(key: string): { kind: 'endpoint' | 'filter' | 'secrets' | 'health' | 'token' | 'connection-token'; id: string } | null {
     const dot = key.indexOf('.');
     const id = key.slice(dot + 1);
     if (key.startsWith('endpoints.')) return { kind: 'endpoint', id };
@@ -118,6 +137,7 @@ export const ConfigKeys = {
     if (key.startsWith('secrets.')) return { kind: 'secrets', id };
     if (key.startsWith('health.')) return { kind: 'health', id };
     if (key.startsWith('tokens.')) return { kind: 'token', id };
+    if (key.startsWith('connections.')) return { kind: 'connection-token', id };
     return null;
   },
 };

@@ -187,8 +187,8 @@ export class ConfigView {
       return;
     }
     const parsed = ConfigKeys.parse(entry.key);
-    // Tokens are TokenView's.
-    if (parsed === null || parsed.kind === 'token') return;
+    // Tokens are TokenView's (another bucket now; an older api wrote them here).
+    if (parsed === null || parsed.kind === 'token' || parsed.kind === 'connection-token') return;
     const key: ConfigKey = { kind: parsed.kind, id: parsed.id };
     const put = entry.operation === 'PUT';
     const change = put ? this.put(key, entry) : this.remove(key);

@@ -7,10 +7,10 @@ export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './con
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
 export { ConsumerBacklog } from './consumer-backlog.js';
 export { acceptedAtOf } from './routing-headers.js';
-export { ConfigKeys, ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
-export { ConfigPublisher, EndpointHealthPublisher, openConfigBucket, type CurrentValue, type ReadCurrent } from './config-bucket.js';
+export { ConfigKeys, ENDPOINT_TYPES, type ConnectionTokenRecord, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
+export { bucketOfKey, ConfigPublisher, ConfigPublishers, EndpointHealthPublisher, openConfigBucket, type ConfigBucketName, type CurrentValue, type PublishedRevisions, type ReadCurrent } from './config-bucket.js';
 export { ConfigView } from './config-view.js';
-export { ConfigBarrierModule, ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule, TokenViewModule } from './messaging.module.js';
+export { ConfigBarrierModule, ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule, SECRETS_VIEW, SecretsViewModule, TokenViewModule } from './messaging.module.js';
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
 export { IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
 export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';

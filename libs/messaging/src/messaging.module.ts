@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, ModuleRef, Reflector } from '@nestjs/core';
 import { deadLettersCounter, HealthServer, retryWhileTransient } from '@app/runtime';
 import type { KV } from '@nats-io/kv';
-import { openConfigBucket, ConfigPublisher, EndpointHealthPublisher } from './config-bucket.js';
+import { openConfigBucket, ConfigPublisher, ConfigPublishers, EndpointHealthPublisher } from './config-bucket.js';
 import { ConfigView } from './config-view.js';
 import { TokenView } from './token-view.js';
 import { ConfigBarrierResponder } from './config-barrier.js';
@@ -16,6 +16,8 @@ import { StreamTrimmer } from './stream-trimmer.js';
 
 export const NATS_SETTINGS = Symbol('nats-settings');
 const CONFIG_BUCKET = Symbol('config-bucket');
+/** A ConfigView of the secrets bucket (webhooks' sealed secrets): the dispatcher's and the api's. */
+export const SECRETS_VIEW = Symbol('secrets-view');
 
 /**
  * Starts every provider marked @JetStreamConsumer once the app is up (in an
@@ -216,6 +218,35 @@ export class ConfigViewLifecycle implements OnApplicationShutdown {
 })
 export class ConfigViewModule {}
 
+@Injectable()
+export class SecretsViewLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(SECRETS_VIEW) private readonly view: ConfigView) {}
+
+  onApplicationShutdown(): void {
+    this.view.stop();
+  }
+}
+
+/** For the dispatcher (and the api): webhooks' sealed secrets, from a bucket no other app reads. Global: the barrier answers for it. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: SECRETS_VIEW,
+      inject: [NatsClient, HealthServer],
+      useFactory: async (client: NatsClient, health: HealthServer) => {
+        const view = new ConfigView(await openConfigBucket(client, 'secrets'));
+        health.addCheck('secrets', () => view.healthy);
+        await view.start();
+        return view;
+      },
+    },
+    SecretsViewLifecycle,
+  ],
+  exports: [SECRETS_VIEW],
+})
+export class SecretsViewModule {}
+
 /** For the webhook-dispatcher: writes its endpoint health records to the bucket. */
 @Module({
   providers: [{ provide: EndpointHealthPublisher, inject: [CONFIG_BUCKET], useFactory: (bucket: KV) => new EndpointHealthPublisher(bucket) }],
@@ -223,10 +254,17 @@ export class ConfigViewModule {}
 })
 export class EndpointHealthPublisherModule {}
 
-/** For the api: writes config changes to the bucket. */
+/** For the api: writes config changes to the buckets. */
 @Module({
-  providers: [{ provide: ConfigPublisher, inject: [CONFIG_BUCKET], useFactory: (bucket: KV) => new ConfigPublisher(bucket) }],
-  exports: [ConfigPublisher],
+  providers: [
+    {
+      provide: ConfigPublishers,
+      inject: [NatsClient, CONFIG_BUCKET],
+      useFactory: async (client: NatsClient, config: KV) =>
+        new ConfigPublishers(client, { config: new ConfigPublisher(config), secrets: new ConfigPublisher(await openConfigBucket(client, 'secrets')), tokens: new ConfigPublisher(await openConfigBucket(client, 'tokens')) }),
+    },
+  ],
+  exports: [ConfigPublishers],
 })
 export class ConfigPublisherModule {}
 
@@ -243,14 +281,22 @@ class ConfigBarrierLifecycle implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** For the webhook-dispatcher: answers the api's "have you applied this config revision?" (ConfigBarrierResponder). */
+/**
+ * For the webhook-dispatcher and the gateway: answers the api's "have you
+ * applied this revision of the config bucket (or, with SecretsViewModule, of
+ * the secrets bucket)?" (ConfigBarrierResponder).
+ */
 @Module({
   imports: [ConfigViewModule],
   providers: [
     {
       provide: ConfigBarrierResponder,
-      inject: [NatsClient, ConfigView],
-      useFactory: (client: NatsClient, view: ConfigView) => new ConfigBarrierResponder(client, view, client.topology.configApplied),
+      inject: [NatsClient, ConfigView, { token: SECRETS_VIEW, optional: true }],
+      useFactory: (client: NatsClient, view: ConfigView, secrets: ConfigView | undefined) => {
+        const views = new Map([[client.topology.configBucket, view]]);
+        if (secrets) views.set(client.topology.secretsBucket, secrets);
+        return new ConfigBarrierResponder(client, views, client.topology.configApplied);
+      },
     },
     ConfigBarrierLifecycle,
   ],
@@ -285,9 +331,9 @@ class TokenViewLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   providers: [
     {
       provide: TokenView,
-      inject: [CONFIG_BUCKET, HealthServer],
-      useFactory: async (bucket: KV, health: HealthServer) => {
-        const view = new TokenView(bucket);
+      inject: [NatsClient, HealthServer],
+      useFactory: async (client: NatsClient, health: HealthServer) => {
+        const view = new TokenView(await openConfigBucket(client, 'tokens'));
         health.addCheck('tokens', () => view.healthy);
         await view.start();
         return view;
@@ -296,7 +342,7 @@ class TokenViewLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     {
       provide: TOKEN_BARRIER,
       inject: [NatsClient, TokenView],
-      useFactory: (client: NatsClient, view: TokenView) => new ConfigBarrierResponder(client, view, client.topology.tokensApplied),
+      useFactory: (client: NatsClient, view: TokenView) => new ConfigBarrierResponder(client, new Map([[client.topology.tokensBucket, view]]), client.topology.tokensApplied),
     },
     TokenViewLifecycle,
   ],

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { backoffMs, retryWhileTransient } from '@app/runtime';
-import { ConfigKeys, TOKEN_SCOPES, TokenScope, type TokenRecord } from './config-records.js';
+import { ConfigKeys, TOKEN_SCOPES, TokenScope, type ConnectionTokenRecord, type TokenRecord } from './config-records.js';
 import { AppliedRevision } from './applied-revision.js';
 import { isObject, isStringArray, readValue } from './config-view.js';
 
@@ -21,9 +21,11 @@ export interface Principal {
 }
 
 /**
- * The named API tokens that are not revoked, as the api publishes them to
- * the config bucket (`tokens.<id>`): the api and ingest check tokens here,
- * without PostgreSQL. Loads every token at start, then applies each change;
+ * The named API tokens that are not revoked and the websocket endpoints' own
+ * connection tokens, as the api publishes them to the tokens bucket
+ * (`tokens.<id>`, `connections.<endpoint id>`: hashes only): the api, ingest
+ * and the gateway check tokens here, without PostgreSQL, and no other app
+ * reads them. Loads every token at start, then applies each change;
  * a watch that ends (NATS restarted) is opened again and every token read
  * afresh, and `healthy` is false meanwhile.
  */
@@ -38,6 +40,8 @@ export class TokenView {
   private stopped = false;
   private stopWatch: (() => void) | null = null;
   private readonly revokedListeners: Array<(tokenId: string) => void> = [];
+  private readonly connections = new Map<string, ConnectionTokenRecord>();
+  private readonly rotatedListeners: Array<(endpointId: string) => void> = [];
 
   constructor(private readonly bucket: KV) {}
 
@@ -65,6 +69,16 @@ export class TokenView {
     this.revokedListeners.push(listener);
   }
 
+  /** Called with a websocket endpoint's id when its own connection token changes or goes. */
+  onConnectionTokenChanged(listener: (endpointId: string) => void): void {
+    this.rotatedListeners.push(listener);
+  }
+
+  /** The SHA-256 of a websocket endpoint's own connection token, if it has one. */
+  connectionTokenHash(endpointId: string): string | undefined {
+    return this.connections.get(endpointId)?.hash;
+  }
+
   /** The named token with this hash, if it is not revoked. */
   find(hash: string): TokenRecord | undefined {
     return this.byHash.get(hash);
@@ -73,6 +87,7 @@ export class TokenView {
   /** The version of every token published (the api's reconcile compares them with PostgreSQL's). */
   *publishedVersions(): IterableIterator<[key: string, version: number]> {
     for (const [id, record] of this.byId) yield [ConfigKeys.token(id), record.version];
+    for (const [id, record] of this.connections) yield [ConfigKeys.connectionToken(id), record.version];
   }
 
   /** True once a token change at `revision` (or later) is applied here, false if `timeoutMs` passes first. */
@@ -90,16 +105,17 @@ export class TokenView {
   private async watch(): Promise<void> {
     const from = (await this.bucket.status()).streamInfo.state.last_seq;
     const loaded: KvEntry[] = [];
-    for await (const key of await this.bucket.keys(ConfigKeys.allTokens)) {
+    for await (const key of await this.bucket.keys()) {
       const entry = await this.bucket.get(key);
       if (entry) loaded.push(entry);
     }
-    const watch = await this.bucket.watch({ key: ConfigKeys.allTokens, resumeFromRevision: from + 1 });
+    const watch = await this.bucket.watch({ key: '>', resumeFromRevision: from + 1 });
     const current = Symbol('watch');
     this.currentWatch = current;
     this.stopWatch = () => watch.stop();
     this.byHash.clear();
     this.byId.clear();
+    this.connections.clear();
     for (const entry of loaded) this.applyToken(entry);
     this.applied.advance(from);
     this.watching = true;
@@ -136,6 +152,7 @@ export class TokenView {
 
   private applyToken(entry: KvEntry): void {
     const key = ConfigKeys.parse(entry.key);
+    if (key?.kind === 'connection-token') return this.applyConnectionToken(key.id, entry);
     if (key?.kind !== 'token') return;
     const previous = this.byId.get(key.id);
     if (previous) this.byHash.delete(previous.hash);
@@ -153,6 +170,22 @@ export class TokenView {
       this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not a valid token record; skipped`);
     }
   }
+
+  private applyConnectionToken(endpointId: string, entry: KvEntry): void {
+    const previous = this.connections.get(endpointId);
+    this.connections.delete(endpointId);
+    if (entry.operation === 'PUT') {
+      const record = readValue(entry.string(), isConnectionTokenRecord);
+      if (record && record.endpointId === endpointId) this.connections.set(endpointId, record);
+      else this.logger.error(`config key ${entry.key} (revision ${entry.revision}) is not a valid connection token record; skipped`);
+    }
+    // A rotated or removed token closes the connections it admitted.
+    if (previous && this.connections.get(endpointId)?.hash !== previous.hash) for (const listener of this.rotatedListeners) listener(endpointId);
+  }
+}
+
+function isConnectionTokenRecord(value: unknown): value is ConnectionTokenRecord {
+  return isObject(value) && typeof value.endpointId === 'string' && typeof value.hash === 'string' && typeof value.version === 'number';
 }
 
 function isTokenRecord(value: unknown): value is TokenRecord {

@@ -24,8 +24,12 @@ export class Topology {
     readonly deadLetters: string;
     readonly attempts: string;
   };
-  /** KV bucket through which the api publishes endpoint and filter config to the data path. */
+  /** KV bucket through which the api publishes endpoint and filter config to the data path (and the dispatcher endpoint health). */
   readonly configBucket: string;
+  /** KV bucket of webhooks' sealed signing secrets and custom headers: the api writes it, the dispatcher reads it. */
+  readonly secretsBucket: string;
+  /** KV bucket of token hashes (named API tokens, websocket endpoints' own tokens): read by the api, ingest and the gateway. */
+  readonly tokensBucket: string;
   /** Object store bucket of event images. */
   readonly imageBucket: string;
   /** KV bucket of the profiles deleted within the retention window (DeletedProfiles). */
@@ -44,6 +48,8 @@ export class Topology {
       attempts: `${upper}_ATTEMPTS`,
     };
     this.configBucket = `${prefix}_config`;
+    this.secretsBucket = `${prefix}_secrets`;
+    this.tokensBucket = `${prefix}_tokens`;
     this.imageBucket = `${prefix}_images`;
     this.deletedProfilesBucket = `${prefix}_deleted_profiles`;
     this.cameraBucket = `${prefix}_cameras`;
