@@ -59,8 +59,13 @@ describe('websocket gateway limits', () => {
 
     const sent = await postFilled(camera, EVENTS);
 
-    await waitFor(() => sent.every((id) => reader.eventIds().includes(id)), { timeoutMs: 30_000, what: 'the reader to get every event' });
+    // Read again once the gateway has closed them (it says so in its log), before its grace for an unread close ends.
+    await waitFor(() => stack.output('websocket-gateway', 100_000).split('\n').filter((line) => line.includes("while all clients' backlogs are over their budget")).length >= stalled.length, {
+      timeoutMs: 30_000,
+      what: 'the gateway to close both stalled clients',
+    });
     for (const client of stalled) ((client.socket as unknown as { _socket: Socket })._socket).resume();
+    await waitFor(() => sent.every((id) => reader.eventIds().includes(id)), { timeoutMs: 30_000, what: 'the reader to get every event' });
     const closes = await Promise.all(stalled.map((client) => waitFor(() => client.closeEvent, { what: 'a stalled client to be closed' })));
     for (const close of closes) expect(close).toEqual({ code: 4008, reason: 'client too slow: the gateway holds too much unsent data' });
     expect(reader.closeEvent).toBeNull();
