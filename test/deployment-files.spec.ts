@@ -1,11 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
 import { natsLayout } from './support/nats-layout.js';
+import { OwnNatsServer } from './support/nats-server.js';
+import { freePort } from './support/ports.js';
 
 /**
  * docker-compose.yml and k8s/ cannot be run here (no Docker engine, no
@@ -177,5 +182,86 @@ describe('k8s/', () => {
     for (const variable of Object.keys(configMap.data ?? {})) {
       expect([variable, documentedVariables.has(variable)]).toEqual([variable, true]);
     }
+  });
+});
+
+/**
+ * TLS by default in docker compose: deploy/nats/make-certs.sh makes the CA and
+ * the server's certificate, deploy/nats/nats-server.conf serves the client
+ * port with them (run here as compose runs it, its paths moved to a
+ * directory of this test's own), and every app trusts the CA.
+ */
+describe('NATS over TLS, as docker compose runs it', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
+
+  it('gives every app a tls:// URL and the CA the script makes', () => {
+    for (const app of APP_NAMES) {
+      expect([app, compose.services[app].environment.NATS_URL]).toEqual([app, 'tls://nats:4222']);
+      const caFile = compose.services[app].environment.NATS_TLS_CA_FILE as string;
+      expect(compose.services[app].volumes).toContain(`./deploy/nats/tls/ca.pem:${caFile}:ro`);
+    }
+    // The client port on the host's loopback only.
+    expect(compose.services.nats.ports).toEqual(['127.0.0.1:4222:4222']);
+    expect(read('.gitignore')).toMatch(/^deploy\/nats\/tls\/$/m);
+  });
+
+  it('serves the client port with the certificate make-certs.sh makes: a client trusting its CA connects, one without it does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-service-compose-tls-'));
+    const connections: NatsConnection[] = [];
+    let server: OwnNatsServer | undefined;
+    try {
+      execFileSync(join(root, 'deploy/nats/make-certs.sh'), [join(dir, 'tls')], { stdio: 'pipe' });
+      const config = read('deploy/nats/nats-server.conf')
+        .replaceAll('/etc/nats/tls/', `${join(dir, 'tls')}/`)
+        .replace(/^http_port: \d+$/m, `http_port: ${await freePort()}`)
+        // The store directory is the test server's own (its -sd).
+        .replace(/^(\s+)store_dir: \/data$/m, '$1# store_dir given on the command line')
+        .replace(/^include event-service\.conf$/m, `include "${relative(dir, join(root, 'deploy/nats/event-service.conf'))}"`);
+      writeFileSync(join(dir, 'nats-server.conf'), config);
+      const passwords = Object.fromEntries([...layout.passwordVariables.values()].map((variable) => [variable, `p${randomBytes(8).toString('hex')}`]));
+      server = await OwnNatsServer.start(['-c', join(dir, 'nats-server.conf')], { env: passwords });
+      const url = `tls://127.0.0.1:${server.port}`;
+      const as = (tls?: { caFile: string }) =>
+        connect({ servers: url, user: 'ops', pass: passwords.NATS_OPS_PASSWORD!, timeout: 5_000, reconnect: false, ...(tls ? { tls } : {}) }).then((connection) => {
+          connections.push(connection);
+          return connection;
+        });
+      const trusted = await as({ caFile: join(dir, 'tls', 'ca.pem') });
+      expect((await trusted.request('$JS.API.INFO', undefined, { timeout: 5_000 })).json<{ type?: string }>().type).toMatch(/account_info_response/);
+      await expect(as()).rejects.toThrow();
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('k8s/ over TLS, behind network policies', () => {
+  it('connects every app over TLS, trusting the CA each Deployment mounts', () => {
+    const configMap = manifests.find((manifest) => manifest.kind === 'ConfigMap')!;
+    expect(configMap.data!.NATS_URL).toMatch(/^tls:\/\//);
+    const caFile = configMap.data!.NATS_TLS_CA_FILE!;
+    for (const app of APP_NAMES) {
+      const pod = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === app)!.spec.template.spec;
+      const mount = pod.containers[0].volumeMounts.find((entry: { mountPath: string }) => caFile.startsWith(`${entry.mountPath}/`));
+      expect([app, pod.volumes.find((volume: { name: string }) => volume.name === mount?.name)?.secret?.secretName]).toEqual([app, 'nats-ca']);
+    }
+    expect(parse(read('k8s/nats/values.yaml')).config.nats.tls).toEqual({ enabled: true, secretName: 'nats-server-tls' });
+    const certificates = parseAllDocuments(read('deploy/cert-manager/nats-tls.yaml')).map((doc) => doc.toJS() as Manifest & { apiVersion: string });
+    expect(certificates.find((item) => item.kind === 'Certificate' && item.spec.secretName === 'nats-server-tls')?.spec.dnsNames).toContain('nats.nats.svc');
+  });
+
+  it('lets only the api, profile-sync and the dispatcher reach PostgreSQL, every app NATS, and admits only the apps, the agents, the scraper and KEDA to NATS', () => {
+    const policies = manifests.filter((manifest) => manifest.kind === 'NetworkPolicy');
+    const postgres = policies.filter((policy) => policy.spec.egress?.some((rule: any) => rule.ports?.some((port: any) => port.port === 5432)));
+    expect(postgres.flatMap((policy) => policy.spec.podSelector.matchExpressions.find((expression: any) => expression.key === 'app.kubernetes.io/component').values).sort()).toEqual(['api', 'profile-sync', 'webhook-dispatcher']);
+    // Only the dispatcher may go anywhere else.
+    const open = policies.filter((policy) => policy.spec.egress?.some((rule: any) => Object.keys(rule).length === 0));
+    expect(open.map((policy) => policy.spec.podSelector.matchLabels['app.kubernetes.io/component'])).toEqual(['webhook-dispatcher']);
+    const nats = parseAllDocuments(read('k8s/nats/networkpolicy.yaml')).map((doc) => doc.toJS() as Manifest)[0]!;
+    const client = nats.spec.ingress.filter((rule: any) => rule.ports.some((port: any) => port.port === 4222));
+    expect(client[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('event-service');
+    expect(nats.spec.ingress.find((rule: any) => rule.ports.some((port: any) => port.port === 8222)).from.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).sort()).toEqual(['keda', 'monitoring']);
   });
 });
