@@ -33,7 +33,13 @@ describe('docker-compose.yml', () => {
   it('brings up NATS with JetStream, PostgreSQL and every app with its built entry point', () => {
     // The server's config is deploy/nats/nats-server.conf, mounted: JetStream, and the permission layout next to it.
     expect(compose.services.nats.command).toEqual(['-c', '/etc/nats/nats-server.conf']);
-    expect(compose.services.nats.volumes).toContain('./deploy/nats:/etc/nats:ro');
+    expect(compose.services.nats.volumes).toContain('./deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro');
+    expect(compose.services.nats.volumes).toContain('./deploy/nats/event-service.conf:/etc/nats/event-service.conf:ro');
+    // The server's certificate and key where its config reads them, and never the CA's key.
+    for (const file of [/cert_file: "([^"]+)"/, /key_file: "([^"]+)"/].map((pattern) => pattern.exec(read('deploy/nats/nats-server.conf'))![1]!)) {
+      expect(compose.services.nats.volumes).toContain(`./deploy/nats/tls/${file.split('/').pop()}:${file}:ro`);
+    }
+    expect((compose.services.nats.volumes as string[]).filter((volume) => volume.includes('ca.key'))).toEqual([]);
     expect(read('deploy/nats/nats-server.conf')).toMatch(/^jetstream \{\n\s+store_dir: \/data\n\}$/m);
     expect(read('deploy/nats/nats-server.conf')).toMatch(/^include event-service\.conf$/m);
     expect(compose.services.postgres.image).toMatch(/^postgres:15/);

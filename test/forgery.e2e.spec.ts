@@ -109,6 +109,11 @@ describe('events an agent cannot forge, and a share of the ingress per agent', (
     const again = freshEvent({ agentId: first });
     again.event.id = original.event.id.toUpperCase();
     expect(await (await stack.postEvent(JSON.stringify(again))).json()).toMatchObject({ duplicate: true });
+    // Both agents' events are delivered, each once: nothing downstream takes one for the other's duplicate.
+    const agentsOf = () => client.events.filter((event) => event.event.id === original.event.id).map((event) => event.camera.agent_id);
+    await waitFor(() => agentsOf().length >= 2, { what: "both agents' events delivered" });
+    await stack.waitForRoutingDone();
+    expect(agentsOf().sort()).toEqual([first, second].sort());
   });
 
   it("refuses an agent's publishes beyond its share of the ingress while ingest is away, and stores another agent's all the same", async () => {

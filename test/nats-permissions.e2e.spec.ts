@@ -338,7 +338,9 @@ describe('the shipped NATS permission layout, against every reply subject and he
     // Each stream and bucket as it was (configs, state, durable consumers), but for the two streams the publishes went to.
     const expected = structuredClone(before);
     for (const [stream, added] of [['ES_INGRESS', sent.length], ['ES_EVENTS', profiles.length]] as const) {
-      expected[stream]!.state = { ...after[stream]!.state, first_seq: before[stream]!.state.first_seq, last_seq: before[stream]!.state.last_seq + added };
+      const was = before[stream]!.state;
+      // Grown by exactly what was published, and nothing older gone (bytes and subjects follow from what was added).
+      expected[stream]!.state = { ...after[stream]!.state, first_seq: was.first_seq, last_seq: was.last_seq + added, messages: was.messages + added, num_deleted: was.num_deleted };
     }
     expected.ES_EVENTS!.durables['profile-sync'] = after.ES_EVENTS!.durables['profile-sync']!;
     expected.ES_INGRESS!.durables.ingest!.num_pending = after.ES_INGRESS!.durables.ingest!.num_pending;

@@ -105,6 +105,12 @@ describe('secrets at rest', () => {
     const [legacySecretsKey, legacyTokenKey] = [ConfigKeys.secrets(randomUUID()), ConfigKeys.token(randomUUID())];
     await configBucket.put(legacySecretsKey, JSON.stringify({ version: 1, sealed: 'v2.k1.legacy' }));
     await configBucket.put(legacyTokenKey, JSON.stringify({ id: 'legacy', hash: 'legacy', scope: 'ADMIN', agentIds: [], version: 1 }));
+    // And a websocket endpoint's record with its connection token's hash in it.
+    const websocket = await stack.createWebsocketEndpoint();
+    expect((await stack.graphql('mutation($id: ID!) { rotateWebSocketToken(endpointId: $id) }', { id: websocket })).errors).toBeUndefined();
+    const record = JSON.parse((await configBucket.get(ConfigKeys.endpoint(websocket)))!.string()) as { meta: Record<string, unknown> };
+    expect(record.meta.tokenHash).toBeUndefined();
+    await configBucket.put(ConfigKeys.endpoint(websocket), JSON.stringify({ ...record, meta: { ...record.meta, tokenHash: 'legacy' } }));
 
     // A new key first, the old one still listed: the api seals every record with the new one at start.
     await stack.kill('webhook-dispatcher', 'SIGTERM');
@@ -131,6 +137,8 @@ describe('secrets at rest', () => {
     // The restarted api removed the old secrets and tokens from the config bucket; the secrets are in their own.
     expect([await configBucket.get(legacySecretsKey), await configBucket.get(legacyTokenKey)].map((entry) => entry?.operation ?? 'gone')).not.toContain('PUT');
     expect((await (await openConfigBucket(nats, 'secrets')).get(ConfigKeys.secrets(legacyId)))?.string()).toMatch(/v2\.k2\./);
+    expect(JSON.parse((await configBucket.get(ConfigKeys.endpoint(websocket)))!.string()).meta.tokenHash).toBeUndefined();
+    expect((await (await openConfigBucket(nats, 'tokens')).get(ConfigKeys.connectionToken(websocket)))?.json<{ hash: string }>().hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('writes none of the tokens, secrets, header values or keys it was given into any log line or error message', async () => {

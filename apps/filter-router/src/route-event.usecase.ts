@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { eventLog } from '@app/runtime';
 import { Headers, NatsClient, publishDurably, type EndpointView, EndpointType } from '@app/messaging';
-import { idKey, type RoutingFields } from '@app/events';
+import { eventMessageId, idKey, type RoutingFields } from '@app/events';
 import { RoutingTable } from './routing-table.js';
 import { ENDPOINT_TYPE_LABEL, RouterMetrics } from './router.metrics.js';
 
@@ -25,19 +25,20 @@ export class RouteEvent {
   /** `acceptedAt`: the event's Headers.acceptedAt as it came, if any. */
   async execute(eventId: string, event: RoutingFields, body: Uint8Array, acceptedAt: string | null = null): Promise<number> {
     const targets = this.routing.index.targets(event);
-    await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, body, acceptedAt)));
+    await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, event.agentId, body, acceptedAt)));
     this.metrics.routed.inc();
     this.logger.debug(`routed to ${targets.length} endpoints`, ...eventLog(eventId));
     return targets.length;
   }
 
-  private async deliver(endpoint: EndpointView, eventId: string, body: Uint8Array, acceptedAt: string | null): Promise<void> {
+  private async deliver(endpoint: EndpointView, eventId: string, agentId: string, body: Uint8Array, acceptedAt: string | null): Promise<void> {
     const { topology } = this.nats;
     // Subjects and message ids are case-sensitive: they carry the ids' keys.
     const [eventKey, endpointKey] = [idKey(eventId), idKey(endpoint.id)];
     const subject = endpoint.type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey, eventKey) : topology.webhookDeliveries(endpointKey);
     await publishDurably(this.nats, subject, body, {
-      messageId: `${eventKey}:${endpointKey}`,
+      // By agent too: another agent's event re-using the id is a delivery of its own.
+      messageId: `${eventMessageId(agentId, eventKey)}:${endpointKey}`,
       headers: { [Headers.eventId]: eventKey, [Headers.endpointId]: endpointKey, ...(acceptedAt ? { [Headers.acceptedAt]: acceptedAt } : {}) },
     });
     this.metrics.published.inc({ endpoint_type: ENDPOINT_TYPE_LABEL[endpoint.type] });

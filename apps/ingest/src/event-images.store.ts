@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ObjectStore } from '@nats-io/obj';
 import { eventImagesSchema, firstIssue, idKey, schemaMessages, type AgentEvent, type EventRejection } from '@app/events';
-import { IMAGE_CONTENT_TYPE, isStoreFull, NatsClient, openImageStore, PublishUnavailableError, StreamFullError } from '@app/messaging';
+import { addImage, isStoreFull, NatsClient, openImageStore, PublishUnavailableError, StreamFullError } from '@app/messaging';
 
 export type Slot = 'image' | 'original_image';
 
@@ -79,7 +79,8 @@ export class EventImagesStore implements OnModuleInit {
       try {
         const existing = await this.objects.info(id);
         if (existing && !existing.deleted) continue;
-        await this.objects.putBlob({ name: id, metadata: { [IMAGE_CONTENT_TYPE]: contentType } }, bytes);
+        // Added, never put: the object store client purges (a name taken, a failed put), which ingest may not.
+        await addImage(this.nats, id, contentType, bytes);
       } catch (error) {
         if (isStoreFull(error as Error)) throw new StreamFullError(`cannot store ${slot}: the image store is full`, { cause: error });
         throw new PublishUnavailableError(`cannot store ${slot}: ${(error as Error).message}`, { cause: error });

@@ -150,7 +150,8 @@ export class ConfigView {
 
   /** The version of every record the api published (its reconcile compares them with PostgreSQL's). */
   *publishedVersions(): IterableIterator<[key: string, version: number]> {
-    for (const [id, record] of this.endpoints) yield [ConfigKeys.endpoint(id), record.version];
+    // A record an older api published with its connection token's hash counts as none: it is published again without it.
+    for (const [id, record] of this.endpoints) yield [ConfigKeys.endpoint(id), record.meta['tokenHash'] === undefined ? record.version : -1];
     for (const [id, record] of this.filters) yield [ConfigKeys.filter(id), record.version];
     for (const [id, record] of this.secrets) yield [ConfigKeys.secrets(id), record.version];
   }
