@@ -67,6 +67,8 @@ describe('the shipped NATS permission layout', () => {
       ['api', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.hook.*'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
       ['websocket-gateway', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.ws.>'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
       ['ingest', async (connection) => (await jetstreamManager(connection, { checkAPI: false })).streams.purge('OBJ_es_images'), '$JS.API.STREAM.PURGE.OBJ_es_images'],
+      // Only the reader of a stream reconfigures it: the gateway could otherwise shrink the dispatcher's deliveries away.
+      ['websocket-gateway', async (connection) => (await jetstreamManager(connection, { checkAPI: false })).streams.update('ES_DELIVERIES', { max_msgs: 1 }), '$JS.API.STREAM.UPDATE.ES_DELIVERIES'],
       ['ingest', (connection) => jetstream(connection).publish('es.events.profiles.deleted', encoder.encode('{}')), 'es.events.profiles.deleted'],
       ['profile-sync', (connection) => jetstream(connection).publish(`es.deliveries.hook.${randomUUID()}`, encoder.encode('{}')), 'es.deliveries.hook.'],
       ['filter-router', (connection) => jetstream(connection).publish(`$KV.es_config.endpoints.${randomUUID()}`, encoder.encode('{}')), '$KV.es_config.endpoints.'],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect, createInbox, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsEnv } from '@app/config';
-import { streamsOfApp, type StreamKey } from './streams.js';
+import { streamsOfApp, streamsOwnedBy, type StreamKey } from './streams.js';
 import { Topology } from './topology.js';
 
 const JETSTREAM_API_TIMEOUT_MS = 15_000;
@@ -32,8 +32,10 @@ export interface NatsSettings {
    * an app's NATS user may be allowed to receive replies on it alone (docs/operations.md).
    */
   inboxPrefix?: string;
-  /** The streams this app creates and updates (streamsOfApp); all when unset. */
+  /** The streams this app creates if they do not exist (streamsOfApp); all when unset. */
   streams?: readonly StreamKey[];
+  /** Of those, the ones whose configuration it keeps up to date (streamsOwnedBy); all when unset. */
+  ownedStreams?: readonly StreamKey[];
 }
 
 /** NATS credentials (one way at most) and TLS files, from NATS_* variables (README). */
@@ -90,6 +92,7 @@ export function natsSettings(config: NatsEnv, app: string): NatsSettings {
     connectionName: app,
     inboxPrefix: config.NATS_INBOX_PREFIX,
     streams: streamsOfApp(app),
+    ownedStreams: streamsOwnedBy(app),
   };
 }
 

@@ -109,13 +109,38 @@ export function streamsOfApp(app: string): readonly StreamKey[] | undefined {
 }
 
 /**
- * Creates the client's streams (NatsSettings.streams; all when unset), or
- * updates them to the configured limits. Safe to run from every replica of
- * every app at the same time.
+ * The app that brings each stream's configuration up to date at its start
+ * (limits, replicas): the one whose durable consumer reads it, and ingest
+ * for the dead letters. The others create a stream only if it does not
+ * exist yet and leave an existing one as it is, so their NATS users need no
+ * right to reconfigure a stream another app reads (deploy/nats grants the same).
+ */
+const STREAM_OWNERS: Readonly<Record<StreamKey, string>> = {
+  ingress: 'ingest',
+  events: 'profile-sync',
+  routable: 'filter-router',
+  deliveries: 'webhook-dispatcher',
+  attempts: 'webhook-dispatcher',
+  deadLetters: 'ingest',
+};
+
+/** The streams whose configuration this app keeps up to date; undefined (all) for a name that is no app's. */
+export function streamsOwnedBy(app: string): readonly StreamKey[] | undefined {
+  if (!Object.hasOwn(STREAMS_OF_APP, app)) return undefined;
+  return (Object.keys(STREAM_OWNERS) as StreamKey[]).filter((key) => STREAM_OWNERS[key] === app);
+}
+
+/**
+ * Creates the client's streams (NatsSettings.streams; all when unset), and
+ * updates the ones it owns (NatsSettings.ownedStreams; all when unset) to
+ * the configured limits. Safe to run from every replica of every app at the
+ * same time.
  */
 export async function ensureStreams(client: NatsClient): Promise<void> {
   const { streams } = client.topology;
-  const wanted = new Set((client.settings.streams ?? (Object.keys(streams) as StreamKey[])).map((key) => streams[key]));
+  const all = Object.keys(streams) as StreamKey[];
+  const wanted = new Set((client.settings.streams ?? all).map((key) => streams[key]));
+  const owned = new Set((client.settings.ownedStreams ?? all).map((key) => streams[key]));
   for (const config of streamConfigs(client).filter(({ name }) => wanted.has(name))) {
     try {
       await client.manager.streams.add(config);
@@ -123,7 +148,7 @@ export async function ensureStreams(client: NatsClient): Promise<void> {
       if (!isAlreadyInUse(error)) {
         throw new Error(`cannot create stream ${config.name}: ${(error as Error).message}`, { cause: error });
       }
-      await client.manager.streams.update(config.name, config);
+      if (owned.has(config.name)) await client.manager.streams.update(config.name, config);
     }
   }
 }
