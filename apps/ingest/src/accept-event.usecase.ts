@@ -56,12 +56,6 @@ export class AcceptEvent {
       const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
     }
-    // A camera belongs to the first agent that reported it (or where an ADMIN moved it): another agent cannot speak for it.
-    const owner = this.config.CAMERA_BINDING === 'off' ? null : await this.cameras.claim(idKey(event.camera.id), agentKey);
-    if (owner !== null) {
-      const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
-      return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };
-    }
     return this.storeEvent(event, body, files);
   }
 
@@ -83,6 +77,13 @@ export class AcceptEvent {
     if (payload.byteLength > this.config.INGEST_MAX_EVENT_BYTES) {
       const message = `event is ${payload.byteLength} bytes without its images; the limit is ${this.config.INGEST_MAX_EVENT_BYTES}`;
       return { accepted: false, rejection: { code: 'PAYLOAD_TOO_LARGE', field: null, message } };
+    }
+    // A camera belongs to the first agent that reported it (or where an ADMIN moved it): another agent cannot speak for
+    // it. Claimed only by an event otherwise fit to store.
+    const owner = this.config.CAMERA_BINDING === 'off' ? null : await this.cameras.claim(idKey(event.camera.id), idKey(event.camera.agent_id));
+    if (owner !== null) {
+      const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
+      return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };
     }
     await this.images.save(images);
     // De-duplicated by the agent's and the id's keys: the same event re-sent with its id in another case is stored once,
