@@ -21,6 +21,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  // The long tier (scaled chaos, big replays, long fuzzing) runs with `npm run test:long` (jest.long.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.long\\.spec\\.ts$'],
   // End-to-end specs start real processes; two workers match this machine's two cores.
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,
