@@ -55,6 +55,9 @@ describe('the GraphQL API edges', () => {
 
     const costly = await post('{ endpoints(pagination: { limit: 1000 }) { collectionItems { id eventFilters { id endpoints { id eventFilters { id } } } } } }', headers);
     expect(costly.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+    // The filters' own page counts as the endpoints' does.
+    const costlyFilters = await post('{ eventsFilters(pagination: { limit: 1000 }) { collectionItems { id endpoints { id eventFilters { id endpoints { id } } } } } }', headers);
+    expect(costlyFilters.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
 
     // A page with its nested lists, within the limits, runs: each endpoint with its own filters.
     const endpointIds = [await stack.createWebsocketEndpoint('a'), await stack.createWebsocketEndpoint('b')];

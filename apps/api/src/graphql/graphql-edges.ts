@@ -18,7 +18,7 @@ const DEFAULT_PAGE = 50;
 const LIST_GUESS = 10;
 const LIST_FIELDS = new Set(['eventFilters', 'endpoints']);
 /** The root queries that answer a page (`collectionItems`) of `pagination.limit` rows, 50 unless asked. */
-const PAGED_QUERIES = new Set(['endpoints', 'eventFilters', 'deliveryAttempts', 'lostEvents']);
+const PAGED_QUERIES = new Set(['endpoints', 'eventsFilters', 'deliveryAttempts', 'lostEvents', 'apiTokens']);
 
 /**
  * The GraphQL API's limits, before anything runs (tokens are checked before
