@@ -140,7 +140,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * A token made or revoked: returns once every api and ingest replica has
+   * A token made or revoked: returns once every api, ingest and gateway replica has
    * applied it (a revoked token is refused everywhere, a new one accepted).
    */
   async tokenChanged(id: string): Promise<void> {

@@ -253,7 +253,7 @@ export interface Mutation {
   resendDelivery: boolean;
   /** Sends to a paused or disabled webhook endpoint again. */
   resumeEndpoint: Endpoint;
-  /** Revokes a named token: refused by the API and ingest once this returns. */
+  /** Revokes a named token: refused by the API, ingest and the websocket gateway once this returns. */
   revokeApiToken: ApiToken;
   /** Makes the websocket endpoint's own connection token (replacing the previous one); shown this once. */
   rotateWebSocketToken: string;

@@ -125,14 +125,15 @@ export class DeliveryStore {
     return changed;
   }
 
-  /**
-   * Keeps every waiting delivery of an endpoint disabled by 410 Gone as
-   * failed (for resendDelivery), as its fresh deliveries are.
-   */
+  /** Keeps one claimed delivery of an endpoint disabled by 410 Gone as failed (for resendDelivery). */
   async failClaimed(id: string): Promise<void> {
     await this.dataSource.query('UPDATE delivery_retry SET failed_at = now(), held = false, locked_until = NULL WHERE id = $1 AND failed_at IS NULL', [id]);
   }
 
+  /**
+   * Keeps every waiting delivery of an endpoint disabled by 410 Gone as
+   * failed (for resendDelivery), as its fresh deliveries are; returns how many.
+   */
   async failWaiting(endpointId: string): Promise<number> {
     const [, changed]: [unknown, number] = await this.dataSource.query(
       'UPDATE delivery_retry SET failed_at = now(), held = false, locked_until = NULL WHERE endpoint_id = $1 AND failed_at IS NULL',

@@ -202,7 +202,6 @@ export class Resumer {
     return result.changed ? new TextEncoder().encode(JSON.stringify(result.event)) : frame;
   }
 
-  /** Waits for the client's and the replica's rate, and for the client to read what it has. */
   /**
    * Waits for the client's and the replica's rate (`own` null: not capped, for
    * deliveries routed after the catch-up began, which it must keep up with),

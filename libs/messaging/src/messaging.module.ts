@@ -323,7 +323,7 @@ class TokenViewLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
 }
 
 /**
- * For the apps that check tokens (api, ingest): the named tokens, loaded
+ * For the apps that check tokens (api, ingest, websocket-gateway): the named tokens, loaded
  * before the app is ready, and the answer to the api's "have you applied
  * this token change?" (so that a revocation holds everywhere once it returns).
  */

@@ -27,7 +27,7 @@ export class ApiTokensResolver {
     return this.create.execute(args);
   }
 
-  @Mutation(() => ApiTokenModel, { description: 'Revokes a named token: refused by the API and ingest once this returns.' })
+  @Mutation(() => ApiTokenModel, { description: 'Revokes a named token: refused by the API, ingest and the websocket gateway once this returns.' })
   revokeApiToken(@Args('id', { type: () => ID }) id: string) {
     return this.revoke.execute(id);
   }

@@ -15,7 +15,7 @@ export interface NewApiToken {
 
 /**
  * Makes a named token: 32 random bytes, of which only the SHA-256 is kept.
- * Returns once every api and ingest replica accepts it.
+ * Returns once every api, ingest and gateway replica accepts it.
  */
 @Injectable()
 export class CreateApiToken {

@@ -5,7 +5,7 @@ import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
 
-/** Revokes a named token: refused by every api and ingest replica once this returns. Revoking it again changes nothing. */
+/** Revokes a named token: refused by every api, ingest and gateway replica once this returns. Revoking it again changes nothing. */
 @Injectable()
 export class RevokeApiToken {
   constructor(
