@@ -93,8 +93,7 @@ describe('metrics and logs', () => {
       [flaky, flakyCamera],
       [hanging, hangingCamera],
     ] as const) {
-      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "metrics", url: $url) { id } }', { url: receiver.url });
-      await stack.createEventFilter({ name: 'camera', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+      await stack.createEventFilter({ name: 'camera', endpointIds: [await stack.createWebhookEndpoint(receiver.url, 'metrics')], in: { cameraIds: [camera] } });
     }
     await stack.waitForConfig();
   });

@@ -57,9 +57,7 @@ describe('the shipped NATS permission layout', () => {
   async function webhookEndpoint(status: number): Promise<{ receiver: Receiver; id: string }> {
     const receiver = await Receiver.start(() => ({ status }));
     receivers.push(receiver);
-    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "hook", url: $url) { id } }', { url: receiver.url });
-    if (created.errors) throw new Error(created.errors[0]!.message);
-    return { receiver, id: created.data.createWebhookEndpoint.id as string };
+    return { receiver, id: await stack.createWebhookEndpoint(receiver.url) };
   }
 
   it("refuses each app a grant it must not have: another app's durable, the image store's purge, another app's subjects and inbox", async () => {

@@ -40,9 +40,9 @@ describe('outages: PostgreSQL away', () => {
       appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '300ms,600ms' } },
     });
     receiver = await Receiver.start();
-    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "outage", url: $url) { id } }', { url: receiver.url });
+    const endpointId = await stack.createWebhookEndpoint(receiver.url, 'outage');
     camera = randomUUID();
-    await stack.createEventFilter({ name: 'camera', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+    await stack.createEventFilter({ name: 'camera', endpointIds: [endpointId], in: { cameraIds: [camera] } });
     await stack.waitForConfig();
   });
 
@@ -141,9 +141,9 @@ describe('outages: PostgreSQL away', () => {
   it('parks a failure made during the outage once PostgreSQL is back, and sends each attempt once', async () => {
     const flaky = await Receiver.start((index) => ({ status: index === 0 ? 500 : 200 }));
     try {
-      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "flaky", url: $url) { id } }', { url: flaky.url });
+      const flakyEndpoint = await stack.createWebhookEndpoint(flaky.url, 'flaky');
       const flakyCamera = randomUUID();
-      await stack.createEventFilter({ name: 'flaky', endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [flakyCamera] } });
+      await stack.createEventFilter({ name: 'flaky', endpointIds: [flakyEndpoint], in: { cameraIds: [flakyCamera] } });
       await stack.waitForConfig();
 
       postgres.cut();

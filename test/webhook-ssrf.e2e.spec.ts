@@ -35,8 +35,7 @@ describe('webhooks never reach internal addresses unless allowed', () => {
     ['an address', () => receiver.url],
     ['a host name (checked as it is resolved for the connection)', () => receiver.url.replace('127.0.0.1', 'localhost')],
   ])('refuses to connect to an internal address the dispatcher does not allow, given as %s, and logs why', async (_case, url) => {
-    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "loopback", url: $url) { id } }', { url: url() });
-    const endpointId = created.data.createWebhookEndpoint.id as string;
+    const endpointId = await stack.createWebhookEndpoint(url(), 'loopback');
     await stack.waitForConfig();
     const event = freshEvent();
 

@@ -41,8 +41,7 @@ describe('webhook delivery', () => {
   async function webhookTo(answer?: (index: number) => Answer): Promise<{ receiver: Receiver; endpointId: string; camera: string; secret: () => Promise<string> }> {
     const receiver = await Receiver.start(answer);
     receivers.push(receiver);
-    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "hook", url: $url) { id } }', { url: receiver.url });
-    const endpointId = created.data.createWebhookEndpoint.id as string;
+    const endpointId = await stack.createWebhookEndpoint(receiver.url);
     const camera = crypto.randomUUID();
     await stack.createEventFilter({ name: 'own camera', endpointIds: [endpointId], in: { cameraIds: [camera] } });
     await stack.waitForConfig();
@@ -126,9 +125,9 @@ describe('webhook delivery', () => {
       const memory = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${stack.ports.get('webhook-dispatcher')!.health}/metrics`)).text())![1]);
       const before = await memory();
       const url = `http://127.0.0.1:${(endless.address() as { port: number }).port}/hook`;
-      const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "endless", url: $url) { id } }', { url });
+      const endpointId = await stack.createWebhookEndpoint(url, 'endless');
       const camera = crypto.randomUUID();
-      await stack.createEventFilter({ endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+      await stack.createEventFilter({ endpointIds: [endpointId], in: { cameraIds: [camera] } });
       await stack.waitForConfig();
       const event = await send(camera);
 

@@ -317,6 +317,13 @@ export class TestStack {
     return result.data.createWebSocketEndpoint.id as string;
   }
 
+  /** Creates a webhook endpoint sending to `url` and returns its id. */
+  async createWebhookEndpoint(url: string, name = 'hook'): Promise<string> {
+    const result = await this.graphql('mutation($name: String!, $url: String!) { createWebhookEndpoint(name: $name, url: $url) { id } }', { name, url });
+    if (result.errors) throw new Error(result.errors[0]!.message);
+    return result.data.createWebhookEndpoint.id as string;
+  }
+
   /** Creates an event filter and returns its id. */
   async createEventFilter(input: { name?: string; endpointIds?: string[]; in?: Record<string, string[]> }): Promise<string> {
     const result = await this.graphql('mutation($input: EventFiltersInput!) { createEventFilters(eventFiltersInput: $input) { id } }', {
