@@ -1,5 +1,6 @@
 /**
- * Every subject, stream, consumer and bucket name of the data path, derived
+ * Every subject, stream and bucket name of the data path (consumer names are
+ * the apps' consumer specs'), derived
  * from one prefix so that several installations (or tests) can share a NATS
  * server without their streams' subjects overlapping.
  *
