@@ -2,7 +2,7 @@ import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, versionOfValue } from './config-records.js';
-import type { EndpointHealth } from './endpoint-state.js';
+import type { EndpointHealth } from '@app/domain';
 import type { NatsClient } from './nats-connection.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 

@@ -1,12 +1,6 @@
-import type { EndpointState, ManualState } from './endpoint-state.js';
+import { EndpointType, TokenScope, type EndpointState, type ManualState } from '@app/domain';
 
-/** The endpoint types of OMNI's API. */
-export const EndpointType = {
-  WEB_SOCKET: 'WEB_SOCKET',
-  WEB_HOOK: 'WEB_HOOK',
-} as const;
-export type EndpointType = (typeof EndpointType)[keyof typeof EndpointType];
-export const ENDPOINT_TYPES: readonly EndpointType[] = Object.values(EndpointType);
+export { ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope } from '@app/domain';
 
 /**
  * Who may connect to a websocket endpoint (its meta's `access`; none: anyone
@@ -54,15 +48,6 @@ export interface SecretsRecord {
   version: number;
   sealed: string;
 }
-
-/** What a token may do: everything; post events (ingest) only; read without secrets, change nothing. */
-export const TokenScope = {
-  ADMIN: 'ADMIN',
-  AGENT: 'AGENT',
-  READ_ONLY: 'READ_ONLY',
-} as const;
-export type TokenScope = (typeof TokenScope)[keyof typeof TokenScope];
-export const TOKEN_SCOPES: readonly TokenScope[] = Object.values(TokenScope);
 
 /**
  * A named API token as the apps that check tokens see it: the SHA-256 of the

@@ -4,7 +4,7 @@ import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { backoffMs, DependencyUnavailableError, retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 import { AppliedRevision } from './applied-revision.js';
-import { effectiveState, EndpointState, type EndpointHealth } from './endpoint-state.js';
+import { effectiveState, EndpointState, type EndpointHealth } from '@app/domain';
 
 /**
  * The data path's side: loads every endpoint and filter at start, then

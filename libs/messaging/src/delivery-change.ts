@@ -1,14 +1,6 @@
-import type { EndpointHealth } from './endpoint-state.js';
+import type { DeliveryOutcome, EndpointHealth } from '@app/domain';
 
-/** How one attempt ended, for the delivery log. */
-export const DeliveryOutcome = {
-  SUCCEEDED: 'SUCCEEDED',
-  /** Another attempt is scheduled. */
-  RETRYING: 'RETRYING',
-  /** No more attempts (kept for resendDelivery). */
-  FAILED: 'FAILED',
-} as const;
-export type DeliveryOutcome = (typeof DeliveryOutcome)[keyof typeof DeliveryOutcome];
+export { DeliveryOutcome } from '@app/domain';
 
 /** One line of the delivery log. */
 export interface AttemptLine {

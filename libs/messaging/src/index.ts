@@ -14,7 +14,7 @@ export { ConfigBarrierModule, ConfigPublisherModule, ConfigViewModule, ConsumerH
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
 export { addImage, IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
 export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
-export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from './endpoint-state.js';
+export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from '@app/domain';
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';
 export { AccessTokens, hashToken, TokenView, type Principal } from './token-view.js';
 export { DeletedProfiles } from './deleted-profiles.js';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { TokenScope } from '@app/messaging';
+import type { TokenScope } from '@app/domain';
 
 /** A named API token: only its SHA-256 is kept (the token is shown once, when it is made). */
 @Entity({ name: 'api_token' })

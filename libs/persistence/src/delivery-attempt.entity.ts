@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { DeliveryOutcome } from '@app/messaging';
+import type { DeliveryOutcome } from '@app/domain';
 
 /**
  * One attempt to deliver one event to one webhook endpoint (the delivery

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { HealthState } from '@app/messaging';
+import type { HealthState } from '@app/domain';
 
 /** An endpoint's delivery health: the webhook-dispatcher's record (written by its projector only). */
 @Entity({ name: 'endpoint_health' })

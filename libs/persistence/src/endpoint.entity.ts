@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryColumn, UpdateDateColumn, type Relation } from 'typeorm';
-import type { EndpointType, ManualState } from '@app/messaging';
+import type { EndpointType, ManualState } from '@app/domain';
 import { EventFilterEntity } from './event-filter.entity.js';
 
 /** An integrator's endpoint: where events go (a websocket or a webhook URL). */
