@@ -9,6 +9,8 @@ import { TestClient } from './support/ws-client.js';
 const encoder = new TextEncoder();
 /** Each agent's share of the ingress in this test: small, so that one agent fills it. */
 const SHARE = 5;
+/** Cameras one agent may have in this test. */
+const CAMERAS = 3;
 
 /**
  * Events an agent cannot forge, and one agent cannot crowd out another:
@@ -21,7 +23,7 @@ describe('events an agent cannot forge, and a share of the ingress per agent', (
   let client: TestClient;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ env: { INGRESS_MAX_PER_AGENT: String(SHARE) } });
+    stack = await TestStack.start({ env: { INGRESS_MAX_PER_AGENT: String(SHARE), INGEST_MAX_CAMERAS_PER_AGENT: String(CAMERAS) } });
     client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
     await stack.waitForConfig();
   });
@@ -83,6 +85,23 @@ describe('events an agent cannot forge, and a share of the ingress per agent', (
 
     const badMove = await stack.graphql(`mutation { moveCamera(cameraId: "camera-7", agentId: "${intruder}") { agentId } }`);
     expect(badMove.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'cameraId' });
+  });
+
+  it('refuses a new camera of an agent that has its cameras already, and takes its known cameras and other agents\' new ones', async () => {
+    const [busy, other] = [randomUUID(), randomUUID()];
+    const token = await agentToken(busy);
+    const onCamera = (agentId: string, cameraId: string) => {
+      const event = freshEvent({ agentId });
+      event.camera.id = cameraId;
+      return JSON.stringify(event);
+    };
+    const cameras = Array.from({ length: CAMERAS }, () => randomUUID());
+    for (const camera of cameras) expect((await stack.postEvent(onCamera(busy, camera), token)).status).toBe(202);
+    const refused = await stack.postEvent(onCamera(busy, randomUUID()), token);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'TOO_MANY_CAMERAS', field: 'camera.id' });
+    expect((await stack.postEvent(onCamera(busy, cameras[0]!), token)).status).toBe(202);
+    expect((await stack.postEvent(onCamera(other, randomUUID()))).status).toBe(202);
   });
 
   it('refuses a body with a key twice rather than forwarding bytes that parsers read differently', async () => {

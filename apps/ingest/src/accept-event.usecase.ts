@@ -80,8 +80,12 @@ export class AcceptEvent {
     }
     // A camera belongs to the first agent that reported it (or where an ADMIN moved it): another agent cannot speak for
     // it. Claimed only by an event otherwise fit to store.
-    const owner = this.config.CAMERA_BINDING === 'off' ? null : await this.cameras.claim(idKey(event.camera.id), idKey(event.camera.agent_id));
-    if (owner !== null) {
+    const claim = this.config.CAMERA_BINDING === 'off' ? 'mine' : await this.cameras.claim(idKey(event.camera.id), idKey(event.camera.agent_id));
+    if (claim === 'too-many') {
+      const message = `camera.id: agent ${idKey(event.camera.agent_id)} has ${this.config.INGEST_MAX_CAMERAS_PER_AGENT} cameras already (INGEST_MAX_CAMERAS_PER_AGENT)`;
+      return { accepted: false, rejection: { code: 'TOO_MANY_CAMERAS', field: 'camera.id', message } };
+    }
+    if (claim !== 'mine') {
       const message = `camera.id: camera ${idKey(event.camera.id)} belongs to another agent (an ADMIN moves it with moveCamera)`;
       return { accepted: false, rejection: { code: 'CAMERA_OF_ANOTHER_AGENT', field: 'camera.id', message } };
     }

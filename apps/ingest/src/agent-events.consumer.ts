@@ -13,6 +13,7 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   FORBIDDEN: DeadLetterReason.WRONG_AGENT,
   DUPLICATE_KEY: DeadLetterReason.DUPLICATE_KEY,
   CAMERA_OF_ANOTHER_AGENT: DeadLetterReason.CAMERA_OF_ANOTHER_AGENT,
+  TOO_MANY_CAMERAS: DeadLetterReason.TOO_MANY_CAMERAS,
 };
 
 

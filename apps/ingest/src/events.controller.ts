@@ -18,6 +18,7 @@ const STATUS: Record<EventRejection['code'], HttpStatus> = {
   FORBIDDEN: HttpStatus.FORBIDDEN,
   DUPLICATE_KEY: HttpStatus.BAD_REQUEST,
   CAMERA_OF_ANOTHER_AGENT: HttpStatus.FORBIDDEN,
+  TOO_MANY_CAMERAS: HttpStatus.FORBIDDEN,
 };
 const statusOf = (rejection: EventRejection): HttpStatus => STATUS[rejection.code];
 

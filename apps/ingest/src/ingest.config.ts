@@ -43,6 +43,8 @@ const ingestEnv = z.object({
    * refused (CAMERA_OF_ANOTHER_AGENT); `off`: any agent may name any camera (several agents watching one camera).
    */
   CAMERA_BINDING: z.enum(['first-agent', 'off']).default('first-agent'),
+  /** Cameras one agent may have bound (first-agent binding): a new one beyond it is refused (TOO_MANY_CAMERAS). */
+  INGEST_MAX_CAMERAS_PER_AGENT: z.coerce.number().int('a whole number').min(1, 'at least 1').default(10_000),
   /** Seconds a client is told to wait when JetStream cannot store its event. */
   INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
 });

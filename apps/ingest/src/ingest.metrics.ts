@@ -8,7 +8,7 @@ export type IngestSource = 'http' | 'nats';
 
 /** Why ingest refused an event: the rejection codes of its answer, and the token checks before it. */
 export type RejectionReason = EventRejection['code'] | 'UNAUTHENTICATED';
-const REJECTION_REASONS: readonly RejectionReason[] = ['MALFORMED_JSON', 'DUPLICATE_KEY', 'INVALID_EVENT', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN', 'CAMERA_OF_ANOTHER_AGENT', 'UNAUTHENTICATED'];
+const REJECTION_REASONS: readonly RejectionReason[] = ['MALFORMED_JSON', 'DUPLICATE_KEY', 'INVALID_EVENT', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN', 'CAMERA_OF_ANOTHER_AGENT', 'TOO_MANY_CAMERAS', 'UNAUTHENTICATED'];
 
 /** Ingest's metrics (docs/operations.md: Metrics). */
 @Injectable()

@@ -38,7 +38,7 @@ export class IngestModule {
           provide: CameraBindings,
           inject: [NatsClient],
           useFactory: async (nats: NatsClient) => {
-            const bindings = await CameraBindings.open(nats);
+            const bindings = await CameraBindings.open(nats, config.INGEST_MAX_CAMERAS_PER_AGENT);
             await bindings.start();
             return bindings;
           },

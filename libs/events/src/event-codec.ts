@@ -5,7 +5,7 @@ import { firstIssue, schemaMessages, uuidSchema } from './schema-messages.js';
 
 /** Why an event was refused, with the JSON path of the field at fault. */
 export interface EventRejection {
-  code: 'MALFORMED_JSON' | 'DUPLICATE_KEY' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN' | 'CAMERA_OF_ANOTHER_AGENT';
+  code: 'MALFORMED_JSON' | 'DUPLICATE_KEY' | 'INVALID_EVENT' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN' | 'CAMERA_OF_ANOTHER_AGENT' | 'TOO_MANY_CAMERAS';
   field: string | null;
   message: string;
 }

@@ -57,6 +57,8 @@ export async function moveCamera(client: NatsClient, bucket: KV, command: MoveCa
 export class CameraBindings implements OnApplicationShutdown {
   private readonly logger = new Logger(CameraBindings.name);
   private readonly bindings = new Map<string, string>();
+  /** How many cameras each agent has (from the bucket): a new one beyond `maxPerAgent` is refused. */
+  private readonly perAgent = new Map<string, number>();
   private stopped = false;
   private stopWatch: (() => void) | null = null;
   private commands: Subscription | null = null;
@@ -64,9 +66,11 @@ export class CameraBindings implements OnApplicationShutdown {
   private constructor(
     private readonly client: NatsClient,
     private readonly bucket: KV,
+    private readonly maxPerAgent: number,
   ) {}
 
-  static async open(client: NatsClient): Promise<CameraBindings> {
+  /** `maxPerAgent`: cameras one agent may have (INGEST_MAX_CAMERAS_PER_AGENT), so that one agent cannot grow every ingest replica's memory without bound. */
+  static async open(client: NatsClient, maxPerAgent = Number.POSITIVE_INFINITY): Promise<CameraBindings> {
     const replicas = replicasOf(client.settings);
     const bucket = await retryWhileTransient('camera bindings bucket set-up', async () => {
       const opened = await new Kvm(client.connection).create(client.topology.cameraBucket, { history: 1, storage: StorageType.File, replicas, allow_direct: true });
@@ -74,7 +78,7 @@ export class CameraBindings implements OnApplicationShutdown {
       warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
       return opened;
     });
-    return new CameraBindings(client, bucket);
+    return new CameraBindings(client, bucket, maxPerAgent);
   }
 
   /** Loads every binding, keeps watching, and takes the api's move commands (one ingest replica each). */
@@ -102,10 +106,12 @@ export class CameraBindings implements OnApplicationShutdown {
   }
 
   /**
-   * Null when the camera may carry this agent's events (binding it to the
-   * agent if nobody reported it before); else the agent it belongs to.
+   * `mine` when the camera may carry this agent's events (binding it to the
+   * agent if nobody reported it before); `too-many` when it would be a new
+   * camera of an agent that has `maxPerAgent` already; else the agent it
+   * belongs to.
    */
-  async claim(cameraKey: string, agentKey: string): Promise<string | null> {
+  async claim(cameraKey: string, agentKey: string): Promise<'mine' | 'too-many' | { owner: string }> {
     try {
       return await this.claimIn(cameraKey, agentKey);
     } catch (error) {
@@ -113,27 +119,43 @@ export class CameraBindings implements OnApplicationShutdown {
     }
   }
 
-  private async claimIn(cameraKey: string, agentKey: string): Promise<string | null> {
+  private async claimIn(cameraKey: string, agentKey: string): Promise<'mine' | 'too-many' | { owner: string }> {
     const known = this.bindings.get(cameraKey);
-    if (known === agentKey) return null;
+    if (known === agentKey) return 'mine';
     if (known === undefined) {
+      if ((this.perAgent.get(agentKey) ?? 0) >= this.maxPerAgent) return 'too-many';
       try {
         await this.bucket.create(cameraKey, encoder.encode(JSON.stringify(binding(cameraKey, agentKey))));
-        this.bindings.set(cameraKey, agentKey);
-        return null;
+        this.bind(cameraKey, agentKey);
+        return 'mine';
       } catch (error) {
         if (!isAlreadyThere(error)) throw error;
       }
     }
     // Another agent's, or taken a moment ago: the bucket decides (a move may not have reached this replica's watch yet).
     const current = await readCameraBinding(this.bucket, cameraKey);
-    if (current) this.bindings.set(cameraKey, current.agentId);
-    return current === null || current.agentId === agentKey ? null : current.agentId;
+    if (current) this.bind(cameraKey, current.agentId);
+    return current === null || current.agentId === agentKey ? 'mine' : { owner: current.agentId };
+  }
+
+  private bind(cameraKey: string, agentKey: string): void {
+    this.unbind(cameraKey);
+    this.bindings.set(cameraKey, agentKey);
+    this.perAgent.set(agentKey, (this.perAgent.get(agentKey) ?? 0) + 1);
+  }
+
+  private unbind(cameraKey: string): void {
+    const agent = this.bindings.get(cameraKey);
+    if (agent === undefined) return;
+    this.bindings.delete(cameraKey);
+    const left = (this.perAgent.get(agent) ?? 1) - 1;
+    if (left > 0) this.perAgent.set(agent, left);
+    else this.perAgent.delete(agent);
   }
 
   private async move(command: MoveCameraCommand): Promise<void> {
     await this.bucket.put(command.cameraId, encoder.encode(JSON.stringify(binding(command.cameraId, command.agentId))));
-    this.bindings.set(command.cameraId, command.agentId);
+    this.bind(command.cameraId, command.agentId);
     this.logger.log(`camera ${command.cameraId} moved to agent ${command.agentId}`);
   }
 
@@ -147,8 +169,8 @@ export class CameraBindings implements OnApplicationShutdown {
     void (async () => {
       for await (const entry of watch) {
         const found = bindingOf(entry);
-        if (found) this.bindings.set(entry.key, found.agentId);
-        else this.bindings.delete(entry.key);
+        if (found) this.bind(entry.key, found.agentId);
+        else this.unbind(entry.key);
         if (entry.delta === 0) markCaughtUp();
       }
     })()

@@ -13,6 +13,8 @@ export const DeadLetterReason = {
   WRONG_AGENT: 'WRONG_AGENT',
   /** An agent's event naming a camera bound to another agent (the first to report it, or where an ADMIN moved it). */
   CAMERA_OF_ANOTHER_AGENT: 'CAMERA_OF_ANOTHER_AGENT',
+  /** An agent's event naming a new camera when the agent has INGEST_MAX_CAMERAS_PER_AGENT already. */
+  TOO_MANY_CAMERAS: 'TOO_MANY_CAMERAS',
   /** A key twice in one object of the event's JSON. */
   DUPLICATE_KEY: 'DUPLICATE_KEY',
   /** Lacks the headers the data path sets (event id, routing fields). */
