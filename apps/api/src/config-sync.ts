@@ -8,7 +8,6 @@ import {
   ConfigView,
   EndpointType,
   NatsClient,
-  openConfigBucket,
   SECRETS_VIEW,
   TokenView,
   type ConnectionTokenRecord,
@@ -225,18 +224,10 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.legacyRemoved) await this.removeLegacyKeys();
   }
 
-  /**
-   * An older api kept the sealed secrets and the token hashes in the config
-   * bucket, which every data-path app reads: once they are in their own
-   * buckets (the reconcile above), they go from it.
-   */
+  /** The secrets and tokens an older api kept in the config bucket go, once the reconcile above put them in their own buckets. */
   private async removeLegacyKeys(): Promise<void> {
-    const bucket = await openConfigBucket(this.nats);
-    const legacy: string[] = [];
-    // One filter at a time: nats-server 2.9 has no consumer with several.
-    for (const filter of ['secrets.>', 'tokens.>']) for await (const key of await bucket.keys(filter)) legacy.push(key);
-    for (const key of legacy) await bucket.purge(key);
-    if (legacy.length > 0) this.logger.log(`removed ${legacy.length} secrets and token keys from the config bucket (they live in buckets of their own now)`);
+    const removed = await this.publisher.removeLegacyKeys();
+    if (removed > 0) this.logger.log(`removed ${removed} secrets and token keys from the config bucket (they live in buckets of their own now)`);
     this.legacyRemoved = true;
   }
 

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import { StorageType } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import { backoffMs, retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
-import { PublishUnavailableError } from './publisher.js';
+import { isWrongLastSequence, PublishUnavailableError } from './publisher.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /** A camera's binding: the agent whose events may name it (keys, idKey). */
@@ -129,7 +129,7 @@ export class CameraBindings implements OnApplicationShutdown {
         this.bind(cameraKey, agentKey);
         return 'mine';
       } catch (error) {
-        if (!isAlreadyThere(error)) throw error;
+        if (!isWrongLastSequence(error)) throw error;
       }
     }
     // Another agent's, or taken a moment ago: the bucket decides (a move may not have reached this replica's watch yet).
@@ -220,11 +220,4 @@ function parseCommand(data: Uint8Array): MoveCameraCommand | null {
   } catch {
     return null;
   }
-}
-
-function isAlreadyThere(error: unknown): boolean {
-  if (error instanceof JetStreamApiError) {
-    return error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;
-  }
-  return /wrong last sequence|key exists/i.test((error as Error)?.message ?? '');
 }

@@ -1,9 +1,10 @@
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import { StorageType } from '@nats-io/jetstream';
 import { retryWhileTransient } from '@app/runtime';
 import { ConfigKeys, versionOfValue } from './config-records.js';
 import type { EndpointHealth } from '@app/domain';
 import type { NatsClient } from './nats-connection.js';
+import { isWrongLastSequence } from './publisher.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /**
@@ -112,13 +113,14 @@ export class ConfigPublisher {
     const entry = await this.bucket.get(ConfigKeys.published);
     if (entry?.operation !== 'PUT') await this.bucket.put(ConfigKeys.published, JSON.stringify({ at: new Date().toISOString() }));
   }
-}
 
-function isWrongLastSequence(error: unknown): boolean {
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
+  /** Removes every key under these filters (one at a time: nats-server 2.9 has no consumer with several); returns how many. */
+  async removeAll(filters: string[]): Promise<number> {
+    const keys: string[] = [];
+    for (const filter of filters) for await (const key of await this.bucket.keys(filter)) keys.push(key);
+    for (const key of keys) await this.bucket.purge(key);
+    return keys.length;
+  }
 }
 
 /**
@@ -158,10 +160,7 @@ export type PublishedRevisions = Partial<Record<ConfigBucketName, number>>;
 
 /** The api's publishers, one per bucket: a change goes to the bucket its key lives in (bucketOfKey). */
 export class ConfigPublishers {
-  constructor(
-    private readonly client: NatsClient,
-    private readonly publishers: Record<ConfigBucketName, ConfigPublisher>,
-  ) {}
+  constructor(private readonly publishers: Record<ConfigBucketName, ConfigPublisher>) {}
 
   /**
    * Brings these keys in line with the source of truth, bucket by bucket in
@@ -184,8 +183,12 @@ export class ConfigPublishers {
     await this.publishers.config.markPublished();
   }
 
-  /** The bucket's name in NATS. */
-  nameOf(bucket: ConfigBucketName): string {
-    return bucketName(this.client, bucket);
+  /**
+   * An older api kept the sealed secrets and the token hashes in the config
+   * bucket, which every data-path app reads: once they are in their own
+   * buckets, they go from it. Returns how many keys went.
+   */
+  removeLegacyKeys(): Promise<number> {
+    return this.publishers.config.removeAll(['secrets.>', 'tokens.>']);
   }
 }

@@ -73,6 +73,11 @@ export interface ConnectionTokenRecord {
   version: number;
 }
 
+/** An endpoint record of an older api, which carried its connection token's hash: it is published again without it. */
+export function carriesConnectionToken(meta: Record<string, unknown> | undefined): boolean {
+  return meta?.['tokenHash'] !== undefined;
+}
+
 /**
  * The version a published value carries; -1 for a value that cannot be read,
  * or one of an older format (an endpoint record carrying its connection
@@ -80,8 +85,8 @@ export interface ConnectionTokenRecord {
  */
 export function versionOfValue(value: string): number {
   try {
-    const { version, meta } = JSON.parse(value) as { version?: unknown; meta?: { tokenHash?: unknown } };
-    if (meta?.tokenHash !== undefined) return -1;
+    const { version, meta } = JSON.parse(value) as { version?: unknown; meta?: Record<string, unknown> };
+    if (carriesConnectionToken(meta)) return -1;
     return typeof version === 'number' ? version : -1;
   } catch {
     return -1;

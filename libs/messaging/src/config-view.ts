@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { backoffMs, DependencyUnavailableError, retryWhileTransient } from '@app/runtime';
-import { ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
+import { carriesConnectionToken, ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 import { AppliedRevision } from './applied-revision.js';
 import { effectiveState, EndpointState, type EndpointHealth } from '@app/domain';
 
@@ -151,7 +151,7 @@ export class ConfigView {
   /** The version of every record the api published (its reconcile compares them with PostgreSQL's). */
   *publishedVersions(): IterableIterator<[key: string, version: number]> {
     // A record an older api published with its connection token's hash counts as none: it is published again without it.
-    for (const [id, record] of this.endpoints) yield [ConfigKeys.endpoint(id), record.meta['tokenHash'] === undefined ? record.version : -1];
+    for (const [id, record] of this.endpoints) yield [ConfigKeys.endpoint(id), carriesConnectionToken(record.meta) ? -1 : record.version];
     for (const [id, record] of this.filters) yield [ConfigKeys.filter(id), record.version];
     for (const [id, record] of this.secrets) yield [ConfigKeys.secrets(id), record.version];
   }

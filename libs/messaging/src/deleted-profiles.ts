@@ -1,7 +1,8 @@
 import { Kvm, type KV } from '@nats-io/kv';
-import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import { StorageType } from '@nats-io/jetstream';
 import { retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
+import { isWrongLastSequence } from './publisher.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /** A profile's entry: deleted or not (created again), as of its lifecycle message `seq`. */
@@ -46,8 +47,7 @@ export class DeletedProfiles {
         await this.bucket.put(profileKey, JSON.stringify({ deleted, seq } satisfies DeletedProfile), { previousSeq: entry?.revision ?? 0 });
         return;
       } catch (error) {
-        const raced = error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
-        if (!raced) throw error;
+        if (!isWrongLastSequence(error)) throw error;
       }
     }
     throw new Error(`profile ${profileKey}: its entry kept changing while it was recorded`);

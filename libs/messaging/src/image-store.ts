@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import { StorageType } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
 import type { NatsClient } from './nats-connection.js';
+import { isWrongLastSequence } from './publisher.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /**
@@ -70,7 +71,7 @@ export async function addImage(client: NatsClient, name: string, contentType: st
     await client.jetstream.publish(`$O.${bucket}.M.${base64UrlPadded(Buffer.from(name))}`, JSON.stringify(description), { headers });
     return true;
   } catch (error) {
-    if (error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) return false;
+    if (isWrongLastSequence(error)) return false;
     throw error;
   }
 }

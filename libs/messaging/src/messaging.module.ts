@@ -261,7 +261,7 @@ export class EndpointHealthPublisherModule {}
       provide: ConfigPublishers,
       inject: [NatsClient, CONFIG_BUCKET],
       useFactory: async (client: NatsClient, config: KV) =>
-        new ConfigPublishers(client, { config: new ConfigPublisher(config), secrets: new ConfigPublisher(await openConfigBucket(client, 'secrets')), tokens: new ConfigPublisher(await openConfigBucket(client, 'tokens')) }),
+        new ConfigPublishers({ config: new ConfigPublisher(config), secrets: new ConfigPublisher(await openConfigBucket(client, 'secrets')), tokens: new ConfigPublisher(await openConfigBucket(client, 'tokens')) }),
     },
   ],
   exports: [ConfigPublishers],

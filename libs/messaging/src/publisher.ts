@@ -1,5 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { PubAck } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type PubAck } from '@nats-io/jetstream';
 import { DependencyUnavailableError } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
 
@@ -45,6 +45,14 @@ export function publishDurably(client: NatsClient, subject: string, data: Uint8A
       }
       throw new PublishUnavailableError(`JetStream did not store ${subject}: ${(error as Error).message}`, { cause: error });
     });
+}
+
+/** Whether JetStream refused a conditional write (an expected last sequence) because the subject moved on: another writer was first. */
+export function isWrongLastSequence(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 /** Whether JetStream refused a message because its stream (or bucket) is full. */
