@@ -23,11 +23,17 @@ describe('JetStream replicas on a three-node cluster', () => {
         await OwnNatsServer.start(['--server_name', `n${index + 1}`, '--cluster_name', 'event-service-test', '--cluster', `nats://127.0.0.1:${port}`, '--routes', routes]),
       );
     }
-    // The cluster elects its JetStream meta leader a moment after the routes connect; until then every
-    // JetStream API request of an app would time out.
+    // The cluster elects its JetStream meta leader a moment after the routes connect, and the leader learns
+    // of every peer a moment later; until then an app's request times out, or a three-copy stream finds "no
+    // suitable peers for placement". Ready is when a three-copy probe stream can be made.
     const probe = await connect({ servers: servers.map((server) => server.url) });
     try {
-      await waitFor(() => jetstreamManager(probe, { timeout: 2_000 }).then(() => true, () => null), { timeoutMs: 40_000, what: 'the JetStream meta leader' });
+      const manager = await waitFor(() => jetstreamManager(probe, { timeout: 2_000 }).catch(() => null), { timeoutMs: 40_000, what: 'the JetStream meta leader' });
+      await waitFor(
+        () => manager.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: 3 }).then(() => true, () => null),
+        { timeoutMs: 40_000, intervalMs: 250, what: 'three JetStream peers' },
+      );
+      await manager.streams.delete('CLUSTER_PROBE');
     } finally {
       await probe.close();
     }
