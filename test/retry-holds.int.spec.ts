@@ -80,14 +80,15 @@ describe('held retries against the real PostgreSQL', () => {
     return id;
   }
 
-  /** Parks `count` due deliveries of the endpoint through the projection, as the attempts stream brings them. */
-  async function park(projection: DeliveryProjection, endpointId: string, count: number): Promise<void> {
+  /** Parks a due delivery of the endpoint through the projection, as the attempts stream brings it (a new one, or one claimed). */
+  function parkOne(projection: DeliveryProjection, endpointId: string, eventId: string = randomUUID()): Promise<void> {
     const at = new Date(Date.now() - 1_000).toISOString();
-    await Promise.all(
-      Array.from({ length: count }, () =>
-        projection.apply({ seq: (seq += 1), change: { id: randomUUID(), endpointId, eventId: randomUUID(), log: null, retry: { kind: 'park', attempt: 2, at }, body: 'e30=' } }),
-      ),
-    );
+    return projection.apply({ seq: (seq += 1), change: { id: randomUUID(), endpointId, eventId, log: null, retry: { kind: 'park', attempt: 2, at }, body: 'e30=' } });
+  }
+
+  /** Parks `count` due deliveries of the endpoint. */
+  async function park(projection: DeliveryProjection, endpointId: string, count: number): Promise<void> {
+    await Promise.all(Array.from({ length: count }, () => parkOne(projection, endpointId)));
   }
 
   /** What a claim would take of the endpoint now (the claim is given back at once). */
@@ -112,7 +113,9 @@ describe('held retries against the real PostgreSQL', () => {
     expect(await claimable(endpointId)).toBe(0);
     const probe = await store.claimOneOf(endpointId, 60_000, new Date(), []);
     expect(probe?.endpointId).toBe(endpointId);
-    await store.defer(probe!.id, new Date(Date.now() - 1_000));
+    // The probe failed: parked again for its next attempt, still held.
+    await parkOne(projection, endpointId, probe!.eventId);
+    expect(await heldCount(endpointId)).toBe(5);
 
     view.set(endpointId, EndpointState.ACTIVE);
     await waitFor(async () => (await claimable(endpointId)) === 5, { what: 'the deliveries to be claimable again' });
@@ -148,7 +151,9 @@ describe('held retries against the real PostgreSQL', () => {
     const claimed = (await store.claimDue(1_000, 60_000, [], new Date(), [])).filter((delivery) => delivery.endpointId === endpointId);
     expect(claimed).toHaveLength(4);
 
-    await holds.holdClaimed(endpointId, claimed[0]!.id);
+    // What the scheduler does then (delivery-transitions: paused, from CLAIMED): parks it (written held) and settles its endpoint.
+    await parkOne(projection, endpointId, claimed[0]!.eventId);
+    holds.settle(endpointId);
 
     await waitFor(async () => (await heldCount(endpointId)) === 4, { what: 'the rest of the endpoint to be held' });
     expect(await claimable(endpointId)).toBe(0);

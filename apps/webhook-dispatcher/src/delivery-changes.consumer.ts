@@ -7,6 +7,8 @@ import { MAX_BATCH_CHANGES, RECORD_RETRY_CAP_MS } from './delivery-recorder.js';
 export const PROJECTOR_DURABLE = 'delivery-projector';
 /** Several times the recorder's longest wait between two tries. */
 const RECONNECT_GRACE_MS = 5 * RECORD_RETRY_CAP_MS;
+/** How long a claim horizon is reused: an older one only makes claims more careful (fewer expired claims qualify). */
+const HORIZON_REUSE_MS = 1_000;
 
 /**
  * Projects the attempts stream into PostgreSQL: the delivery log, the retry
@@ -23,6 +25,8 @@ const RECONNECT_GRACE_MS = 5 * RECORD_RETRY_CAP_MS;
   ackWaitMs: 30_000,
 })
 export class DeliveryChangesConsumer implements MessageHandler {
+  private horizon: { lookedAt: number; value: Promise<Date> } | null = null;
+
   constructor(
     private readonly nats: NatsClient,
     private readonly projection: DeliveryProjection,
@@ -42,11 +46,24 @@ export class DeliveryChangesConsumer implements MessageHandler {
    * take it again yet. It is when the oldest change not yet projected was
    * stored, or when we looked if none waits. Right after NATS came back,
    * changes that waited for it in memory are being stored: no expired claim
-   * qualifies (the epoch) until they have had time to be.
+   * qualifies (the epoch) until they have had time to be. Looked up at most
+   * once a second, however often the scheduler claims.
    */
-  async claimHorizon(): Promise<Date> {
+  claimHorizon(): Promise<Date> {
+    if (this.nats.connectedForMs < RECONNECT_GRACE_MS) return Promise.resolve(new Date(0));
+    const now = Date.now();
+    if (this.horizon && now - this.horizon.lookedAt < HORIZON_REUSE_MS) return this.horizon.value;
+    const value = this.lookUpHorizon();
+    this.horizon = { lookedAt: now, value };
+    // A failed look-up is not reused.
+    value.catch(() => {
+      if (this.horizon?.value === value) this.horizon = null;
+    });
+    return value;
+  }
+
+  private async lookUpHorizon(): Promise<Date> {
     const { manager, topology } = this.nats;
-    if (this.nats.connectedForMs < RECONNECT_GRACE_MS) return new Date(0);
     const lookedAt = new Date();
     const info = await manager.consumers.info(topology.streams.attempts, PROJECTOR_DURABLE);
     if (info.num_pending === 0 && info.num_ack_pending === 0) return lookedAt;

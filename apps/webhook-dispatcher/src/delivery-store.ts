@@ -1,5 +1,5 @@
 import { deleteOlderThan } from '@app/persistence';
-import type { DeliveryChange, EndpointHealth } from '@app/messaging';
+import type { DeliveryChange } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -36,10 +36,12 @@ const toParked = (row: ParkedRow): ParkedDelivery => ({
 });
 
 /**
- * The dispatcher's PostgreSQL: deliveries waiting for a retry (claimed with
- * SKIP LOCKED, so replicas share them) and the delivery log. Outcomes of
- * attempts arrive here only through the projection of the attempts stream
- * (applyChanges); the scheduler itself only claims, defers and holds.
+ * The ledger: deliveries waiting in PostgreSQL for their next attempt
+ * (`delivery_retry`), and the delivery log. Its only writer: every change of
+ * a delivery arrives through the attempts stream (applyChanges, in stream
+ * order); besides, a claim takes due deliveries for one replica (SKIP
+ * LOCKED, so replicas share them) and RetryHolds holds, releases or fails an
+ * endpoint's waiting deliveries together when its state changes.
  *
  * A waiting delivery of an endpoint that is not active is `held`: it is out
  * of the claims' index (`delivery_retry_ready_idx`), so a claim never reads
@@ -100,16 +102,6 @@ export class DeliveryStore {
     return row ? toParked(row) : null;
   }
 
-  /** Puts a claimed delivery back, unattempted, due at `at`. */
-  async defer(id: string, at: Date): Promise<void> {
-    await this.dataSource.query('UPDATE delivery_retry SET next_attempt_at = $2, locked_until = NULL WHERE id = $1', [id, at]);
-  }
-
-  /** Holds a claimed delivery whose endpoint turned out not to be active, and gives up the claim. */
-  async holdClaimed(id: string): Promise<void> {
-    await this.dataSource.query('UPDATE delivery_retry SET held = true, locked_until = NULL WHERE id = $1 AND failed_at IS NULL', [id]);
-  }
-
   /**
    * Holds (or releases) every waiting delivery of the endpoint: one UPDATE
    * through an index of that endpoint's rows. Idempotent; rows already as
@@ -123,11 +115,6 @@ export class DeliveryStore {
       [endpointId],
     );
     return changed;
-  }
-
-  /** Keeps one claimed delivery of an endpoint disabled by 410 Gone as failed (for resendDelivery). */
-  async failClaimed(id: string): Promise<void> {
-    await this.dataSource.query('UPDATE delivery_retry SET failed_at = now(), held = false, locked_until = NULL WHERE id = $1 AND failed_at IS NULL', [id]);
   }
 
   /**
@@ -189,19 +176,6 @@ export class DeliveryStore {
         if (change.retry.kind !== 'none') last.set(`${change.endpointId}:${change.eventId}`, change);
       }
       for (const change of last.values()) await this.applyRetryChange(manager, change, heldOf);
-      // The dispatcher's own table: the api's endpoint row is never written here.
-      const healths = new Map<string, EndpointHealth>();
-      for (const { change } of changes) if (change.endpointHealth) healths.set(change.endpointId, change.endpointHealth);
-      for (const [endpointId, health] of healths) {
-        await manager.query(
-          // Changes retried after an outage may arrive out of order: an older decision never replaces a newer one.
-          `INSERT INTO endpoint_health (endpoint_id, state, resume_generation, changed_at)
-           SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
-           ON CONFLICT (endpoint_id) DO UPDATE SET state = EXCLUDED.state, resume_generation = EXCLUDED.resume_generation, changed_at = EXCLUDED.changed_at
-           WHERE endpoint_health.changed_at < EXCLUDED.changed_at`,
-          [endpointId, health.state, health.resumeGeneration, health.decidedAt],
-        );
-      }
     });
     return parked;
   }

@@ -1,9 +1,9 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisherModule, MessagingModule, natsSettings, SecretsViewModule } from '@app/messaging';
+import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisher, EndpointHealthPublisherModule, MessagingModule, natsSettings, SecretsViewModule } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
-import { AttemptDelivery } from './attempt-delivery.usecase.js';
+import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryGate } from './delivery-gate.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryProjection } from './delivery-projection.js';
@@ -12,11 +12,14 @@ import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { DispatcherMetrics } from './dispatcher.metrics.js';
+import { EndpointHealthTracker } from './endpoint-health-tracker.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates } from './endpoint-rates.js';
 import { RetryHolds } from './retry-holds.js';
+import { RetryPolicy } from './retry-policy.js';
 import { RetryScheduler } from './retry-scheduler.js';
 import { WebhookClient } from './webhook-client.js';
+import { WebhookSigner } from './webhook-signer.js';
 import { WebhookDeliveriesConsumer } from './webhook-deliveries.consumer.js';
 
 @Injectable()
@@ -58,7 +61,14 @@ export class DispatcherModule {
         DeliveryProjection,
         DeliveryChangesConsumer,
         DeliveryGate,
-        AttemptDelivery,
+        WebhookSigner,
+        { provide: RetryPolicy, useValue: new RetryPolicy(config.WEBHOOK_RETRY_SCHEDULE) },
+        {
+          provide: EndpointHealthTracker,
+          inject: [EndpointHealthPublisher],
+          useFactory: (records: EndpointHealthPublisher) => new EndpointHealthTracker(records, config.WEBHOOK_PAUSE_AFTER_FAILURES),
+        },
+        DeliveryFlow,
         WebhookDeliveriesConsumer,
         RetryScheduler,
       ],

@@ -26,7 +26,11 @@ export class EndpointLanes {
   private readonly unanswering = new Set<string>();
   private waitingInAll = 0;
 
-  constructor(private readonly maxPerEndpoint: number) {}
+  constructor(
+    private readonly maxPerEndpoint: number,
+    /** The clock (epoch milliseconds); given in the unit spec. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   limitOf(endpointId: string): number {
     return this.limits.get(endpointId) ?? Math.min(INITIAL_LIMIT, this.maxPerEndpoint);
@@ -36,7 +40,7 @@ export class EndpointLanes {
     const used = this.inFlight.get(endpointId) ?? 0;
     if (used >= this.limitOf(endpointId)) return false;
     // An idle endpoint starting again turns over, unless its receiver's last attempt got no answer.
-    if (used === 0 && !this.unanswering.has(endpointId)) this.turnedOverAt.set(endpointId, Date.now());
+    if (used === 0 && !this.unanswering.has(endpointId)) this.turnedOverAt.set(endpointId, this.now());
     this.inFlight.set(endpointId, used + 1);
     return true;
   }
@@ -49,7 +53,7 @@ export class EndpointLanes {
   async acquire(endpointId: string): Promise<boolean> {
     if (this.tryAcquire(endpointId)) return true;
     const queue = this.waiting.get(endpointId) ?? [];
-    const turningOver = Date.now() - (this.turnedOverAt.get(endpointId) ?? 0) < TURNOVER_MS;
+    const turningOver = this.now() - (this.turnedOverAt.get(endpointId) ?? 0) < TURNOVER_MS;
     if (queue.length >= MAX_WAITING || this.waitingInAll >= MAX_WAITING_IN_ALL || !turningOver) return false;
     this.waiting.set(endpointId, queue);
     this.waitingInAll += 1;
@@ -88,7 +92,7 @@ export class EndpointLanes {
 
   /** The receiver answered an attempt (whatever the status): its lanes turn over. */
   answered(endpointId: string): void {
-    this.turnedOverAt.set(endpointId, Date.now());
+    this.turnedOverAt.set(endpointId, this.now());
     this.unanswering.delete(endpointId);
   }
 

@@ -7,9 +7,12 @@
 export class EndpointRates {
   private readonly buckets = new Map<string, { tokens: number; at: number; perSecond: number }>();
 
+  /** `now`: the clock (epoch milliseconds); given in the unit spec. */
+  constructor(private readonly now: () => number = Date.now) {}
+
   /** Endpoints with no token now (their parked deliveries are not worth claiming yet). */
   exhausted(): string[] {
-    const now = Date.now();
+    const now = this.now();
     const ids: string[] = [];
     for (const [endpointId, bucket] of this.buckets) {
       if (bucket.tokens + ((now - bucket.at) / 1_000) * bucket.perSecond < 1) ids.push(endpointId);
@@ -23,7 +26,7 @@ export class EndpointRates {
       this.buckets.delete(endpointId);
       return 0;
     }
-    const now = Date.now();
+    const now = this.now();
     const bucket = this.buckets.get(endpointId) ?? { tokens: perSecond, at: now, perSecond };
     bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.at) / 1_000) * perSecond);
     bucket.at = now;

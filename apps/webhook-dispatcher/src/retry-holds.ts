@@ -26,8 +26,8 @@ const holdsRows = (endpoint: EndpointView | undefined): boolean => endpoint !== 
  * Held by mistake would be the harm (an active endpoint's deliveries left
  * waiting, since claims never read them); unheld by mistake heals itself: a
  * claim takes the delivery when it is due, the DeliveryGate finds its
- * endpoint inactive, and the scheduler holds it and asks for the rest of the
- * endpoint's (holdClaimed). So anything not known is left unheld, and a
+ * endpoint inactive, the delivery is parked held, and the scheduler asks for
+ * the rest of the endpoint's (settle). So anything not known is left unheld, and a
  * reconciliation at start and every minute releases the held deliveries of
  * endpoints the view says are active (after a failed UPDATE, a resume while
  * no dispatcher ran, or a view that was behind).
@@ -80,16 +80,13 @@ export class RetryHolds implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** A claimed delivery whose endpoint the gate found not active: held with its claim given up, then its endpoint set as the view says now. */
-  async holdClaimed(endpointId: string, id: string): Promise<void> {
-    await this.store.holdClaimed(id);
-    // Its endpoint's other deliveries may not be held either (an UPDATE not run yet, or failed).
-    this.request(endpointId);
-  }
-
-  /** A claimed delivery whose endpoint the gate found disabled: kept as failed, then the rest of its endpoint's too. */
-  async failClaimed(endpointId: string, id: string): Promise<void> {
-    await this.store.failClaimed(id);
+  /**
+   * A claim found the endpoint not active though its delivery was not held
+   * (the endpoint changed state a moment ago, or its hold failed): its other
+   * waiting deliveries may not be held (or failed) either, so its rows are
+   * set as the view says now.
+   */
+  settle(endpointId: string): void {
     this.request(endpointId);
   }
 

@@ -2,21 +2,18 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { PruneSchedule } from '@app/persistence';
 import { ConfigView, EndpointState } from '@app/messaging';
 import { eventLog } from '@app/runtime';
-import { AttemptDelivery } from './attempt-delivery.usecase.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
+import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
+import { DeliveryState } from './delivery-transitions.js';
 import { RetryHolds } from './retry-holds.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
-import { DeliveryGate, Verdict } from './delivery-gate.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates } from './endpoint-rates.js';
 
 const POLL_MS = 100;
 const BATCH = 200;
-const LANE_BUSY_DELAY_MS = 200;
-// A delivery that cannot go yet (its endpoint not in this replica's view yet, its secrets not arrived) is looked at again after this.
-const NOT_YET_DELAY_MS = 1_000;
 
 /**
  * Takes parked deliveries from PostgreSQL when they are due and attempts
@@ -41,8 +38,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly config: ConfigView,
     private readonly lanes: EndpointLanes,
     private readonly rates: EndpointRates,
-    private readonly gate: DeliveryGate,
-    private readonly attemptDelivery: AttemptDelivery,
+    private readonly flow: DeliveryFlow,
     private readonly projector: DeliveryChangesConsumer,
     private readonly holds: RetryHolds,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
@@ -120,33 +116,10 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     // Until its change is stored, however long NATS takes, this replica does not claim it again.
     this.attempting.add(delivery.id);
     try {
-      const decision = await this.gate.decide(delivery.endpointId, probe ? 'probe' : 'retry');
-      switch (decision.verdict) {
-        case Verdict.UNKNOWN:
-          // Deleted (its rows go with it) or not in this replica's view yet: look again later.
-          return await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
-        case Verdict.DISABLED:
-          // Gone: kept as failed, with the rest of its endpoint's (RetryHolds), for resendDelivery.
-          return await this.holds.failClaimed(delivery.endpointId, delivery.id);
-        case Verdict.PAUSED:
-          // Not held yet (the endpoint changed state a moment ago, or its hold failed): held now, with the rest of
-          // its endpoint's, until it is active again; nothing is sent meanwhile, and probes still find it.
-          return await this.holds.holdClaimed(delivery.endpointId, delivery.id);
-        case Verdict.BUSY:
-          return await this.store.defer(delivery.id, new Date(Date.now() + Math.max(LANE_BUSY_DELAY_MS, decision.retryInMs)));
-        case Verdict.SEND: {
-          const { endpoint, release } = decision;
-          try {
-            const outcome = await this.attemptDelivery.execute(endpoint, delivery.eventId, delivery.body, delivery.attempt, 'parked', { answered: release, acceptedAt: delivery.acceptedAt });
-            release();
-            if (outcome.kind === 'unsigned') await this.store.defer(delivery.id, new Date(Date.now() + NOT_YET_DELAY_MS));
-          } finally {
-            release();
-          }
-        }
-      }
+      const step = await this.flow.advance({ from: DeliveryState.CLAIMED, probe, ...delivery });
+      if (step.settlesEndpoint) this.holds.settle(delivery.endpointId);
     } catch (error) {
-      // Left claimed: it comes back when the claim expires (and its change, if any, was projected).
+      // Left claimed: it comes back when the claim expires (and its change, if any, was applied).
       this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`, ...eventLog(delivery.eventId));
     } finally {
       this.attempting.delete(delivery.id);

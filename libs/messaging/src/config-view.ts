@@ -143,6 +143,11 @@ export class ConfigView {
     return { ...record, state: effectiveState(record.state, record.resumeGeneration ?? 0, this.health.get(record.id)) };
   }
 
+  /** The webhook-dispatcher's record of the endpoint's delivery health (`health.<id>`), if it made one. */
+  healthOf(endpointId: string): EndpointHealth | undefined {
+    return this.health.get(endpointId);
+  }
+
   /** A webhook's sealed signing material (SecretBox opens it), if published. */
   sealedSecrets(endpointId: string): string | undefined {
     return this.secrets.get(endpointId)?.sealed;

@@ -1,4 +1,4 @@
-import type { DeliveryOutcome, EndpointHealth } from '@app/domain';
+import type { DeliveryOutcome } from '@app/domain';
 
 export { DeliveryOutcome } from '@app/domain';
 
@@ -26,8 +26,7 @@ export type RetryChange =
 
 /**
  * A change of one delivery, as the dispatcher decided it: the attempt it
- * made (if any), what becomes of the delivery, the endpoint's new state (if
- * the attempt changed it). Published to the attempts stream before the
+ * made (if any) and what becomes of the delivery in the ledger. Published to the attempts stream before the
  * delivery is acked, and projected into PostgreSQL from there, in order and
  * idempotently: so an attempt is recorded, and a retry parked, even while
  * PostgreSQL is away, and a receiver never sees an attempt twice because
@@ -44,8 +43,6 @@ export interface DeliveryChange {
   body?: string;
   /** When ingest accepted the event (ISO time), when the delivery is parked and it is known: kept for the success latency metric. */
   acceptedAt?: string;
-  /** The endpoint's delivery health, when this attempt changed it. */
-  endpointHealth?: EndpointHealth;
 }
 
 const encoder = new TextEncoder();

@@ -6,7 +6,7 @@ export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, 
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
 export { ConsumerBacklog } from './consumer-backlog.js';
-export { acceptedAtOf } from './routing-headers.js';
+export { acceptedAtOf, dueAtOf } from './routing-headers.js';
 export { ConfigKeys, ENDPOINT_TYPES, type ConnectionTokenRecord, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 export { bucketOfKey, ConfigPublisher, ConfigPublishers, EndpointHealthPublisher, openConfigBucket, type ConfigBucketName, type CurrentValue, type PublishedRevisions, type ReadCurrent } from './config-bucket.js';
 export { ConfigView } from './config-view.js';

@@ -29,3 +29,9 @@ export function acceptedAtOf(headers: MsgHdrs | undefined): number | null {
   const value = Number(headers?.get(Headers.acceptedAt) || Number.NaN);
   return Number.isFinite(value) && value > 0 ? value : null;
 }
+
+/** When a re-sent delivery is due (Headers.dueAt), in epoch milliseconds; null when it carries none. */
+export function dueAtOf(headers: MsgHdrs | undefined): number | null {
+  const value = Number(headers?.get(Headers.dueAt) || Number.NaN);
+  return Number.isFinite(value) && value > 0 ? value : null;
+}

@@ -95,7 +95,7 @@ export type StreamKey = keyof Topology['streams'];
  * the same, and test/nats-permissions.e2e.spec.ts holds the two together).
  */
 const STREAMS_OF_APP: Readonly<Record<string, readonly StreamKey[]>> = {
-  api: ['deliveries', 'attempts'],
+  api: ['deliveries'],
   ingest: ['ingress', 'events', 'deadLetters'],
   'profile-sync': ['events', 'routable', 'deadLetters'],
   'filter-router': ['routable', 'deliveries', 'deadLetters'],

@@ -191,6 +191,13 @@ export const Headers = {
    * the delivery latency metrics. A resend or replay carries none.
    */
   acceptedAt: 'Es-Accepted-At',
+  /**
+   * On a webhook delivery the api re-sent (resendDelivery, replayEndpoint):
+   * when it is due, in epoch milliseconds; the dispatcher parks it until then.
+   */
+  dueAt: 'Es-Due-At',
+  /** On a webhook delivery the api re-sent: which operation (`resend`, `replay`); a replay skips such copies. */
+  resent: 'Es-Resent',
   /** A dead letter's reason: one of DeadLetterReason's codes. */
   reason: 'Es-Reason',
   /** A dead letter's detail, free text. */

@@ -6,6 +6,5 @@ export { DeliveryAttemptEntity } from './delivery-attempt.entity.js';
 export { DeliveryRetryEntity } from './delivery-retry.entity.js';
 export { LostEventEntity } from './lost-event.entity.js';
 export { ProfileEntity } from './profile.entity.js';
-export { EndpointHealthEntity } from './endpoint-health.entity.js';
 export { deleteOlderThan, PruneSchedule } from './prune.js';
 export { ApiTokenEntity } from './api-token.entity.js';

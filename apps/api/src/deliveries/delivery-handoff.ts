@@ -1,11 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { encodeChanges, NatsClient, publishDurably, type DeliveryChange, EndpointType } from '@app/messaging';
+import { EndpointType, Headers, NatsClient, publishDurably } from '@app/messaging';
 import type { EndpointEntity } from '@app/persistence';
 import { EndpointRegistry } from '../endpoints/endpoint-registry.js';
 import { ApiError } from '../graphql/api.error.js';
 
-/** What re-sending a webhook delivery (resend, replay) shares: the endpoint check, and handing the delivery to the dispatcher. */
+/** Which api operation re-sent a delivery (Headers.resent). */
+export type ResendOperation = 'resend' | 'replay';
+
+/**
+ * What re-sending a webhook delivery (resend, replay) shares: the endpoint
+ * check, and the command to the dispatcher. The api never writes the
+ * dispatcher's ledger or its change log: it publishes the delivery again on
+ * the endpoint's delivery subject, with the time it is due, and the
+ * dispatcher's consumer takes it as any delivery (parking it until then).
+ */
 @Injectable()
 export class DeliveryHandoff {
   constructor(
@@ -20,18 +28,15 @@ export class DeliveryHandoff {
     return endpoint;
   }
 
-  /** Hands a delivery to the dispatcher, to be attempted from its first attempt at `at`. */
-  async park(endpointId: string, eventId: string, body: Uint8Array, at: Date, operation = `resend:${at.getTime()}`): Promise<void> {
-    const change: DeliveryChange = {
-      id: randomUUID(),
-      endpointId,
-      eventId,
-      log: null,
-      retry: { kind: 'park', attempt: 1, at: at.toISOString() },
-      body: Buffer.from(body).toString('base64'),
-    };
-    await publishDurably(this.nats, this.nats.topology.deliveryChanges, encodeChanges([change]), {
-      messageId: `${endpointId}:${eventId}:${operation}`,
+  /**
+   * Hands a delivery to the dispatcher, to be attempted from its first
+   * attempt at `at`. `operationKey` names the operation's run: the same run
+   * handed over twice within the duplicate window is handed over once.
+   */
+  async send(endpointId: string, eventId: string, body: Uint8Array, at: Date, operation: ResendOperation, operationKey = `${at.getTime()}`): Promise<void> {
+    await publishDurably(this.nats, this.nats.topology.webhookDeliveries(endpointId), body, {
+      messageId: `${endpointId}:${eventId}:${operation}:${operationKey}`,
+      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpointId, [Headers.dueAt]: String(at.getTime()), [Headers.resent]: operation },
     }).catch((error: Error) => {
       throw new ApiError('UNAVAILABLE', `the delivery could not be handed to the dispatcher: ${error.message}; retry later`);
     });

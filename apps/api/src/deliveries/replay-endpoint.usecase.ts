@@ -11,8 +11,11 @@ export const REPLAY_RATE_PER_SECOND = 50;
 const MAX_REPLAY = 100_000;
 
 /**
- * Re-sends every delivery the endpoint was routed between `from` and `to`,
- * from the JetStream history, at most REPLAY_RATE_PER_SECOND. Returns how many.
+ * Re-sends every delivery the endpoint was routed between `from` and `to`
+ * (at most MAX_REPLAY), from the JetStream history, at most
+ * REPLAY_RATE_PER_SECOND. Returns how many. Copies an earlier resend or
+ * replay put in that history are not sent again, nor is anything routed
+ * after the replay started.
  */
 @Injectable()
 export class ReplayEndpoint {
@@ -34,12 +37,14 @@ export class ReplayEndpoint {
     });
     try {
       const started = Date.now();
+      // The replay's own copies land in the same history: it never reads past its start.
+      const until = Math.min(to.getTime(), started);
       let count = 0;
       while (count < MAX_REPLAY) {
         const message = await consumer.next({ expires: 1_000 });
-        if (!message || message.info.timestampNanos / 1e6 > to.getTime()) break;
+        if (!message || message.info.timestampNanos / 1e6 > until) break;
         const eventId = message.headers?.get(Headers.eventId);
-        if (!eventId) continue;
+        if (!eventId || message.headers?.has(Headers.resent)) continue;
         const routedAt = new Date(message.info.timestampNanos / 1e6);
         // History is re-checked: an event whose candidates were all deleted since is not sent again.
         const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
@@ -52,7 +57,7 @@ export class ReplayEndpoint {
         });
         if (checked.result.kind === 'lost') continue;
         // The same replay run twice within the duplicate window hands each delivery over once.
-        await this.handoff.park(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), `replay:${from.getTime()}:${to.getTime()}`);
+        await this.handoff.send(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), 'replay', `${from.getTime()}:${to.getTime()}`);
         count += 1;
       }
       return count;

@@ -9,9 +9,8 @@ import { ProfileCheck } from './profile-check.js';
 /**
  * Attempts a failed delivery again, from its first attempt's schedule,
  * after the deleted-profile check: an event whose candidates were all
- * deleted since is refused. The dispatcher owns the retry store: the
- * delivery is handed to it as a change to park (the attempts stream), which
- * it applies once, in order with its own changes.
+ * deleted since is refused. The dispatcher owns the ledger: the delivery is
+ * handed to it on the endpoint's delivery subject (DeliveryHandoff), due now.
  */
 @Injectable()
 export class ResendDelivery {
@@ -34,7 +33,7 @@ export class ResendDelivery {
     if (checked.result.kind === 'lost') {
       throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
     }
-    await this.handoff.park(endpoint.id, eventKey, checked.body, new Date());
+    await this.handoff.send(endpoint.id, eventKey, checked.body, new Date(), 'resend');
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Context } from '@nestjs/graphql';
-import { EndpointState, EndpointType, effectiveState, TokenScope } from '@app/messaging';
+import { ConfigView, EndpointState, EndpointType, effectiveState, TokenScope } from '@app/messaging';
 import type { Request } from 'express';
 import type { EndpointEntity } from '@app/persistence';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
@@ -39,6 +39,7 @@ export class EndpointsResolver {
     private readonly remove: DeleteEndpoint,
     private readonly setAccess: SetWebSocketAccess,
     private readonly rotateToken: RotateWebSocketToken,
+    private readonly config: ConfigView,
   ) {}
 
   @Query(() => EndpointCollection)
@@ -103,11 +104,10 @@ export class EndpointsResolver {
     return this.rotateToken.execute(endpointId);
   }
 
-  /** A pause by hand, else the dispatcher's health (unless a later resume set it aside); batched per request. */
+  /** A pause by hand, else the dispatcher's health record (unless a later resume set it aside), as every app reads it. */
   @ResolveField('state', () => EndpointState)
-  async state(@Parent() endpoint: EndpointEntity, @Context('loaders') loaders: ApiLoaders) {
-    const health = await loaders.healthOf.load(endpoint.id);
-    return effectiveState(endpoint.state, endpoint.resumeGeneration, health ?? undefined);
+  state(@Parent() endpoint: EndpointEntity) {
+    return effectiveState(endpoint.state, endpoint.resumeGeneration, this.config.healthOf(endpoint.id));
   }
 
   @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })

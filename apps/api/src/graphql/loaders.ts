@@ -1,22 +1,16 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
-import { EndpointHealthEntity, EventFilterEntity } from '@app/persistence';
+import { EventFilterEntity } from '@app/persistence';
 
 /**
  * Per-request batching of the fields nested under lists: an endpoint's
- * health and its filters are read for every endpoint of the page in one
- * query each, not one per endpoint (no N+1 queries).
+ * filters are read for every endpoint of the page in one query, not one per
+ * endpoint (no N+1 queries).
  */
 export class ApiLoaders {
-  readonly healthOf: DataLoader<string, EndpointHealthEntity | null>;
   readonly filtersOf: DataLoader<string, EventFilterEntity[]>;
 
   constructor(dataSource: DataSource) {
-    this.healthOf = new DataLoader(async (endpointIds) => {
-      const rows = await dataSource.getRepository(EndpointHealthEntity).findBy({ endpointId: In([...endpointIds]) });
-      const byId = new Map(rows.map((row) => [row.endpointId, row]));
-      return endpointIds.map((id) => byId.get(id) ?? null);
-    });
     this.filtersOf = new DataLoader(async (endpointIds) => {
       const links = await dataSource
         .getRepository(EventFilterEntity)

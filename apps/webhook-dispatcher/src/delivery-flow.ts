@@ -1,0 +1,152 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DeliveryOutcome, type AttemptLine, type DeliveryChange, type EndpointView } from '@app/messaging';
+import { eventLog } from '@app/runtime';
+import { DeliveryGate, Verdict, type Decision, type DeliveryKind } from './delivery-gate.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
+import { DeliveryState, transition, type AttemptedFrom, type DeliveryEvent, type Transition } from './delivery-transitions.js';
+import { DispatcherMetrics } from './dispatcher.metrics.js';
+import { EndpointHealthTracker } from './endpoint-health-tracker.js';
+import { EndpointLanes } from './endpoint-lanes.js';
+import { RetryPolicy } from './retry-policy.js';
+import { WebhookClient, type AttemptResult } from './webhook-client.js';
+import { WebhookSigner } from './webhook-signer.js';
+
+/** One webhook delivery on its way: fresh from the deliveries stream, or claimed from the ledger. */
+export interface Delivery {
+  from: AttemptedFrom;
+  endpointId: string;
+  eventId: string;
+  body: Uint8Array;
+  /** The attempt it is due for (1 for a fresh delivery). */
+  attempt: number;
+  /** When ingest accepted its event (epoch milliseconds); null when unknown (a resend, a replay). */
+  acceptedAt: number | null;
+  /** A claimed delivery of an endpoint paused by failures, sent to test it. */
+  probe?: boolean;
+  /** A delivery the api re-sent: when it is due (epoch milliseconds). It is parked for then. */
+  dueAt?: number | null;
+}
+
+const gateKindOf = (delivery: Delivery): DeliveryKind => (delivery.from === DeliveryState.FRESH ? 'fresh' : delivery.probe ? 'probe' : 'retry');
+
+/** The gate's verdicts other than SEND, as the transitions name them. */
+function eventOf(decision: Exclude<Decision, { verdict: typeof Verdict.SEND }>): DeliveryEvent {
+  switch (decision.verdict) {
+    case Verdict.UNKNOWN:
+      return { kind: 'unknown-endpoint', deleted: decision.deleted };
+    case Verdict.DISABLED:
+      return { kind: 'disabled' };
+    case Verdict.PAUSED:
+      return { kind: 'paused' };
+    case Verdict.BUSY:
+      return { kind: 'busy', retryInMs: decision.retryInMs };
+  }
+}
+
+/**
+ * Takes one webhook delivery one step, the same way for the consumer's
+ * fresh deliveries and the scheduler's claimed ones: asks the DeliveryGate
+ * whether it goes now; if so signs it, sends it holding a lane, and has the
+ * RetryPolicy judge the answer and the EndpointHealthTracker learn from it;
+ * then records what the delivery came to (the transition) in the attempts
+ * stream, which the ledger applies. None of this needs PostgreSQL.
+ */
+@Injectable()
+export class DeliveryFlow {
+  private readonly logger = new Logger(DeliveryFlow.name);
+
+  constructor(
+    private readonly gate: DeliveryGate,
+    private readonly signer: WebhookSigner,
+    private readonly client: WebhookClient,
+    private readonly policy: RetryPolicy,
+    private readonly health: EndpointHealthTracker,
+    private readonly lanes: EndpointLanes,
+    private readonly recorder: DeliveryRecorder,
+    private readonly metrics: DispatcherMetrics,
+  ) {}
+
+  /**
+   * Resolves once what the delivery came to is stored (or, for a transition
+   * to FRESH or a dead letter, decided). `keepAlive` is called while that
+   * waits (the consumer keeps its message meanwhile).
+   */
+  async advance(delivery: Delivery, keepAlive?: () => void): Promise<Transition> {
+    const { dueAt } = delivery;
+    if (dueAt) return this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
+    const decision = await this.gate.decide(delivery.endpointId, gateKindOf(delivery));
+    if (decision.verdict !== Verdict.SEND) return this.record(delivery, eventOf(decision), null, keepAlive);
+    const { endpoint, release } = decision;
+    try {
+      const attemptedAt = Date.now();
+      const headers = this.signer.headers(endpoint.id, delivery.eventId, delivery.body, attemptedAt);
+      if (!headers) return await this.record(delivery, { kind: 'unsigned' }, null, keepAlive);
+      const { url, method } = endpoint.meta as { url: string; method?: string };
+      const result = await this.client.send({ url, method: method ?? 'POST', headers, body: delivery.body });
+      // The lane is free once the receiver has answered (or not), before the outcome is recorded.
+      release();
+      const verdict = this.policy.judge(delivery.attempt, result, Date.now());
+      this.learn(endpoint, result, verdict.kind === 'delivered' ? 'delivered' : verdict.kind === 'failed' && verdict.gone ? 'gone' : 'failed');
+      this.metrics.attempted(delivery.attempt, verdict.kind, statusOf(result), result.durationMs, delivery.acceptedAt);
+      const line = attemptLine(delivery.attempt, attemptedAt, result, verdict.kind);
+      this.logger.debug(`attempt ${delivery.attempt} to ${endpoint.id}: ${statusOf(result) ?? (result.kind === 'no-answer' ? result.error : 'no answer')}, ${verdict.kind}`, ...eventLog(delivery.eventId));
+      return await this.record(delivery, { kind: 'attempted', verdict }, line, keepAlive);
+    } finally {
+      release();
+    }
+  }
+
+  /** What the attempt tells of the endpoint: its lanes turn over and adapt, its health follows. */
+  private learn(endpoint: EndpointView, result: AttemptResult, observation: 'delivered' | 'failed' | 'gone'): void {
+    if (result.kind === 'answered') this.lanes.answered(endpoint.id);
+    else this.lanes.unanswered(endpoint.id);
+    if (observation === 'delivered') this.lanes.succeeded(endpoint.id);
+    else this.lanes.failed(endpoint.id);
+    this.health.observe(endpoint, observation, Date.now());
+  }
+
+  private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void): Promise<Transition> {
+    const step = transition(delivery.from, delivery.attempt, event, Date.now());
+    const { ledger } = step;
+    // A fresh delivery redelivered, or dead-lettered: nothing to record.
+    if (ledger.kind === 'none' && log === null) return step;
+    const change: Omit<DeliveryChange, 'id'> = {
+      endpointId: delivery.endpointId,
+      eventId: delivery.eventId,
+      log: log ?? (event.kind === 'disabled' && delivery.from === DeliveryState.FRESH ? notSentLine() : null),
+      retry: ledger,
+      ...(ledger.kind === 'park' || ledger.kind === 'fail' ? { body: Buffer.from(delivery.body).toString('base64') } : {}),
+      ...(ledger.kind === 'park' && delivery.acceptedAt !== null ? { acceptedAt: new Date(delivery.acceptedAt).toISOString() } : {}),
+    };
+    await this.recorder.record(change, keepAlive);
+    return step;
+  }
+}
+
+const statusOf = (result: AttemptResult): number | null => (result.kind === 'answered' ? result.status : null);
+
+function attemptLine(attempt: number, attemptedAt: number, result: AttemptResult, verdict: 'delivered' | 'retry' | 'failed'): AttemptLine {
+  const status = statusOf(result);
+  return {
+    attempt,
+    attemptedAt: new Date(attemptedAt).toISOString(),
+    statusCode: status,
+    durationMs: result.durationMs,
+    error: result.kind === 'no-answer' ? result.error : verdict === 'delivered' ? null : `HTTP ${status}`,
+    responseBody: result.kind === 'answered' ? result.body : null,
+    outcome: verdict === 'delivered' ? DeliveryOutcome.SUCCEEDED : verdict === 'retry' ? DeliveryOutcome.RETRYING : DeliveryOutcome.FAILED,
+  };
+}
+
+/** The delivery log's line for a fresh delivery of an endpoint disabled by 410 Gone: kept as failed, never sent. */
+function notSentLine(): AttemptLine {
+  return {
+    attempt: 0,
+    attemptedAt: new Date().toISOString(),
+    statusCode: null,
+    durationMs: 0,
+    error: 'not sent: the endpoint is disabled (410 Gone)',
+    responseBody: null,
+    outcome: DeliveryOutcome.FAILED,
+  };
+}

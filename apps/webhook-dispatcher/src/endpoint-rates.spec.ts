@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { EndpointRates, maxRateOf } from './endpoint-rates.js';
+
+describe('endpoint rates (maxRatePerSecond)', () => {
+  it('lets a second’s worth go at once, then one per 1/rate seconds, and says how long until the next', () => {
+    let now = 1_000_000;
+    const rates = new EndpointRates(() => now);
+    expect([rates.take('a', 4), rates.take('a', 4), rates.take('a', 4), rates.take('a', 4)]).toEqual([0, 0, 0, 0]);
+    expect(rates.take('a', 4)).toBe(250);
+    expect(rates.exhausted()).toEqual(['a']);
+    now += 100;
+    expect(rates.take('a', 4)).toBe(150);
+    now += 150;
+    expect(rates.exhausted()).toEqual([]);
+    expect(rates.take('a', 4)).toBe(0);
+    // Never more than a second's worth saved up.
+    now += 60_000;
+    expect(Array.from({ length: 5 }, () => rates.take('a', 4))).toEqual([0, 0, 0, 0, 250]);
+  });
+
+  it('does not limit an endpoint without a rate, and forgets its bucket when the rate is removed', () => {
+    const now = 1_000_000;
+    const rates = new EndpointRates(() => now);
+    expect(Array.from({ length: 100 }, () => rates.take('free', undefined)).every((wait) => wait === 0)).toBe(true);
+    rates.take('a', 1);
+    expect(rates.exhausted()).toEqual(['a']);
+    expect(rates.take('a', undefined)).toBe(0);
+    expect(rates.exhausted()).toEqual([]);
+  });
+
+  it('reads the rate from an endpoint’s meta, ignoring what is not a positive number', () => {
+    expect(maxRateOf({ maxRatePerSecond: 5 })).toBe(5);
+    for (const meta of [{}, { maxRatePerSecond: 0 }, { maxRatePerSecond: -1 }, { maxRatePerSecond: '5' }]) expect(maxRateOf(meta)).toBeUndefined();
+  });
+});
