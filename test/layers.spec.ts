@@ -29,3 +29,36 @@ describe('the libraries’ layers', () => {
     expect(importsOf('persistence').has('domain')).toBe(true);
   });
 });
+
+/** Every TypeScript source file of the apps and libraries (specs left out), with its text. */
+const sources = () =>
+  ['apps', 'libs'].flatMap((top) =>
+    filesUnder(root, top, (file) => file.endsWith('.ts') && !file.endsWith('.spec.ts') && !file.includes('/migrations/')).map((file) => ({
+      file,
+      text: readFileSync(join(root, file), 'utf8'),
+    })),
+  );
+
+describe('one writer of the webhook ledger and its change log', () => {
+  it('writes delivery_retry and delivery_attempt from the ledger’s store alone', () => {
+    const writes = /\b(INSERT INTO|UPDATE|DELETE FROM)\s+(delivery_retry|delivery_attempt)\b|deleteOlderThan\([^)]*'(delivery_retry|delivery_attempt)'/;
+    expect(sources().filter(({ text }) => writes.test(text)).map(({ file }) => file)).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
+  });
+
+  it('publishes the delivery change log from the dispatcher’s recorder alone (the api sends deliveries, not changes)', () => {
+    // The apps that name the change log's subject: the recorder, which publishes it, and the projector's consumer, which reads it.
+    const naming = sources().filter(({ file, text }) => file.startsWith('apps/') && /\.deliveryChanges\b/.test(text));
+    expect(naming.map(({ file }) => file).sort()).toEqual(['apps/webhook-dispatcher/src/delivery-changes.consumer.ts', 'apps/webhook-dispatcher/src/delivery-recorder.ts']);
+    expect(naming.filter(({ text }) => /publish/.test(text)).map(({ file }) => file)).toEqual(['apps/webhook-dispatcher/src/delivery-recorder.ts']);
+    // Nothing outside the dispatcher encodes change records.
+    expect(sources().filter(({ text }) => /\bencodeChanges\(/.test(text)).map(({ file }) => file)).toEqual(['libs/messaging/src/delivery-change.ts']);
+  });
+
+  it('keeps the transitions of a webhook delivery in one file', () => {
+    // The states are named in one place; the consumer and the scheduler only take a step through DeliveryFlow.
+    const defining = sources().filter(({ text }) => /export const DeliveryState\b/.test(text));
+    expect(defining.map(({ file }) => file)).toEqual(['apps/webhook-dispatcher/src/delivery-transitions.ts']);
+    const callers = sources().filter(({ text }) => /\bflow\.advance\(/.test(text)).map(({ file }) => file).sort();
+    expect(callers).toEqual(['apps/webhook-dispatcher/src/retry-scheduler.ts', 'apps/webhook-dispatcher/src/webhook-deliveries.consumer.ts']);
+  });
+});
