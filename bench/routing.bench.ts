@@ -58,7 +58,7 @@ async function run(filterCount: number): Promise<{ eventsPerSecond: number; deli
       writes.add(write);
       if (writes.size >= 2_000) await Promise.race(writes);
     };
-    const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: {}, state: 'ACTIVE', resumeGeneration: 0, version: 1 }));
+    const endpoints: EndpointRecord[] = Array.from({ length: ENDPOINTS }, (_, index) => ({ id: randomUUID(), name: `e${index}`, type: 'WEB_HOOK', meta: { url: 'https://receiver.example/hook' }, state: 'ACTIVE', resumeGeneration: 0, version: 1 }));
     for (const endpoint of endpoints) await put(ConfigKeys.endpoint(endpoint.id), endpoint);
     for (let index = 0; index < filterCount; index += 1) {
       const filter: FilterRecord =

@@ -17,7 +17,7 @@ class TestView {
   private readonly listeners: Array<(change: ConfigChange) => void> = [];
 
   set(id: string, state: EndpointState): void {
-    const endpoint: EndpointView = { id, name: 'hook', type: EndpointType.WEB_HOOK, meta: {}, state, resumeGeneration: 0, version: 1 };
+    const endpoint: EndpointView = { id, name: 'hook', type: EndpointType.WEB_HOOK, meta: { url: 'https://receiver.example/hook' }, state, resumeGeneration: 0, version: 1 };
     this.endpoints.set(id, endpoint);
     this.listeners.forEach((listener) => listener({ kind: 'endpoint-upserted', endpoint }));
   }

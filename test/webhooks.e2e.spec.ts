@@ -508,4 +508,46 @@ describe('webhook delivery', () => {
     });
     expect(replayed.data.replayEndpoint).toBe(0);
   });
+
+  it('resends and replays a delivery with the groups it was routed with, as a websocket resume does, without a profile deleted since', async () => {
+    let failing = true;
+    const hook = await webhookTo(() => ({ status: failing ? 500 : 204 }));
+    const [kept, gone, routedGroup, laterGroup] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await stack.publishProfile({ upserted: { id: kept, profile_groups: [{ id: routedGroup, color: null }] } });
+    await stack.publishProfile({ upserted: { id: gone, profile_groups: [] } });
+    const from = new Date();
+    const event = freshEvent();
+    event.camera.id = hook.camera;
+    event.candidates = [structuredClone(event.candidates[0]), structuredClone(event.candidates[0])];
+    event.candidates[0].profile.id = kept;
+    event.candidates[1].profile.id = gone;
+    await stack.postEvent(JSON.stringify(event));
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: FAILED } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
+      { what: 'the delivery to fail' },
+    );
+    const to = new Date();
+    // Since it was routed: one candidate's profile deleted, the other's groups changed.
+    await stack.publishProfile({ deleted: { id: gone } });
+    await stack.publishProfile({ upserted: { id: kept, profile_groups: [{ id: laterGroup, color: null }] } });
+    await stack.waitForRoutingDone();
+    failing = false;
+    const tried = hook.receiver.requests.length;
+
+    const resent = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    expect(resent.data?.resendDelivery).toBe(true);
+    await waitFor(() => hook.receiver.requests.length === tried + 1, { what: 'the resent delivery' });
+    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
+      id: hook.endpointId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+    });
+    expect(replayed.data.replayEndpoint).toBe(1);
+    await waitFor(() => hook.receiver.requests.length === tried + 2, { what: 'the replayed delivery' });
+
+    for (const request of hook.receiver.requests.slice(tried)) {
+      const candidates = (JSON.parse(request.body) as { candidates: Array<{ profile: { id: string }; profile_groups: Array<{ id: string }> }> }).candidates;
+      expect(candidates.map((candidate) => [candidate.profile.id, candidate.profile_groups.map((group) => group.id)])).toEqual([[kept, [routedGroup]]]);
+    }
+  });
 });

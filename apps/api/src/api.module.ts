@@ -8,7 +8,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import type { GraphQLError } from 'graphql';
-import { AccessTokens, ConfigPublisherModule, ConfigViewModule, MessagingModule, natsSettings, SecretsViewModule, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { AccessTokens, ConfigPublisherModule, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, SecretsViewModule, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
 import { DatabaseModule } from '@app/persistence';
 import { isTransientFailure, RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -31,7 +31,6 @@ import { ListEventFilters } from './event-filters/list-event-filters.usecase.js'
 import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.js';
 import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
 import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
-import { ProfileCheck } from './deliveries/profile-check.js';
 import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
@@ -132,7 +131,7 @@ export class ApiModule implements NestModule {
         ReadWebhookSecret,
         RotateWebhookSecret,
         DeliveryHandoff,
-        ProfileCheck,
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
         ListDeliveryAttempts,
         ResendDelivery,
         ReplayEndpoint,

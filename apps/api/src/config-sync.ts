@@ -19,6 +19,7 @@ import {
   type TokenRecord,
 } from '@app/messaging';
 import { ApiTokenEntity, EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { connectionTokenHashOf, publishedMeta } from '@app/domain';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 import { ApiError } from './graphql/api.error.js';
@@ -31,9 +32,8 @@ const RECONCILE_BATCH = 500;
 
 /** The endpoint as the config bucket carries it: without its connection token's hash, which the tokens bucket carries. */
 function toEndpointRecord(entity: EndpointEntity): EndpointRecord {
-  const { id, name, type, state, resumeGeneration, version } = entity;
-  const { tokenHash: _connectionToken, ...meta } = entity.meta;
-  return { id, name, type, meta, state, resumeGeneration, version };
+  const { id, name, state, resumeGeneration, version } = entity;
+  return { id, name, ...publishedMeta(entity), state, resumeGeneration, version };
 }
 
 /** Needs the filter loaded with its endpoints. */
@@ -201,7 +201,7 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     for (const endpoint of endpoints) {
       expected.set(ConfigKeys.endpoint(endpoint.id), endpoint.version);
       if (endpoint.type === EndpointType.WEB_HOOK) expected.set(ConfigKeys.secrets(endpoint.id), endpoint.version);
-      if (typeof endpoint.meta['tokenHash'] === 'string') expected.set(ConfigKeys.connectionToken(endpoint.id), endpoint.version);
+      if (connectionTokenHashOf(endpoint) !== null) expected.set(ConfigKeys.connectionToken(endpoint.id), endpoint.version);
     }
     for (const filter of filters) expected.set(ConfigKeys.filter(filter.id), filter.version);
     const tokens = await this.dataSource.getRepository(ApiTokenEntity).find({ select: { id: true, version: true }, where: { revokedAt: IsNull() } });
@@ -258,8 +258,8 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
           const secrets: SecretsRecord = { version: endpoint.version, sealed };
           current.set(ConfigKeys.secrets(endpoint.id), { version: endpoint.version, value: JSON.stringify(secrets) });
         }
-        const hash = endpoint.meta['tokenHash'];
-        if (typeof hash === 'string') {
+        const hash = connectionTokenHashOf(endpoint);
+        if (hash !== null) {
           const connection: ConnectionTokenRecord = { endpointId: endpoint.id, hash, version: endpoint.version };
           current.set(ConfigKeys.connectionToken(endpoint.id), { version: endpoint.version, value: JSON.stringify(connection) });
         }

@@ -81,7 +81,7 @@ export class DeliveryFlow {
       const attemptedAt = Date.now();
       const headers = this.signer.headers(endpoint.id, delivery.eventId, delivery.body, attemptedAt);
       if (!headers) return await this.record(delivery, { kind: 'unsigned' }, null, keepAlive);
-      const { url, method } = endpoint.meta as { url: string; method?: string };
+      const { url, method } = endpoint.meta;
       const result = await this.client.send({ url, method: method ?? 'POST', headers, body: delivery.body });
       // The lane is free once the receiver has answered (or not), before the outcome is recorded.
       release();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigView, EndpointState, type EndpointView } from '@app/messaging';
+import { ConfigView, EndpointState, EndpointType, type EndpointView, type WebhookView } from '@app/messaging';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates, maxRateOf } from './endpoint-rates.js';
 
@@ -20,10 +20,10 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 export type Decision =
   | { verdict: typeof Verdict.UNKNOWN; deleted: boolean }
-  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED; endpoint: EndpointView }
+  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED; endpoint: WebhookView }
   /** `retryInMs`: when the endpoint's own rate limit has room again (0: when a lane frees). */
-  | { verdict: typeof Verdict.BUSY; endpoint: EndpointView; retryInMs: number }
-  | { verdict: typeof Verdict.SEND; endpoint: EndpointView; release: () => void };
+  | { verdict: typeof Verdict.BUSY; endpoint: WebhookView; retryInMs: number }
+  | { verdict: typeof Verdict.SEND; endpoint: WebhookView; release: () => void };
 
 /**
  * 'fresh': a delivery from the stream, which may wait in memory for a lane;
@@ -46,7 +46,7 @@ export class DeliveryGate {
   ) {}
 
   async decide(endpointId: string, kind: DeliveryKind): Promise<Decision> {
-    const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
+    const endpoint = await this.webhook(endpointId);
     if (!endpoint) return this.unknown();
     const verdict = admit(endpoint, kind);
     if (verdict !== Verdict.SEND) return { verdict, endpoint };
@@ -54,7 +54,7 @@ export class DeliveryGate {
     if (!acquired) return { verdict: Verdict.BUSY, endpoint, retryInMs: 0 };
     const release = this.lanes.releaserOf(endpointId);
     // Looked up as at first: an endpoint not in the view yet is asked of the bucket, never taken for deleted.
-    const now = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
+    const now = await this.webhook(endpointId);
     if (!now) {
       release();
       return this.unknown();
@@ -70,6 +70,12 @@ export class DeliveryGate {
       return { verdict: Verdict.BUSY, endpoint: now, retryInMs };
     }
     return { verdict: Verdict.SEND, endpoint: now, release };
+  }
+
+  /** The webhook endpoint: from the view, else asked of the bucket; a websocket endpoint's id names no webhook. */
+  private async webhook(endpointId: string): Promise<WebhookView | undefined> {
+    const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
+    return endpoint?.type === EndpointType.WEB_HOOK ? (endpoint as WebhookView) : undefined;
   }
 
   private unknown(): Decision {

@@ -28,8 +28,9 @@ describe('endpoint rates (maxRatePerSecond)', () => {
     expect(rates.exhausted()).toEqual([]);
   });
 
-  it('reads the rate from an endpoint’s meta, ignoring what is not a positive number', () => {
-    expect(maxRateOf({ maxRatePerSecond: 5 })).toBe(5);
-    for (const meta of [{}, { maxRatePerSecond: 0 }, { maxRatePerSecond: -1 }, { maxRatePerSecond: '5' }]) expect(maxRateOf(meta)).toBeUndefined();
+  it('reads the rate from a webhook’s meta, ignoring one that is not positive', () => {
+    const url = 'https://receiver.example/hook';
+    expect(maxRateOf({ url, maxRatePerSecond: 5 })).toBe(5);
+    for (const meta of [{ url }, { url, maxRatePerSecond: 0 }, { url, maxRatePerSecond: -1 }]) expect(maxRateOf(meta)).toBeUndefined();
   });
 });

@@ -1,3 +1,5 @@
+import type { WebhookMeta } from '@app/messaging';
+
 /**
  * The most deliveries per second an integrator allows an endpoint
  * (`maxRatePerSecond`, for receivers that cannot take bursts): a token
@@ -40,8 +42,8 @@ export class EndpointRates {
   }
 }
 
-/** An endpoint's `maxRatePerSecond` (in its meta), if set. */
-export function maxRateOf(meta: Record<string, unknown>): number | undefined {
+/** A webhook's `maxRatePerSecond`, if set. */
+export function maxRateOf(meta: WebhookMeta): number | undefined {
   const rate = meta.maxRatePerSecond;
-  return typeof rate === 'number' && rate > 0 ? rate : undefined;
+  return rate !== undefined && rate > 0 ? rate : undefined;
 }

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { WebSocket } from 'ws';
-import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/events';
 import { DeletedProfiles, NatsClient } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
@@ -173,33 +172,15 @@ export class Resumer {
     this.logger.debug?.(`a client of ${endpointKey} caught up with ${sent} deliveries from history`);
   }
 
-  /** Sends one delivery of history as it goes out now (checkProfiles), at the client's pace; 'skipped' when nothing is left of it. */
+  /** Sends one delivery of history as it goes out again (DeletedProfiles.recheck), at the client's pace; 'skipped' when nothing is left of it. */
   private async sendHistory(socket: WebSocket, frame: Uint8Array, profiles: Map<string, boolean>, rate: Rate | null): Promise<'sent' | 'skipped' | 'closed'> {
-    const checked = await this.checked(frame, profiles);
+    const checked = await this.deletedProfiles.recheck(frame, profiles);
     if (!checked) return 'skipped';
     await this.pace(socket, rate);
     if (socket.readyState !== WebSocket.OPEN) return 'closed';
     socket.send(checked, { binary: false });
     this.metrics.framesSent.inc();
     return 'sent';
-  }
-
-  /**
-   * The frame as it goes out now: without the candidates whose profiles were
-   * deleted since it was routed; null when nothing is left of an identification.
-   * `known`: the profiles looked up for this client so far.
-   */
-  private async checked(frame: Uint8Array, known: Map<string, boolean>): Promise<Uint8Array | null> {
-    const event = JSON.parse(Buffer.from(frame).toString('utf8')) as AgentEvent;
-    const candidates = 'candidates' in event && event.candidates ? event.candidates : [];
-    if (candidates.length === 0) return frame;
-    for (const candidate of candidates) {
-      const key = idKey(candidate.profile.id);
-      if (!known.has(key)) known.set(key, await this.deletedProfiles.isDeleted(key));
-    }
-    const result = checkProfiles(event, (key): ProfileState | undefined => (known.get(key) ? { deleted: true } : undefined));
-    if (result.kind === 'lost') return null;
-    return result.changed ? new TextEncoder().encode(JSON.stringify(result.event)) : frame;
   }
 
   /**

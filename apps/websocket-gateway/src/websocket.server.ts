@@ -8,7 +8,7 @@ import { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { listenHost } from '@app/config';
 import { HealthServer } from '@app/runtime';
 import { idKey } from '@app/events';
-import { AccessTokens, ConfigView, EndpointType, hashToken, TokenScope, TokenView, type EndpointView, type WebSocketAccess } from '@app/messaging';
+import { AccessTokens, ConfigView, EndpointType, hashToken, namedTokenIdOf, TokenScope, TokenView, type EndpointView } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer, type ResumePoint } from './resumer.js';
 import { CloseCode } from './close-codes.js';
@@ -228,7 +228,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
    * connection token, and (`counting`: a client about to join) the replica's cap.
    */
   private refusedAccess(endpoint: EndpointView, origin: string | undefined, token: string | null, { counting }: { counting: boolean }): Refusal | null {
-    const access = endpoint.meta['access'] as WebSocketAccess | undefined;
+    const access = endpoint.type === EndpointType.WEB_SOCKET ? endpoint.meta.access : undefined;
     if (!access) return null;
     if (origin !== undefined && access.allowedOrigins.length > 0 && !access.allowedOrigins.includes(origin.toLowerCase())) {
       return refuse(CloseCode.originNotAllowed, 'origin not allowed');
@@ -269,7 +269,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   private namedTokenOf(endpoint: EndpointView, token: string): string | null {
     if (this.isOwnToken(endpoint, token)) return null;
     const principal = this.tokens.resolve(token);
-    return principal && principal.tokenId !== 'bootstrap' ? principal.tokenId : null;
+    return principal && namedTokenIdOf(principal);
   }
 
   /**

@@ -1,26 +1,11 @@
-import { EndpointType, TokenScope, type EndpointState, type ManualState } from '@app/domain';
+import { EndpointType, TokenScope, type EndpointState, type ManualState, type TypedMeta } from '@app/domain';
 
-export { ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope } from '@app/domain';
+export { ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope, type WebhookMeta, type WebSocketAccess, type WebSocketMeta } from '@app/domain';
 
-/**
- * Who may connect to a websocket endpoint (its meta's `access`; none: anyone
- * with its id). Its own connection token's SHA-256 is the meta's `tokenHash`
- * in PostgreSQL, and a ConnectionTokenRecord in the tokens bucket.
- */
-export interface WebSocketAccess {
-  requireToken: boolean;
-  /** Browser origins allowed (lower case); empty: any. */
-  allowedOrigins: string[];
-  /** Connections per gateway replica; null: no cap. */
-  maxConnections: number | null;
-}
-
-/** An endpoint as the api publishes it (PostgreSQL stays the source of truth). */
-export interface EndpointRecord {
+/** What every endpoint record has, whatever its type. */
+interface EndpointFields {
   id: string;
   name: string;
-  type: EndpointType;
-  meta: Record<string, unknown>;
   /** The api's part of the state: active, or paused by hand. */
   state: ManualState;
   /** Incremented by each resume by hand: the dispatcher's health from before it no longer counts. */
@@ -29,8 +14,14 @@ export interface EndpointRecord {
   version: number;
 }
 
+/** An endpoint as the api publishes it (PostgreSQL stays the source of truth): its meta is its type's. */
+export type EndpointRecord = EndpointFields & TypedMeta;
+
 /** An endpoint as the data path acts on it: the api's record with the state both owners' records make. */
-export type EndpointView = Omit<EndpointRecord, 'state'> & { state: EndpointState };
+export type EndpointView = Omit<EndpointFields, 'state'> & { state: EndpointState } & TypedMeta;
+
+/** A webhook endpoint as the data path acts on it. */
+export type WebhookView = EndpointView & { type: typeof EndpointType.WEB_HOOK };
 
 /** An event filter as the data path sees it; an empty condition does not restrict. */
 export interface FilterRecord {
@@ -74,8 +65,8 @@ export interface ConnectionTokenRecord {
 }
 
 /** An endpoint record of an older api, which carried its connection token's hash: it is published again without it. */
-export function carriesConnectionToken(meta: Record<string, unknown> | undefined): boolean {
-  return meta?.['tokenHash'] !== undefined;
+export function carriesConnectionToken(meta: object | undefined): boolean {
+  return meta !== undefined && 'tokenHash' in meta && meta.tokenHash !== undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { backoffMs, DependencyUnavailableError, retryWhileTransient } from '@app/runtime';
 import { carriesConnectionToken, ConfigKeys, ENDPOINT_TYPES, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
 import { AppliedRevision } from './applied-revision.js';
-import { effectiveState, EndpointState, type EndpointHealth } from '@app/domain';
+import { effectiveState, EndpointState, isMetaOf, type EndpointHealth, type EndpointType } from '@app/domain';
 
 /**
  * The data path's side: loads every endpoint and filter at start, then
@@ -286,7 +286,7 @@ function isEndpointRecord(value: unknown): value is EndpointRecord {
     typeof value.id === 'string' &&
     typeof value.name === 'string' &&
     (ENDPOINT_TYPES as readonly unknown[]).includes(value.type) &&
-    isObject(value.meta) &&
+    isMetaOf(value.type as EndpointType, value.meta) &&
     STATES.includes(value.state) &&
     typeof value.version === 'number'
   );

@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
+import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/events';
 import { retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
 import { isWrongLastSequence } from './publisher.js';
@@ -14,8 +15,9 @@ interface DeletedProfile {
 const MAX_ROUNDS = 5;
 
 /**
- * The profiles deleted within the retention window, for the paths that send
- * history again without PostgreSQL (a websocket client's resume): a KV bucket
+ * The profiles deleted within the retention window: the one read model of
+ * every path that sends history again (resendDelivery, replayEndpoint, a
+ * websocket client's resume), with the one rule of `recheck`. A KV bucket
  * written by profile-sync, the owner of the profile registry, each entry
  * kept as long as the events that may name it (STREAM_MAX_AGE). A profile
  * created again after its deletion stays in it as not deleted; one never
@@ -57,5 +59,25 @@ export class DeletedProfiles {
   async isDeleted(profileKey: string): Promise<boolean> {
     const entry = await this.bucket.get(profileKey);
     return entry?.operation === 'PUT' && entry.json<DeletedProfile>().deleted === true;
+  }
+
+  /**
+   * A delivery as it is sent again (a resend, a replay, a resume): without
+   * the candidates whose profiles were deleted since it was routed, every
+   * other candidate's groups as they were routed; null when nothing is left
+   * of an identification. `known`: the profiles looked up so far, kept across
+   * the deliveries of one replay or resume.
+   */
+  async recheck(body: Uint8Array, known = new Map<string, boolean>()): Promise<Uint8Array | null> {
+    const event = JSON.parse(Buffer.from(body).toString('utf8')) as AgentEvent;
+    const candidates = 'candidates' in event && event.candidates ? event.candidates : [];
+    if (candidates.length === 0) return body;
+    for (const candidate of candidates) {
+      const key = idKey(candidate.profile.id);
+      if (!known.has(key)) known.set(key, await this.isDeleted(key));
+    }
+    const result = checkProfiles(event, (key): ProfileState | undefined => (known.get(key) ? { deleted: true } : undefined));
+    if (result.kind === 'lost') return null;
+    return result.changed ? new TextEncoder().encode(JSON.stringify(result.event)) : body;
   }
 }

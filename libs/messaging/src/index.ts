@@ -7,7 +7,7 @@ export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './con
 export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
 export { ConsumerBacklog } from './consumer-backlog.js';
 export { acceptedAtOf, dueAtOf } from './routing-headers.js';
-export { ConfigKeys, ENDPOINT_TYPES, type ConnectionTokenRecord, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type ConfigChange, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord } from './config-records.js';
+export { ConfigKeys, ENDPOINT_TYPES, type ConnectionTokenRecord, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type WebSocketMeta, type WebhookMeta, type ConfigChange, type EndpointRecord, type EndpointView, type WebhookView, type FilterRecord, type SecretsRecord } from './config-records.js';
 export { bucketOfKey, ConfigPublisher, ConfigPublishers, EndpointHealthPublisher, openConfigBucket, type ConfigBucketName, type CurrentValue, type PublishedRevisions, type ReadCurrent } from './config-bucket.js';
 export { ConfigView } from './config-view.js';
 export { ConfigBarrierModule, ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule, SECRETS_VIEW, SecretsViewModule, TokenViewModule } from './messaging.module.js';
@@ -16,6 +16,6 @@ export { addImage, IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
 export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from '@app/domain';
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';
-export { AccessTokens, hashToken, TokenView, type Principal } from './token-view.js';
+export { AccessTokens, hashToken, namedTokenIdOf, TokenView, type Principal } from './token-view.js';
 export { DeletedProfiles } from './deleted-profiles.js';
 export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type CameraBinding } from './camera-bindings.js';

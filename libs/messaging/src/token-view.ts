@@ -12,12 +12,20 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** The `tokenId` of a principal whose token is configured (API_TOKEN, AGENT_TOKENS) rather than named. */
+const CONFIGURED_TOKEN_ID = 'bootstrap';
+
 /** Who presented a token: a named token's id (or `bootstrap` for API_TOKEN / AGENT_TOKENS), its scope and bound agents. */
 export interface Principal {
   tokenId: string;
   scope: TokenScope;
   /** The agents an agent token may post for; empty: any. */
   agentIds: readonly string[];
+}
+
+/** The id of the named API token a principal presented; null for a configured token (which no revocation ends). */
+export function namedTokenIdOf(principal: Principal): string | null {
+  return principal.tokenId === CONFIGURED_TOKEN_ID ? null : principal.tokenId;
 }
 
 /**
@@ -213,7 +221,7 @@ export class AccessTokens {
   ) {
     this.fixed = fixed
       .filter(({ token }) => token.length > 0)
-      .map(({ token, scope, agentIds = [] }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: 'bootstrap', scope, agentIds } }));
+      .map(({ token, scope, agentIds = [] }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: CONFIGURED_TOKEN_ID, scope, agentIds } }));
   }
 
   /** The principal of a token, or null for one that is unknown or revoked. */

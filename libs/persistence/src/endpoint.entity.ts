@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, ManyToMany, PrimaryColumn, UpdateDateColumn, type Relation } from 'typeorm';
-import type { EndpointType, ManualState } from '@app/domain';
+import type { EndpointType, ManualState, WebhookMeta, WebSocketStoredMeta } from '@app/domain';
 import { EventFilterEntity } from './event-filter.entity.js';
 
 /** An integrator's endpoint: where events go (a websocket or a webhook URL). */
@@ -14,9 +14,9 @@ export class EndpointEntity {
   @Column({ type: 'text' })
   type!: EndpointType;
 
-  /** Type-specific settings (a webhook's url and method); never secrets. */
+  /** Its type's settings (a webhook's url and method, a websocket's access and own token's hash); never secrets. */
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
-  meta!: Record<string, unknown>;
+  meta!: WebhookMeta | WebSocketStoredMeta;
 
   /**
    * A webhook's signing material — its current Standard Webhooks secret
@@ -27,7 +27,7 @@ export class EndpointEntity {
   @Column({ name: 'sealed_secrets', type: 'text', nullable: true, select: false })
   sealedSecrets!: string | null;
 
-  /** The api's part of the state: ACTIVE or PAUSED_BY_HAND (the dispatcher's part is EndpointHealthEntity). */
+  /** The api's part of the state: ACTIVE or PAUSED_BY_HAND (the dispatcher's part is its health record in the config bucket). */
   @Column({ type: 'text', default: 'ACTIVE' })
   state!: ManualState;
 

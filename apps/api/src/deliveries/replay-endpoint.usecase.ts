@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { Headers, NatsClient } from '@app/messaging';
+import { DeletedProfiles, Headers, NatsClient } from '@app/messaging';
 import { isTransientFailure } from '@app/runtime';
 import { ApiError } from '../graphql/api.error.js';
 import { DeliveryHandoff } from './delivery-handoff.js';
-import { ProfileCheck } from './profile-check.js';
 
 /** Deliveries re-sent by a replay go out at most this fast (the dispatcher spreads them). */
 export const REPLAY_RATE_PER_SECOND = 50;
@@ -22,7 +21,7 @@ export class ReplayEndpoint {
   constructor(
     private readonly nats: NatsClient,
     private readonly handoff: DeliveryHandoff,
-    private readonly profiles: ProfileCheck,
+    private readonly deletedProfiles: DeletedProfiles,
   ) {}
 
   async execute(endpointId: string, from: Date, to: Date): Promise<number> {
@@ -37,6 +36,7 @@ export class ReplayEndpoint {
     });
     try {
       const started = Date.now();
+      const known = new Map<string, boolean>();
       // The replay's own copies land in the same history: it never reads past its start.
       const until = Math.min(to.getTime(), started);
       let count = 0;
@@ -46,18 +46,20 @@ export class ReplayEndpoint {
         const eventId = message.headers?.get(Headers.eventId);
         if (!eventId || message.headers?.has(Headers.resent)) continue;
         const routedAt = new Date(message.info.timestampNanos / 1e6);
-        // History is re-checked: an event whose candidates were all deleted since is not sent again.
-        const checked = await this.profiles.apply(message.data).catch((error: unknown) => {
-          if (!isTransientFailure(error)) throw error;
+        try {
+          // History is re-checked: an event whose candidates were all deleted since is not sent again.
+          const body = await this.deletedProfiles.recheck(message.data, known);
+          if (body === null) continue;
+          // The same replay run twice within the duplicate window hands each delivery over once.
+          await this.handoff.send(endpointKey, eventId, body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), 'replay', `${from.getTime()}:${to.getTime()}`);
+        } catch (error) {
+          if (!isTransientFailure(error) && !(error instanceof ApiError)) throw error;
           // What was handed over stays handed over; the caller goes on from the first delivery not handed over.
           throw new ApiError(
             'UNAVAILABLE',
-            `PostgreSQL became unreachable after ${count} deliveries were replayed; to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
+            `NATS became unreachable after ${count} deliveries were replayed (${(error as Error).message}); to replay the rest once it is back, replay from ${routedAt.toISOString()}`,
           );
-        });
-        if (checked.result.kind === 'lost') continue;
-        // The same replay run twice within the duplicate window hands each delivery over once.
-        await this.handoff.send(endpointKey, eventId, checked.body, new Date(started + (count * 1_000) / REPLAY_RATE_PER_SECOND), 'replay', `${from.getTime()}:${to.getTime()}`);
+        }
         count += 1;
       }
       return count;

@@ -4,12 +4,13 @@ import { DeliveryRetryEntity } from '@app/persistence';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
 import { DeliveryHandoff } from './delivery-handoff.js';
-import { ProfileCheck } from './profile-check.js';
+import { DeletedProfiles } from '@app/messaging';
 
 /**
  * Attempts a failed delivery again, from its first attempt's schedule,
- * after the deleted-profile check: an event whose candidates were all
- * deleted since is refused. The dispatcher owns the ledger: the delivery is
+ * after the deleted-profile check every re-send applies
+ * (DeletedProfiles.recheck): an event whose candidates were all deleted
+ * since is refused. The dispatcher owns the ledger: the delivery is
  * handed to it on the endpoint's delivery subject (DeliveryHandoff), due now.
  */
 @Injectable()
@@ -17,7 +18,7 @@ export class ResendDelivery {
   constructor(
     private readonly dataSource: DataSource,
     private readonly handoff: DeliveryHandoff,
-    private readonly profiles: ProfileCheck,
+    private readonly deletedProfiles: DeletedProfiles,
   ) {}
 
   async execute(endpointId: string, eventId: string): Promise<boolean> {
@@ -29,11 +30,11 @@ export class ResendDelivery {
       where: { endpointId: endpoint.id, eventId: eventKey, failedAt: Not(IsNull()) },
     });
     if (!failed) throw new ApiError('NOT_FOUND', `no failed delivery of event ${eventId} to endpoint ${endpointId}`, 'eventId');
-    const checked = await this.profiles.apply(failed.body);
-    if (checked.result.kind === 'lost') {
+    const body = await this.deletedProfiles.recheck(failed.body);
+    if (body === null) {
       throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
     }
-    await this.handoff.send(endpoint.id, eventKey, checked.body, new Date(), 'resend');
+    await this.handoff.send(endpoint.id, eventKey, body, new Date(), 'resend');
     return true;
   }
 }

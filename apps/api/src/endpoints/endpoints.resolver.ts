@@ -3,6 +3,7 @@ import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Context } fr
 import { ConfigView, EndpointState, EndpointType, effectiveState, TokenScope } from '@app/messaging';
 import type { Request } from 'express';
 import type { EndpointEntity } from '@app/persistence';
+import { storedMeta } from '@app/domain';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { TokenGuard } from '../graphql/token.guard.js';
@@ -88,10 +89,13 @@ export class EndpointsResolver {
    */
   @ResolveField('meta', () => EndpointMetaModel)
   meta(@Parent() endpoint: EndpointEntity, @Context('req') request: Request) {
-    const { url, tokenHash, ...meta } = endpoint.meta;
-    const shown = { ...meta, ...(endpoint.type === EndpointType.WEB_SOCKET ? { hasOwnToken: typeof tokenHash === 'string' } : {}) };
-    if (typeof url !== 'string') return shown;
-    return { ...shown, url: request.principal?.scope === TokenScope.ADMIN ? url : `${new URL(url).origin}/…` };
+    const typed = storedMeta(endpoint);
+    if (typed.type === EndpointType.WEB_SOCKET) {
+      const { tokenHash, ...meta } = typed.meta;
+      return { ...meta, hasOwnToken: typeof tokenHash === 'string' };
+    }
+    const { url, ...meta } = typed.meta;
+    return { ...meta, url: request.principal?.scope === TokenScope.ADMIN ? url : `${new URL(url).origin}/…` };
   }
 
   @Mutation(() => EndpointModel, { description: 'Sets who may connect to a websocket endpoint: a token, browser origins, a connection cap per gateway replica.' })

@@ -1,4 +1,4 @@
-import { EndpointType } from '@app/messaging';
+import { EndpointType, type WebhookMeta } from '@app/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EndpointEntity } from '@app/persistence';
 import type { ApiConfig } from '../api.config.js';
@@ -49,11 +49,11 @@ export class UpdateEndpoint {
         endpoint.meta = { ...endpoint.meta, headerNames: Object.keys(headers) };
       }
       if (touchesWebhook) {
-        endpoint.meta = { ...endpoint.meta, ...(url !== null ? { url } : {}), ...(changes.method != null ? { method: changes.method } : {}) };
-        if (maxRatePerSecond !== null) {
-          const { maxRatePerSecond: _previous, ...rest } = endpoint.meta;
-          endpoint.meta = maxRatePerSecond > 0 ? { ...rest, maxRatePerSecond } : rest;
-        }
+        // A webhook's, as checked above.
+        const meta = endpoint.meta as WebhookMeta;
+        const { maxRatePerSecond: previousRate, ...rest } = { ...meta, ...(url !== null ? { url } : {}), ...(changes.method != null ? { method: changes.method } : {}) };
+        const rate = maxRatePerSecond ?? previousRate ?? 0;
+        endpoint.meta = rate > 0 ? { ...rest, maxRatePerSecond: rate } : rest;
       }
     });
   }
