@@ -29,12 +29,16 @@ export class DashboardSite {
   ) {}
 
   static async start(stack: TestStack): Promise<DashboardSite> {
-    const main = (instance: 'api' | 'ingest' | 'websocket-gateway') => stack.ports.get(instance)!.main;
-    const edge = createEdgeProxy([
-      { prefix: '/event-service/ws', port: main('websocket-gateway') },
-      { prefix: '/event-service/events', port: main('ingest') },
-      { prefix: '/', port: main('api') },
-    ]);
+    // The apps the stack runs (an api-only stack has no gateway or ingest behind the edge).
+    const routes = [
+      { prefix: '/event-service/ws', app: 'websocket-gateway' as const },
+      { prefix: '/event-service/events', app: 'ingest' as const },
+      { prefix: '/', app: 'api' as const },
+    ].flatMap(({ prefix, app }) => {
+      const ports = stack.ports.get(app);
+      return ports ? [{ prefix, port: ports.main }] : [];
+    });
+    const edge = createEdgeProxy(routes);
     const port = await freePort();
     await new Promise<void>((resolve) => edge.listen(port, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${port}`;
@@ -51,6 +55,24 @@ export class DashboardSite {
 
   async newPage(): Promise<Page> {
     return this.context.newPage();
+  }
+
+  /**
+   * A page of a browser context of its own (its own cookies, so its own
+   * session), signed in with `token` at `path`: what one test does there
+   * never reaches another's page.
+   */
+  async signedInPage(token: string, path = '/endpoints'): Promise<Page> {
+    const page = await this.ownPage();
+    await this.signIn(page, token, path);
+    return page;
+  }
+
+  /** A page of a browser context of its own, not signed in. */
+  async ownPage(): Promise<Page> {
+    const context = await this.browser.newContext({ viewport: DESKTOP });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.origin });
+    return context.newPage();
   }
 
   /** Signs a page in through the sign-in form. */
