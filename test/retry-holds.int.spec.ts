@@ -80,10 +80,15 @@ describe('held retries against the real PostgreSQL', () => {
     return id;
   }
 
-  /** Parks a due delivery of the endpoint through the projection, as the attempts stream brings it (a new one, or one claimed). */
-  function parkOne(projection: DeliveryProjection, endpointId: string, eventId: string = randomUUID()): Promise<void> {
+  /**
+   * Parks a due delivery of the endpoint through the projection, as the
+   * attempts stream brings it: a fresh one with its body, or (`claimedEventId`)
+   * one claimed from the ledger, whose row holds its body.
+   */
+  function parkOne(projection: DeliveryProjection, endpointId: string, claimedEventId?: string): Promise<void> {
     const at = new Date(Date.now() - 1_000).toISOString();
-    return projection.apply({ seq: (seq += 1), change: { id: randomUUID(), endpointId, eventId, log: null, retry: { kind: 'park', attempt: 2, at }, body: 'e30=' } });
+    const delivery = claimedEventId ? { eventId: claimedEventId } : { eventId: randomUUID(), body: 'e30=' };
+    return projection.apply({ seq: (seq += 1), change: { id: randomUUID(), endpointId, ...delivery, log: null, retry: { kind: 'park', attempt: 2, at } } });
   }
 
   /** Parks `count` due deliveries of the endpoint. */
@@ -113,9 +118,11 @@ describe('held retries against the real PostgreSQL', () => {
     expect(await claimable(endpointId)).toBe(0);
     const probe = await store.claimOneOf(endpointId, 60_000, new Date(), []);
     expect(probe?.endpointId).toBe(endpointId);
-    // The probe failed: parked again for its next attempt, still held.
+    // The probe failed: parked again for its next attempt, still held, its body kept.
     await parkOne(projection, endpointId, probe!.eventId);
     expect(await heldCount(endpointId)).toBe(5);
+    const kept = await db.query(`SELECT body, locked_until FROM ${settings.schema}.delivery_retry WHERE endpoint_id = $1 AND event_id = $2`, [endpointId, probe!.eventId]);
+    expect(kept.rows).toEqual([{ body: Buffer.from('{}'), locked_until: null }]);
 
     view.set(endpointId, EndpointState.ACTIVE);
     await waitFor(async () => (await claimable(endpointId)) === 5, { what: 'the deliveries to be claimable again' });

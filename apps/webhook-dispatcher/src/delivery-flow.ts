@@ -115,7 +115,8 @@ export class DeliveryFlow {
       eventId: delivery.eventId,
       log: log ?? (event.kind === 'disabled' && delivery.from === DeliveryState.FRESH ? notSentLine() : null),
       retry: ledger,
-      ...(ledger.kind === 'park' || ledger.kind === 'fail' ? { body: Buffer.from(delivery.body).toString('base64') } : {}),
+      // A claimed delivery's row is in the ledger already, its body with it: only a fresh one carries its body there.
+      ...(delivery.from === DeliveryState.FRESH && (ledger.kind === 'park' || ledger.kind === 'fail') ? { body: Buffer.from(delivery.body).toString('base64') } : {}),
       ...(ledger.kind === 'park' && delivery.acceptedAt !== null ? { acceptedAt: new Date(delivery.acceptedAt).toISOString() } : {}),
     };
     await this.recorder.record(change, keepAlive);

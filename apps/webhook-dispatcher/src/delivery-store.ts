@@ -155,7 +155,9 @@ export class DeliveryStore {
   /**
    * Applies changes from the attempts stream in one transaction, in stream
    * order. Idempotent: a log line is keyed by its change's id, and each
-   * retry-store change replaces the delivery's row whole (or removes it).
+   * ledger change sets the delivery's row whole (a fresh delivery's, which
+   * carries the body), or its schedule or failure (a claimed one's, whose
+   * row holds the body), or removes it.
    * A delivery parked is held when `holds` says so of its endpoint (asked
    * once per endpoint); returns what it said of each endpoint with a parked
    * delivery, so the caller can check it still holds once committed.
@@ -173,7 +175,11 @@ export class DeliveryStore {
       // The last change of each delivery is what it comes to.
       const last = new Map<string, DeliveryChange>();
       for (const { change } of changes) {
-        if (change.retry.kind !== 'none') last.set(`${change.endpointId}:${change.eventId}`, change);
+        if (change.retry.kind === 'none') continue;
+        const key = `${change.endpointId}:${change.eventId}`;
+        // A claimed delivery's change carries no body (its row has it); one the same batch parks first does.
+        const earlierBody = last.get(key)?.body;
+        last.set(key, change.body === undefined && earlierBody !== undefined ? { ...change, body: earlierBody } : change);
       }
       for (const change of last.values()) await this.applyRetryChange(manager, change, heldOf);
     });
@@ -211,6 +217,15 @@ export class DeliveryStore {
         await manager.query('DELETE FROM delivery_retry WHERE endpoint_id = $1 AND event_id = $2', [endpointId, eventId]);
         return;
       case 'park':
+        if (body === null) {
+          // A claimed delivery, whose row holds its body: gone with its endpoint if that was deleted meanwhile.
+          await manager.query(
+            `UPDATE delivery_retry SET attempt = $3, next_attempt_at = $4, locked_until = NULL, failed_at = NULL, held = $5, accepted_at = COALESCE($6, accepted_at)
+             WHERE endpoint_id = $1 AND event_id = $2`,
+            [endpointId, eventId, retry.attempt, retry.at, heldOf(endpointId), change.acceptedAt ?? null],
+          );
+          return;
+        }
         // An endpoint deleted meanwhile takes its deliveries with it.
         await manager.query(
           `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held, accepted_at)
@@ -223,6 +238,10 @@ export class DeliveryStore {
         return;
       case 'fail':
         // Only waiting deliveries are held.
+        if (body === null) {
+          await manager.query('UPDATE delivery_retry SET failed_at = now(), locked_until = NULL, held = false WHERE endpoint_id = $1 AND event_id = $2', [endpointId, eventId]);
+          return;
+        }
         await manager.query(
           `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, failed_at)
            SELECT $1, $2, $3, 0, now(), now() WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)

@@ -39,7 +39,10 @@ export interface DeliveryChange {
   eventId: string;
   log: AttemptLine | null;
   retry: RetryChange;
-  /** The event JSON, base64, when the delivery is parked or kept as failed. */
+  /**
+   * The event JSON, base64, when a fresh delivery is parked or kept as
+   * failed; a claimed delivery's row in the ledger holds it already.
+   */
   body?: string;
   /** When ingest accepted the event (ISO time), when the delivery is parked and it is known: kept for the success latency metric. */
   acceptedAt?: string;
