@@ -1,6 +1,7 @@
 /**
- * The service's own words, below every other library: endpoint types and
- * states, token scopes, delivery outcomes. Messaging and persistence both
+ * The service's own words, below every other library: endpoints (types,
+ * states, typed meta), filters and tokens as the configuration carries them,
+ * token scopes, and a webhook delivery's changes and outcomes. Messaging and persistence both
  * depend on this library, never on each other.
  */
 export { DeliveryOutcome } from './delivery-outcome.js';
@@ -8,3 +9,5 @@ export { effectiveState, EndpointState, type EndpointHealth, type HealthState, t
 export { ENDPOINT_TYPES, EndpointType } from './endpoint-type.js';
 export { TOKEN_SCOPES, TokenScope } from './token-scope.js';
 export { connectionTokenHashOf, isMetaOf, publishedMeta, storedMeta, type StoredTypedMeta, type TypedMeta, type WebhookMeta, type WebSocketAccess, type WebSocketMeta, type WebSocketStoredMeta } from './endpoint-meta.js';
+export { type ConnectionTokenRecord, type EndpointFields, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord, type TokenRecord, type WebhookView } from './config-records.js';
+export { type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';

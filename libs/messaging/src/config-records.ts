@@ -1,68 +1,21 @@
-import { EndpointType, TokenScope, type EndpointState, type ManualState, type TypedMeta } from '@app/domain';
+import type { EndpointView, FilterRecord } from '@app/domain';
 
-export { ENDPOINT_TYPES, EndpointType, TOKEN_SCOPES, TokenScope, type WebhookMeta, type WebSocketAccess, type WebSocketMeta } from '@app/domain';
-
-/** What every endpoint record has, whatever its type. */
-interface EndpointFields {
-  id: string;
-  name: string;
-  /** The api's part of the state: active, or paused by hand. */
-  state: ManualState;
-  /** Incremented by each resume by hand: the dispatcher's health from before it no longer counts. */
-  resumeGeneration: number;
-  /** The row's version in PostgreSQL: the bucket's copy is replaced only by a higher one. */
-  version: number;
-}
-
-/** An endpoint as the api publishes it (PostgreSQL stays the source of truth): its meta is its type's. */
-export type EndpointRecord = EndpointFields & TypedMeta;
-
-/** An endpoint as the data path acts on it: the api's record with the state both owners' records make. */
-export type EndpointView = Omit<EndpointFields, 'state'> & { state: EndpointState } & TypedMeta;
-
-/** A webhook endpoint as the data path acts on it. */
-export type WebhookView = EndpointView & { type: typeof EndpointType.WEB_HOOK };
-
-/** An event filter as the data path sees it; an empty condition does not restrict. */
-export interface FilterRecord {
-  id: string;
-  endpointIds: string[];
-  cameraIds: string[];
-  agentIds: string[];
-  profileGroupIds: string[];
-  eventTypes: string[];
-  version: number;
-}
-
-/** A webhook's signing secrets and custom headers, sealed with SECRET_KEYS (as PostgreSQL holds them); the endpoint row's version. */
-export interface SecretsRecord {
-  version: number;
-  sealed: string;
-}
-
-/**
- * A named API token as the apps that check tokens see it: the SHA-256 of the
- * token (never the token), its scope and, for an agent token, the agent ids
- * it may post for (empty: any). A revoked token has no record.
- */
-export interface TokenRecord {
-  id: string;
-  hash: string;
-  scope: TokenScope;
-  agentIds: string[];
-  version: number;
-}
-
-/**
- * A websocket endpoint's own connection token as the gateway checks it: its
- * SHA-256 (`connections.<endpoint id>` in the tokens bucket; the endpoint's
- * record in the config bucket does not carry it), with the endpoint row's version.
- */
-export interface ConnectionTokenRecord {
-  endpointId: string;
-  hash: string;
-  version: number;
-}
+export {
+  ENDPOINT_TYPES,
+  EndpointType,
+  TOKEN_SCOPES,
+  TokenScope,
+  type ConnectionTokenRecord,
+  type EndpointRecord,
+  type EndpointView,
+  type FilterRecord,
+  type SecretsRecord,
+  type TokenRecord,
+  type WebhookMeta,
+  type WebhookView,
+  type WebSocketAccess,
+  type WebSocketMeta,
+} from '@app/domain';
 
 /** An endpoint record of an older api, which carried its connection token's hash: it is published again without it. */
 export function carriesConnectionToken(meta: object | undefined): boolean {
