@@ -70,7 +70,8 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   const codesOf = (result: { errors?: Array<{ extensions: Record<string, any> }> }): string[] => (result.errors ?? []).map((error) => error.extensions.code);
 
   it('lets each scope run what it may on every resolver, and refuses the rest with FORBIDDEN without running it', async () => {
-    const schema = await stack.graphql('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
+    type Fields = { fields: Array<{ name: string }> };
+    const schema = await stack.graphql<{ __schema: { queryType: Fields; mutationType: Fields } }>('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
     const fields = [...schema.data.__schema.queryType.fields, ...schema.data.__schema.mutationType.fields].map((field: { name: string }) => field.name);
     expect(fields.sort()).toEqual(Object.keys(OPERATIONS).sort());
 
@@ -88,7 +89,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
         expect({ field, codes: codesOf(asReadOnly) }).toEqual({ field, codes: [] });
       } else {
         expect({ field, codes: codesOf(asReadOnly) }).toEqual({ field, codes: ['FORBIDDEN'] });
-        expect(asReadOnly.data?.[field] ?? null).toBeNull();
+        expect((asReadOnly.data as unknown as Record<string, unknown> | null)?.[field] ?? null).toBeNull();
       }
 
       const asAgent = await fetch(stack.url('api', '/event-service/graphql'), {
@@ -165,7 +166,7 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     });
     expect(asReader.status).toBe(401);
     const again = await stack.graphql('{ apiTokens(pagination: { limit: 1000 }) { collectionItems { id revokedAt } } }');
-    expect(again.data.apiTokens.collectionItems.find((item: { id: string }) => item.id === agent.id).revokedAt).not.toBeNull();
+    expect(again.data.apiTokens.collectionItems.find((item) => item.id === agent.id)).toMatchObject({ revokedAt: expect.any(String) });
   });
 
   it('refuses bad token input with the field at fault', async () => {

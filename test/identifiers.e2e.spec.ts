@@ -73,7 +73,8 @@ describe('ids are compared case-insensitively, and events are delivered as the a
       async () => {
         const { data, errors } = await stack.graphql(LOST, { filters });
         if (errors) throw new Error(errors[0]!.message);
-        return data.lostEvents.totalCount > 0 ? data.lostEvents.collectionItems : null;
+        // The event is the JSON the agent posted (the schema's JSON scalar).
+        return data.lostEvents.totalCount > 0 ? data.lostEvents.collectionItems.map((item) => ({ ...item, event: item.event as EventJson })) : null;
       },
       { what: `a lost event for ${JSON.stringify(filters)}` },
     );

@@ -169,7 +169,7 @@ describe('webhook delivery', () => {
         const { data } = await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id } }, order: { attemptedAt: ASC }) { collectionItems { attempt statusCode outcome error } } }', {
           id: event.event.id,
         });
-        const items = data.deliveryAttempts.collectionItems as Array<Record<string, unknown>>;
+        const items = data.deliveryAttempts.collectionItems;
         return items.length === SCHEDULE_MS.length + 1 ? items : null;
       },
       { what: 'every attempt to be logged' },

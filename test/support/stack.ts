@@ -12,6 +12,16 @@ import { freshEvent } from './fixtures.js';
 import { MetricSamples } from './metrics.js';
 import { freePort, isListening } from './ports.js';
 import { waitFor, WaitTimeoutError } from './wait.js';
+import type { Mutation, Query } from '../../apps/dashboard/src/schema.generated.js';
+
+/** Whatever a query or mutation of the schema may answer, typed by the schema (a query selects some of it). */
+export type SchemaData = Query & Mutation;
+
+/** A GraphQL answer: its data, and its errors with their code (and the field at fault, for BAD_USER_INPUT). */
+export interface GraphQLAnswer<T> {
+  data: T;
+  errors?: Array<{ message: string; extensions: { code: string; field?: string; [key: string]: unknown } }>;
+}
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -296,19 +306,26 @@ export class TestStack {
     return `ws://127.0.0.1:${this.ports.get('websocket-gateway')!.main}/event-service/ws?endpoint_id=${encodeURIComponent(endpointId)}`;
   }
 
-  /** A GraphQL call to the api (or one of its replicas), with the stack's token unless another is given. */
-  async graphql<T = any>(
+  /**
+   * A GraphQL call to the api (or one of its replicas), with the stack's
+   * token unless another is given. Its data is typed by the schema's own
+   * types (generated from apps/api/schema.graphql, as the dashboard's are):
+   * a field the schema does not have, or of another type, fails the spec's
+   * type check. A query of fields outside Query and Mutation (an
+   * introspection) names its type.
+   */
+  async graphql<T = SchemaData>(
     query: string,
     variables: Record<string, unknown> = {},
     token: string | null = this.token,
     instance: Instance = 'api',
-  ): Promise<{ data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> }> {
+  ): Promise<GraphQLAnswer<T>> {
     const response = await this.fetchApp(instance, this.url(instance, '/event-service/graphql'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { Token: token } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    return (await response.json()) as { data: T; errors?: Array<{ message: string; extensions: Record<string, any> }> };
+    return (await response.json()) as GraphQLAnswer<T>;
   }
 
   async createWebsocketEndpoint(name = 'ws endpoint'): Promise<string> {
