@@ -68,11 +68,11 @@ describe('an agent event reaches every websocket client of every endpoint', () =
   });
 
   it('refuses an unknown, a malformed and a webhook endpoint_id with a close code and a reason', async () => {
-    const webhook = await stack.graphql('mutation { createWebhookEndpoint(name: "hook", url: "https://receiver.test/hook") { id } }');
+    const webhookId = await stack.createWebhookEndpoint('https://receiver.test/hook');
 
     expect(await TestClient.refused(stack.websocketUrl(randomUUID()))).toEqual({ code: 4404, reason: 'unknown endpoint_id' });
     expect(await TestClient.refused(stack.websocketUrl('not-an-id'))).toEqual({ code: 4400, reason: 'endpoint_id must be a UUID' });
-    expect(await TestClient.refused(stack.websocketUrl(webhook.data.createWebhookEndpoint.id))).toEqual({
+    expect(await TestClient.refused(stack.websocketUrl(webhookId))).toEqual({
       code: 4409,
       reason: 'endpoint is not a websocket endpoint',
     });
