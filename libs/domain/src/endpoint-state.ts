@@ -16,7 +16,7 @@ export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState];
 
 /** What the api decides (the endpoint table's `state`). */
 export type ManualState = typeof EndpointState.ACTIVE | typeof EndpointState.PAUSED_BY_HAND;
-/** What the dispatcher decides (its `endpoint_health` table and `health.<id>` config key). */
+/** What the dispatcher decides: its `health.<id>` record in the config bucket, the one every app reads. */
 export type HealthState = typeof EndpointState.ACTIVE | typeof EndpointState.PAUSED_BY_FAILURES | typeof EndpointState.DISABLED_GONE;
 
 /** The dispatcher's record of an endpoint's delivery health. */
