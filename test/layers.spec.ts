@@ -40,9 +40,36 @@ const sources = () =>
   );
 
 describe('one writer of the webhook ledger and its change log', () => {
-  it('writes delivery_retry and delivery_attempt from the ledger’s store alone', () => {
-    const writes = /\b(INSERT INTO|UPDATE|DELETE FROM)\s+(delivery_retry|delivery_attempt)\b|deleteOlderThan\([^)]*'(delivery_retry|delivery_attempt)'/;
-    expect(sources().filter(({ text }) => writes.test(text)).map(({ file }) => file)).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
+  /** The files that write each table: raw SQL, the prune helper, or a TypeORM repository or manager write of its entity. */
+  function writersOfTables(): Map<string, string[]> {
+    const all = sources();
+    const tables = new Map<string, string>();
+    for (const { text } of all.filter(({ file }) => file.startsWith('libs/persistence/src/'))) {
+      for (const [, table, entity] of text.matchAll(/@Entity\(\{ name: '([a-z_]+)' \}\)[\s\S]*?export class (\w+)/g)) tables.set(table!, entity!);
+    }
+    const writers = new Map<string, string[]>();
+    for (const [table, entity] of tables) {
+      const patterns = [
+        new RegExp(`\\b(INSERT INTO|UPDATE|DELETE FROM)\\s+${table}\\b`),
+        new RegExp(`deleteOlderThan\\([^)]*'${table}'`),
+        new RegExp(`getRepository\\(${entity}\\)\\s*\\.(save|insert|update|delete|remove|upsert|softDelete)\\(`),
+        new RegExp(`\\.(save|insert|update|delete|remove|upsert)\\(${entity}\\b`),
+      ];
+      writers.set(table, all.filter(({ text }) => patterns.some((pattern) => pattern.test(text))).map(({ file }) => file));
+    }
+    return writers;
+  }
+
+  it('writes the ledger (delivery_retry, delivery_attempt) from its store alone, and every other table from one app', () => {
+    const writers = writersOfTables();
+    expect([...writers.keys()].sort()).toEqual(['api_token', 'delivery_attempt', 'delivery_retry', 'endpoint', 'event_filter', 'lost_event', 'profile']);
+    expect(writers.get('delivery_retry')).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
+    expect(writers.get('delivery_attempt')).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
+    const appOf = (file: string) => file.split('/').slice(0, 2).join('/');
+    const owners: Record<string, string> = { endpoint: 'apps/api', event_filter: 'apps/api', api_token: 'apps/api', profile: 'apps/profile-sync', lost_event: 'apps/profile-sync' };
+    for (const [table, owner] of Object.entries(owners)) {
+      expect({ table, apps: [...new Set(writers.get(table)!.map(appOf))].filter((app) => app !== owner) }).toEqual({ table, apps: [] });
+    }
   });
 
   it('publishes the delivery change log from the dispatcher’s recorder alone (the api sends deliveries, not changes)', () => {

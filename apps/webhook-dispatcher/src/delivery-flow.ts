@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DeliveryOutcome, type AttemptLine, type DeliveryChange, type EndpointView } from '@app/messaging';
+import { DeliveryOutcome, type AttemptLine, type DeliveryChange, type WebhookView } from '@app/messaging';
 import { eventLog } from '@app/runtime';
-import { DeliveryGate, Verdict, type Decision, type DeliveryKind } from './delivery-gate.js';
+import { DeliveryGate } from './delivery-gate.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { DeliveryState, transition, type AttemptedFrom, type DeliveryEvent, type Transition } from './delivery-transitions.js';
+import { DeliveryState, transition, type AttemptedFrom, type AttemptVerdict, type DeliveryEvent, type Transition } from './delivery-transitions.js';
 import { DispatcherMetrics } from './dispatcher.metrics.js';
-import { EndpointHealthTracker } from './endpoint-health-tracker.js';
+import { EndpointHealthTracker, type HealthChange } from './endpoint-health-tracker.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { RetryPolicy } from './retry-policy.js';
 import { WebhookClient, type AttemptResult } from './webhook-client.js';
@@ -25,22 +25,6 @@ export interface Delivery {
   probe?: boolean;
   /** A delivery the api re-sent: when it is due (epoch milliseconds). It is parked for then. */
   dueAt?: number | null;
-}
-
-const gateKindOf = (delivery: Delivery): DeliveryKind => (delivery.from === DeliveryState.FRESH ? 'fresh' : delivery.probe ? 'probe' : 'retry');
-
-/** The gate's verdicts other than SEND, as the transitions name them. */
-function eventOf(decision: Exclude<Decision, { verdict: typeof Verdict.SEND }>): DeliveryEvent {
-  switch (decision.verdict) {
-    case Verdict.UNKNOWN:
-      return { kind: 'unknown-endpoint', deleted: decision.deleted };
-    case Verdict.DISABLED:
-      return { kind: 'disabled' };
-    case Verdict.PAUSED:
-      return { kind: 'paused' };
-    case Verdict.BUSY:
-      return { kind: 'busy', retryInMs: decision.retryInMs };
-  }
 }
 
 /**
@@ -74,8 +58,8 @@ export class DeliveryFlow {
   async advance(delivery: Delivery, keepAlive?: () => void): Promise<Transition> {
     const { dueAt } = delivery;
     if (dueAt) return this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
-    const decision = await this.gate.decide(delivery.endpointId, gateKindOf(delivery));
-    if (decision.verdict !== Verdict.SEND) return this.record(delivery, eventOf(decision), null, keepAlive);
+    const decision = await this.gate.decide(delivery.endpointId, delivery.from, delivery.probe);
+    if (!decision.send) return this.record(delivery, decision.event, null, keepAlive);
     const { endpoint, release } = decision;
     try {
       const attemptedAt = Date.now();
@@ -86,23 +70,25 @@ export class DeliveryFlow {
       // The lane is free once the receiver has answered (or not), before the outcome is recorded.
       release();
       const verdict = this.policy.judge(delivery.attempt, result, Date.now());
-      this.learn(endpoint, result, verdict.kind === 'delivered' ? 'delivered' : verdict.kind === 'failed' && verdict.gone ? 'gone' : 'failed');
+      const healthChange = this.learn(endpoint, result, verdict);
       this.metrics.attempted(delivery.attempt, verdict.kind, statusOf(result), result.durationMs, delivery.acceptedAt);
       const line = attemptLine(delivery.attempt, attemptedAt, result, verdict.kind);
       this.logger.debug(`attempt ${delivery.attempt} to ${endpoint.id}: ${statusOf(result) ?? (result.kind === 'no-answer' ? result.error : 'no answer')}, ${verdict.kind}`, ...eventLog(delivery.eventId));
+      // Recorded once the health it changed has landed: a crash in between sends the attempt again, and decides again.
+      if (healthChange) await healthChange.landed;
       return await this.record(delivery, { kind: 'attempted', verdict }, line, keepAlive);
     } finally {
       release();
     }
   }
 
-  /** What the attempt tells of the endpoint: its lanes turn over and adapt, its health follows. */
-  private learn(endpoint: EndpointView, result: AttemptResult, observation: 'delivered' | 'failed' | 'gone'): void {
+  /** What the attempt tells of the endpoint: its lanes turn over and adapt, its health follows (a change of it is returned). */
+  private learn(endpoint: WebhookView, result: AttemptResult, verdict: AttemptVerdict): HealthChange | null {
     if (result.kind === 'answered') this.lanes.answered(endpoint.id);
     else this.lanes.unanswered(endpoint.id);
-    if (observation === 'delivered') this.lanes.succeeded(endpoint.id);
+    if (verdict.kind === 'delivered') this.lanes.succeeded(endpoint.id);
     else this.lanes.failed(endpoint.id);
-    this.health.observe(endpoint, observation, Date.now());
+    return this.health.observe(endpoint, verdict, Date.now());
   }
 
   private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void): Promise<Transition> {

@@ -1,41 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigView, EndpointState, EndpointType, type EndpointView, type WebhookView } from '@app/messaging';
+import { ConfigView, EndpointState, EndpointType, type WebhookView } from '@app/messaging';
+import type { AttemptedFrom, DeliveryEvent } from './delivery-transitions.js';
+import { DeliveryState } from './delivery-transitions.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates, maxRateOf } from './endpoint-rates.js';
 
-/** What becomes of a delivery now. */
-export const Verdict = {
-  /** Its endpoint is not in the config: deleted if the view is loaded, else not known yet. */
-  UNKNOWN: 'UNKNOWN',
-  /** The receiver answered 410 Gone: nothing is sent until someone resumes the endpoint. */
-  DISABLED: 'DISABLED',
-  /** Paused by hand, or by failures (then only probes go). */
-  PAUSED: 'PAUSED',
-  /** Every lane of the endpoint is taken (and a fresh delivery may not wait for one), or its maxRatePerSecond is used up. */
-  BUSY: 'BUSY',
-  /** Send it now, holding a lane. */
-  SEND: 'SEND',
-} as const;
-export type Verdict = (typeof Verdict)[keyof typeof Verdict];
-
-export type Decision =
-  | { verdict: typeof Verdict.UNKNOWN; deleted: boolean }
-  | { verdict: typeof Verdict.DISABLED | typeof Verdict.PAUSED; endpoint: WebhookView }
-  /** `retryInMs`: when the endpoint's own rate limit has room again (0: when a lane frees). */
-  | { verdict: typeof Verdict.BUSY; endpoint: WebhookView; retryInMs: number }
-  | { verdict: typeof Verdict.SEND; endpoint: WebhookView; release: () => void };
+/** Send now, holding a lane; or what holds the delivery back, as the transitions name it. */
+export type Decision = { send: true; endpoint: WebhookView; release: () => void } | { send: false; event: Extract<DeliveryEvent, { kind: 'unknown-endpoint' | 'disabled' | 'paused' | 'busy' }> };
 
 /**
- * 'fresh': a delivery from the stream, which may wait in memory for a lane;
- * 'retry': a parked delivery, which takes a free lane or none;
- * 'probe': a parked delivery sent to test an endpoint paused by failures.
- */
-export type DeliveryKind = 'fresh' | 'retry' | 'probe';
-
-/**
- * The one decision, for fresh deliveries and parked retries alike, of
- * whether a delivery is sent now. A delivery that waited for its lane is
- * decided again once it holds it: a pause made while it waited holds it back.
+ * The one decision, for fresh deliveries and claimed ones alike, of whether
+ * a delivery is sent now: unknown endpoint, disabled (410 Gone), paused (by
+ * hand, or by failures unless this is a probe), busy (every lane taken, or
+ * its maxRatePerSecond used up), or send. A fresh delivery may wait in
+ * memory for a lane; a claimed one takes a free lane or none. A delivery
+ * that waited for its lane is decided again once it holds it: a pause made
+ * while it waited holds it back.
  */
 @Injectable()
 export class DeliveryGate {
@@ -45,53 +25,51 @@ export class DeliveryGate {
     private readonly rates: EndpointRates,
   ) {}
 
-  async decide(endpointId: string, kind: DeliveryKind): Promise<Decision> {
+  async decide(endpointId: string, from: AttemptedFrom, probe = false): Promise<Decision> {
     const endpoint = await this.webhook(endpointId);
     if (!endpoint) return this.unknown();
-    const verdict = admit(endpoint, kind);
-    if (verdict !== Verdict.SEND) return { verdict, endpoint };
-    const acquired = kind === 'fresh' ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
-    if (!acquired) return { verdict: Verdict.BUSY, endpoint, retryInMs: 0 };
+    const first = admit(endpoint, probe);
+    if (first) return { send: false, event: first };
+    const acquired = from === DeliveryState.FRESH ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
+    if (!acquired) return { send: false, event: { kind: 'busy', retryInMs: 0 } };
     const release = this.lanes.releaserOf(endpointId);
     // Looked up as at first: an endpoint not in the view yet is asked of the bucket, never taken for deleted.
     const now = await this.webhook(endpointId);
-    if (!now) {
+    const again = now ? admit(now, probe) : null;
+    if (!now || again) {
       release();
-      return this.unknown();
-    }
-    const again = admit(now, kind);
-    if (again !== Verdict.SEND) {
-      release();
-      return { verdict: again, endpoint: now };
+      return now ? { send: false, event: again! } : this.unknown();
     }
     const retryInMs = this.rates.take(endpointId, maxRateOf(now.meta));
     if (retryInMs > 0) {
       release();
-      return { verdict: Verdict.BUSY, endpoint: now, retryInMs };
+      return { send: false, event: { kind: 'busy', retryInMs } };
     }
-    return { verdict: Verdict.SEND, endpoint: now, release };
+    return { send: true, endpoint: now, release };
   }
 
   /** The webhook endpoint: from the view, else asked of the bucket; a websocket endpoint's id names no webhook. */
   private async webhook(endpointId: string): Promise<WebhookView | undefined> {
     const endpoint = this.config.endpoint(endpointId) ?? (await this.config.lookupEndpoint(endpointId));
-    return endpoint?.type === EndpointType.WEB_HOOK ? (endpoint as WebhookView) : undefined;
+    return endpoint?.type === EndpointType.WEB_HOOK ? endpoint : undefined;
   }
 
+  /** "Not in my view" is "deleted" only while the view is loaded and watching. */
   private unknown(): Decision {
-    return { verdict: Verdict.UNKNOWN, deleted: this.config.healthy };
+    return { send: false, event: { kind: 'unknown-endpoint', deleted: this.config.healthy } };
   }
 }
 
-function admit(endpoint: EndpointView, kind: DeliveryKind): Exclude<Verdict, typeof Verdict.UNKNOWN | typeof Verdict.BUSY> {
+/** What holds back a delivery of the endpoint in its state; null when it may go. */
+function admit(endpoint: WebhookView, probe: boolean): Extract<DeliveryEvent, { kind: 'disabled' | 'paused' }> | null {
   switch (endpoint.state) {
     case EndpointState.ACTIVE:
-      return Verdict.SEND;
+      return null;
     case EndpointState.DISABLED_GONE:
-      return Verdict.DISABLED;
+      return { kind: 'disabled' };
     case EndpointState.PAUSED_BY_FAILURES:
-      return kind === 'probe' ? Verdict.SEND : Verdict.PAUSED;
+      return probe ? null : { kind: 'paused' };
     case EndpointState.PAUSED_BY_HAND:
-      return Verdict.PAUSED;
+      return { kind: 'paused' };
   }
 }

@@ -4,7 +4,10 @@ import type { RetryChange } from '@app/messaging';
  * Where one webhook delivery is. A delivery starts FRESH (read from the
  * deliveries stream) and ends DONE or FAILED; in between it is in the ledger
  * (`delivery_retry`), WAITING for its time, HELD while its endpoint is not
- * active, or CLAIMED by one replica for an attempt.
+ * active, or CLAIMED by one replica for an attempt. A ledger row says which
+ * by its columns: `failed_at` set is FAILED, `held` is HELD, `locked_until`
+ * in the future is CLAIMED, none of them is WAITING (due at
+ * `next_attempt_at`); DONE has no row.
  */
 export const DeliveryState = {
   /** Read from the deliveries stream; not in the ledger. */
@@ -79,9 +82,11 @@ export const NOT_YET_DELAY_MS = 1_000;
  * delivery is, its attempt number and what happened, where it goes and what
  * the ledger records. Pure: `now` is given.
  *
- * A delivery parked for a paused endpoint goes to the ledger as any other
- * park; the ledger writes it held (RetryHolds decides from the endpoint's
- * state when the record is applied), hence HELD here.
+ * Whether a parked delivery is held is the ledger's to decide, from its
+ * endpoint's state when the record is applied (RetryHolds): a delivery
+ * parked because its endpoint is paused is HELD here; one parked for
+ * another reason (busy, re-sent, unsigned) is WAITING here, and held too if
+ * its endpoint is not active by then.
  */
 export function transition(from: AttemptedFrom, attempt: number, event: DeliveryEvent, now: number): Transition {
   const park = (at: number, to: DeliveryState = DeliveryState.WAITING): Transition => ({ to, ledger: { kind: 'park', attempt, at: new Date(at).toISOString() } });

@@ -3,6 +3,7 @@ import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisher, Endpoin
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
+import { ClaimHorizon } from './claim-horizon.js';
 import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryGate } from './delivery-gate.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
@@ -60,6 +61,7 @@ export class DispatcherModule {
         DeliveryRecorder,
         DeliveryProjection,
         DeliveryChangesConsumer,
+        ClaimHorizon,
         DeliveryGate,
         WebhookSigner,
         { provide: RetryPolicy, useValue: new RetryPolicy(config.WEBHOOK_RETRY_SCHEDULE) },

@@ -1,9 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { EndpointState, type EndpointHealth, type EndpointView, type HealthState } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
+import type { AttemptVerdict } from './delivery-transitions.js';
 
-/** What an attempt told of its endpoint's receiver. */
-export type Observation = 'delivered' | 'failed' | 'gone';
+/** A change of an endpoint's health, and when its record has landed (or been given up, and said so). */
+export interface HealthChange {
+  health: EndpointHealth;
+  landed: Promise<void>;
+}
 
 /** Where an endpoint's health record goes (the config bucket's `health.<id>`, read by every app). */
 export interface HealthRecords {
@@ -20,7 +24,9 @@ export interface HealthRecords {
  * record: a pause by hand, a new URL or a deletion made meanwhile by the api
  * is never undone by it. It is published to the config bucket until it lands
  * (NATS may be away), unless a newer decision of the endpoint replaced it;
- * every app, the api included, reads that one record.
+ * every app, the api included, reads that one record. The delivery flow
+ * records the attempt that changed it only once it has landed, so a crash
+ * in between sends that attempt again and decides again.
  */
 export class EndpointHealthTracker {
   private readonly logger = new Logger(EndpointHealthTracker.name);
@@ -32,13 +38,13 @@ export class EndpointHealthTracker {
     private readonly pauseAfter: number,
   ) {}
 
-  /** Takes one attempt's observation; returns the endpoint's new health when it changed (and publishes it). */
-  observe(endpoint: Pick<EndpointView, 'id' | 'state' | 'resumeGeneration'>, observation: Observation, now: number): EndpointHealth | null {
-    if (observation === 'delivered') {
+  /** Takes what one attempt came to; returns the endpoint's new health when it changed, as it is published. */
+  observe(endpoint: Pick<EndpointView, 'id' | 'state' | 'resumeGeneration'>, verdict: AttemptVerdict, now: number): HealthChange | null {
+    if (verdict.kind === 'delivered') {
       this.consecutiveFailures.delete(endpoint.id);
       return endpoint.state === EndpointState.PAUSED_BY_FAILURES ? this.change(endpoint, EndpointState.ACTIVE, now, 'a probe succeeded: resumed') : null;
     }
-    if (observation === 'gone') {
+    if (verdict.kind === 'failed' && verdict.gone) {
       return endpoint.state === EndpointState.DISABLED_GONE ? null : this.change(endpoint, EndpointState.DISABLED_GONE, now, 'answered 410 Gone: disabled');
     }
     const failures = (this.consecutiveFailures.get(endpoint.id) ?? 0) + 1;
@@ -50,13 +56,13 @@ export class EndpointHealthTracker {
     return this.change(endpoint, EndpointState.PAUSED_BY_FAILURES, now, `${failures} failed attempts in a row: paused, probing`);
   }
 
-  private change(endpoint: Pick<EndpointView, 'id' | 'resumeGeneration'>, state: HealthState, now: number, why: string): EndpointHealth {
+  private change(endpoint: Pick<EndpointView, 'id' | 'resumeGeneration'>, state: HealthState, now: number, why: string): HealthChange {
     const health: EndpointHealth = { state, resumeGeneration: endpoint.resumeGeneration ?? 0, decidedAt: new Date(now).toISOString() };
     this.latest.set(endpoint.id, health);
     this.logger.warn(`endpoint ${endpoint.id}: ${why}`);
-    void retryWhileTransient(`health of endpoint ${endpoint.id}`, async () => {
+    const landed = retryWhileTransient(`health of endpoint ${endpoint.id}`, async () => {
       if (this.latest.get(endpoint.id) === health) await this.records.put(endpoint.id, health);
     }).catch((error: Error) => this.logger.error(`endpoint ${endpoint.id}: cannot publish its health: ${error.message}`));
-    return health;
+    return { health, landed };
   }
 }

@@ -8,14 +8,25 @@ describe('endpoint rates (maxRatePerSecond)', () => {
     expect([rates.take('a', 4), rates.take('a', 4), rates.take('a', 4), rates.take('a', 4)]).toEqual([0, 0, 0, 0]);
     expect(rates.take('a', 4)).toBe(250);
     expect(rates.exhausted()).toEqual(['a']);
-    now += 100;
-    expect(rates.take('a', 4)).toBe(150);
-    now += 150;
+    now += 250;
     expect(rates.exhausted()).toEqual([]);
     expect(rates.take('a', 4)).toBe(0);
     // Never more than a second's worth saved up.
     now += 60_000;
     expect(Array.from({ length: 5 }, () => rates.take('a', 4))).toEqual([0, 0, 0, 0, 250]);
+  });
+
+  it('spreads the deliveries it turns away at the rate, each to a time of its own, and lets each go at its time', () => {
+    let now = 1_000_000;
+    const rates = new EndpointRates(() => now);
+    expect(Array.from({ length: 4 }, () => rates.take('a', 4))).toEqual([0, 0, 0, 0]);
+    // A backlog claimed at once: not all back at the next token, but one every 250 ms.
+    const waits = Array.from({ length: 6 }, () => rates.take('a', 4));
+    expect(waits).toEqual([250, 500, 750, 1_000, 1_250, 1_500]);
+    for (const wait of waits) {
+      now = 1_000_000 + wait;
+      expect([wait, rates.take('a', 4)]).toEqual([wait, 0]);
+    }
   });
 
   it('does not limit an endpoint without a rate, and forgets its bucket when the rate is removed', () => {

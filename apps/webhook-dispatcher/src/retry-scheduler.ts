@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { PruneSchedule } from '@app/persistence';
 import { ConfigView, EndpointState } from '@app/messaging';
 import { eventLog } from '@app/runtime';
-import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
+import { ClaimHorizon } from './claim-horizon.js';
 import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryStore, type ParkedDelivery } from './delivery-store.js';
 import { DeliveryState } from './delivery-transitions.js';
@@ -39,7 +39,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly lanes: EndpointLanes,
     private readonly rates: EndpointRates,
     private readonly flow: DeliveryFlow,
-    private readonly projector: DeliveryChangesConsumer,
+    private readonly horizon: ClaimHorizon,
     private readonly holds: RetryHolds,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
@@ -68,7 +68,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     for (const endpoint of this.config.allEndpoints()) {
       if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
       try {
-        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.projector.claimHorizon(), [...this.attempting]);
+        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.horizon.now(), [...this.attempting]);
         if (delivery) await this.track(this.attempt(delivery, true));
       } catch (error) {
         this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
@@ -98,7 +98,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       // stops after BATCH rows in due order rather than reading and sorting them all.
       // So are those whose maxRatePerSecond is used up for now: claiming them would only push them back.
       const skip = [...this.lanes.busyEndpoints(), ...this.rates.exhausted()];
-      const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.projector.claimHorizon(), [...this.attempting]);
+      const due = await this.store.claimDue(BATCH, this.claimMs, skip, await this.horizon.now(), [...this.attempting]);
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));

@@ -2,10 +2,10 @@ import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
  * A webhook delivery waiting for its next attempt, or failed (`failedAt`
- * set) and kept with its body for resendDelivery. Owned by the
- * webhook-dispatcher, its only writer (it projects its delivery changes
- * here); other apps only read it, and hand it changes through the attempts
- * stream.
+ * set) and kept with its body for resendDelivery: the ledger. Owned by the
+ * webhook-dispatcher, its only writer (its store applies the attempts
+ * stream here, and claims); the api only reads it, and re-sends a delivery
+ * by publishing it again on its endpoint's delivery subject.
  */
 @Entity({ name: 'delivery_retry' })
 // One row per delivery (the constraint's name as PostgreSQL gave it in the migration).
