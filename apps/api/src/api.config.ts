@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
-import { apiTokenEnv, booleanVar, databaseEnv, durationVar, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
+import { apiTokenEnv, booleanVar, databaseEnv, deletedProfilesEnv, durationVar, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
 
 const apiEnv = z.object({
   ...natsEnv,
+  ...deletedProfilesEnv,
   ...databaseEnv,
   ...runtimeEnv,
   ...publicUrlEnv,

@@ -131,7 +131,7 @@ export class ApiModule implements NestModule {
         ReadWebhookSecret,
         RotateWebhookSecret,
         DeliveryHandoff,
-        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
         ListDeliveryAttempts,
         ResendDelivery,
         ReplayEndpoint,

@@ -58,14 +58,14 @@ export class ProfileRegistry implements OnModuleInit {
   }
 
   /**
-   * Records the deletions within the retention window in the DeletedProfiles
-   * bucket (an older version did not; an older deletion names no event the
-   * stream still holds).
+   * Records the deletions within DELETED_PROFILES_MAX_AGE in the
+   * DeletedProfiles bucket (an older version did not, or kept them for
+   * STREAM_MAX_AGE only; an older deletion names nothing that may be sent again).
    */
   private async recordDeletions(): Promise<void> {
     const rows: Array<{ id: string; lifecycle_seq: string }> = await this.dataSource.query(
       `SELECT id, lifecycle_seq FROM profile WHERE deleted_at > now() - make_interval(secs => $1)`,
-      [this.config.STREAM_MAX_AGE / 1_000],
+      [this.config.DELETED_PROFILES_MAX_AGE / 1_000],
     );
     let recorded = 0;
     for (const row of rows) {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { databaseEnv, durationVar, loadConfig, natsEnv, runtimeEnv } from '@app/config';
+import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, runtimeEnv } from '@app/config';
 
 const profileSyncEnv = z.object({
   ...natsEnv,
+  ...deletedProfilesEnv,
   ...databaseEnv,
   ...runtimeEnv,
   /** How long lost events stay queryable. */

@@ -34,7 +34,7 @@ export class ProfileSyncModule {
       ],
       providers: [
         { provide: PROFILE_SYNC_CONFIG, useValue: config },
-        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE, { owner: true }) },
         ProfileSyncMetrics,
         ProfileRegistry,
         LostEventsStore,

@@ -37,11 +37,15 @@ const toParked = (row: ParkedRow): ParkedDelivery => ({
 
 /**
  * The ledger: deliveries waiting in PostgreSQL for their next attempt
- * (`delivery_retry`), and the delivery log. Its only writer: every change of
- * a delivery arrives through the attempts stream (applyChanges, in stream
- * order); besides, a claim takes due deliveries for one replica (SKIP
- * LOCKED, so replicas share them) and RetryHolds holds, releases or fails an
- * endpoint's waiting deliveries together when its state changes.
+ * (`delivery_retry`), and the delivery log; this class is the one code that
+ * writes them. What a delivery comes to (each transition) arrives through
+ * the attempts stream alone (applyChanges, in stream order). Two writes are
+ * not a delivery's transition and do not go through it: a claim, which
+ * takes due deliveries for one replica (SKIP LOCKED, so replicas share
+ * them) until its outcome arrives or the claim expires; and RetryHolds'
+ * hold, release or failure of all of an endpoint's waiting deliveries at
+ * once when the endpoint's state changes (one UPDATE, not a record per
+ * delivery).
  *
  * A waiting delivery of an endpoint that is not active is `held`: it is out
  * of the claims' index (`delivery_retry_ready_idx`), so a claim never reads

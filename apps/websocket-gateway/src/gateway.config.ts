@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { apiTokenEnv, bytesVar, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
+import { apiTokenEnv, bytesVar, deletedProfilesEnv, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
 
 const gatewayEnv = z.object({
   ...natsEnv,
+  ...deletedProfilesEnv,
   ...runtimeEnv,
   /** When set, the bootstrap ADMIN token admits connections to endpoints that require a token, as named ADMIN tokens do. */
   ...apiTokenEnv,

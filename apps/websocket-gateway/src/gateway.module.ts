@@ -58,7 +58,7 @@ export class GatewayModule {
         },
         { provide: RecentDeliveries, useValue: new RecentDeliveries(config.WS_RECENT_BYTES) },
         DeliveryFeed,
-        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.STREAM_MAX_AGE) },
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
         Resumer,
         {
           provide: AccessTokens,

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import { booleanVar, bytesVar, durationVar, portVar } from './load-config.js';
 
 /**
+ * How long a profile's deletion is remembered for what is sent again
+ * (resendDelivery, replayEndpoint, a websocket client's resume): at least
+ * STREAM_MAX_AGE (replays and resumes) and the dispatcher's
+ * DELIVERY_LOG_RETENTION (a failed delivery stays resendable that long).
+ * profile-sync, the api and the gateway read it alike.
+ */
+export const deletedProfilesEnv = {
+  DELETED_PROFILES_MAX_AGE: durationVar('30d'),
+};
+
+/**
  * Environment fragments shared by several apps. Each app composes the ones it
  * needs into its own schema, so no app is asked for variables it never reads.
  */

@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { checkProfiles, idKey, type AgentEvent, type ProfileState } from '@app/events';
 import { retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
@@ -19,7 +20,8 @@ const MAX_ROUNDS = 5;
  * every path that sends history again (resendDelivery, replayEndpoint, a
  * websocket client's resume), with the one rule of `recheck`. A KV bucket
  * written by profile-sync, the owner of the profile registry, each entry
- * kept as long as the events that may name it (STREAM_MAX_AGE). A profile
+ * kept as long as anything naming it may be sent again
+ * (DELETED_PROFILES_MAX_AGE: the replay window and the resend window). A profile
  * created again after its deletion stays in it as not deleted; one never
  * deleted is not in it. Entries never go backwards: each carries its
  * lifecycle message's stream sequence and is written only over an older one.
@@ -27,12 +29,20 @@ const MAX_ROUNDS = 5;
 export class DeletedProfiles {
   private constructor(private readonly bucket: KV) {}
 
-  static async open(client: NatsClient, maxAgeMs: number): Promise<DeletedProfiles> {
+  /**
+   * Opens the bucket, creating it if it is missing, its entries kept
+   * `maxAgeMs`. The owner (profile-sync, its writer) also sets an existing
+   * bucket's age to `maxAgeMs` when it differs; the others open it as it is.
+   */
+  static async open(client: NatsClient, maxAgeMs: number, { owner = false }: { owner?: boolean } = {}): Promise<DeletedProfiles> {
     const replicas = replicasOf(client.settings);
     const bucket = await retryWhileTransient('deleted-profiles bucket set-up', async () => {
       const opened = await new Kvm(client.connection).create(client.topology.deletedProfilesBucket, { history: 1, ttl: maxAgeMs, storage: StorageType.File, replicas });
       const status = await opened.status();
       warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
+      if (owner && status.ttl !== maxAgeMs) {
+        await client.manager.streams.update(status.streamInfo.config.name, { ...status.streamInfo.config, max_age: nanos(maxAgeMs) });
+      }
       return opened;
     });
     return new DeletedProfiles(bucket);
