@@ -47,7 +47,8 @@ describe('the deleted-profiles read model', () => {
     const body = new TextEncoder().encode(JSON.stringify(event));
 
     const sent = await profiles.recheck(body);
-    const candidates = (JSON.parse(Buffer.from(sent!).toString('utf8')) as typeof event).candidates;
+    type Candidate = { profile: { id: string }; profile_groups: Array<{ id: string }> };
+    const candidates = (JSON.parse(Buffer.from(sent!).toString('utf8')) as { candidates: Candidate[] }).candidates;
     expect(candidates.map((item) => [item.profile.id, item.profile_groups.map((group) => group.id)])).toEqual([
       [kept, ['routed-a']],
       [recreated.toUpperCase(), ['routed-c']],
