@@ -157,7 +157,7 @@ describe('bad input at each entrance gets a clear error and stops nothing behind
       ['a URL with credentials', CREATE_WEBHOOK, { ...hook, url: 'https://user:secret@receiver.test/hook' }, 'url', 'must not contain credentials'],
       ['a URL that does not parse, on update', UPDATE_ENDPOINT, { id: randomUUID(), url: 'receiver' }, 'url', 'must be an absolute http or https URL'],
       ['a malformed custom header name in the list', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-Ok', value: '1' }, { name: 'X Bad', value: '1' }] }, 'headers.1.name', 'is not a valid header name'],
-      ['a custom header the dispatcher sets', UPDATE_ENDPOINT, { id: randomUUID(), headers: [{ name: 'Content-Type', value: 'text/plain' }] }, 'headers.0.name', 'Content-Type is set by the dispatcher'],
+      ['a custom header the dispatcher sets', UPDATE_ENDPOINT, { id: randomUUID(), headers: [{ name: 'Content-Type', value: 'text/plain' }] }, 'headers.0.name', 'Content-Type is set by the dispatcher or belongs to the connection'],
       ['a custom header value of two lines', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-A', value: 'a\r\nInjected: 1' }] }, 'headers.0.value', 'must be one line'],
       ['a custom header value too long', CREATE_WEBHOOK, { ...hook, headers: [{ name: 'X-A', value: '1' }, { name: 'X-B', value: 'v'.repeat(4_097) }] }, 'headers.1.value', 'must be one line of at most 4096 characters'],
       ['a negative rate limit', CREATE_WEBHOOK, { ...hook, rate: -1 }, 'maxRatePerSecond', 'must be a whole number of deliveries per second'],

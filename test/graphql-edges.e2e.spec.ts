@@ -15,8 +15,8 @@ describe('the GraphQL API edges', () => {
     await stack?.stop();
   });
 
-  async function post(query: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-    const response = await fetch(stack.url('api', '/event-service/graphql'), {
+  async function post(query: string, headers: Record<string, string>, path = '/event-service/graphql'): Promise<{ status: number; body: any }> {
+    const response = await fetch(stack.url('api', path), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query }),
@@ -36,8 +36,24 @@ describe('the GraphQL API edges', () => {
     expect(JSON.stringify((await post('{ endpointz { totalCount } }', {})).body)).not.toContain('endpoints');
 
     expect((await post('{ __typename }', {})).body).toEqual({ data: { __typename: 'Query' } });
+    expect((await post('query Probe { __typename }', {})).body).toEqual({ data: { __typename: 'Query' } });
     const allowed = await post(INTROSPECTION, { Authorization: `Bearer ${stack.token}` });
     expect(allowed.body.data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('answers no sub-path of the GraphQL endpoint without a valid token either', async () => {
+    for (const path of ['/event-service/graphql/x', '/event-service/graphql/', '/event-service/graphql/a/b', '/event-service/graphql;x']) {
+      const refused = await post(INTROSPECTION, {}, path);
+      expect({ path, status: refused.status, schema: JSON.stringify(refused.body ?? null).includes('queryType') }).toEqual({ path, status: expect.any(Number), schema: false });
+      expect({ path, ok: refused.status < 300 }).toEqual({ path, ok: false });
+    }
+  });
+
+  it('checks an anonymous probe with no pattern over a long body: "query", 40,000 spaces and a letter is refused as any other', async () => {
+    const refused = await post(`query${' '.repeat(40_000)}x`, {});
+    expect(refused.status).toBe(401);
+    // And the probe stays open beside it.
+    expect((await post('{ __typename }', {})).body).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('refuses an operation nested too deep, with too many aliases or asking for too much, with a code and before running it', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigKeys, ConfigView, SECRETS_VIEW } from '@app/messaging';
-import { SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
+import { customHeaderNameProblem, SecretBox, signatureHeaders, type EndpointSecrets } from '@app/webhooks';
 
 /**
  * Signs webhook requests per the Standard Webhooks specification
@@ -26,8 +26,10 @@ export class WebhookSigner {
     if (!secrets) return null;
     const { current, previous, previousExpiresAt, customHeaders } = secrets;
     const previousValid = previous && previousExpiresAt && Date.parse(previousExpiresAt) > atMs;
-    // The signature headers come last: custom headers cannot replace them.
-    return { ...customHeaders, ...signatureHeaders(previousValid ? [current, previous] : [current], eventId, Math.floor(atMs / 1_000), body) };
+    // A header the api would refuse today (saved before it did) is left out, never sent. The signature headers come
+    // last: custom headers cannot replace them.
+    const allowed = Object.entries(customHeaders).filter(([name]) => customHeaderNameProblem(name) === null);
+    return { ...Object.fromEntries(allowed), ...signatureHeaders(previousValid ? [current, previous] : [current], eventId, Math.floor(atMs / 1_000), body) };
   }
 
   private secretsOf(endpointId: string): EndpointSecrets | null {

@@ -8,7 +8,8 @@ export class ForbiddenTargetError extends Error {
 }
 
 // Where a webhook must never reach unless an operator allows it: the
-// server-side request forgery targets (cloud metadata, the cluster, the host).
+// server-side request forgery targets (cloud metadata, the cluster, the host),
+// and every address that is not globally routable unicast.
 const INTERNAL_RANGES: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['0.0.0.0', 8, 'ipv4'],
   ['10.0.0.0', 8, 'ipv4'],
@@ -17,19 +18,36 @@ const INTERNAL_RANGES: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['169.254.0.0', 16, 'ipv4'],
   ['172.16.0.0', 12, 'ipv4'],
   ['192.0.0.0', 24, 'ipv4'],
+  // Documentation, and the 6to4 relay anycast.
+  ['192.0.2.0', 24, 'ipv4'],
+  ['192.88.99.0', 24, 'ipv4'],
+  ['198.51.100.0', 24, 'ipv4'],
+  ['203.0.113.0', 24, 'ipv4'],
   ['192.168.0.0', 16, 'ipv4'],
   ['198.18.0.0', 15, 'ipv4'],
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['::1', 128, 'ipv6'],
-  ['fc00::', 7, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
+  // Inside IPv6's global unicast 2000::/3, the ranges that carry or reach other addresses: Teredo and the
+  // other IETF protocol assignments (2001::/23, whose few global services a webhook does not need), the
+  // documentation range, and 6to4 (an IPv4 address inside, 127.0.0.1 as well as any).
+  ['2001::', 23, 'ipv6'],
+  ['2001:db8::', 32, 'ipv6'],
+  ['2002::', 16, 'ipv6'],
+  ['3fff::', 20, 'ipv6'],
 ];
+
+/**
+ * Outside it, an IPv6 address is not globally routable unicast: loopback,
+ * unspecified, IPv4-compatible (::/96) and IPv4-translated
+ * (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), discard,
+ * unique-local, site-local (fec0::/10), link-local, multicast.
+ */
+const IPV6_GLOBAL_UNICAST: [string, number] = ['2000::', 3];
 
 const internal = new BlockList();
 for (const [network, prefix, family] of INTERNAL_RANGES) internal.addSubnet(network, prefix, family);
+const globalUnicast = new BlockList();
+globalUnicast.addSubnet(IPV6_GLOBAL_UNICAST[0], IPV6_GLOBAL_UNICAST[1], 'ipv6');
 
 /** Parses `WEBHOOK_ALLOWED_NETWORKS`: comma-separated CIDRs (or single addresses). */
 export function parseAllowedNetworks(list: string): BlockList {
@@ -51,7 +69,9 @@ export function isAllowedAddress(address: string, allowed: BlockList): boolean {
   // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return isAllowedAddress(mapped[1]!, allowed);
-  return allowed.check(address, family) || !internal.check(address, family);
+  if (allowed.check(address, family)) return true;
+  if (family === 'ipv6' && !globalUnicast.check(address, 'ipv6')) return false;
+  return !internal.check(address, family);
 }
 
 /**

@@ -30,6 +30,16 @@ describe('SecretBox: webhook secrets sealed for PostgreSQL and the config bucket
     expect(() => new SecretBox([{ id: 'k1', key }]).open(parts.join('.'), 'secrets.a')).toThrow();
   });
 
+  it('refuses a text whose tag is cut short, though what is left of it is right (GCM would check only that much)', () => {
+    const box = box1();
+    const parts = box.seal(secrets, 'secrets.a').split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const cut = [...parts.slice(0, 3), Buffer.from(parts[3]!, 'base64url').subarray(0, bytes).toString('base64url'), parts[4]].join('.');
+      expect(() => box.open(cut, 'secrets.a')).toThrow('not a sealed value');
+    }
+    expect(box.open(parts.join('.'), 'secrets.a')).toEqual(secrets);
+  });
+
   it('names its key: a new first key seals, an older listed key still opens, a key no longer listed does not', () => {
     const [k1, k2] = [{ id: 'k1', key: randomBytes(32) }, { id: 'k2', key: randomBytes(32) }];
     const old = new SecretBox([k1]).seal(secrets, 'secrets.a');

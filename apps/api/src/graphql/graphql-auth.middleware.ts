@@ -11,8 +11,15 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The one operation that may run without a token: a liveness probe of the endpoint. */
-const TYPENAME_PROBE = /^\s*(query\s*\w*\s*)?\{\s*__typename\s*\}\s*$/;
+/** The longest `{ __typename }` probe taken without a token: longer text is refused before any pattern runs over it. */
+export const MAX_PROBE_LENGTH = 100;
+/** The probe's shape (each part matched one way only, so the pattern never backtracks much, and the text is short). */
+const TYPENAME_PROBE = /^\s*(?:query(?:\s+[A-Za-z_]\w*)?\s*)?\{\s*__typename\s*\}\s*$/;
+
+/** Whether an anonymous request's query is the one operation that may run without a token: a liveness probe of the endpoint. */
+export function isTypenameProbe(query: unknown): boolean {
+  return typeof query === 'string' && query.length <= MAX_PROBE_LENGTH && TYPENAME_PROBE.test(query);
+}
 
 /**
  * Nothing reaches the GraphQL server without a valid token — introspection,
@@ -40,7 +47,7 @@ export class GraphqlAuthMiddleware implements NestMiddleware {
       return next();
     }
     const query = request.method === 'GET' ? request.query['query'] : (request.body as { query?: unknown } | undefined)?.query;
-    if (typeof query === 'string' && TYPENAME_PROBE.test(query)) return next();
+    if (isTypenameProbe(query)) return next();
     response.status(401).json({
       errors: [{ message: 'a valid token is required (header Token or Authorization: Bearer)', extensions: { code: 'UNAUTHENTICATED' } }],
     });
