@@ -2,17 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { freshEvent, SEED_IDENTIFICATION_TEXT, seedIdentification } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 import { TestClient } from './support/ws-client.js';
 
 describe('an agent event reaches every websocket client of every endpoint', () => {
   let stack: TestStack;
+  /** Between the gateway and NATS: what the gateway asks of NATS is counted. */
+  let gatewayNats: TcpProxy;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_PING_INTERVAL: '1s' } } });
+    gatewayNats = await TcpProxy.start(4222);
+    stack = await TestStack.start({ appEnv: { 'websocket-gateway': { WS_PING_INTERVAL: '1s', NATS_URL: `nats://127.0.0.1:${gatewayNats.port}` } } });
   });
 
   afterAll(async () => {
     await stack?.stop();
+    await gatewayNats?.close();
   });
 
   it('delivers the seed example, every field and value, to two clients of one endpoint and to a client of another', async () => {
@@ -64,6 +69,20 @@ describe('an agent event reaches every websocket client of every endpoint', () =
     await client.waitForEvents(1);
     expect(client.events[0]).toEqual(event);
     expect('candidates' in client.events[0]!).toBe(false);
+    client.close();
+  });
+
+  it('refuses unknown endpoint ids from its view alone: a hundred of them cost the gateway no NATS request', async () => {
+    // A new endpoint can be connected to as soon as its creation returns (every gateway holds it by then).
+    const known = await stack.createWebsocketEndpoint('just made');
+    const client = await TestClient.connect(stack.websocketUrl(known));
+    const before = gatewayNats.bytesToService;
+    for (let index = 0; index < 100; index += 1) {
+      expect(await TestClient.refused(stack.websocketUrl(randomUUID()))).toEqual({ code: 4404, reason: 'unknown endpoint_id' });
+    }
+    // One look-up in the bucket is a request of over a hundred bytes; a hundred would be over 10 KB. What the
+    // gateway sent meanwhile is its own background traffic (heartbeats, at most a few requests).
+    expect(gatewayNats.bytesToService - before).toBeLessThan(2_000);
     client.close();
   });
 

@@ -7,6 +7,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
+  /** Bytes the app has sent the service through the proxy, so far. */
+  bytesToService = 0;
 
   private constructor(
     private readonly server: Server,
@@ -26,6 +28,7 @@ export class TcpProxy {
         socket.on('close', () => proxy.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
+      client.on('data', (chunk: Buffer) => (proxy.bytesToService += chunk.length));
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());

@@ -95,9 +95,16 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.repair) clearTimeout(this.repair);
   }
 
-  /** A webhook's sealed signing material goes first, so the dispatcher never sees the endpoint without it. */
+  /**
+   * A new endpoint: returns once every dispatcher and gateway replica holds
+   * it, so a websocket client may connect as soon as the mutation returns
+   * (the gateway looks an endpoint up in its view alone). A webhook's sealed
+   * signing material goes first, so the dispatcher never sees the endpoint
+   * without it. Not published (NATS away): the repair carries it.
+   */
   async endpointChanged(entity: EndpointEntity): Promise<void> {
-    await this.publishEndpoint(entity.id);
+    const revisions = await this.publishEndpoint(entity.id);
+    if (revisions !== null) await this.replicasApplied(revisions);
   }
 
   /**

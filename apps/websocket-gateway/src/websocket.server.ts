@@ -199,9 +199,10 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     if (lastEventId !== null && !UUID.test(lastEventId)) return refuse(CloseCode.badRequest, 'last_event_id must be a UUID (an event.id)');
     const sinceTime = since === null ? null : parseRfc3339(since);
     if (since !== null && sinceTime === null) return refuse(CloseCode.badRequest, 'since must be an RFC 3339 time, e.g. 2026-05-29T10:48:27Z');
-    // The view, the bucket and the delivery subjects hold the id's key: any spelling finds the endpoint.
+    // The view and the delivery subjects hold the id's key: any spelling finds the endpoint. The view alone is asked
+    // (the api returns a new endpoint once every gateway holds it): an unknown id costs no NATS request.
     const key = idKey(endpointId);
-    const endpoint = await this.config.lookupEndpoint(key);
+    const endpoint = this.config.endpoint(key);
     if (!endpoint && !this.config.healthy) {
       // Not in a view that is not loaded yet is not "unknown".
       return { ok: false, code: CloseCode.tryAgainLater, reason: 'the gateway is starting; reconnect' };
