@@ -110,7 +110,7 @@ const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math
 async function main(): Promise<void> {
   const stack = await TestStack.start({
     apps: ['api', 'websocket-gateway'],
-    appEnv: { 'websocket-gateway': { WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m' } },
+    appEnv: { 'websocket-gateway': { WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m', WS_MAX_CONNECTIONS_PER_ADDRESS: '0', WS_MAX_RESUMES: '100000' } },
   });
   const clients = await Clients.start(CLIENT_PROCESSES);
   // Two baselines doing the gateway's broadcast alone: a bare ws server, and the same on Nest's WsAdapter.

@@ -99,3 +99,78 @@ describe('websocket gateway limits', () => {
     [reference, resuming].forEach((client) => client.close());
   });
 });
+
+/** What one gateway replica lets in before it looks anything up: caps per client address, in all, and on resumes. */
+describe('websocket gateway upgrade caps', () => {
+  let stack: TestStack;
+  let endpointId: string;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'],
+      appEnv: {
+        // A resume sends one history event a second: a client catches up slowly, and the next resume comes while it does.
+        'websocket-gateway': { WS_MAX_CONNECTIONS_PER_ADDRESS: '2', WS_MAX_CONNECTIONS: '4', WS_MAX_RESUMES: '1', WS_RESUME_RATE: '1', WS_CLIENT_ADDRESS_HEADER: 'x-forwarded-for' },
+      },
+    });
+    endpointId = await stack.createWebsocketEndpoint('capped');
+  });
+
+  afterAll(async () => {
+    clients.forEach((client) => client.close());
+    await stack?.stop();
+  });
+
+  const from = (address: string) => ({ headers: { 'x-forwarded-for': `6.6.6.6, ${address}` } });
+  async function connect(address: string, query = ''): Promise<TestClient> {
+    const client = await TestClient.connect(`${stack.websocketUrl(endpointId)}${query}`, from(address));
+    clients.push(client);
+    return client;
+  }
+
+  it('refuses a third client from one address (4429), takes it once one leaves, and tells a client past the replica’s cap to reconnect (1013)', async () => {
+    const [first] = [await connect('203.0.113.1'), await connect('203.0.113.1')];
+    // The forged first hop is not the address: another client naming it is counted by its own.
+    expect(await TestClient.refused(stack.websocketUrl(endpointId), from('203.0.113.1'))).toEqual({ code: 4429, reason: 'too many connections from this address' });
+    first!.close();
+    // The place is given back as the connection ends on the gateway's side (it counts one client then).
+    await waitFor(async () => (await stack.metrics('websocket-gateway')).value('event_service_websocket_connections') === 1, { what: 'the first client to be gone' });
+    const again = await connect('203.0.113.1');
+    expect(again.closeEvent).toBeNull();
+
+    await connect('203.0.113.2');
+    // Four held (two of one address, two of others): the fifth, from a new address, is past the replica's cap.
+    await connect('203.0.113.3');
+    await waitFor(async () => (await stack.metrics('websocket-gateway')).value('event_service_websocket_connections') === 4, { what: 'four clients held' });
+    const refused = await TestClient.refused(stack.websocketUrl(endpointId), from('203.0.113.4'));
+    expect(refused).toEqual({ code: 1013, reason: 'this gateway holds all the connections it may; reconnect' });
+    expect(again.closeEvent).toBeNull();
+  });
+
+  it('lets one client catch up at a time (WS_MAX_RESUMES 1): another resume meanwhile is told to reconnect (1013), and goes once the first is done', async () => {
+    clients.splice(0).forEach((client) => client.close());
+    await waitFor(async () => (await stack.metrics('websocket-gateway')).value('event_service_websocket_connections') === 0, { what: 'every client gone' });
+    const since = new Date().toISOString();
+    const posted = await stack.postFreshEvents(3);
+    await stack.waitForRoutingDone();
+
+    const first = await connect('203.0.113.5', `&since=${since}`);
+    await first.waitForEvents(1);
+    // Still catching up (one history event a second): the second resume is over the cap.
+    expect(first.eventIds().length).toBeLessThan(posted.length);
+    expect(await TestClient.refused(`${stack.websocketUrl(endpointId)}&since=${since}`, from('203.0.113.6'))).toEqual({
+      code: 1013,
+      reason: 'too many clients are catching up on this gateway; reconnect',
+    });
+    await first.waitForEvents(posted.length);
+    const next = await waitFor(
+      async () => {
+        const client = await connect('203.0.113.7', `&since=${since}`);
+        return waitFor(() => (client.closeEvent ? 'refused' : client.frames.length > 0 ? client : null), { what: 'the resume to start or be refused' }).then((outcome) => (outcome === 'refused' ? null : outcome));
+      },
+      { what: 'a resume to be taken once the first is done' },
+    );
+    await next.waitForEvents(1);
+  });
+});

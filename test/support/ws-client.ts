@@ -13,10 +13,13 @@ export class TestClient {
 
   /**
    * `answersPings: false` makes a dead peer: connected, but it never answers the gateway's pings.
-   * `protocols` are offered as a browser offers them; `origin` is sent as a browser's Origin.
+   * `protocols` are offered as a browser offers them; `origin` is sent as a browser's Origin; `headers` as a proxy's.
    */
-  static async connect(url: string, { answersPings = true, protocols, origin }: { answersPings?: boolean; protocols?: string[]; origin?: string } = {}): Promise<TestClient> {
-    const socket = new WebSocket(url, protocols ?? [], { autoPong: answersPings, ...(origin ? { origin } : {}) });
+  static async connect(
+    url: string,
+    { answersPings = true, protocols, origin, headers }: { answersPings?: boolean; protocols?: string[]; origin?: string; headers?: Record<string, string> } = {},
+  ): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols ?? [], { autoPong: answersPings, ...(origin ? { origin } : {}), ...(headers ? { headers } : {}) });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -26,7 +29,7 @@ export class TestClient {
   }
 
   /** Connects and expects the gateway to close the connection; returns the close code and reason. */
-  static async refused(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<{ code: number; reason: string }> {
+  static async refused(url: string, options: { protocols?: string[]; origin?: string; headers?: Record<string, string> } = {}): Promise<{ code: number; reason: string }> {
     const client = await TestClient.connect(url, options);
     return waitFor(() => client.closeEvent, { what: 'the gateway to close the connection' });
   }

@@ -23,6 +23,14 @@ const gatewayEnv = z.object({
    * from memory, without a NATS request. 0 turns it off.
    */
   WS_RECENT_BYTES: bytesVar('64MiB'),
+  /** Clients one replica holds at most, all endpoints together (those being admitted included); past it new ones are told to reconnect (1013), to another replica. */
+  WS_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(50_000),
+  /** Clients one replica holds at most from one address (WS_CLIENT_ADDRESS_HEADER); past it 4429. 0: no limit. */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(1_000),
+  /** The header in which a trusted proxy names the client's address (its last value is taken); empty: the connection's peer. */
+  WS_CLIENT_ADDRESS_HEADER: z.string().default(''),
+  /** Clients one replica catches up at once (a resume reads history); past it new resumes are told to reconnect (1013). */
+  WS_MAX_RESUMES: z.coerce.number().int().min(1).default(500),
   /** A resuming client gets its history at most this many events a second. */
   WS_RESUME_RATE: z.coerce.number().int().min(1).default(2_000),
   /** All resuming clients of a replica together get at most this many history events a second (live clients are never held back). */

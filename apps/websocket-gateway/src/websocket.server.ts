@@ -11,6 +11,7 @@ import { idKey } from '@app/events';
 import { AccessTokens, ConfigView, EndpointType, hashToken, namedTokenIdOf, TokenScope, TokenView, type EndpointView } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer, type ResumePoint } from './resumer.js';
+import { clientAddressOf, CountedSlots } from './upgrade-caps.js';
 import { CloseCode } from './close-codes.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GATEWAY_CONFIG } from './gateway.tokens.js';
@@ -72,6 +73,10 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   private readonly alive = new WeakSet<WebSocket>();
   private pingTimer: NodeJS.Timeout | null = null;
   private draining = false;
+  /** Connections held or being admitted, per client address and in all (WS_MAX_CONNECTIONS_PER_ADDRESS, WS_MAX_CONNECTIONS). */
+  private readonly connections: CountedSlots;
+  /** Clients catching up from history now (WS_MAX_RESUMES). */
+  private resuming = 0;
   port = 0;
 
   constructor(
@@ -87,6 +92,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       response.writeHead(426, { 'content-type': 'text/plain' }).end(`connect with a websocket to ${WEBSOCKET_PATH}?endpoint_id=<id>\n`);
     });
     this.http.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+    this.connections = new CountedSlots(settings.WS_MAX_CONNECTIONS_PER_ADDRESS, settings.WS_MAX_CONNECTIONS);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -148,11 +154,20 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    // Counted before anything is looked up: a flood from one address, or in all, costs no more than this.
+    const address = clientAddressOf(request, this.settings.WS_CLIENT_ADDRESS_HEADER);
+    const full = this.connections.take(address);
+    // Given back when the connection ends, whatever ends it (a refusal, a failed handshake, the client leaving).
+    if (!full) socket.once('close', () => this.connections.release(address));
     let admission: Admission;
     try {
       admission = this.draining
         ? { ok: false, code: CloseCode.serviceRestart, reason: 'gateway restarting; reconnect' }
-        : await this.admit(url.searchParams, request);
+        : full === 'all'
+          ? { ok: false, code: CloseCode.tryAgainLater, reason: 'this gateway holds all the connections it may; reconnect' }
+          : full === 'key'
+            ? { ok: false, code: CloseCode.tooManyConnections, reason: 'too many connections from this address' }
+            : await this.admit(url.searchParams, request);
     } catch (error) {
       this.logger.warn(`cannot check endpoint: ${(error as Error).message}`);
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
@@ -174,18 +189,25 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       const token = offeredToken(request, url.searchParams);
       const refused = this.refusedAccess(current, origin, token, { counting: true });
       if (refused) return void client.close(refused.code, refused.reason);
+      const { resumeFrom } = admission;
+      if (resumeFrom && this.resuming >= this.settings.WS_MAX_RESUMES) {
+        return void client.close(CloseCode.tryAgainLater, 'too many clients are catching up on this gateway; reconnect');
+      }
       this.credentials.set(client, { origin, token, tokenId: token === null ? null : this.namedTokenOf(current, token) });
       this.alive.add(client);
       client.on('pong', () => this.alive.add(client));
       client.on('error', (error) => this.logger.debug?.(`client error: ${error.message}`));
-      const { resumeFrom } = admission;
       if (!resumeFrom) return this.clients.add(endpointId, client);
       this.clients.addCatchingUp(endpointId, client);
-      this.resumer.catchUp(client, endpointId, resumeFrom).catch((error: Error) => {
-        // Never half a history: the client reconnects and resumes again.
-        this.logger.warn(`a client of ${endpointId} could not catch up: ${error.message}`);
-        client.close(CloseCode.tryAgainLater, 'cannot read the history now; reconnect');
-      });
+      this.resuming += 1;
+      this.resumer
+        .catchUp(client, endpointId, resumeFrom)
+        .catch((error: Error) => {
+          // Never half a history: the client reconnects and resumes again.
+          this.logger.warn(`a client of ${endpointId} could not catch up: ${error.message}`);
+          client.close(CloseCode.tryAgainLater, 'cannot read the history now; reconnect');
+        })
+        .finally(() => (this.resuming -= 1));
     });
   }
 
