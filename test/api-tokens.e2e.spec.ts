@@ -182,4 +182,30 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     const unknown = await stack.graphql(`mutation { revokeApiToken(id: "${randomUUID()}") { id } }`);
     expect(unknown.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
   });
+
+  it('answers a revocation as an error while a replica has not applied it, and as done once every replica has', async () => {
+    const created = await stack.graphql('mutation { createApiToken(name: "leaving", scope: READ_ONLY) { token apiToken { id } } }');
+    const { token, apiToken } = created.data.createApiToken;
+    // A replica whose token watch has stopped: it answers the api's question, and never says it applied the revocation.
+    const nats = await stack.natsClient();
+    const { topology } = nats;
+    const stalled = nats.connection.subscribe(topology.tokensApplied, {
+      callback: (_error, message) => {
+        const { id } = JSON.parse(new TextDecoder().decode(message.data)) as { id: string };
+        nats.connection.publish(topology.barrierAnswer('ingest', id), JSON.stringify({ replica: 'stalled', applied: false }));
+      },
+    });
+    try {
+      const refused = await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: apiToken.id });
+      expect(refused.errors?.[0]?.extensions.code).toBe('UNAVAILABLE');
+      expect(refused.errors?.[0]?.message).toContain('1 replica(s) have not applied the revocation yet');
+      // The revocation stands meanwhile: the replicas that applied it refuse the token.
+      expect((await stack.graphql('{ endpoints { totalCount } }', {}, token)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    } finally {
+      stalled.unsubscribe();
+    }
+    const confirmed = await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id revokedAt } }', { id: apiToken.id });
+    expect(confirmed.errors).toBeUndefined();
+    expect(confirmed.data.revokeApiToken.revokedAt).toEqual(expect.any(String));
+  });
 });

@@ -27,6 +27,8 @@ import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
 import { SigningSecrets } from './webhook-secrets/signing-secrets.js';
 
 const REPAIR_DELAY_MS = 2_000;
+/** How many times a revocation asks the replicas before it answers that one has not applied it. */
+const REVOCATION_ROUNDS = 3;
 /** Keys published together by a reconcile (one read of PostgreSQL each). */
 const RECONCILE_BATCH = 500;
 
@@ -148,9 +150,20 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
   /**
    * A token made or revoked: returns once every api, ingest and gateway replica has
    * applied it (a revoked token is refused everywhere, a new one accepted).
+   * A revocation (`strict`) is not answered as done while a replica may
+   * still accept the token: the replicas are asked again, and if one has
+   * still not applied it the caller gets UNAVAILABLE (the revocation is
+   * saved; revoking again confirms it).
    */
-  async tokenChanged(id: string): Promise<void> {
-    await this.replicasApplied(await this.publish([ConfigKeys.token(id)]));
+  async tokenChanged(id: string, { strict = false }: { strict?: boolean } = {}): Promise<void> {
+    const revisions = await this.publish([ConfigKeys.token(id)]);
+    for (let round = 1; ; round += 1) {
+      const lagging = await this.replicasApplied(revisions);
+      if (lagging === 0 || !strict) return;
+      if (round === REVOCATION_ROUNDS) {
+        throw new ApiError('UNAVAILABLE', `the token is revoked, but ${lagging} replica(s) have not applied the revocation yet and may still accept it; revoke again to confirm`);
+      }
+    }
   }
 
   /**
@@ -158,10 +171,11 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
    * has applied the revision holding it, so that what follows the mutation
    * sees it: dispatchers and gateways for the config bucket, dispatchers for
    * the secrets, the api, ingest and gateways for the tokens. A replica that
-   * has not within two seconds is logged. A change that could not be
-   * published is saved, and the caller is told it has not taken effect yet.
+   * has not within two seconds is logged, and counted in what this returns.
+   * A change that could not be published is saved, and the caller is told it
+   * has not taken effect yet.
    */
-  private async replicasApplied(revisions: PublishedRevisions | null): Promise<void> {
+  private async replicasApplied(revisions: PublishedRevisions | null): Promise<number> {
     if (revisions === null) {
       throw new ApiError('UNAVAILABLE', 'the change is saved, but NATS is not reachable: it takes effect once it is; retry to confirm');
     }
@@ -172,13 +186,15 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
       // A longer discovery than the dispatchers': a busy ingest replica that answers late would not be waited for.
       { revision: revisions.tokens, bucket: topology.tokensBucket, subject: topology.tokensApplied, discoverMs: 500, who: 'api, ingest and gateway' },
     ];
-    await Promise.all(
+    const lagging = await Promise.all(
       barriers.map(async ({ revision, bucket, subject, discoverMs, who }) => {
-        if (revision === undefined) return;
-        const { replicas, lagging } = await awaitConfigApplied(this.nats, revision, { subject, bucket, discoverMs });
-        if (lagging > 0) this.logger.warn(`${lagging} of ${replicas} ${who} replicas had not applied ${bucket} revision ${revision} after 2 s`);
+        if (revision === undefined) return 0;
+        const outcome = await awaitConfigApplied(this.nats, revision, { subject, bucket, discoverMs });
+        if (outcome.lagging > 0) this.logger.warn(`${outcome.lagging} of ${outcome.replicas} ${who} replicas had not applied ${bucket} revision ${revision} after 2 s`);
+        return outcome.lagging;
       }),
     );
+    return lagging.reduce((sum, count) => sum + count, 0);
   }
 
   /**

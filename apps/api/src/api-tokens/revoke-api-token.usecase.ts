@@ -5,7 +5,11 @@ import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
 
-/** Revokes a named token: refused by every api, ingest and gateway replica once this returns. Revoking it again changes nothing. */
+/**
+ * Revokes a named token: refused by every api, ingest and gateway replica
+ * once this returns; UNAVAILABLE while a replica has not applied it (the
+ * revocation stands; revoking again confirms it, and changes nothing else).
+ */
 @Injectable()
 export class RevokeApiToken {
   constructor(
@@ -19,7 +23,7 @@ export class RevokeApiToken {
     await repository.createQueryBuilder().update().set({ revokedAt: () => 'now()' }).where('id = :id AND revoked_at IS NULL', { id }).execute();
     const token = await repository.findOneBy({ id });
     if (!token) throw new ApiError('NOT_FOUND', `no API token has id ${rawId}`);
-    await this.configSync.tokenChanged(id);
+    await this.configSync.tokenChanged(id, { strict: true });
     return token;
   }
 }
