@@ -46,7 +46,12 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
   let database: pg.Client;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['api', 'ingest'], env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }, appEnv: { ingest: { AGENT_TOKENS: `${ENV_AGENT}:${ENV_AGENT_TOKEN}` } } });
+    stack = await TestStack.start({
+      apps: ['api', 'ingest'],
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+      // The resolver list is read by introspection.
+      appEnv: { ingest: { AGENT_TOKENS: `${ENV_AGENT}:${ENV_AGENT_TOKEN}` }, api: { GRAPHQL_INTROSPECTION: 'true' } },
+    });
     database = new pg.Client({ connectionString: DATABASE_URL });
     await database.connect();
   });

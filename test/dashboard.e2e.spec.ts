@@ -36,8 +36,8 @@ describe('the dashboard in headless Chromium', () => {
     stack = await TestStack.start({
       apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
       env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
-      // One quick retry: a delivery the receiver refuses twice is FAILED, and can be resent.
-      appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '50ms' } },
+      // One quick retry: a delivery the receiver refuses twice is FAILED, and can be resent. The served schema is read by introspection.
+      appEnv: { 'webhook-dispatcher': { WEBHOOK_RETRY_SCHEDULE: '50ms' }, api: { GRAPHQL_INTROSPECTION: 'true' } },
     });
     site = await DashboardSite.start(stack);
   });

@@ -92,7 +92,7 @@ export class ApiModule implements NestModule {
             sortSchema: true,
             playground: false,
             // Answered to a valid token only (GraphqlAuthMiddleware).
-            introspection: true,
+            introspection: config.GRAPHQL_INTROSPECTION,
             includeStacktraceInErrorResponses: false,
             plugins: [graphqlLimits()],
             // An outage is an answer too: a clear code the client can retry on, never INTERNAL_SERVER_ERROR.
