@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
 import { apiTokenEnv, booleanVar, databaseEnv, deletedProfilesEnv, durationVar, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
 
-const apiEnv = z.object({
+export const apiEnv = z.object({
   ...natsEnv,
   ...deletedProfilesEnv,
   ...databaseEnv,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig, natsEnv, runtimeEnv } from '@app/config';
 
-const routerEnv = z.object({
+export const routerEnv = z.object({
   ...natsEnv,
   ...runtimeEnv,
 });

@@ -6,7 +6,7 @@ import { apiTokenEnv, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, 
 const MAX_EVENT_BYTES_CEILING = 1_000_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const ingestEnv = z.object({
+export const ingestEnv = z.object({
   ...natsEnv,
   ...runtimeEnv,
   ...publicUrlEnv,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, runtimeEnv } from '@app/config';
 
-const profileSyncEnv = z.object({
+export const profileSyncEnv = z.object({
   ...natsEnv,
   ...deletedProfilesEnv,
   ...databaseEnv,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { databaseEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
 import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
 
-const dispatcherEnv = z.object({
+export const dispatcherEnv = z.object({
   ...natsEnv,
   ...databaseEnv,
   ...runtimeEnv,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { apiTokenEnv, bytesVar, deletedProfilesEnv, durationVar, loadConfig, natsEnv, portVar, runtimeEnv } from '@app/config';
 
-const gatewayEnv = z.object({
+export const gatewayEnv = z.object({
   ...natsEnv,
   ...deletedProfilesEnv,
   ...runtimeEnv,
