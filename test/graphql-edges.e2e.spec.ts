@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
 import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 
 const INTROSPECTION = '{ __schema { queryType { name } types { name } } }';
 
@@ -51,11 +53,33 @@ describe('the GraphQL API edges', () => {
     }
   });
 
-  it('checks an anonymous probe with no pattern over a long body: "query", 40,000 spaces and a letter is refused as any other', async () => {
+  it('checks an anonymous probe with no pattern over a long body: "query", 40,000 spaces and a letter is refused unread', async () => {
     const refused = await post(`query${' '.repeat(40_000)}x`, {});
-    expect(refused.status).toBe(401);
+    expect(refused.status).toBe(413);
+    expect(refused.body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     // And the probe stays open beside it.
     expect((await post('{ __typename }', {})).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('reads at most 1 KB of an anonymous body: a larger one is refused (413) while the rest of it is still unsent', async () => {
+    const url = new URL(stack.url('api', '/event-service/graphql'));
+    const outcome: { status?: number; sent: number } = { sent: 0 };
+    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '10000000' } });
+    request.on('response', (response) => {
+      outcome.status = response.statusCode;
+      response.resume();
+    });
+    request.on('error', () => undefined);
+    const chunk = Buffer.alloc(2_048, 0x20);
+    request.write(chunk);
+    outcome.sent += chunk.length;
+    // Nothing more is sent: the answer must come from what was.
+    await waitFor(() => outcome.status, { what: 'the answer to the anonymous body' });
+    request.destroy();
+    expect(outcome).toEqual({ status: 413, sent: 2_048 });
+    // A valid credential's body may be larger (here 50 KB of a real query).
+    const padded = `{ endpoints { totalCount } }${' '.repeat(50_000)}`;
+    expect((await post(padded, { Authorization: `Bearer ${stack.token}` })).body.data.endpoints.totalCount).toEqual(expect.any(Number));
   });
 
   it('refuses an operation nested too deep, with too many aliases or asking for too much, with a code and before running it', async () => {

@@ -1,0 +1,45 @@
+import express, { type RequestHandler } from 'express';
+import type { AccessTokens } from '@app/messaging';
+import type { DashboardSessions } from '../dashboard/dashboard-sessions.js';
+
+/**
+ * Bytes of a body read without a valid credential: enough for the
+ * `{ __typename }` probe and the dashboard's sign-in (`{"token": "…"}`),
+ * nothing to make an anonymous caller's refusal cost more than a constant.
+ */
+export const ANONYMOUS_BODY_BYTES = 1_024;
+/** Bytes of a JSON body read with a valid credential (Nest's own default). */
+export const BODY_BYTES = 100 * 1_024;
+
+/**
+ * The api's JSON body parser, the credential checked first (a header or
+ * the session cookie, both read without the body): a caller without one has
+ * at most ANONYMOUS_BODY_BYTES read (a larger Content-Length is refused
+ * before any byte of the body, a longer stream as soon as it passes the
+ * limit: 413), a caller with one up to BODY_BYTES. What the credential may
+ * do is checked after, as before (GraphqlAuthMiddleware, TokenGuard).
+ */
+export function credentialFirstBodyParser(tokens: AccessTokens, sessions: DashboardSessions): RequestHandler {
+  const full = express.json({ limit: BODY_BYTES });
+  const anonymous = express.json({ limit: ANONYMOUS_BODY_BYTES });
+  return (request, response, next) => {
+    if (tokens.resolve(sessions.tokenOf(request))) return full(request, response, next);
+    const length = request.headers['content-length'];
+    // A body whose length is not declared cannot be checked before it is read.
+    if (length === undefined && request.headers['transfer-encoding'] !== undefined) return refuse(response, 411, 'an anonymous request must declare its Content-Length');
+    if (Number(length) > ANONYMOUS_BODY_BYTES) return refuse(response, 413, `an anonymous request's body may have at most ${ANONYMOUS_BODY_BYTES} bytes`);
+    return anonymous(request, response, next);
+  };
+}
+
+/**
+ * Refuses before a byte of the body is read, and closes the connection once
+ * the answer is out rather than reading (even to discard) the rest.
+ */
+function refuse(response: Parameters<RequestHandler>[1], status: 411 | 413, message: string): void {
+  response.on('finish', () => response.socket?.destroy());
+  response
+    .status(status)
+    .set('connection', 'close')
+    .json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'LENGTH_REQUIRED' } }] });
+}
