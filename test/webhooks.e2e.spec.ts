@@ -56,6 +56,18 @@ describe('webhook delivery', () => {
     return event;
   }
 
+  /** Waits until the event's delivery has failed for good (its schedule spent). */
+  async function failedFor(eventId: string): Promise<void> {
+    await waitFor(
+      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: FAILED } }) { totalCount } }', { id: eventId })).data.deliveryAttempts.totalCount === 1,
+      { what: 'the delivery to fail' },
+    );
+  }
+  const resend = (endpointId: string, eventId: string) =>
+    stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId, eventId });
+  const replay = (endpointId: string, from: Date, to: Date) =>
+    stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', { id: endpointId, from: from.toISOString(), to: to.toISOString() });
+
   it('POSTs the event JSON, signed so that the standardwebhooks package verifies it', async () => {
     const hook = await webhookTo();
     const event = await send(hook.camera);
@@ -275,13 +287,13 @@ describe('webhook delivery', () => {
     const byEvent = await attemptsOf({ eventId: { exact: event.event.id }, outcome: { exact: 'RETRYING' } });
     expect(byEvent.totalCount).toBe(SCHEDULE_MS.length);
     healthy = true;
-    const resent = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    const resent = await resend(hook.endpointId, event.event.id);
 
     expect(resent.data.resendDelivery).toBe(true);
     await waitFor(async () => (await attemptsOf({ eventId: { exact: event.event.id }, outcome: { exact: 'SUCCEEDED' } })).totalCount === 1, { what: 'the resent delivery' });
     await waitFor(() => hook.receiver.requests.length === SCHEDULE_MS.length + 2, { what: 'the resent request' });
     expect(hook.receiver.requests.map((request) => request.headers['webhook-id'])).toEqual(Array(SCHEDULE_MS.length + 2).fill(event.event.id));
-    const again = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    const again = await resend(hook.endpointId, event.event.id);
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -399,11 +411,7 @@ describe('webhook delivery', () => {
     const later = await send(hook.camera);
     await waitFor(() => hook.receiver.requests.length === 3, { what: 'a later delivery' });
 
-    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
-      id: hook.endpointId,
-      from: from.toISOString(),
-      to: to.toISOString(),
-    });
+    const replayed = await replay(hook.endpointId, from, to);
 
     expect(replayed.data.replayEndpoint).toBe(2);
     await waitFor(() => hook.receiver.requests.length === 5, { what: 'the replayed deliveries' });
@@ -490,23 +498,16 @@ describe('webhook delivery', () => {
     event.camera.id = hook.camera;
     event.candidates[0].profile.id = profile;
     await stack.postEvent(JSON.stringify(event));
-    await waitFor(
-      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: FAILED } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
-      { what: 'the delivery to fail' },
-    );
+    await failedFor(event.event.id);
     const to = new Date();
 
     await stack.publishProfile({ deleted: { id: profile } });
     await stack.waitForRoutingDone();
 
-    const resent = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    const resent = await resend(hook.endpointId, event.event.id);
     expect(resent.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'eventId' });
     expect(resent.errors?.[0]?.message).toContain('deleted since');
-    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
-      id: hook.endpointId,
-      from: from.toISOString(),
-      to: to.toISOString(),
-    });
+    const replayed = await replay(hook.endpointId, from, to);
     expect(replayed.data.replayEndpoint).toBe(0);
   });
 
@@ -523,10 +524,7 @@ describe('webhook delivery', () => {
     event.candidates[0].profile.id = kept;
     event.candidates[1].profile.id = gone;
     await stack.postEvent(JSON.stringify(event));
-    await waitFor(
-      async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: FAILED } }) { totalCount } }', { id: event.event.id })).data.deliveryAttempts.totalCount === 1,
-      { what: 'the delivery to fail' },
-    );
+    await failedFor(event.event.id);
     const to = new Date();
     // Since it was routed: one candidate's profile deleted, the other's groups changed.
     await stack.publishProfile({ deleted: { id: gone } });
@@ -535,14 +533,10 @@ describe('webhook delivery', () => {
     failing = false;
     const tried = hook.receiver.requests.length;
 
-    const resent = await stack.graphql('mutation($endpointId: ID!, $eventId: ID!) { resendDelivery(endpointId: $endpointId, eventId: $eventId) }', { endpointId: hook.endpointId, eventId: event.event.id });
+    const resent = await resend(hook.endpointId, event.event.id);
     expect(resent.data?.resendDelivery).toBe(true);
     await waitFor(() => hook.receiver.requests.length === tried + 1, { what: 'the resent delivery' });
-    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
-      id: hook.endpointId,
-      from: from.toISOString(),
-      to: to.toISOString(),
-    });
+    const replayed = await replay(hook.endpointId, from, to);
     expect(replayed.data.replayEndpoint).toBe(1);
     await waitFor(() => hook.receiver.requests.length === tried + 2, { what: 'the replayed delivery' });
 

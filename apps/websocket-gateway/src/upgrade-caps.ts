@@ -26,10 +26,6 @@ export class CountedSlots {
     else this.held.set(key, count - 1);
     if (count > 0) this.total -= 1;
   }
-
-  get size(): number {
-    return this.total;
-  }
 }
 
 /**

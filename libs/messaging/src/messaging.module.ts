@@ -199,17 +199,23 @@ export class ConfigViewLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * A bucket's view loaded before the app is ready, with its readiness check
+ * `check`: a view that is not loaded, or whose watch ended, is not ready.
+ */
+async function loadedView<T extends { readonly healthy: boolean; start(): Promise<void> }>(view: T, health: HealthServer, check: string): Promise<T> {
+  health.addCheck(check, () => view.healthy);
+  await view.start();
+  return view;
+}
+
 @Module({
   providers: [
     {
       provide: ConfigView,
       inject: [CONFIG_BUCKET, HealthServer],
       useFactory: async (bucket: KV, health: HealthServer) => {
-        const view = new ConfigView(bucket);
-        // A view that is not loaded, or whose watch ended, is not ready.
-        health.addCheck('config', () => view.healthy);
-        await view.start();
-        return view;
+        return loadedView(new ConfigView(bucket), health, 'config');
       },
     },
     ConfigViewLifecycle,
@@ -235,10 +241,7 @@ export class SecretsViewLifecycle implements OnApplicationShutdown {
       provide: SECRETS_VIEW,
       inject: [NatsClient, HealthServer],
       useFactory: async (client: NatsClient, health: HealthServer) => {
-        const view = new ConfigView(await openConfigBucket(client, 'secrets'));
-        health.addCheck('secrets', () => view.healthy);
-        await view.start();
-        return view;
+        return loadedView(new ConfigView(await openConfigBucket(client, 'secrets')), health, 'secrets');
       },
     },
     SecretsViewLifecycle,
@@ -333,10 +336,7 @@ class TokenViewLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       provide: TokenView,
       inject: [NatsClient, HealthServer],
       useFactory: async (client: NatsClient, health: HealthServer) => {
-        const view = new TokenView(await openConfigBucket(client, 'tokens'));
-        health.addCheck('tokens', () => view.healthy);
-        await view.start();
-        return view;
+        return loadedView(new TokenView(await openConfigBucket(client, 'tokens')), health, 'tokens');
       },
     },
     {

@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import type { AccessTokens } from '@app/messaging';
 import type { DashboardSessions } from '../dashboard/dashboard-sessions.js';
+import { sendGraphqlError } from './api.error.js';
 
 /**
  * Bytes of a body read without a valid credential: enough for the
@@ -15,15 +16,20 @@ export const BODY_BYTES = 100 * 1_024;
  * The api's JSON body parser, the credential checked first (a header or
  * the session cookie, both read without the body): a caller without one has
  * at most ANONYMOUS_BODY_BYTES read (a larger Content-Length is refused
- * before any byte of the body, a longer stream as soon as it passes the
- * limit: 413), a caller with one up to BODY_BYTES. What the credential may
- * do is checked after, as before (GraphqlAuthMiddleware, TokenGuard).
+ * before any byte of the body: 413; one of undeclared length: 411), a
+ * caller with one up to BODY_BYTES. The principal it resolves is the
+ * request's (`request.principal`); what it may do is checked after
+ * (GraphqlAuthMiddleware, TokenGuard).
  */
 export function credentialFirstBodyParser(tokens: AccessTokens, sessions: DashboardSessions): RequestHandler {
   const full = express.json({ limit: BODY_BYTES });
   const anonymous = express.json({ limit: ANONYMOUS_BODY_BYTES });
   return (request, response, next) => {
-    if (tokens.resolve(sessions.tokenOf(request))) return full(request, response, next);
+    const principal = tokens.resolve(sessions.tokenOf(request));
+    if (principal) {
+      request.principal = principal;
+      return full(request, response, next);
+    }
     const length = request.headers['content-length'];
     // A body whose length is not declared cannot be checked before it is read.
     if (length === undefined && request.headers['transfer-encoding'] !== undefined) return refuse(response, 411, 'an anonymous request must declare its Content-Length');
@@ -38,8 +44,6 @@ export function credentialFirstBodyParser(tokens: AccessTokens, sessions: Dashbo
  */
 function refuse(response: Parameters<RequestHandler>[1], status: 411 | 413, message: string): void {
   response.on('finish', () => response.socket?.destroy());
-  response
-    .status(status)
-    .set('connection', 'close')
-    .json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'LENGTH_REQUIRED' } }] });
+  response.set('connection', 'close');
+  sendGraphqlError(response, status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'LENGTH_REQUIRED', message);
 }

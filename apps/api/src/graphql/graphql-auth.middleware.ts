@@ -1,12 +1,11 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
-import { API_TOKENS } from '../api.tokens.js';
-import { DashboardSessions } from '../dashboard/dashboard-sessions.js';
+import { TokenScope, type Principal } from '@app/messaging';
+import { sendGraphqlError } from './api.error.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    /** Who sent the request, set by GraphqlAuthMiddleware; absent for the `__typename` probe. */
+    /** Who sent the request (its token or session), set by credentialFirstBodyParser before the body is read; absent without a valid one. */
     principal?: Principal;
   }
 }
@@ -31,25 +30,13 @@ export function isTypenameProbe(query: unknown): boolean {
  */
 @Injectable()
 export class GraphqlAuthMiddleware implements NestMiddleware {
-  constructor(
-    @Inject(API_TOKENS) private readonly tokens: AccessTokens,
-    private readonly sessions: DashboardSessions,
-  ) {}
-
   use(request: Request, response: Response, next: NextFunction): void {
-    const principal = this.tokens.resolve(this.sessions.tokenOf(request));
-    if (principal?.scope === TokenScope.AGENT) {
-      response.status(403).json({ errors: [{ message: 'an AGENT token may only post events', extensions: { code: 'FORBIDDEN' } }] });
-      return;
-    }
-    if (principal) {
-      request.principal = principal;
-      return next();
-    }
+    // Resolved once, before the body was read (credentialFirstBodyParser).
+    const { principal } = request;
+    if (principal?.scope === TokenScope.AGENT) return sendGraphqlError(response, 403, 'FORBIDDEN', 'an AGENT token may only post events');
+    if (principal) return next();
     const query = request.method === 'GET' ? request.query['query'] : (request.body as { query?: unknown } | undefined)?.query;
     if (isTypenameProbe(query)) return next();
-    response.status(401).json({
-      errors: [{ message: 'a valid token is required (header Token or Authorization: Bearer)', extensions: { code: 'UNAUTHENTICATED' } }],
-    });
+    sendGraphqlError(response, 401, 'UNAUTHENTICATED', 'a valid token is required (header Token or Authorization: Bearer)');
   }
 }
