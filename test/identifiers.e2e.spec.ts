@@ -176,7 +176,7 @@ describe('ids are compared case-insensitively, and events are delivered as the a
 
     await everything.waitForEvents(before + 1);
     const imageId = everything.events.find((delivered) => delivered.event.id === event.event.id)!.event.image as string;
-    const response = await fetch(stack.url('api', `/event-service/get-image/${upper(imageId)}`));
+    const response = await fetch(stack.url('api', `/event-service/get-image/${upper(imageId)}`), { headers: { Token: stack.token } });
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(face);
   });

@@ -8,11 +8,12 @@ import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
 describe('event images', () => {
+  /** Opted out of signed links (IMAGE_ACCESS=link): a link is a bare capability URL. */
   let stack: TestStack;
   let client: TestClient;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    stack = await TestStack.start({ env: { IMAGE_ACCESS: 'link' } });
     client = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint()));
     await stack.waitForConfig();
   });
@@ -25,7 +26,7 @@ describe('event images', () => {
   /** The api's own address for a delivered link (the public base URL is the test's pretend origin). */
   const apiUrlOf = (link: string) => stack.url('api', new URL(link).pathname);
 
-  it('stores the images an agent attaches, and the delivered image_link downloads the very bytes it sent', async () => {
+  it('stores the images an agent attaches, and the delivered bare image_link downloads the very bytes it sent, with no credential', async () => {
     const face = randomBytes(3_000);
     const frame = randomBytes(200_000);
     const event = freshEvent({ withoutLinks: true });
@@ -124,14 +125,14 @@ describe('event images', () => {
     expect(delivered.event.original_image).toBe(event.event.original_image);
   });
 
-  describe('with a short retention and signed image links', () => {
+  describe('with a short retention and the default, signed image links', () => {
     const linkKey = randomBytes(32);
     let shortLived: TestStack;
 
     beforeAll(async () => {
       shortLived = await TestStack.start({
         apps: ['api', 'ingest'],
-        env: { STREAM_MAX_AGE: '3s', STREAM_DUPLICATE_WINDOW: '1s', IMAGE_ACCESS: 'signed', IMAGE_LINK_KEY: linkKey.toString('base64') },
+        env: { STREAM_MAX_AGE: '3s', STREAM_DUPLICATE_WINDOW: '1s', IMAGE_LINK_KEY: linkKey.toString('base64') },
       });
     });
 

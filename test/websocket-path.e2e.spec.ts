@@ -38,7 +38,7 @@ describe('an agent event reaches every websocket client of every endpoint', () =
     clients.forEach((client) => client.close());
   });
 
-  it('fills the image links an agent did not send from the public base URL', async () => {
+  it('fills the image links an agent did not send from the public base URL, signed', async () => {
     const endpoint = await stack.createWebsocketEndpoint();
     const client = await TestClient.connect(stack.websocketUrl(endpoint));
     await stack.waitForConfig();
@@ -49,11 +49,8 @@ describe('an agent event reaches every websocket client of every endpoint', () =
     expect(response.status).toBe(202);
     await client.waitForEvents(1);
     const [delivered] = client.events;
-    expect(delivered!.event).toEqual({
-      ...event.event,
-      image_link: `${stack.publicBaseUrl}/event-service/get-image/${event.event.image}`,
-      original_image_link: `${stack.publicBaseUrl}/event-service/get-image/${event.event.original_image}`,
-    });
+    const signedLink = (imageId: unknown) => expect.stringMatching(new RegExp(`^${stack.publicBaseUrl}/event-service/get-image/${imageId}\\?expires=\\d+&signature=[\\w-]+$`));
+    expect(delivered!.event).toEqual({ ...event.event, image_link: signedLink(event.event.image), original_image_link: signedLink(event.event.original_image) });
     expect(Object.keys(delivered!.event)).toEqual(Object.keys(seedIdentification().event));
     client.close();
   });

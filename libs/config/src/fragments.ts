@@ -140,14 +140,15 @@ export const publicUrlEnv = {
 
 /**
  * How the api serves event images, read by ingest (which writes the links)
- * and the api: `link` — the link is an unguessable capability URL, as OMNI's;
- * `signed` — ingest signs each link with IMAGE_LINK_KEY (32 bytes, base64 or
- * 64 hex digits) until the image expires (STREAM_MAX_AGE), and the api serves
- * an image to a valid signature or an API token only. A signed link works in
- * a browser's `<img>`, which sends no header.
+ * and the api: `signed` (the default) — ingest signs each link with
+ * IMAGE_LINK_KEY (32 bytes, base64 or 64 hex digits) until the image expires
+ * (STREAM_MAX_AGE), and the api serves an image to a valid signature or an
+ * unscoped API token only; `link` — the opt-out, as OMNI's: the link is an
+ * unguessable capability URL, public to whoever holds it. A signed link works
+ * in a browser's `<img>`, which sends no header.
  */
 export const imageLinkEnv = {
-  IMAGE_ACCESS: z.enum(['link', 'signed']).default('link'),
+  IMAGE_ACCESS: z.enum(['link', 'signed']).default('signed'),
   IMAGE_LINK_KEY: z
     .string()
     .optional()
