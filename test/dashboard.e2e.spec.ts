@@ -256,6 +256,19 @@ describe('the dashboard in headless Chromium', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('shows a token scoped to one endpoint that endpoint alone, and no page about the whole installation', async () => {
+    const mine = await stack.createWebsocketEndpoint('scoped reader socket');
+    await stack.createWebsocketEndpoint('someone else socket');
+    const created = await stack.graphql('mutation($ids: [ID!]) { createApiToken(name: "scoped viewer", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [mine] });
+    const page = await signedIn('/endpoints', created.data.createApiToken.token);
+
+    await namesAre(page, ['scoped reader socket']);
+    await page.getByText('Read-only · 1 endpoint').waitFor();
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Endpoints', 'Event filters']);
+    await page.goto(`${site.origin}/lost-events`);
+    await page.getByText('this page is about the whole installation').waitFor();
+  });
+
   it('shows a read-only token what the API lets it see, with no way to change anything', async () => {
     const receiver = await receiverAnswering(() => ({ status: 500 }));
     const webhook = await webhookOf(receiver, 'watched receiver');

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent } from './support/fixtures.js';
+import { Receiver } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
 const TOKEN_REQUIRED = 'a connection token is required (subprotocol bearer.<token>, or the token query parameter)';
@@ -9,13 +11,19 @@ const TOKEN_REQUIRED = 'a connection token is required (subprotocol bearer.<toke
 /** Who may connect to a websocket endpoint: its id alone by default; a token, browser origins and a cap when asked. */
 describe('websocket access', () => {
   let stack: TestStack;
+  let receiver: Receiver;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    receiver = await Receiver.start();
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+    });
   });
 
   afterAll(async () => {
     await stack?.stop();
+    await receiver?.close();
   });
 
   async function setAccess(endpointId: string, access: Record<string, unknown>): Promise<void> {
@@ -90,5 +98,81 @@ describe('websocket access', () => {
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'access.allowedOrigins.1' });
     const capped = await stack.graphql('mutation($id: ID!) { setWebSocketAccess(endpointId: $id, access: { maxConnections: 0 }) { id } }', { id: endpointId });
     expect(capped.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'access.maxConnections' });
+  });
+
+  it('gives a READ_ONLY token scoped to one integrator its endpoints, the filters naming them and their deliveries only, and nothing global', async () => {
+    const guarded = async (name: string) => {
+      const id = await stack.createWebsocketEndpoint(name);
+      await setAccess(id, { requireToken: true });
+      return id;
+    };
+    const [hookA, socketA, hookB, socketB] = [
+      await stack.createWebhookEndpoint(receiver.url, 'integrator A hook'),
+      await guarded('integrator A socket'),
+      await stack.createWebhookEndpoint(receiver.url, 'integrator B hook'),
+      await guarded('integrator B socket'),
+    ];
+    const camera = randomUUID();
+    const shared = await stack.createEventFilter({ name: 'shared camera', endpointIds: [hookA, hookB, socketB], in: { cameraIds: [camera] } });
+    const onlyB = await stack.createEventFilter({ name: 'B only', endpointIds: [socketB], in: { cameraIds: [randomUUID()] } });
+    const created = await stack.graphql<{ createApiToken: { token: string; apiToken: { endpointIds: string[] } } }>(
+      'mutation($ids: [ID!]) { createApiToken(name: "integrator A", scope: READ_ONLY, endpointIds: $ids) { token apiToken { endpointIds } } }',
+      { ids: [hookA, socketA.toUpperCase()] },
+    );
+    expect(created.data.createApiToken.apiToken.endpointIds.sort()).toEqual([hookA, socketA].sort());
+    const scoped = created.data.createApiToken.token;
+    await stack.waitForConfig();
+    const event = freshEvent();
+    event.camera.id = camera;
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    const attemptsOf = async (token?: string, endpointId?: string) =>
+      (await stack.graphql('query($id: ID) { deliveryAttempts(filters: { endpointId: { exact: $id } }) { collectionItems { endpointId eventId } } }', { id: endpointId ?? null }, token)).data.deliveryAttempts.collectionItems.filter(
+        (attempt: { eventId: string }) => attempt.eventId === event.event.id,
+      );
+    await waitFor(async () => (await attemptsOf()).length === 2, { what: 'both hooks to be delivered the event' });
+
+    const answers = {
+      endpoints: await stack.graphql('{ endpoints { totalCount collectionItems { id } } }', {}, scoped),
+      askedForB: await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { totalCount } }', { id: hookB }, scoped),
+      filters: await stack.graphql('{ eventsFilters { collectionItems { id routesEvents endpoints { id } } } }', {}, scoped),
+      filtersOfHook: await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { eventFilters { id endpoints { id } } } } }', { id: hookA }, scoped),
+      attempts: await attemptsOf(scoped),
+      attemptsOfB: await attemptsOf(scoped, hookB),
+    };
+    expect(answers.endpoints.data.endpoints.collectionItems.map((endpoint: { id: string }) => endpoint.id).sort()).toEqual([hookA, socketA].sort());
+    expect(answers.askedForB.data.endpoints.totalCount).toBe(0);
+    expect(answers.filters.data.eventsFilters.collectionItems).toEqual([{ id: shared, routesEvents: true, endpoints: [{ id: hookA }] }]);
+    expect(answers.filtersOfHook.data.endpoints.collectionItems[0].eventFilters).toEqual([{ id: shared, endpoints: [{ id: hookA }] }]);
+    expect(answers.attempts).toEqual([{ endpointId: hookA, eventId: event.event.id }]);
+    expect(answers.attemptsOfB).toEqual([]);
+    // Another integrator's endpoints and filters are named nowhere in what the scoped token read.
+    for (const other of [hookB, socketB, onlyB]) expect(JSON.stringify(answers)).not.toContain(other);
+
+    const lost = await stack.graphql('{ lostEvents { totalCount } }', {}, scoped);
+    expect(lost.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const image = (token: string) => fetch(stack.url('api', `/event-service/get-image/${randomUUID()}`), { headers: { Token: token } });
+    expect((await image(scoped)).status).toBe(401);
+    expect((await image(stack.token)).status).toBe(404);
+
+    const own = await TestClient.connect(`${stack.websocketUrl(socketA)}&token=${scoped}`);
+    expect(await TestClient.refused(`${stack.websocketUrl(socketB)}&token=${scoped}`)).toEqual({ code: 4401, reason: 'the connection token is not valid' });
+    expect(own.closeEvent).toBeNull();
+    own.close();
+
+    // A token scoped to an endpoint that is deleted reads nothing, never everything.
+    const doomed = await stack.createWebsocketEndpoint('doomed');
+    const orphan = await stack.graphql('mutation($ids: [ID!]) { createApiToken(name: "orphan", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [doomed] });
+    expect((await stack.graphql('mutation($id: ID!) { deleteEndpoint(id: $id) }', { id: doomed })).errors).toBeUndefined();
+    const afterDelete = await stack.graphql('{ endpoints { totalCount } eventsFilters { totalCount } deliveryAttempts { totalCount } }', {}, orphan.data.createApiToken.token);
+    expect(afterDelete.data).toEqual({ endpoints: { totalCount: 0 }, eventsFilters: { totalCount: 0 }, deliveryAttempts: { totalCount: 0 } });
+
+    for (const [args, message] of [
+      [`scope: AGENT, agentIds: ["${randomUUID()}"], endpointIds: ["${hookA}"]`, 'only a READ_ONLY token is scoped to endpoints'],
+      ['scope: READ_ONLY, endpointIds: []', 'a scoped token names at least one endpoint (omit endpointIds for every endpoint)'],
+      [`scope: READ_ONLY, endpointIds: ["${hookA}", "${doomed}"]`, `unknown endpoint ids: ${doomed}`],
+    ]) {
+      const refused = await stack.graphql(`mutation { createApiToken(name: "bad", ${args}) { token } }`);
+      expect(refused.errors?.[0]).toMatchObject({ message: `endpointIds: ${message}`, extensions: { code: 'BAD_USER_INPUT', field: 'endpointIds' } });
+    }
   });
 });

@@ -300,7 +300,8 @@ export class ConfigSync implements OnApplicationBootstrap, OnApplicationShutdown
         .where('token.id IN (:...ids) AND token.revoked_at IS NULL', { ids: tokenIds })
         .getMany();
       for (const token of tokens) {
-        const record: TokenRecord = { id: token.id, hash: token.tokenHash, scope: token.scope, agentIds: token.agentIds, version: token.version };
+        const { id, tokenHash: hash, scope, agentIds, endpointIds, version } = token;
+        const record: TokenRecord = { id, hash, scope, agentIds, endpointIds, version };
         current.set(ConfigKeys.token(token.id), { version: token.version, value: JSON.stringify(record) });
       }
     }

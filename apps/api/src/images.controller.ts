@@ -2,7 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Param, Req, Res, Unauthoriz
 import type { Request, Response } from 'express';
 import type { ObjectStore } from '@nats-io/obj';
 import { idKey, IMAGE_CONTENT_TYPES, verifyImageLink } from '@app/events';
-import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore, TokenScope } from '@app/messaging';
+import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore, readsEverything } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
@@ -32,13 +32,18 @@ export class ImagesController implements OnModuleInit {
     this.store = await openImageStore(this.nats);
   }
 
-  /** IMAGE_ACCESS=link: anyone with the link; signed: a valid, unexpired signature, or an ADMIN or READ_ONLY token (a header, or the dashboard's session). */
+  /**
+   * IMAGE_ACCESS=link: anyone with the link; signed: a valid, unexpired
+   * signature, or an ADMIN or unscoped READ_ONLY token (a header, or the
+   * dashboard's session). An image belongs to no endpoint, so a token scoped
+   * to endpoints reads it through its signed link only.
+   */
   private mayRead(id: string, request: Request): boolean {
     const key = this.config.IMAGE_LINK_KEY;
     if (!key) return true;
     if (verifyImageLink(key, id, request.query['expires'], request.query['signature'], Math.floor(Date.now() / 1_000))) return true;
     const principal = this.tokens.resolve(this.sessions.tokenOf(request));
-    return principal !== null && principal.scope !== TokenScope.AGENT;
+    return principal !== null && readsEverything(principal);
   }
 
   @Get(':id')

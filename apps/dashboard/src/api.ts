@@ -70,22 +70,28 @@ export async function request<TData, TVariables>(op: Operation<TData, TVariables
 
 export type Scope = 'ADMIN' | 'READ_ONLY';
 
-export async function currentSession(): Promise<Scope | null> {
-  const response = await fetch(SESSION_PATH, { credentials: 'same-origin' });
-  if (!response.ok) return null;
-  return ((await response.json()) as { scope: Scope }).scope;
+/** What the signed-in token may do: its scope, and the endpoints a scoped READ_ONLY token reads (null: every one). */
+export interface Session {
+  scope: Scope;
+  endpointIds: string[] | null;
 }
 
-export async function signIn(token: string): Promise<Scope> {
+export async function currentSession(): Promise<Session | null> {
+  const response = await fetch(SESSION_PATH, { credentials: 'same-origin' });
+  if (!response.ok) return null;
+  return (await response.json()) as Session;
+}
+
+export async function signIn(token: string): Promise<Session> {
   const response = await fetch(SESSION_PATH, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token }),
   });
-  const body = (await response.json().catch(() => ({}))) as { scope?: Scope; message?: string; field?: string; code?: string };
+  const body = (await response.json().catch(() => ({}))) as Partial<Session> & { message?: string; field?: string; code?: string };
   if (!response.ok || !body.scope) throw new ApiFailure(body.message ?? `sign-in failed (${response.status})`, body.code ?? 'UNAUTHENTICATED', body.field ?? 'token');
-  return body.scope;
+  return { scope: body.scope, endpointIds: body.endpointIds ?? null };
 }
 
 export async function signOut(): Promise<void> {

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentSession, onSignedOut, signIn, signOut, type Scope } from './api.js';
+import { currentSession, onSignedOut, signIn, signOut, type Session } from './api.js';
 import { EndpointCard } from './pages/endpoint-card.js';
 import { EndpointsPage } from './pages/endpoints.js';
 import { EventFilterCard } from './pages/event-filter-card.js';
@@ -9,7 +9,7 @@ import { LostEventsPage } from './pages/lost-events.js';
 import { navigate, useRoute, type Route } from './router.js';
 import { Field, Link, useFormErrors } from './ui.js';
 
-function SignIn({ onSignedIn }: { onSignedIn: (scope: Scope) => void }) {
+function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [token, setToken] = useState('');
   const { errors, formError, show } = useFormErrors(['token']);
   return (
@@ -38,14 +38,26 @@ function SignIn({ onSignedIn }: { onSignedIn: (scope: Scope) => void }) {
   );
 }
 
-const NAV: Array<{ href: string; label: string; pages: Route['page'][] }> = [
+/** `whole`: about the whole installation, not shown to a token scoped to endpoints (the API refuses it). */
+const NAV: Array<{ href: string; label: string; pages: Route['page'][]; whole?: true }> = [
   { href: '/endpoints', label: 'Endpoints', pages: ['endpoints', 'endpoint'] },
   { href: '/event-filters', label: 'Event filters', pages: ['event-filters', 'event-filter'] },
-  { href: '/lost-events', label: 'Lost events', pages: ['lost-events'] },
+  { href: '/lost-events', label: 'Lost events', pages: ['lost-events'], whole: true },
 ];
 
-function Page({ route, scope }: { route: Route; scope: Scope }) {
-  const admin = scope === 'ADMIN';
+const scoped = (session: Session) => session.endpointIds !== null;
+
+function scopeLabel({ scope, endpointIds }: Session): string {
+  if (scope === 'ADMIN') return 'Admin';
+  if (endpointIds === null) return 'Read-only';
+  return `Read-only · ${endpointIds.length} endpoint${endpointIds.length === 1 ? '' : 's'}`;
+}
+
+function Page({ route, session }: { route: Route; session: Session }) {
+  const admin = session.scope === 'ADMIN';
+  if (scoped(session) && NAV.some((item) => item.whole && item.pages.includes(route.page))) {
+    return <p class="count">This token reads its own endpoints only; this page is about the whole installation.</p>;
+  }
   switch (route.page) {
     case 'endpoint':
       return <EndpointCard key={route.id} id={route.id} admin={admin} />;
@@ -62,22 +74,22 @@ function Page({ route, scope }: { route: Route; scope: Scope }) {
 
 function App() {
   const route = useRoute();
-  const [scope, setScope] = useState<Scope | null | undefined>(undefined);
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
   useEffect(() => {
-    void currentSession().then(setScope, () => setScope(null));
-    return onSignedOut(() => setScope(null));
+    void currentSession().then(setSession, () => setSession(null));
+    return onSignedOut(() => setSession(null));
   }, []);
   useEffect(() => {
     const titled = NAV.find((item) => item.pages.includes(route.page));
     document.title = `${titled?.label ?? 'Sign in'} · event-service`;
   }, [route.page]);
 
-  if (scope === undefined) return <p class="loading">Loading…</p>;
-  if (scope === null) {
+  if (session === undefined) return <p class="loading">Loading…</p>;
+  if (session === null) {
     return (
       <SignIn
         onSignedIn={(signedIn) => {
-          setScope(signedIn);
+          setSession(signedIn);
           if (route.page === 'sign-in') navigate('/endpoints', { replace: true });
         }}
       />
@@ -91,19 +103,19 @@ function App() {
       <header class="top">
         <span class="brand">event-service</span>
         <nav aria-label="Main">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !(item.whole && scoped(session))).map((item) => (
             <Link key={item.href} href={item.href} aria-current={item.pages.includes(route.page) ? 'page' : undefined}>
               {item.label}
             </Link>
           ))}
         </nav>
         <span class="who">
-          <span class="scope">{scope === 'ADMIN' ? 'Admin' : 'Read-only'}</span>
+          <span class="scope">{scopeLabel(session)}</span>
           <button
             type="button"
             onClick={async () => {
               await signOut();
-              setScope(null);
+              setSession(null);
             }}
           >
             Sign out
@@ -111,7 +123,7 @@ function App() {
         </span>
       </header>
       <main id="main">
-        <Page route={route} scope={scope} />
+        <Page route={route} session={session} />
       </main>
     </>
   );

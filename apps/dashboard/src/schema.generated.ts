@@ -5,6 +5,8 @@ export interface ApiToken {
   /** The agents an AGENT token may post events for (at least one; a token made before tokens were bound may have none, and then posts for none). */
   agentIds: Array<string>;
   creationDate: string;
+  /** The endpoints a READ_ONLY token may read (their filters, deliveries and websockets); null: every endpoint. */
+  endpointIds: Array<string> | null;
   id: string;
   name: string;
   revokedAt: string | null;
@@ -270,6 +272,8 @@ export interface Mutation {
 export interface MutationCreateApiTokenArgs {
   /** For an AGENT token: the agent ids it may post events for (at least one). */
   agentIds?: Array<string> | null;
+  /** For a READ_ONLY token: the only endpoints it may read (at least one); it then sees nothing global (lost events, other endpoints, any image without its signed link). Omitted: every endpoint. */
+  endpointIds?: Array<string> | null;
   name: string;
   scope: TokenScope;
 }

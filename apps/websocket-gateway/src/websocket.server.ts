@@ -8,7 +8,7 @@ import { WebSocket, WebSocketServer as WsServer } from 'ws';
 import { listenHost } from '@app/config';
 import { HealthServer } from '@app/runtime';
 import { idKey } from '@app/events';
-import { AccessTokens, ConfigView, EndpointType, hashToken, namedTokenIdOf, TokenScope, TokenView, type EndpointView } from '@app/messaging';
+import { AccessTokens, ConfigView, EndpointType, hashToken, namedTokenIdOf, readsEndpoint, TokenView, type EndpointView } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
 import { Resumer, type ResumePoint } from './resumer.js';
 import { clientAddressOf, CountedSlots } from './upgrade-caps.js';
@@ -266,11 +266,15 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     return null;
   }
 
-  /** The endpoint's own token, or an ADMIN or READ_ONLY API token (an AGENT token posts events, it does not read them). */
+  /**
+   * The endpoint's own token, or an ADMIN or READ_ONLY API token that reads
+   * this endpoint (a scoped one names it; an AGENT token posts events, it
+   * does not read them).
+   */
   private acceptsToken(endpoint: EndpointView, token: string): boolean {
     if (this.isOwnToken(endpoint, token)) return true;
     const principal = this.tokens.resolve(token);
-    return principal !== null && principal.scope !== TokenScope.AGENT;
+    return principal !== null && readsEndpoint(principal, endpoint.id);
   }
 
   private recheckClients(endpoint: EndpointView): void {

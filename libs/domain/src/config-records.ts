@@ -49,14 +49,16 @@ export interface SecretsRecord {
 
 /**
  * A named API token as the apps that check tokens see it: the SHA-256 of the
- * token (never the token), its scope and, for an agent token, the agent ids
- * it may post for (empty: any). A revoked token has no record.
+ * token (never the token), its scope, for an agent token the agent ids it may
+ * post for (empty: any), and for a READ_ONLY token the endpoints it may read
+ * (null or absent: every one). A revoked token has no record.
  */
 export interface TokenRecord {
   id: string;
   hash: string;
   scope: TokenScope;
   agentIds: string[];
+  endpointIds?: string[] | null;
   version: number;
 }
 

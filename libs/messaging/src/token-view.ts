@@ -15,12 +15,25 @@ export function hashToken(token: string): string {
 /** The `tokenId` of a principal whose token is configured (API_TOKEN, AGENT_TOKENS) rather than named. */
 const CONFIGURED_TOKEN_ID = 'bootstrap';
 
-/** Who presented a token: a named token's id (or `bootstrap` for API_TOKEN / AGENT_TOKENS), its scope and bound agents. */
+/** Who presented a token: a named token's id (or `bootstrap` for API_TOKEN / AGENT_TOKENS), its scope, bound agents and endpoints. */
 export interface Principal {
   tokenId: string;
   scope: TokenScope;
   /** The agents an agent token may post for; empty: any. */
   agentIds: readonly string[];
+  /** The endpoints a READ_ONLY token may read; null: every one. */
+  endpointIds: readonly string[] | null;
+}
+
+/** An ADMIN token, or a READ_ONLY one not scoped to endpoints: it reads what belongs to no endpoint (lost events, tokens, any image). */
+export function readsEverything(principal: Principal): boolean {
+  return principal.scope === TokenScope.ADMIN || (principal.scope === TokenScope.READ_ONLY && principal.endpointIds === null);
+}
+
+/** Whether a principal may read an endpoint (list it, its filters and deliveries, open its websocket): never an AGENT token. */
+export function readsEndpoint(principal: Principal, endpointId: string): boolean {
+  if (readsEverything(principal)) return true;
+  return principal.scope === TokenScope.READ_ONLY && (principal.endpointIds?.includes(endpointId) ?? false);
 }
 
 /** The id of the named API token a principal presented; null for a configured token (which no revocation ends). */
@@ -203,6 +216,7 @@ function isTokenRecord(value: unknown): value is TokenRecord {
     typeof value.hash === 'string' &&
     (TOKEN_SCOPES as readonly unknown[]).includes(value.scope) &&
     isStringArray(value.agentIds) &&
+    (value.endpointIds === undefined || value.endpointIds === null || isStringArray(value.endpointIds)) &&
     typeof value.version === 'number'
   );
 }
@@ -221,7 +235,7 @@ export class AccessTokens {
   ) {
     this.fixed = fixed
       .filter(({ token }) => token.length > 0)
-      .map(({ token, scope, agentIds = [] }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: CONFIGURED_TOKEN_ID, scope, agentIds } }));
+      .map(({ token, scope, agentIds = [] }) => ({ digest: Buffer.from(hashToken(token), 'hex'), principal: { tokenId: CONFIGURED_TOKEN_ID, scope, agentIds, endpointIds: null } }));
   }
 
   /** The principal of a token, or null for one that is unknown or revoked. */
@@ -235,6 +249,6 @@ export class AccessTokens {
     }
     if (found) return found;
     const record = this.view.find(hash);
-    return record ? { tokenId: record.id, scope: record.scope, agentIds: record.agentIds } : null;
+    return record ? { tokenId: record.id, scope: record.scope, agentIds: record.agentIds, endpointIds: record.endpointIds ?? null } : null;
   }
 }

@@ -17,6 +17,10 @@ export class ApiTokenEntity {
   @Column({ name: 'agent_ids', type: 'text', array: true, default: () => "'{}'" })
   agentIds!: string[];
 
+  /** The endpoints a READ_ONLY token may read; null: every endpoint. */
+  @Column({ name: 'endpoint_ids', type: 'text', array: true, nullable: true })
+  endpointIds!: string[] | null;
+
   /** SHA-256 of the token, hex. */
   @Column({ name: 'token_hash', type: 'text', select: false })
   tokenHash!: string;

@@ -7,13 +7,16 @@ import { IsIds } from '../graphql/input-rules.js';
 /** At most this many agents per AGENT token. */
 export const MAX_TOKEN_AGENTS = 1_000;
 
+/** At most this many endpoints per scoped READ_ONLY token. */
+export const MAX_TOKEN_ENDPOINTS = 1_000;
+
 registerEnumType(TokenScope, {
   name: 'TokenScope',
   description: 'What an API token may do.',
   valuesMap: {
     ADMIN: { description: 'Everything: every query and mutation, secrets and tokens included.' },
     AGENT: { description: 'Post events to ingest for the agent ids it is bound to; nothing in this API.' },
-    READ_ONLY: { description: 'Every query except those revealing secrets or tokens; no mutation.' },
+    READ_ONLY: { description: 'Every query except those revealing secrets or tokens; no mutation. Scoped to endpoints (endpointIds), only what concerns them.' },
   },
 });
 
@@ -30,6 +33,9 @@ export class ApiTokenModel {
 
   @Field(() => [String], { description: 'The agents an AGENT token may post events for (at least one; a token made before tokens were bound may have none, and then posts for none).' })
   agentIds!: string[];
+
+  @Field(() => [ID], { nullable: true, description: 'The endpoints a READ_ONLY token may read (their filters, deliveries and websockets); null: every endpoint.' })
+  endpointIds!: string[] | null;
 
   @Field(() => GraphQLISODateTime)
   creationDate!: Date;
@@ -60,6 +66,14 @@ export class CreateApiTokenArgs {
   @IsOptional()
   @IsIds(MAX_TOKEN_AGENTS)
   agentIds?: string[] | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'For a READ_ONLY token: the only endpoints it may read (at least one); it then sees nothing global (lost events, other endpoints, any image without its signed link). Omitted: every endpoint.',
+  })
+  @IsOptional()
+  @IsIds(MAX_TOKEN_ENDPOINTS)
+  endpointIds?: string[] | null;
 }
 
 @ObjectType('ApiTokenCollection')

@@ -7,9 +7,11 @@ import { DashboardSessions } from './dashboard-sessions.js';
 /** What the dashboard learns of its session: enough to show what the token may do, never the token. */
 interface SessionView {
   scope: TokenScope;
+  /** The endpoints a scoped READ_ONLY token reads; null: every one. */
+  endpointIds: readonly string[] | null;
 }
 
-const view = (principal: Principal): SessionView => ({ scope: principal.scope });
+const view = ({ scope, endpointIds }: Principal): SessionView => ({ scope, endpointIds });
 
 /**
  * A sign-in comes from the dashboard's own page: a JSON body (which a form on

@@ -1,6 +1,8 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import type { Request } from 'express';
 import { Pagination } from '../graphql/collection.model.js';
+import { reachOf } from '../graphql/endpoint-reach.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { DeliveryAttemptCollection, DeliveryAttemptFilters, DeliveryAttemptModel, DeliveryAttemptOrder } from './delivery.model.js';
 import { ListDeliveryAttempts } from './list-delivery-attempts.usecase.js';
@@ -20,11 +22,12 @@ export class DeliveriesResolver {
 
   @Query(() => DeliveryAttemptCollection, { description: 'The delivery log: attempts per endpoint and per event, newest first by default.' })
   deliveryAttempts(
+    @Context('req') request: Request,
     @Args('filters', { type: () => DeliveryAttemptFilters, nullable: true }) filters?: DeliveryAttemptFilters,
     @Args('order', { type: () => DeliveryAttemptOrder, nullable: true }) order?: DeliveryAttemptOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.attempts.execute(filters, order, pagination);
+    return this.attempts.execute(reachOf(request), filters, order, pagination);
   }
 
   @Mutation(() => Boolean, { description: 'Attempts a failed webhook delivery again.' })

@@ -2,16 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { And, DataSource, In, LessThan, LessThanOrEqual, MoreThan, MoreThanOrEqual, type FindOperator, type FindOptionsWhere } from 'typeorm';
 import { DeliveryAttemptEntity } from '@app/persistence';
 import { idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
+import { withinReach } from '../graphql/endpoint-reach.js';
 import type { DateFilter, DeliveryAttemptFilters, DeliveryAttemptOrder } from './delivery.model.js';
 
-/** The delivery log: attempts per endpoint and per event, newest first unless ordered otherwise. */
+/** The delivery log of the endpoints within reach: attempts per endpoint and per event, newest first unless ordered otherwise. */
 @Injectable()
 export class ListDeliveryAttempts {
   constructor(private readonly dataSource: DataSource) {}
 
-  async execute(filters: DeliveryAttemptFilters | undefined, order: DeliveryAttemptOrder | undefined, pagination: Pagination | undefined) {
+  async execute(
+    reach: readonly string[] | null,
+    filters: DeliveryAttemptFilters | undefined,
+    order: DeliveryAttemptOrder | undefined,
+    pagination: Pagination | undefined,
+  ): Promise<{ totalCount: number; collectionItems: DeliveryAttemptEntity[] }> {
     const where: FindOptionsWhere<DeliveryAttemptEntity> = {};
-    const endpointIds = idsOf(filters?.endpointId);
+    const endpointIds = withinReach(idsOf(filters?.endpointId), reach);
+    if (endpointIds?.length === 0) return { totalCount: 0, collectionItems: [] };
     if (endpointIds) where.endpointId = In(endpointIds);
     const eventIds = idsOf(filters?.eventId);
     if (eventIds) where.eventId = In(eventIds);

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { EndpointState, EndpointType, type ManualState } from '@app/messaging';
 import { EndpointEntity, EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
-import { parseUuid } from '../graphql/collection.model.js';
+import { keysOf, parseUuid } from '../graphql/collection.model.js';
 import { SigningSecrets } from '../webhook-secrets/signing-secrets.js';
 
 /** The endpoint records the endpoint use cases and the resolver share; every change reaches the data path. */
@@ -22,6 +22,16 @@ export class EndpointRegistry {
 
   private get filters() {
     return this.dataSource.getRepository(EventFilterEntity);
+  }
+
+  /** The endpoints an input names (UUIDs, by its rules), each of which must exist: else BAD_USER_INPUT on `endpointIds`. */
+  async existing(ids: string[]): Promise<EndpointEntity[]> {
+    const wanted = keysOf(ids);
+    if (wanted.length === 0) return [];
+    const found = await this.repository.findBy({ id: In(wanted) });
+    const missing = wanted.filter((id) => !found.some((endpoint) => endpoint.id === id));
+    if (missing.length > 0) throw ApiError.badInput('endpointIds', `unknown endpoint ids: ${missing.join(', ')}`);
+    return found;
   }
 
   /** The endpoint, or NOT_FOUND on `field` (the argument that named it). */

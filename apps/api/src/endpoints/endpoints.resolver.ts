@@ -6,6 +6,7 @@ import type { EndpointEntity } from '@app/persistence';
 import { storedMeta } from '@app/domain';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
+import { reachOf } from '../graphql/endpoint-reach.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { CreateEndpoint } from './create-endpoint.usecase.js';
 import { DeleteEndpoint } from './delete-endpoint.usecase.js';
@@ -45,11 +46,12 @@ export class EndpointsResolver {
 
   @Query(() => EndpointCollection)
   endpoints(
+    @Context('req') request: Request,
     @Args('filters', { type: () => EndpointFilters, nullable: true }) filters?: EndpointFilters,
     @Args('order', { type: () => EndpointOrder, nullable: true }) order?: EndpointOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.list.execute(filters, order, pagination);
+    return this.list.execute(reachOf(request), filters, order, pagination);
   }
 
   @Mutation(() => EndpointModel)

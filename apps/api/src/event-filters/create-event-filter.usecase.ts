@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventFilterEntity } from '@app/persistence';
 import { conditionsOf } from './event-filter-input.js';
+import { EndpointRegistry } from '../endpoints/endpoint-registry.js';
 import { EventFilterRegistry } from './event-filter-registry.js';
 import type { EventFiltersInput } from './event-filter.model.js';
 
@@ -12,6 +13,7 @@ export class CreateEventFilter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly registry: EventFilterRegistry,
+    private readonly endpoints: EndpointRegistry,
   ) {}
 
   async execute(input: EventFiltersInput): Promise<EventFilterEntity> {
@@ -19,7 +21,7 @@ export class CreateEventFilter {
       id: randomUUID(),
       name: input.name,
       ...conditionsOf(input.in),
-      endpoints: await this.registry.existingEndpoints(input.endpointIds ?? []),
+      endpoints: await this.endpoints.existing(input.endpointIds ?? []),
     });
     return this.registry.save(filter);
   }

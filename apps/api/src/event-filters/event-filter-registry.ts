@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { DataSource } from 'typeorm';
+import { EventFilterEntity } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
-import { keysOf, parseUuid } from '../graphql/collection.model.js';
+import { parseUuid } from '../graphql/collection.model.js';
 
 /** The event filter records the event filter use cases share; every change reaches the router live. */
 @Injectable()
@@ -48,15 +48,5 @@ export class EventFilterRegistry {
     const saved = await this.repository.save(filter);
     await this.sync.filterChanged(saved);
     return saved;
-  }
-
-  /** The endpoints a filter is to target (UUIDs, by the input's rules), each of which must exist. */
-  async existingEndpoints(ids: string[]): Promise<EndpointEntity[]> {
-    const wanted = keysOf(ids);
-    if (wanted.length === 0) return [];
-    const found = await this.dataSource.getRepository(EndpointEntity).findBy({ id: In(wanted) });
-    const missing = wanted.filter((id) => !found.some((endpoint) => endpoint.id === id));
-    if (missing.length > 0) throw ApiError.badInput('endpointIds', `unknown endpoint ids: ${missing.join(', ')}`);
-    return found;
   }
 }

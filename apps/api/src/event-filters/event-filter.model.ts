@@ -81,7 +81,7 @@ export class EventFilterConditionsInput {
   eventTypes?: EventType[];
 }
 
-/** The endpoints' existence is checked where they are loaded (EventFilterRegistry.existingEndpoints). */
+/** The endpoints' existence is checked where they are loaded (EndpointRegistry.existing). */
 @InputType()
 export class EventFiltersInput {
   @Field()

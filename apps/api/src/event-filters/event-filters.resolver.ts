@@ -1,8 +1,11 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { Request } from 'express';
 import type { EventType } from '@app/events';
-import type { EventFilterEntity } from '@app/persistence';
+import type { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { EndpointModel } from '../endpoints/endpoint.model.js';
 import { Pagination } from '../graphql/collection.model.js';
+import { reachOf } from '../graphql/endpoint-reach.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { CreateEventFilter } from './create-event-filter.usecase.js';
 import { DeleteEventFilter } from './delete-event-filter.usecase.js';
@@ -30,11 +33,12 @@ export class EventFiltersResolver {
 
   @Query(() => EventFilterCollection)
   eventsFilters(
+    @Context('req') request: Request,
     @Args('filters', { type: () => EventFilterFilters, nullable: true }) filters?: EventFilterFilters,
     @Args('order', { type: () => EventFilterOrder, nullable: true }) order?: EventFilterOrder,
     @Args('pagination', { type: () => Pagination, nullable: true }) pagination?: Pagination,
   ) {
-    return this.list.execute(filters, order, pagination);
+    return this.list.execute(reachOf(request), filters, order, pagination);
   }
 
   @Mutation(() => EventFilterModel)
@@ -60,6 +64,13 @@ export class EventFiltersResolver {
     const { cameraIds, agentIds, profileGroupIds, eventTypes } = filter;
     // The column is text[], but only this api writes it, from EventType values.
     return { cameraIds, agentIds, profileGroupIds, eventTypes: eventTypes as EventType[] };
+  }
+
+  /** A filter reached through one of a scoped token's endpoints names the others it targets to no one. */
+  @ResolveField('endpoints', () => [EndpointModel])
+  endpoints(@Parent() filter: EventFilterEntity, @Context('req') request: Request): EndpointEntity[] {
+    const reach = reachOf(request);
+    return reach === null ? filter.endpoints : filter.endpoints.filter((endpoint) => reach.includes(endpoint.id));
   }
 
   @ResolveField('routesEvents', () => Boolean)

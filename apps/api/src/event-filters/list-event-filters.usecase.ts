@@ -4,12 +4,17 @@ import { EventFilterEntity } from '@app/persistence';
 import { idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import type { EventFilterFilters, EventFilterOrder } from './event-filter.model.js';
 
-/** A page of event filters with their endpoints: by creation date unless ordered by lastModified, oldest first by default. */
+/**
+ * A page of event filters with their endpoints: by creation date unless
+ * ordered by lastModified, oldest first by default. Within a reach, only the
+ * filters naming one of its endpoints, with those endpoints only.
+ */
 @Injectable()
 export class ListEventFilters {
   constructor(private readonly dataSource: DataSource) {}
 
   async execute(
+    reach: readonly string[] | null,
     filters: EventFilterFilters | undefined,
     order: EventFilterOrder | undefined,
     pagination: Pagination | undefined,
@@ -17,6 +22,8 @@ export class ListEventFilters {
     const where: FindOptionsWhere<EventFilterEntity> = {};
     const ids = idsOf(filters?.id);
     if (ids) where.id = In(ids);
+    if (reach?.length === 0) return { totalCount: 0, collectionItems: [] };
+    if (reach) where.endpoints = { id: In([...reach]) };
     const { offset, limit } = pageOf(pagination);
     const direction = order?.lastModified ?? order?.creationDate ?? SortDirection.ASC;
     const sort: FindOptionsOrder<EventFilterEntity> = order?.lastModified

@@ -1,7 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Pagination } from '../graphql/collection.model.js';
-import { TokenGuard } from '../graphql/token.guard.js';
+import { TokenGuard, WholeInstallation } from '../graphql/token.guard.js';
 import { ListLostEvents } from './list-lost-events.usecase.js';
 import { LostEventCollection, LostEventFilters, LostEventModel, LostEventOrder } from './lost-event.model.js';
 
@@ -11,6 +11,7 @@ export class LostEventsResolver {
   constructor(private readonly list: ListLostEvents) {}
 
   @Query(() => LostEventCollection, { description: 'Events not delivered because their candidates’ profiles were deleted; newest first by default.' })
+  @WholeInstallation()
   lostEvents(
     @Args('filters', { type: () => LostEventFilters, nullable: true }) filters?: LostEventFilters,
     @Args('order', { type: () => LostEventOrder, nullable: true }) order?: LostEventOrder,
