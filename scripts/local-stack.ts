@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DATABASE_APPS, migrateDatabase, roleOf, urlAs, type DatabaseApp } from '@app/persistence';
 
 /** The apps of the service, each run as its own process as in production. */
 export const APP_NAMES = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
@@ -70,3 +72,17 @@ export function isListening(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/**
+ * The migration step of a local run (`npm start`, the test stacks): applies
+ * the migrations as `url`'s user and gives each database app its role, with a
+ * password made for this run; returns the URL each app connects with (its
+ * role, on the same server and database).
+ */
+export async function migrateForApps(url: string, schema: string): Promise<Record<DatabaseApp, string>> {
+  const passwords = Object.fromEntries(DATABASE_APPS.map((app) => [app, randomBytes(18).toString('base64url')])) as Record<DatabaseApp, string>;
+  await migrateDatabase({ url, schema }, passwords);
+  return Object.fromEntries(DATABASE_APPS.map((app) => [app, urlAs(url, roleOf(schema, app), passwords[app])])) as Record<DatabaseApp, string>;
+}
+
+export const usesDatabase = (app: AppName): app is DatabaseApp => (DATABASE_APPS as readonly string[]).includes(app);

@@ -2,9 +2,11 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { z } from 'zod';
-import { ConfigError, loadConfig, resolveApiToken } from '@app/config';
+import { ConfigError, databaseEnv, loadConfig, resolveApiToken } from '@app/config';
+import type { DatabaseApp } from '@app/persistence';
+import { retryWhileTransient } from '@app/runtime';
 import { createEdgeProxy } from './edge-proxy.js';
-import { APP_NAMES, isListening, spawnApp, type AppName } from './local-stack.js';
+import { APP_NAMES, isListening, migrateForApps, spawnApp, usesDatabase, type AppName } from './local-stack.js';
 
 /**
  * `npm start`: every app in its own process against the local NATS and
@@ -32,19 +34,10 @@ const OWNER_POLL_MS = 500;
 // start.js routes to and probes every port, so it must know each: 0 (any free port) is refused.
 const knownPort = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
-/** Every port of the run, by variable name; exits with one line naming each bad variable. */
-function loadStartConfig(): Record<string, number> {
+/** The environment checked against `schema`; exits with one line naming each bad variable. */
+function loadOrExit<T extends z.ZodType>(schema: T): z.infer<T> {
   try {
-    return loadConfig(
-      z.object({
-        PORT: knownPort(8080),
-        API_PORT: knownPort(8083),
-        INGEST_PORT: knownPort(8081),
-        GATEWAY_PORT: knownPort(8082),
-        ...(Object.fromEntries(APP_NAMES.map((app) => [healthPortVar(app), knownPort(DEFAULT_HEALTH_PORTS[app])])) as Record<string, ReturnType<typeof knownPort>>),
-      }),
-      process.env,
-    );
+    return loadConfig(schema, process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`npm start: ${error.message}\n`);
@@ -52,7 +45,20 @@ function loadStartConfig(): Record<string, number> {
   }
 }
 
+/** Every port of the run, by variable name. */
+const loadStartConfig = (): Record<string, number> =>
+  loadOrExit(
+    z.object({
+      PORT: knownPort(8080),
+      API_PORT: knownPort(8083),
+      INGEST_PORT: knownPort(8081),
+      GATEWAY_PORT: knownPort(8082),
+      ...(Object.fromEntries(APP_NAMES.map((app) => [healthPortVar(app), knownPort(DEFAULT_HEALTH_PORTS[app])])) as Record<string, ReturnType<typeof knownPort>>),
+    }),
+  );
+
 const config = loadStartConfig();
+const database = loadOrExit(z.object(databaseEnv));
 const publicPort = config.PORT;
 const mainPorts: Record<ServingApp, number> = { api: config.API_PORT, ingest: config.INGEST_PORT, 'websocket-gateway': config.GATEWAY_PORT };
 const healthPorts = Object.fromEntries(APP_NAMES.map((app) => [app, config[healthPortVar(app)]])) as Record<AppName, number>;
@@ -80,7 +86,8 @@ const hasMainPort = (app: AppName): app is ServingApp => app in MAIN_PORT_VARS;
 
 function start(app: AppName): void {
   if (stopping) return;
-  const child = spawnApp(app, { ...baseEnv, HEALTH_PORT: String(healthPorts[app]) }, 'pipe', { lifeline: true });
+  const database = usesDatabase(app) ? { DATABASE_URL: databaseUrls[app] } : {};
+  const child = spawnApp(app, { ...baseEnv, ...database, HEALTH_PORT: String(healthPorts[app]) }, 'pipe', { lifeline: true });
   children.set(app, child);
   const label = `[${app}]`.padEnd(20);
   for (const stream of [child.stdout, child.stderr]) {
@@ -231,6 +238,13 @@ if (taken.length > 0) {
   process.stderr.write(`npm start: already in use: ${taken.join(', ')}. Another npm start? Set these variables to free ports.\n`);
   process.exit(1);
 }
+
+// The migration step first, as the Kubernetes Job does: the apps connect as their own roles and never migrate.
+const databaseUrls: Record<DatabaseApp, string> = await retryWhileTransient('migrating PostgreSQL', () => migrateForApps(database.DATABASE_URL, database.DATABASE_SCHEMA)).catch((error: Error) => {
+  process.stderr.write(`npm start: the migration step failed: ${error.message}\n`);
+  process.exit(1);
+});
+say(`migrated schema ${database.DATABASE_SCHEMA}; the apps connect as their own roles (${database.DATABASE_SCHEMA}_api, …)`);
 
 for (const app of APP_NAMES) start(app);
 // Local by default, like the apps (LISTEN_HOST, docs/operations.md).

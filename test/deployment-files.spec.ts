@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { parse, parseAllDocuments } from 'yaml';
+import { DATABASE_APPS, roleOf } from '@app/persistence';
 import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
 import { natsLayout } from './support/nats-layout.js';
 import { OwnNatsServer } from './support/nats-server.js';
@@ -67,21 +68,31 @@ describe('docker-compose.yml', () => {
     for (const [variable, value] of Object.entries(natsEnvironment)) expect(value).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
   });
 
-  it('checks the health of every service, and starts each only once what it depends on is healthy', () => {
+  it('checks the health of every service, and starts each only once what it depends on is healthy (or, the migration step, done)', () => {
     for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'migrate') continue;
       expect([name, Array.isArray(service.healthcheck?.test)]).toEqual([name, true]);
       for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) {
+        if (dependency === 'migrate') {
+          expect([name, condition]).toEqual([name, { condition: 'service_completed_successfully' }]);
+          continue;
+        }
         expect([name, dependency, condition]).toEqual([name, dependency, { condition: 'service_healthy' }]);
         expect(compose.services[dependency]?.healthcheck).toBeDefined();
       }
     }
+    expect(compose.services.migrate).toMatchObject({ command: ['node', 'dist/scripts/migrate.js'], restart: 'no', depends_on: { postgres: { condition: 'service_healthy' } } });
     for (const app of APP_NAMES) {
       expect(Object.keys(compose.services[app].depends_on)).toContain('nats');
       // The apps' check asks the health port their environment sets.
       expect(compose.services[app].healthcheck.test.join(' ')).toMatch(/process\.env\.HEALTH_PORT \+ '\/readyz'/);
       expect(compose.services[app].environment.HEALTH_PORT).toMatch(/^\d+$/);
     }
-    for (const app of ['api', 'profile-sync', 'webhook-dispatcher']) expect(Object.keys(compose.services[app].depends_on)).toContain('postgres');
+    // The apps that use PostgreSQL start after the migration step, as their own roles: never the owner the step runs as.
+    for (const app of DATABASE_APPS) {
+      expect(Object.keys(compose.services[app].depends_on)).toContain('migrate');
+      expect(/^postgres:\/\/([^:@]+)[:@]/.exec(compose.services[app].environment.DATABASE_URL as string)?.[1]).toBe(roleOf('event_service', app));
+    }
     expect(Object.keys(compose.services.edge.depends_on).sort()).toEqual(['api', 'ingest', 'websocket-gateway']);
     // nats: the monitoring port nats-server.conf opens; postgres: pg_isready.
     const monitorPort = /^http_port: (\d+)$/m.exec(read('deploy/nats/nats-server.conf'))?.[1];

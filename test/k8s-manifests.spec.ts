@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import * as coreV1 from 'kubernetes-models/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as autoscalingV2 from 'kubernetes-models/autoscaling/v2';
+import * as batchV1 from 'kubernetes-models/batch/v1';
 import * as policyV1 from 'kubernetes-models/policy/v1';
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
 import * as kedaV1alpha1 from '@kubernetes-models/keda/keda.sh/v1alpha1';
@@ -15,6 +16,7 @@ import { z } from 'zod';
 import { loadIngestConfig } from '../apps/ingest/src/ingest.config.js';
 import { loadDispatcherConfig } from '../apps/webhook-dispatcher/src/dispatcher.config.js';
 import { loadGatewayConfig } from '../apps/websocket-gateway/src/gateway.config.js';
+import { DATABASE_APPS, roleOf } from '@app/persistence';
 import { APP_NAMES, projectRoot } from '../scripts/local-stack.js';
 import { natsLayout } from './support/nats-layout.js';
 
@@ -40,9 +42,9 @@ interface Validatable {
 }
 type ModelClass = { apiVersion: string; kind: string; new (data: object): Validatable };
 
-/** The API objects k8s/ may hold, by `apiVersion/kind`: the core, apps, autoscaling, policy and networking groups, and KEDA's. */
+/** The API objects k8s/ may hold, by `apiVersion/kind`: the core, apps, autoscaling, batch, policy and networking groups, and KEDA's. */
 const MODELS = new Map<string, ModelClass>(
-  [coreV1, appsV1, autoscalingV2, policyV1, networkingV1, kedaV1alpha1]
+  [coreV1, appsV1, autoscalingV2, batchV1, policyV1, networkingV1, kedaV1alpha1]
     .flatMap((module) => Object.values(module) as unknown[])
     .filter((value): value is ModelClass => typeof value === 'function' && typeof (value as Partial<ModelClass>).kind === 'string' && typeof (value as Partial<ModelClass>).apiVersion === 'string')
     .map((model) => [`${model.apiVersion}/${model.kind}`, model]),
@@ -150,6 +152,25 @@ describe('k8s/ deployments', () => {
     expect(graceMs('websocket-gateway')).toBeGreaterThanOrEqual(loadGatewayConfig(environmentOf('websocket-gateway')).WS_DRAIN_GRACE + 15_000);
     expect(graceMs('webhook-dispatcher')).toBeGreaterThanOrEqual(loadDispatcherConfig(environmentOf('webhook-dispatcher')).WEBHOOK_TIMEOUT + 15_000);
     for (const app of APP_NAMES) expect([app, graceMs(app) >= 30_000]).toEqual([app, true]);
+  });
+
+  it('migrates in a Job as the database owner, and runs each app that uses PostgreSQL as its own role, never the owner', () => {
+    const job = find('Job', 'migrate')!.spec.template.spec.containers[0];
+    expect(job.command).toEqual(['node', 'dist/scripts/migrate.js']);
+    const secretKeyOf = (env: Array<{ name: string; valueFrom?: { secretKeyRef?: { key: string } } }>, name: string) => env.find((entry) => entry.name === name)?.valueFrom?.secretKeyRef?.key;
+    expect(secretKeyOf(job.env, 'DATABASE_URL')).toBe('DATABASE_URL');
+    for (const app of DATABASE_APPS) {
+      const password = `${app.toUpperCase().replaceAll('-', '_')}_DATABASE_PASSWORD`;
+      expect(secretKeyOf(job.env, password)).toBe(password);
+      const env = find('Deployment', app)!.spec.template.spec.containers[0].env;
+      const url = env.find((entry: { name: string }) => entry.name === 'DATABASE_URL');
+      expect([app, new URL(url.value).username]).toEqual([app, roleOf('event_service', app)]);
+      expect([app, secretKeyOf(env, 'DATABASE_PASSWORD')]).toEqual([app, password]);
+    }
+    for (const app of APP_NAMES) {
+      const keys = find('Deployment', app)!.spec.template.spec.containers[0].env.map((entry: { valueFrom?: { secretKeyRef?: { key: string } } }) => entry.valueFrom?.secretKeyRef?.key);
+      expect([app, keys.includes('DATABASE_URL')]).toEqual([app, false]);
+    }
   });
 
   it('autoscales every app that can scale out, and runs profile-sync as one replica', () => {

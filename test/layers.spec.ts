@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { DATABASE_APPS, TABLE_GRANTS } from '@app/persistence';
 import { projectRoot } from '../scripts/local-stack.js';
 import { filesUnder } from './support/doc-names.js';
 
@@ -40,7 +41,12 @@ const sources = () =>
   );
 
 describe('one writer of the webhook ledger and its change log', () => {
-  /** The files that write each table: raw SQL, the prune helper, or a TypeORM repository or manager write of its entity. */
+  /**
+   * The files that write each table: raw SQL, the prune helper, a TypeORM
+   * repository or manager write of its entity, or a file that takes the
+   * entity's repository and writes through a repository (over-counting rather
+   * than missing a writer).
+   */
   function writersOfTables(): Map<string, string[]> {
     const all = sources();
     const tables = new Map<string, string>();
@@ -55,7 +61,10 @@ describe('one writer of the webhook ledger and its change log', () => {
         new RegExp(`getRepository\\(${entity}\\)\\s*\\.(save|insert|update|delete|remove|upsert|softDelete)\\(`),
         new RegExp(`\\.(save|insert|update|delete|remove|upsert)\\(${entity}\\b`),
       ];
-      writers.set(table, all.filter(({ text }) => patterns.some((pattern) => pattern.test(text))).map(({ file }) => file));
+      const takesRepository = new RegExp(`getRepository\\(${entity}\\)`);
+      const writesThroughRepository = /\b(repository|repo)\.(save|insert|update|delete|remove|upsert)\(/;
+      const writes = (text: string) => patterns.some((pattern) => pattern.test(text)) || (takesRepository.test(text) && writesThroughRepository.test(text));
+      writers.set(table, all.filter(({ text }) => writes(text)).map(({ file }) => file));
     }
     return writers;
   }
@@ -69,6 +78,15 @@ describe('one writer of the webhook ledger and its change log', () => {
     const owners: Record<string, string> = { endpoint: 'apps/api', event_filter: 'apps/api', api_token: 'apps/api', profile: 'apps/profile-sync', lost_event: 'apps/profile-sync' };
     for (const [table, owner] of Object.entries(owners)) {
       expect({ table, apps: [...new Set(writers.get(table)!.map(appOf))].filter((app) => app !== owner) }).toEqual({ table, apps: [] });
+    }
+  });
+
+  it('grants each app’s database role writes on exactly the tables its code writes', () => {
+    const writers = writersOfTables();
+    for (const [table, files] of writers) {
+      const writing = [...new Set(files.map((file) => file.split('/')[1]))].sort();
+      const granted = DATABASE_APPS.filter((app) => TABLE_GRANTS[app].writes.includes(table)).sort();
+      expect({ table, granted }).toEqual({ table, granted: writing });
     }
   });
 

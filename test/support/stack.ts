@@ -6,7 +6,8 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { NatsClient, openConfigBucket, type NatsAuth } from '@app/messaging';
-import type { AppName } from '../../scripts/local-stack.js';
+import { dropAppRoles, type DatabaseApp } from '@app/persistence';
+import { migrateForApps, usesDatabase, type AppName } from '../../scripts/local-stack.js';
 import { AppProcess } from './app-process.js';
 import { freshEvent } from './fixtures.js';
 import { MetricSamples } from './metrics.js';
@@ -104,6 +105,9 @@ export class TestStack {
   private readonly started: AppProcess[] = [];
   private nats: NatsClient | null = null;
   private stopped: Promise<void> | null = null;
+  /** The migration step, run once before the first app that uses PostgreSQL starts: each such app's URL, as its own role. */
+  private migrated: Promise<Record<DatabaseApp, string>> | null = null;
+  private databaseUrls: Record<DatabaseApp, string> | null = null;
 
   private constructor(readonly options: StackOptions) {
     this.prefix = options.nats?.prefix ?? `t${this.id}`;
@@ -125,7 +129,7 @@ export class TestStack {
       const apps = options.apps ?? (['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] as const);
       // webhook-dispatcher joins when a test asks for it (apps: [..., 'webhook-dispatcher']).
       for (const app of apps) stack.ports.set(app, { main: await freePort(), health: await freePort() });
-      // All at once: each app applies the migrations and streams it needs itself.
+      // All at once: each app makes the streams it needs itself; the migration step runs before the first that uses PostgreSQL.
       await Promise.all(apps.map((app) => stack.startApp(app)));
     } catch (error) {
       const cleanupError = await stack.stop().then(
@@ -142,7 +146,7 @@ export class TestStack {
     const app = appOf(instance);
     const ports = this.ports.get(instance)!;
     const mainVar = MAIN_PORT_VAR[app];
-    return {
+    const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
       NATS_URL: this.natsUrl,
@@ -160,11 +164,20 @@ export class TestStack {
       ...this.options.env,
       ...this.options.appEnv?.[app],
     };
+    // As its own role (the migration step's), on whatever server the test points it to (a proxy, an unreachable port).
+    if (usesDatabase(app) && this.databaseUrls) {
+      const own = new URL(this.databaseUrls[app]);
+      const given = new URL(env.DATABASE_URL!);
+      [given.username, given.password] = [own.username, own.password];
+      env.DATABASE_URL = given.toString();
+    }
+    return env;
   }
 
   /** Starts (or restarts) an instance and waits until it is ready (`ready: false`: until its health listener answers). */
   async startApp(instance: Instance, { ready = true, readyTimeoutMs = READY_TIMEOUT_MS }: { ready?: boolean; readyTimeoutMs?: number } = {}): Promise<void> {
     if (this.stopped) throw new Error(`cannot start ${instance}: stack ${this.prefix} was stopped`);
+    if (usesDatabase(appOf(instance))) this.databaseUrls = await (this.migrated ??= migrateForApps(DATABASE_URL, this.schema));
     const app = AppProcess.spawn(appOf(instance), this.env(instance), { name: instance, logFile: join(LOG_DIR, `t${this.id}-${instance}.log`) });
     this.running.set(instance, app);
     this.started.push(app);
@@ -443,6 +456,7 @@ export class TestStack {
     await db.connect();
     try {
       await db.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+      await dropAppRoles(db, this.schema);
     } finally {
       await db.end();
     }

@@ -12,8 +12,6 @@ export const apiEnv = z.object({
   ...imageLinkEnv,
   ...secretKeysEnv,
   API_PORT: portVar(8083),
-  /** Apply pending database migrations at start (under an advisory lock). */
-  DATABASE_MIGRATE: booleanVar(true),
   /** Answers introspection (`__schema`, `__type`) to a valid token; off unless set: the schema is in apps/api/schema.graphql. */
   GRAPHQL_INTROSPECTION: booleanVar(false),
   /** How often the config bucket is re-checked against PostgreSQL. */

@@ -9,6 +9,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { Request } from 'express';
 import type { GraphQLError } from 'graphql';
 import { AccessTokens, ConfigPublisherModule, ConfigViewModule, DeletedProfiles, MessagingModule, NatsClient, natsSettings, SecretsViewModule, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { databaseSettingsOf } from '@app/config';
 import { DatabaseModule } from '@app/persistence';
 import { isTransientFailure, RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -82,7 +83,7 @@ export class ApiModule implements NestModule {
         ConfigViewModule,
         SecretsViewModule,
         TokenViewModule,
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: config.DATABASE_MIGRATE }),
+        DatabaseModule.forRoot(databaseSettingsOf(config)),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [DataSource],

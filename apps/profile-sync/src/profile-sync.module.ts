@@ -1,5 +1,6 @@
 import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { DeletedProfiles, MessagingModule, NatsClient, natsSettings } from '@app/messaging';
+import { databaseSettingsOf } from '@app/config';
 import { DatabaseModule } from '@app/persistence';
 import { HealthServer, RuntimeModule } from '@app/runtime';
 import { EventsConsumer } from './events.consumer.js';
@@ -30,7 +31,7 @@ export class ProfileSyncModule {
         RuntimeModule.forRoot('profile-sync', config),
         MessagingModule.forRoot(natsSettings(config, 'profile-sync')),
         // Migrations run under an advisory lock, so profile-sync may start before the api.
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true }),
+        DatabaseModule.forRoot(databaseSettingsOf(config)),
       ],
       providers: [
         { provide: PROFILE_SYNC_CONFIG, useValue: config },

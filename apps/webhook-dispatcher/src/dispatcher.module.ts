@@ -1,5 +1,6 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisher, EndpointHealthPublisherModule, MessagingModule, natsSettings, SecretsViewModule } from '@app/messaging';
+import { databaseSettingsOf } from '@app/config';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
@@ -46,7 +47,7 @@ export class DispatcherModule {
         EndpointHealthPublisherModule,
         // Migrations run under an advisory lock, so the dispatcher may start before the api; it does not wait
         // for PostgreSQL to start: fresh deliveries need none (docs/reliability.md).
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { migrate: true, waitAtStart: false }),
+        DatabaseModule.forRoot(databaseSettingsOf(config), { waitAtStart: false }),
       ],
       providers: [
         { provide: DISPATCHER_CONFIG, useValue: config },

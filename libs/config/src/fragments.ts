@@ -102,11 +102,21 @@ export interface NatsEnv {
 
 export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** The password of DATABASE_URL's user, when the URL has none (a Kubernetes secret key beside a plain URL). */
+  DATABASE_PASSWORD: z.string().optional(),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
     .default('event_service'),
 };
+
+/** Where an app's PostgreSQL is: DATABASE_URL, with DATABASE_PASSWORD in it when given, and the schema. */
+export function databaseSettingsOf(config: { DATABASE_URL: string; DATABASE_PASSWORD?: string | undefined; DATABASE_SCHEMA: string }): { url: string; schema: string } {
+  if (!config.DATABASE_PASSWORD) return { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA };
+  const url = new URL(config.DATABASE_URL);
+  url.password = encodeURIComponent(config.DATABASE_PASSWORD);
+  return { url: url.toString(), schema: config.DATABASE_SCHEMA };
+}
 
 export const runtimeEnv = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

@@ -23,6 +23,8 @@ import { AcceptedAt1765600000000 } from './migrations/1765600000000-AcceptedAt.j
 import { HealthOnlyInConfigBucket1765700000000 } from './migrations/1765700000000-HealthOnlyInConfigBucket.js';
 import { ScopedTokens1765800000000 } from './migrations/1765800000000-ScopedTokens.js';
 
+import { grantAppRoles, type DatabaseApp } from './database-roles.js';
+
 export interface DatabaseSettings {
   url: string;
   /** Every table lives in this schema (tests use one each). */
@@ -58,25 +60,52 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
 const MIGRATION_LOCK = 0x6576_7376;
 
 /**
- * Creates the schema if needed and applies pending migrations, holding an
- * advisory lock so that replicas starting together do not race.
+ * The migration step (`npm run migrate`, the k8s Job, `npm start` first):
+ * creates the schema if needed, applies pending migrations and sets each
+ * app's role and grants (database-roles.ts), holding an advisory lock so
+ * that steps started together do not race. Run as the schema's owner; the
+ * apps connect as their roles and never migrate.
  */
-export async function migrateDatabase(settings: DatabaseSettings): Promise<string[]> {
+export async function migrateDatabase(settings: DatabaseSettings, passwords: Partial<Record<DatabaseApp, string>> = {}): Promise<{ applied: string[]; roles: string[] }> {
   const client = new pg.Client({ connectionString: settings.url });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${settings.schema}`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${client.escapeIdentifier(settings.schema)}`);
     const dataSource = createDataSource(settings);
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
-      return applied.map((migration) => migration.name);
+      const roles = await grantAppRoles(client, settings.schema, passwords);
+      return { applied: applied.map((migration) => migration.name), roles };
     } finally {
       await dataSource.destroy();
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
+  }
+}
+
+/** Thrown while the schema lacks migrations this code needs: the migration step has not run yet (an app waits, not ready). */
+export class SchemaNotMigratedError extends Error {
+  readonly transient = true;
+}
+
+/**
+ * Refuses a schema the migration step has not brought up to this code's
+ * migrations (newer ones, from a step run for the next version, are fine):
+ * apps wait for it rather than migrate themselves.
+ */
+export async function checkMigrated(dataSource: DataSource, schema: string): Promise<void> {
+  const applied = await dataSource.query<Array<{ name: string }>>('SELECT name FROM migrations').catch((error: Error & { code?: string }) => {
+    // 42P01: no migrations table yet.
+    if (error.code === '42P01' || (error as { driverError?: { code?: string } }).driverError?.code === '42P01') return [];
+    throw error;
+  });
+  const names = new Set(applied.map((row) => row.name));
+  const pending = MIGRATIONS.map((migration) => migration.name).filter((name) => !names.has(name));
+  if (pending.length > 0) {
+    throw new SchemaNotMigratedError(`schema ${schema} lacks ${pending.length} migrations (${pending.join(', ')}): waiting for the migration step (npm run migrate, or the k8s Job)`);
   }
 }

@@ -1,14 +1,14 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HealthServer, retryWhileTransient } from '@app/runtime';
-import { createDataSource, migrateDatabase, type DatabaseSettings } from './data-source.js';
+import { checkMigrated, createDataSource, type DatabaseSettings } from './data-source.js';
 
 const PING_INTERVAL_MS = 2_000;
 const PING_TIMEOUT_MS = 3_000;
 
 /**
- * Reports PostgreSQL in readiness (a ping every two seconds), and closes the
- * data source last.
+ * Reports PostgreSQL in readiness (a ping every two seconds, once the schema
+ * is known to be migrated), and closes the data source last.
  */
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -22,7 +22,7 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.health.addDependency('postgres', () => this.reachable);
+    this.health.addDependency('postgres', () => this.reachable && migrated.has(this.dataSource));
     void this.ping();
     this.timer = setInterval(() => void this.ping(), PING_INTERVAL_MS);
   }
@@ -52,29 +52,27 @@ class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /**
- * Connects `dataSource` (migrating first, when asked), waiting for
- * PostgreSQL for as long as it is away: a pod may start before the database,
- * or during its outage.
+ * Connects `dataSource` and waits until its schema is migrated, for as long
+ * as PostgreSQL is away or the migration step has not run: a pod may start
+ * before the database, during its outage, or beside the migration Job. The
+ * app never migrates: it connects as its own role, without DDL rights.
  */
-function connect(dataSource: DataSource, settings: DatabaseSettings, migrate: boolean, stopped?: () => boolean): Promise<DataSource> {
-  // A failing migration or a wrong password will not heal by waiting: start-up fails with its reason.
+function connect(dataSource: DataSource, settings: DatabaseSettings, stopped?: () => boolean): Promise<DataSource> {
+  // A wrong password will not heal by waiting: start-up fails with its reason.
   return retryWhileTransient(
     'connecting to PostgreSQL',
     async () => {
-      if (migrate) {
-        const applied = await migrateDatabase(settings);
-        if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
-      }
-      return dataSource.initialize();
+      if (!dataSource.isInitialized) await dataSource.initialize();
+      await checkMigrated(dataSource, settings.schema);
+      migrated.add(dataSource);
+      return dataSource;
     },
     // A half-made connection pool is closed before the next try.
-    { afterFailure: () => dataSource.driver.disconnect().catch(() => undefined), stopped },
+    { afterFailure: async () => (dataSource.isInitialized ? undefined : dataSource.driver.disconnect().catch(() => undefined)), stopped },
   );
 }
 
 export interface DatabaseOptions {
-  /** Apply pending migrations before first use (under an advisory lock). */
-  migrate: boolean;
   /**
    * false: start without waiting for PostgreSQL, connecting in the
    * background; until then queries fail as an outage does (for an app whose
@@ -83,11 +81,11 @@ export interface DatabaseOptions {
   waitAtStart?: boolean;
 }
 
-/** The app's PostgreSQL data source, migrated before first use when asked. */
+/** The app's PostgreSQL data source, usable once the migration step has run. */
 @Module({})
 export class DatabaseModule {
-  static forRoot(settings: DatabaseSettings, options: DatabaseOptions): DynamicModule {
-    const { migrate, waitAtStart = true } = options;
+  static forRoot(settings: DatabaseSettings, options: DatabaseOptions = {}): DynamicModule {
+    const { waitAtStart = true } = options;
     return {
       module: DatabaseModule,
       global: true,
@@ -96,11 +94,11 @@ export class DatabaseModule {
           provide: DataSource,
           useFactory: async () => {
             const dataSource = createDataSource(settings);
-            if (waitAtStart) return connect(dataSource, settings, migrate);
+            if (waitAtStart) return connect(dataSource, settings);
             let shutdown = false;
-            void connect(dataSource, settings, migrate, () => shutdown).catch((error: Error) => {
+            void connect(dataSource, settings, () => shutdown).catch((error: Error) => {
               if (shutdown) return;
-              // What waiting cannot fix (a failing migration, a wrong password) ends the process, as at start.
+              // What waiting cannot fix (a wrong password, a missing grant) ends the process, as at start.
               new Logger('Database').fatal(`start-up failed: cannot use PostgreSQL: ${error.message}`);
               process.exit(1);
             });
@@ -116,3 +114,5 @@ export class DatabaseModule {
 }
 
 const backgroundStops = new WeakMap<DataSource, () => void>();
+/** The data sources whose schema the migration step has brought up to this code's migrations. */
+const migrated = new WeakSet<DataSource>();

@@ -1,4 +1,5 @@
-export { createDataSource, migrateDatabase, ENTITIES, MIGRATIONS, type DatabaseSettings } from './data-source.js';
+export { checkMigrated, createDataSource, migrateDatabase, ENTITIES, MIGRATIONS, SchemaNotMigratedError, type DatabaseSettings } from './data-source.js';
+export { DATABASE_APPS, dropAppRoles, grantAppRoles, roleOf, TABLE_GRANTS, urlAs, type DatabaseApp } from './database-roles.js';
 export { EndpointEntity } from './endpoint.entity.js';
 export { EventFilterEntity } from './event-filter.entity.js';
 export { DatabaseModule } from './database.module.js';
