@@ -42,12 +42,23 @@ export function namedTokenIdOf(principal: Principal): string | null {
 }
 
 /**
+ * How long the watch may leave the bucket's newest change unapplied before it
+ * is taken for hung (its consumer gone without the watch ending): longer than
+ * a revocation's rounds of asking (the api's ConfigSync), so a replica that
+ * may still accept a revoked token stops being ready soon after the
+ * revocation is answered as not confirmed.
+ */
+const STALL_MS = 10_000;
+const STALL_CHECK_MS = 2_000;
+
+/**
  * The named API tokens that are not revoked and the websocket endpoints' own
  * connection tokens, as the api publishes them to the tokens bucket
  * (`tokens.<id>`, `connections.<endpoint id>`: hashes only): the api, ingest
  * and the gateway check tokens here, without PostgreSQL, and no other app
  * reads them. Loads every token at start, then applies each change;
- * a watch that ends (NATS restarted) is opened again and every token read
+ * a watch that ends (NATS restarted), or that has applied nothing of a change
+ * the bucket holds for `stallMs` (hung), is opened again and every token read
  * afresh, and `healthy` is false meanwhile.
  */
 export class TokenView {
@@ -63,15 +74,30 @@ export class TokenView {
   private readonly revokedListeners: Array<(tokenId: string) => void> = [];
   private readonly connections = new Map<string, ConnectionTokenRecord>();
   private readonly rotatedListeners: Array<(endpointId: string) => void> = [];
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** The bucket's newest revision when the watch was first seen behind it, and when. */
+  private behind: { revision: number; since: number } | null = null;
+  private restartCount = 0;
 
-  constructor(private readonly bucket: KV) {}
+  constructor(
+    private readonly bucket: KV,
+    private readonly stall = { afterMs: STALL_MS, checkMs: STALL_CHECK_MS },
+  ) {}
 
   async start(): Promise<void> {
     await retryWhileTransient('token watch', () => this.watch());
+    this.stallTimer = setInterval(() => void this.checkStall().catch(() => undefined), this.stall.checkMs);
+    this.stallTimer.unref();
+  }
+
+  /** How many times a watch was taken for hung and opened again. */
+  get restarts(): number {
+    return this.restartCount;
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.stallTimer) clearInterval(this.stallTimer);
     this.stopWatch?.();
     this.applied.release();
   }
@@ -155,10 +181,39 @@ export class TokenView {
       });
   }
 
+  /**
+   * A watch whose consumer is gone (deleted, or lost by the server) may
+   * neither deliver nor end: behind the bucket's newest revision for
+   * `stall.afterMs`, it is dropped, the view reports unhealthy (not ready),
+   * and every token is read again. A failure to ask the bucket is NATS being
+   * away, which the connection's own health reports.
+   */
+  private async checkStall(): Promise<void> {
+    if (!this.watching || this.stopped) return;
+    const newest = (await this.bucket.status()).streamInfo.state.last_seq;
+    const now = Date.now();
+    if (this.applied.value >= newest) {
+      this.behind = null;
+      return;
+    }
+    if (!this.behind || this.applied.value >= this.behind.revision) {
+      this.behind = { revision: newest, since: now };
+      return;
+    }
+    if (now - this.behind.since < this.stall.afterMs || !this.watching) return;
+    this.logger.error(`token watch applied nothing up to revision ${this.behind.revision} for ${now - this.behind.since} ms (at ${this.applied.value}): taken for hung; reading the tokens again`);
+    this.behind = null;
+    this.restartCount += 1;
+    this.watching = false;
+    this.currentWatch = null;
+    this.stopWatch?.();
+    void this.resume();
+  }
+
   private async resume(): Promise<void> {
     if (this.resuming) return;
     this.resuming = true;
-    this.logger.warn(`token watch ended at revision ${this.applied.value}; reading the tokens again`);
+    this.logger.warn(`token watch stopped at revision ${this.applied.value}; reading the tokens again`);
     try {
       for (let failures = 1; !this.stopped && !this.watching; failures += 1) {
         await sleep(backoffMs(failures, 200, 5_000));
