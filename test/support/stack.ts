@@ -243,6 +243,13 @@ export class TestStack {
     return this.running.get(instance)?.output(lines) ?? '';
   }
 
+  /** An instance's process id (a benchmark reads the app's CPU time from /proc). */
+  pid(instance: Instance): number {
+    const pid = this.running.get(instance)?.pid;
+    if (pid === undefined) throw new Error(`${instance} is not running`);
+    return pid;
+  }
+
   /** Kills an app's process (SIGKILL by default: no clean-up at all) and waits for it to be gone. */
   async kill(instance: Instance, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.running.get(instance)?.kill(signal, SETTLE_TIMEOUT_MS);

@@ -39,8 +39,9 @@ export function credentialFirstBodyParser(tokens: AccessTokens, sessions: Dashbo
 }
 
 /**
- * Refuses before a byte of the body is read, and closes the connection once
- * the answer is out rather than reading (even to discard) the rest.
+ * Refuses before the body is parsed (the handler reads none of it), and
+ * closes the connection once the answer is out rather than reading (even to
+ * discard) the rest: what had already arrived goes with the connection.
  */
 function refuse(response: Parameters<RequestHandler>[1], status: 411 | 413, message: string): void {
   response.on('finish', () => response.socket?.destroy());
