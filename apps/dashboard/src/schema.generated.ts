@@ -25,6 +25,22 @@ export interface CameraBinding {
   cameraId: string;
 }
 
+/** A durable consumer of the data path, as JetStream counts it: what its app's replicas have yet to take and to finish. */
+export interface ConsumerLag {
+  /** Messages delivered and not yet acknowledged (in hand, or waiting to be redelivered). */
+  ackPending: number;
+  /** The app whose replicas share the consumer. */
+  app: string;
+  consumer: string;
+  /** False until its app has started once (the consumer is made then): the other figures are 0. */
+  exists: boolean;
+  /** Messages stored and not yet delivered to the app. */
+  pending: number;
+  /** Messages delivered more than once and not yet acknowledged. */
+  redelivered: number;
+  stream: string;
+}
+
 export interface CreatedApiToken {
   apiToken: ApiToken;
   /** The token to send (`Token: <token>` or `Authorization: Bearer <token>`). Shown this once: only its hash is kept. */
@@ -245,6 +261,8 @@ export interface Mutation {
   createWebhookEndpoint: Endpoint;
   deleteEndpoint: boolean;
   deleteEventFilters: boolean;
+  /** A profile deleted on the platform: events stored from now on lose it as a candidate (docs/profiles.md). True once stored. */
+  deleteProfile: boolean;
   /** Binds a camera to another agent: that agent's events may name it from now on, and the former agent's are refused (CAMERA_OF_ANOTHER_AGENT). */
   moveCamera: CameraBinding;
   /** Stops sending to a webhook endpoint; its deliveries wait until it is resumed. */
@@ -267,6 +285,8 @@ export interface Mutation {
   setWebSocketAccess: Endpoint;
   updateEndpoint: Endpoint;
   updateEventFilters: EventFilter;
+  /** A profile created or changed on the platform, with its complete list of watchlists: what the lifecycle subject es.events.profiles.upserted carries. True once stored. */
+  upsertProfile: boolean;
 }
 
 export interface MutationCreateApiTokenArgs {
@@ -300,6 +320,10 @@ export interface MutationDeleteEndpointArgs {
 }
 
 export interface MutationDeleteEventFiltersArgs {
+  id: string;
+}
+
+export interface MutationDeleteProfileArgs {
   id: string;
 }
 
@@ -365,14 +389,28 @@ export interface MutationUpdateEventFiltersArgs {
   id: string;
 }
 
+export interface MutationUpsertProfileArgs {
+  id: string;
+  /** Its complete current list of watchlists (profile groups). */
+  profileGroups: Array<ProfileGroupInput>;
+}
+
 export interface Pagination {
   limit?: number | null;
   offset?: number | null;
 }
 
+/** A watchlist a profile is on. */
+export interface ProfileGroupInput {
+  color?: string | null;
+  id: string;
+}
+
 export interface Query {
   /** Named API tokens, newest first (ADMIN tokens only). */
   apiTokens: ApiTokenCollection;
+  /** The data path's durable consumers and their lag, in the order events pass them. */
+  consumerLag: Array<ConsumerLag>;
   /** The delivery log: attempts per endpoint and per event, newest first by default. */
   deliveryAttempts: DeliveryAttemptCollection;
   endpoints: EndpointCollection;

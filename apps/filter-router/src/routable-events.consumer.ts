@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, Headers, JetStreamConsumer, Outcome, PublishUnavailableError, readRoutingHeaders, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, DURABLES, Headers, JetStreamConsumer, type MessageHandler, Outcome, PublishUnavailableError, readRoutingHeaders } from '@app/messaging';
 import { RouteEvent } from './route-event.usecase.js';
 
 const PUBLISH_RETRY_MS = 1_000;
 
 @Injectable()
 @JetStreamConsumer({
-  durable: 'filter-router',
+  durable: DURABLES.filterRouter,
   stream: (topology) => topology.streams.routable,
   filterSubject: (topology) => topology.routableEvents,
   concurrency: 512,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { eventIdKeyOf, idKey, type EventRejection } from '@app/events';
-import { DeadLetterReason, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, Topology, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, DURABLES, JetStreamConsumer, type MessageHandler, NatsClient, Outcome, PublishUnavailableError, Topology } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 
 const STORE_RETRY_MS = 2_000;
@@ -20,7 +20,7 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
 /** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
 @Injectable()
 @JetStreamConsumer({
-  durable: 'ingest',
+  durable: DURABLES.ingest,
   stream: (topology) => topology.streams.ingress,
   filterSubject: (topology) => topology.allAgentEvents,
   // Validating and storing takes milliseconds: a killed replica's events go out again within seconds.

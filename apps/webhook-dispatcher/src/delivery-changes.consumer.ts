@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, JetStreamConsumer, Outcome, type MessageHandler, decodeChanges } from '@app/messaging';
+import { DeadLetterReason, decodeChanges, DURABLES, JetStreamConsumer, type MessageHandler, Outcome } from '@app/messaging';
 import { DeliveryProjection } from './delivery-projection.js';
 import { MAX_BATCH_CHANGES } from './delivery-recorder.js';
 
-export const PROJECTOR_DURABLE = 'delivery-projector';
+export const PROJECTOR_DURABLE = DURABLES.deliveryProjector;
 
 /**
  * Projects the attempts stream into the ledger in PostgreSQL: the delivery

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { acceptedAtOf, DeadLetterReason, dueAtOf, Headers, JetStreamConsumer, NatsClient, Outcome, type MessageHandler } from '@app/messaging';
+import { acceptedAtOf, DeadLetterReason, dueAtOf, DURABLES, Headers, JetStreamConsumer, type MessageHandler, NatsClient, Outcome } from '@app/messaging';
 import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryState } from './delivery-transitions.js';
 
@@ -20,7 +20,7 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
  */
 @Injectable()
 @JetStreamConsumer({
-  durable: 'webhook-dispatcher',
+  durable: DURABLES.webhookDispatcher,
   stream: (topology) => topology.streams.deliveries,
   filterSubject: (topology) => topology.allWebhookDeliveries,
   concurrency: 1_024,

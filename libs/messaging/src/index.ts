@@ -1,4 +1,4 @@
-export { Topology, Headers } from './topology.js';
+export { DURABLES, Topology, Headers } from './topology.js';
 export { NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './nats-connection.js';
 export { ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';

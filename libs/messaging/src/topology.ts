@@ -16,6 +16,15 @@
  *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
  *                                  batches, projected into PostgreSQL in order (stream ATTEMPTS)
  */
+/** The data path's durable consumers, by the app that reads each (its consumer spec names it). */
+export const DURABLES = {
+  ingest: 'ingest',
+  profileSync: 'profile-sync',
+  filterRouter: 'filter-router',
+  webhookDispatcher: 'webhook-dispatcher',
+  deliveryProjector: 'delivery-projector',
+} as const;
+
 export class Topology {
   readonly streams: {
     readonly ingress: string;
@@ -64,6 +73,17 @@ export class Topology {
   /** The agent an agent subject belongs to (`<p>.agents.<agent id>.events`); NATS permissions let an agent publish on its own only. */
   agentOfSubject(subject: string): string {
     return subject.slice(this.prefix.length + '.agents.'.length, subject.length - '.events'.length);
+  }
+
+  /** Every durable consumer of the data path with its stream and app, in the order events pass them: what consumerLag reports. */
+  get durableConsumers(): Array<{ app: string; stream: string; durable: string }> {
+    return [
+      { app: 'ingest', stream: this.streams.ingress, durable: DURABLES.ingest },
+      { app: 'profile-sync', stream: this.streams.events, durable: DURABLES.profileSync },
+      { app: 'filter-router', stream: this.streams.routable, durable: DURABLES.filterRouter },
+      { app: 'webhook-dispatcher', stream: this.streams.deliveries, durable: DURABLES.webhookDispatcher },
+      { app: 'webhook-dispatcher', stream: this.streams.attempts, durable: DURABLES.deliveryProjector },
+    ];
   }
 
   get allAgentEvents(): string {

@@ -1,0 +1,92 @@
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import type { SimulationSink } from './run-simulation.js';
+import type { ProfileUpsert } from './simulation.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * As agents and the platform do it over NATS: each event a JetStream publish
+ * on its agent's subject (`<prefix>.agents.<id>.events`), each lifecycle
+ * change on `<prefix>.events.profiles.upserted|deleted`; each resolves on the
+ * stream's ack. No JetStream API is used, so an agent's user (no JetStream
+ * of its own, behind the account's import) is enough for the events.
+ */
+export class NatsSink implements SimulationSink {
+  private readonly stream: ReturnType<typeof jetstream>;
+
+  private constructor(
+    private readonly connection: NatsConnection,
+    private readonly prefix: string,
+  ) {
+    this.stream = jetstream(connection);
+  }
+
+  static async open(options: ConnectionOptions, prefix: string): Promise<NatsSink> {
+    return new NatsSink(await connect({ name: 'event-service simulate', ...options }), prefix);
+  }
+
+  async profile(change: { upserted: ProfileUpsert } | { deleted: { id: string } }): Promise<void> {
+    const [subject, body] = 'upserted' in change ? [`${this.prefix}.events.profiles.upserted`, change.upserted] : [`${this.prefix}.events.profiles.deleted`, change.deleted];
+    await this.stream.publish(subject, encoder.encode(JSON.stringify(body)));
+  }
+
+  async event(agentId: string, body: string, eventId: string): Promise<void> {
+    // The event id as the message id: a retried publish is stored once.
+    await this.stream.publish(`${this.prefix}.agents.${agentId}.events`, encoder.encode(body), { msgID: `${agentId}:${eventId}` });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.drain();
+  }
+}
+
+/** Refused by the service: the status and its error body, for the caller to report. */
+export class SinkRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`refused with ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+/**
+ * As agents without a NATS client do it: each event a POST to ingest
+ * (`/event-service/events`) with an AGENT or ADMIN token, and the profile
+ * lifecycle through the GraphQL API (upsertProfile, deleteProfile: an ADMIN
+ * token).
+ */
+export class HttpSink implements SimulationSink {
+  constructor(
+    private readonly urls: { ingest: string; api: string },
+    private readonly token: string,
+  ) {}
+
+  async profile(change: { upserted: ProfileUpsert } | { deleted: { id: string } }): Promise<void> {
+    const [query, variables] =
+      'upserted' in change
+        ? ['mutation($id: ID!, $groups: [ProfileGroupInput!]!) { upsertProfile(id: $id, profileGroups: $groups) }', { id: change.upserted.id, groups: change.upserted.profile_groups }]
+        : ['mutation($id: ID!) { deleteProfile(id: $id) }', { id: change.deleted.id }];
+    const response = await fetch(`${this.urls.api}/event-service/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    const answer = JSON.parse(text) as { errors?: unknown[] };
+    if (!response.ok || answer.errors) throw new SinkRefusal(response.status, text);
+  }
+
+  async event(_agentId: string, body: string): Promise<void> {
+    const response = await fetch(`${this.urls.ingest}/event-service/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body,
+    });
+    if (response.status !== 202) throw new SinkRefusal(response.status, await response.text());
+    await response.body?.cancel();
+  }
+
+  async close(): Promise<void> {}
+}
