@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SeededRandom } from './random.js';
 
 /** OMNI's event types (the seed's), as agents send them. */
@@ -8,7 +9,7 @@ export type SimulatedType = (typeof SIMULATED_TYPES)[number];
 export const DEFAULT_MIX: Readonly<Record<SimulatedType, number>> = { identification: 60, non_identification: 25, har: 5, roi: 4, crossing: 4, face_hide_control: 2 };
 
 export interface SimulationOptions {
-  /** The same seed, the same run: agents, cameras, profiles, events and their ids. */
+  /** The same seed, the same run: agents, cameras, profiles, and the events' types, cameras and candidates (event ids are new each run). */
   seed: number;
   agents: number;
   camerasPerAgent: number;
@@ -66,8 +67,8 @@ const DETAILS: Partial<Record<SimulatedType, [field: string, values: string[]]>>
  * Agents with cameras, the platform's profile catalogue with watchlists, and
  * a stream of events in a chosen mix: identifications of 1–3 catalogue
  * profiles, the other OMNI types, optional images, and profile deletions
- * that make lost events. Deterministic from its seed; sends nothing itself
- * (runSimulation does, over NATS or HTTP).
+ * that make lost events. Deterministic from its seed but for the events' own
+ * ids; sends nothing itself (runSimulation does, over NATS or HTTP).
  */
 export class Simulation {
   readonly agents: SimulatedAgent[];
@@ -122,13 +123,14 @@ export class Simulation {
     const random = this.random;
     const agent = random.pick(this.agents);
     const camera = random.pick(agent.cameras);
-    const details: Record<string, unknown> = { id: random.uuid(), detection_date: detectionDate(new Date()) };
+    // New ids each run: ingest would take a second run's events, within its duplicate window, for re-sends of the first's.
+    const details: Record<string, unknown> = { id: randomUUID(), detection_date: detectionDate(new Date()) };
     if (!this.options.images) Object.assign(details, { image: null, original_image: null });
     const detail = DETAILS[type];
     if (detail) details[detail[0]] = random.pick(detail[1]);
     const event: Record<string, unknown> = {
       type,
-      activity_id: random.uuid(),
+      activity_id: randomUUID(),
       camera: { id: camera.id, type: 'IP', title: camera.title, stream: camera.title, real_name: null, agent_id: agent.id },
       ...(type === 'identification'
         ? {

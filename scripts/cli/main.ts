@@ -1,0 +1,205 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type SimulationTally } from '@app/simulator';
+import { runMigrationStep } from '../migration-step.js';
+import { CliError, graphql, table, urlsOf, type ServiceOptions } from './service.js';
+import { parseMix, simulate, SIMULATE_DEFAULTS, tallyLines, type SimulateOptions } from './simulate.js';
+import { watchEndpoint } from './watch.js';
+
+/**
+ * `npx event-service <command>`: the service from a terminal, through its
+ * GraphQL API with a token (NATS only where agents themselves use it:
+ * `simulate --over nats`). Every command has `--help`.
+ */
+const program = new Command('event-service')
+  .description('Event delivery for video analytics, from a terminal: endpoints, filters, the profile lifecycle, lag, migrations, an agent simulator and a live view.')
+  .addOption(new Option('--url <origin>', 'the service’s public origin (GraphQL, images, websockets, events)').env('EVENT_SERVICE_URL').default('http://localhost:8080'))
+  .addOption(new Option('--token <token>', 'an API token (default: EVENT_SERVICE_TOKEN, else API_TOKEN)').env('EVENT_SERVICE_TOKEN'))
+  .addOption(new Option('--ingest-url <url>', 'ingest’s address, when not behind --url').env('EVENT_SERVICE_INGEST_URL'))
+  .addOption(new Option('--websocket-url <url>', 'the websocket gateway’s address, when not behind --url').env('EVENT_SERVICE_WEBSOCKET_URL'))
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+const service = (): ServiceOptions => {
+  const { url, token, ingestUrl, websocketUrl } = program.opts<{ url: string; token?: string; ingestUrl?: string; websocketUrl?: string }>();
+  return { url, token, ingestUrl, websocketUrl };
+};
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function positive(name: string, { zero = false } = {}) {
+  return (text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < (zero ? 0 : 1)) throw new InvalidArgumentError(`${name} must be a whole number ${zero ? 'of 0 or more' : 'above 0'}`);
+    return value;
+  };
+}
+
+program
+  .command('endpoints')
+  .description('list the endpoints: id, type, state, name')
+  .option('--json', 'the API’s answer as JSON')
+  .action(async ({ json }: { json?: boolean }) => {
+    const data = await graphql<{ endpoints: { totalCount: number; collectionItems: Array<{ id: string; type: string; state: string; name: string }> } }>(
+      service(),
+      '{ endpoints(pagination: { limit: 1000 }) { totalCount collectionItems { id type state name } } }',
+    );
+    if (json) {
+      say(JSON.stringify(data.endpoints));
+      return;
+    }
+    say(table(['ID', 'TYPE', 'STATE', 'NAME'], data.endpoints.collectionItems.map((item) => [item.id, item.type, item.state, item.name])));
+    say(`${data.endpoints.totalCount} endpoints`);
+  });
+
+program
+  .command('filters')
+  .description('list the event filters: id, name, endpoints, conditions')
+  .option('--json', 'the API’s answer as JSON')
+  .action(async ({ json }: { json?: boolean }) => {
+    type Filter = { id: string; name: string; endpoints: Array<{ id: string }>; in: Record<string, string[] | null> };
+    const data = await graphql<{ eventsFilters: { totalCount: number; collectionItems: Filter[] } }>(
+      service(),
+      '{ eventsFilters(pagination: { limit: 1000 }) { totalCount collectionItems { id name endpoints { id } in { cameraIds agentIds profileGroupIds eventTypes } } } }',
+    );
+    if (json) {
+      say(JSON.stringify(data.eventsFilters));
+      return;
+    }
+    const conditions = (filter: Filter) =>
+      Object.entries(filter.in)
+        .filter(([, values]) => values && values.length > 0)
+        .map(([name, values]) => `${name}=${values!.length === 1 ? values![0] : `${values!.length} values`}`)
+        .join(' ') || 'every event';
+    say(table(['ID', 'NAME', 'ENDPOINTS', 'CONDITIONS'], data.eventsFilters.collectionItems.map((filter) => [filter.id, filter.name, String(filter.endpoints.length), conditions(filter)])));
+    say(`${data.eventsFilters.totalCount} filters`);
+  });
+
+const profiles = program.command('profiles').description('the platform’s profile lifecycle, through the API (docs/profiles.md): for platforms without a NATS client');
+profiles
+  .command('upsert')
+  .description('a profile created or changed, with its complete list of watchlists (ADMIN token)')
+  .argument('<profile-id>', 'the profile’s UUID')
+  .option('--group <id[:color]>', 'a watchlist it is on (repeat for each)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .action(async (id: string, { group }: { group: string[] }) => {
+    const groups = group.map((text) => {
+      const [groupId, color] = text.split(/:(.*)/s);
+      return { id: groupId, color: color || null };
+    });
+    await graphql(service(), 'mutation($id: ID!, $groups: [ProfileGroupInput!]!) { upsertProfile(id: $id, profileGroups: $groups) }', { id, groups });
+    say(`profile ${id} upserted with ${groups.length} watchlists`);
+  });
+profiles
+  .command('delete')
+  .description('a profile deleted: events stored from now on lose it as a candidate (ADMIN token)')
+  .argument('<profile-id>', 'the profile’s UUID')
+  .action(async (id: string) => {
+    await graphql(service(), 'mutation($id: ID!) { deleteProfile(id: $id) }', { id });
+    say(`profile ${id} deleted`);
+  });
+
+program
+  .command('lag')
+  .description('each durable consumer of the data path: messages pending, in hand (ack pending) and redelivered')
+  .option('--json', 'the API’s answer as JSON')
+  .action(async ({ json }: { json?: boolean }) => {
+    type Lag = { app: string; stream: string; consumer: string; exists: boolean; pending: number; ackPending: number; redelivered: number };
+    const data = await graphql<{ consumerLag: Lag[] }>(service(), '{ consumerLag { app stream consumer exists pending ackPending redelivered } }');
+    if (json) {
+      say(JSON.stringify(data.consumerLag));
+      return;
+    }
+    say(
+      table(
+        ['APP', 'CONSUMER', 'STREAM', 'PENDING', 'ACK PENDING', 'REDELIVERED'],
+        data.consumerLag.map((lag) => [lag.app, lag.consumer, lag.stream, lag.exists ? String(lag.pending) : 'not created yet', String(lag.ackPending), String(lag.redelivered)]),
+      ),
+    );
+  });
+
+program
+  .command('migrate')
+  .description('the migration step (as npm run migrate and the k8s Job): migrations, then each app’s database role; reads DATABASE_URL, DATABASE_SCHEMA and the *_DATABASE_PASSWORD variables')
+  .action(async () => {
+    for (const line of await runMigrationStep(process.env)) say(line);
+  });
+
+program
+  .command('simulate')
+  .description('agents with cameras, a profile catalogue with watchlists, and events in a mix: over HTTP with the token, or over NATS as agents publish')
+  .option('--agents <n>', 'agents', positive('--agents'), SIMULATE_DEFAULTS.agents)
+  .option('--cameras <n>', 'cameras per agent', positive('--cameras'), SIMULATE_DEFAULTS.camerasPerAgent)
+  .option('--profiles <n>', 'profiles in the catalogue, announced through the lifecycle first', positive('--profiles'), SIMULATE_DEFAULTS.profiles)
+  .option('--watchlists <n>', 'watchlists the profiles are on', positive('--watchlists'), SIMULATE_DEFAULTS.watchlists)
+  .option('--events <n>', 'events to send', positive('--events'), 100)
+  .option('--rate <n>', 'events per second (default: as fast as the service takes them)', positive('--rate'))
+  .option('--mix <type=weight,...>', `relative weights of the event types (default ${Object.entries(SIMULATE_DEFAULTS.mix).map(([type, weight]) => `${type}=${weight}`).join(',')})`, parseMix)
+  .option('--images', 'attach a face image and a frame to every event')
+  .option('--delete-every <n>', 'every n events, delete a profile and send an identification of it alone (a lost event)', positive('--delete-every', { zero: true }), 0)
+  .option('--seed <n>', 'the same seed, the same agents, profiles and events', positive('--seed', { zero: true }), 1)
+  .addOption(new Option('--over <transport>', 'how events travel').choices(['http', 'nats']).default('http'))
+  .option('--no-announce', 'skip announcing the catalogue (a run of the same seed did)')
+  .addOption(new Option('--nats-url <url>', 'for --over nats').env('NATS_URL').default('nats://127.0.0.1:4222'))
+  .addOption(new Option('--nats-user <user>', 'for --over nats').env('NATS_USER'))
+  .addOption(new Option('--nats-password <password>', 'for --over nats').env('NATS_PASSWORD'))
+  .addOption(new Option('--prefix <prefix>', 'the installation’s NATS_PREFIX, for --over nats').env('NATS_PREFIX').default('es'))
+  .option('--json', 'print the tally as JSON')
+  .action(async (options: Omit<SimulateOptions, 'mix' | 'progress'> & { mix?: SimulateOptions['mix']; json?: boolean }) => {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const tally = await simulate(service(), { ...options, mix: options.mix ?? SIMULATE_DEFAULTS.mix, rate: options.rate ?? null, progress: process.stderr.isTTY === true }, controller.signal);
+    if (options.json) {
+      say(JSON.stringify(tally));
+      return;
+    }
+    for (const line of tallyLines(tally)) say(line);
+  });
+
+program
+  .command('watch')
+  .description('print an endpoint’s events as they arrive over its websocket, resuming after the last one on a reconnect')
+  .argument('<endpoint-id>', 'a websocket endpoint’s id')
+  .option('--count <n>', 'stop after n events', positive('--count'))
+  .option('--json', 'each event’s JSON as delivered, one per line')
+  .option('--endpoint-token <token>', 'its connection token, when it requires one (or an API token that reads it)')
+  .action(async (endpointId: string, options: { count?: number; json?: boolean; endpointToken?: string }) => {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    await watchEndpoint(service(), endpointId, { ...options, print: say, signal: controller.signal });
+  });
+
+program
+  .command('quickstart')
+  .description('with the service running: make a websocket endpoint and a filter, run the simulator, and print the events arriving')
+  .option('--events <n>', 'events to simulate', positive('--events'), 30)
+  .option('--rate <n>', 'events per second', positive('--rate'), 10)
+  .action(async ({ events, rate }: { events: number; rate: number }) => {
+    const target = service();
+    const name = `quickstart ${new Date().toISOString().slice(0, 19)}`;
+    const { createWebSocketEndpoint: endpoint } = await graphql<{ createWebSocketEndpoint: { id: string } }>(target, 'mutation($name: String!) { createWebSocketEndpoint(name: $name) { id } }', { name });
+    await graphql(target, 'mutation($input: EventFiltersInput!) { createEventFilters(eventFiltersInput: $input) { id } }', {
+      input: { name: `${name}: identifications`, endpointIds: [endpoint.id], in: { eventTypes: ['identification'] } },
+    });
+    say(`endpoint ${endpoint.id}, with a filter passing identifications only`);
+    say(`  live in the dashboard: ${urlsOf(target).api}/endpoints/${endpoint.id}`);
+    say(`  or: npx event-service watch ${endpoint.id}`);
+    let tally: SimulationTally | null = null;
+    const arrivals: string[] = [];
+    const watching = new AbortController();
+    const watched = watchEndpoint(target, endpoint.id, { print: (line) => (arrivals.push(line), say(line)), signal: watching.signal });
+    tally = await simulate(target, { ...SIMULATE_DEFAULTS, cameras: SIMULATE_DEFAULTS.camerasPerAgent, profiles: 20, watchlists: 3, events, rate, mix: SIMULATE_DEFAULTS.mix, over: 'http', announce: true, natsUrl: '', prefix: 'es', progress: false });
+    // Every identification the simulator sent arrives; the other types the filter keeps out.
+    const expected = tally.byType.identification;
+    const deadline = Date.now() + 30_000;
+    while (arrivals.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    watching.abort();
+    await watched;
+    say(`${arrivals.length} of the ${expected} identifications among ${tally.events} simulated events arrived`);
+    if (arrivals.length < expected) throw new CliError('not every identification arrived within 30 s: is every app ready? (npm start prints when it is)');
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof CliError)) throw error;
+  process.stderr.write(`event-service: ${error.message}\n`);
+  process.exitCode = 1;
+}
