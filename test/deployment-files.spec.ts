@@ -19,7 +19,7 @@ import { freePort } from './support/ports.js';
  */
 const root = projectRoot();
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
-const documentedVariables = new Set([...read('README.md').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]!));
+const documentedVariables = new Set([...read('docs/configuration.md').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]!));
 
 const layout = natsLayout();
 
@@ -125,7 +125,7 @@ describe('docker-compose.yml', () => {
     expect(await check(port)).toBe(1);
   });
 
-  it('sets only variables the README documents', () => {
+  it('sets only variables docs/configuration.md documents', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (name === 'nats' || name === 'postgres') continue;
       for (const variable of Object.keys(service.environment ?? {})) {
@@ -194,7 +194,7 @@ describe('k8s/', () => {
     expect([name, key, secret !== undefined && key in secret.stringData]).toEqual(['event-service-nats', app, true]);
   });
 
-  it('configures only variables the README documents', () => {
+  it('configures only variables docs/configuration.md documents', () => {
     const configMap = manifests.find((manifest) => manifest.kind === 'ConfigMap')!;
     for (const variable of Object.keys(configMap.data ?? {})) {
       expect([variable, documentedVariables.has(variable)]).toEqual([variable, true]);

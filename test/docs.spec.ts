@@ -54,11 +54,11 @@ describe('the docs name only what exists', () => {
 });
 
 describe('the docs list what the code has', () => {
-  it('lists every variable an app reads in the README', () => {
+  it('lists every variable an app reads in docs/configuration.md', () => {
     const configs = ['libs/config/src/fragments.ts', ...filesUnder(root, 'apps', (file) => /\.config\.ts$/.test(file))];
     const variables = new Set(configs.flatMap((file) => [...read(file).matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map(([, name]) => name!)));
     expect(variables.size).toBeGreaterThan(30);
-    expect([...variables].filter((variable) => !documented(read('README.md'), variable))).toEqual([]);
+    expect([...variables].filter((variable) => !documented(read('docs/configuration.md'), variable))).toEqual([]);
   });
 
   it('lists every variable the tests, benchmarks and scripts read', () => {

@@ -6,7 +6,7 @@ import { createUser } from '@nats-io/nkeys';
 import { ensureStreams, NatsClient, type NatsAuth } from '@app/messaging';
 import { OwnNatsServer } from './support/nats-server.js';
 
-/** Every app connects with the credentials the NATS_* variables give (README): each way NATS offers. */
+/** Every app connects with the credentials the NATS_* variables give (docs/configuration.md): each way NATS offers. */
 describe('NATS credentials', () => {
   const servers: OwnNatsServer[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'event-service-nats-auth-'));

@@ -38,7 +38,7 @@ export interface NatsSettings {
   ownedStreams?: readonly StreamKey[];
 }
 
-/** NATS credentials (one way at most) and TLS files, from NATS_* variables (README). */
+/** NATS credentials (one way at most) and TLS files, from NATS_* variables (docs/configuration.md). */
 export interface NatsAuth {
   user?: string;
   password?: string;
