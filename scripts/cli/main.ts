@@ -1,9 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type SimulationTally } from '@app/simulator';
-import { runMigrationStep } from '../migration-step.js';
+import type { SimulationTally } from '@app/simulator';
 import { CliError, graphql, table, urlsOf, type ServiceOptions } from './service.js';
-import { parseMix, simulate, SIMULATE_DEFAULTS, tallyLines, type SimulateOptions } from './simulate.js';
-import { watchEndpoint } from './watch.js';
+import { DEFAULT_MIX, DEFAULT_SIMULATION, parseMix, type SimulateOptions } from './simulate-options.js';
+
+// The heavy parts (the database layer, the simulator, the websocket client) load with the command that uses them:
+// `--help` and the listing commands start in a blink.
+const simulator = () => import('./simulate.js');
+const watcher = () => import('./watch.js');
 
 /**
  * `npx event-service <command>`: the service from a terminal, through its
@@ -119,19 +122,20 @@ program
   .command('migrate')
   .description('the migration step (as npm run migrate and the k8s Job): migrations, then each app’s database role; reads DATABASE_URL, DATABASE_SCHEMA and the *_DATABASE_PASSWORD variables')
   .action(async () => {
+    const { runMigrationStep } = await import('../migration-step.js');
     for (const line of await runMigrationStep(process.env)) say(line);
   });
 
 program
   .command('simulate')
   .description('agents with cameras, a profile catalogue with watchlists, and events in a mix: over HTTP with the token, or over NATS as agents publish')
-  .option('--agents <n>', 'agents', positive('--agents'), SIMULATE_DEFAULTS.agents)
-  .option('--cameras <n>', 'cameras per agent', positive('--cameras'), SIMULATE_DEFAULTS.camerasPerAgent)
-  .option('--profiles <n>', 'profiles in the catalogue, announced through the lifecycle first', positive('--profiles'), SIMULATE_DEFAULTS.profiles)
-  .option('--watchlists <n>', 'watchlists the profiles are on', positive('--watchlists'), SIMULATE_DEFAULTS.watchlists)
+  .option('--agents <n>', 'agents', positive('--agents'), DEFAULT_SIMULATION.agents)
+  .option('--cameras <n>', 'cameras per agent', positive('--cameras'), DEFAULT_SIMULATION.camerasPerAgent)
+  .option('--profiles <n>', 'profiles in the catalogue, announced through the lifecycle first', positive('--profiles'), DEFAULT_SIMULATION.profiles)
+  .option('--watchlists <n>', 'watchlists the profiles are on', positive('--watchlists'), DEFAULT_SIMULATION.watchlists)
   .option('--events <n>', 'events to send', positive('--events'), 100)
   .option('--rate <n>', 'events per second (default: as fast as the service takes them)', positive('--rate'))
-  .option('--mix <type=weight,...>', `relative weights of the event types (default ${Object.entries(SIMULATE_DEFAULTS.mix).map(([type, weight]) => `${type}=${weight}`).join(',')})`, parseMix)
+  .option('--mix <type=weight,...>', `relative weights of the event types (default ${Object.entries(DEFAULT_MIX).map(([type, weight]) => `${type}=${weight}`).join(',')})`, parseMix)
   .option('--images', 'attach a face image and a frame to every event')
   .option('--delete-every <n>', 'every n events, delete a profile and send an identification of it alone (a lost event)', positive('--delete-every', { zero: true }), 0)
   .option('--seed <n>', 'the same seed, the same agents, profiles and events', positive('--seed', { zero: true }), 1)
@@ -145,7 +149,8 @@ program
   .action(async (options: Omit<SimulateOptions, 'mix' | 'progress'> & { mix?: SimulateOptions['mix']; json?: boolean }) => {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
-    const tally = await simulate(service(), { ...options, mix: options.mix ?? SIMULATE_DEFAULTS.mix, rate: options.rate ?? null, progress: process.stderr.isTTY === true }, controller.signal);
+    const { simulate, tallyLines } = await simulator();
+    const tally = await simulate(service(), { ...options, mix: options.mix ?? DEFAULT_MIX, rate: options.rate ?? null, progress: process.stderr.isTTY === true }, controller.signal);
     if (options.json) {
       say(JSON.stringify(tally));
       return;
@@ -163,6 +168,7 @@ program
   .action(async (endpointId: string, options: { count?: number; json?: boolean; endpointToken?: string }) => {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
+    const { watchEndpoint } = await watcher();
     await watchEndpoint(service(), endpointId, { ...options, print: say, signal: controller.signal });
   });
 
@@ -181,11 +187,24 @@ program
     say(`endpoint ${endpoint.id}, with a filter passing identifications only`);
     say(`  live in the dashboard: ${urlsOf(target).api}/endpoints/${endpoint.id}`);
     say(`  or: npx event-service watch ${endpoint.id}`);
-    let tally: SimulationTally | null = null;
+    const [{ simulate }, { watchEndpoint }] = await Promise.all([simulator(), watcher()]);
     const arrivals: string[] = [];
     const watching = new AbortController();
     const watched = watchEndpoint(target, endpoint.id, { print: (line) => (arrivals.push(line), say(line)), signal: watching.signal });
-    tally = await simulate(target, { ...SIMULATE_DEFAULTS, cameras: SIMULATE_DEFAULTS.camerasPerAgent, profiles: 20, watchlists: 3, events, rate, mix: SIMULATE_DEFAULTS.mix, over: 'http', announce: true, natsUrl: '', prefix: 'es', progress: false });
+    const tally: SimulationTally = await simulate(target, {
+      ...DEFAULT_SIMULATION,
+      cameras: DEFAULT_SIMULATION.camerasPerAgent,
+      profiles: 20,
+      watchlists: 3,
+      events,
+      rate,
+      mix: DEFAULT_MIX,
+      over: 'http',
+      announce: true,
+      natsUrl: '',
+      prefix: 'es',
+      progress: false,
+    });
     // Every identification the simulator sent arrives; the other types the filter keeps out.
     const expected = tally.byType.identification;
     const deadline = Date.now() + 30_000;

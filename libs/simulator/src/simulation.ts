@@ -22,9 +22,12 @@ export interface SimulationOptions {
   /** Attach a small face image (and frame) to events, for ingest to store. */
   images: boolean;
   /**
-   * Every this many events, a live profile is deleted and the next event is
-   * an identification of it alone, which profile-sync then loses
-   * (ALL_CANDIDATES_DELETED); 0: no deletions.
+   * Every this many events, a profile is deleted and the next event is an
+   * identification of it alone, which profile-sync then loses
+   * (ALL_CANDIDATES_DELETED); 0: no deletions. The profiles deleted are a
+   * fifth of the catalogue kept out of every other event, so that an event
+   * still on its way through ingest when its profile goes cannot be lost too:
+   * each deletion loses exactly one event (none once they are used up).
    */
   deleteEvery: number;
 }
@@ -75,7 +78,9 @@ export class Simulation {
   readonly watchlists: Array<{ id: string; color: string }>;
   readonly profiles: ProfileUpsert[];
   private readonly random: SeededRandom;
-  private readonly live: ProfileUpsert[];
+  /** The profiles other events name; the doomed, set aside for deletions, are named by the event each deletion loses only. */
+  private readonly named: ProfileUpsert[];
+  private readonly doomed: ProfileUpsert[];
   private sent = 0;
   private pendingLoss: ProfileUpsert | null = null;
 
@@ -91,14 +96,16 @@ export class Simulation {
       id: random.uuid(),
       profile_groups: random.sample(this.watchlists, random.int(1, Math.min(2, this.watchlists.length))),
     }));
-    this.live = [...this.profiles];
+    const set = options.deleteEvery > 0 ? Math.max(1, Math.floor(this.profiles.length / 5)) : 0;
+    this.doomed = this.profiles.slice(0, set);
+    this.named = this.profiles.slice(set);
   }
 
   /** The next message: an event, or (every `deleteEvery` events) a profile's deletion, followed by an event that it loses. */
   next(): SimulatedMessage {
     const { deleteEvery } = this.options;
-    if (deleteEvery > 0 && this.sent > 0 && this.sent % deleteEvery === 0 && !this.pendingLoss && this.live.length > 0) {
-      const deleted = this.live.splice(this.random.int(0, this.live.length - 1), 1)[0]!;
+    if (deleteEvery > 0 && this.sent > 0 && this.sent % deleteEvery === 0 && !this.pendingLoss && this.doomed.length > 0) {
+      const deleted = this.doomed.shift()!;
       this.pendingLoss = deleted;
       return { kind: 'profile-deleted', id: deleted.id };
     }
@@ -109,7 +116,7 @@ export class Simulation {
       return this.event('identification', [lost], true);
     }
     const type = this.random.weighted(this.weights());
-    const candidates = type === 'identification' ? this.random.sample(this.live, this.random.int(1, 3)) : [];
+    const candidates = type === 'identification' ? this.random.sample(this.named, this.random.int(1, 3)) : [];
     return this.event(type, candidates, false);
   }
 
