@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { APP_NAMES, projectRoot, type AppName } from '../scripts/local-stack.js';
+import { dropAppRoles } from '@app/persistence';
 import { freePort, isListening } from './support/ports.js';
+import { deleteStreamsOf } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,6 +70,16 @@ function startEnv(ports: Ports): NodeJS.ProcessEnv {
     ...Object.fromEntries(MAIN_PORT_VARS.map((name) => [name, String(ports.main[name])])),
     ...Object.fromEntries(APP_NAMES.map((app) => [HEALTH_PORT_VARS[app], String(ports.health[app])])),
   };
+}
+
+/** The README's quick start: the command that runs the service, and the one that shows events arriving (comments left out). */
+function quickStartCommands(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+  return block
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim());
 }
 
 /** Output lines of a process, as they arrive. */
@@ -178,15 +190,12 @@ describe('npm start owns the apps it starts', () => {
       if (!isGone(pid)) process.kill(pid, 'SIGKILL');
     }
     const nats = await connect({ servers: NATS_URL });
-    const jsm = await jetstreamManager(nats);
-    const ours = (name: string) => name.startsWith(`${prefix.toUpperCase()}_`) || name === `KV_${prefix}_config` || name === `OBJ_${prefix}_images`;
-    for await (const name of jsm.streams.names()) {
-      if (ours(name)) await jsm.streams.delete(name);
-    }
+    await deleteStreamsOf(await jetstreamManager(nats), prefix);
     await nats.close();
     const db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await dropAppRoles(db, schema);
     await db.end();
   });
 
@@ -212,14 +221,23 @@ describe('npm start owns the apps it starts', () => {
     expect(lines.some((line) => line.startsWith('stopping (the process that started it'))).toBe(true);
   }, 60_000);
 
-  it('stops every app and exits 0 on SIGTERM', async () => {
+  it("runs the README's quick start: its second command prints the simulated identifications as they arrive; then stops every app and exits 0 on SIGTERM", async () => {
     const ports = await freshPorts();
-    const start = spawn(process.execPath, [START_JS], { cwd: ROOT, env: startEnv(ports), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [serviceLine, quickstartLine] = quickStartCommands();
+    const readmeToken = /^API_TOKEN=(\S+) npm start$/.exec(serviceLine)![1]!;
+    expect(quickstartLine).toBe(`EVENT_SERVICE_TOKEN=${readmeToken} npx event-service quickstart`);
+    const start = spawn(process.execPath, [START_JS], { cwd: ROOT, env: { ...startEnv(ports), API_TOKEN: readmeToken }, stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(start.pid!);
     const exited = new Promise<number | null>((resolve) => start.once('exit', resolve));
     const lines = linesOf(start.stdout, start.stderr);
 
     const apps = await expectUpWhenBannerSays(start.pid!, lines, ports);
+    // As a user runs it in a second terminal, at the origin npm start serves (PORT moved it for this run).
+    const quickstart = spawnSync('sh', ['-c', quickstartLine], { cwd: ROOT, env: { PATH: process.env.PATH, EVENT_SERVICE_URL: `http://localhost:${ports.main.PORT}` }, encoding: 'utf8', timeout: 60_000 });
+    expect([quickstart.status, quickstart.stderr]).toEqual([0, '']);
+    const arrived = quickstart.stdout.split('\n').filter((line) => / identification +camera=/.test(line));
+    expect(arrived.length).toBeGreaterThan(0);
+    expect(quickstart.stdout).toContain(`${arrived.length} of the ${arrived.length} identifications among 30 simulated events arrived`);
 
     start.kill('SIGTERM');
     expect(await exited).toBe(0);
