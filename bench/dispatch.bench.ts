@@ -7,7 +7,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { ensureStreams, Headers, NatsClient } from '@app/messaging';
 import { NATS_URL, TestStack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/wait.js';
-import { seedEvents } from './load.js';
+import { simulatedEvents } from '@app/simulator';
 
 /**
  * Webhook dispatch throughput to a local keep-alive receiver: the
@@ -59,7 +59,7 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 async function publishDeliveries(nats: NatsClient, endpointIds: string[]): Promise<void> {
-  const events = seedEvents(DELIVERIES);
+  const events = simulatedEvents(DELIVERIES);
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < events.length; i += 1) {
     const endpointId = endpointIds[i % endpointIds.length]!;

@@ -6,7 +6,8 @@ import { nanos } from '@nats-io/transport-node';
 import { NatsClient } from '@app/messaging';
 import { TestStack, NATS_URL } from '../test/support/stack.js';
 import { TestClient } from '../test/support/ws-client.js';
-import { runLoad, seedEvents, type RunFigures } from './load.js';
+import { simulatedEvents } from '@app/simulator';
+import { runLoad, type RunFigures } from './latency.js';
 
 /**
  * End-to-end benchmark: agent publish → websocket client receive, against a
@@ -24,7 +25,7 @@ const LATENCY_RATE = 1_000;
 const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 10);
 
 interface Target {
-  publish(event: { id: string; data: Uint8Array }): Promise<unknown>;
+  publish(event: { id: string; agentId: string; data: Uint8Array }): Promise<unknown>;
   onArrival(arrived: (id: string) => void): void;
   stop(): Promise<void>;
 }
@@ -77,11 +78,10 @@ async function pipeline(): Promise<Target> {
   const websocket = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint('bench')));
   await stack.waitForConfig();
   const nats = await stack.natsClient();
-  const subject = nats.topology.agentEvents('a593c1be-d13e-4244-8179-1df0a6b725f7');
   let arrived: (id: string) => void = () => undefined;
   websocket.socket.on('message', (data: Buffer) => arrived(idOf(data)));
   return {
-    publish: (event) => nats.jetstream.publish(subject, event.data, { msgID: event.id }),
+    publish: (event) => nats.jetstream.publish(nats.topology.agentEvents(event.agentId), event.data, { msgID: event.id }),
     onArrival: (callback) => (arrived = callback),
     async stop() {
       websocket.close();
@@ -94,9 +94,9 @@ async function measure(name: string, start: () => Promise<Target>): Promise<{ th
   const target = await start();
   try {
     // A short warm-up so that both sides run with warm JIT and connections.
-    await runLoad(seedEvents(2_000), target.publish, target.onArrival, null);
-    const throughput = await runLoad(seedEvents(THROUGHPUT_EVENTS), target.publish, target.onArrival, null);
-    const latency = await runLoad(seedEvents(LATENCY_RATE * LATENCY_SECONDS), target.publish, target.onArrival, LATENCY_RATE);
+    await runLoad(simulatedEvents(2_000), target.publish, target.onArrival, null);
+    const throughput = await runLoad(simulatedEvents(THROUGHPUT_EVENTS), target.publish, target.onArrival, null);
+    const latency = await runLoad(simulatedEvents(LATENCY_RATE * LATENCY_SECONDS), target.publish, target.onArrival, LATENCY_RATE);
     console.log(
       `${name.padEnd(9)} sustained ${throughput.eventsPerSecond.toFixed(0)} events/s` +
         ` | at ${LATENCY_RATE}/s: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms`,

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { idKey } from '@app/events';
 import { TestStack } from '../test/support/stack.js';
-import { seedEvents } from './load.js';
+import { simulatedEvents } from '@app/simulator';
 
 /**
  * The websocket gateway at scale, beside a bare `ws` server in the same run.
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   try {
     const nats = await stack.natsClient();
     const deliver = async (endpointId: string, count: number): Promise<string[]> => {
-      const events = seedEvents(count);
+      const events = simulatedEvents(count);
       await Promise.all(events.map((event) => nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId, idKey(event.id)), event.data)));
       return events.map((event) => event.id);
     };
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
 
         for (const [index, baseline] of baselines.entries()) {
           await clients.open(baseline.url, fan);
-          const frames = seedEvents(FANOUT_EVENTS).map((event) => Buffer.from(event.data).toString('utf8'));
+          const frames = simulatedEvents(FANOUT_EVENTS).map((event) => Buffer.from(event.data).toString('utf8'));
           const sent = performance.now();
           await baseline.child.ask({ kind: 'broadcast', frames });
           baselineRates[index]!.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, sent)) / 1_000));

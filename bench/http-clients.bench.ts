@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, Agent as HttpAgent } from 'node:h
 import { performance } from 'node:perf_hooks';
 import got from 'got';
 import { Agent, request } from 'undici';
-import { seedEvents } from './load.js';
+import { simulatedEvents } from '@app/simulator';
 
 /**
  * Which HTTP client the dispatcher uses: POSTs of the seed event to a local
@@ -19,7 +19,7 @@ const server = createServer((incoming, response) => {
 server.keepAliveTimeout = 60_000;
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
-const body = seedEvents(1)[0]!.data;
+const body = simulatedEvents(1)[0]!.data;
 const headers = { 'content-type': 'application/json' };
 
 const undiciAgent = new Agent({ keepAliveTimeout: 30_000, connections: IN_FLIGHT });

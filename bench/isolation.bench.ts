@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Headers, type NatsClient } from '@app/messaging';
 import { TestStack } from '../test/support/stack.js';
-import { runLoad, seedEvents, type RunFigures } from './load.js';
+import { simulatedEvents } from '@app/simulator';
+import { runLoad, type RunFigures } from './latency.js';
 
 /**
  * Isolation of webhook endpoints: 100 endpoints get deliveries at a fixed
@@ -53,7 +54,7 @@ async function run(withDead: boolean): Promise<RunFigures> {
       endpointIds.push(created.data.createWebhookEndpoint.id);
     }
     const nats: NatsClient = await stack.natsClient();
-    const events = seedEvents(RATE * SECONDS);
+    const events = simulatedEvents(RATE * SECONDS);
     const indexOf = new Map(events.map((event, index) => [event.id, index]));
     return await runLoad(
       events,

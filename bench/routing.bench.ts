@@ -6,7 +6,7 @@ import { AppProcess } from '../test/support/app-process.js';
 import { deleteStreamsOf, NATS_URL } from '../test/support/stack.js';
 import { freePort } from '../test/support/ports.js';
 import { waitFor } from '../test/support/wait.js';
-import { seedEvents } from './load.js';
+import { simulatedEvents } from '@app/simulator';
 
 /**
  * Routing throughput of filter-router at 10,000 endpoints and 10,000,
@@ -79,7 +79,7 @@ async function run(filterCount: number): Promise<{ eventsPerSecond: number; deli
     await waitFor(async () => (await readiness()).filters === filterCount, { timeoutMs: 600_000, intervalMs: 200, what: 'the router to load every filter' });
     const loadSeconds = (performance.now() - loadStarted) / 1_000;
 
-    const events = seedEvents(EVENTS);
+    const events = simulatedEvents(EVENTS);
     const started = performance.now();
     const inFlight = new Set<Promise<unknown>>();
     for (const event of events) {

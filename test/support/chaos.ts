@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { NatsClient, publishDurably } from '@app/messaging';
+import { DEFAULT_SIMULATION, Simulation } from '@app/simulator';
 import { APP_NAMES, type AppName } from '../../scripts/local-stack.js';
-import { freshEvent } from './fixtures.js';
 import { OwnNatsServer } from './nats-server.js';
 import { Receiver, type Answer } from './receiver.js';
 import { DATABASE_URL, TestStack } from './stack.js';
@@ -190,24 +190,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const published = new Map<string, string>(); // event id → phase
     let phase = 'warm-up';
     let loading = true;
-    const agentId = crypto.randomUUID();
+    // The load: the agent simulator's site (agents, cameras, the catalogue announced first, the event mix), each event
+    // published on its agent's subject and retried until JetStream acks it (as an agent does).
+    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed: 11, deleteEvery: 0 });
+    for (const profile of simulation.profiles) {
+      await publishDurably(client, client.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 2_000 });
+    }
     const load = (async () => {
       const interval = 1_000 / options.ratePerSecond;
       let next = performance.now();
       while (loading) {
-        const event = freshEvent({ agentId });
-        const data = new TextEncoder().encode(JSON.stringify(event));
+        const message = simulation.next();
+        if (message.kind !== 'event') continue;
+        const eventId = (message.event.event as { id: string }).id;
+        const data = new TextEncoder().encode(JSON.stringify(message.event));
         const label = phase;
         for (;;) {
           try {
-            await publishDurably(client, client.topology.agentEvents(agentId), data, { messageId: event.event.id, timeoutMs: 2_000 });
+            await publishDurably(client, client.topology.agentEvents(message.agentId), data, { messageId: eventId, timeoutMs: 2_000 });
             break;
           } catch {
             if (!loading) return;
             await new Promise((resolve) => setTimeout(resolve, 200));
           }
         }
-        published.set(event.event.id, label);
+        published.set(eventId, label);
         next += interval;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
       }

@@ -165,3 +165,18 @@ export class Simulation {
 export function detectionDate(at: Date): string {
   return `${at.toISOString().replace('T', ' ').replace('Z', '')}000+00:00`;
 }
+
+/**
+ * `count` events of a simulated site (no deletions, so every event is
+ * delivered), as the bytes an agent sends, with the agent whose subject
+ * carries each: the load the benchmarks and the chaos suite drive.
+ */
+export function simulatedEvents(count: number, options: Partial<SimulationOptions> = {}): Array<{ id: string; agentId: string; data: Uint8Array }> {
+  const simulation = new Simulation({ ...DEFAULT_SIMULATION, ...options, deleteEvery: 0 });
+  const encoder = new TextEncoder();
+  return Array.from({ length: count }, () => {
+    const message = simulation.next();
+    if (message.kind !== 'event') throw new Error('a simulation without deletions sends events only');
+    return { id: (message.event.event as { id: string }).id, agentId: message.agentId, data: encoder.encode(JSON.stringify(message.event)) };
+  });
+}

@@ -1,21 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
-import { projectRoot } from '../scripts/local-stack.js';
 import { checkWaitGuards, waitFor, WaitTimeoutError } from '../test/support/wait.js';
-
-/** The seed's identification example, as bytes, with a fresh event id per message. */
-export function seedEvents(count: number): Array<{ id: string; data: Uint8Array }> {
-  const text = readFileSync(join(projectRoot(), 'test', 'fixtures', 'seed-identification.json'), 'utf8');
-  const seedId = (JSON.parse(text) as { event: { id: string } }).event.id;
-  const encoder = new TextEncoder();
-  return Array.from({ length: count }, () => {
-    const id = randomUUID();
-    return { id, data: encoder.encode(text.replace(seedId, id)) };
-  });
-}
 
 export interface RunFigures {
   eventsPerSecond: number;
@@ -34,9 +19,9 @@ export interface RunFigures {
  * An app of the run that dies ends it at once with the app's output (the
  * guards of test/support/wait.ts).
  */
-export async function runLoad(
-  events: Array<{ id: string; data: Uint8Array }>,
-  publish: (event: { id: string; data: Uint8Array }) => Promise<unknown>,
+export async function runLoad<E extends { id: string; data: Uint8Array }>(
+  events: E[],
+  publish: (event: E) => Promise<unknown>,
   onArrival: (arrived: (id: string) => void) => void,
   ratePerSecond: number | null,
   tracked: (index: number) => boolean = () => true,
