@@ -69,6 +69,8 @@ export function withoutValues(message: string): string {
   return `${message.slice(0, quoted.index)} got an invalid value${reason > quoted.index ? message.slice(reason) : ''}`;
 }
 
+const TOO_MANY_VARIABLE_ERRORS = 'Too many errors processing variables, error limit reached. Execution aborted.';
+
 @Module({})
 export class ApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
@@ -102,7 +104,9 @@ export class ApiModule implements NestModule {
             formatError: (formatted, error) =>
               isTransientFailure((error as GraphQLError).originalError)
                 ? { message: 'a dependency of the API (PostgreSQL or NATS) is not reachable; retry later', extensions: { code: 'UNAVAILABLE' } }
-                : { ...formatted, message: withoutValues(formatted.message) },
+                : formatted.message === TOO_MANY_VARIABLE_ERRORS
+                  ? { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } }
+                  : { ...formatted, message: withoutValues(formatted.message) },
             context: ({ req }: { req: Request }): ApiContext => ({ req, loaders: new ApiLoaders(dataSource) }),
           }),
         }),

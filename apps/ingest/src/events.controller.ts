@@ -40,7 +40,7 @@ export class EventsController {
     try {
       if (request.headers['content-type']?.startsWith('multipart/form-data')) {
         if (Number(request.headers['content-length']) > limit) throw new BodyTooLargeError(`body is over the limit of ${limit} bytes`);
-        const parts = await readMultipart(request, { eventBytes: this.config.INGEST_MAX_EVENT_BYTES, imageBytes: this.config.INGEST_MAX_IMAGE_BYTES });
+        const parts = await readMultipart(request, { bodyBytes: limit, eventBytes: this.config.INGEST_MAX_EVENT_BYTES, imageBytes: this.config.INGEST_MAX_IMAGE_BYTES });
         if (!parts.ok) {
           this.metrics.reject(parts.rejection.code);
           response.status(statusOf(parts.rejection)).json(parts.rejection);

@@ -149,8 +149,8 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://gateway');
-    if (url.pathname !== WEBSOCKET_PATH) {
+    const url = URL.parse(request.url ?? '/', 'http://gateway');
+    if (url?.pathname !== WEBSOCKET_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }

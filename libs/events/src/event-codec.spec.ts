@@ -70,6 +70,16 @@ describe('decodeEvent', () => {
     expect(result.ok ? null : result.rejection.code).toBe('MALFORMED_JSON');
   });
 
+  it('refuses a byte order mark: the bytes stored and delivered are the ones sent, and JSON parsers refuse them with it', () => {
+    const result = decodeEvent(encoder.encode(`\ufeff${JSON.stringify(base)}`), 65_536);
+    expect(result.ok ? null : result.rejection.code).toBe('MALFORMED_JSON');
+  });
+
+  it('names the path of a value nested too deep, before the schema is checked', () => {
+    const result = decodeEvent(encoder.encode(JSON.stringify(base).replace('{', `{"extra":${'['.repeat(1_000)}${']'.repeat(1_000)},`)), 65_536);
+    expect(result.ok ? null : result.rejection).toMatchObject({ code: 'INVALID_EVENT', field: expect.stringMatching(/^extra\.0\.0\./), message: expect.stringContaining('nests objects and arrays more than 32 deep') });
+  });
+
   it('refuses an event over the size limit before parsing it', () => {
     const result = decodeEvent(encoder.encode(JSON.stringify(base)), 10);
     expect(result.ok ? null : result.rejection.code).toBe('PAYLOAD_TOO_LARGE');

@@ -1,5 +1,5 @@
 import { agentEventSchema, type AgentEvent } from './event.schema.js';
-import { duplicateKeyOf } from './duplicate-keys.js';
+import { MAX_NESTING, shapeProblemOf } from './duplicate-keys.js';
 import { idKey } from './id-key.js';
 import { firstIssue, schemaMessages, uuidSchema } from './schema-messages.js';
 
@@ -12,7 +12,7 @@ export interface EventRejection {
 
 export type DecodeResult = { ok: true; event: AgentEvent } | { ok: false; rejection: EventRejection };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes and validates one agent event; never throws on bad input. */
 export function decodeEvent(bytes: Uint8Array, maxBytes: number): DecodeResult {
@@ -27,8 +27,9 @@ export function decodeEvent(bytes: Uint8Array, maxBytes: number): DecodeResult {
   } catch (error) {
     return reject('MALFORMED_JSON', null, `body is not valid UTF-8 JSON: ${(error as Error).message}`);
   }
-  const duplicate = duplicateKeyOf(text);
-  if (duplicate !== null) return reject('DUPLICATE_KEY', duplicate, `${duplicate}: this key appears twice in its object (parsers differ on which one counts)`);
+  const problem = shapeProblemOf(text);
+  if (problem?.kind === 'duplicate-key') return reject('DUPLICATE_KEY', problem.path, `${problem.path}: this key appears twice in its object (parsers differ on which one counts)`);
+  if (problem?.kind === 'too-deep') return reject('INVALID_EVENT', problem.path, `${problem.path}: nests objects and arrays more than ${MAX_NESTING} deep`);
   return validateEvent(value);
 }
 

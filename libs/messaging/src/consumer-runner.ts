@@ -281,7 +281,7 @@ export class ConsumerRunner {
       messageId: `${this.spec.durable}:${message.info.stream}:${message.seq}`,
       headers: {
         [Headers.reason]: reason,
-        [Headers.detail]: detail.slice(0, 1_000),
+        [Headers.detail]: detail.slice(0, 1_000).replaceAll('\r', ' ').replaceAll('\n', ' '),
         [Headers.sourceSubject]: message.subject,
         [Headers.sourceSequence]: String(message.seq),
         [Headers.consumer]: this.spec.durable,

@@ -22,7 +22,7 @@ export class RevokeApiToken {
     const repository = this.dataSource.getRepository(ApiTokenEntity);
     await repository.createQueryBuilder().update().set({ revokedAt: () => 'now()' }).where('id = :id AND revoked_at IS NULL', { id }).execute();
     const token = await repository.findOneBy({ id });
-    if (!token) throw new ApiError('NOT_FOUND', `no API token has id ${rawId}`);
+    if (!token) throw new ApiError('NOT_FOUND', `no API token has id ${rawId}`, 'id');
     await this.configSync.tokenChanged(id, { strict: true });
     return token;
   }

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsOptional, ValidateNested } from 'class-validator';
 import { DeliveryOutcome } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+import { IsDateTime } from '../graphql/input-rules.js';
 
 registerEnumType(DeliveryOutcome, {
   name: 'DeliveryOutcome',
@@ -65,15 +66,19 @@ export class DeliveryOutcomeFilter {
 @InputType()
 export class DateFilter {
   @Field(() => GraphQLISODateTime, { nullable: true })
+  @IsDateTime()
   gt?: Date;
 
   @Field(() => GraphQLISODateTime, { nullable: true })
+  @IsDateTime()
   gte?: Date;
 
   @Field(() => GraphQLISODateTime, { nullable: true })
+  @IsDateTime()
   lt?: Date;
 
   @Field(() => GraphQLISODateTime, { nullable: true })
+  @IsDateTime()
   lte?: Date;
 }
 
@@ -95,6 +100,9 @@ export class DeliveryAttemptFilters {
   outcome?: DeliveryOutcomeFilter;
 
   @Field(() => DateFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DateFilter)
   attemptedAt?: DateFilter;
 }
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Logger, NotFoundException, type LoggerService } from '@nestjs/common';
+import { HttpException, InternalServerErrorException, Logger, NotFoundException, type LoggerService } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { DependencyUnavailableError } from '@app/runtime';
 import { ApiError } from './api.error.js';
-import { ApiErrorsFilter } from './api-errors.filter.js';
+import { ApiErrorsFilter, withCode } from './api-errors.filter.js';
 
 /** What the filter logged: level, message, and the arguments after it. */
 type Line = { level: string; message: unknown; rest: unknown[] };
@@ -51,5 +51,16 @@ describe('ApiErrorsFilter', () => {
     const error = new TypeError('cannot read properties of undefined');
     expect(() => filter.catch(error, graphqlHost())).toThrow(error);
     expect(lines).toEqual([{ level: 'error', message: 'Mutation.createWebSocketEndpoint failed: cannot read properties of undefined', rest: [error.stack, 'ApiErrors'] }]);
+  });
+});
+
+describe('withCode', () => {
+  it("gives a client error that Nest or Express made its status's name as a code, and leaves the api's own and server errors as they are", () => {
+    expect(withCode(new NotFoundException('Cannot GET /event-service/get-image/')).getResponse()).toEqual({ code: 'NOT_FOUND', message: 'Cannot GET /event-service/get-image/' });
+    expect(withCode(new HttpException('request entity too large', 413)).getResponse()).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'request entity too large' });
+    const own = new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
+    expect(withCode(own)).toBe(own);
+    const server = new InternalServerErrorException();
+    expect(withCode(server)).toBe(server);
   });
 });

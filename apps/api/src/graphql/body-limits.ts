@@ -15,9 +15,9 @@ export const BODY_BYTES = 100 * 1_024;
 /**
  * The api's JSON body parser, the credential checked first (a header or
  * the session cookie, both read without the body): a caller without one has
- * at most ANONYMOUS_BODY_BYTES read (a larger Content-Length is refused
- * before any byte of the body: 413; one of undeclared length: 411), a
- * caller with one up to BODY_BYTES. The principal it resolves is the
+ * at most ANONYMOUS_BODY_BYTES read, a caller with one up to BODY_BYTES; a
+ * larger Content-Length is refused before any byte of the body (413), and
+ * so is a body of undeclared length (411). The principal it resolves is the
  * request's (`request.principal`); what it may do is checked after
  * (GraphqlAuthMiddleware, TokenGuard).
  */
@@ -26,15 +26,14 @@ export function credentialFirstBodyParser(tokens: AccessTokens, sessions: Dashbo
   const anonymous = express.json({ limit: ANONYMOUS_BODY_BYTES });
   return (request, response, next) => {
     const principal = tokens.resolve(sessions.tokenOf(request));
-    if (principal) {
-      request.principal = principal;
-      return full(request, response, next);
-    }
+    if (principal) request.principal = principal;
+    const limit = principal ? BODY_BYTES : ANONYMOUS_BODY_BYTES;
+    const caller = principal ? 'a request' : 'an anonymous request';
     const length = request.headers['content-length'];
     // A body whose length is not declared cannot be checked before it is read.
-    if (length === undefined && request.headers['transfer-encoding'] !== undefined) return refuse(response, 411, 'an anonymous request must declare its Content-Length');
-    if (Number(length) > ANONYMOUS_BODY_BYTES) return refuse(response, 413, `an anonymous request's body may have at most ${ANONYMOUS_BODY_BYTES} bytes`);
-    return anonymous(request, response, next);
+    if (length === undefined && request.headers['transfer-encoding'] !== undefined) return refuse(response, 411, `${caller} must declare its Content-Length`);
+    if (Number(length) > limit) return refuse(response, 413, `${caller}'s body may have at most ${limit} bytes`);
+    return (principal ? full : anonymous)(request, response, next);
   };
 }
 

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsUUID, isUUID, type ValidationError } from 'class-validator';
+import { ArrayMaxSize, IsDate, IsOptional, IsUUID, isUUID, MaxDate, MinDate, type ValidationError } from 'class-validator';
 
 /**
  * The context key under which a rule given with `each` passes its check of
@@ -27,6 +27,12 @@ export function IsIds(max?: number): PropertyDecorator {
   if (max === undefined) return each;
   // The size is checked first: a list too long is refused as such, whatever its values.
   return applyDecorators(ArrayMaxSize(max, { message: `must have at most ${max} values` }), each);
+}
+
+/** An optional date-time (a DateTime scalar's value) that PostgreSQL can compare: a valid one, from year 1 to 9999. */
+export function IsDateTime(): PropertyDecorator {
+  const message = 'must be a date-time such as 2019-12-03T09:54:33Z, from year 1 to 9999';
+  return applyDecorators(IsOptional(), IsDate({ message }), MinDate(new Date('0001-01-01T00:00:00Z'), { message }), MaxDate(new Date('9999-12-31T23:59:59.999Z'), { message }));
 }
 
 /** A string field without its surrounding white space (before its rules are checked). */

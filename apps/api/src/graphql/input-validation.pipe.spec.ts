@@ -5,6 +5,7 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import { CreateWebhookEndpointArgs, EndpointFilters, UpdateEndpointArgs } from '../endpoints/endpoint.model.js';
 import { EventFiltersInput, MAX_FILTER_VALUES } from '../event-filters/event-filter.model.js';
 import { LostEventFilters } from '../lost-events/lost-event.model.js';
+import { DeliveryAttemptFilters } from '../deliveries/delivery.model.js';
 import { ApiError } from './api.error.js';
 import { Pagination } from './collection.model.js';
 import { InputValidationPipe } from './input-validation.pipe.js';
@@ -69,6 +70,8 @@ describe('InputValidationPipe', () => {
     ['a page too large', Pagination, { offset: 0, limit: 1_001 }, 'pagination', 'pagination.limit', 'pagination.limit: must be between 1 and 1000'],
     ['an empty page', Pagination, { limit: 0 }, 'pagination', 'pagination.limit', 'pagination.limit: must be between 1 and 1000'],
     ['a negative offset', Pagination, { offset: -1 }, 'pagination', 'pagination.offset', 'pagination.offset: must be 0 or more'],
+    ['a date that does not parse', DeliveryAttemptFilters, { attemptedAt: { lt: new Date('yesterday') } }, 'filters', 'filters.attemptedAt.lt', 'filters.attemptedAt.lt: must be a date-time'],
+    ['a date PostgreSQL cannot hold', LostEventFilters, { date: { gte: new Date('-271821-04-20T00:00:00Z') } }, 'filters', 'filters.date.gte', 'filters.date.gte: must be a date-time'],
   ])('refuses %s with BAD_USER_INPUT naming its path', async (_case, metatype, value, data, field, message) => {
     const error = await refusal(metatype, value, data);
 

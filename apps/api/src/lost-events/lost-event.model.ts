@@ -73,6 +73,9 @@ export class LostEventFilters {
   profileId?: IdFilter;
 
   @Field(() => DateFilter, { nullable: true, description: 'The detection date.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DateFilter)
   date?: DateFilter;
 }
 
