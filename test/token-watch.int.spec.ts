@@ -23,7 +23,7 @@ describe('a hung token watch', () => {
     await client.close();
   });
 
-  it('is taken for hung once it has applied nothing of a revocation for its deadline: unhealthy, then every token read again', async () => {
+  it('is taken for hung once it has applied nothing of a revocation for its deadline: unhealthy, then every token read again and the revocation told', async () => {
     const bucket = await openConfigBucket(client, 'tokens');
     const [id, token] = [randomUUID(), `est_${randomBytes(16).toString('hex')}`];
     await bucket.put(ConfigKeys.token(id), JSON.stringify({ id, hash: hashToken(token), scope: TokenScope.READ_ONLY, agentIds: [], version: 1 }));
@@ -31,6 +31,8 @@ describe('a hung token watch', () => {
     const running = view;
     await running.start();
     expect(running.find(hashToken(token))?.id).toBe(id);
+    const revoked: string[] = [];
+    running.onRevoked((tokenId) => revoked.push(tokenId));
     const healthSeen: boolean[] = [];
     const watching = setInterval(() => healthSeen.push(running.healthy), 10);
 
@@ -43,7 +45,8 @@ describe('a hung token watch', () => {
 
     await waitFor(() => running.restarts === 1 && running.healthy && running.find(hashToken(token)) === undefined, { what: 'the view to read the tokens again without the revoked one' });
     clearInterval(watching);
-    // Between the stall and the tokens read again it said so.
+    // Between the stall and the tokens read again it said so; and the connections the token admitted are told to close.
     expect(healthSeen.includes(false)).toBe(true);
+    expect(revoked).toEqual([id]);
   });
 });

@@ -2,7 +2,8 @@ import { Controller, Get, Inject, NotFoundException, Param, Req, Res, Unauthoriz
 import type { Request, Response } from 'express';
 import type { ObjectStore } from '@nats-io/obj';
 import { idKey, IMAGE_CONTENT_TYPES, verifyImageLink } from '@app/events';
-import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore, readsEverything } from '@app/messaging';
+import { readsEverything } from '@app/domain';
+import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';

@@ -1,6 +1,7 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
+import type { Principal } from '@app/domain';
+import { AccessTokens, TokenScope } from '@app/messaging';
 import { tokenFromHeaders } from '@app/runtime';
 import { AGENT_TOKENS } from './ingest.tokens.js';
 import { IngestMetrics } from './ingest.metrics.js';

@@ -7,6 +7,7 @@
 export { DeliveryOutcome } from './delivery-outcome.js';
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from './endpoint-state.js';
 export { ENDPOINT_TYPES, EndpointType } from './endpoint-type.js';
+export { readsEndpoint, readsEverything, type Principal } from './principal.js';
 export { TOKEN_SCOPES, TokenScope } from './token-scope.js';
 export { connectionTokenHashOf, isMetaOf, publishedMeta, storedMeta, type StoredTypedMeta, type TypedMeta, type WebhookMeta, type WebSocketAccess, type WebSocketMeta, type WebSocketStoredMeta } from './endpoint-meta.js';
 export { type ConnectionTokenRecord, type EndpointFields, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord, type TokenRecord, type WebhookView } from './config-records.js';

@@ -16,6 +16,6 @@ export { addImage, IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
 export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from '@app/domain';
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';
-export { AccessTokens, hashToken, namedTokenIdOf, readsEndpoint, readsEverything, TokenView, type Principal } from './token-view.js';
+export { AccessTokens, hashToken, namedTokenIdOf, TokenView } from './token-view.js';
 export { DeletedProfiles } from './deleted-profiles.js';
 export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type CameraBinding } from './camera-bindings.js';

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { backoffMs, retryWhileTransient } from '@app/runtime';
+import type { Principal } from '@app/domain';
 import { ConfigKeys, TOKEN_SCOPES, TokenScope, type ConnectionTokenRecord, type TokenRecord } from './config-records.js';
 import { AppliedRevision } from './applied-revision.js';
 import { isObject, isStringArray, readValue } from './config-view.js';
@@ -15,27 +16,6 @@ export function hashToken(token: string): string {
 /** The `tokenId` of a principal whose token is configured (API_TOKEN, AGENT_TOKENS) rather than named. */
 const CONFIGURED_TOKEN_ID = 'bootstrap';
 
-/** Who presented a token: a named token's id (or `bootstrap` for API_TOKEN / AGENT_TOKENS), its scope, bound agents and endpoints. */
-export interface Principal {
-  tokenId: string;
-  scope: TokenScope;
-  /** The agents an agent token may post for; empty: any. */
-  agentIds: readonly string[];
-  /** The endpoints a READ_ONLY token may read; null: every one. */
-  endpointIds: readonly string[] | null;
-}
-
-/** An ADMIN token, or a READ_ONLY one not scoped to endpoints: it reads what belongs to no endpoint (lost events, tokens, any image). */
-export function readsEverything(principal: Principal): boolean {
-  return principal.scope === TokenScope.ADMIN || (principal.scope === TokenScope.READ_ONLY && principal.endpointIds === null);
-}
-
-/** Whether a principal may read an endpoint (list it, its filters and deliveries, open its websocket): never an AGENT token. */
-export function readsEndpoint(principal: Principal, endpointId: string): boolean {
-  if (readsEverything(principal)) return true;
-  return principal.scope === TokenScope.READ_ONLY && (principal.endpointIds?.includes(endpointId) ?? false);
-}
-
 /** The id of the named API token a principal presented; null for a configured token (which no revocation ends). */
 export function namedTokenIdOf(principal: Principal): string | null {
   return principal.tokenId === CONFIGURED_TOKEN_ID ? null : principal.tokenId;
@@ -43,13 +23,14 @@ export function namedTokenIdOf(principal: Principal): string | null {
 
 /**
  * How long the watch may leave the bucket's newest change unapplied before it
- * is taken for hung (its consumer gone without the watch ending): longer than
- * a revocation's rounds of asking (the api's ConfigSync), so a replica that
- * may still accept a revoked token stops being ready soon after the
- * revocation is answered as not confirmed.
+ * is taken for hung (its consumer gone without the watch ending), checked
+ * every second: within the revocation's rounds of asking (about 6 s, the
+ * api's ConfigSync), so a replica that may still accept a revoked token has
+ * stopped being ready by the time the revocation is answered as not
+ * confirmed. A live watch applies a change in milliseconds.
  */
-const STALL_MS = 10_000;
-const STALL_CHECK_MS = 2_000;
+const STALL_MS = 4_000;
+const STALL_CHECK_MS = 1_000;
 
 /**
  * The named API tokens that are not revoked and the websocket endpoints' own
@@ -86,7 +67,7 @@ export class TokenView {
 
   async start(): Promise<void> {
     await retryWhileTransient('token watch', () => this.watch());
-    this.stallTimer = setInterval(() => void this.checkStall().catch(() => undefined), this.stall.checkMs);
+    this.stallTimer = setInterval(() => void this.checkStall().catch((error: Error) => this.logger.debug(`cannot check the token watch against the bucket: ${error.message}`)), this.stall.checkMs);
     this.stallTimer.unref();
   }
 
@@ -160,14 +141,21 @@ export class TokenView {
     const current = Symbol('watch');
     this.currentWatch = current;
     this.stopWatch = () => watch.stop();
+    // What a revocation or rotation missed while no watch applied it is told now, as the watch would have.
+    const known = new Set(this.byId.keys());
+    const ownHashes = new Map([...this.connections].map(([endpointId, record]) => [endpointId, record.hash]));
     this.byHash.clear();
     this.byId.clear();
     this.connections.clear();
     for (const entry of loaded) this.applyToken(entry);
+    for (const tokenId of known) if (!this.byId.has(tokenId)) for (const listener of this.revokedListeners) listener(tokenId);
+    for (const [endpointId, hash] of ownHashes) if (this.connections.get(endpointId)?.hash !== hash) for (const listener of this.rotatedListeners) listener(endpointId);
     this.applied.advance(from);
     this.watching = true;
     void (async () => {
       for await (const entry of watch) {
+        // A dropped watch may still yield what it had queued: only the latest speaks for the view.
+        if (this.currentWatch !== current) break;
         this.applyToken(entry);
         this.applied.advance(entry.revision);
       }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
+import type { Principal } from '@app/domain';
+import { AccessTokens, TokenScope } from '@app/messaging';
 import { tokenFromHeaders } from '@app/runtime';
 import { SecretBox } from '@app/webhooks';
 import type { ApiConfig } from '../api.config.js';

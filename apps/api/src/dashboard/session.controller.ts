@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, ForbiddenException, Get, Header, HttpCode, Inject, Post, Req, Res, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AccessTokens, TokenScope, type Principal } from '@app/messaging';
+import type { Principal } from '@app/domain';
+import { AccessTokens, TokenScope } from '@app/messaging';
 import { API_TOKENS } from '../api.tokens.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 

@@ -1,6 +1,7 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { TokenScope, type Principal } from '@app/messaging';
+import type { Principal } from '@app/domain';
+import { TokenScope } from '@app/messaging';
 import { sendGraphqlError } from './api.error.js';
 
 declare module 'express-serve-static-core' {
