@@ -1,5 +1,6 @@
 # One image for every app; each container runs one of them:
 #   node dist/apps/<api|ingest|filter-router|websocket-gateway>/src/main.js
+# and the migration step (node dist/scripts/migrate.js) and the CLI (node bin/event-service.js) too.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,5 +19,6 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+COPY bin bin
 USER node
 CMD ["node", "dist/apps/api/src/main.js"]

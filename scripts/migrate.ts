@@ -6,4 +6,10 @@ import { runMigrationStep } from './migration-step.js';
  * migrate` run the same step): see runMigrationStep. The apps never migrate:
  * they wait for this step.
  */
-for (const line of await runMigrationStep(process.env)) process.stdout.write(`${line}\n`);
+try {
+  for (const line of await runMigrationStep(process.env)) process.stdout.write(`${line}\n`);
+} catch (error) {
+  // One line: the variable at fault, or what PostgreSQL refused.
+  process.stderr.write(`migrate: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}

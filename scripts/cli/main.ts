@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { SimulationTally } from '@app/simulator';
-import { CliError, graphql, table, urlsOf, type ServiceOptions } from './service.js';
+import { CliError, graphql, table, type ServiceOptions } from './service.js';
 import { DEFAULT_MIX, DEFAULT_SIMULATION, parseMix, type SimulateOptions } from './simulate-options.js';
 
 // The heavy parts (the database layer, the simulator, the websocket client) load with the command that uses them:
@@ -137,7 +136,7 @@ program
   .option('--rate <n>', 'events per second (default: as fast as the service takes them)', positive('--rate'))
   .option('--mix <type=weight,...>', `relative weights of the event types (default ${Object.entries(DEFAULT_MIX).map(([type, weight]) => `${type}=${weight}`).join(',')})`, parseMix)
   .option('--images', 'attach a face image and a frame to every event')
-  .option('--delete-every <n>', 'every n events, delete a profile and send an identification of it alone (a lost event)', positive('--delete-every', { zero: true }), 0)
+  .option('--delete-every <n>', 'every n events, delete a profile and send an identification of it alone (a lost event); at most a fifth of the profiles are deleted', positive('--delete-every', { zero: true }), 0)
   .option('--seed <n>', 'the same seed, the same agents, profiles and events', positive('--seed', { zero: true }), 1)
   .addOption(new Option('--over <transport>', 'how events travel').choices(['http', 'nats']).default('http'))
   .option('--no-announce', 'skip announcing the catalogue (a run of the same seed did)')
@@ -148,7 +147,11 @@ program
   .option('--json', 'print the tally as JSON')
   .action(async (options: Omit<SimulateOptions, 'mix' | 'progress'> & { mix?: SimulateOptions['mix']; json?: boolean }) => {
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
+    // Interrupted: what is in flight is finished and the tally printed, and the exit code says so.
+    process.once('SIGINT', () => {
+      controller.abort();
+      process.exitCode = 130;
+    });
     const { simulate, tallyLines } = await simulator();
     const tally = await simulate(service(), { ...options, mix: options.mix ?? DEFAULT_MIX, rate: options.rate ?? null, progress: process.stderr.isTTY === true }, controller.signal);
     if (options.json) {
@@ -177,48 +180,17 @@ program
   .description('with the service running: make a websocket endpoint and a filter, run the simulator, and print the events arriving')
   .option('--events <n>', 'events to simulate', positive('--events'), 30)
   .option('--rate <n>', 'events per second', positive('--rate'), 10)
-  .action(async ({ events, rate }: { events: number; rate: number }) => {
-    const target = service();
-    const name = `quickstart ${new Date().toISOString().slice(0, 19)}`;
-    const { createWebSocketEndpoint: endpoint } = await graphql<{ createWebSocketEndpoint: { id: string } }>(target, 'mutation($name: String!) { createWebSocketEndpoint(name: $name) { id } }', { name });
-    await graphql(target, 'mutation($input: EventFiltersInput!) { createEventFilters(eventFiltersInput: $input) { id } }', {
-      input: { name: `${name}: identifications`, endpointIds: [endpoint.id], in: { eventTypes: ['identification'] } },
-    });
-    say(`endpoint ${endpoint.id}, with a filter passing identifications only`);
-    say(`  live in the dashboard: ${urlsOf(target).api}/endpoints/${endpoint.id}`);
-    say(`  or: npx event-service watch ${endpoint.id}`);
-    const [{ simulate }, { watchEndpoint }] = await Promise.all([simulator(), watcher()]);
-    const arrivals: string[] = [];
-    const watching = new AbortController();
-    const watched = watchEndpoint(target, endpoint.id, { print: (line) => (arrivals.push(line), say(line)), signal: watching.signal });
-    const tally: SimulationTally = await simulate(target, {
-      ...DEFAULT_SIMULATION,
-      cameras: DEFAULT_SIMULATION.camerasPerAgent,
-      profiles: 20,
-      watchlists: 3,
-      events,
-      rate,
-      mix: DEFAULT_MIX,
-      over: 'http',
-      announce: true,
-      natsUrl: '',
-      prefix: 'es',
-      progress: false,
-    });
-    // Every identification the simulator sent arrives; the other types the filter keeps out.
-    const expected = tally.byType.identification;
-    const deadline = Date.now() + 30_000;
-    while (arrivals.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    watching.abort();
-    await watched;
-    say(`${arrivals.length} of the ${expected} identifications among ${tally.events} simulated events arrived`);
-    if (arrivals.length < expected) throw new CliError('not every identification arrived within 30 s: is every app ready? (npm start prints when it is)');
+  .action(async (options: { events: number; rate: number }) => {
+    const { quickstart } = await import('./quickstart.js');
+    await quickstart(service(), options, say);
   });
 
 try {
   await program.parseAsync();
 } catch (error) {
-  if (!(error instanceof CliError)) throw error;
-  process.stderr.write(`event-service: ${error.message}\n`);
+  // One line, whatever failed (the service's refusal, a database error in migrate, a network failure): `DEBUG=1` shows where.
+  const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message})` : '';
+  process.stderr.write(`event-service: ${(error as Error).message}${error instanceof CliError ? '' : cause}\n`);
+  if (process.env.DEBUG && !(error instanceof CliError)) process.stderr.write(`${(error as Error).stack}\n`);
   process.exitCode = 1;
 }

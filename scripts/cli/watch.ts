@@ -10,6 +10,8 @@ export interface WatchOptions {
   /** The endpoint's connection token, or an API token, when it requires one. */
   endpointToken?: string;
   print: (line: string) => void;
+  /** Each time the websocket opens (the first time: from then on nothing sent to the endpoint is missed). */
+  onOpen?: () => void;
   signal?: AbortSignal;
 }
 
@@ -35,6 +37,7 @@ export async function watchEndpoint(service: ServiceOptions, endpointId: string,
       url,
       token: options.endpointToken,
       WebSocket: WebSocket as unknown as SocketConstructor,
+      onOpen: options.onOpen,
       onEvent: (event) => {
         received += 1;
         options.print(options.json ? JSON.stringify(event) : summaryOf(event));

@@ -36,8 +36,9 @@ import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
-import { ReadConsumerLag } from './operations/consumer-lag.resolver.js';
-import { PublishProfileChange } from './profiles/profiles.resolver.js';
+import { ReadConsumerLag } from './operations/read-consumer-lag.usecase.js';
+import { DeleteProfile } from './profiles/delete-profile.usecase.js';
+import { UpsertProfile } from './profiles/upsert-profile.usecase.js';
 import { API_RESOLVERS } from './graphql/api-schema.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { ApiErrorsFilter } from './graphql/api-errors.filter.js';
@@ -151,7 +152,8 @@ export class ApiModule implements NestModule {
         CreateApiToken,
         RevokeApiToken,
         MoveCamera,
-        PublishProfileChange,
+        UpsertProfile,
+        DeleteProfile,
         ReadConsumerLag,
         ...API_RESOLVERS,
       ],

@@ -106,7 +106,8 @@ export const databaseEnv = {
   DATABASE_PASSWORD: z.string().optional(),
   DATABASE_SCHEMA: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    // 44 at most: the apps' roles add up to 19 characters (`_webhook_dispatcher`) within PostgreSQL's 63.
+    .regex(/^[a-z_][a-z0-9_]{0,43}$/, 'a lower-case PostgreSQL identifier of at most 44 characters')
     .default('event_service'),
 };
 

@@ -34,8 +34,13 @@ export interface DatabaseSettings {
 export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity, ApiTokenEntity];
 export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000, ApiTokens1765400000000, SealedSecrets1765500000000, AcceptedAt1765600000000, HealthOnlyInConfigBucket1765700000000, ScopedTokens1765800000000];
 
-/** A data source bound to one schema; tables are never synchronised, only migrated. */
-export function createDataSource(settings: DatabaseSettings): DataSource {
+/**
+ * A data source bound to one schema; tables are never synchronised, only
+ * migrated. An app's statements fail after 30 s (a hung network is an
+ * outage, not a wait); the migration step's may run as long as they need,
+ * but give up after 30 s waiting for a lock the apps hold (the Job retries).
+ */
+export function createDataSource(settings: DatabaseSettings, { migrating = false }: { migrating?: boolean } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url: settings.url,
@@ -47,7 +52,7 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
     // A connection that cannot be made, or a query that hangs on a dead network, fails in
     // seconds rather than never: the caller then waits and retries (an outage, not a poison message).
     extra: {
-      options: `-c search_path=${settings.schema} -c statement_timeout=30000`,
+      options: `-c search_path=${settings.schema} ${migrating ? '-c statement_timeout=0 -c lock_timeout=30000' : '-c statement_timeout=30000'}`,
       max: 10,
       connectionTimeoutMillis: 5_000,
       query_timeout: 35_000,
@@ -72,7 +77,7 @@ export async function migrateDatabase(settings: DatabaseSettings, passwords: Par
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${client.escapeIdentifier(settings.schema)}`);
-    const dataSource = createDataSource(settings);
+    const dataSource = createDataSource(settings, { migrating: true });
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });

@@ -33,7 +33,13 @@ export const TABLE_GRANTS: Record<DatabaseApp, { writes: string[]; reads: string
 /** The migrations table: every app reads it, to wait until the migration step has run. */
 const MIGRATIONS_TABLE = 'migrations';
 
-/** An app's role, named per installation (by its schema): `<schema>_api`, `<schema>_webhook_dispatcher`, `<schema>_profile_sync`. */
+/**
+ * An app's role, named by its schema: `<schema>_api`,
+ * `<schema>_webhook_dispatcher`, `<schema>_profile_sync`. Roles are the
+ * server's, not a database's: installations sharing a PostgreSQL server need
+ * schemas of different names (DATABASE_SCHEMA is at most 44 characters, so
+ * the longest role name stays within PostgreSQL's 63).
+ */
 export function roleOf(schema: string, app: DatabaseApp): string {
   return `${schema}_${app.replaceAll('-', '_')}`;
 }
@@ -67,15 +73,28 @@ export async function grantAppRoles(client: pg.Client, schema: string, passwords
       });
     }
     const password = passwords[app];
-    if (password) await client.query(`ALTER ROLE ${id(role)} PASSWORD ${client.escapeLiteral(password)}`);
+    if (password) {
+      await client.query(`ALTER ROLE ${id(role)} PASSWORD ${client.escapeLiteral(password)}`).catch((error: Error & { code?: string }) => {
+        if (error.code === '42501') throw new Error(`cannot set role ${role}'s password: the migration step needs CREATEROLE, or leave ${app.toUpperCase().replaceAll('-', '_')}_DATABASE_PASSWORD unset for roles made by hand`);
+        throw error;
+      });
+    }
     const { writes, reads, sequences } = TABLE_GRANTS[app];
-    await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${id(schema)} FROM ${id(role)}`);
-    await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${id(schema)} FROM ${id(role)}`);
-    await client.query(`GRANT USAGE ON SCHEMA ${id(schema)} TO ${id(role)}`);
     const tables = (names: string[]) => names.map((name) => `${id(schema)}.${id(name)}`).join(', ');
-    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${tables(writes)} TO ${id(role)}`);
-    await client.query(`GRANT SELECT ON ${tables([...reads, MIGRATIONS_TABLE])} TO ${id(role)}`);
-    await client.query(`GRANT USAGE, SELECT ON ${tables(sequences)} TO ${id(role)}`);
+    // In one transaction: a running app never sees its grants gone between the revoke and the grant.
+    await client.query('BEGIN');
+    try {
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${id(schema)} FROM ${id(role)}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${id(schema)} FROM ${id(role)}`);
+      await client.query(`GRANT USAGE ON SCHEMA ${id(schema)} TO ${id(role)}`);
+      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${tables(writes)} TO ${id(role)}`);
+      await client.query(`GRANT SELECT ON ${tables([...reads, MIGRATIONS_TABLE])} TO ${id(role)}`);
+      await client.query(`GRANT USAGE, SELECT ON ${tables(sequences)} TO ${id(role)}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
     roles.push(role);
   }
   return roles;

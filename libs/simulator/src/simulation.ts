@@ -27,7 +27,8 @@ export interface SimulationOptions {
    * (ALL_CANDIDATES_DELETED); 0: no deletions. The profiles deleted are a
    * fifth of the catalogue kept out of every other event, so that an event
    * still on its way through ingest when its profile goes cannot be lost too:
-   * each deletion loses exactly one event (none once they are used up).
+   * each deletion loses exactly one event, and there are no more deletions
+   * once they are used up (none with a catalogue of one profile).
    */
   deleteEvery: number;
 }
@@ -96,7 +97,8 @@ export class Simulation {
       id: random.uuid(),
       profile_groups: random.sample(this.watchlists, random.int(1, Math.min(2, this.watchlists.length))),
     }));
-    const set = options.deleteEvery > 0 ? Math.max(1, Math.floor(this.profiles.length / 5)) : 0;
+    // A catalogue of one profile has none to spare: it makes no deletions, so that every identification names one.
+    const set = options.deleteEvery > 0 && this.profiles.length > 1 ? Math.max(1, Math.floor(this.profiles.length / 5)) : 0;
     this.doomed = this.profiles.slice(0, set);
     this.named = this.profiles.slice(set);
   }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { SimulationSink } from './run-simulation.js';
@@ -28,7 +30,7 @@ export class NatsSink implements SimulationSink {
 
   async profile(change: { upserted: ProfileUpsert } | { deleted: { id: string } }): Promise<void> {
     const [subject, body] = 'upserted' in change ? [`${this.prefix}.events.profiles.upserted`, change.upserted] : [`${this.prefix}.events.profiles.deleted`, change.deleted];
-    await this.stream.publish(subject, encoder.encode(JSON.stringify(body)));
+    await this.stream.publish(subject, encoder.encode(JSON.stringify(body)), { msgID: randomUUID() });
   }
 
   async event(agentId: string, body: string, eventId: string): Promise<void> {
@@ -40,6 +42,8 @@ export class NatsSink implements SimulationSink {
     await this.connection.drain();
   }
 }
+
+const UNAVAILABLE_ATTEMPTS = 10;
 
 /** Refused by the service: the status and its error body, for the caller to report. */
 export class SinkRefusal extends Error {
@@ -74,18 +78,32 @@ export class HttpSink implements SimulationSink {
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.text();
-    const answer = JSON.parse(text) as { errors?: unknown[] };
-    if (!response.ok || answer.errors) throw new SinkRefusal(response.status, text);
+    const answer = (() => {
+      try {
+        return JSON.parse(text) as { errors?: unknown[] };
+      } catch {
+        return null;
+      }
+    })();
+    if (!response.ok || !answer || answer.errors) throw new SinkRefusal(response.status, text);
   }
 
+  /** As an agent does: a 503 (the store cannot take it now) is tried again after its Retry-After, a few times. */
   async event(_agentId: string, body: string): Promise<void> {
-    const response = await fetch(`${this.urls.ingest}/event-service/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body,
-    });
-    if (response.status !== 202) throw new SinkRefusal(response.status, await response.text());
-    await response.body?.cancel();
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await fetch(`${this.urls.ingest}/event-service/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body,
+      });
+      if (response.status === 202) {
+        await response.body?.cancel();
+        return;
+      }
+      if (response.status !== 503 || attempt === UNAVAILABLE_ATTEMPTS) throw new SinkRefusal(response.status, await response.text());
+      await response.body?.cancel();
+      await sleep(Math.min(10, Number(response.headers.get('retry-after')) || 1) * 1_000);
+    }
   }
 
   async close(): Promise<void> {}
