@@ -396,7 +396,7 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
           const headers: Record<string, string> = { ...(contentType === null ? {} : { 'content-type': contentType }), ...(site === null ? {} : { 'sec-fetch-site': site }) };
           const answer = await send(session, { method: 'POST', headers, body });
           if (answer.status !== 200) return `${answer.status} ${expectRefusal(answer, ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE', 'LENGTH_REQUIRED', 'BAD_REQUEST', 'UNSUPPORTED_MEDIA_TYPE'])}`;
-          expect(jsonOf(answer)).toEqual({ scope: 'ADMIN' });
+          expect(jsonOf(answer)).toEqual({ scope: 'ADMIN', endpointIds: null });
           expect(String(answer.headers['set-cookie'])).toMatch(/^es_session=[^;]+; Path=\/event-service; .*HttpOnly; SameSite=Strict/);
           return '200';
         }, { examples: failures });
