@@ -10,6 +10,14 @@ export interface Answer {
   body: Buffer;
 }
 
+/**
+ * The status `send` gives when the server closed the connection while the
+ * body was still being written, before an answer could be read: what a
+ * server that refuses a body unread (and closes rather than drain it) may
+ * leave a client with.
+ */
+export const CLOSED_WHILE_SENDING = 0;
+
 /** One HTTP request as given (a raw path, header values sent as Latin-1), its whole answer read. */
 export function send(url: string, { method = 'GET', path, headers = {}, body }: { method?: string; path?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<Answer> {
   const target = new URL(url);
@@ -23,7 +31,10 @@ export function send(url: string, { method = 'GET', path, headers = {}, body }: 
         response.on('error', reject);
       },
     );
-    request.on('error', reject);
+    request.on('error', (error: Error & { code?: string }) => {
+      if (body && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) resolve({ status: CLOSED_WHILE_SENDING, headers: {}, body: Buffer.alloc(0) });
+      else reject(error);
+    });
     request.end(body);
   });
 }
