@@ -41,7 +41,7 @@ describe('npx event-service', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] });
+    stack = await TestStack.start();
   });
 
   afterAll(async () => {

@@ -1,11 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, graphql, table, type ServiceOptions } from './service.js';
-import { DEFAULT_MIX, DEFAULT_SIMULATION, parseMix, type SimulateOptions } from './simulate-options.js';
-
-// The heavy parts (the database layer, the simulator, the websocket client) load with the command that uses them:
-// `--help` and the listing commands start in a blink.
-const simulator = () => import('./simulate.js');
-const watcher = () => import('./watch.js');
+import { DEFAULT_MIX, DEFAULT_SIMULATION } from '@app/simulator';
+import { quickstart } from './quickstart.js';
+import { parseMix, simulate, tallyLines, type SimulateOptions } from './simulate.js';
+import { watchEndpoint } from './watch.js';
 
 /**
  * `npx event-service <command>`: the service from a terminal, through its
@@ -121,6 +119,7 @@ program
   .command('migrate')
   .description('the migration step (as npm run migrate and the k8s Job): migrations, then each app’s database role; reads DATABASE_URL, DATABASE_SCHEMA and the *_DATABASE_PASSWORD variables')
   .action(async () => {
+    // The database layer loads with the one command that uses it: the others start without it.
     const { runMigrationStep } = await import('../migration-step.js');
     for (const line of await runMigrationStep(process.env)) say(line);
   });
@@ -152,7 +151,6 @@ program
       controller.abort();
       process.exitCode = 130;
     });
-    const { simulate, tallyLines } = await simulator();
     const tally = await simulate(service(), { ...options, mix: options.mix ?? DEFAULT_MIX, rate: options.rate ?? null, progress: process.stderr.isTTY === true }, controller.signal);
     if (options.json) {
       say(JSON.stringify(tally));
@@ -171,7 +169,6 @@ program
   .action(async (endpointId: string, options: { count?: number; json?: boolean; endpointToken?: string }) => {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
-    const { watchEndpoint } = await watcher();
     await watchEndpoint(service(), endpointId, { ...options, print: say, signal: controller.signal });
   });
 
@@ -181,7 +178,6 @@ program
   .option('--events <n>', 'events to simulate', positive('--events'), 30)
   .option('--rate <n>', 'events per second', positive('--rate'), 10)
   .action(async (options: { events: number; rate: number }) => {
-    const { quickstart } = await import('./quickstart.js');
     await quickstart(service(), options, say);
   });
 

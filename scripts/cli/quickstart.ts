@@ -1,6 +1,6 @@
-import type { SimulationTally } from '@app/simulator';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_MIX, DEFAULT_SIMULATION, type SimulationTally } from '@app/simulator';
 import { CliError, graphql, urlsOf, type ServiceOptions } from './service.js';
-import { DEFAULT_MIX, DEFAULT_SIMULATION } from './simulate-options.js';
 import { simulate } from './simulate.js';
 import { watchEndpoint } from './watch.js';
 
@@ -20,10 +20,19 @@ export async function quickstart(target: ServiceOptions, { events, rate }: { eve
   say(`  live in the dashboard: ${urlsOf(target).api}/endpoints/${endpoint.id}`);
   say(`  or: npx event-service watch ${endpoint.id}`);
   const arrivals: string[] = [];
+  // Known once the simulator has sent them all: every identification among its events.
+  let expected = Number.POSITIVE_INFINITY;
+  let arrivedAll!: () => void;
+  const allArrived = new Promise<void>((resolve) => (arrivedAll = resolve));
+  const arrived = (line: string) => {
+    arrivals.push(line);
+    say(line);
+    if (arrivals.length >= expected) arrivedAll();
+  };
   const watching = new AbortController();
   let opened!: () => void;
   const open = new Promise<void>((resolve) => (opened = resolve));
-  const watched = watchEndpoint(target, endpoint.id, { print: (line) => (arrivals.push(line), say(line)), onOpen: () => opened(), signal: watching.signal });
+  const watched = watchEndpoint(target, endpoint.id, { print: arrived, onOpen: () => opened(), signal: watching.signal });
   // The gateway refusing the watch ends the command with its reason rather than a wait.
   await Promise.race([open, watched]);
   const tally: SimulationTally = await simulate(target, {
@@ -41,9 +50,11 @@ export async function quickstart(target: ServiceOptions, { events, rate }: { eve
     progress: false,
   });
   // Every identification the simulator sent arrives; the other types the filter keeps out.
-  const expected = tally.byType.identification;
-  const deadline = Date.now() + 30_000;
-  while (arrivals.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  expected = tally.byType.identification;
+  if (arrivals.length >= expected) arrivedAll();
+  const patience = new AbortController();
+  await Promise.race([allArrived, sleep(30_000, undefined, { signal: patience.signal }).catch(() => undefined)]);
+  patience.abort();
   watching.abort();
   await watched;
   say(`${arrivals.length} of the ${expected} identifications among ${tally.events} simulated events arrived`);

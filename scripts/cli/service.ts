@@ -21,8 +21,9 @@ export function urlsOf(options: ServiceOptions): { api: string; ingest: string; 
   return { api, ingest: (options.ingestUrl ?? api).replace(/\/+$/, ''), websocket };
 }
 
+/** The token given (`--token`, or EVENT_SERVICE_TOKEN through the option), else the API_TOKEN the service runs with. */
 export function tokenOf(options: ServiceOptions): string {
-  const token = options.token ?? process.env.EVENT_SERVICE_TOKEN ?? process.env.API_TOKEN;
+  const token = options.token ?? process.env.API_TOKEN;
   if (!token) throw new CliError('a token is needed: --token, or EVENT_SERVICE_TOKEN (the API_TOKEN npm start runs with, or a named token)');
   return token;
 }

@@ -6,7 +6,7 @@ import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { idKey, validateEvent } from '@app/events';
-import { DeadLetterReason, Headers } from '@app/messaging';
+import { DeadLetterReason, DURABLES, Headers } from '@app/messaging';
 import { projectRoot } from '../../scripts/local-stack.js';
 import { freshEvent } from './fixtures.js';
 import {
@@ -307,7 +307,7 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
         // Each message ends stored or dead-lettered with a reason, none retried for ever.
         await waitFor(
           async () => {
-            const info = await nats.manager.consumers.info(nats.topology.streams.ingress, 'ingest');
+            const info = await nats.manager.consumers.info(nats.topology.streams.ingress, DURABLES.ingest);
             return info.num_pending === 0 && info.num_ack_pending === 0;
           },
           { timeoutMs: 30_000, what: 'ingest to settle every agent message' },

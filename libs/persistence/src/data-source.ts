@@ -104,8 +104,8 @@ export class SchemaNotMigratedError extends Error {
  */
 export async function checkMigrated(dataSource: DataSource, schema: string): Promise<void> {
   const applied = await dataSource.query<Array<{ name: string }>>('SELECT name FROM migrations').catch((error: Error & { code?: string }) => {
-    // 42P01: no migrations table yet.
-    if (error.code === '42P01' || (error as { driverError?: { code?: string } }).driverError?.code === '42P01') return [];
+    // 42P01: no migrations table yet (TypeORM's error carries the driver's code).
+    if (error.code === '42P01') return [];
     throw error;
   });
   const names = new Set(applied.map((row) => row.name));

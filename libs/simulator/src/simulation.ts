@@ -82,10 +82,13 @@ export class Simulation {
   /** The profiles other events name; the doomed, set aside for deletions, are named by the event each deletion loses only. */
   private readonly named: ProfileUpsert[];
   private readonly doomed: ProfileUpsert[];
+  private readonly weights: Record<SimulatedType, number>;
   private sent = 0;
   private pendingLoss: ProfileUpsert | null = null;
 
   constructor(readonly options: SimulationOptions) {
+    this.weights = Object.fromEntries(SIMULATED_TYPES.map((type) => [type, options.mix[type] ?? 0])) as Record<SimulatedType, number>;
+    if (Object.values(this.weights).every((weight) => weight <= 0)) throw new Error('the mix gives every event type a weight of 0');
     this.random = new SeededRandom(options.seed);
     const random = this.random;
     this.agents = Array.from({ length: options.agents }, (_, agent) => ({
@@ -117,15 +120,9 @@ export class Simulation {
       this.pendingLoss = null;
       return this.event('identification', [lost], true);
     }
-    const type = this.random.weighted(this.weights());
+    const type = this.random.weighted(this.weights);
     const candidates = type === 'identification' ? this.random.sample(this.named, this.random.int(1, 3)) : [];
     return this.event(type, candidates, false);
-  }
-
-  private weights(): Record<SimulatedType, number> {
-    const weights = Object.fromEntries(SIMULATED_TYPES.map((type) => [type, this.options.mix[type] ?? 0])) as Record<SimulatedType, number>;
-    if (Object.values(weights).every((weight) => weight <= 0)) throw new Error('the mix gives every event type a weight of 0');
-    return weights;
   }
 
   private event(type: SimulatedType, candidates: ProfileUpsert[], lost: boolean): SimulatedMessage {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { And, DataSource, In, LessThan, LessThanOrEqual, MoreThan, MoreThanOrEqual, type FindOperator, type FindOptionsWhere } from 'typeorm';
 import { DeliveryAttemptEntity } from '@app/persistence';
-import { idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
+import { emptyPage, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import { withinReach } from '../graphql/endpoint-reach.js';
 import type { DateFilter, DeliveryAttemptFilters, DeliveryAttemptOrder } from './delivery.model.js';
 
@@ -18,7 +18,7 @@ export class ListDeliveryAttempts {
   ): Promise<{ totalCount: number; collectionItems: DeliveryAttemptEntity[] }> {
     const where: FindOptionsWhere<DeliveryAttemptEntity> = {};
     const endpointIds = withinReach(idsOf(filters?.endpointId), reach);
-    if (endpointIds?.length === 0) return { totalCount: 0, collectionItems: [] };
+    if (endpointIds?.length === 0) return emptyPage();
     if (endpointIds) where.endpointId = In(endpointIds);
     const eventIds = idsOf(filters?.eventId);
     if (eventIds) where.eventId = In(eventIds);

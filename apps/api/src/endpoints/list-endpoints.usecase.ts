@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
 import { EndpointEntity } from '@app/persistence';
-import { idsOf, pageOf, type Pagination } from '../graphql/collection.model.js';
+import { emptyPage, idsOf, pageOf, type Pagination } from '../graphql/collection.model.js';
 import { withinReach } from '../graphql/endpoint-reach.js';
 import type { EndpointFilters, EndpointOrder } from './endpoint.model.js';
 
@@ -18,7 +18,7 @@ export class ListEndpoints {
   ): Promise<{ totalCount: number; collectionItems: EndpointEntity[] }> {
     const where: FindOptionsWhere<EndpointEntity> = {};
     const ids = withinReach(idsOf(filters?.id), reach);
-    if (ids?.length === 0) return { totalCount: 0, collectionItems: [] };
+    if (ids?.length === 0) return emptyPage();
     if (ids) where.id = In(ids);
     if (filters?.type?.exact) where.type = filters.type.exact;
     const { offset, limit } = pageOf(pagination);

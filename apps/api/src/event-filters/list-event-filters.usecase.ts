@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type FindOptionsOrder, type FindOptionsWhere } from 'typeorm';
 import { EventFilterEntity } from '@app/persistence';
-import { idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
+import { emptyPage, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import type { EventFilterFilters, EventFilterOrder } from './event-filter.model.js';
 
 /**
@@ -22,7 +22,7 @@ export class ListEventFilters {
     const where: FindOptionsWhere<EventFilterEntity> = {};
     const ids = idsOf(filters?.id);
     if (ids) where.id = In(ids);
-    if (reach?.length === 0) return { totalCount: 0, collectionItems: [] };
+    if (reach?.length === 0) return emptyPage();
     if (reach) where.endpoints = { id: In([...reach]) };
     const { offset, limit } = pageOf(pagination);
     const direction = order?.lastModified ?? order?.creationDate ?? SortDirection.ASC;

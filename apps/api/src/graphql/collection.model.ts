@@ -66,6 +66,9 @@ export function idsOf(filter: IdFilter | undefined): string[] | null {
   return null;
 }
 
+/** The answer of a list whose filters (or the token's reach) admit nothing: no query run. */
+export const emptyPage = <T>(): { totalCount: number; collectionItems: T[] } => ({ totalCount: 0, collectionItems: [] });
+
 /** A page (checked by Pagination's rules), with its defaults. */
 export function pageOf(pagination: Pagination | undefined): { offset: number; limit: number } {
   return { offset: pagination?.offset ?? 0, limit: pagination?.limit ?? 50 };
