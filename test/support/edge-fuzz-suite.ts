@@ -457,6 +457,7 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
         const fields = graphqlCalls(sdl, () => known);
         const failures: Record<string, Array<Record<string, unknown>>> = {
           revokeApiToken: [{ id: randomUUID() }],
+          createWebSocketEndpoint: [{ name: '\u0000' }],
           deliveryAttempts: [{ filters: { attemptedAt: { lt: 'yesterday' } } }],
           lostEvents: [{ filters: { date: { gte: '-271821-04-20T00:00:00.000Z' } } }],
           updateEndpoint: [{ id: 0, headers: Array.from({ length: 51 }, () => []) }],

@@ -39,6 +39,8 @@ describe('InputValidationPipe', () => {
   it.each([
     ['an empty name', CreateWebhookEndpointArgs, { ...webhook, name: '   ' }, undefined, 'name', 'name: must not be empty'],
     ['a name too long', CreateWebhookEndpointArgs, { ...webhook, name: 'x'.repeat(201) }, undefined, 'name', 'name: must be at most 200 characters'],
+    ['a NUL in a name', CreateWebhookEndpointArgs, { ...webhook, name: 'a\u0000b' }, undefined, 'name', 'name: must not contain a NUL character (\\u0000)'],
+    ['a NUL in a list item', CreateWebhookEndpointArgs, { ...webhook, headers: [{ name: 'X-Ok', value: '1' }, { name: 'X-Two', value: '\u0000' }] }, undefined, 'headers.1.value', 'headers.1.value: must not contain a NUL character (\\u0000)'],
     ['a url that does not parse', CreateWebhookEndpointArgs, { ...webhook, url: 'receiver' }, undefined, 'url', 'url: must be an absolute http or https URL'],
     ['a url that is not http', CreateWebhookEndpointArgs, { ...webhook, url: 'ftp://receiver.test' }, undefined, 'url', 'url: must use http or https'],
     ['a url with credentials', UpdateEndpointArgs, { id: 'x', url: 'https://user:secret@crm.test' }, undefined, 'url', 'url: must not contain credentials; use custom headers'],

@@ -23,6 +23,10 @@ class ArgumentViolations extends Error {
  * (`filters.id.exact`, `pagination.limit`). A list's rule names the first
  * item that breaks it (ITEM_CHECK).
  *
+ * Before any rule, every string of every argument (scalars too) is refused
+ * when it holds a NUL character: PostgreSQL's text cannot store one, and no
+ * field of this API means one.
+ *
  * `transform`: the resolver gets an instance of the class, as its transforms
  * left it (names trimmed). No `whitelist`: GraphQL already refuses a field
  * outside the schema, and whitelisting would strip the fields that have no
@@ -38,6 +42,8 @@ export class InputValidationPipe extends ValidationPipe {
     // GraphQL arguments reach pipes as 'body' (@nestjs/graphql's ARGS is Nest's BODY); the api's HTTP
     // routes take no body, so their parameters (the image id) pass unchanged.
     if (metadata.type !== 'body') return value;
+    const nul = nulPath(value, rootOf(metadata.data));
+    if (nul) throw ApiError.badInput(nul.join('.') || 'input', 'must not contain a NUL character (\\u0000)');
     try {
       return await super.transform(value, metadata);
     } catch (error) {
@@ -47,10 +53,23 @@ export class InputValidationPipe extends ValidationPipe {
   }
 }
 
+/** Where an argument's paths start: at its fields for an `@ArgsType` and an operation's single `…Input`, at its name otherwise. */
+const rootOf = (argument: string | undefined): string[] => (argument === undefined || argument.endsWith('Input') ? [] : [argument]);
+
+/** The path of the first string in `value` holding a NUL, or null. */
+function nulPath(value: unknown, path: string[]): string[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulPath(item, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** The first violation among `errors`, found in the argument named `argument` (none for an `@ArgsType`). */
 function argumentError(errors: ValidationError[], argument: string | undefined): ApiError {
-  const root = argument === undefined || argument.endsWith('Input') ? [] : [argument];
-  const first = firstViolation(errors, root);
+  const first = firstViolation(errors, rootOf(argument));
   // class-validator returns no error without a constraint somewhere below it.
   return first ? ApiError.badInput(first.field, first.message) : ApiError.badInput(argument ?? 'input', 'is invalid');
 }
