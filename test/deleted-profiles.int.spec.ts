@@ -6,7 +6,7 @@ import { NATS_URL } from './support/stack.js';
 
 const HOUR = 3_600_000;
 
-/** The one record every re-send path checks (resendDelivery, replayEndpoint, a websocket resume), against the real NATS. */
+/** The one record every re-send path checks (resendDelivery, replay jobs, a websocket resume), against the real NATS. */
 describe('the deleted-profiles read model', () => {
   let client: NatsClient;
 

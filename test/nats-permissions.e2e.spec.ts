@@ -13,6 +13,7 @@ import { natsLayout } from './support/nats-layout.js';
 import { Receiver } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
+import { replayEnded, startReplay } from './support/replays.js';
 import { TestClient } from './support/ws-client.js';
 
 /** The shipped permission layout, used as it is (its subjects carry the default prefix); its users, and its example agent. */
@@ -64,6 +65,8 @@ describe('the shipped NATS permission layout', () => {
     const tries: Array<[AppName, (connection: NatsConnection) => Promise<unknown>, string]> = [
       ['api', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.hook.*'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
       ['websocket-gateway', (connection) => createDurable(connection, 'ES_DELIVERIES', 'webhook-dispatcher', 'es.deliveries.ws.>'), '$JS.API.CONSUMER.CREATE.ES_DELIVERIES.webhook-dispatcher'],
+      // Replay jobs read the routable events through ordered consumers, never the router's durable.
+      ['webhook-dispatcher', (connection) => createDurable(connection, 'ES_ROUTABLE', 'filter-router', 'es.routable'), '$JS.API.CONSUMER.CREATE.ES_ROUTABLE.filter-router'],
       ['ingest', async (connection) => (await jetstreamManager(connection, { checkAPI: false })).streams.purge('OBJ_es_images'), '$JS.API.STREAM.PURGE.OBJ_es_images'],
       // Only the reader of a stream reconfigures it: the gateway could otherwise shrink the dispatcher's deliveries away.
       ['websocket-gateway', async (connection) => (await jetstreamManager(connection, { checkAPI: false })).streams.update('ES_DELIVERIES', { max_msgs: 1 }), '$JS.API.STREAM.UPDATE.ES_DELIVERIES'],
@@ -185,20 +188,20 @@ describe('the shipped NATS permission layout', () => {
       );
     }
 
-    // Last: a replay's consumer stays on the server a while, and holds back the trimming of the deliveries meanwhile.
+    // Last: a replay job runs in the dispatcher under its own NATS user: a lease, an ordered consumer of the
+    // endpoint's deliveries, the deleted profiles, the deliveries published again; a re-route dry run reads the routable events.
     const from = new Date();
     const replayedEvent = freshEvent({ agentId });
     replayedEvent.camera.id = camera;
     expect((await stack.postEvent(JSON.stringify(replayedEvent))).status).toBe(202);
     await waitFor(() => hook.receiver.requests.length === 3, { what: 'the delivery to replay' });
-    const replayed = await stack.graphql('mutation($id: ID!, $from: DateTime!, $to: DateTime!) { replayEndpoint(endpointId: $id, from: $from, to: $to) }', {
-      id: hook.id,
-      from: from.toISOString(),
-      to: new Date().toISOString(),
-    });
-    expect(replayed.data?.replayEndpoint).toBe(1);
+    const graphql = stack.graphql.bind(stack);
+    const replayed = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.id, from, to: new Date() })).id);
+    expect(replayed).toMatchObject({ state: 'SUCCEEDED', sent: 1 });
     await waitFor(() => hook.receiver.requests.length === 4, { what: 'the replayed delivery' });
     expect(hook.receiver.requests.at(-1)!.headers['webhook-id']).toBe(replayedEvent.event.id);
+    const rerouted = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to: new Date(), dryRun: true })).id);
+    expect(rerouted).toMatchObject({ state: 'SUCCEEDED', done: 1, sent: 0 });
     client.close();
   });
 

@@ -32,7 +32,8 @@ import { ListEventFilters } from './event-filters/list-event-filters.usecase.js'
 import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.js';
 import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
 import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
-import { ReplayEndpoint } from './deliveries/replay-endpoint.usecase.js';
+import { ReplayJobs } from './replays/replay-jobs.js';
+import { ReplayJobsResolver } from './replays/replay-jobs.resolver.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
@@ -142,7 +143,8 @@ export class ApiModule implements NestModule {
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
         ListDeliveryAttempts,
         ResendDelivery,
-        ReplayEndpoint,
+        ReplayJobs,
+        ReplayJobsResolver,
         SendTestEvent,
         ListLostEvents,
         TokenGuard,

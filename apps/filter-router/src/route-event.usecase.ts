@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { eventLog } from '@app/runtime';
-import { Headers, NatsClient, publishDurably, type EndpointView, EndpointType } from '@app/messaging';
+import { Headers, NatsClient, publishDurably, RoutingTable, type EndpointView, EndpointType } from '@app/messaging';
 import { eventMessageId, idKey, type RoutingFields } from '@app/events';
-import { RoutingTable } from './routing-table.js';
 import { ENDPOINT_TYPE_LABEL, RouterMetrics } from './router.metrics.js';
 
 /**

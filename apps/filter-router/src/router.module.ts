@@ -1,11 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigViewModule, MessagingModule, natsSettings } from '@app/messaging';
+import { ConfigViewModule, MessagingModule, natsSettings, RoutingTable } from '@app/messaging';
 import { RuntimeModule } from '@app/runtime';
 import { RoutableEventsConsumer } from './routable-events.consumer.js';
 import { RouteEvent } from './route-event.usecase.js';
 import { RouterHealth } from './router.health.js';
 import { RouterMetrics } from './router.metrics.js';
-import { RoutingTable } from './routing-table.js';
 import type { RouterConfig } from './router.config.js';
 
 @Module({})

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
+import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
 import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
 
 export const dispatcherEnv = z.object({
@@ -7,6 +7,7 @@ export const dispatcherEnv = z.object({
   ...databaseEnv,
   ...runtimeEnv,
   ...secretKeysEnv,
+  ...deletedProfilesEnv,
   /** How long one attempt may take, connection to last byte. */
   WEBHOOK_TIMEOUT: durationVar('15s'),
   /** Delays before each retry; the last attempt comes after the last delay (about 22 hours in all by default). */
@@ -30,6 +31,12 @@ export const dispatcherEnv = z.object({
   WEBHOOK_PROBE_INTERVAL: durationVar('30s'),
   /** How long the delivery log keeps attempts. */
   DELIVERY_LOG_RETENTION: durationVar('30d'),
+  /** A replay job's deliveries a second, unless the job asks for its own rate (which may be higher, up to the total). */
+  REPLAY_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  /** Deliveries a second of all replay jobs together, shared equally among the jobs running on every replica. */
+  REPLAY_TOTAL_RATE_PER_SECOND: z.coerce.number().int().min(1).default(200),
+  /** Replay jobs one replica runs at once; more wait for a replica with room. */
+  REPLAY_JOBS_PER_REPLICA: z.coerce.number().int().min(0).max(64).default(2),
   /** Bytes of a receiver's answer kept in the delivery log. */
   DELIVERY_LOG_BODY_BYTES: z.coerce.number().int().min(0).max(65_536).default(1_024),
 });

@@ -1,5 +1,5 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigBarrierModule, ConfigViewModule, EndpointHealthPublisher, EndpointHealthPublisherModule, MessagingModule, natsSettings, SecretsViewModule } from '@app/messaging';
+import { ConfigBarrierModule, ConfigViewModule, DeletedProfiles, EndpointHealthPublisher, EndpointHealthPublisherModule, MessagingModule, NatsClient, natsSettings, RoutingTable, SecretsViewModule } from '@app/messaging';
 import { databaseSettingsOf } from '@app/config';
 import { DatabaseModule } from '@app/persistence';
 import { RuntimeModule } from '@app/runtime';
@@ -23,6 +23,8 @@ import { RetryScheduler } from './retry-scheduler.js';
 import { WebhookClient } from './webhook-client.js';
 import { WebhookSigner } from './webhook-signer.js';
 import { WebhookDeliveriesConsumer } from './webhook-deliveries.consumer.js';
+import { ReplayStore } from './replays/replay-store.js';
+import { ReplayWorker } from './replays/replay-worker.js';
 
 @Injectable()
 class WebhookClientLifecycle implements OnApplicationShutdown {
@@ -74,6 +76,10 @@ export class DispatcherModule {
         DeliveryFlow,
         WebhookDeliveriesConsumer,
         RetryScheduler,
+        RoutingTable,
+        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
+        ReplayStore,
+        ReplayWorker,
       ],
     };
   }

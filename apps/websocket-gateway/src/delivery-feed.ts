@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
-import { acceptedAtOf, ConsumerBacklog, NatsClient } from '@app/messaging';
+import { acceptedAtOf, ConsumerBacklog, Headers, NatsClient } from '@app/messaging';
 import { backoffMs, eventLog, HealthServer, retryWhileTransient } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { RecentDeliveries } from './recent-deliveries.js';
@@ -81,7 +81,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           this.lastSeq = message.seq;
           const endpointId = topology.endpointOfDelivery(message.subject);
           const eventKey = topology.eventOfWebsocketDelivery(message.subject);
-          if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data);
+          if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data, message.headers?.has(Headers.resent) ?? false);
           const sent = this.clients.broadcast(endpointId, message.data, message.seq);
           if (sent > 0) {
             this.metrics.delivered(acceptedAtOf(message.headers));

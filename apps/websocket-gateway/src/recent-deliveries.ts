@@ -3,6 +3,8 @@ export interface RecentDelivery {
   seq: number;
   eventKey: string;
   frame: Uint8Array;
+  /** A copy a replay job sent again (Headers.resent): never where a resume starts. */
+  resent?: boolean;
 }
 
 /**
@@ -20,30 +22,30 @@ export class RecentDeliveries {
 
   constructor(private readonly maxBytes: number) {}
 
-  add(endpointId: string, eventKey: string, seq: number, frame: Uint8Array): void {
+  add(endpointId: string, eventKey: string, seq: number, frame: Uint8Array, resent = false): void {
     if (this.maxBytes <= 0) return;
     let recent = this.byEndpoint.get(endpointId);
     if (!recent) {
       recent = new Queue();
       this.byEndpoint.set(endpointId, recent);
     }
-    recent.push({ seq, eventKey, frame });
+    recent.push(resent ? { seq, eventKey, frame, resent } : { seq, eventKey, frame });
     const bytes = frame.byteLength + eventKey.length + 64;
     this.order.push({ endpointId, bytes });
     this.bytes += bytes;
     while (this.bytes > this.maxBytes && this.order.length > 0) this.evictOldest();
   }
 
-  /** Whether the endpoint's delivery of this event is still held. */
+  /** Whether the endpoint's delivery of this event (its own, not a replayed copy) is still held. */
   has(endpointId: string, eventKey: string): boolean {
-    return (this.byEndpoint.get(endpointId)?.lastIndexWhere((delivery) => delivery.eventKey === eventKey) ?? -1) >= 0;
+    return (this.byEndpoint.get(endpointId)?.firstIndexWhere(isDeliveryOf(eventKey)) ?? -1) >= 0;
   }
 
   /** The endpoint's deliveries after its delivery of `eventKey`, and that delivery's sequence; null when it is no longer held. */
   after(endpointId: string, eventKey: string): { afterSeq: number; deliveries: RecentDelivery[] } | null {
     const recent = this.byEndpoint.get(endpointId);
-    // The latest delivery of the event, as the stream's last-by-subject finds it.
-    const index = recent?.lastIndexWhere((delivery) => delivery.eventKey === eventKey) ?? -1;
+    // The event's own delivery, as the stream's first message of its subject is (Resumer).
+    const index = recent?.firstIndexWhere(isDeliveryOf(eventKey)) ?? -1;
     if (!recent || index < 0) return null;
     return { afterSeq: recent.at(index).seq, deliveries: recent.after(index) };
   }
@@ -56,6 +58,11 @@ export class RecentDeliveries {
     if (recent?.length === 0) this.byEndpoint.delete(oldest.endpointId);
   }
 }
+
+const isDeliveryOf =
+  (eventKey: string) =>
+  (delivery: RecentDelivery): boolean =>
+    delivery.eventKey === eventKey && !delivery.resent;
 
 /**
  * A first-in first-out list whose shift is O(1): `Array.prototype.shift`
@@ -85,9 +92,9 @@ class Queue<T> {
     return entry;
   }
 
-  /** The position (0: the oldest) of the newest entry `matches` accepts, or -1. */
-  lastIndexWhere(matches: (entry: T) => boolean): number {
-    for (let index = this.entries.length - 1; index >= this.head; index -= 1) if (matches(this.entries[index]!)) return index - this.head;
+  /** The position (0: the oldest) of the oldest entry `matches` accepts, or -1. */
+  firstIndexWhere(matches: (entry: T) => boolean): number {
+    for (let index = this.head; index < this.entries.length; index += 1) if (matches(this.entries[index]!)) return index - this.head;
     return -1;
   }
 

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type MsgRequest, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { WebSocket } from 'ws';
 import { DeletedProfiles, NatsClient } from '@app/messaging';
+import { Rate } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
 import { RecentDeliveries } from './recent-deliveries.js';
@@ -23,31 +24,14 @@ const HISTORY_WAIT_MS = 1_000;
 /** History messages asked for at once. */
 const HISTORY_BATCH = 256;
 
-/** Messages a second, shared out as they are taken (a token bucket of one second's burst). */
-class Rate {
-  private tokens: number;
-  private refilledAt = Date.now();
-
-  constructor(private readonly perSecond: number) {
-    this.tokens = perSecond;
-  }
-
-  /** Takes one message's token; returns how long to wait first (0: none). */
-  take(): number {
-    const now = Date.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1_000);
-    this.refilledAt = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1_000) / this.perSecond);
-  }
-}
-
 /**
  * Resumes a client from a position in its endpoint's history: the
  * deliveries stream keeps every websocket delivery for STREAM_MAX_AGE, under
  * `<p>.deliveries.ws.<endpoint>.<event>`, so the delivery carrying an
- * `event.id` is found by subject (the last message of that subject), and a
- * time by the stream's own index. The client reads its history through an
+ * `event.id` is found by subject (the first message of that subject: the
+ * event's own delivery, not a later replay's copy), and a time by the
+ * stream's own index. A client that last saw a replayed copy gets again
+ * what followed the event's first delivery: duplicates, never a gap. The client reads its history through an
  * ordered consumer of its own, rate-capped per client (WS_RESUME_RATE) and
  * for all clients of the replica together (WS_RESUME_TOTAL_RATE), at the
  * pace it reads (never closed as slow for the backlog it asked for); then it
@@ -90,7 +74,11 @@ export class Resumer {
   private async streamAfterEvent(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
     const { manager, topology } = this.nats;
     try {
-      const message = await manager.streams.getMessage(topology.streams.deliveries, { last_by_subj: topology.websocketDeliveries(endpointKey, eventKey) });
+      // The event's first delivery to the endpoint: a copy a replay job sent later is not where the client's history
+      // stands (it may never have seen it), and starting after it would skip what was routed in between.
+      // nats-server 2.9 answers next_by_subj on the stream's message get; the client types it for direct gets only.
+      const first = { next_by_subj: topology.websocketDeliveries(endpointKey, eventKey), seq: 0 } as unknown as MsgRequest;
+      const message = await manager.streams.getMessage(topology.streams.deliveries, first);
       return message ? { opt_start_seq: message.seq + 1 } : null;
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;

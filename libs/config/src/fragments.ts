@@ -4,10 +4,10 @@ import { booleanVar, bytesVar, durationVar, portVar } from './load-config.js';
 
 /**
  * How long a profile's deletion is remembered for what is sent again
- * (resendDelivery, replayEndpoint, a websocket client's resume): at least
+ * (resendDelivery, replay jobs, a websocket client's resume): at least
  * STREAM_MAX_AGE (replays and resumes) and the dispatcher's
  * DELIVERY_LOG_RETENTION (a failed delivery stays resendable that long).
- * profile-sync, the api and the gateway read it alike.
+ * profile-sync, the api, the gateway and the dispatcher read it alike.
  */
 export const deletedProfilesEnv = {
   DELETED_PROFILES_MAX_AGE: durationVar('30d'),

@@ -17,7 +17,7 @@ const MAX_ROUNDS = 5;
 
 /**
  * The profiles deleted within the retention window: the one read model of
- * every path that sends history again (resendDelivery, replayEndpoint, a
+ * every path that sends history again (resendDelivery, replay jobs, a
  * websocket client's resume), with the one rule of `recheck`. A KV bucket
  * written by profile-sync, the owner of the profile registry, each entry
  * kept as long as anything naming it may be sent again

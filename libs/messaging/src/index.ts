@@ -19,3 +19,6 @@ export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from 
 export { AccessTokens, hashToken, namedTokenIdOf, TokenView } from './token-view.js';
 export { DeletedProfiles } from './deleted-profiles.js';
 export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type CameraBinding } from './camera-bindings.js';
+export { FilterIndex } from './filter-index.js';
+export { RoutingTable } from './routing-table.js';
+export { DEFAULT_LEASE_TTL_MS, Lease, Leases } from './lease.js';

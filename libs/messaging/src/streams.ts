@@ -100,7 +100,7 @@ const STREAMS_OF_APP: Readonly<Record<string, readonly StreamKey[]>> = {
   'profile-sync': ['events', 'routable', 'deadLetters'],
   'filter-router': ['routable', 'deliveries', 'deadLetters'],
   'websocket-gateway': ['deliveries'],
-  'webhook-dispatcher': ['deliveries', 'attempts', 'deadLetters'],
+  'webhook-dispatcher': ['deliveries', 'attempts', 'deadLetters', 'routable'],
 };
 
 /** The streams an app sets up; undefined (all of them) for a name that is no app's, such as a test's or a tool's. */

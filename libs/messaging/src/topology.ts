@@ -46,6 +46,8 @@ export class Topology {
   readonly deletedProfilesBucket: string;
   /** KV bucket binding each camera to its agent (CameraBindings); ingest its only writer. */
   readonly cameraBucket: string;
+  /** KV bucket of leases on named work (Leases): which replica runs a replay job. */
+  readonly leasesBucket: string;
 
   constructor(readonly prefix: string) {
     const upper = prefix.toUpperCase();
@@ -63,6 +65,7 @@ export class Topology {
     this.imageBucket = `${prefix}_images`;
     this.deletedProfilesBucket = `${prefix}_deleted_profiles`;
     this.cameraBucket = `${prefix}_cameras`;
+    this.leasesBucket = `${prefix}_leases`;
   }
 
   /** The subject an agent publishes its events on. */
@@ -212,11 +215,11 @@ export const Headers = {
    */
   acceptedAt: 'Es-Accepted-At',
   /**
-   * On a webhook delivery the api re-sent (resendDelivery, replayEndpoint):
-   * when it is due, in epoch milliseconds; the dispatcher parks it until then.
+   * On a webhook delivery the api re-sent (resendDelivery): when it is due,
+   * in epoch milliseconds; the dispatcher parks it until then.
    */
   dueAt: 'Es-Due-At',
-  /** On a webhook delivery the api re-sent: which operation (`resend`, `replay`); a replay skips such copies. */
+  /** On a delivery sent again: by which operation (`resend`: resendDelivery; `replay`: a REDELIVER replay job); a replay skips such copies, a websocket resume does not start after one. */
   resent: 'Es-Resent',
   /** A dead letter's reason: one of DeadLetterReason's codes. */
   reason: 'Es-Reason',

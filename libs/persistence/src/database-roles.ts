@@ -14,13 +14,13 @@ export type DatabaseApp = (typeof DATABASE_APPS)[number];
  */
 export const TABLE_GRANTS: Record<DatabaseApp, { writes: string[]; reads: string[]; sequences: string[] }> = {
   api: {
-    writes: ['endpoint', 'event_filter', 'event_filter_endpoint', 'api_token'],
-    reads: ['delivery_attempt', 'delivery_retry', 'lost_event'],
+    writes: ['endpoint', 'event_filter', 'event_filter_endpoint', 'api_token', 'replay_job'],
+    reads: ['delivery_attempt', 'delivery_retry', 'lost_event', 'replay_progress'],
     sequences: ['config_version'],
   },
   'webhook-dispatcher': {
-    writes: ['delivery_retry', 'delivery_attempt'],
-    reads: ['endpoint'],
+    writes: ['delivery_retry', 'delivery_attempt', 'replay_progress'],
+    reads: ['endpoint', 'replay_job'],
     sequences: ['delivery_retry_id_seq', 'delivery_attempt_id_seq'],
   },
   'profile-sync': {

@@ -9,3 +9,5 @@ export { LostEventEntity } from './lost-event.entity.js';
 export { ProfileEntity } from './profile.entity.js';
 export { deleteOlderThan, PruneSchedule } from './prune.js';
 export { ApiTokenEntity } from './api-token.entity.js';
+export { REPLAY_KINDS, ReplayJobEntity, type ReplayKind } from './replay-job.entity.js';
+export { REPLAY_RUN_STATES, ReplayProgressEntity, type ReplayRunState } from './replay-progress.entity.js';

@@ -5,3 +5,4 @@ export { tokenFromHeaders } from './token-header.js';
 export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';
 export { retryWhileTransient, type RetryOptions } from './retry-while-transient.js';
 export { ATTEMPT_DURATION_BUCKETS, consumerBacklogGauges, deadLettersCounter, deliveryLatencyHistogram, LATENCY_BUCKETS, secondsSince, STATUS_CLASSES, statusClassOf, type StatusClass } from './metrics.js';
+export { Rate } from './rate.js';

@@ -1,12 +1,11 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, Context, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import type { Request } from 'express';
 import { Pagination } from '../graphql/collection.model.js';
 import { reachOf } from '../graphql/endpoint-reach.js';
 import { TokenGuard } from '../graphql/token.guard.js';
 import { DeliveryAttemptCollection, DeliveryAttemptFilters, DeliveryAttemptModel, DeliveryAttemptOrder } from './delivery.model.js';
 import { ListDeliveryAttempts } from './list-delivery-attempts.usecase.js';
-import { ReplayEndpoint } from './replay-endpoint.usecase.js';
 import { ResendDelivery } from './resend-delivery.usecase.js';
 import { SendTestEvent } from './send-test-event.usecase.js';
 
@@ -16,7 +15,6 @@ export class DeliveriesResolver {
   constructor(
     private readonly attempts: ListDeliveryAttempts,
     private readonly resend: ResendDelivery,
-    private readonly replay: ReplayEndpoint,
     private readonly sendTest: SendTestEvent,
   ) {}
 
@@ -33,15 +31,6 @@ export class DeliveriesResolver {
   @Mutation(() => Boolean, { description: 'Attempts a failed webhook delivery again.' })
   resendDelivery(@Args('endpointId', { type: () => ID }) endpointId: string, @Args('eventId', { type: () => ID }) eventId: string) {
     return this.resend.execute(endpointId, eventId);
-  }
-
-  @Mutation(() => Int, { description: 'Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many.' })
-  replayEndpoint(
-    @Args('endpointId', { type: () => ID }) endpointId: string,
-    @Args('from', { type: () => GraphQLISODateTime }) from: Date,
-    @Args('to', { type: () => GraphQLISODateTime }) to: Date,
-  ) {
-    return this.replay.execute(endpointId, from, to);
   }
 
   @Mutation(() => ID, { description: 'Sends a sample event to this endpoint only; returns its event id.' })

@@ -4,12 +4,9 @@ import type { EndpointEntity } from '@app/persistence';
 import { EndpointRegistry } from '../endpoints/endpoint-registry.js';
 import { ApiError } from '../graphql/api.error.js';
 
-/** Which api operation re-sent a delivery (Headers.resent). */
-export type ResendOperation = 'resend' | 'replay';
-
 /**
- * What re-sending a webhook delivery (resend, replay) shares: the endpoint
- * check, and the command to the dispatcher. The api never writes the
+ * How the api re-sends a failed webhook delivery (resendDelivery): the
+ * endpoint check, and the command to the dispatcher. The api never writes the
  * dispatcher's ledger or its change log: it publishes the delivery again on
  * the endpoint's delivery subject, with the time it is due, and the
  * dispatcher's consumer takes it as any delivery (parking it until then).
@@ -30,13 +27,12 @@ export class DeliveryHandoff {
 
   /**
    * Hands a delivery to the dispatcher, to be attempted from its first
-   * attempt at `at`. `operationKey` names the operation's run: the same run
-   * handed over twice within the duplicate window is handed over once.
+   * attempt at `at`; handed over twice at the same instant, it is stored once.
    */
-  async send(endpointId: string, eventId: string, body: Uint8Array, at: Date, operation: ResendOperation, operationKey = `${at.getTime()}`): Promise<void> {
+  async send(endpointId: string, eventId: string, body: Uint8Array, at: Date): Promise<void> {
     await publishDurably(this.nats, this.nats.topology.webhookDeliveries(endpointId), body, {
-      messageId: `${endpointId}:${eventId}:${operation}:${operationKey}`,
-      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpointId, [Headers.dueAt]: String(at.getTime()), [Headers.resent]: operation },
+      messageId: `${endpointId}:${eventId}:resend:${at.getTime()}`,
+      headers: { [Headers.eventId]: eventId, [Headers.endpointId]: endpointId, [Headers.dueAt]: String(at.getTime()), [Headers.resent]: 'resend' },
     }).catch((error: Error) => {
       throw new ApiError('UNAVAILABLE', `the delivery could not be handed to the dispatcher: ${error.message}; retry later`);
     });

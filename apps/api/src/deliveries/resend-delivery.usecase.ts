@@ -34,7 +34,7 @@ export class ResendDelivery {
     if (body === null) {
       throw ApiError.badInput('eventId', `every candidate's profile of event ${eventId} has been deleted since; it is not sent again`);
     }
-    await this.handoff.send(endpoint.id, eventKey, body, new Date(), 'resend');
+    await this.handoff.send(endpoint.id, eventKey, body, new Date());
     return true;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { EndpointView, FilterRecord } from '@app/messaging';
+import type { EndpointView, FilterRecord } from './config-records.js';
 import { FilterIndex } from './filter-index.js';
 import type { RoutingFields } from '@app/events';
 

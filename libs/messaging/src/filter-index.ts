@@ -1,4 +1,4 @@
-import type { EndpointView, FilterRecord } from '@app/messaging';
+import type { EndpointView, FilterRecord } from './config-records.js';
 import { idKey, type RoutingFields } from '@app/events';
 
 /** Small lists are searched directly; longer ones become sets. */

@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ConfigView, type ConfigChange } from '@app/messaging';
+import type { ConfigChange } from './config-records.js';
+import { ConfigView } from './config-view.js';
 import { FilterIndex } from './filter-index.js';
 
 /** Keeps the filter index equal to the published config, applying each change live. */
