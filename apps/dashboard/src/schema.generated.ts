@@ -267,8 +267,6 @@ export interface Mutation {
   moveCamera: CameraBinding;
   /** Stops sending to a webhook endpoint; its deliveries wait until it is resumed. */
   pauseEndpoint: Endpoint;
-  /** Re-sends the webhook deliveries routed to an endpoint in [from, to], rate-capped; returns how many. */
-  replayEndpoint: number;
   /** Attempts a failed webhook delivery again. */
   resendDelivery: boolean;
   /** Sends to a paused or disabled webhook endpoint again. */
@@ -335,12 +333,6 @@ export interface MutationMoveCameraArgs {
 
 export interface MutationPauseEndpointArgs {
   id: string;
-}
-
-export interface MutationReplayEndpointArgs {
-  endpointId: string;
-  from: string;
-  to: string;
 }
 
 export interface MutationResendDeliveryArgs {

@@ -37,6 +37,8 @@ export const dispatcherEnv = z.object({
   REPLAY_TOTAL_RATE_PER_SECOND: z.coerce.number().int().min(1).default(200),
   /** Replay jobs one replica runs at once; more wait for a replica with room. */
   REPLAY_JOBS_PER_REPLICA: z.coerce.number().int().min(0).max(64).default(2),
+  /** How long a replay job's lease outlives its holder: after a replica dies, another takes its jobs over within this. */
+  REPLAY_LEASE_TTL: durationVar('10s'),
   /** Bytes of a receiver's answer kept in the delivery log. */
   DELIVERY_LOG_BODY_BYTES: z.coerce.number().int().min(0).max(65_536).default(1_024),
 });

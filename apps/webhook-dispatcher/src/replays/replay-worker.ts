@@ -61,7 +61,7 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.polling || !this.store.connected || !this.nats.connected || !this.config.healthy) return;
     this.polling = true;
     try {
-      this.leases ??= await Leases.open(this.nats, this.worker);
+      this.leases ??= await Leases.open(this.nats, this.worker, this.settings.REPLAY_LEASE_TTL);
       const { jobs, running } = await this.store.openJobs(POLL_LIMIT);
       this.runningAnywhere = Math.max(1, running);
       for (const job of jobs) {

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freshEvent, type EventJson } from './support/fixtures.js';
+import { Receiver } from './support/receiver.js';
+import { reachOf, replayEnded, replayJob, startReplay } from './support/replays.js';
+import { TestStack, type Instance } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+/** Replays as jobs, run by the webhook-dispatcher's replicas, through the real NATS and PostgreSQL. */
+describe('replay jobs', () => {
+  let stack: TestStack;
+  const receivers: Receiver[] = [];
+  const clients: TestClient[] = [];
+  const graphql = (query: string, variables?: Record<string, unknown>) => stack.graphql(query, variables);
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
+      // A short lease: a killed worker's job is taken over within seconds.
+      appEnv: { 'webhook-dispatcher': { REPLAY_LEASE_TTL: '2s', REPLAY_TOTAL_RATE_PER_SECOND: '5000', REPLAY_RATE_PER_SECOND: '2000' } },
+    });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(receivers.map((receiver) => receiver.close()));
+    await stack?.stop();
+  });
+
+  async function webhook(): Promise<{ receiver: Receiver; endpointId: string }> {
+    const receiver = await Receiver.start();
+    receivers.push(receiver);
+    const endpointId = await stack.createWebhookEndpoint(receiver.url);
+    return { receiver, endpointId };
+  }
+
+  async function send(camera: string): Promise<EventJson> {
+    const event = freshEvent();
+    event.camera.id = camera;
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    return event;
+  }
+
+  const idsOf = (receiver: Receiver, from = 0) => receiver.requests.slice(from).map((request) => request.headers['webhook-id'] as string);
+
+  it('re-delivers a webhook endpoint’s deliveries of a time range: the dry run counts what the run sends, the webhook-id kept, a second run inside the duplicate window not swallowed', async () => {
+    const camera = randomUUID();
+    const hook = await webhook();
+    await stack.createEventFilter({ endpointIds: [hook.endpointId], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const from = new Date();
+    const events = [await send(camera), await send(camera), await send(camera)];
+    await waitFor(() => hook.receiver.requests.length === 3, { what: 'the first deliveries' });
+    const to = new Date();
+    const later = await send(camera);
+    await waitFor(() => hook.receiver.requests.length === 4, { what: 'a later delivery' });
+
+    const dry = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to, dryRun: true })).id);
+    expect(dry).toMatchObject({ state: 'SUCCEEDED', total: 3, done: 3, sent: 3 });
+    expect(reachOf(dry)).toEqual({ [hook.endpointId]: 3 });
+    const real = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to })).id);
+    expect(reachOf(real)).toEqual(reachOf(dry));
+    await waitFor(() => hook.receiver.requests.length === 7, { what: 'the replayed deliveries' });
+    const again = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to })).id);
+    expect(again).toMatchObject({ state: 'SUCCEEDED', sent: 3 });
+    await waitFor(() => hook.receiver.requests.length === 10, { what: 'the second replay, inside the duplicate window' });
+
+    const sent = events.map((event) => event.event.id).sort();
+    // The dry run sent nothing; each run sent each event once, with its id; the replays' own copies are not replayed again.
+    expect(idsOf(hook.receiver, 4).slice(0, 3).sort()).toEqual(sent);
+    expect(idsOf(hook.receiver, 7).sort()).toEqual(sent);
+    expect(idsOf(hook.receiver).filter((id) => id === later.event.id)).toHaveLength(1);
+  });
+
+  it('re-routes a time range after a filter change to exactly the endpoints that missed its events; websocket clients get them live', async () => {
+    const [camera, other] = [randomUUID(), randomUUID()];
+    const routed = await webhook();
+    const missed = await webhook();
+    const websocket = await stack.createWebsocketEndpoint('missed');
+    await stack.createEventFilter({ endpointIds: [routed.endpointId], in: { cameraIds: [camera] } });
+    const fixed = await stack.createEventFilter({ endpointIds: [missed.endpointId, websocket], in: { cameraIds: [other] } });
+    await stack.waitForConfig();
+    const client = await TestClient.connect(stack.websocketUrl(websocket));
+    clients.push(client);
+    const from = new Date();
+    const events = [await send(camera), await send(camera)];
+    await waitFor(() => routed.receiver.requests.length === 2, { what: 'the first routing' });
+    await stack.waitForRoutingDone();
+    const to = new Date();
+
+    // The filter is fixed: the camera was missing from it.
+    const updated = await graphql('mutation($id: ID!, $input: EventFiltersInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', {
+      id: fixed,
+      input: { name: 'fixed', endpointIds: [missed.endpointId, websocket], in: { cameraIds: [other, camera] } },
+    });
+    expect(updated.errors).toBeUndefined();
+    await stack.waitForConfig();
+    const dry = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
+    expect(reachOf(dry)).toEqual({ [missed.endpointId]: 2, [websocket]: 2 });
+    const real = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to })).id);
+    expect(reachOf(real)).toEqual(reachOf(dry));
+
+    const ids = events.map((event) => event.event.id).sort();
+    await waitFor(() => missed.receiver.requests.length === 2 && client.frames.length === 2, { what: 'the re-routed deliveries' });
+    expect(idsOf(missed.receiver).sort()).toEqual(ids);
+    expect(client.eventIds().sort()).toEqual(ids);
+    // Once the dispatcher's ledger has them, nothing is missing any more: a third run sends nothing.
+    await waitFor(
+      async () => (await graphql('query($id: ID!) { deliveryAttempts(filters: { endpointId: { exact: $id } }) { totalCount } }', { id: missed.endpointId })).data.deliveryAttempts.totalCount === 2,
+      { what: 'the ledger to hold the re-routed deliveries' },
+    );
+    const after = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
+    expect(after).toMatchObject({ state: 'SUCCEEDED', sent: 0, reached: [] });
+    expect(routed.receiver.requests).toHaveLength(2);
+  });
+
+  it('keeps a websocket resume from an event id after a re-delivery at the event’s own delivery: no gap', async () => {
+    const camera = randomUUID();
+    const endpointId = await stack.createWebsocketEndpoint('resume after replay');
+    await stack.createEventFilter({ endpointIds: [endpointId], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const reference = await TestClient.connect(stack.websocketUrl(endpointId));
+    clients.push(reference);
+    const from = new Date();
+    const [first, second] = [await send(camera), await send(camera)];
+    await reference.waitForEvents(2);
+    const to = new Date();
+    const third = await send(camera);
+    await reference.waitForEvents(3);
+    await replayEnded(graphql, (await startReplay(graphql, { kind: 'REDELIVER', endpointId, from, to })).id);
+    const fourth = await send(camera);
+    await reference.waitForEvents(6);
+    expect(reference.eventIds()).toEqual([first, second, third, first, second, fourth].map((event) => event.event.id));
+
+    // A client that last saw the first event's own delivery resumes after it, not after its replayed copy.
+    const back = await TestClient.connect(stack.websocketUrl(endpointId) + `&last_event_id=${first.event.id}`);
+    clients.push(back);
+    await back.waitForEvents(5);
+    expect(back.eventIds()).toEqual(reference.eventIds().slice(1));
+  });
+
+  it('finishes a job on another replica when its worker is killed mid-way: every delivery sent, at most what was in flight twice', async () => {
+    const camera = randomUUID();
+    const hook = await webhook();
+    await stack.createEventFilter({ endpointIds: [hook.endpointId], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const second = await stack.startReplica('webhook-dispatcher');
+    const from = new Date();
+    const events: EventJson[] = [];
+    for (let i = 0; i < 200; i += 1) events.push(freshEvent());
+    for (const event of events) event.camera.id = camera;
+    await Promise.all(events.map(async (event) => expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202)));
+    await waitFor(() => hook.receiver.requests.length === 200, { timeoutMs: 30_000, what: 'the first deliveries' });
+    const to = new Date();
+
+    // 50 a second, in batches of 50: a batch is what may be in flight when its worker dies.
+    const job = await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to, ratePerSecond: 50 });
+    const running = await waitFor(async () => {
+      const seen = await replayJob(graphql, job.id);
+      return seen.state === 'RUNNING' && seen.done >= 50 ? seen : null;
+    }, { what: 'the job to be half-way' });
+    const instances: Instance[] = ['webhook-dispatcher', second];
+    const holder = instances.find((instance) => running.worker!.endsWith(`:${stack.pid(instance)}`))!;
+    expect(holder).toBeDefined();
+    await stack.kill(holder);
+
+    const ended = await replayEnded(graphql, job.id);
+    expect(ended).toMatchObject({ state: 'SUCCEEDED', total: 200, done: 200 });
+    expect(ended.worker).not.toBe(running.worker);
+    await waitFor(() => new Set(idsOf(hook.receiver, 200)).size === 200, { what: 'every replayed delivery' });
+    expect(new Set(idsOf(hook.receiver, 200))).toEqual(new Set(events.map((event) => event.event.id)));
+    expect(hook.receiver.requests.length - 200).toBeLessThanOrEqual(200 + 50);
+    if (holder === 'webhook-dispatcher') await stack.startApp('webhook-dispatcher');
+  });
+
+  it('cancels a job after the batch it is sending; refuses bad input with the field at fault; a scoped token sees no jobs', async () => {
+    const camera = randomUUID();
+    const hook = await webhook();
+    await stack.createEventFilter({ endpointIds: [hook.endpointId], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const from = new Date();
+    for (let i = 0; i < 5; i += 1) await send(camera);
+    await waitFor(() => hook.receiver.requests.length === 5, { what: 'the deliveries' });
+    const job = await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to: new Date(), ratePerSecond: 1 });
+    await waitFor(async () => (await replayJob(graphql, job.id)).state === 'RUNNING', { what: 'the job to run' });
+    const cancelled = await graphql('mutation($id: ID!) { cancelReplay(id: $id) { id } }', { id: job.id });
+    expect(cancelled.errors).toBeUndefined();
+    const ended = await replayEnded(graphql, job.id);
+    expect(ended.state).toBe('CANCELLED');
+    expect(ended.sent).toBeLessThan(5);
+
+    const refused = async (input: Record<string, unknown>) =>
+      (await graphql('mutation($input: StartReplayInput!) { startReplay(input: $input) { id } }', { input })).errors?.[0]?.extensions;
+    const range = { from: from.toISOString(), to: new Date().toISOString() };
+    expect(await refused({ kind: 'REDELIVER', ...range })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
+    expect(await refused({ kind: 'REROUTE', endpointId: hook.endpointId, ...range })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
+    expect(await refused({ kind: 'REROUTE', from: range.to, to: range.from })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await refused({ kind: 'REDELIVER', endpointId: randomUUID(), ...range })).toMatchObject({ code: 'NOT_FOUND' });
+
+    const created = await graphql('mutation($ids: [ID!]) { createApiToken(name: "scoped", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [hook.endpointId] });
+    expect(created.errors).toBeUndefined();
+    const scoped = created.data.createApiToken.token as string;
+    for (const query of ['{ replayJobs { totalCount } }', `{ replayJob(id: "${job.id}") { id } }`]) {
+      const answer = await stack.graphql(query, {}, scoped);
+      expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+});
