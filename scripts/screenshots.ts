@@ -83,6 +83,8 @@ try {
   await shoot(page, 'endpoint-webhook', async (on) => {
     await open(`/endpoints/${webhook}`, 'Access control')(on);
     await on.locator('table.attempts tbody tr').nth(3).waitFor({ timeout: 30_000 });
+    // The chart refreshes on its own: wait until it counts what the table shows.
+    await on.getByTestId('outcome-totals').filter({ hasNotText: 'Attempts: 0 succeeded' }).waitFor({ timeout: 30_000 });
   });
   await shoot(page, 'event-filters', open('/event-filters', 'Event filters'));
   await shoot(page, 'event-filter', open(`/event-filters/${filter}`, 'Watchlist hits, entrance cameras'));

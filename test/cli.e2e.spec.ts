@@ -1,40 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { projectRoot } from '../scripts/local-stack.js';
+import { cli } from './support/cli.js';
 import { freshEvent } from './support/fixtures.js';
 import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
-const CLI = join(projectRoot(), 'bin', 'event-service.js');
-const COMMANDS = ['quickstart', 'endpoints', 'filters', 'profiles', 'profiles upsert', 'profiles delete', 'lag', 'migrate', 'simulate', 'watch'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npx event-service …` against the stack, as a user runs it (the package's bin); resolves when it exits. */
-function cli(stack: TestStack, args: string[], { env = {} }: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: {
-      PATH: process.env.PATH,
-      EVENT_SERVICE_URL: stack.url('api', ''),
-      EVENT_SERVICE_INGEST_URL: stack.url('ingest', ''),
-      EVENT_SERVICE_WEBSOCKET_URL: stack.url('websocket-gateway', ''),
-      EVENT_SERVICE_TOKEN: stack.token,
-      ...env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const COMMANDS = ['quickstart', 'endpoints', 'filters', 'profiles', 'profiles upsert', 'profiles delete', 'lag', 'dead-letters', 'dead-letters list', 'dead-letters resubmit', 'dead-letters discard', 'migrate', 'simulate', 'watch'];
 
 /** Every command of the CLI run against a running stack: what it prints, and what it changed in the service. */
 describe('npx event-service', () => {
@@ -76,6 +48,7 @@ describe('npx event-service', () => {
       // This stack runs no dispatcher: its consumers are not made yet.
       'webhook-dispatcher/webhook-dispatcher/false',
       'webhook-dispatcher/delivery-projector/false',
+      'webhook-dispatcher/dead-letter-projector/false',
     ]);
     const migrate = await cli(stack, ['migrate'], { env: { DATABASE_URL, DATABASE_SCHEMA: stack.schema } });
     expect([migrate.code, migrate.stdout.split('\n')[0]]).toEqual([0, `${stack.schema} is up to date`]);

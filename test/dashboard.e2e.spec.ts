@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, graphql } from 'graphql';
 import type { Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
-import { applyUntilListed, DashboardSite, DESKTOP, horizontalOverflow, PHONE, postLostEvent } from './support/dashboard.js';
+import { accessibilityViolations, applyUntilListed, DashboardSite, DESKTOP, horizontalOverflow, PHONE, postLostEvent } from './support/dashboard.js';
 import { freshEvent } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
@@ -19,6 +19,10 @@ const namesAre = (page: Page, expected: string[]) =>
 /** The status the GraphQL endpoint answers the page's own request with (its cookie, if any). */
 const GRAPHQL_STATUS = `fetch('/event-service/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ endpoints { totalCount } }"}' }).then((response) => response.status)`;
 const cardIdOf = (page: Page): string => decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+/** The page as it is now passes axe-core's WCAG 2.1 A and AA rules; a failure lists each rule, its impact and its elements. */
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  expect({ where, violations: await accessibilityViolations(page) }).toEqual({ where, violations: [] });
+}
 
 /**
  * The dashboard in real headless Chromium against the running service, as
@@ -30,7 +34,6 @@ describe('the dashboard in headless Chromium', () => {
   let stack: TestStack;
   let site: DashboardSite;
   const receivers: Receiver[] = [];
-  const violations: string[] = [];
 
   beforeAll(async () => {
     stack = await TestStack.start({
@@ -48,13 +51,9 @@ describe('the dashboard in headless Chromium', () => {
     await Promise.all(receivers.map((receiver) => receiver.close()));
   });
 
-  /** A signed-in page of its own, its Content-Security-Policy violations collected. */
-  async function signedIn(path = '/endpoints', token = stack.token): Promise<Page> {
-    const page = await site.signedInPage(token, path);
-    page.on('console', (message) => {
-      if (/Content.Security.Policy|Refused to/i.test(message.text())) violations.push(message.text());
-    });
-    return page;
+  /** A signed-in page of its own, its Content-Security-Policy violations collected (DashboardSite). */
+  function signedIn(path = '/endpoints', token = stack.token): Promise<Page> {
+    return site.signedInPage(token, path);
   }
 
   async function receiverAnswering(answer: (index: number) => Answer): Promise<Receiver> {
@@ -86,10 +85,13 @@ describe('the dashboard in headless Chromium', () => {
     const csp = response!.headers()['content-security-policy']!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+    await page.getByLabel('API token').waitFor();
+    await expectAccessible(page, 'the sign-in form');
 
     await page.getByLabel('API token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.locator('.field.invalid').getByRole('alert').textContent()).resolves.toContain('not valid');
+    await expectAccessible(page, 'the sign-in form with its error');
 
     await page.getByLabel('API token').fill(stack.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -102,8 +104,11 @@ describe('the dashboard in headless Chromium', () => {
 
   it('creates a websocket endpoint, and its card copies the id to the clipboard with a visible confirmation', async () => {
     const page = await signedIn();
+    await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
+    await expectAccessible(page, 'the endpoints list');
     await page.getByRole('button', { name: '+ Create' }).click();
     await page.getByLabel('Websocket').check();
+    await expectAccessible(page, 'the new websocket endpoint form');
     await page.getByLabel('Name').fill('live wall');
     await page.getByRole('button', { name: 'Create websocket endpoint' }).click();
     await page.getByRole('heading', { name: 'live wall' }).waitFor();
@@ -115,6 +120,7 @@ describe('the dashboard in headless Chromium', () => {
     await expect(page.locator('.id-full').isVisible()).resolves.toBe(true);
     await idButton.click();
     await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    await expectAccessible(page, 'the websocket endpoint card');
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(websocketId);
     expect(await page.getByTestId('websocket-url').textContent()).toBe(`${site.origin.replace('http', 'ws')}/event-service/ws?endpoint_id=${websocketId}`);
   });
@@ -130,10 +136,13 @@ describe('the dashboard in headless Chromium', () => {
     const urlField = page.locator('.field.invalid', { has: page.getByLabel('URL') });
     expect(await urlField.getByRole('alert').textContent()).toMatch(/url/i);
     expect(await page.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'the new webhook endpoint form with an error at its field');
 
     await page.getByLabel('URL').fill(receiver.url);
     await page.getByRole('button', { name: 'Create webhook endpoint' }).click();
     await page.getByRole('heading', { name: 'receiver' }).waitFor();
+    await page.getByRole('heading', { name: 'Delivery attempts' }).waitFor();
+    await expectAccessible(page, 'the webhook endpoint card');
     const created = await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { name type meta { url } } } }', { id: cardIdOf(page) });
     expect(created.data.endpoints.collectionItems).toEqual([{ name: 'receiver', type: 'WEB_HOOK', meta: { url: receiver.url } }]);
   });
@@ -144,6 +153,7 @@ describe('the dashboard in headless Chromium', () => {
     const page = await signedIn(`/endpoints/${webhookId}`);
     const rate = page.locator('dt:text-is("Rate limit") + dd');
     await page.getByRole('button', { name: 'Edit' }).click();
+    await expectAccessible(page, 'the webhook endpoint edit form');
     await page.getByLabel('Rate limit (deliveries a second)').fill('5');
     await page.getByRole('button', { name: 'Save' }).click();
     await rate.filter({ hasText: '5 a second' }).waitFor();
@@ -159,15 +169,25 @@ describe('the dashboard in headless Chromium', () => {
     const receiver = await receiverAnswering(() => ({ status: 204 }));
     const [wall, hook] = [await stack.createWebsocketEndpoint('picked wall'), await stack.createWebhookEndpoint(receiver.url, 'picked receiver')];
     const page = await signedIn('/event-filters');
+    await page.getByRole('status').filter({ hasText: 'filter' }).waitFor();
+    await expectAccessible(page, 'the event filters list');
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await expectAccessible(page, 'the event filters list’s Add filter');
+    await page.getByRole('button', { name: 'Add filter' }).click();
     await page.getByRole('button', { name: '+ Create' }).click();
     await page.getByLabel('Name').fill('identifications');
     await page.getByLabel(/picked wall/).check();
     await page.getByLabel(/picked receiver/).check();
     await page.getByLabel('identification', { exact: true }).check();
+    await expectAccessible(page, 'the new event filter form');
     await page.getByRole('button', { name: 'Create event filter' }).click();
     await page.getByRole('heading', { name: 'identifications' }).waitFor();
     await page.getByRole('link', { name: 'picked wall' }).waitFor();
     await page.getByRole('link', { name: 'picked receiver' }).waitFor();
+    await expectAccessible(page, 'the event filter card');
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await expectAccessible(page, 'the event filter edit form');
+    await page.getByRole('button', { name: 'Cancel' }).click();
     const saved = await stack.graphql('query($id: ID!) { eventsFilters(filters: { id: { exact: $id } }) { collectionItems { endpoints { id } in { eventTypes } } } }', { id: cardIdOf(page) });
     const [filter] = saved.data.eventsFilters.collectionItems;
     expect(filter.endpoints.map((endpoint: { id: string }) => endpoint.id).sort()).toEqual([wall, hook].sort());
@@ -183,6 +203,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByText('Connected: events routed').waitFor();
     const event = await postOf(camera);
     await page.getByRole('list', { name: 'Events received' }).getByText(event.event.id).waitFor();
+    await expectAccessible(page, 'the websocket card’s live view with an event');
   });
 
   it('lists the delivery attempts on the webhook card, and a resend of the failed delivery succeeds', async () => {
@@ -195,6 +216,9 @@ describe('the dashboard in headless Chromium', () => {
     // Refused twice (500), the second time for good.
     await rows.filter({ hasText: 'failed' }).waitFor({ timeout: 30_000 });
     expect(await rows.filter({ hasText: 'failed' }).textContent()).toContain('500');
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.getByRole('button', { name: 'Hide secret' }).waitFor();
+    await expectAccessible(page, 'the webhook card with a failed delivery and its secret shown');
 
     failing = false;
     await page.getByRole('button', { name: `Resend event ${event.event.id}` }).first().click();
@@ -202,15 +226,68 @@ describe('the dashboard in headless Chromium', () => {
     expect(receiver.requests.filter((request) => request.body.includes(event.event.id)).map((request) => request.status)).toEqual([500, 500, 204]);
   });
 
+  it('charts a webhook’s attempts of the last 24 hours by outcome on its card, under the CSP, with the numbers for screen readers', async () => {
+    // The first three requests are answered 204, every later one 500: with one retry (WEBHOOK_RETRY_SCHEDULE), each of those is RETRYING, then FAILED.
+    const receiver = await receiverAnswering((index) => ({ status: index < 3 ? 204 : 500 }));
+    const webhook = await webhookOf(receiver, 'charted receiver');
+    const page = await signedIn(`/endpoints/${webhook.id}`);
+    const totals = page.getByTestId('outcome-totals');
+    await totals.filter({ hasText: 'Attempts: 0 succeeded, 0 retrying, 0 failed.' }).waitFor();
+    for (let index = 0; index < 3; index += 1) await postOf(webhook.camera);
+    await totals.filter({ hasText: 'Attempts: 3 succeeded, 0 retrying, 0 failed.' }).waitFor({ timeout: 30_000 });
+    for (let index = 0; index < 2; index += 1) await postOf(webhook.camera);
+    await totals.filter({ hasText: 'Attempts: 3 succeeded, 2 retrying, 2 failed.' }).waitFor({ timeout: 30_000 });
+
+    // The chart's text alternative: a table of the 24 hours, whose counts add up to the totals (an hour may have turned meanwhile).
+    const table = page.getByRole('table', { name: 'Delivery attempts by hour, last 24 hours' });
+    expect(await table.locator('tbody tr').count()).toBe(24);
+    const cells = (await table.locator('tbody td').allTextContents()).map(Number);
+    const column = (index: number) => cells.filter((_, cell) => cell % 3 === index).reduce((sum, count) => sum + count, 0);
+    expect({ succeeded: column(0), retrying: column(1), failed: column(2) }).toEqual({ succeeded: 3, retrying: 2, failed: 2 });
+    expect(await page.locator('.chart canvas').count()).toBe(1);
+    expect(await page.locator('.chart').getAttribute('aria-hidden')).toBe('true');
+
+    expect(site.violationsOf(page)).toEqual([]);
+    await expectAccessible(page, 'the webhook card with its delivery outcomes chart');
+  });
+
+  it('answers a webhook’s delivery outcomes by the hour through the API: 1 to 168 hours, none for a websocket, only to a token that reaches the endpoint', async () => {
+    const receiver = await receiverAnswering(() => ({ status: 204 }));
+    const [mine, theirs] = [await stack.createWebhookEndpoint(receiver.url, 'counted receiver'), await stack.createWebhookEndpoint(receiver.url, 'uncounted receiver')];
+    const websocket = await stack.createWebsocketEndpoint('uncharted wall');
+    const outcomes = (id: string, hours: number | null, token = stack.token) =>
+      stack.graphql('query($id: ID!, $hours: Int) { endpoints(filters: { id: { exact: $id } }) { collectionItems { id deliveryOutcomes(hours: $hours) { from succeeded retrying failed } } } }', { id, hours }, token);
+
+    const day = (await stack.graphql('query($id: ID!) { endpoints(filters: { id: { exact: $id } }) { collectionItems { deliveryOutcomes { from succeeded } } } }', { id: mine })).data.endpoints.collectionItems[0].deliveryOutcomes;
+    expect(day).toHaveLength(24);
+    const starts = day.map((bucket: { from: string }) => Date.parse(bucket.from));
+    expect(starts.every((start: number, index: number) => start % 3_600_000 === 0 && (index === 0 || start - starts[index - 1] === 3_600_000))).toBe(true);
+    expect(Date.now() - starts[23]).toBeLessThan(3_600_000 + 60_000);
+    expect((await outcomes(mine, 1)).data.endpoints.collectionItems[0].deliveryOutcomes).toHaveLength(1);
+    expect((await outcomes(mine, 168)).data.endpoints.collectionItems[0].deliveryOutcomes).toHaveLength(168);
+    for (const hours of [0, 169]) {
+      const refused = await outcomes(mine, hours);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'hours' });
+    }
+    expect((await outcomes(websocket, 24)).data.endpoints.collectionItems[0].deliveryOutcomes).toEqual([]);
+
+    const scoped = (await stack.graphql('mutation($ids: [ID!]) { createApiToken(name: "outcomes viewer", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [mine] })).data.createApiToken.token;
+    expect((await outcomes(mine, 2, scoped)).data.endpoints.collectionItems.map((endpoint: { id: string }) => endpoint.id)).toEqual([mine]);
+    expect((await outcomes(theirs, 2, scoped)).data.endpoints.collectionItems).toEqual([]);
+  });
+
   it('finds a lost event on its page by camera, and shows the event', async () => {
     const { event, profile } = await postLostEvent(stack);
     const page = await signedIn('/lost-events');
+    await page.getByLabel('Camera id').waitFor();
+    await expectAccessible(page, 'the lost events page');
     await page.getByLabel('Camera id').fill(event.camera.id);
     await page.getByLabel('Type').selectOption('identification');
     const show = page.getByRole('button', { name: `Show event ${event.event.id}` });
     await applyUntilListed(page, show);
     expect(await page.locator('.lost').textContent()).toContain(profile);
     await show.click();
+    await expectAccessible(page, 'the lost events page with an event shown');
     expect(JSON.parse((await page.locator('.event-json').textContent())!)).toMatchObject({ event: { id: event.event.id }, camera: { id: event.camera.id } });
   });
 
@@ -220,6 +297,7 @@ describe('the dashboard in headless Chromium', () => {
     const page = await signedIn(`/event-filters/${filterId}`);
     await page.getByRole('heading', { name: 'doomed filter' }).waitFor();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expectAccessible(page, 'a deletion asked to be confirmed');
     await page.getByRole('button', { name: 'Delete event filter' }).click();
     await page.getByRole('heading', { name: 'Event filters' }).waitFor();
 
@@ -248,7 +326,9 @@ describe('the dashboard in headless Chromium', () => {
       await page.goto(`${site.origin}${path}`);
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.locator('h1').first().waitFor();
+      if (path === `/endpoints/${webhookId}`) await page.locator('.chart canvas').waitFor();
       expect({ path, overflow: await horizontalOverflow(page) }).toEqual({ path, overflow: 0 });
+      await expectAccessible(page, `${path} at a phone’s width`);
     }
     await page.goto(`${site.origin}/event-filters`);
     await page.getByRole('button', { name: '+ Create' }).click();
@@ -265,8 +345,10 @@ describe('the dashboard in headless Chromium', () => {
     await namesAre(page, ['scoped reader socket']);
     await page.getByText('Read-only · 1 endpoint').waitFor();
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Endpoints', 'Event filters']);
+    await expectAccessible(page, 'the endpoints list of a scoped token');
     await page.goto(`${site.origin}/lost-events`);
     await page.getByText('this page is about the whole installation').waitFor();
+    await expectAccessible(page, 'a page about the whole installation, to a scoped token');
   });
 
   it('shows a read-only token what the API lets it see, with no way to change anything', async () => {
@@ -283,6 +365,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByRole('heading', { name: 'watched receiver' }).waitFor();
     await page.locator(`tr[data-event-id="${event.event.id}"]`).filter({ hasText: 'failed' }).first().waitFor({ timeout: 30_000 });
     expect(await page.getByRole('button', { name: /Edit|Delete|Reveal secret|Resend|Send test event/ }).count()).toBe(0);
+    await expectAccessible(page, 'the webhook card to a read-only token');
     await page.goto(`${site.origin}/endpoints`);
     await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
     expect(await page.getByRole('button', { name: '+ Create' }).count()).toBe(0);
@@ -319,7 +402,7 @@ describe('the dashboard in headless Chromium', () => {
   });
 
   it('breaks no Content-Security-Policy rule on any page the tests above opened', () => {
-    expect(violations).toEqual([]);
+    expect(site.cspViolations).toEqual([]);
   });
 });
 
@@ -350,14 +433,19 @@ describe('the dashboard’s endpoints list in headless Chromium', () => {
       await namesAre(page, ['receiver', 'live wall']);
 
       await page.getByRole('button', { name: 'Add filter' }).click();
+      await expectAccessible(page, 'the endpoints list’s Add filter');
       await page.getByRole('group', { name: 'By type' }).getByRole('button', { name: 'Webhook' }).click();
       await namesAre(page, ['receiver']);
+      await expectAccessible(page, 'the endpoints list with a filter chip');
       await page.getByRole('button', { name: 'Remove type: Webhook' }).click();
 
       await page.getByRole('button', { name: 'Add sort' }).click();
+      await expectAccessible(page, 'the endpoints list’s Add sort');
       await page.getByRole('button', { name: 'Created: oldest first' }).click();
       await page.getByRole('button', { name: 'Remove created: oldest first' }).waitFor();
       await namesAre(page, ['live wall', 'receiver']);
+      await expect(page.getByRole('group', { name: 'Filters and sort in force' }).getByRole('button').allTextContents()).resolves.toHaveLength(1);
+      await expectAccessible(page, 'the endpoints list with a sort chip');
 
       // The sort lives in the URL: back from a card, the list is as it was left.
       await page.getByRole('link', { name: 'live wall' }).click();
@@ -377,6 +465,7 @@ describe('the dashboard’s endpoints list in headless Chromium', () => {
       await pager.getByRole('button', { name: 'Next' }).click();
       await pager.getByText('21–22 of 22').waitFor();
       await namesAre(page, ['bulk 1', 'bulk 0']);
+      await expectAccessible(page, 'the endpoints list’s second page');
     });
   });
 });

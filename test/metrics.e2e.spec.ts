@@ -46,6 +46,7 @@ const CONSUMERS: ReadonlyArray<[AppName, string]> = [
   ['websocket-gateway', 'delivery-feed'],
   ['webhook-dispatcher', 'webhook-dispatcher'],
   ['webhook-dispatcher', 'delivery-projector'],
+  ['webhook-dispatcher', 'dead-letter-projector'],
 ];
 
 const describeSeries = ({ app, name, labels }: Series) => `${app} ${name}${labels ? JSON.stringify(labels) : ''}`;

@@ -88,7 +88,7 @@ describe('the shipped NATS permission layout', () => {
     }
   });
 
-  it('runs the whole pipeline over TLS, each app with its own user: HTTP and NATS agents, images, websockets, webhooks, endpoint health, tokens, dead letters, trimming, replay', async () => {
+  it('runs the whole pipeline over TLS, each app with its own user: HTTP and NATS agents, images, websockets, webhooks, endpoint health, tokens, dead letters (listed, resubmitted, discarded), trimming, replay', async () => {
     const camera = randomUUID();
     const websocketEndpoint = await stack.createWebsocketEndpoint();
     const hook = await webhookEndpoint(204);
@@ -146,6 +146,14 @@ describe('the shipped NATS permission layout', () => {
     await waitFor(async () => (await nats.manager.streams.getMessage('ES_DEAD_LETTERS', { last_by_subj: 'es.dead.ingest' }).catch(() => null)) !== null, {
       what: "ingest's dead letter",
     });
+    // Projected by the dispatcher, resubmitted by it onto the agent's subject (where ingest refuses it again), then discarded.
+    const ingestLetters = async (state: string) =>
+      (await stack.graphql('query($state: DeadLetterState) { deadLetters(filters: { app: { exact: "ingest" }, state: { exact: $state } }) { totalCount } }', { state })).data.deadLetters
+        .totalCount as number;
+    await waitFor(async () => (await ingestLetters('OPEN')) === 1, { what: "ingest's dead letter listed" });
+    expect((await stack.graphql('mutation { resubmitDeadLetters(filters: { app: { exact: "ingest" } }) }')).data.resubmitDeadLetters).toBe(1);
+    await waitFor(async () => (await ingestLetters('OPEN')) === 1 && (await ingestLetters('RESUBMITTED')) === 1, { what: 'the resubmitted event dead-lettered again' });
+    expect((await stack.graphql('mutation { discardDeadLetters(filters: { app: { exact: "ingest" } }) }')).data.discardDeadLetters).toBe(1);
 
     // Padded events (kept as sent: the schema keeps fields it does not know) for the disabled endpoint, whose records carry
     // them too, one at a time until each trimmed stream has been trimmed by the app that reads it. Each waits for the one

@@ -17,6 +17,7 @@ describe('replay jobs', () => {
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
       // A short lease: a killed worker's job is taken over within seconds.
       appEnv: { 'webhook-dispatcher': { REPLAY_LEASE_TTL: '2s', REPLAY_TOTAL_RATE_PER_SECOND: '5000', REPLAY_RATE_PER_SECOND: '2000' } },
     });
@@ -86,11 +87,10 @@ describe('replay jobs', () => {
     const from = new Date();
     const events = [await send(camera), await send(camera)];
     await waitFor(() => routed.receiver.requests.length === 2, { what: 'the first routing' });
-    await stack.waitForRoutingDone();
     const to = new Date();
 
     // The filter is fixed: the camera was missing from it.
-    const updated = await graphql('mutation($id: ID!, $input: EventFiltersInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', {
+    const updated = await graphql('mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', {
       id: fixed,
       input: { name: 'fixed', endpointIds: [missed.endpointId, websocket], in: { cameraIds: [other, camera] } },
     });

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CliError, graphql, table, type ServiceOptions } from './service.js';
+import { CliError, collect, graphql, parseInstant, table, type ServiceOptions } from './service.js';
 import { DEFAULT_MIX, DEFAULT_SIMULATION } from '@app/simulator';
+import { actOnDeadLetters, deadLetterTable, listDeadLetters, type DeadLetterOptions } from './dead-letters.js';
 import { quickstart } from './quickstart.js';
+import { cancelReplay, describeReplay, followReplay, listReplays, readReplay, replayTable, startReplay, type StartOptions } from './replay.js';
 import { parseMix, simulate, tallyLines, type SimulateOptions } from './simulate.js';
 import { watchEndpoint } from './watch.js';
 
@@ -113,6 +115,97 @@ program
         data.consumerLag.map((lag) => [lag.app, lag.consumer, lag.stream, lag.exists ? String(lag.pending) : 'not created yet', String(lag.ackPending), String(lag.redelivered)]),
       ),
     );
+  });
+
+const replay = program
+  .command('replay')
+  .description('replay jobs, run by the webhook-dispatcher (docs/operations.md, Replays): re-deliver an endpoint’s deliveries of a time range, or re-route a time range through today’s filters');
+replay
+  .command('start')
+  .description('start a replay job and follow it to its end with a progress bar (ADMIN token); Ctrl-C leaves it running')
+  .requiredOption('--kind <kind>', 'redeliver: one endpoint’s deliveries again; reroute: the events through today’s filters, to the endpoints that missed them')
+  .option('--endpoint <id>', 'the endpoint a redeliver sends to')
+  .requiredOption('--from <when>', 'the range’s start: a date-time, or how long ago (2h, 7d)', parseInstant('--from'))
+  .option('--to <when>', 'the range’s end (default: now)', parseInstant('--to'))
+  .option('--dry-run', 'count what would be sent, by endpoint; send nothing')
+  .option('--rate <n>', 'deliveries a second for this job (default: the workers’ REPLAY_RATE_PER_SECOND)', positive('--rate'))
+  .option('--no-wait', 'print the job’s id and return at once')
+  .option('--json', 'the job as JSON (at its end, unless --no-wait)')
+  .action(async (options: Omit<StartOptions, 'to'> & { to?: Date; wait: boolean; json?: boolean }) => {
+    const started = await startReplay(service(), { ...options, to: options.to ?? new Date() });
+    const job = options.wait ? await followReplay(service(), started.id, !options.json && process.stderr.isTTY === true) : started;
+    say(options.json ? JSON.stringify(job) : options.wait ? describeReplay(job) : `replay ${job.id} started (${job.state}); follow it with: event-service replay show ${job.id} --wait`);
+    if (job.state === 'FAILED') process.exitCode = 1;
+  });
+replay
+  .command('show')
+  .description('a replay job’s progress and where its deliveries went')
+  .argument('<id>', 'the job’s id')
+  .option('--wait', 'follow it to its end with a progress bar')
+  .option('--json', 'the job as JSON')
+  .action(async (id: string, { wait, json }: { wait?: boolean; json?: boolean }) => {
+    const job = wait ? await followReplay(service(), id, !json && process.stderr.isTTY === true) : await readReplay(service(), id);
+    say(json ? JSON.stringify(job) : describeReplay(job));
+  });
+replay
+  .command('list')
+  .description('replay jobs, newest first')
+  .option('--state <state>', 'QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED (repeat, or comma-separated)', collect, [] as string[])
+  .option('--limit <n>', 'at most n', positive('--limit'), 50)
+  .option('--json', 'the API’s answer as JSON')
+  .action(async ({ state, limit, json }: { state: string[]; limit: number; json?: boolean }) => {
+    const page = await listReplays(service(), state, limit);
+    if (json) {
+      say(JSON.stringify(page));
+      return;
+    }
+    say(replayTable(page.collectionItems));
+    say(`${page.collectionItems.length} of ${page.totalCount} replay jobs`);
+  });
+replay
+  .command('cancel')
+  .description('stop a replay job after the batch it is sending (ADMIN token); what was sent stays sent')
+  .argument('<id>', 'the job’s id')
+  .action(async (id: string) => {
+    const job = await cancelReplay(service(), id);
+    say(`replay ${job.id}: cancel asked (${job.state}, ${job.sent} deliveries sent so far)`);
+  });
+
+const deadLetters = program
+  .command('dead-letters')
+  .description('messages the data path gave up on (docs/operations.md, Dead letters): list them, resubmit them after a fix, or discard them');
+/** The filters every dead-letters command takes. */
+const withDeadLetterFilters = (command: Command) =>
+  command
+    .option('--id <id>', 'a dead letter’s id (repeat, or comma-separated)', collect, [] as string[])
+    .option('--app <app>', 'the app that gave up: ingest, profile-sync, filter-router, webhook-dispatcher (repeat, or comma-separated)', collect, [] as string[])
+    .option('--reason <code>', 'a reason code such as INVALID_EVENT (repeat, or comma-separated)', collect, [] as string[])
+    .option('--since <when>', 'dead-lettered at or after: a date-time, or how long ago (2h, 7d)', parseInstant('--since'))
+    .option('--until <when>', 'dead-lettered at or before: a date-time, or how long ago', parseInstant('--until'));
+withDeadLetterFilters(deadLetters.command('list').description('the dead letters, newest first: id, when, app, reason, state, detail'))
+  .option('--state <state>', 'OPEN, RESUBMITTED or DISCARDED (repeat, or comma-separated)', collect, [] as string[])
+  .option('--limit <n>', 'at most n', positive('--limit'), 50)
+  .option('--json', 'the API’s answer as JSON, messages included')
+  .action(async (options: DeadLetterOptions & { limit: number; json?: boolean }) => {
+    const page = await listDeadLetters(service(), options, options.limit);
+    if (options.json) {
+      say(JSON.stringify(page));
+      return;
+    }
+    say(deadLetterTable(page.collectionItems));
+    say(`${page.collectionItems.length} of ${page.totalCount} dead letters`);
+  });
+withDeadLetterFilters(
+  deadLetters.command('resubmit').description('send the open dead letters of the filters back where they came from, with their headers (ADMIN token); one that still fails comes back as a new one'),
+)
+  .option('--all', 'every open dead letter, when no filter is given')
+  .action(async (options: DeadLetterOptions & { all?: boolean }) => {
+    say(`resubmitted ${await actOnDeadLetters(service(), 'resubmit', { ...options, state: [] }, options.all === true)} dead letters`);
+  });
+withDeadLetterFilters(deadLetters.command('discard').description('mark the open dead letters of the filters DISCARDED (ADMIN token)'))
+  .option('--all', 'every open dead letter, when no filter is given')
+  .action(async (options: DeadLetterOptions & { all?: boolean }) => {
+    say(`discarded ${await actOnDeadLetters(service(), 'discard', { ...options, state: [] }, options.all === true)} dead letters`);
   });
 
 program

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '@app/config';
 /** Where the service answers, and the token the CLI sends: from its options, else the environment. */
 export interface ServiceOptions {
   url: string;
@@ -58,3 +60,16 @@ export function table(headers: string[], rows: string[][]): string {
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
+
+/** `--since`/`--until`: an instant (2026-01-31T10:00:00Z) or how long ago (30m, 2h, 7d). */
+export function parseInstant(name: string): (text: string) => Date {
+  return (text: string) => {
+    if (/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(text.trim())) return new Date(Date.now() - parseDuration(text));
+    const instant = new Date(text);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(instant.getTime())) throw new InvalidArgumentError(`${name} must be a date-time such as 2026-01-31T10:00:00Z, or how long ago such as 2h or 7d`);
+    return instant;
+  };
+}
+
+/** A repeatable option's values, also given comma-separated. */
+export const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').filter((item) => item.length > 0)];

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createEdgeProxy } from '../../scripts/edge-proxy.js';
+import { projectRoot } from '../../scripts/local-stack.js';
 import { freshEvent, seedIdentification, type EventJson } from './fixtures.js';
 import { freePort } from './ports.js';
 import type { TestStack } from './stack.js';
@@ -21,6 +24,10 @@ export const PHONE = { width: 390, height: 844 };
  * them), and a headless Chromium whose pages may use the clipboard.
  */
 export class DashboardSite {
+  /** The Content-Security-Policy violations of every page of the site so far (CSP_WATCH), each page's also apart. */
+  readonly cspViolations: string[] = [];
+  private readonly violationsByPage = new WeakMap<Page, string[]>();
+
   private constructor(
     readonly origin: string,
     private readonly edge: Server,
@@ -68,11 +75,25 @@ export class DashboardSite {
     return page;
   }
 
-  /** A page of a browser context of its own, not signed in. */
+  /** A page of a browser context of its own, not signed in, its Content-Security-Policy violations recorded. */
   async ownPage(): Promise<Page> {
     const context = await this.browser.newContext({ viewport: DESKTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.origin });
-    return context.newPage();
+    await context.addInitScript(CSP_WATCH);
+    const page = await context.newPage();
+    const violations: string[] = [];
+    this.violationsByPage.set(page, violations);
+    page.on('console', (message) => {
+      if (!/Content.Security.Policy|Refused to/i.test(message.text())) return;
+      violations.push(message.text());
+      this.cspViolations.push(message.text());
+    });
+    return page;
+  }
+
+  /** The Content-Security-Policy violations reported on a page of ownPage() or signedInPage(). */
+  violationsOf(page: Page): string[] {
+    return this.violationsByPage.get(page) ?? [];
   }
 
   /** Signs a page in through the sign-in form. */
@@ -88,6 +109,54 @@ export class DashboardSite {
     this.edge.closeAllConnections();
     await new Promise((resolve) => this.edge.close(resolve));
   }
+}
+
+/**
+ * Reports every `securitypolicyviolation` event of a page on its console (Chromium
+ * also logs its own "Refused to …" line): an init script, which the DevTools
+ * protocol runs before the page's own, whatever its CSP.
+ */
+const CSP_WATCH = `document.addEventListener('securitypolicyviolation', (event) => console.error('Content-Security-Policy violation: ' + event.violatedDirective + ' ' + event.blockedURI));`;
+
+/** The axe-core rule tags of WCAG 2.1 levels A and AA. */
+export const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const AXE_SOURCE = readFileSync(join(projectRoot(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string; html: string; summary: string }>;
+}
+
+/**
+ * axe-core's WCAG 2.1 A and AA rules on the page as it is now, each violation
+ * as a line (its rule, impact and help) and one per element (its selector,
+ * markup and what to fix): empty when the page passes.
+ *
+ * axe is put in the page by `page.evaluate` of its source, which Chromium runs
+ * through the DevTools protocol, outside the page's Content-Security-Policy:
+ * an added `<script>` (addScriptTag) would be refused by the dashboard's CSP,
+ * and the audit never loosens it (no `bypassCSP`), so it audits the page as served.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate<boolean>(`typeof window.axe === 'object'`))) await page.evaluate(`${AXE_SOURCE};\nundefined`);
+  const violations = await page.evaluate<AxeViolation[], string[]>(async (tags) => {
+    interface AxeResult {
+      violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[]; html: string; failureSummary?: string }> }>;
+    }
+    const { axe } = globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<AxeResult> } };
+    const { document } = globalThis as unknown as { document: unknown };
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return result.violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      nodes: nodes.map((node) => ({ target: node.target.map(String).join(' '), html: node.html, summary: node.failureSummary ?? '' })),
+    }));
+  }, WCAG_21_AA);
+  return violations.flatMap(({ id, impact, help, nodes }) => [`${id} (${impact ?? 'no impact given'}): ${help}`, ...nodes.map((node) => `  ${node.target}: ${node.html} — ${node.summary.replace(/\s+/g, ' ')}`)]);
 }
 
 /** The page is no wider than its viewport: nothing scrolls sideways. */

@@ -4,7 +4,7 @@ import { Topology } from '@app/messaging';
 import { APP_NAMES } from '../../scripts/local-stack.js';
 
 /** The durable consumers of the data path (the apps' consumer specs name the same). */
-const DURABLES = ['ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher', 'delivery-projector'];
+const DURABLES = ['ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher', 'delivery-projector', 'dead-letter-projector'];
 
 /**
  * Every subject inside the service's account that a reply subject could aim
@@ -64,6 +64,8 @@ export function replySubjectsInside(prefix: string): string[] {
     topology.configApplied,
     topology.tokensApplied,
     topology.moveCameraCommands,
+    topology.deadLetterCommands,
+    topology.deadLetterAnswer(id.replaceAll('-', '')),
     ...APP_NAMES.map((app) => topology.barrierAnswer(app, id.replaceAll('-', ''))),
     ...[...DURABLES, ...APP_NAMES].map((consumer) => topology.deadLetters(consumer)),
     ...APP_NAMES.map((app) => `_INBOX_${app}.${id}`),

@@ -16,6 +16,8 @@ export const apiEnv = z.object({
   GRAPHQL_INTROSPECTION: booleanVar(false),
   /** How often the config bucket is re-checked against PostgreSQL. */
   CONFIG_RECONCILE_INTERVAL: durationVar('60s'),
+  /** How long resubmitDeadLetters and discardDeadLetters wait for the webhook-dispatcher's answer before UNAVAILABLE. */
+  DEAD_LETTER_COMMAND_TIMEOUT: durationVar('30s'),
   /** CIDRs webhooks may reach although they are internal (loopback, private, link-local). Empty by default. */
   WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
 });

@@ -44,6 +44,8 @@ import { API_RESOLVERS } from './graphql/api-schema.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { ApiErrorsFilter } from './graphql/api-errors.filter.js';
 import { ListLostEvents } from './lost-events/list-lost-events.usecase.js';
+import { ActOnDeadLetters } from './dead-letters/act-on-dead-letters.usecase.js';
+import { ListDeadLetters } from './dead-letters/list-dead-letters.usecase.js';
 import { ReadWebhookSecret } from './webhook-secrets/read-webhook-secret.usecase.js';
 import { RotateWebhookSecret } from './webhook-secrets/rotate-webhook-secret.usecase.js';
 import { SecretsAtRest } from './webhook-secrets/secrets-at-rest.js';
@@ -147,6 +149,8 @@ export class ApiModule implements NestModule {
         ReplayJobsResolver,
         SendTestEvent,
         ListLostEvents,
+        ListDeadLetters,
+        ActOnDeadLetters,
         TokenGuard,
         { provide: APP_PIPE, useClass: InputValidationPipe },
         { provide: APP_FILTER, useClass: ApiErrorsFilter },

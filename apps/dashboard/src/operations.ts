@@ -1,6 +1,7 @@
 import { operation } from './api.js';
 import type {
   DeliveryAttempt,
+  DeliveryOutcomeBucket,
   Endpoint,
   EndpointMeta,
   EventFilter,
@@ -110,6 +111,11 @@ export const DELIVERY_ATTEMPTS = operation<{ deliveryAttempts: Page<AttemptRow> 
       totalCount
       collectionItems { id eventId attempt attemptedAt outcome statusCode durationMs responseBody error }
     }
+  }`);
+
+export const DELIVERY_OUTCOMES = operation<{ endpoints: Page<Pick<Endpoint, 'id'> & { deliveryOutcomes: DeliveryOutcomeBucket[] }> }, { id: string; hours: number }>(`
+  query DeliveryOutcomes($id: ID!, $hours: Int) {
+    endpoints(filters: { id: { exact: $id } }) { collectionItems { id deliveryOutcomes(hours: $hours) { from succeeded retrying failed } } }
   }`);
 
 export const RESEND_DELIVERY = operation<{ resendDelivery: boolean }, MutationResendDeliveryArgs>(`

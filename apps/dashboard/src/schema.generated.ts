@@ -54,6 +54,61 @@ export interface DateFilter {
   lte?: string | null;
 }
 
+/** A message the data path gave up on (it can never succeed as it is), with why; resubmit it after a fix, or discard it. */
+export interface DeadLetter {
+  /** The app that gave up on it: ingest, profile-sync, filter-router or webhook-dispatcher. */
+  app: string;
+  /** The durable consumer that gave up on it. */
+  consumer: string;
+  deadLetteredAt: string;
+  /** The reason in words (the rejected field, the error). */
+  detail: string;
+  /** The event it is about, when the message names one. */
+  eventId: string | null;
+  /** Its sequence in the dead-letter stream. */
+  id: string;
+  /** The message body as UTF-8 text: the event JSON, or the bytes an agent sent. */
+  message: string;
+  /** Why: a reason code (INVALID_EVENT, MISSING_HEADERS, UNKNOWN_ENDPOINT, … docs/operations.md). */
+  reason: string;
+  /** When it was resubmitted or discarded. */
+  resolvedAt: string | null;
+  /** Where it was read, and where a resubmission sends it. */
+  sourceSubject: string;
+  state: DeadLetterState;
+}
+
+export interface DeadLetterCollection {
+  collectionItems: Array<DeadLetter>;
+  totalCount: number;
+}
+
+export interface DeadLetterFilters {
+  /** The app that gave up on it. */
+  app?: StringFilter | null;
+  /** When it was dead-lettered. */
+  deadLetteredAt?: DateFilter | null;
+  /** The dead letter’s id (its stream sequence). */
+  id?: IdFilter | null;
+  /** The reason code. */
+  reason?: StringFilter | null;
+  state?: DeadLetterStateFilter | null;
+}
+
+export interface DeadLetterOrder {
+  /** By when it was dead-lettered. */
+  deadLetteredAt?: SortDirection | null;
+}
+
+/** OPEN as it came; RESUBMITTED sent back where it came from; DISCARDED put aside. */
+export type DeadLetterState = 'DISCARDED' | 'OPEN' | 'RESUBMITTED';
+export const DeadLetterStateValues: readonly DeadLetterState[] = ['DISCARDED', 'OPEN', 'RESUBMITTED'];
+
+export interface DeadLetterStateFilter {
+  exact?: DeadLetterState | null;
+  in?: Array<DeadLetterState> | null;
+}
+
 /** One attempt to deliver one event to one webhook endpoint. */
 export interface DeliveryAttempt {
   /** 1 for the first attempt; 0 when nothing was sent (the endpoint was disabled). */
@@ -90,12 +145,23 @@ export interface DeliveryAttemptOrder {
 export type DeliveryOutcome = 'FAILED' | 'RETRYING' | 'SUCCEEDED';
 export const DeliveryOutcomeValues: readonly DeliveryOutcome[] = ['FAILED', 'RETRYING', 'SUCCEEDED'];
 
+/** One hour of a webhook endpoint's delivery log: its attempts by outcome. */
+export interface DeliveryOutcomeBucket {
+  failed: number;
+  /** The start of the hour (UTC); the bucket holds the attempts of [from, from + 1 hour). */
+  from: string;
+  retrying: number;
+  succeeded: number;
+}
+
 export interface DeliveryOutcomeFilter {
   exact?: DeliveryOutcome | null;
 }
 
 export interface Endpoint {
   creationDate: string;
+  /** A webhook endpoint’s delivery attempts by outcome, hourly, the current hour last; [] for a websocket endpoint. */
+  deliveryOutcomes: Array<DeliveryOutcomeBucket>;
   /** The filters that route events to this endpoint; none means every event. */
   eventFilters: Array<EventFilter>;
   id: string;
@@ -104,6 +170,11 @@ export interface Endpoint {
   name: string;
   state: EndpointState;
   type: EndpointType;
+}
+
+export interface EndpointDeliveryOutcomesArgs {
+  /** How many hours back, the current one included: 1 to 168. */
+  hours?: number | null;
 }
 
 export interface EndpointCollection {
@@ -263,12 +334,16 @@ export interface Mutation {
   deleteEventFilters: boolean;
   /** A profile deleted on the platform: events stored from now on lose it as a candidate (docs/profiles.md). True once stored. */
   deleteProfile: boolean;
+  /** Marks the OPEN dead letters of the filters DISCARDED (at most 10000 a call). Returns how many. */
+  discardDeadLetters: number;
   /** Binds a camera to another agent: that agent's events may name it from now on, and the former agent's are refused (CAMERA_OF_ANOTHER_AGENT). */
   moveCamera: CameraBinding;
   /** Stops sending to a webhook endpoint; its deliveries wait until it is resumed. */
   pauseEndpoint: Endpoint;
   /** Attempts a failed webhook delivery again. */
   resendDelivery: boolean;
+  /** Sends the OPEN dead letters of the filters back where they came from, with the headers they had, and marks them RESUBMITTED (at most 10000 a call, oldest first: call again while it returns that many). A dead letter that still cannot succeed comes back as a new one. Returns how many. */
+  resubmitDeadLetters: number;
   /** Sends to a paused or disabled webhook endpoint again. */
   resumeEndpoint: Endpoint;
   /** Revokes a named token: refused by the API, ingest and the websocket gateway once this returns. */
@@ -325,6 +400,10 @@ export interface MutationDeleteProfileArgs {
   id: string;
 }
 
+export interface MutationDiscardDeadLettersArgs {
+  filters: DeadLetterFilters;
+}
+
 export interface MutationMoveCameraArgs {
   /** The agent the camera belongs to from now on. */
   agentId: string;
@@ -338,6 +417,10 @@ export interface MutationPauseEndpointArgs {
 export interface MutationResendDeliveryArgs {
   endpointId: string;
   eventId: string;
+}
+
+export interface MutationResubmitDeadLettersArgs {
+  filters: DeadLetterFilters;
 }
 
 export interface MutationResumeEndpointArgs {
@@ -403,6 +486,8 @@ export interface Query {
   apiTokens: ApiTokenCollection;
   /** The data path's durable consumers and their lag, in the order events pass them. */
   consumerLag: Array<ConsumerLag>;
+  /** Messages the data path gave up on, with why; newest first by default. */
+  deadLetters: DeadLetterCollection;
   /** The delivery log: attempts per endpoint and per event, newest first by default. */
   deliveryAttempts: DeliveryAttemptCollection;
   endpoints: EndpointCollection;
@@ -414,6 +499,12 @@ export interface Query {
 }
 
 export interface QueryApiTokensArgs {
+  pagination?: Pagination | null;
+}
+
+export interface QueryDeadLettersArgs {
+  filters?: DeadLetterFilters | null;
+  order?: DeadLetterOrder | null;
   pagination?: Pagination | null;
 }
 
@@ -447,6 +538,12 @@ export interface QueryWebhookSecretArgs {
 
 export type SortDirection = 'ASC' | 'DESC';
 export const SortDirectionValues: readonly SortDirection[] = ['ASC', 'DESC'];
+
+/** Text equal to one value, or to any of a list. */
+export interface StringFilter {
+  exact?: string | null;
+  in?: Array<string> | null;
+}
 
 /** What an API token may do. */
 export type TokenScope = 'ADMIN' | 'AGENT' | 'READ_ONLY';

@@ -156,11 +156,12 @@ export function useDraft<T>(initial: T): [T, (change: Partial<T>) => void] {
 export type Adding = 'filter' | 'sort' | null;
 
 /** The top of a list: the filters and sort in force as chips (left), Add filter and Add sort (right). */
-export function ListToolbar({ adding, onAdding, children }: { adding: Adding; onAdding: (adding: Adding) => void; children: ComponentChildren }) {
+export function ListToolbar({ adding, onAdding, children, label = 'Filters and sort in force' }: { adding: Adding; onAdding: (adding: Adding) => void; children: ComponentChildren; label?: string }) {
   const toggle = (menu: Exclude<Adding, null>) => onAdding(adding === menu ? null : menu);
   return (
     <div class="toolbar">
-      <div class="chips" aria-label="Filters and sort in force">
+      {/* A group, so that its name is announced (an aria-label on a div of no role is not). */}
+      <div class="chips" role="group" aria-label={label}>
         {children}
       </div>
       <div class="adders">
@@ -195,10 +196,11 @@ export function IdButton({ id, label }: { id: string; label: string }) {
     <span class="id-copy">
       <button type="button" class="id-button" title={id} aria-label={`Copy ${label} ${id}`} onClick={copy}>
         <code>{abbreviate(id)}</code>
-        <span class="id-full" aria-hidden="true">
-          {id}
-        </span>
       </button>
+      {/* Beside the button, not in it: its visible text stays part of its name (WCAG 2.5.3), which holds the whole id. */}
+      <span class="id-full" aria-hidden="true">
+        {id}
+      </span>
       <span class="copied" role="status">
         {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Copy failed: select the id by hand' : ''}
       </span>
@@ -298,6 +300,14 @@ export function parseIds(text: string): string[] {
     .split(/[\s,]+/)
     .map((id) => id.trim())
     .filter(Boolean);
+}
+
+/** Calls `reload` every `interval` ms while the page is visible (a panel that follows what the service does). */
+export function useRefresh(reload: () => void, interval = 3_000): void {
+  useEffect(() => {
+    const timer = setInterval(() => document.visibilityState === 'visible' && reload(), interval);
+    return () => clearInterval(timer);
+  }, [reload, interval]);
 }
 
 /** Loads with the arguments, again whenever one changes or `reload` is called; the latest answer wins. */

@@ -7,6 +7,9 @@ import { SecretBox } from '@app/webhooks';
 import { ClaimHorizon } from './claim-horizon.js';
 import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryGate } from './delivery-gate.js';
+import { DeadLetterCommands } from './dead-letter-commands.js';
+import { DeadLetterStore } from './dead-letter-store.js';
+import { DeadLettersConsumer } from './dead-letters.consumer.js';
 import { DeliveryChangesConsumer } from './delivery-changes.consumer.js';
 import { DeliveryProjection } from './delivery-projection.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
@@ -80,6 +83,9 @@ export class DispatcherModule {
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
         ReplayStore,
         ReplayWorker,
+        DeadLetterStore,
+        DeadLettersConsumer,
+        DeadLetterCommands,
       ],
     };
   }

@@ -12,3 +12,4 @@ export { TOKEN_SCOPES, TokenScope } from './token-scope.js';
 export { connectionTokenHashOf, isMetaOf, publishedMeta, storedMeta, type StoredTypedMeta, type TypedMeta, type WebhookMeta, type WebSocketAccess, type WebSocketMeta, type WebSocketStoredMeta } from './endpoint-meta.js';
 export { type ConnectionTokenRecord, type EndpointFields, type EndpointRecord, type EndpointView, type FilterRecord, type SecretsRecord, type TokenRecord, type WebhookView } from './config-records.js';
 export { type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
+export { DEAD_LETTER_STATES, DeadLetterState, MAX_DEAD_LETTERS_PER_COMMAND, parseDeadLetterCommand, type DeadLetterCommand, type DeadLetterCommandAnswer, type DeadLetterSelection } from './dead-letter.js';

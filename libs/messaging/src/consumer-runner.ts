@@ -7,7 +7,7 @@ import type { ConsumerSpec, MessageHandler } from './consumer.js';
 import type { NatsClient } from './nats-connection.js';
 import { DeadLetterReason, Outcome } from './outcome.js';
 import { publishDurably } from './publisher.js';
-import { Headers } from './topology.js';
+import { DEAD_LETTER_HEADERS, Headers } from './topology.js';
 
 /** How often the runner checks that its durable consumer still exists on the server. */
 const WATCHDOG_INTERVAL_MS = 5_000;
@@ -280,6 +280,9 @@ export class ConsumerRunner {
     await publishDurably(this.client, topology.deadLetters(this.spec.durable), message.data, {
       messageId: `${this.spec.durable}:${message.info.stream}:${message.seq}`,
       headers: {
+        // The original's own headers (Es-Event-Id, the routing fields…), so that a resubmission carries what its
+        // consumer needs; the dead-letter headers below are set after them, so the original cannot pass for them.
+        ...keptHeaders(message),
         [Headers.reason]: reason,
         [Headers.detail]: detail.slice(0, 1_000).replaceAll('\r', ' ').replaceAll('\n', ' '),
         [Headers.sourceSubject]: message.subject,
@@ -290,6 +293,23 @@ export class ConsumerRunner {
     this.deadLettered(reason);
     this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(this.spec.eventIdOf(message)));
   }
+}
+
+/**
+ * A message's headers as a dead letter keeps them: all but the server's
+ * (`Nats-*`: a message id or an expectation would refuse the resubmission)
+ * and the dead-letter headers (DEAD_LETTER_HEADERS), whose names compare
+ * case-insensitively. The first value of each.
+ */
+export function keptHeaders(message: Pick<JsMsg, 'headers'>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  if (!message.headers) return kept;
+  for (const name of message.headers.keys()) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith('nats-') || DEAD_LETTER_HEADERS.has(lower)) continue;
+    kept[name] = message.headers.get(name);
+  }
+  return kept;
 }
 
 /** The event a message is about, when the data path set its header (an agent's own message has none). */

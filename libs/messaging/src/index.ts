@@ -1,10 +1,10 @@
-export { DURABLES, Topology, Headers } from './topology.js';
+export { DEAD_LETTER_HEADERS, DURABLES, Topology, Headers } from './topology.js';
 export { NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './nats-connection.js';
-export { ensureStreams, streamConfigs } from './streams.js';
+export { deadLetterMaxAgeMs, ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
 export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
 export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
-export { ConsumerRunner, type ConsumerStats } from './consumer-runner.js';
+export { ConsumerRunner, keptHeaders, type ConsumerStats } from './consumer-runner.js';
 export { ConsumerBacklog } from './consumer-backlog.js';
 export { acceptedAtOf, dueAtOf } from './routing-headers.js';
 export { ConfigKeys, ENDPOINT_TYPES, type ConnectionTokenRecord, EndpointType, TOKEN_SCOPES, TokenScope, type TokenRecord, type WebSocketAccess, type WebSocketMeta, type WebhookMeta, type ConfigChange, type EndpointRecord, type EndpointView, type WebhookView, type FilterRecord, type SecretsRecord } from './config-records.js';
@@ -22,3 +22,4 @@ export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type
 export { FilterIndex } from './filter-index.js';
 export { RoutingTable } from './routing-table.js';
 export { DEFAULT_LEASE_TTL_MS, Lease, Leases } from './lease.js';
+export { DeadLetterCommandUnanswered, sendDeadLetterCommand } from './dead-letter-commands.js';

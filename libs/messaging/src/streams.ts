@@ -56,12 +56,17 @@ export function streamConfigs(client: Pick<NatsClient, 'topology' | 'settings'>)
       ...common,
       discard: DiscardPolicy.Old,
       max_bytes: settings.deadLetterMaxBytes ?? -1,
-      max_age: nanos(Math.max(DEAD_LETTER_MAX_AGE_MS, settings.streamMaxAgeMs)),
+      max_age: nanos(deadLetterMaxAgeMs(settings)),
       name: topology.streams.deadLetters,
       subjects: [topology.allDeadLetters],
       description: 'Messages that can never succeed, with their reason',
     },
   ];
+}
+
+/** How long the dead-letter stream keeps a record: 30 days, or STREAM_MAX_AGE when longer (its projection is pruned after as long). */
+export function deadLetterMaxAgeMs(settings: Pick<NatsClient['settings'], 'streamMaxAgeMs'>): number {
+  return Math.max(DEAD_LETTER_MAX_AGE_MS, settings.streamMaxAgeMs);
 }
 
 /**

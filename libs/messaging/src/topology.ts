@@ -12,7 +12,10 @@
  *   <p>.deliveries.ws.<endpoint>.<event>  one message per websocket endpoint and event (stream DELIVERIES);
  *                                  the event id in the subject finds where a client resumes (last by subject)
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
- *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS)
+ *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS), projected
+ *                                  into PostgreSQL by the webhook-dispatcher (dead-letter-projector)
+ *   <p>.dead-letters.commands      core NATS: the api's resubmit/discard commands, taken by one dispatcher replica;
+ *   <p>.dead-letters.answers.<id>  its answer, on a subject of the dispatcher's own (not the api's inbox)
  *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
  *                                  batches, projected into PostgreSQL in order (stream ATTEMPTS)
  */
@@ -23,6 +26,7 @@ export const DURABLES = {
   filterRouter: 'filter-router',
   webhookDispatcher: 'webhook-dispatcher',
   deliveryProjector: 'delivery-projector',
+  deadLetterProjector: 'dead-letter-projector',
 } as const;
 
 export class Topology {
@@ -86,7 +90,13 @@ export class Topology {
       { app: 'filter-router', stream: this.streams.routable, durable: DURABLES.filterRouter },
       { app: 'webhook-dispatcher', stream: this.streams.deliveries, durable: DURABLES.webhookDispatcher },
       { app: 'webhook-dispatcher', stream: this.streams.attempts, durable: DURABLES.deliveryProjector },
+      { app: 'webhook-dispatcher', stream: this.streams.deadLetters, durable: DURABLES.deadLetterProjector },
     ];
+  }
+
+  /** The app whose durable consumer `durable` is (a dead letter's `Es-Consumer`), or the name itself when it is none of them. */
+  appOfDurable(durable: string): string {
+    return this.durableConsumers.find((consumer) => consumer.durable === durable)?.app ?? durable;
   }
 
   get allAgentEvents(): string {
@@ -160,6 +170,43 @@ export class Topology {
     return `${this.prefix}.dead.>`;
   }
 
+  /** Core NATS request subject: the api's dead-letter command (resubmit, discard), taken by one webhook-dispatcher replica (a queue group). */
+  get deadLetterCommands(): string {
+    return `${this.prefix}.dead-letters.commands`;
+  }
+
+  /** Where the dispatcher answers the dead-letter command `id`: a subject of its own, which the api subscribes to (as barrierAnswer). */
+  deadLetterAnswer(id: string): string {
+    return `${this.prefix}.dead-letters.answers.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  }
+
+  /** Every answer to a dead-letter command. */
+  get deadLetterAnswers(): string {
+    return `${this.prefix}.dead-letters.answers.*`;
+  }
+
+  /**
+   * Whether a dead letter's source subject is one the dispatcher may
+   * resubmit to: the subjects the data path's durables read (an agent's
+   * events, ingested events, routable events, webhook deliveries, delivery
+   * changes). Not the profile lifecycle (the platform's to publish; its
+   * dead letters are malformed messages, which a resubmission would not
+   * mend), nor a dead letter of the projector itself (its source a
+   * dead-letter subject): those are discarded.
+   */
+  isResubmittable(subject: string): boolean {
+    const tokens = subject.split('.');
+    const prefix = this.prefix.split('.').length;
+    const own = tokens.slice(0, prefix).join('.') === this.prefix;
+    const rest = tokens.slice(prefix);
+    if (!own || rest.some((token) => token.length === 0 || token === '*' || token === '>')) return false;
+    return (
+      (rest.length === 3 && rest[0] === 'agents' && rest[2] === 'events') ||
+      [this.ingestedEvents, this.routableEvents, this.deliveryChanges].includes(subject) ||
+      (rest.length === 3 && rest[0] === 'deliveries' && rest[1] === 'hook')
+    );
+  }
+
   /**
    * Core NATS request subject (not in any stream): "has your config view
    * applied bucket revision N?", answered by every webhook-dispatcher replica.
@@ -229,3 +276,6 @@ export const Headers = {
   sourceSequence: 'Es-Source-Sequence',
   consumer: 'Es-Consumer',
 } as const;
+
+/** The headers a dead letter carries about itself (lower case), set by ConsumerRunner over whatever the original carried. */
+export const DEAD_LETTER_HEADERS: ReadonlySet<string> = new Set([Headers.reason, Headers.detail, Headers.sourceSubject, Headers.sourceSequence, Headers.consumer].map((name) => name.toLowerCase()));

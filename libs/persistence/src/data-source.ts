@@ -25,6 +25,8 @@ import { ScopedTokens1765800000000 } from './migrations/1765800000000-ScopedToke
 import { ReplayJobs1765900000000 } from './migrations/1765900000000-ReplayJobs.js';
 import { ReplayJobEntity } from './replay-job.entity.js';
 import { ReplayProgressEntity } from './replay-progress.entity.js';
+import { DeadLetterEntity } from './dead-letter.entity.js';
+import { DeadLetters1766000000000 } from './migrations/1766000000000-DeadLetters.js';
 
 import { grantAppRoles, type DatabaseApp } from './database-roles.js';
 
@@ -34,8 +36,8 @@ export interface DatabaseSettings {
   schema: string;
 }
 
-export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity, ApiTokenEntity, ReplayJobEntity, ReplayProgressEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000, ApiTokens1765400000000, SealedSecrets1765500000000, AcceptedAt1765600000000, HealthOnlyInConfigBucket1765700000000, ScopedTokens1765800000000, ReplayJobs1765900000000];
+export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity, ApiTokenEntity, ReplayJobEntity, ReplayProgressEntity, DeadLetterEntity];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000, ApiTokens1765400000000, SealedSecrets1765500000000, AcceptedAt1765600000000, HealthOnlyInConfigBucket1765700000000, ScopedTokens1765800000000, ReplayJobs1765900000000, DeadLetters1766000000000];
 
 /**
  * A data source bound to one schema; tables are never synchronised, only

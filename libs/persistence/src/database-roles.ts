@@ -7,7 +7,7 @@ export type DatabaseApp = (typeof DATABASE_APPS)[number];
 /**
  * What each app's role may do: write (SELECT, INSERT, UPDATE, DELETE) the
  * tables it owns, read those the design lists (the api reads the delivery
- * log, the failed deliveries it resends and the lost events; the dispatcher
+ * log, the failed deliveries it resends, the lost events and the dead letters; the dispatcher
  * checks that an endpoint exists), and draw from the sequences its inserts
  * use. Nothing else: no DDL, no other app's tables. test/layers.spec.ts holds
  * the writes to the code that writes each table.
@@ -15,11 +15,11 @@ export type DatabaseApp = (typeof DATABASE_APPS)[number];
 export const TABLE_GRANTS: Record<DatabaseApp, { writes: string[]; reads: string[]; sequences: string[] }> = {
   api: {
     writes: ['endpoint', 'event_filter', 'event_filter_endpoint', 'api_token', 'replay_job'],
-    reads: ['delivery_attempt', 'delivery_retry', 'lost_event', 'replay_progress'],
+    reads: ['delivery_attempt', 'delivery_retry', 'lost_event', 'replay_progress', 'dead_letter'],
     sequences: ['config_version'],
   },
   'webhook-dispatcher': {
-    writes: ['delivery_retry', 'delivery_attempt', 'replay_progress'],
+    writes: ['delivery_retry', 'delivery_attempt', 'replay_progress', 'dead_letter'],
     reads: ['endpoint', 'replay_job'],
     sequences: ['delivery_retry_id_seq', 'delivery_attempt_id_seq'],
   },

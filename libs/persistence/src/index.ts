@@ -11,3 +11,5 @@ export { deleteOlderThan, PruneSchedule } from './prune.js';
 export { ApiTokenEntity } from './api-token.entity.js';
 export { REPLAY_KINDS, ReplayJobEntity, type ReplayKind } from './replay-job.entity.js';
 export { REPLAY_RUN_STATES, ReplayProgressEntity, type ReplayRunState } from './replay-progress.entity.js';
+export { DeadLetterEntity } from './dead-letter.entity.js';
+export { deadLetterCondition } from './dead-letter-selection.js';

@@ -1,6 +1,6 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { IsOptional, ValidateNested } from 'class-validator';
+import { IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { DeliveryOutcome } from '@app/messaging';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
 import { IsDateTime } from '../graphql/input-rules.js';
@@ -110,4 +110,31 @@ export class DeliveryAttemptFilters {
 export class DeliveryAttemptOrder {
   @Field(() => SortDirection, { nullable: true })
   attemptedAt?: SortDirection;
+}
+
+/** The most hours `Endpoint.deliveryOutcomes` covers: a week of hourly buckets. */
+export const MAX_OUTCOME_HOURS = 168;
+
+@ObjectType('DeliveryOutcomeBucket', { description: "One hour of a webhook endpoint's delivery log: its attempts by outcome." })
+export class DeliveryOutcomeBucketModel {
+  @Field(() => GraphQLISODateTime, { description: 'The start of the hour (UTC); the bucket holds the attempts of [from, from + 1 hour).' })
+  from!: Date;
+
+  @Field(() => Int)
+  succeeded!: number;
+
+  @Field(() => Int)
+  retrying!: number;
+
+  @Field(() => Int)
+  failed!: number;
+}
+
+@ArgsType()
+export class DeliveryOutcomesArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 24, description: `How many hours back, the current one included: 1 to ${MAX_OUTCOME_HOURS}.` })
+  @IsInt({ message: `must be a whole number of hours from 1 to ${MAX_OUTCOME_HOURS}` })
+  @Min(1, { message: `must be a whole number of hours from 1 to ${MAX_OUTCOME_HOURS}` })
+  @Max(MAX_OUTCOME_HOURS, { message: `must be a whole number of hours from 1 to ${MAX_OUTCOME_HOURS}` })
+  hours!: number;
 }

@@ -4,6 +4,7 @@ import { ConfigView, EndpointState, EndpointType, effectiveState, TokenScope } f
 import type { Request } from 'express';
 import type { EndpointEntity } from '@app/persistence';
 import { storedMeta } from '@app/domain';
+import { DeliveryOutcomeBucketModel, DeliveryOutcomesArgs } from '../deliveries/delivery.model.js';
 import { EventFilterModel } from '../event-filters/event-filter.model.js';
 import { Pagination } from '../graphql/collection.model.js';
 import { reachOf } from '../graphql/endpoint-reach.js';
@@ -119,5 +120,16 @@ export class EndpointsResolver {
   @ResolveField('eventFilters', () => [EventFilterModel], { description: 'The filters that route events to this endpoint; none means every event.' })
   eventFilters(@Parent() endpoint: EndpointEntity, @Context('loaders') loaders: ApiLoaders) {
     return loaders.filtersOf.load(endpoint.id);
+  }
+
+  /**
+   * Hourly counts of a webhook's delivery log, batched for a page of
+   * endpoints (ApiLoaders.outcomesOf). Only an endpoint the token reaches is
+   * ever resolved (the endpoints query narrows to its reach), as its
+   * deliveryAttempts are; a websocket endpoint has no delivery log.
+   */
+  @ResolveField('deliveryOutcomes', () => [DeliveryOutcomeBucketModel], { description: 'A webhook endpoint’s delivery attempts by outcome, hourly, the current hour last; [] for a websocket endpoint.' })
+  deliveryOutcomes(@Parent() endpoint: EndpointEntity, @Args() { hours }: DeliveryOutcomesArgs, @Context('loaders') loaders: ApiLoaders) {
+    return endpoint.type === EndpointType.WEB_HOOK ? loaders.outcomesOf.load({ endpointId: endpoint.id, hours }) : [];
   }
 }

@@ -3,6 +3,7 @@ import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphq
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { ApiTokensResolver } from '../api-tokens/api-tokens.resolver.js';
 import { CamerasResolver } from '../cameras/cameras.resolver.js';
+import { DeadLettersResolver } from '../dead-letters/dead-letters.resolver.js';
 import { DeliveriesResolver } from '../deliveries/deliveries.resolver.js';
 import { EndpointsResolver } from '../endpoints/endpoints.resolver.js';
 import { EventFiltersResolver } from '../event-filters/event-filters.resolver.js';
@@ -12,7 +13,7 @@ import { ProfilesResolver } from '../profiles/profiles.resolver.js';
 import { WebhookSecretResolver } from '../webhook-secrets/webhook-secret.resolver.js';
 
 /** Every resolver of the API: the schema is built from these, by the server and by `printApiSchema`. */
-export const API_RESOLVERS = [EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver, CamerasResolver, ProfilesResolver, ConsumerLagResolver];
+export const API_RESOLVERS = [EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver, CamerasResolver, ProfilesResolver, ConsumerLagResolver, DeadLettersResolver];
 
 /**
  * The API's schema in SDL, sorted as the server serves it, without starting

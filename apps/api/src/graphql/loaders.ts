@@ -1,16 +1,36 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
 import { EventFilterEntity } from '@app/persistence';
+import { CountDeliveryOutcomes, type DeliveryOutcomeBucket } from '../deliveries/count-delivery-outcomes.usecase.js';
+
+/** A webhook endpoint's delivery outcomes over its last `hours` hours. */
+export interface OutcomesKey {
+  endpointId: string;
+  hours: number;
+}
 
 /**
  * Per-request batching of the fields nested under lists: an endpoint's
  * filters are read for every endpoint of the page in one query, not one per
- * endpoint (no N+1 queries).
+ * endpoint (no N+1 queries); so are their delivery outcomes (one query per
+ * `hours` asked, which a page asks once).
  */
 export class ApiLoaders {
   readonly filtersOf: DataLoader<string, EventFilterEntity[]>;
+  readonly outcomesOf: DataLoader<OutcomesKey, DeliveryOutcomeBucket[], string>;
 
   constructor(dataSource: DataSource) {
+    const outcomes = new CountDeliveryOutcomes(dataSource);
+    this.outcomesOf = new DataLoader(
+      async (keys) => {
+        const byHours = new Map<number, string[]>();
+        for (const { endpointId, hours } of keys) byHours.set(hours, [...(byHours.get(hours) ?? []), endpointId]);
+        const counted = new Map<number, Map<string, DeliveryOutcomeBucket[]>>();
+        for (const [hours, endpointIds] of byHours) counted.set(hours, await outcomes.execute(endpointIds, hours));
+        return keys.map(({ endpointId, hours }) => counted.get(hours)!.get(endpointId)!);
+      },
+      { cacheKeyFn: ({ endpointId, hours }) => `${hours}:${endpointId}` },
+    );
     this.filtersOf = new DataLoader(async (endpointIds) => {
       const links = await dataSource
         .getRepository(EventFilterEntity)

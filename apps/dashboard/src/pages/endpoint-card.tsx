@@ -6,6 +6,7 @@ import { ConfirmButton, formatDate, FormError, IdButton, Link, useQuery } from '
 import { EMPTY_DRAFT, EndpointForm, endpointChanges, type EndpointDraft } from './endpoint-form.js';
 import { STATE_LABELS, TYPE_LABELS } from './endpoints.js';
 import { LiveView, websocketUrl } from './live-view.js';
+import { OutcomesPanel } from './outcomes-chart.js';
 import { AttemptsPanel, SecretPanel } from './webhook-panels.js';
 
 function WebsocketParts({ endpoint }: { endpoint: EndpointDetail }) {
@@ -150,6 +151,7 @@ export function EndpointCard({ id, admin }: { id: string; admin: boolean }) {
       {webhook ? (
         <>
           {admin && <SecretPanel endpointId={endpoint.id} />}
+          <OutcomesPanel endpointId={endpoint.id} />
           <AttemptsPanel endpointId={endpoint.id} admin={admin} />
         </>
       ) : (

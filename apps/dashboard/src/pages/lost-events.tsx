@@ -71,7 +71,12 @@ function LostEventItem({ lost }: { lost: LostEventRow }) {
           ))}
         </dd>
       </dl>
-      {open && <pre class="event-json">{JSON.stringify(lost.event, null, 2)}</pre>}
+      {/* A region that scrolls is focusable, so that the keyboard scrolls it too (and named, as a region). */}
+      {open && (
+        <pre class="event-json" tabIndex={0} role="region" aria-label={`Event ${event.event?.id ?? ''} as JSON`}>
+          {JSON.stringify(lost.event, null, 2)}
+        </pre>
+      )}
     </li>
   );
 }

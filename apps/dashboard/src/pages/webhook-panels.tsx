@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { request } from '../api.js';
 import { DELIVERY_ATTEMPTS, RESEND_DELIVERY, ROTATE_WEBHOOK_SECRET, SEND_TEST_EVENT, WEBHOOK_SECRET } from '../operations.js';
 import type { WebhookSecret } from '../schema.generated.js';
-import { ConfirmButton, formatDate, FormError, PAGE_SIZE, Pager, useQuery } from '../ui.js';
+import { ConfirmButton, formatDate, FormError, PAGE_SIZE, Pager, useQuery, useRefresh } from '../ui.js';
 
 /** The signing secret, shown only when asked, and its rotation (the old one keeps signing for a day). */
 export function SecretPanel({ endpointId }: { endpointId: string }) {
@@ -62,10 +62,7 @@ export function AttemptsPanel({ endpointId, admin }: { endpointId: string; admin
     () => request(DELIVERY_ATTEMPTS, { filters: { endpointId: { exact: endpointId } }, order: { attemptedAt: 'DESC' }, pagination: { limit: PAGE_SIZE, offset } }),
     [endpointId, offset],
   );
-  useEffect(() => {
-    const timer = setInterval(() => document.visibilityState === 'visible' && attempts.reload(), 3_000);
-    return () => clearInterval(timer);
-  }, [attempts.reload]);
+  useRefresh(attempts.reload);
   const act = async (action: () => Promise<string>) => {
     try {
       setNotice(await action());

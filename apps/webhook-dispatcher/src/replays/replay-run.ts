@@ -263,8 +263,9 @@ export class ReplayRun {
       await Promise.all(
         wanted.slice(index, index + LOOKUPS_AT_ONCE).map(async ({ eventKey, endpointKey }) => {
           try {
-            await manager.streams.getMessage(topology.streams.deliveries, { last_by_subj: topology.websocketDeliveries(endpointKey, eventKey) });
-            stored.add(`${endpointKey}:${eventKey}`);
+            // The client answers null for no message (older ones threw NoMessageFound).
+            const message = await manager.streams.getMessage(topology.streams.deliveries, { last_by_subj: topology.websocketDeliveries(endpointKey, eventKey) });
+            if (message) stored.add(`${endpointKey}:${eventKey}`);
           } catch (error) {
             if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound)) throw error;
           }
