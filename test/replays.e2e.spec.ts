@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DeletedProfiles } from '@app/messaging';
+import { cli } from './support/cli.js';
 import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
 import { reachOf, replayEnded, replayJob, startReplay } from './support/replays.js';
@@ -86,8 +88,16 @@ describe('replay jobs', () => {
     clients.push(client);
     const from = new Date();
     const events = [await send(camera), await send(camera)];
-    await waitFor(() => routed.receiver.requests.length === 2, { what: 'the first routing' });
+    // An identification whose only candidate's profile is deleted before the re-route stays out of it.
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [] } });
+    const forgotten = freshEvent();
+    forgotten.camera.id = camera;
+    forgotten.candidates[0].profile.id = profile;
+    expect((await stack.postEvent(JSON.stringify(forgotten))).status).toBe(202);
+    await waitFor(() => routed.receiver.requests.length === 3, { what: 'the first routing' });
     const to = new Date();
+    await stack.publishProfile({ deleted: { id: profile } });
 
     // The filter is fixed: the camera was missing from it.
     const updated = await graphql('mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', {
@@ -96,8 +106,12 @@ describe('replay jobs', () => {
     });
     expect(updated.errors).toBeUndefined();
     await stack.waitForConfig();
+    // The deletion is applied before the re-route reads the history.
+    const deletedProfiles = await DeletedProfiles.open(await stack.natsClient(), 3_600_000);
+    await waitFor(() => deletedProfiles.isDeleted(profile), { what: 'the deletion to be recorded' });
     const dry = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
     expect(reachOf(dry)).toEqual({ [missed.endpointId]: 2, [websocket]: 2 });
+    expect(dry).toMatchObject({ done: 3, skipped: 1 });
     const real = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to })).id);
     expect(reachOf(real)).toEqual(reachOf(dry));
 
@@ -112,7 +126,8 @@ describe('replay jobs', () => {
     );
     const after = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
     expect(after).toMatchObject({ state: 'SUCCEEDED', sent: 0, reached: [] });
-    expect(routed.receiver.requests).toHaveLength(2);
+    expect(routed.receiver.requests).toHaveLength(3);
+    expect(idsOf(missed.receiver)).not.toContain(forgotten.event.id);
   });
 
   it('keeps a websocket resume from an event id after a re-delivery at the event’s own delivery: no gap', async () => {
@@ -174,7 +189,7 @@ describe('replay jobs', () => {
     if (holder === 'webhook-dispatcher') await stack.startApp('webhook-dispatcher');
   });
 
-  it('cancels a job after the batch it is sending; refuses bad input with the field at fault; a scoped token sees no jobs', async () => {
+  it('starts, lists, follows and cancels jobs from the CLI; refuses bad input with the field at fault; a scoped token sees no jobs', async () => {
     const camera = randomUUID();
     const hook = await webhook();
     await stack.createEventFilter({ endpointIds: [hook.endpointId], in: { cameraIds: [camera] } });
@@ -182,21 +197,34 @@ describe('replay jobs', () => {
     const from = new Date();
     for (let i = 0; i < 5; i += 1) await send(camera);
     await waitFor(() => hook.receiver.requests.length === 5, { what: 'the deliveries' });
-    const job = await startReplay(graphql, { kind: 'REDELIVER', endpointId: hook.endpointId, from, to: new Date(), ratePerSecond: 1 });
+    // Through the CLI, as an SRE runs it: a dry run followed to its end, then a slow job started, listed and cancelled.
+    const range = ['--from', from.toISOString(), '--to', new Date().toISOString()];
+    const dry = await cli(stack, ['replay', 'start', '--kind', 'redeliver', '--endpoint', hook.endpointId, ...range, '--dry-run']);
+    expect(dry).toMatchObject({ code: 0 });
+    expect(dry.stdout).toMatch(/SUCCEEDED; 5 of 5 messages read, 5 deliveries would be sent/);
+    expect(dry.stdout).toContain(hook.endpointId);
+    const started = await cli(stack, ['replay', 'start', '--kind', 'redeliver', '--endpoint', hook.endpointId, ...range, '--rate', '1', '--no-wait', '--json']);
+    expect(started).toMatchObject({ code: 0 });
+    const job = JSON.parse(started.stdout) as { id: string };
     await waitFor(async () => (await replayJob(graphql, job.id)).state === 'RUNNING', { what: 'the job to run' });
-    const cancelled = await graphql('mutation($id: ID!) { cancelReplay(id: $id) { id } }', { id: job.id });
-    expect(cancelled.errors).toBeUndefined();
+    expect((await cli(stack, ['replay', 'list', '--state', 'running'])).stdout).toContain(job.id);
+    const cancelled = await cli(stack, ['replay', 'cancel', job.id]);
+    expect(cancelled).toMatchObject({ code: 0 });
     const ended = await replayEnded(graphql, job.id);
     expect(ended.state).toBe('CANCELLED');
     expect(ended.sent).toBeLessThan(5);
+    expect((await cli(stack, ['replay', 'show', job.id])).stdout).toMatch(/CANCELLED/);
+    const wrong = await cli(stack, ['replay', 'start', '--kind', 'sideways', ...range]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('--kind must be redeliver or reroute');
 
     const refused = async (input: Record<string, unknown>) =>
       (await graphql('mutation($input: StartReplayInput!) { startReplay(input: $input) { id } }', { input })).errors?.[0]?.extensions;
-    const range = { from: from.toISOString(), to: new Date().toISOString() };
-    expect(await refused({ kind: 'REDELIVER', ...range })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
-    expect(await refused({ kind: 'REROUTE', endpointId: hook.endpointId, ...range })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
-    expect(await refused({ kind: 'REROUTE', from: range.to, to: range.from })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await refused({ kind: 'REDELIVER', endpointId: randomUUID(), ...range })).toMatchObject({ code: 'NOT_FOUND' });
+    const window = { from: from.toISOString(), to: new Date().toISOString() };
+    expect(await refused({ kind: 'REDELIVER', ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
+    expect(await refused({ kind: 'REROUTE', endpointId: hook.endpointId, ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
+    expect(await refused({ kind: 'REROUTE', from: window.to, to: window.from })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await refused({ kind: 'REDELIVER', endpointId: randomUUID(), ...window })).toMatchObject({ code: 'NOT_FOUND' });
 
     const created = await graphql('mutation($ids: [ID!]) { createApiToken(name: "scoped", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [hook.endpointId] });
     expect(created.errors).toBeUndefined();
