@@ -51,3 +51,4 @@ export async function replayEnded(graphql: Graphql, id: string, timeoutMs = 60_0
 
 /** A job's deliveries by endpoint, as a plain object (for comparing a dry run with the real run). */
 export const reachOf = (job: ReplayJobView): Record<string, number> => Object.fromEntries(job.reached.map(({ endpointId, events }) => [endpointId, events]));
+

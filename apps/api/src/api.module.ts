@@ -33,7 +33,6 @@ import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.j
 import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
 import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
 import { ReplayJobs } from './replays/replay-jobs.js';
-import { ReplayJobsResolver } from './replays/replay-jobs.resolver.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
@@ -146,7 +145,6 @@ export class ApiModule implements NestModule {
         ListDeliveryAttempts,
         ResendDelivery,
         ReplayJobs,
-        ReplayJobsResolver,
         SendTestEvent,
         ListLostEvents,
         ListDeadLetters,

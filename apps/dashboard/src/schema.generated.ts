@@ -325,6 +325,8 @@ export interface LostEventOrder {
 }
 
 export interface Mutation {
+  /** Stops a replay after the batch it is sending; what was sent stays sent. */
+  cancelReplay: ReplayJob;
   /** Makes a named token; the answer is the only time the token is shown. Accepted everywhere once this returns. */
   createApiToken: CreatedApiToken;
   createEventFilters: EventFilter;
@@ -356,10 +358,16 @@ export interface Mutation {
   sendTestEvent: string;
   /** Sets who may connect to a websocket endpoint: a token, browser origins, a connection cap per gateway replica. */
   setWebSocketAccess: Endpoint;
+  /** Starts a replay job (QUEUED until a dispatcher replica takes it); a dry run counts what it would send, by endpoint. */
+  startReplay: ReplayJob;
   updateEndpoint: Endpoint;
   updateEventFilters: EventFilter;
   /** A profile created or changed on the platform, with its complete list of watchlists: what the lifecycle subject es.events.profiles.upserted carries. True once stored. */
   upsertProfile: boolean;
+}
+
+export interface MutationCancelReplayArgs {
+  id: string;
 }
 
 export interface MutationCreateApiTokenArgs {
@@ -449,6 +457,10 @@ export interface MutationSetWebSocketAccessArgs {
   endpointId: string;
 }
 
+export interface MutationStartReplayArgs {
+  input: StartReplayInput;
+}
+
 export interface MutationUpdateEndpointArgs {
   headers?: Array<HeaderInput> | null;
   id: string;
@@ -494,6 +506,9 @@ export interface Query {
   eventsFilters: EventFilterCollection;
   /** Events not delivered because their candidates’ profiles were deleted; newest first by default. */
   lostEvents: LostEventCollection;
+  replayJob: ReplayJob | null;
+  /** Replay jobs; newest first by default. */
+  replayJobs: ReplayJobCollection;
   /** A webhook endpoint's signing secret, to verify its deliveries (ADMIN tokens only). */
   webhookSecret: WebhookSecret;
 }
@@ -532,12 +547,111 @@ export interface QueryLostEventsArgs {
   pagination?: Pagination | null;
 }
 
+export interface QueryReplayJobArgs {
+  id: string;
+}
+
+export interface QueryReplayJobsArgs {
+  filters?: ReplayJobFilters | null;
+  order?: ReplayJobOrder | null;
+  pagination?: Pagination | null;
+}
+
 export interface QueryWebhookSecretArgs {
   endpointId: string;
 }
 
+/** A replay, run by a webhook-dispatcher replica; progress moves once a batch is stored. */
+export interface ReplayJob {
+  createdAt: string;
+  /** Messages read. */
+  done: number;
+  /** Counts what would be sent, sends nothing. */
+  dryRun: boolean;
+  /** The endpoint a REDELIVER re-sends to. */
+  endpointId: string | null;
+  error: string | null;
+  /** Seconds left at that rate. */
+  etaSeconds: number | null;
+  finishedAt: string | null;
+  from: string;
+  id: string;
+  kind: ReplayKind;
+  /** Messages read a second, lately. */
+  rate: number | null;
+  /** The job’s own cap, deliveries a second; null: the workers’ default (REPLAY_RATE_PER_SECOND). */
+  ratePerSecond: number | null;
+  /** Deliveries by endpoint, most first. */
+  reached: Array<ReplayReach>;
+  /** Deliveries sent (a dry run: that would be). */
+  sent: number;
+  /** Messages read that sent nothing: an earlier replay’s copies, events whose candidates were all deleted since, events every target already had. */
+  skipped: number;
+  startedAt: string | null;
+  state: ReplayState;
+  /** The end of the range; nothing stored after the job was created is read. */
+  to: string;
+  /** Messages in the range when a worker took the job (null before). */
+  total: number | null;
+  /** The replica running it (host:pid). */
+  worker: string | null;
+}
+
+export interface ReplayJobCollection {
+  collectionItems: Array<ReplayJob>;
+  totalCount: number;
+}
+
+export interface ReplayJobFilters {
+  /** A REDELIVER’s endpoint. */
+  endpointId?: IdFilter | null;
+  id?: IdFilter | null;
+  kind?: ReplayKindFilter | null;
+  state?: ReplayStateFilter | null;
+}
+
+export interface ReplayJobOrder {
+  /** By creation; newest first by default. */
+  createdAt?: SortDirection | null;
+}
+
+/** REDELIVER: one endpoint’s deliveries in a time range, again. REROUTE: a time range of events through today’s filters, to the endpoints that were not routed them. */
+export type ReplayKind = 'REDELIVER' | 'REROUTE';
+export const ReplayKindValues: readonly ReplayKind[] = ['REDELIVER', 'REROUTE'];
+
+export interface ReplayKindFilter {
+  exact?: ReplayKind | null;
+}
+
+/** How many deliveries a replay sent (a dry run: would send) to one endpoint. */
+export interface ReplayReach {
+  endpointId: string;
+  events: number;
+}
+
+/** QUEUED: no worker has taken it yet. */
+export type ReplayState = 'CANCELLED' | 'FAILED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED';
+export const ReplayStateValues: readonly ReplayState[] = ['CANCELLED', 'FAILED', 'QUEUED', 'RUNNING', 'SUCCEEDED'];
+
+export interface ReplayStateFilter {
+  exact?: ReplayState | null;
+  in?: Array<ReplayState> | null;
+}
+
 export type SortDirection = 'ASC' | 'DESC';
 export const SortDirectionValues: readonly SortDirection[] = ['ASC', 'DESC'];
+
+export interface StartReplayInput {
+  /** Count what would be sent, by endpoint; send nothing. */
+  dryRun?: boolean | null;
+  /** REDELIVER: the endpoint (webhook or websocket). REROUTE: none. */
+  endpointId?: string | null;
+  from: string;
+  kind: ReplayKind;
+  /** Deliveries a second (1 to 100000); the workers’ REPLAY_TOTAL_RATE_PER_SECOND caps all jobs together. */
+  ratePerSecond?: number | null;
+  to: string;
+}
 
 /** Text equal to one value, or to any of a list. */
 export interface StringFilter {

@@ -12,6 +12,8 @@ import type { ReplayCounts, ReplayJob, ReplayStore } from './replay-store.js';
 const MAX_BATCH = 500;
 /** How long a read waits for more messages before it takes the range as read. */
 const READ_WAIT_MS = 2_000;
+/** Profiles whose deletion state a run remembers; beyond, it forgets them all and asks again (memory stays flat over millions of events). */
+const MAX_PROFILES_REMEMBERED = 100_000;
 /** Requests to the deliveries stream at once while a re-route looks for earlier websocket deliveries. */
 const LOOKUPS_AT_ONCE = 64;
 
@@ -276,6 +278,7 @@ export class ReplayRun {
   }
 
   private recheck(body: Uint8Array): Promise<Uint8Array | null> {
+    if (this.profiles.size > MAX_PROFILES_REMEMBERED) this.profiles.clear();
     return this.context.deletedProfiles.recheck(body, this.profiles);
   }
 }
