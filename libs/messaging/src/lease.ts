@@ -78,9 +78,10 @@ export class Leases {
     return new Lease(name, this.bucket, revision, this.ttlMs, () => this.value());
   }
 
-  /** Forgets what was seen of a lease that is no longer wanted (its work is over). */
-  forget(name: string): void {
-    this.seen.delete(name);
+  /** Forgets what was seen of every lease but these (the work still wanted): the rest is over. */
+  retain(names: Iterable<string>): void {
+    const wanted = new Set(names);
+    for (const name of this.seen.keys()) if (!wanted.has(name)) this.seen.delete(name);
   }
 
   private value(): string {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigView, DeletedProfiles, Leases, NatsClient, RoutingTable } from '@app/messaging';
+import { ConfigView, DeletedProfiles, Leases, NatsClient, RoutingTable, type Lease } from '@app/messaging';
 import type { DispatcherConfig } from '../dispatcher.config.js';
 import { DISPATCHER_CONFIG } from '../dispatcher.tokens.js';
 import { ReplayRun } from './replay-run.js';
@@ -29,7 +29,7 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
   private leases: Leases | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { lease: Lease; done: Promise<void> }>();
   /** Jobs running anywhere, as of the last poll. */
   private runningAnywhere = 1;
 
@@ -48,8 +48,11 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    // The leases go with the process: another replica takes the jobs over once they lapse.
-    await Promise.race([Promise.all(this.running.values()), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    // Given up at once: each run stops after the batch it is sending, and another replica takes the job over
+    // from there without waiting for the lease to lapse.
+    const runs = [...this.running.values()];
+    await Promise.all(runs.map(({ lease }) => lease.release()));
+    await Promise.race([Promise.all(runs.map(({ done }) => done)), new Promise((resolve) => setTimeout(resolve, 5_000))]);
   }
 
   /** This replica's job ids (tests and /readyz). */
@@ -64,11 +67,12 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
       this.leases ??= await Leases.open(this.nats, this.worker, this.settings.REPLAY_LEASE_TTL);
       const { jobs, running } = await this.store.openJobs(POLL_LIMIT);
       this.runningAnywhere = Math.max(1, running);
+      this.leases.retain(jobs.map((job) => replayLease(job.id)));
       for (const job of jobs) {
         if (this.running.size >= this.settings.REPLAY_JOBS_PER_REPLICA) break;
         if (this.running.has(job.id)) continue;
         const lease = await this.leases.tryAcquire(replayLease(job.id));
-        if (lease) this.running.set(job.id, this.run(job, lease));
+        if (lease) this.running.set(job.id, { lease, done: this.run(job, lease) });
       }
     } catch (error) {
       this.logger.warn(`cannot look for replay jobs: ${(error as Error).message}`);
@@ -77,7 +81,7 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  private async run(job: ReplayJob, lease: Awaited<ReturnType<Leases['tryAcquire']>> & object): Promise<void> {
+  private async run(job: ReplayJob, lease: Lease): Promise<void> {
     try {
       const progress = await this.store.take(job.id, this.worker);
       if (!progress) return;
@@ -88,7 +92,6 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.warn(`replay ${job.id} stopped on this replica: ${(error as Error).message}`);
     } finally {
       await lease.release();
-      this.leases?.forget(replayLease(job.id));
       this.running.delete(job.id);
     }
   }
