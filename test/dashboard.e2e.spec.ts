@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, graphql } from 'graphql';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { Headers } from '@app/messaging';
 import type { Page } from 'playwright-core';
 import { projectRoot } from '../scripts/local-stack.js';
 import { accessibilityViolations, applyUntilListed, DashboardSite, DESKTOP, horizontalOverflow, PHONE, postLostEvent } from './support/dashboard.js';
 import { freshEvent } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
 import { TestStack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 
 /** Waits until the page's list shows exactly these names, in this order (a list answers after its filter or page changes). */
 const namesAre = (page: Page, expected: string[]) =>
@@ -291,6 +294,137 @@ describe('the dashboard in headless Chromium', () => {
     expect(JSON.parse((await page.locator('.event-json').textContent())!)).toMatchObject({ event: { id: event.event.id }, camera: { id: event.camera.id } });
   });
 
+  it('replays a webhook’s deliveries from the Replays page: a dry run first, its count by endpoint, then the run sends them again', async () => {
+    const receiver = await receiverAnswering(() => ({ status: 204 }));
+    const webhook = await webhookOf(receiver, 'replayed receiver');
+    const events = [await postOf(webhook.camera), await postOf(webhook.camera)];
+    await waitFor(() => receiver.requests.length === 2, { what: 'the first deliveries' });
+    const page = await signedIn();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Replays' }).click();
+    await page.getByRole('status').filter({ hasText: '0 replays' }).waitFor();
+    await expectAccessible(page, 'the replays page with no job');
+
+    // No endpoint picked: the API's error shows at the Endpoint field.
+    await page.getByRole('button', { name: 'Dry run first' }).click();
+    const endpointField = page.locator('.field.invalid', { has: page.getByLabel(/^Endpoint/) });
+    expect(await endpointField.getByRole('alert').textContent()).toContain('names the endpoint');
+    await expectAccessible(page, 'the new replay form with an error at its field');
+
+    await page.getByLabel(/^Endpoint/).selectOption({ label: 'replayed receiver (webhook)' });
+    await page.getByRole('button', { name: 'Dry run first' }).click();
+    await page.getByTestId('dry-run-status').filter({ hasText: '2 deliveries would be sent' }).waitFor({ timeout: 30_000 });
+    const reach = page.getByRole('table', { name: 'Deliveries by endpoint' });
+    expect(await reach.locator('tbody tr').allTextContents()).toEqual(['replayed receiver2']);
+    await expectAccessible(page, 'a dry run’s result');
+    expect(receiver.requests).toHaveLength(2);
+
+    await page.getByRole('button', { name: 'Run it' }).click();
+    await page.getByRole('status').filter({ hasText: /Replay .* started/ }).waitFor();
+    const run = page.locator('table.jobs tbody tr', { hasText: 'Re-deliver to replayed receiver' }).filter({ hasNotText: 'dry run' });
+    await run.locator('.badge', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+    const progress = run.getByRole('progressbar', { name: /^Progress of replay/ });
+    expect([await progress.getAttribute('value'), await progress.getAttribute('max')]).toEqual(['2', '2']);
+    expect(await run.locator('td[data-label="Sent"]').textContent()).toBe('2');
+    await expectAccessible(page, 'the replays list with a dry run and a run');
+    await waitFor(() => receiver.requests.length === 4, { what: 'the replayed deliveries' });
+    const ids = events.map((event) => event.event.id).sort();
+    expect(receiver.requests.slice(2).map((request) => request.headers['webhook-id']).sort()).toEqual(ids);
+    const jobs = await stack.graphql('query($id: ID!) { replayJobs(filters: { endpointId: { exact: $id } }) { collectionItems { dryRun state reached { endpointId events } } } }', { id: webhook.id });
+    expect(jobs.data.replayJobs.collectionItems).toEqual([
+      { dryRun: false, state: 'SUCCEEDED', reached: [{ endpointId: webhook.id, events: 2 }] },
+      { dryRun: true, state: 'SUCCEEDED', reached: [{ endpointId: webhook.id, events: 2 }] },
+    ]);
+    expect(site.violationsOf(page)).toEqual([]);
+  });
+
+  it('cancels a slow replay from its row, after a confirmation', async () => {
+    const receiver = await receiverAnswering(() => ({ status: 204 }));
+    const webhook = await webhookOf(receiver, 'slowly replayed receiver');
+    for (let index = 0; index < 5; index += 1) await postOf(webhook.camera);
+    await waitFor(() => receiver.requests.length === 5, { what: 'the first deliveries' });
+    const page = await signedIn('/replays');
+    await page.getByLabel(/^Endpoint/).selectOption({ label: 'slowly replayed receiver (webhook)' });
+    await page.getByLabel('Rate (deliveries a second)').fill('1');
+    await page.getByRole('button', { name: 'Dry run first' }).click();
+    await page.getByRole('button', { name: 'Run it' }).click();
+    const run = page.locator('table.jobs tbody tr', { hasText: 'Re-deliver to slowly replayed receiver' }).filter({ hasNotText: 'dry run' });
+    await run.getByText('at most 1/s').waitFor();
+    await run.getByRole('button', { name: /^Cancel replay/ }).click();
+    await expectAccessible(page, 'a replay’s cancellation asked to be confirmed');
+    await run.getByRole('button', { name: 'Stop replay' }).click();
+    await run.locator('.badge', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+    expect(await run.getByRole('button', { name: /^Cancel replay/ }).count()).toBe(0);
+    // Stopped after the batch it was sending: not every delivery went again.
+    expect(receiver.requests.length).toBeLessThan(10);
+    expect(site.violationsOf(page)).toEqual([]);
+  });
+
+  it('finds a dead letter by app and reason, shows its message, discards it, and resubmits the filtered set', async () => {
+    const invalid = { type: 'identification', event: { id: randomUUID() } };
+    await stack.publishAgentEvent(randomUUID(), JSON.stringify(invalid));
+    const page = await signedIn();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead letters' }).click();
+    await page.getByRole('status').filter({ hasText: /^\d+ dead letters?/ }).waitFor();
+    await expectAccessible(page, 'the dead letters page');
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByLabel('App', { exact: true }).fill('ingest');
+    await page.getByLabel('Reason', { exact: true }).fill('INVALID_EVENT');
+    await page.getByLabel('Dead-lettered from').fill('2030-01-02T10:00');
+    await page.getByLabel('Dead-lettered to').fill('2030-01-01T10:00');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const toField = page.locator('.field.invalid', { has: page.getByLabel('Dead-lettered to') });
+    expect(await toField.getByRole('alert').textContent()).toBe('must not be before From');
+    await expectAccessible(page, 'the dead letters’ filter form with an error at its field');
+    await page.getByLabel('Dead-lettered from').fill('');
+    await page.getByLabel('Dead-lettered to').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('button', { name: 'Remove reason: INVALID_EVENT' }).waitFor();
+
+    // Projected by the webhook-dispatcher, then listed when the page refreshes.
+    const item = page.locator('li.dead-letter');
+    await item.first().waitFor({ timeout: 30_000 });
+    expect(await item.count()).toBe(1);
+    await expectAccessible(page, 'the dead letters list with filter chips');
+    await item.getByRole('button', { name: /^Show message of dead letter/ }).click();
+    const message = item.getByRole('region', { name: /^Message of dead letter/ });
+    const text = (await message.textContent())!;
+    expect(JSON.parse(text)).toEqual(invalid);
+    expect(text).toContain('\n  "type": "identification"');
+    expect(await item.locator('dt:text-is("Source subject") + dd').textContent()).toMatch(/agents\..+\.events$/);
+    await expectAccessible(page, 'a dead letter’s message shown');
+
+    await item.getByRole('button', { name: /^Discard dead letter/ }).click();
+    await expectAccessible(page, 'a dead letter’s discard asked to be confirmed');
+    await item.getByRole('button', { name: 'Discard it' }).click();
+    await page.getByRole('status').filter({ hasText: 'Discarded 1 dead letter.' }).waitFor();
+    await item.locator('.badge', { hasText: 'discarded' }).waitFor();
+    const discarded = await stack.graphql('query($filters: DeadLetterFilters) { deadLetters(filters: $filters) { collectionItems { state message } } }', { filters: { app: { exact: 'ingest' }, reason: { exact: 'INVALID_EVENT' } } });
+    expect(discarded.data.deadLetters.collectionItems).toEqual([{ state: 'DISCARDED', message: JSON.stringify(invalid) }]);
+
+    // A delivery for an endpoint that does not exist: resubmitted, the dispatcher dead-letters it again.
+    const nats = await stack.natsClient();
+    const undeliverable = freshEvent();
+    const unknownEndpoint = randomUUID();
+    const delivery = natsHeaders();
+    delivery.set(Headers.eventId, undeliverable.event.id);
+    delivery.set(Headers.endpointId, unknownEndpoint);
+    await nats.jetstream.publish(nats.topology.webhookDeliveries(unknownEndpoint), new TextEncoder().encode(JSON.stringify(undeliverable)), { headers: delivery });
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByLabel('App', { exact: true }).fill('webhook-dispatcher');
+    await page.getByLabel('Reason', { exact: true }).fill('UNKNOWN_ENDPOINT');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('button', { name: 'Remove app: webhook-dispatcher' }).waitFor();
+    await page.getByRole('button', { name: 'Resubmit all 1 matching' }).click({ timeout: 30_000 });
+    await page.getByRole('group', { name: 'Resubmit the 1 open dead letter these filters match, where they came from?' }).waitFor();
+    await expectAccessible(page, 'a resubmission of the filtered set asked to be confirmed');
+    await page.getByRole('button', { name: 'Resubmit them' }).click();
+    await page.getByRole('status').filter({ hasText: 'Resubmitted 1 dead letter.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: '2 dead letters, 1 open' }).waitFor({ timeout: 30_000 });
+    expect(await item.locator('.badge', { hasText: 'resubmitted' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Resubmit all 1 matching' }).count()).toBe(1);
+    expect(site.violationsOf(page)).toEqual([]);
+  });
+
   it('deletes an event filter and a websocket endpoint after a confirmation', async () => {
     const websocketId = await stack.createWebsocketEndpoint('doomed wall');
     const filterId = await stack.createEventFilter({ name: 'doomed filter', endpointIds: [websocketId] });
@@ -322,7 +456,7 @@ describe('the dashboard in headless Chromium', () => {
     const filter = await stack.createEventFilter({ name: 'phone filter', endpointIds: [websocket, webhookId], in: { cameraIds: [randomUUID(), randomUUID()] } });
     const page = await signedIn();
     await page.setViewportSize(PHONE);
-    for (const path of ['/endpoints', `/endpoints/${webhookId}`, `/endpoints/${websocket}`, '/event-filters', `/event-filters/${filter}`, '/lost-events']) {
+    for (const path of ['/endpoints', `/endpoints/${webhookId}`, `/endpoints/${websocket}`, '/event-filters', `/event-filters/${filter}`, '/lost-events', '/replays', '/dead-letters']) {
       await page.goto(`${site.origin}${path}`);
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.locator('h1').first().waitFor();
@@ -346,8 +480,10 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByText('Read-only · 1 endpoint').waitFor();
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Endpoints', 'Event filters']);
     await expectAccessible(page, 'the endpoints list of a scoped token');
-    await page.goto(`${site.origin}/lost-events`);
-    await page.getByText('this page is about the whole installation').waitFor();
+    for (const path of ['/lost-events', '/replays', '/dead-letters']) {
+      await page.goto(`${site.origin}${path}`);
+      await page.getByText('this page is about the whole installation').waitFor();
+    }
     await expectAccessible(page, 'a page about the whole installation, to a scoped token');
   });
 
@@ -369,6 +505,13 @@ describe('the dashboard in headless Chromium', () => {
     await page.goto(`${site.origin}/endpoints`);
     await page.getByRole('status').filter({ hasText: 'endpoint' }).waitFor();
     expect(await page.getByRole('button', { name: '+ Create' }).count()).toBe(0);
+    await page.goto(`${site.origin}/replays`);
+    await page.getByRole('status').filter({ hasText: /^\d+ replays?$/ }).waitFor();
+    expect(await page.getByRole('button', { name: /Dry run first|Cancel replay/ }).count()).toBe(0);
+    await page.goto(`${site.origin}/dead-letters`);
+    await page.locator('li.dead-letter').first().waitFor();
+    expect(await page.getByRole('button', { name: /Resubmit|Discard/ }).count()).toBe(0);
+    await expectAccessible(page, 'the dead letters to a read-only token');
 
     // Revoking the token ends its sessions: the next page asks for a token again.
     await stack.graphql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: created.data.createApiToken.apiToken.id });

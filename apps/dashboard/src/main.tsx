@@ -5,7 +5,9 @@ import { EndpointCard } from './pages/endpoint-card.js';
 import { EndpointsPage } from './pages/endpoints.js';
 import { EventFilterCard } from './pages/event-filter-card.js';
 import { EventFiltersPage } from './pages/event-filters.js';
+import { DeadLettersPage } from './pages/dead-letters.js';
 import { LostEventsPage } from './pages/lost-events.js';
+import { ReplaysPage } from './pages/replays.js';
 import { navigate, useRoute, type Route } from './router.js';
 import { Field, Link, useFormErrors } from './ui.js';
 
@@ -43,6 +45,8 @@ const NAV: Array<{ href: string; label: string; pages: Route['page'][]; whole?: 
   { href: '/endpoints', label: 'Endpoints', pages: ['endpoints', 'endpoint'] },
   { href: '/event-filters', label: 'Event filters', pages: ['event-filters', 'event-filter'] },
   { href: '/lost-events', label: 'Lost events', pages: ['lost-events'], whole: true },
+  { href: '/replays', label: 'Replays', pages: ['replays'], whole: true },
+  { href: '/dead-letters', label: 'Dead letters', pages: ['dead-letters'], whole: true },
 ];
 
 const scoped = (session: Session) => session.endpointIds !== null;
@@ -67,6 +71,10 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <EventFilterCard key={route.id} id={route.id} admin={admin} />;
     case 'lost-events':
       return <LostEventsPage />;
+    case 'replays':
+      return <ReplaysPage admin={admin} />;
+    case 'dead-letters':
+      return <DeadLettersPage admin={admin} />;
     default:
       return <EndpointsPage admin={admin} />;
   }

@@ -1,5 +1,7 @@
 import { operation } from './api.js';
 import type {
+  DeadLetter,
+  DeadLetterFilters,
   DeliveryAttempt,
   DeliveryOutcomeBucket,
   Endpoint,
@@ -9,21 +11,30 @@ import type {
   LostEvent,
   MutationCreateEventFiltersArgs,
   MutationCreateWebhookEndpointArgs,
+  MutationCancelReplayArgs,
   MutationCreateWebSocketEndpointArgs,
+  MutationDiscardDeadLettersArgs,
   MutationDeleteEndpointArgs,
   MutationDeleteEventFiltersArgs,
   MutationPauseEndpointArgs,
   MutationResendDeliveryArgs,
+  MutationResubmitDeadLettersArgs,
   MutationResumeEndpointArgs,
   MutationRotateWebhookSecretArgs,
   MutationSendTestEventArgs,
+  MutationStartReplayArgs,
   MutationUpdateEndpointArgs,
   MutationUpdateEventFiltersArgs,
+  QueryDeadLettersArgs,
   QueryDeliveryAttemptsArgs,
   QueryEndpointsArgs,
   QueryEventsFiltersArgs,
   QueryLostEventsArgs,
+  QueryReplayJobArgs,
+  QueryReplayJobsArgs,
   QueryWebhookSecretArgs,
+  ReplayJob,
+  ReplayReach,
   WebhookSecret,
 } from './schema.generated.js';
 
@@ -45,6 +56,12 @@ export type FilterDetail = Pick<EventFilter, 'id' | 'name' | 'creationDate' | 'l
 };
 export type AttemptRow = Pick<DeliveryAttempt, 'id' | 'eventId' | 'attempt' | 'attemptedAt' | 'outcome' | 'statusCode' | 'durationMs' | 'responseBody' | 'error'>;
 export type LostEventRow = Pick<LostEvent, 'id' | 'reason' | 'divertedAt' | 'deletedProfileIds' | 'event'>;
+export type EndpointName = Pick<Endpoint, 'id' | 'name' | 'type'>;
+export type ReplayJobRow = Pick<
+  ReplayJob,
+  'id' | 'kind' | 'endpointId' | 'from' | 'to' | 'dryRun' | 'ratePerSecond' | 'state' | 'total' | 'done' | 'sent' | 'skipped' | 'rate' | 'etaSeconds' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'
+> & { reached: ReplayReach[] };
+export type DeadLetterRow = Pick<DeadLetter, 'id' | 'app' | 'consumer' | 'reason' | 'detail' | 'deadLetteredAt' | 'sourceSubject' | 'eventId' | 'message' | 'state' | 'resolvedAt'>;
 
 interface Page<T> {
   totalCount: number;
@@ -144,3 +161,42 @@ export const LOST_EVENTS = operation<{ lostEvents: Page<LostEventRow> }, QueryLo
       collectionItems { id reason divertedAt deletedProfileIds event }
     }
   }`);
+
+/** Every endpoint's name, for pickers and for naming the endpoints a replay reached (MAX_PAGE_SIZE at most). */
+export const ENDPOINT_NAMES = operation<{ endpoints: Page<EndpointName> }, { limit: number }>(`
+  query EndpointNames($limit: Int) {
+    endpoints(order: { creationDate: DESC }, pagination: { limit: $limit }) { totalCount collectionItems { id name type } }
+  }`);
+
+const REPLAY_JOB_FIELDS = `id kind endpointId from to dryRun ratePerSecond state total done sent skipped rate etaSeconds
+  reached { endpointId events } error createdAt startedAt finishedAt`;
+
+export const REPLAY_JOBS = operation<{ replayJobs: Page<ReplayJobRow> }, QueryReplayJobsArgs>(`
+  query ReplayJobs($filters: ReplayJobFilters, $order: ReplayJobOrder, $pagination: Pagination) {
+    replayJobs(filters: $filters, order: $order, pagination: $pagination) { totalCount collectionItems { ${REPLAY_JOB_FIELDS} } }
+  }`);
+
+export const REPLAY_JOB = operation<{ replayJob: ReplayJobRow | null }, QueryReplayJobArgs>(`
+  query ReplayJob($id: ID!) { replayJob(id: $id) { ${REPLAY_JOB_FIELDS} } }`);
+
+export const START_REPLAY = operation<{ startReplay: ReplayJobRow }, MutationStartReplayArgs>(`
+  mutation StartReplay($input: StartReplayInput!) { startReplay(input: $input) { ${REPLAY_JOB_FIELDS} } }`);
+
+export const CANCEL_REPLAY = operation<{ cancelReplay: Pick<ReplayJob, 'id' | 'state'> }, MutationCancelReplayArgs>(`
+  mutation CancelReplay($id: ID!) { cancelReplay(id: $id) { id state } }`);
+
+/** A page of dead letters, and how many of those the filters match are OPEN (what resubmit and discard act on). */
+export const DEAD_LETTERS = operation<{ deadLetters: Page<DeadLetterRow>; open: { totalCount: number } }, QueryDeadLettersArgs & { openFilters: DeadLetterFilters }>(`
+  query DeadLetters($filters: DeadLetterFilters, $openFilters: DeadLetterFilters, $order: DeadLetterOrder, $pagination: Pagination) {
+    deadLetters(filters: $filters, order: $order, pagination: $pagination) {
+      totalCount
+      collectionItems { id app consumer reason detail deadLetteredAt sourceSubject eventId message state resolvedAt }
+    }
+    open: deadLetters(filters: $openFilters, pagination: { limit: 1 }) { totalCount }
+  }`);
+
+export const RESUBMIT_DEAD_LETTERS = operation<{ resubmitDeadLetters: number }, MutationResubmitDeadLettersArgs>(`
+  mutation ResubmitDeadLetters($filters: DeadLetterFilters!) { resubmitDeadLetters(filters: $filters) }`);
+
+export const DISCARD_DEAD_LETTERS = operation<{ discardDeadLetters: number }, MutationDiscardDeadLettersArgs>(`
+  mutation DiscardDeadLetters($filters: DeadLetterFilters!) { discardDeadLetters(filters: $filters) }`);

@@ -7,13 +7,17 @@ export type Route =
   | { page: 'endpoint'; id: string }
   | { page: 'event-filters' }
   | { page: 'event-filter'; id: string }
-  | { page: 'lost-events' };
+  | { page: 'lost-events' }
+  | { page: 'replays' }
+  | { page: 'dead-letters' };
 
 export function routeOf(path: string): Route {
   const [first, id] = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (first === 'sign-in') return { page: 'sign-in' };
   if (first === 'event-filters') return id ? { page: 'event-filter', id } : { page: 'event-filters' };
   if (first === 'lost-events') return { page: 'lost-events' };
+  if (first === 'replays') return { page: 'replays' };
+  if (first === 'dead-letters') return { page: 'dead-letters' };
   if (first === 'endpoints' && id) return { page: 'endpoint', id };
   return { page: 'endpoints' };
 }

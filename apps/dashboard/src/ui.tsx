@@ -244,8 +244,25 @@ export function Pager({ total, offset, onChange, label }: { total: number; offse
   );
 }
 
-/** A destructive action asked twice: the button, then Confirm or Cancel in its place. */
-export function ConfirmButton({ label, confirmLabel, question, onConfirm, disabled }: { label: string; confirmLabel: string; question: string; onConfirm: () => Promise<void>; disabled?: boolean }) {
+/**
+ * A destructive action asked twice: the button, then Confirm or Cancel in its place.
+ * `name`: the button's accessible name when several in a list share a label (it must contain the label).
+ */
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  question,
+  onConfirm,
+  disabled,
+  name,
+}: {
+  label: string;
+  confirmLabel: string;
+  question: string;
+  onConfirm: () => Promise<void>;
+  disabled?: boolean;
+  name?: string;
+}) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   // Focus follows the question: to Cancel when asked, back to the button after.
@@ -259,7 +276,7 @@ export function ConfirmButton({ label, confirmLabel, question, onConfirm, disabl
   }, [asking]);
   if (!asking) {
     return (
-      <button type="button" class="danger" ref={button} disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" class="danger" ref={button} disabled={disabled} aria-label={name} onClick={() => setAsking(true)}>
         {label}
       </button>
     );
@@ -294,6 +311,20 @@ export function formatDate(iso: string): string {
   return new Date(iso).toLocaleString();
 }
 
+/** A `datetime-local` value (the browser's local time, to the minute) as the API's instant, `plusMinutes` later. */
+export function instant(local: string, plusMinutes = 0): string {
+  return new Date(new Date(local).getTime() + plusMinutes * 60_000).toISOString();
+}
+
+/** A time as a `datetime-local` value: the browser's local time, to the minute. */
+export function localMinute(time: Date): string {
+  const two = (value: number) => String(value).padStart(2, '0');
+  return `${time.getFullYear()}-${two(time.getMonth() + 1)}-${two(time.getDate())}T${two(time.getHours())}:${two(time.getMinutes())}`;
+}
+
+/** A `datetime-local` value, or null (for a time kept in the URL). */
+export const parseLocalMinute = (text: string): string | null => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(text) && !Number.isNaN(new Date(text).getTime()) ? text : null);
+
 /** Ids typed one per line or separated by commas or spaces. */
 export function parseIds(text: string): string[] {
   return text
@@ -302,12 +333,13 @@ export function parseIds(text: string): string[] {
     .filter(Boolean);
 }
 
-/** Calls `reload` every `interval` ms while the page is visible (a panel that follows what the service does). */
-export function useRefresh(reload: () => void, interval = 3_000): void {
+/** Calls `reload` every `interval` ms while the page is visible and `active` (a panel that follows what the service does). */
+export function useRefresh(reload: () => void, interval = 3_000, active = true): void {
   useEffect(() => {
+    if (!active) return;
     const timer = setInterval(() => document.visibilityState === 'visible' && reload(), interval);
     return () => clearInterval(timer);
-  }, [reload, interval]);
+  }, [reload, interval, active]);
 }
 
 /** Loads with the arguments, again whenever one changes or `reload` is called; the latest answer wins. */

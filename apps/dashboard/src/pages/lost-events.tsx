@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiFailure, request } from '../api.js';
 import { LOST_EVENTS, type LostEventRow } from '../operations.js';
 import { EventTypeValues, type EventType, type LostEventFilters } from '../schema.generated.js';
-import { Field, formatDate, FormError, PAGE_SIZE, Pager, useFormErrors, useQuery } from '../ui.js';
+import { Field, formatDate, FormError, instant, PAGE_SIZE, Pager, useFormErrors, useQuery } from '../ui.js';
 
 interface Criteria {
   from: string;
@@ -12,9 +12,6 @@ interface Criteria {
 }
 
 const NO_CRITERIA: Criteria = { from: '', to: '', cameraId: '', type: '' };
-
-/** `datetime-local` is the browser's local time, to the minute; the API takes an instant. */
-const instant = (local: string, plusMinutes = 0): string => new Date(new Date(local).getTime() + plusMinutes * 60_000).toISOString();
 
 /** The API's filter: the detection time from the start of `from`'s minute to the end of `to`'s. */
 function filtersOf(criteria: Criteria): LostEventFilters {
