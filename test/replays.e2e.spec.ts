@@ -21,7 +21,11 @@ describe('replay jobs', () => {
       apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
       env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
       // A short lease: a killed worker's job is taken over within seconds.
-      appEnv: { 'webhook-dispatcher': { REPLAY_LEASE_TTL: '2s', REPLAY_TOTAL_RATE_PER_SECOND: '5000', REPLAY_RATE_PER_SECOND: '2000' } },
+      appEnv: {
+        'webhook-dispatcher': { REPLAY_LEASE_TTL: '2s', REPLAY_TOTAL_RATE_PER_SECOND: '5000', REPLAY_RATE_PER_SECOND: '2000' },
+        // No deliveries kept in memory: a resume finds its position in the stream (memory's rule: client-registry.spec.ts).
+        'websocket-gateway': { WS_RECENT_BYTES: '0' },
+      },
     });
   });
 
@@ -95,9 +99,23 @@ describe('replay jobs', () => {
     forgotten.camera.id = camera;
     forgotten.candidates[0].profile.id = profile;
     expect((await stack.postEvent(JSON.stringify(forgotten))).status).toBe(202);
-    await waitFor(() => routed.receiver.requests.length === 3, { what: 'the first routing' });
+    // One with two candidates, the one on a watchlist deleted since: a filter on that watchlist no longer takes it.
+    const [leaving, staying, watchlist] = [randomUUID(), randomUUID(), randomUUID()];
+    await stack.publishProfile({ upserted: { id: leaving, profile_groups: [{ id: watchlist, color: null }] } });
+    await stack.publishProfile({ upserted: { id: staying, profile_groups: [] } });
+    const mixed = freshEvent();
+    mixed.camera.id = camera;
+    mixed.candidates = [structuredClone(mixed.candidates[0]), structuredClone(mixed.candidates[0])];
+    mixed.candidates[0].profile.id = leaving;
+    mixed.candidates[1].profile.id = staying;
+    expect((await stack.postEvent(JSON.stringify(mixed))).status).toBe(202);
+    await waitFor(() => routed.receiver.requests.length === 4, { what: 'the first routing' });
     const to = new Date();
     await stack.publishProfile({ deleted: { id: profile } });
+    await stack.publishProfile({ deleted: { id: leaving } });
+    // An endpoint added since, for the watchlist.
+    const added = await webhook();
+    await stack.createEventFilter({ endpointIds: [added.endpointId], in: { profileGroupIds: [watchlist] } });
 
     // The filter is fixed: the camera was missing from it.
     const updated = await graphql('mutation($id: ID!, $input: EventFiltersUpdateInput!) { updateEventFilters(id: $id, eventFiltersInput: $input) { id } }', {
@@ -108,26 +126,30 @@ describe('replay jobs', () => {
     await stack.waitForConfig();
     // The deletion is applied before the re-route reads the history.
     const deletedProfiles = await DeletedProfiles.open(await stack.natsClient(), 3_600_000);
-    await waitFor(() => deletedProfiles.isDeleted(profile), { what: 'the deletion to be recorded' });
+    await waitFor(async () => (await deletedProfiles.isDeleted(profile)) && deletedProfiles.isDeleted(leaving), { what: 'the deletions to be recorded' });
     const dry = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
-    expect(reachOf(dry)).toEqual({ [missed.endpointId]: 2, [websocket]: 2 });
-    expect(dry).toMatchObject({ done: 3, skipped: 1 });
+    expect(reachOf(dry)).toEqual({ [missed.endpointId]: 3, [websocket]: 3 });
+    expect(dry).toMatchObject({ done: 4, skipped: 1 });
     const real = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to })).id);
     expect(reachOf(real)).toEqual(reachOf(dry));
 
-    const ids = events.map((event) => event.event.id).sort();
-    await waitFor(() => missed.receiver.requests.length === 2 && client.frames.length === 2, { what: 'the re-routed deliveries' });
+    const ids = [...events, mixed].map((event) => event.event.id).sort();
+    await waitFor(() => missed.receiver.requests.length === 3 && client.frames.length === 3, { what: 'the re-routed deliveries' });
     expect(idsOf(missed.receiver).sort()).toEqual(ids);
     expect(client.eventIds().sort()).toEqual(ids);
     // Once the dispatcher's ledger has them, nothing is missing any more: a third run sends nothing.
     await waitFor(
-      async () => (await graphql('query($id: ID!) { deliveryAttempts(filters: { endpointId: { exact: $id } }) { totalCount } }', { id: missed.endpointId })).data.deliveryAttempts.totalCount === 2,
+      async () => (await graphql('query($id: ID!) { deliveryAttempts(filters: { endpointId: { exact: $id } }) { totalCount } }', { id: missed.endpointId })).data.deliveryAttempts.totalCount === 3,
       { what: 'the ledger to hold the re-routed deliveries' },
     );
     const after = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
     expect(after).toMatchObject({ state: 'SUCCEEDED', sent: 0, reached: [] });
-    expect(routed.receiver.requests).toHaveLength(3);
+    expect(routed.receiver.requests).toHaveLength(4);
     expect(idsOf(missed.receiver)).not.toContain(forgotten.event.id);
+    // Sent without the deleted candidate, and not to the watchlist's endpoint, which only that candidate matched.
+    const resent = JSON.parse(missed.receiver.requests.find((request) => request.headers['webhook-id'] === mixed.event.id)!.body) as { candidates: Array<{ profile: { id: string } }> };
+    expect(resent.candidates.map((candidate) => candidate.profile.id)).toEqual([staying]);
+    expect(added.receiver.requests).toHaveLength(0);
   });
 
   it('keeps a websocket resume from an event id after a re-delivery at the event’s own delivery: no gap', async () => {

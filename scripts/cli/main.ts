@@ -123,16 +123,25 @@ const replay = program
 replay
   .command('start')
   .description('start a replay job and follow it to its end with a progress bar (ADMIN token); Ctrl-C leaves it running')
-  .requiredOption('--kind <kind>', 'redeliver: one endpoint’s deliveries again; reroute: the events through today’s filters, to the endpoints that missed them')
+  .option('--kind <kind>', 'redeliver: one endpoint’s deliveries again; reroute: the events through today’s filters, to the endpoints that missed them')
   .option('--endpoint <id>', 'the endpoint a redeliver sends to')
-  .requiredOption('--from <when>', 'the range’s start: a date-time, or how long ago (2h, 7d)', parseInstant('--from'))
+  .option('--from <when>', 'the range’s start: a date-time, or how long ago (2h, 7d)', parseInstant('--from'))
   .option('--to <when>', 'the range’s end (default: now)', parseInstant('--to'))
+  .option('--like <job id>', 'the same kind, endpoint, range and rate as an earlier job (a dry run), its range ending where that job’s read ended')
   .option('--dry-run', 'count what would be sent, by endpoint; send nothing')
   .option('--rate <n>', 'deliveries a second for this job (default: the workers’ REPLAY_RATE_PER_SECOND)', positive('--rate'))
   .option('--no-wait', 'print the job’s id and return at once')
   .option('--json', 'the job as JSON (at its end, unless --no-wait)')
-  .action(async (options: Omit<StartOptions, 'to'> & { to?: Date; wait: boolean; json?: boolean }) => {
-    const started = await startReplay(service(), { ...options, to: options.to ?? new Date() });
+  .action(async (options: Partial<Omit<StartOptions, 'dryRun'>> & { like?: string; dryRun?: boolean; wait: boolean; json?: boolean }) => {
+    const like = options.like ? await readReplay(service(), options.like) : null;
+    const kind = options.kind ?? like?.kind;
+    const from = options.from ?? (like ? new Date(like.from) : undefined);
+    if (!kind) throw new CliError('--kind is required (or --like <job id>)');
+    if (!from) throw new CliError('--from is required (or --like <job id>)');
+    // An earlier job read nothing stored after it was created: the same range ends there too.
+    const to = options.to ?? (like ? new Date(Math.min(Date.parse(like.to), Date.parse(like.createdAt))) : new Date());
+    const input: StartOptions = { kind, endpoint: options.endpoint ?? like?.endpointId ?? undefined, from, to, dryRun: options.dryRun, rate: options.rate ?? like?.ratePerSecond ?? undefined };
+    const started = await startReplay(service(), input);
     const job = options.wait ? await followReplay(service(), started.id, !options.json && process.stderr.isTTY === true) : started;
     say(options.json ? JSON.stringify(job) : options.wait ? describeReplay(job) : `replay ${job.id} started (${job.state}); follow it with: event-service replay show ${job.id} --wait`);
     if (job.state === 'FAILED') process.exitCode = 1;

@@ -10,6 +10,7 @@ export interface ReplayJob {
   from: string;
   to: string;
   dryRun: boolean;
+  ratePerSecond: number | null;
   state: string;
   total: number | null;
   done: number;
@@ -23,7 +24,7 @@ export interface ReplayJob {
   worker: string | null;
 }
 
-const FIELDS = 'id kind endpointId from to dryRun state total done sent skipped rate etaSeconds reached { endpointId events } error createdAt worker';
+const FIELDS = 'id kind endpointId from to dryRun ratePerSecond state total done sent skipped rate etaSeconds reached { endpointId events } error createdAt worker';
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 /** How often a followed job's progress is read. */
 const FOLLOW_INTERVAL_MS = 1_000;
@@ -104,7 +105,7 @@ export async function followReplay(service: ServiceOptions, id: string, progress
 export function describeReplay(job: ReplayJob): string {
   const what = job.kind === 'REDELIVER' ? `re-delivery to ${job.endpointId}` : 're-route through today’s filters';
   const lines = [
-    `${job.dryRun ? 'dry run of a ' : ''}${what} ${job.id}: ${job.state}; ${job.done}${job.total === null ? '' : ` of ${job.total}`} messages read, ${job.sent} deliveries ${job.dryRun ? 'would be ' : ''}sent, ${job.skipped} skipped`,
+    `${job.dryRun ? 'dry run of a ' : ''}${what} ${job.id} (${job.from} to ${job.to}): ${job.state}; ${job.done}${job.total === null ? '' : ` of ${job.total}`} messages read, ${job.sent} deliveries ${job.dryRun ? 'would be ' : ''}sent, ${job.skipped} skipped`,
   ];
   if (job.error) lines.push(`error: ${job.error}`);
   if (job.reached.length > 0) lines.push(table(['ENDPOINT', 'DELIVERIES'], job.reached.map((reach) => [reach.endpointId, String(reach.events)])));

@@ -58,13 +58,26 @@ describe('ClientRegistry: the seam between a resumed history and the live feed',
 });
 
 describe('RecentDeliveries', () => {
-  it('finds the deliveries after an event (its latest delivery), and forgets the oldest past its budget', () => {
+  it('finds the deliveries after an event (its own delivery, never a replayed copy), and forgets the oldest past its budget', () => {
     const recent = new RecentDeliveries(10_000);
     recent.add('e', 'a', 1, frame('a'));
     recent.add('e', 'b', 2, frame('b'));
-    recent.add('e', 'a', 3, frame('a again'));
+    recent.add('e', 'a', 3, frame('a again'), true);
     recent.add('e', 'c', 4, frame('c'));
-    expect(recent.after('e', 'a')).toEqual({ afterSeq: 3, deliveries: [{ seq: 4, eventKey: 'c', frame: frame('c') }] });
+    // After the event's own delivery: the copy a replay sent later is part of what follows, not the position.
+    expect(recent.after('e', 'a')).toEqual({
+      afterSeq: 1,
+      deliveries: [
+        { seq: 2, eventKey: 'b', frame: frame('b') },
+        { seq: 3, eventKey: 'a', frame: frame('a again'), resent: true },
+        { seq: 4, eventKey: 'c', frame: frame('c') },
+      ],
+    });
+    // Only a copy held (the delivery itself forgotten): not a position; the stream decides.
+    const copyOnly = new RecentDeliveries(10_000);
+    copyOnly.add('e', 'a', 7, frame('a again'), true);
+    expect(copyOnly.has('e', 'a')).toBe(false);
+    expect(copyOnly.after('e', 'a')).toBeNull();
     expect(recent.after('e', 'z')).toBeNull();
     expect(recent.after('other', 'a')).toBeNull();
 

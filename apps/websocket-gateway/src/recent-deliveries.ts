@@ -38,14 +38,15 @@ export class RecentDeliveries {
 
   /** Whether the endpoint's delivery of this event (its own, not a replayed copy) is still held. */
   has(endpointId: string, eventKey: string): boolean {
-    return (this.byEndpoint.get(endpointId)?.firstIndexWhere(isDeliveryOf(eventKey)) ?? -1) >= 0;
+    return (this.byEndpoint.get(endpointId)?.lastIndexWhere(isDeliveryOf(eventKey)) ?? -1) >= 0;
   }
 
   /** The endpoint's deliveries after its delivery of `eventKey`, and that delivery's sequence; null when it is no longer held. */
   after(endpointId: string, eventKey: string): { afterSeq: number; deliveries: RecentDelivery[] } | null {
     const recent = this.byEndpoint.get(endpointId);
-    // The event's own delivery, as the stream's first message of its subject is (Resumer).
-    const index = recent?.firstIndexWhere(isDeliveryOf(eventKey)) ?? -1;
+    // The event's own delivery (not a replayed copy), as the Resumer finds it in the stream; looked for from the
+    // newest, since a client that resumes from memory was nearly up to date. The router stores one per event.
+    const index = recent?.lastIndexWhere(isDeliveryOf(eventKey)) ?? -1;
     if (!recent || index < 0) return null;
     return { afterSeq: recent.at(index).seq, deliveries: recent.after(index) };
   }
@@ -92,9 +93,9 @@ class Queue<T> {
     return entry;
   }
 
-  /** The position (0: the oldest) of the oldest entry `matches` accepts, or -1. */
-  firstIndexWhere(matches: (entry: T) => boolean): number {
-    for (let index = this.head; index < this.entries.length; index += 1) if (matches(this.entries[index]!)) return index - this.head;
+  /** The position (0: the oldest) of the newest entry `matches` accepts, or -1. */
+  lastIndexWhere(matches: (entry: T) => boolean): number {
+    for (let index = this.entries.length - 1; index >= this.head; index -= 1) if (matches(this.entries[index]!)) return index - this.head;
     return -1;
   }
 

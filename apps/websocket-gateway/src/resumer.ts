@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type MsgRequest, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { WebSocket } from 'ws';
-import { DeletedProfiles, NatsClient } from '@app/messaging';
+import { DeletedProfiles, Headers, NatsClient } from '@app/messaging';
 import { Rate } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
@@ -79,7 +79,9 @@ export class Resumer {
       // nats-server 2.9 answers next_by_subj on the stream's message get; the client types it for direct gets only.
       const first = { next_by_subj: topology.websocketDeliveries(endpointKey, eventKey), seq: 0 } as unknown as MsgRequest;
       const message = await manager.streams.getMessage(topology.streams.deliveries, first);
-      return message ? { opt_start_seq: message.seq + 1 } : null;
+      // Only a replayed copy left (the delivery itself trimmed or aged out): not a position, as in memory.
+      if (!message || message.header.has(Headers.resent)) return null;
+      return { opt_start_seq: message.seq + 1 };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
       throw error;

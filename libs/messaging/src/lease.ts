@@ -2,6 +2,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
 import { retryWhileTransient } from '@app/runtime';
 import type { NatsClient } from './nats-connection.js';
+import { isWrongLastSequence } from './publisher.js';
 import { replicasOf, warnWhenReplicasDiffer } from './replicas.js';
 
 /** How long a lease lasts without a renewal, unless the holder says otherwise. */
@@ -58,8 +59,10 @@ export class Leases {
     const entry = await this.bucket.get(name);
     const now = Date.now();
     let revision: number;
+    let sentAt: number;
     try {
       if (!entry || entry.operation !== 'PUT') {
+        sentAt = Date.now();
         revision = await this.bucket.create(name, this.value());
       } else {
         const seen = this.seen.get(name);
@@ -68,6 +71,7 @@ export class Leases {
           return null;
         }
         if (now - seen.since < this.ttlMs) return null;
+        sentAt = Date.now();
         revision = await this.bucket.update(name, this.value(), entry.revision);
       }
     } catch {
@@ -75,7 +79,7 @@ export class Leases {
       return null;
     }
     this.seen.delete(name);
-    return new Lease(name, this.bucket, revision, this.ttlMs, () => this.value());
+    return new Lease(name, this.bucket, revision, this.ttlMs, () => this.value(), sentAt);
   }
 
   /** Forgets what was seen of every lease but these (the work still wanted): the rest is over. */
@@ -92,8 +96,9 @@ export class Leases {
 /** A lease held by this process until it is released or lost (`signal` aborts then). */
 export class Lease {
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private renewedAt = Date.now();
+  private readonly renewals: NodeJS.Timeout;
+  /** Ends the lease two thirds of a TTL after the last renewal was sent, unless another renewal lands first. */
+  private expiry: NodeJS.Timeout | null = null;
   private renewing = false;
 
   constructor(
@@ -102,9 +107,12 @@ export class Lease {
     private revision: number,
     private readonly ttlMs: number,
     private readonly value: () => string,
+    /** When the write that took the lease was sent. */
+    sentAt: number,
   ) {
-    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
-    this.timer.unref();
+    this.renewals = setInterval(() => void this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
+    this.renewals.unref();
+    this.extend(sentAt);
   }
 
   /** Aborted once the lease is lost (another process took it, or it could not be renewed in time) or released. */
@@ -114,8 +122,6 @@ export class Lease {
 
   /** Still held: renewed within two thirds of the TTL, and not released. */
   get held(): boolean {
-    if (this.controller.signal.aborted) return false;
-    if (Date.now() - this.renewedAt >= (this.ttlMs * 2) / 3) this.lose('not renewed in time');
     return !this.controller.signal.aborted;
   }
 
@@ -129,20 +135,30 @@ export class Lease {
   private async renew(): Promise<void> {
     if (!this.held || this.renewing) return;
     this.renewing = true;
+    // Counted from when the write was sent, not answered: another process counts from when it saw the revision.
+    const sentAt = Date.now();
     try {
       this.revision = await this.bucket.update(this.name, this.value(), this.revision);
-      this.renewedAt = Date.now();
+      if (this.held) this.extend(sentAt);
     } catch (error) {
       // Taken by another (the revision moved on): lost. Anything else is retried at the next tick, while time allows.
-      if (/wrong last sequence/i.test((error as Error).message)) this.lose('taken by another process');
+      if (isWrongLastSequence(error)) this.lose('taken by another process');
     } finally {
       this.renewing = false;
     }
   }
 
+  /** The lease lasts until two thirds of a TTL after `sentAt`: it ends by itself a third of a TTL before another may take it. */
+  private extend(sentAt: number): void {
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => this.lose('not renewed in time'), Math.max(0, sentAt + (this.ttlMs * 2) / 3 - Date.now()));
+    this.expiry.unref();
+  }
+
   private lose(reason: string): void {
     if (this.controller.signal.aborted) return;
-    clearInterval(this.timer);
+    clearInterval(this.renewals);
+    if (this.expiry) clearTimeout(this.expiry);
     this.controller.abort(new Error(`lease ${this.name}: ${reason}`));
   }
 }

@@ -188,11 +188,12 @@ export class Topology {
   /**
    * Whether a dead letter's source subject is one the dispatcher may
    * resubmit to: the subjects the data path's durables read (an agent's
-   * events, ingested events, routable events, webhook deliveries, delivery
-   * changes). Not the profile lifecycle (the platform's to publish; its
-   * dead letters are malformed messages, which a resubmission would not
-   * mend), nor a dead letter of the projector itself (its source a
-   * dead-letter subject): those are discarded.
+   * events, ingested events, routable events, webhook deliveries). Not the
+   * profile lifecycle (the platform's to publish; its dead letters are
+   * malformed messages, which a resubmission would not mend), not the
+   * delivery changes (a batch applied again after later ones would take a
+   * delivery's state back), nor a dead letter of the projector itself (its
+   * source a dead-letter subject): those are discarded.
    */
   isResubmittable(subject: string): boolean {
     const tokens = subject.split('.');
@@ -202,7 +203,7 @@ export class Topology {
     if (!own || rest.some((token) => token.length === 0 || token === '*' || token === '>')) return false;
     return (
       (rest.length === 3 && rest[0] === 'agents' && rest[2] === 'events') ||
-      [this.ingestedEvents, this.routableEvents, this.deliveryChanges].includes(subject) ||
+      [this.ingestedEvents, this.routableEvents].includes(subject) ||
       (rest.length === 3 && rest[0] === 'deliveries' && rest[1] === 'hook')
     );
   }

@@ -31,13 +31,17 @@ export class ListDeadLetters {
     const counted = deadLetterCondition(selection);
     const { offset, limit } = pageOf(pagination);
     const direction = order?.deadLetteredAt === SortDirection.ASC ? 'ASC' : 'DESC';
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT seq, app, consumer, reason, detail, dead_lettered_at, source_subject, event_id, body, state, resolved_at
-       FROM dead_letter WHERE ${condition.sql}
-       ORDER BY dead_lettered_at ${direction}, seq ${direction} OFFSET $1 LIMIT $2`,
-      [offset, limit, ...condition.params],
-    );
-    const [{ count }]: Array<{ count: string }> = await this.dataSource.query(`SELECT count(*) AS count FROM dead_letter WHERE ${counted.sql}`, counted.params);
+    // One snapshot for the page and its count: a dead letter projected in between is in both or in neither.
+    const { rows, count } = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const page: Row[] = await manager.query(
+        `SELECT seq, app, consumer, reason, detail, dead_lettered_at, source_subject, event_id, body, state, resolved_at
+         FROM dead_letter WHERE ${condition.sql}
+         ORDER BY dead_lettered_at ${direction}, seq ${direction} OFFSET $1 LIMIT $2`,
+        [offset, limit, ...condition.params],
+      );
+      const [total]: Array<{ count: string }> = await manager.query(`SELECT count(*) AS count FROM dead_letter WHERE ${counted.sql}`, counted.params);
+      return { rows: page, count: total!.count };
+    });
     return {
       totalCount: Number(count),
       collectionItems: rows.map((row) => ({

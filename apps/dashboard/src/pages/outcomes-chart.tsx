@@ -102,7 +102,7 @@ function OutcomesTable({ buckets }: { buckets: DeliveryOutcomeBucket[] }) {
 }
 
 /**
- * A webhook endpoint's delivery attempts by outcome over the last 24 hours,
+ * A webhook endpoint's delivery attempts by outcome in the 24 hours of UTC up to this one (the current hour so far last),
  * hourly: the totals (which are the chart's legend), the stacked bars, and
  * the hours as a table for screen readers. Refreshed with the attempts below it.
  */

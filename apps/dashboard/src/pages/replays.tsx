@@ -103,7 +103,7 @@ function ReachTable({ job, names, caption }: { job: ReplayJobRow; names: Names; 
   );
 }
 
-/** A dry run followed to its end: what it would send, by endpoint, then Run it (the same input, for real). */
+/** A dry run followed to its end: what it would send, by endpoint, then Run it (the same range, for real). */
 function DryRun({ jobId, input, names, onStarted }: { jobId: string; input: StartReplayInput; names: Names; onStarted: () => void }) {
   const { data, error, reload } = useQuery(() => request(REPLAY_JOB, { id: jobId }), [jobId]);
   const job = data?.replayJob ?? null;
@@ -114,7 +114,9 @@ function DryRun({ jobId, input, names, onStarted }: { jobId: string; input: Star
   const run = async () => {
     setBusy(true);
     try {
-      setStarted((await request(START_REPLAY, { input: { ...input, dryRun: false } })).startReplay.id);
+      // The range the dry run read: it read nothing stored after it was created, and neither may the run.
+      const to = job && new Date(job.createdAt) < new Date(input.to) ? job.createdAt : input.to;
+      setStarted((await request(START_REPLAY, { input: { ...input, to, dryRun: false } })).startReplay.id);
       setRunError(null);
       onStarted();
     } catch (failure) {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { idKey, routingFieldsOf, type AgentEvent, type RoutingFields } from '@app/events';
+import { eventMessageId, idKey, routingFieldsOf, type AgentEvent, type RoutingFields } from '@app/events';
 import { DeletedProfiles, EndpointType, Headers, NatsClient, publishDurably, readRoutingHeaders, RoutingTable, type Lease } from '@app/messaging';
 import { backoffMs, isTransientFailure, Rate } from '@app/runtime';
 import type { ReplayCounts, ReplayJob, ReplayStore } from './replay-store.js';
@@ -57,9 +57,12 @@ interface Send {
  *   with no delivery stored on the event's subject, a webhook endpoint
  *   whose delivery the dispatcher's ledger does not know.
  *
- * Both re-check deleted profiles as every re-send does. Message ids carry
- * the job's id: a job is never swallowed by the duplicate window of an
- * earlier one.
+ * Both re-check deleted profiles as every re-send does. A re-delivery's
+ * message ids carry the job's id: it is never swallowed by the duplicate
+ * window of an earlier one. A re-route's are the router's own for the same
+ * delivery: within the duplicate window, the router's and the re-route's
+ * copy of one delivery (an event the router had not routed yet, a delivery
+ * the dispatcher had not recorded yet) are stored once.
  */
 export class ReplayRun {
   private readonly logger = new Logger(ReplayRun.name);
@@ -230,7 +233,7 @@ export class ReplayRun {
 
   private async reroutes(messages: JsMsg[]): Promise<Send[]> {
     const { topology } = this.context.nats;
-    const candidates: Array<{ eventKey: string; endpointKey: string; type: EndpointType; body: Uint8Array }> = [];
+    const candidates: Array<{ eventKey: string; agentId: string; endpointKey: string; type: EndpointType; body: Uint8Array }> = [];
     for (const message of messages) {
       const eventId = message.headers?.get(Headers.eventId);
       let fields: RoutingFields | null = readRoutingHeaders(message.headers);
@@ -240,19 +243,21 @@ export class ReplayRun {
       // Candidates removed since change the watchlists the event is routed by.
       if (body !== message.data) fields = routingFieldsOf(JSON.parse(Buffer.from(body).toString('utf8')) as AgentEvent);
       const eventKey = idKey(eventId);
-      for (const endpoint of this.context.routing.index.targets(fields)) candidates.push({ eventKey, endpointKey: idKey(endpoint.id), type: endpoint.type, body });
+      for (const endpoint of this.context.routing.index.targets(fields)) candidates.push({ eventKey, agentId: fields.agentId, endpointKey: idKey(endpoint.id), type: endpoint.type, body });
     }
     const hooks = candidates.filter((candidate) => candidate.type !== EndpointType.WEB_SOCKET);
     const known = await this.context.store.knownWebhookDeliveries([...new Set(hooks.map((hook) => hook.endpointKey))], [...new Set(hooks.map((hook) => hook.eventKey))]);
     const routed = await this.websocketDeliveriesStored(candidates.filter((candidate) => candidate.type === EndpointType.WEB_SOCKET));
     return candidates
       .filter((candidate) => !known.has(`${candidate.endpointKey}:${candidate.eventKey}`) && !routed.has(`${candidate.endpointKey}:${candidate.eventKey}`))
-      .map(({ eventKey, endpointKey, type, body }) => ({
+      .map(({ eventKey, agentId, endpointKey, type, body }) => ({
         subject: type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey, eventKey) : topology.webhookDeliveries(endpointKey),
         endpointKey,
         eventKey,
         body,
-        messageId: `reroute:${this.job.id}:${endpointKey}:${eventKey}`,
+        // The router's own id for this delivery: if the router stores it too (an event still in its backlog, or one
+        // whose delivery is not in the ledger yet), the stream's duplicate window keeps one of the two.
+        messageId: `${eventMessageId(agentId, eventKey)}:${endpointKey}`,
         resent: false,
       }));
   }

@@ -86,7 +86,7 @@ export class ReplayStore {
     return this.dataSource.isInitialized;
   }
 
-  /** Jobs not finished (never taken, or running), oldest first, and how many are running anywhere. */
+  /** Jobs not finished (never taken, or running), oldest first, and how many that send are running anywhere (dry runs send nothing). */
   async openJobs(limit: number): Promise<{ jobs: ReplayJob[]; running: number }> {
     const rows: JobRow[] = await this.dataSource.query(
       `SELECT job.*, progress.worker, progress.total, progress.done, progress.sent, progress.skipped, progress.position, progress.reached
@@ -96,7 +96,7 @@ export class ReplayStore {
       [limit],
     );
     const jobs = rows.map(toJob);
-    return { jobs, running: jobs.filter((job) => job.progress !== null).length };
+    return { jobs, running: jobs.filter((job) => job.progress !== null && !job.dryRun).length };
   }
 
   async cancelRequested(jobId: string): Promise<boolean> {

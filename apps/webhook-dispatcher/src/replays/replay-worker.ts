@@ -28,7 +28,8 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
   readonly worker = `${hostname()}:${process.pid}`;
   private leases: Leases | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private polling = false;
+  private polling: Promise<void> | null = null;
+  private stopping = false;
   private readonly running = new Map<string, { lease: Lease; done: Promise<void> }>();
   /** Jobs running anywhere, as of the last poll. */
   private runningAnywhere = 1;
@@ -43,11 +44,14 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.poll(), POLL_INTERVAL_MS);
+    this.timer = setInterval(() => this.poll(), POLL_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    // A poll under way may be taking a lease: it is done (and has let it go) before the runs are stopped.
+    await this.polling;
     // Given up at once: each run stops after the batch it is sending, and another replica takes the job over
     // from there without waiting for the lease to lapse.
     const runs = [...this.running.values()];
@@ -60,9 +64,12 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
     return [...this.running.keys()];
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling || !this.store.connected || !this.nats.connected || !this.config.healthy) return;
-    this.polling = true;
+  private poll(): void {
+    if (this.polling || this.stopping || !this.store.connected || !this.nats.connected || !this.config.healthy) return;
+    this.polling = this.takeJobs().finally(() => (this.polling = null));
+  }
+
+  private async takeJobs(): Promise<void> {
     try {
       this.leases ??= await Leases.open(this.nats, this.worker, this.settings.REPLAY_LEASE_TTL);
       const { jobs, running } = await this.store.openJobs(POLL_LIMIT);
@@ -72,12 +79,15 @@ export class ReplayWorker implements OnApplicationBootstrap, OnApplicationShutdo
         if (this.running.size >= this.settings.REPLAY_JOBS_PER_REPLICA) break;
         if (this.running.has(job.id)) continue;
         const lease = await this.leases.tryAcquire(replayLease(job.id));
-        if (lease) this.running.set(job.id, { lease, done: this.run(job, lease) });
+        if (!lease) continue;
+        if (this.stopping) {
+          await lease.release();
+          return;
+        }
+        this.running.set(job.id, { lease, done: this.run(job, lease) });
       }
     } catch (error) {
       this.logger.warn(`cannot look for replay jobs: ${(error as Error).message}`);
-    } finally {
-      this.polling = false;
     }
   }
 
