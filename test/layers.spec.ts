@@ -76,7 +76,7 @@ describe('one writer of the webhook ledger and its change log', () => {
     expect(writers.get('delivery_attempt')).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
     expect(writers.get('dead_letter')).toEqual(['apps/webhook-dispatcher/src/dead-letter-store.ts']);
     expect(writers.get('replay_progress')).toEqual(['apps/webhook-dispatcher/src/replays/replay-store.ts']);
-    expect(writers.get('replay_job')).toEqual(['apps/api/src/replays/replay-jobs.ts']);
+    expect(writers.get('replay_job')).toEqual(['apps/api/src/replays/cancel-replay.usecase.ts', 'apps/api/src/replays/start-replay.usecase.ts']);
     const appOf = (file: string) => file.split('/').slice(0, 2).join('/');
     const owners: Record<string, string> = { endpoint: 'apps/api', event_filter: 'apps/api', api_token: 'apps/api', profile: 'apps/profile-sync', lost_event: 'apps/profile-sync' };
     for (const [table, owner] of Object.entries(owners)) {

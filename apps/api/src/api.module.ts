@@ -32,7 +32,9 @@ import { ListEventFilters } from './event-filters/list-event-filters.usecase.js'
 import { UpdateEventFilter } from './event-filters/update-event-filter.usecase.js';
 import { DeliveryHandoff } from './deliveries/delivery-handoff.js';
 import { ListDeliveryAttempts } from './deliveries/list-delivery-attempts.usecase.js';
-import { ReplayJobs } from './replays/replay-jobs.js';
+import { CancelReplay } from './replays/cancel-replay.usecase.js';
+import { ListReplayJobs } from './replays/list-replay-jobs.usecase.js';
+import { StartReplay } from './replays/start-replay.usecase.js';
 import { ResendDelivery } from './deliveries/resend-delivery.usecase.js';
 import { SendTestEvent } from './deliveries/send-test-event.usecase.js';
 import { TokenGuard } from './graphql/token.guard.js';
@@ -144,7 +146,9 @@ export class ApiModule implements NestModule {
         { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
         ListDeliveryAttempts,
         ResendDelivery,
-        ReplayJobs,
+        StartReplay,
+        CancelReplay,
+        ListReplayJobs,
         SendTestEvent,
         ListLostEvents,
         ListDeadLetters,

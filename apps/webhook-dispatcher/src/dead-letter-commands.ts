@@ -67,10 +67,19 @@ export class DeadLetterCommands implements OnApplicationBootstrap, BeforeApplica
       if (batch.length === 0) break;
       after = batch.at(-1)!.seq;
       const sendable = batch.filter((letter) => topology.isResubmittable(letter.sourceSubject));
-      await Promise.all(
-        sendable.map((letter) => publishDurably(this.nats, letter.sourceSubject, new Uint8Array(letter.body), { messageId: `resubmit:${letter.seq}`, headers: letter.headers })),
+      if (sendable.length === 0) continue;
+      // Claimed first: a discard at the same moment takes what this has not claimed, and nothing is both.
+      const claimed = new Set(await this.store.markResubmitted(sendable.map((letter) => letter.seq)));
+      const sending = sendable.filter((letter) => claimed.has(letter.seq));
+      const sent = await Promise.allSettled(
+        sending.map((letter) => publishDurably(this.nats, letter.sourceSubject, new Uint8Array(letter.body), { messageId: `resubmit:${letter.seq}`, headers: letter.headers })),
       );
-      if (sendable.length > 0) count += await this.store.markResubmitted(sendable.map((letter) => letter.seq));
+      const failed = sending.filter((_, index) => sent[index]!.status === 'rejected');
+      if (failed.length > 0) {
+        await this.store.reopen(failed.map((letter) => letter.seq));
+        throw (sent.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
+      }
+      count += sending.length;
     }
     return count;
   }

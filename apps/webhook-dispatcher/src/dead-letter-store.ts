@@ -29,6 +29,8 @@ export interface OpenDeadLetter {
 
 /** TypeORM answers an UPDATE … RETURNING with [rows, count]. */
 const updatedCount = (result: unknown): number => (Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0);
+/** The rows an UPDATE … RETURNING answered (TypeORM gives [rows, count]). */
+const updatedRows = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : []);
 
 /**
  * `dead_letter`, the dead-letter stream's projection: this class is the one
@@ -93,13 +95,21 @@ export class DeadLetterStore implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Marks these dead letters RESUBMITTED, those still OPEN; returns how many it marked. */
-  async markResubmitted(seqs: string[]): Promise<number> {
+  async markResubmitted(seqs: string[]): Promise<string[]> {
     const result: unknown = await this.dataSource.query(
       `UPDATE dead_letter SET state = '${DeadLetterState.RESUBMITTED}', resolved_at = now()
        WHERE seq = ANY ($1::bigint[]) AND state = '${DeadLetterState.OPEN}' RETURNING seq`,
       [seqs],
     );
-    return updatedCount(result);
+    return updatedRows<{ seq: string }>(result).map((row) => String(row.seq));
+  }
+
+  /** Puts dead letters marked RESUBMITTED back to OPEN: their resubmission could not be published. */
+  async reopen(seqs: string[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE dead_letter SET state = '${DeadLetterState.OPEN}', resolved_at = NULL WHERE seq = ANY ($1::bigint[]) AND state = '${DeadLetterState.RESUBMITTED}'`,
+      [seqs],
+    );
   }
 
   /** Marks up to `limit` OPEN dead letters of the selection DISCARDED, oldest first; returns how many. */

@@ -10,7 +10,7 @@ import { EventFiltersResolver } from '../event-filters/event-filters.resolver.js
 import { LostEventsResolver } from '../lost-events/lost-events.resolver.js';
 import { ConsumerLagResolver } from '../operations/consumer-lag.resolver.js';
 import { ProfilesResolver } from '../profiles/profiles.resolver.js';
-import { ReplayJobsResolver } from '../replays/replay-jobs.resolver.js';
+import { ReplayJobsResolver } from '../replays/replays.resolver.js';
 import { WebhookSecretResolver } from '../webhook-secrets/webhook-secret.resolver.js';
 
 /** Every resolver of the API: the schema is built from these, by the server and by `printApiSchema`. */

@@ -104,7 +104,7 @@ export class ReplayRun {
         return;
       } catch (error) {
         if (!this.lease.held) return;
-        if (!isTransientFailure(error) && !isNatsUnavailable(error)) {
+        if (!isTransientFailure(error)) {
           this.logger.error(`replay ${this.job.id} failed: ${(error as Error).message}`);
           await store.record(this.job.id, worker, this.counts, null, { state: 'FAILED', error: (error as Error).message }).catch(() => undefined);
           return;
@@ -286,9 +286,4 @@ export class ReplayRun {
     if (this.profiles.size > MAX_PROFILES_REMEMBERED) this.profiles.clear();
     return this.context.deletedProfiles.recheck(body, this.profiles);
   }
-}
-
-/** NATS refused or timed out: an outage, waited out like any other. */
-function isNatsUnavailable(error: unknown): boolean {
-  return /timeout|disconnect|connection closed|no responders|503/i.test((error as Error).message ?? '');
 }

@@ -1,57 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ReplayJobEntity, ReplayProgressEntity } from '@app/persistence';
-import { EndpointRegistry } from '../endpoints/endpoint-registry.js';
-import { ApiError } from '../graphql/api.error.js';
 import { emptyPage, idsOf, pageOf, parseUuid, SortDirection, type Pagination } from '../graphql/collection.model.js';
-import { ReplayKind, ReplayState, type ReplayJobCollection, type ReplayJobFilters, type ReplayJobModel, type ReplayJobOrder, type StartReplayInput } from './replay-job.model.js';
+import { ReplayState, type ReplayJobCollection, type ReplayJobFilters, type ReplayJobModel, type ReplayJobOrder, type ReplayKind } from './replay-job.model.js';
 
 type JobRow = ReplayJobEntity & { progress: ReplayProgressEntity | null };
 
 /**
- * Replay jobs as the api sees them: it writes what was asked (a job, a
- * cancellation) and reads the progress the webhook-dispatcher replica
- * running the job writes. It never runs a replay itself.
+ * Replay jobs as the api sees them: what was asked (the api's `replay_job`)
+ * with the progress the webhook-dispatcher replica running each writes
+ * (`replay_progress`). The api never runs a replay itself.
  */
 @Injectable()
-export class ReplayJobs {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly endpoints: EndpointRegistry,
-  ) {}
-
-  async start(input: StartReplayInput): Promise<ReplayJobModel> {
-    if (!(input.from < input.to)) throw ApiError.badInput('to', 'must be after from');
-    let endpoint: { id: string; type: string } | null = null;
-    if (input.kind === ReplayKind.REDELIVER) {
-      if (!input.endpointId) throw ApiError.badInput('endpointId', 'a REDELIVER names the endpoint whose deliveries it re-sends');
-      endpoint = await this.endpoints.find(input.endpointId, 'endpointId');
-    } else if (input.endpointId) {
-      throw ApiError.badInput('endpointId', 'a REROUTE sends events through every filter: it names no endpoint');
-    }
-    const id = randomUUID();
-    await this.dataSource.getRepository(ReplayJobEntity).insert({
-      id,
-      kind: input.kind,
-      endpointId: endpoint?.id ?? null,
-      endpointType: endpoint?.type ?? null,
-      from: input.from,
-      to: input.to,
-      dryRun: input.dryRun ?? false,
-      ratePerSecond: input.ratePerSecond ?? null,
-    });
-    return (await this.find(id))!;
-  }
-
-  /** Asks the job's worker to stop after its current batch; a job not taken yet never starts. */
-  async cancel(jobId: string): Promise<ReplayJobModel> {
-    const key = parseUuid('id', jobId);
-    await this.dataSource.query('UPDATE replay_job SET cancel_requested_at = COALESCE(cancel_requested_at, now()) WHERE id = $1', [key]);
-    const job = await this.find(key);
-    if (!job) throw new ApiError('NOT_FOUND', `no replay job ${jobId}`, 'id');
-    return job;
-  }
+export class ListReplayJobs {
+  constructor(private readonly dataSource: DataSource) {}
 
   async find(jobId: string): Promise<ReplayJobModel | null> {
     const page = await this.list({ id: { exact: parseUuid('id', jobId) } }, undefined, { offset: 0, limit: 1 });
