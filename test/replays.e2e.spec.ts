@@ -243,10 +243,11 @@ describe('replay jobs', () => {
     const refused = async (input: Record<string, unknown>) =>
       (await graphql('mutation($input: StartReplayInput!) { startReplay(input: $input) { id } }', { input })).errors?.[0]?.extensions;
     const window = { from: from.toISOString(), to: new Date().toISOString() };
-    expect(await refused({ kind: 'REDELIVER', ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
-    expect(await refused({ kind: 'REROUTE', endpointId: hook.endpointId, ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
-    expect(await refused({ kind: 'REROUTE', from: window.to, to: window.from })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await refused({ kind: 'REDELIVER', endpointId: randomUUID(), ...window })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await refused({ kind: 'REDELIVER', ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.endpointId' });
+    expect(await refused({ kind: 'REROUTE', endpointId: hook.endpointId, ...window })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.endpointId' });
+    expect(await refused({ kind: 'REROUTE', from: window.to, to: window.from })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.to' });
+    expect(await refused({ kind: 'REDELIVER', endpointId: randomUUID(), ...window })).toMatchObject({ code: 'NOT_FOUND', field: 'input.endpointId' });
+    expect(await refused({ kind: 'REROUTE', from: 'yesterday', to: window.to })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.from' });
 
     const created = await graphql('mutation($ids: [ID!]) { createApiToken(name: "scoped", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [hook.endpointId] });
     expect(created.errors).toBeUndefined();

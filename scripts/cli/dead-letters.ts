@@ -62,14 +62,22 @@ export function deadLetterTable(letters: DeadLetter[]): string {
 /**
  * Resubmits or discards the OPEN dead letters of the filters, a command at
  * a time (each does at most MAX_DEAD_LETTERS_PER_COMMAND), until one does
- * fewer; only those dead-lettered before the command started, so that what
- * fails again is not sent round again. Refuses to act on every dead letter
+ * fewer; only those dead-lettered up to the newest when it started (by the
+ * service's own time), so that what fails again is not sent round again. Refuses to act on every dead letter
  * without `all`.
  */
 export async function actOnDeadLetters(service: ServiceOptions, action: 'resubmit' | 'discard', options: DeadLetterOptions, all: boolean): Promise<number> {
   const filters = filtersOf(options);
   if (Object.keys(filters).length === 0 && !all) throw new CliError(`${action}: give filters (--id, --app, --reason, --since, --until), or --all for every open dead letter`);
-  const pinned = { ...filters, deadLetteredAt: { ...(filters.deadLetteredAt as object | undefined), lte: (options.until ?? new Date()).toISOString() } };
+  // Pinned to the newest dead letter there is now, by its own time (the service's clock, not this machine's).
+  const newest = await graphql<{ deadLetters: { collectionItems: Array<{ deadLetteredAt: string }> } }>(
+    service,
+    '{ deadLetters(order: { deadLetteredAt: DESC }, pagination: { limit: 1 }) { collectionItems { deadLetteredAt } } }',
+  );
+  const newestAt = newest.deadLetters.collectionItems[0]?.deadLetteredAt;
+  if (!newestAt) return 0;
+  const upTo = options.until && options.until.getTime() < Date.parse(newestAt) ? options.until.toISOString() : newestAt;
+  const pinned = { ...filters, deadLetteredAt: { ...(filters.deadLetteredAt as object | undefined), lte: upTo } };
   const mutation = action === 'resubmit' ? 'resubmitDeadLetters' : 'discardDeadLetters';
   let total = 0;
   for (;;) {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { idKey } from '@app/events';
 import { DURABLES, Headers, JetStreamConsumer, keptHeaders, type MessageHandler, NatsClient, Outcome } from '@app/messaging';
+import { isTransientFailure } from '@app/runtime';
 import { DeadLetterStore, type DeadLetterRecord } from './dead-letter-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,13 +25,26 @@ const decoder = new TextDecoder();
   eventIdOf: (message) => eventIdOf(message.data, message.headers?.get(Headers.eventId)) ?? undefined,
 })
 export class DeadLettersConsumer implements MessageHandler {
+  private readonly logger = new Logger(DeadLettersConsumer.name);
+
   constructor(
     private readonly store: DeadLetterStore,
     private readonly nats: NatsClient,
   ) {}
 
   async handle(message: JsMsg): Promise<Outcome> {
-    await this.store.record(deadLetterRecordOf(message, (durable) => this.nats.topology.appOfDurable(durable), this.nats.topology.deadLetters('')));
+    const { topology } = this.nats;
+    try {
+      await this.store.record(deadLetterRecordOf(message, (durable) => topology.appOfDurable(durable), topology.deadLetters('')));
+    } catch (error) {
+      // A record of this projector's own giving up that cannot be stored either is left in the stream alone
+      // (`nats stream view`): dead-lettered again, it would come round to this projector for ever.
+      if (message.subject === topology.deadLetters(DURABLES.deadLetterProjector) && !isTransientFailure(error)) {
+        this.logger.error(`dead letter ${message.seq} of the projector itself cannot be stored, left in the stream: ${(error as Error).message}`);
+        return Outcome.done;
+      }
+      throw error;
+    }
     return Outcome.done;
   }
 }

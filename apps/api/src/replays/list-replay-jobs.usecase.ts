@@ -26,8 +26,10 @@ export class ListReplayJobs {
       .createQueryBuilder('job')
       .leftJoinAndMapOne('job.progress', ReplayProgressEntity, 'progress', 'progress.job_id = job.id');
     const ids = idsOf(filters?.id);
-    if (ids) query.andWhere('job.id IN (:...ids)', { ids });
     const endpoints = idsOf(filters?.endpointId);
+    // An empty `in` admits nothing (and `IN ()` is no SQL).
+    if (ids?.length === 0 || endpoints?.length === 0) return emptyPage();
+    if (ids) query.andWhere('job.id IN (:...ids)', { ids });
     if (endpoints) query.andWhere('job.endpoint_id IN (:...endpoints)', { endpoints });
     if (filters?.kind?.exact) query.andWhere('job.kind = :kind', { kind: filters.kind.exact });
     const states = filters?.state?.exact ? [filters.state.exact] : (filters?.state?.in ?? null);

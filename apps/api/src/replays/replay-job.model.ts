@@ -2,6 +2,7 @@ import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType, regis
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { IdFilter, SortDirection } from '../graphql/collection.model.js';
+import { IsDateTime } from '../graphql/input-rules.js';
 
 export enum ReplayKind {
   REDELIVER = 'REDELIVER',
@@ -114,9 +115,11 @@ export class StartReplayInput {
   endpointId?: string;
 
   @Field(() => GraphQLISODateTime)
+  @IsDateTime()
   from!: Date;
 
   @Field(() => GraphQLISODateTime)
+  @IsDateTime()
   to!: Date;
 
   @Field({ nullable: true, description: 'Count what would be sent, by endpoint; send nothing.' })

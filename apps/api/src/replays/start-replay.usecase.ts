@@ -17,13 +17,13 @@ export class StartReplay {
   ) {}
 
   async execute(input: StartReplayInput): Promise<ReplayJobModel> {
-    if (!(input.from < input.to)) throw ApiError.badInput('to', 'must be after from');
+    if (!(input.from < input.to)) throw ApiError.badInput('input.to', 'must be after from');
     let endpoint: { id: string; type: string } | null = null;
     if (input.kind === ReplayKind.REDELIVER) {
-      if (!input.endpointId) throw ApiError.badInput('endpointId', 'a REDELIVER names the endpoint whose deliveries it re-sends');
-      endpoint = await this.endpoints.find(input.endpointId, 'endpointId');
+      if (!input.endpointId) throw ApiError.badInput('input.endpointId', 'a REDELIVER names the endpoint whose deliveries it re-sends');
+      endpoint = await this.endpoints.find(input.endpointId, 'input.endpointId');
     } else if (input.endpointId) {
-      throw ApiError.badInput('endpointId', 'a REROUTE sends events through every filter: it names no endpoint');
+      throw ApiError.badInput('input.endpointId', 'a REROUTE sends events through every filter: it names no endpoint');
     }
     const id = randomUUID();
     await this.dataSource.getRepository(ReplayJobEntity).insert({
