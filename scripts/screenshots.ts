@@ -10,7 +10,8 @@ import { projectRoot } from './local-stack.js';
 /**
  * `npm run screenshots`: runs the whole service against the local NATS and
  * PostgreSQL (its own streams and schema, removed after), fills it with a
- * few endpoints, filters, deliveries and a lost event, and saves each page
+ * few endpoints, filters, deliveries, a lost event, replays and a dead
+ * letter, and saves each page
  * and card of the dashboard at a laptop's and a phone's width to docs/screenshots.
  */
 const OUT = join(projectRoot(), 'docs', 'screenshots');
@@ -93,6 +94,20 @@ try {
     const show = on.getByRole('button', { name: /^Show event/ }).first();
     await applyUntilListed(on, show);
     await show.click();
+  });
+  // A replay: a dry run, then the job, of the webhook's deliveries so far; and a dead letter, an agent's message that is no JSON.
+  const range = { kind: 'REDELIVER', endpointId: webhook, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+  await must(stack, 'mutation($input: StartReplayInput!) { startReplay(input: $input) { id } }', { input: { ...range, dryRun: true } });
+  await must(stack, 'mutation($input: StartReplayInput!) { startReplay(input: $input) { id } }', { input: range });
+  await stack.publishAgentEvent(seedIdentification().camera.agent_id, '{"type": "identification", "event": ');
+  await shoot(page, 'replays', async (on) => {
+    await open('/replays', 'Replays')(on);
+    // Both ended: the list shows what a finished job looks like.
+    await on.locator('tr[data-job-id]', { hasNotText: /queued|running/i }).nth(1).waitFor({ timeout: 30_000 });
+  });
+  await shoot(page, 'dead-letters', async (on) => {
+    await open('/dead-letters', 'Dead letters')(on);
+    await on.locator('li[data-dead-letter-id]').first().waitFor({ timeout: 30_000 });
   });
 } catch (error) {
   failures += 1;
