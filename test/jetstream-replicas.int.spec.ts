@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { DeletedProfiles, ensureStreams, NatsClient, openConfigBucket, openImageStore, type NatsSettings } from '@app/messaging';
-import { OwnNatsServer } from './support/nats-server.js';
-import { freePort } from './support/ports.js';
-import { waitFor } from './support/wait.js';
+import { startNatsCluster } from './support/nats-cluster.js';
+import type { OwnNatsServer } from './support/nats-server.js';
 
 /**
  * NATS_REPLICAS reaches every stream, KV bucket and object store the apps
@@ -16,27 +13,7 @@ describe('JetStream replicas on a three-node cluster', () => {
   const clients: NatsClient[] = [];
 
   beforeAll(async () => {
-    const clusterPorts = [await freePort(), await freePort(), await freePort()];
-    const routes = clusterPorts.map((port) => `nats://127.0.0.1:${port}`).join(',');
-    for (const [index, port] of clusterPorts.entries()) {
-      servers.push(
-        await OwnNatsServer.start(['--server_name', `n${index + 1}`, '--cluster_name', 'event-service-test', '--cluster', `nats://127.0.0.1:${port}`, '--routes', routes]),
-      );
-    }
-    // The cluster elects its JetStream meta leader a moment after the routes connect, and the leader learns
-    // of every peer a moment later; until then an app's request times out, or a three-copy stream finds "no
-    // suitable peers for placement". Ready is when a three-copy probe stream can be made.
-    const probe = await connect({ servers: servers.map((server) => server.url) });
-    try {
-      const manager = await waitFor(() => jetstreamManager(probe, { timeout: 2_000 }).catch(() => null), { timeoutMs: 40_000, what: 'the JetStream meta leader' });
-      await waitFor(
-        () => manager.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: 3 }).then(() => true, () => null),
-        { timeoutMs: 40_000, intervalMs: 250, what: 'three JetStream peers' },
-      );
-      await manager.streams.delete('CLUSTER_PROBE');
-    } finally {
-      await probe.close();
-    }
+    servers.push(...(await startNatsCluster()));
   }, 60_000);
 
   afterAll(async () => {

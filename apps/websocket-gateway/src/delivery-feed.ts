@@ -7,6 +7,11 @@ import { ClientRegistry } from './client-registry.js';
 import { RecentDeliveries } from './recent-deliveries.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 
+/** How often the feed checks that it moves. */
+const WATCHDOG_INTERVAL_MS = 2_000;
+/** How long the feed may stand still with deliveries waiting before it is restarted. */
+const STALL_MS = 5_000;
+
 /**
  * Reads websocket deliveries from the deliveries stream with an ordered
  * consumer of this replica's own (every replica sees every delivery, and
@@ -29,6 +34,9 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
   private feeding = false;
   /** The stream sequence of the last delivery forwarded; the feed resumes after it. */
   private lastSeq = 0;
+  /** When the feed last moved (a delivery read, or the pull started). */
+  private movedAt = Date.now();
+  private watchdog: NodeJS.Timeout | null = null;
   forwarded = 0;
 
   /** The stream sequence of the last websocket delivery forwarded to the clients. */
@@ -54,12 +62,33 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     // New deliveries only: start after the stream's last message as it is now.
     this.lastSeq = (await retryWhileTransient('delivery feed set-up', () => manager.streams.info(topology.streams.deliveries))).state.last_seq;
     this.running = this.run();
+    this.watchdog = setInterval(() => void this.checkFeed(), WATCHDOG_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.running;
+  }
+
+  /**
+   * Ends a pull that stands still while the stream holds deliveries after
+   * it, or whose consumer is gone from the server: on a JetStream cluster
+   * that lost the server holding this replica's ordered consumer, the pull
+   * can wait for ever without an error. The loop starts again after the last
+   * sequence forwarded.
+   */
+  private async checkFeed(): Promise<void> {
+    const { consumer, messages } = this;
+    if (!this.feeding || !consumer || !messages || !this.nats.connected || Date.now() - this.movedAt < STALL_MS) return;
+    const stalled = await consumer.info().then(
+      (info) => info.num_pending > 0,
+      () => true,
+    );
+    if (!stalled || this.messages !== messages) return;
+    this.logger.warn(`the delivery feed stood still for ${Math.round((Date.now() - this.movedAt) / 1_000)} s with deliveries waiting; restarting it`);
+    messages.stop();
   }
 
   private async run(): Promise<void> {
@@ -76,9 +105,11 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         // and replaced within seconds rather than the default half minute.
         this.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
         this.feeding = true;
+        this.movedAt = Date.now();
         failures = 0;
         for await (const message of this.messages) {
           this.lastSeq = message.seq;
+          this.movedAt = Date.now();
           const endpointId = topology.endpointOfDelivery(message.subject);
           const eventKey = topology.eventOfWebsocketDelivery(message.subject);
           if (eventKey) this.recent.add(endpointId, eventKey, message.seq, message.data, message.headers?.has(Headers.resent) ?? false);
