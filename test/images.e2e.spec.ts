@@ -146,7 +146,9 @@ describe('event images', () => {
       event.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
       expect((await shortLived.postEvent(JSON.stringify(event))).status).toBe(202);
       const nats = await shortLived.natsClient();
-      const stored = await (await nats.jetstream.consumers.get(nats.topology.streams.events)).next({ expires: 5_000 });
+      // Read by subject, not through a consumer: one request, which cannot wait on a pull.
+      const stored = await nats.manager.streams.getMessage(nats.topology.streams.events, { last_by_subj: nats.topology.ingestedEvents });
+      expect(stored).not.toBeNull();
       const details = JSON.parse(stored!.string()).event as { image: string; image_link: string };
       const link = new URL(details.image_link);
       expect(link.pathname).toBe(`/event-service/get-image/${details.image}`);
