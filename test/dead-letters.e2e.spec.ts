@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Headers, type NatsClient } from '@app/messaging';
+import type { DeadLetter as Listed } from '../scripts/cli/dead-letters.js';
 import { cli } from './support/cli.js';
 import { freshEvent } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
@@ -10,20 +11,6 @@ import { waitFor } from './support/wait.js';
 
 const encoder = new TextEncoder();
 const FIELDS = 'id app consumer reason detail deadLetteredAt sourceSubject eventId message state resolvedAt';
-
-interface Listed {
-  id: string;
-  app: string;
-  consumer: string;
-  reason: string;
-  detail: string;
-  deadLetteredAt: string;
-  sourceSubject: string;
-  eventId: string | null;
-  message: string;
-  state: string;
-  resolvedAt: string | null;
-}
 
 /**
  * Dead letters you can act on: every app's dead letters projected by the

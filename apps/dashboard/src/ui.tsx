@@ -177,6 +177,23 @@ export function ListToolbar({ adding, onAdding, children, label = 'Filters and s
 }
 
 /** The abbreviated id: the full id on hover or focus, copied on click, with a visible confirmation. */
+/** The sort adder of a list sorted by one date: newest or oldest first, or cancel. */
+export function DateSortAdder({ field, label, onSort, onCancel }: { field: string; label: string; onSort: (direction: 'ASC' | 'DESC') => void; onCancel: () => void }) {
+  return (
+    <div class="panel adder" role="group" aria-label={label}>
+      <button type="button" onClick={() => onSort('DESC')}>
+        {field}: newest first
+      </button>
+      <button type="button" onClick={() => onSort('ASC')}>
+        {field}: oldest first
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 export function IdButton({ id, label }: { id: string; label: string }) {
   const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
   useEffect(() => {

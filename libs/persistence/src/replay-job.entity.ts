@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 /** The kinds of replay: one endpoint's deliveries again, or a time range of events through today's filters. */
-export const REPLAY_KINDS = ['REDELIVER', 'REROUTE'] as const;
+const REPLAY_KINDS = ['REDELIVER', 'REROUTE'] as const;
 export type ReplayKind = (typeof REPLAY_KINDS)[number];
 
 /** A replay as it was asked for; written by the api alone (the run's progress is ReplayProgressEntity). */

@@ -3,23 +3,7 @@ import { ApiFailure, request } from '../api.js';
 import { DEAD_LETTERS, DISCARD_DEAD_LETTERS, RESUBMIT_DEAD_LETTERS, type DeadLetterRow } from '../operations.js';
 import { oneOf, useUrlOffset, useUrlState } from '../router.js';
 import { DeadLetterStateValues, SortDirectionValues, type DeadLetterFilters, type DeadLetterState } from '../schema.generated.js';
-import {
-  Chip,
-  ConfirmButton,
-  Field,
-  formatDate,
-  FormError,
-  instant,
-  ListToolbar,
-  PAGE_SIZE,
-  Pager,
-  parseLocalMinute,
-  useDraft,
-  useFormErrors,
-  useQuery,
-  useRefresh,
-  type Adding,
-} from '../ui.js';
+import { Chip, ConfirmButton, DateSortAdder, Field, formatDate, FormError, instant, ListToolbar, PAGE_SIZE, Pager, parseLocalMinute, type Adding, useDraft, useFormErrors, useQuery, useRefresh } from '../ui.js';
 
 const STATE_LABELS: Record<DeadLetterState, string> = { OPEN: 'open', RESUBMITTED: 'resubmitted', DISCARDED: 'discarded' };
 const STATE_BADGES: Record<DeadLetterState, string> = { OPEN: 'failed', RESUBMITTED: 'succeeded', DISCARDED: '' };
@@ -204,19 +188,7 @@ export function DeadLettersPage({ admin }: { admin: boolean }) {
           onCancel={() => setAdding(null)}
         />
       )}
-      {adding === 'sort' && (
-        <div class="panel adder" role="group" aria-label="Sort by when dead-lettered">
-          <button type="button" onClick={() => refilter(() => setSort('DESC'))}>
-            Dead-lettered: newest first
-          </button>
-          <button type="button" onClick={() => refilter(() => setSort('ASC'))}>
-            Dead-lettered: oldest first
-          </button>
-          <button type="button" onClick={() => setAdding(null)}>
-            Cancel
-          </button>
-        </div>
-      )}
+      {adding === 'sort' && <DateSortAdder field="Dead-lettered" label="Sort by when dead-lettered" onSort={(direction) => refilter(() => setSort(direction))} onCancel={() => setAdding(null)} />}
       {notice && (
         <p class="notice" role="status">
           {notice}

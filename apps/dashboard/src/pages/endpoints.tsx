@@ -3,7 +3,7 @@ import { request } from '../api.js';
 import { CREATE_WEBHOOK_ENDPOINT, CREATE_WEBSOCKET_ENDPOINT, ENDPOINTS, type EndpointSummary } from '../operations.js';
 import { navigate, oneOf, useUrlOffset, useUrlState } from '../router.js';
 import { EndpointTypeValues, SortDirectionValues, type EndpointFilters, type EndpointState, type EndpointType } from '../schema.generated.js';
-import { Chip, formatDate, ListTable, ListToolbar, PAGE_SIZE, Pager, useQuery, type Adding, type Column } from '../ui.js';
+import { Chip, DateSortAdder, formatDate, ListTable, ListToolbar, PAGE_SIZE, Pager, type Adding, type Column, useQuery } from '../ui.js';
 import { EMPTY_DRAFT, EndpointForm, rateOf } from './endpoint-form.js';
 
 export const TYPE_LABELS: Record<EndpointType, string> = { WEB_SOCKET: 'Websocket', WEB_HOOK: 'Webhook' };
@@ -122,19 +122,7 @@ export function EndpointsPage({ admin }: { admin: boolean }) {
           </button>
         </div>
       )}
-      {adding === 'sort' && (
-        <div class="panel adder" role="group" aria-label="Sort by creation date">
-          <button type="button" onClick={() => refilter(() => setSort('DESC'))}>
-            Created: newest first
-          </button>
-          <button type="button" onClick={() => refilter(() => setSort('ASC'))}>
-            Created: oldest first
-          </button>
-          <button type="button" onClick={() => setAdding(null)}>
-            Cancel
-          </button>
-        </div>
-      )}
+      {adding === 'sort' && <DateSortAdder field="Created" label="Sort by creation date" onSort={(direction) => refilter(() => setSort(direction))} onCancel={() => setAdding(null)} />}
       {error && (
         <p class="form-error" role="alert">
           {error}

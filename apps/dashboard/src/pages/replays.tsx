@@ -3,25 +3,7 @@ import { request } from '../api.js';
 import { CANCEL_REPLAY, ENDPOINT_NAMES, REPLAY_JOB, REPLAY_JOBS, START_REPLAY, type EndpointName, type ReplayJobRow } from '../operations.js';
 import { oneOf, useUrlOffset, useUrlState } from '../router.js';
 import { ReplayKindValues, ReplayStateValues, SortDirectionValues, type ReplayJobFilters, type ReplayKind, type ReplayState, type StartReplayInput } from '../schema.generated.js';
-import {
-  abbreviate,
-  Chip,
-  ConfirmButton,
-  Field,
-  formatDate,
-  FormError,
-  IdButton,
-  instant,
-  ListToolbar,
-  localMinute,
-  PAGE_SIZE,
-  Pager,
-  useDraft,
-  useQuery,
-  useRefresh,
-  useSubmit,
-  type Adding,
-} from '../ui.js';
+import { abbreviate, Chip, ConfirmButton, DateSortAdder, Field, formatDate, FormError, IdButton, instant, ListToolbar, localMinute, PAGE_SIZE, Pager, type Adding, useDraft, useQuery, useRefresh, useSubmit } from '../ui.js';
 
 export const REPLAY_STATE_LABELS: Record<ReplayState, string> = { QUEUED: 'queued', RUNNING: 'running', SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' };
 const KIND_LABELS: Record<ReplayKind, string> = { REDELIVER: 'Re-deliver', REROUTE: 'Re-route' };
@@ -383,19 +365,7 @@ export function ReplaysPage({ admin }: { admin: boolean }) {
           </button>
         </div>
       )}
-      {adding === 'sort' && (
-        <div class="panel adder" role="group" aria-label="Sort by creation date">
-          <button type="button" onClick={() => refilter(() => setSort('DESC'))}>
-            Created: newest first
-          </button>
-          <button type="button" onClick={() => refilter(() => setSort('ASC'))}>
-            Created: oldest first
-          </button>
-          <button type="button" onClick={() => setAdding(null)}>
-            Cancel
-          </button>
-        </div>
-      )}
+      {adding === 'sort' && <DateSortAdder field="Created" label="Sort by creation date" onSort={(direction) => refilter(() => setSort(direction))} onCancel={() => setAdding(null)} />}
       <FormError error={jobs.error ?? endpoints.error} />
       {jobs.data && (
         <>
