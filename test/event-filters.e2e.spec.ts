@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventOf, type EventJson, type EventSpec } from './support/fixtures.js';
-import { TestStack } from './support/stack.js';
+import { idKey } from '@app/events';
+import { DEFAULT_PARTITIONS, partitionOf } from '@app/messaging';
+import { TestStack, type Instance } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -74,7 +76,8 @@ describe('event filters through the real pipeline', () => {
     await stack.waitForRoutingDone(deliveries);
 
     const received = Object.fromEntries(Object.entries(endpoints).map(([name, endpoint]) => [name, endpoint.client.eventIds()]));
-    const describeIds = (ids: string[]) => ids.map((eventId) => table[events.findIndex((event) => event.event.id === eventId)]![0]);
+    // Which events, not in which order: order is kept per camera (test/partitions.e2e.spec.ts), and these come from three.
+    const describeIds = (ids: string[]) => ids.map((eventId) => table[events.findIndex((event) => event.event.id === eventId)]![0]).sort();
     for (const name of Object.keys(endpoints)) {
       expect([name, describeIds(received[name]!)]).toEqual([name, describeIds(expected[name]!)]);
     }
@@ -84,6 +87,19 @@ describe('event filters through the real pipeline', () => {
   it('applies a filter created, changed and deleted while events flow, on every router replica, losing and duplicating nothing elsewhere', async () => {
     // Two router replicas share the work: each event is routed by one of them, with its own copy of the filters.
     const secondRouter = await stack.startReplica('filter-router');
+    // Partitioned by camera: once the second replica holds its share, one camera of each replica's partitions.
+    const held = async (router: Instance) => (await stack.readiness(router)).consumers['filter-router'].partitions as number[];
+    await waitFor(async () => (await held(secondRouter)).length > 0 && (await held('filter-router')).length + (await held(secondRouter)).length === DEFAULT_PARTITIONS, {
+      what: 'the two router replicas to share the partitions',
+    });
+    const cameraIn = (partitions: number[]): string => {
+      for (;;) {
+        const camera = randomUUID();
+        if (partitions.includes(partitionOf(idKey(camera), DEFAULT_PARTITIONS))) return camera;
+      }
+    };
+    const C1 = cameraIn(await held('filter-router'));
+    const C2 = cameraIn(await held(secondRouter));
     const bystander = await endpointWithClient('bystander');
     const filtered = await endpointWithClient('bystander with a filter');
     const subject = await endpointWithClient('subject');

@@ -311,7 +311,7 @@ describe('the shipped NATS permission layout, against every reply subject and he
     // Another agent's event, stored with its message id (the operators' user may publish on any agent's subject).
     const victim = freshEvent({ agentId: victimAgent });
     await nats.jetstream.publish(`es.agents.${victimAgent}.events`, encoder.encode(JSON.stringify(victim)), { msgID: victim.event.id });
-    await waitFor(async () => (await nats.manager.consumers.info('ES_INGRESS', 'ingest')).num_pending === 0, { what: "ingest to read the other agent's event" });
+    await waitFor(() => stack.caughtUp('ES_INGRESS', 'ingest'), { what: "ingest to read the other agent's event" });
 
     // Ingest stopped: what the agent publishes stays in the ingress, and every stream holds still but for it.
     await stack.kill('ingest', 'SIGTERM');
@@ -343,7 +343,7 @@ describe('the shipped NATS permission layout, against every reply subject and he
     const grown = (stream: string, by: number) => async () => (await nats.manager.streams.info(stream)).state.last_seq >= before[stream]!.state.last_seq + by;
     await waitFor(grown('ES_INGRESS', sent.length), { what: `the agent's ${sent.length} events in the ingress` });
     await waitFor(grown('ES_EVENTS', profiles.length), { what: `the platform's ${profiles.length} lifecycle messages` });
-    await waitFor(async () => (await nats.manager.consumers.info('ES_EVENTS', 'profile-sync')).num_pending === 0, { what: 'profile-sync to read them' });
+    await waitFor(() => stack.caughtUp('ES_EVENTS', 'profile-sync'), { what: 'profile-sync to read them' });
     const after = await snapshotStreams(nats.manager);
 
     // Each stream and bucket as it was (configs, state, durable consumers), but for the two streams the publishes went to.

@@ -308,10 +308,7 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
         );
         // Each message ends stored or dead-lettered with a reason, none retried for ever.
         await waitFor(
-          async () => {
-            const info = await nats.manager.consumers.info(nats.topology.streams.ingress, DURABLES.ingest);
-            return info.num_pending === 0 && info.num_ack_pending === 0;
-          },
+          () => stack.caughtUp(nats.topology.streams.ingress, DURABLES.ingest),
           { timeoutMs: 30_000, what: 'ingest to settle every agent message' },
         );
         const deadLetters = new Map<number, { reason: string; detail: string }>();

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DeadLetterReason, DURABLES, Headers, JetStreamConsumer, type MessageHandler, Outcome, PublishUnavailableError, readRoutingHeaders } from '@app/messaging';
+import { idKey } from '@app/events';
+import { DeadLetterReason, DURABLES, Headers, JetStreamConsumer, type HandleContext, type MessageHandler, Outcome, PublishUnavailableError, readRoutingHeaders } from '@app/messaging';
 import { RouteEvent } from './route-event.usecase.js';
 
 const PUBLISH_RETRY_MS = 1_000;
 
+/** Routes each event past profile-sync. Partitioned by camera: a camera's deliveries are stored in its events' order. */
 @Injectable()
 @JetStreamConsumer({
   durable: DURABLES.filterRouter,
@@ -13,11 +15,12 @@ const PUBLISH_RETRY_MS = 1_000;
   concurrency: 512,
   // Routing takes milliseconds; a short ack wait lets a crashed replica's events go out again soon.
   ackWaitMs: 10_000,
+  partitionKey: (message) => idKey(message.headers?.get(Headers.cameraId) ?? ''),
 })
 export class RoutableEventsConsumer implements MessageHandler {
   constructor(private readonly routeEvent: RouteEvent) {}
 
-  async handle(message: JsMsg): Promise<Outcome> {
+  async handle(message: JsMsg, context: HandleContext): Promise<Outcome> {
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) {
       return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
@@ -27,7 +30,7 @@ export class RoutableEventsConsumer implements MessageHandler {
       return Outcome.skip(DeadLetterReason.MISSING_HEADERS, 'message lacks the routing headers ingest sets');
     }
     try {
-      await this.routeEvent.execute(eventId, event, message.data, message.headers?.get(Headers.acceptedAt) || null);
+      await this.routeEvent.execute(eventId, event, message.data, message.headers?.get(Headers.acceptedAt) || null, context.turn);
       return Outcome.done;
     } catch (error) {
       if (error instanceof PublishUnavailableError) {

@@ -21,9 +21,11 @@ export class RouteEvent {
     private readonly metrics: RouterMetrics,
   ) {}
 
-  /** `acceptedAt`: the event's Headers.acceptedAt as it came, if any. */
-  async execute(eventId: string, event: RoutingFields, body: Uint8Array, acceptedAt: string | null = null): Promise<number> {
+  /** `acceptedAt`: the event's Headers.acceptedAt as it came, if any; `turn`: what its deliveries are stored after (the camera's earlier events). */
+  async execute(eventId: string, event: RoutingFields, body: Uint8Array, acceptedAt: string | null = null, turn?: Promise<void>): Promise<number> {
+    // Matched with the config as it is when the event's turn in the stream comes, published after the camera's earlier events.
     const targets = this.routing.index.targets(event);
+    await turn;
     await Promise.all(targets.map((endpoint) => this.deliver(endpoint, eventId, event.agentId, body, acceptedAt)));
     this.metrics.routed.inc();
     this.logger.debug(`routed to ${targets.length} endpoints`, ...eventLog(eventId));

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { loadConfig, natsEnv, runtimeEnv } from '@app/config';
+import { loadConfig, natsEnv, partitionsEnv, runtimeEnv } from '@app/config';
 
 export const routerEnv = z.object({
   ...natsEnv,
+  ...partitionsEnv,
   ...runtimeEnv,
 });
 

@@ -32,10 +32,11 @@ export class AcceptEvent {
 
   /**
    * `source`: where the event came in (for the metrics); `files`: images that came as multipart files
-   * rather than in the event's `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any).
+   * rather than in the event's `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any);
+   * `turn`: what the event is stored after (the agent's earlier events on its NATS subject).
    */
-  async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = []): Promise<AcceptResult> {
-    const result = await this.accept(body, files, agentIds);
+  async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = [], turn?: Promise<void>): Promise<AcceptResult> {
+    const result = await this.accept(body, files, agentIds, turn);
     if (!result.accepted) {
       this.metrics.reject(result.rejection.code);
       return result;
@@ -45,7 +46,7 @@ export class AcceptEvent {
     return result;
   }
 
-  private async accept(body: Uint8Array, files: Attachment[], agentIds: readonly string[]): Promise<AcceptResult> {
+  private async accept(body: Uint8Array, files: Attachment[], agentIds: readonly string[], turn?: Promise<void>): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
@@ -56,7 +57,7 @@ export class AcceptEvent {
       const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
     }
-    return this.storeEvent(event, body, files);
+    return this.storeEvent(event, body, files, turn);
   }
 
   /** With IMAGE_ACCESS=signed: links signed until the image expires with the event (STREAM_MAX_AGE). */
@@ -65,7 +66,7 @@ export class AcceptEvent {
     return key ? { key, expiresAt: Math.floor((Date.now() + this.config.STREAM_MAX_AGE) / 1_000) } : undefined;
   }
 
-  private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[]): Promise<AcceptResult> {
+  private async storeEvent(event: AgentEvent, body: Uint8Array, files: Attachment[], turn?: Promise<void>): Promise<AcceptResult> {
     const hadImages = 'images' in event || files.length > 0;
     const attachments = this.images.attachmentsOf(event, files, this.config.INGEST_MAX_IMAGE_BYTES);
     if (!Array.isArray(attachments)) return { accepted: false, rejection: attachments };
@@ -93,6 +94,7 @@ export class AcceptEvent {
     // De-duplicated by the agent's and the id's keys: the same event re-sent with its id in another case is stored once,
     // and another agent's event with the same id is an event of its own.
     const eventKey = idKey(event.event.id);
+    await turn;
     const ack = await publishDurably(this.nats, this.nats.topology.ingestedEvents, payload, {
       messageId: eventMessageId(event.camera.agent_id, event.event.id),
       headers: { ...routingHeaders(eventKey, routingFieldsOf(event)), [Headers.acceptedAt]: String(Date.now()) },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { eventIdKeyOf, idKey, type EventRejection } from '@app/events';
-import { DeadLetterReason, DURABLES, JetStreamConsumer, type MessageHandler, NatsClient, Outcome, PublishUnavailableError, Topology } from '@app/messaging';
+import { DeadLetterReason, DURABLES, JetStreamConsumer, type HandleContext, type MessageHandler, NatsClient, Outcome, PublishUnavailableError, Topology } from '@app/messaging';
 import { AcceptEvent } from './accept-event.usecase.js';
 
 const STORE_RETRY_MS = 2_000;
@@ -17,7 +17,11 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
 };
 
 
-/** Events agents published on their NATS subjects: validated, then stored like HTTP ones. */
+/**
+ * Events agents published on their NATS subjects: validated, then stored
+ * like HTTP ones. Partitioned by agent: one replica at a time reads an
+ * agent's subject, and stores its events in the order the agent published them.
+ */
 @Injectable()
 @JetStreamConsumer({
   durable: DURABLES.ingest,
@@ -27,6 +31,7 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
   ackWaitMs: 10_000,
   // An agent's message has no headers of the data path: the event's id is in its JSON (a UUID or nothing).
   eventIdOf: (message) => eventIdKeyOf(message.data),
+  partitionKey: (message, topology) => idKey(topology.agentOfSubject(message.subject)),
 })
 export class AgentEventsConsumer implements MessageHandler {
   private readonly topology: Topology;
@@ -38,10 +43,10 @@ export class AgentEventsConsumer implements MessageHandler {
     this.topology = nats.topology;
   }
 
-  async handle(message: JsMsg): Promise<Outcome> {
+  async handle(message: JsMsg, context: HandleContext): Promise<Outcome> {
     try {
-      // An agent speaks for itself only: an event naming another agent is refused.
-      const result = await this.acceptEvent.execute('nats', message.data, [], [idKey(this.topology.agentOfSubject(message.subject))]);
+      // An agent speaks for itself only: an event naming another agent is refused. Stored after the agent's earlier events.
+      const result = await this.acceptEvent.execute('nats', message.data, [], [idKey(this.topology.agentOfSubject(message.subject))], context.turn);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
       if (result.accepted) return Outcome.done;
       const { code, message: text } = result.rejection;

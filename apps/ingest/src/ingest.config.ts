@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idKey } from '@app/events';
-import { apiTokenEnv, imageLinkEnv, loadConfig, natsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
+import { apiTokenEnv, imageLinkEnv, loadConfig, natsEnv, partitionsEnv, portVar, publicUrlEnv, resolveImageLinkKey, runtimeEnv } from '@app/config';
 
 /** Events larger than this are refused; NATS's own limit of 1 MB is the ceiling. */
 const MAX_EVENT_BYTES_CEILING = 1_000_000;
@@ -8,6 +8,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const ingestEnv = z.object({
   ...natsEnv,
+  ...partitionsEnv,
   ...runtimeEnv,
   ...publicUrlEnv,
   ...apiTokenEnv,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { checkProfiles, eventMessageId, firstIssue, idKey, profileDeletedSchema, profileUpsertedSchema, routingFieldsOf, schemaMessages, type AgentEvent } from '@app/events';
-import { DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type MessageHandler } from '@app/messaging';
+import { DeadLetterReason, Headers, JetStreamConsumer, NatsClient, Outcome, PublishUnavailableError, publishDurably, routingHeaders, type HandleContext, type MessageHandler } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { LostEventsStore } from './lost-events.store.js';
 import { ProfileRegistry } from './profile-registry.js';
@@ -14,10 +14,13 @@ const decoder = new TextDecoder();
 
 /**
  * Everything in the events stream, in the order it was stored: the
- * platform's profile lifecycle and the ingested events. Handlers start in
- * that order and a lifecycle message changes the registry before its
- * handler's first await, so an event stored after a deletion is always
- * decided with the deletion applied.
+ * platform's profile lifecycle and the ingested events. Partitioned by
+ * camera: every replica reads the whole stream, decides the events of the
+ * partitions it holds and applies every lifecycle message to its own
+ * registry (the holder of partition 0 also writes it to PostgreSQL).
+ * Handlers start in stream order and a lifecycle message changes the
+ * registry before its handler's first await, so an event stored after a
+ * deletion is always decided with the deletion applied, in every replica.
  */
 @Injectable()
 @JetStreamConsumer({
@@ -26,6 +29,8 @@ const decoder = new TextDecoder();
   filterSubject: (topology) => topology.allEvents,
   concurrency: 512,
   ackWaitMs: 10_000,
+  // The lifecycle is every partition's (null): each replica applies it in its place in the stream.
+  partitionKey: (message, topology) => (message.subject === topology.ingestedEvents ? idKey(message.headers?.get(Headers.cameraId) ?? '') : null),
 })
 export class EventsConsumer implements MessageHandler {
   private readonly logger = new Logger(EventsConsumer.name);
@@ -37,10 +42,15 @@ export class EventsConsumer implements MessageHandler {
     private readonly metrics: ProfileSyncMetrics,
   ) {}
 
-  async handle(message: JsMsg): Promise<Outcome> {
+  /** PostgreSQL holds the lifecycle up to where partition 0 had got when the registry was loaded: the rest is read from the stream. */
+  broadcastFrom(): number {
+    return this.registry.loadedThrough + 1;
+  }
+
+  async handle(message: JsMsg, context: HandleContext): Promise<Outcome> {
     const { topology } = this.nats;
-    if (message.subject === topology.profileUpserted) return this.lifecycle(message, 'upserted');
-    if (message.subject === topology.profileDeleted) return this.lifecycle(message, 'deleted');
+    if (message.subject === topology.profileUpserted) return this.lifecycle(message, 'upserted', context.owner);
+    if (message.subject === topology.profileDeleted) return this.lifecycle(message, 'deleted', context.owner);
     if (message.subject !== topology.ingestedEvents) return Outcome.skip(DeadLetterReason.UNKNOWN_SUBJECT, `no handler for ${message.subject}`);
     let event: AgentEvent;
     try {
@@ -53,6 +63,8 @@ export class EventsConsumer implements MessageHandler {
     const result = checkProfiles(event, (profileId) => this.registry.state(profileId));
     try {
       if (result.kind === 'lost') {
+        // Never delivered: the camera's next events need not wait for PostgreSQL to store it.
+        context.passTurn();
         if (await this.lostEvents.divert(result.event, result.deletedProfileIds)) {
           this.metrics.lost.inc();
           this.logger.debug(`event diverted to the lost events: every candidate's profile is deleted`, ...eventLog(idKey(event.event.id)));
@@ -66,6 +78,8 @@ export class EventsConsumer implements MessageHandler {
       // Ingest's acceptance time travels on to the deliveries (delivery latency metrics).
       const acceptedAt = message.headers?.get(Headers.acceptedAt);
       if (acceptedAt) headers[Headers.acceptedAt] = acceptedAt;
+      // After the camera's earlier events, so that they stay in order.
+      await context.turn;
       await publishDurably(this.nats, this.nats.topology.routableEvents, result.changed ? encoder.encode(JSON.stringify(result.event)) : message.data, {
         messageId: eventMessageId(fields.agentId, eventKey),
         headers,
@@ -77,7 +91,8 @@ export class EventsConsumer implements MessageHandler {
     }
   }
 
-  private lifecycle(message: JsMsg, change: 'upserted' | 'deleted'): Promise<Outcome> | Outcome {
+  /** `owner`: this replica writes the change to PostgreSQL (it holds partition 0); the others apply it in memory. */
+  private lifecycle(message: JsMsg, change: 'upserted' | 'deleted', owner: boolean): Promise<Outcome> | Outcome {
     let value: unknown;
     try {
       value = JSON.parse(decoder.decode(message.data));
@@ -87,11 +102,19 @@ export class EventsConsumer implements MessageHandler {
     if (change === 'upserted') {
       const parsed = profileUpsertedSchema.safeParse(value, { error: schemaMessages });
       if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile upsert: ${reasonOf(parsed.error)}`);
+      if (!owner) {
+        this.registry.apply(parsed.data.id, { deleted: false, groups: parsed.data.profile_groups }, message.seq);
+        return Outcome.done;
+      }
       // A failed write (PostgreSQL away) throws: retried until it lands, never skipped.
       return this.registry.upsert(parsed.data.id, parsed.data.profile_groups, message.seq).then(() => Outcome.done);
     }
     const parsed = profileDeletedSchema.safeParse(value, { error: schemaMessages });
     if (!parsed.success) return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, `invalid profile delete: ${reasonOf(parsed.error)}`);
+    if (!owner) {
+      this.registry.apply(parsed.data.id, { deleted: true }, message.seq);
+      return Outcome.done;
+    }
     return this.registry.delete(parsed.data.id, message.seq).then(() => Outcome.done);
   }
 }

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { idKey, profileDeletedSchema, profileUpsertedSchema, type ProfileGroup, type ProfileState } from '@app/events';
-import { DeletedProfiles, NatsClient } from '@app/messaging';
+import { idKey, type ProfileGroup, type ProfileState } from '@app/events';
+import { DeletedProfiles, legacyFloor, NatsClient, openLeasesBucket, PartitionStore } from '@app/messaging';
 import { retryWhileTransient } from '@app/runtime';
 import type { ProfileSyncConfig } from './profile-sync.config.js';
 import { EVENTS_CONSUMER, PROFILE_SYNC_CONFIG } from './profile-sync.tokens.js';
@@ -13,13 +12,12 @@ interface Entry {
   seq: number;
 }
 
-const decoder = new TextDecoder();
-
 /**
  * The registry of the platform's profiles: in memory for the hot path,
- * written through to PostgreSQL so that it survives restarts. Changes are
- * applied to memory synchronously, in the order the lifecycle messages were
- * stored, before any later event is looked at.
+ * written through to PostgreSQL (by the replica holding partition 0) so
+ * that it survives restarts. Every replica applies the changes to its memory
+ * synchronously, in the order the lifecycle messages were stored, before
+ * any later event is looked at.
  *
  * Every change carries its lifecycle message's stream sequence, and neither
  * memory nor PostgreSQL ever takes an older one over a newer one: a write
@@ -38,6 +36,8 @@ const decoder = new TextDecoder();
 export class ProfileRegistry implements OnModuleInit {
   private readonly logger = new Logger(ProfileRegistry.name);
   private readonly profiles = new Map<string, Entry>();
+  /** The lifecycle up to this stream sequence was in PostgreSQL when the registry was loaded. */
+  loadedThrough = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,14 +47,28 @@ export class ProfileRegistry implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Read before the table: every lifecycle message up to it is in PostgreSQL (partition 0's holder wrote it before it moved on).
+    this.loadedThrough = await retryWhileTransient('profile registry', () => this.persistedThrough());
     const rows: Array<{ id: string; profile_groups: ProfileGroup[]; deleted: boolean; lifecycle_seq: string }> = await this.dataSource.query(
       'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq FROM profile',
     );
     for (const row of rows) {
       this.profiles.set(idKey(row.id), { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
     }
-    await this.catchUp();
     void this.recordDeletions();
+  }
+
+  /**
+   * The stream sequence up to which the lifecycle is in PostgreSQL: the
+   * position of the events consumer's partition 0, whose holder writes it
+   * (or, before the first partitioned start, the ack floor of the durable
+   * consumer an earlier version read the stream with). The consumer reads
+   * the lifecycle after it from the stream before it decides an event.
+   */
+  private async persistedThrough(): Promise<number> {
+    const store = new PartitionStore(await openLeasesBucket(this.nats), EVENTS_CONSUMER);
+    if ((await store.count()) !== null) return store.position(0);
+    return legacyFloor(this.nats, this.nats.topology.streams.events, EVENTS_CONSUMER);
   }
 
   /**
@@ -76,54 +90,6 @@ export class ProfileRegistry implements OnModuleInit {
       recorded += 1;
     }
     if (recorded > 0) this.logger.log(`recorded ${recorded} deleted profiles for resumed histories`);
-  }
-
-  /**
-   * Lifecycle messages past the consumer's ack floor may not be in PostgreSQL
-   * yet (their write was waiting for it when the last run stopped); they are
-   * applied to memory before the first event is decided, so that a deletion
-   * still being retried is never missed for the events stored after it.
-   */
-  private async catchUp(): Promise<void> {
-    const { manager, jetstream, topology } = this.nats;
-    const stream = topology.streams.events;
-    // Only a consumer that does not exist yet (a first start) means nothing to catch up with.
-    const floor = await retryWhileTransient('profile catch-up', () =>
-      manager.consumers.info(stream, EVENTS_CONSUMER).then(
-        (info) => info.ack_floor.stream_seq,
-        (error: Error) => {
-          if (/consumer not found/i.test(error.message)) return null;
-          throw error;
-        },
-      ),
-    );
-    if (floor === null) return;
-    const last = (await retryWhileTransient('profile catch-up', () => manager.streams.info(stream))).state.last_seq;
-    if (last <= floor) return;
-    const consumer = await retryWhileTransient('profile catch-up', () =>
-      jetstream.consumers.get(stream, {
-        filter_subjects: `${topology.prefix}.events.profiles.*`,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: floor + 1,
-      }),
-    );
-    let applied = 0;
-    for (;;) {
-      const message = await consumer.next({ expires: 2_000 });
-      if (!message) break;
-      const value = safeJson(message.data);
-      if (message.subject === topology.profileUpserted) {
-        const parsed = profileUpsertedSchema.safeParse(value);
-        if (parsed.success) this.applyInMemory(parsed.data.id, { deleted: false, groups: parsed.data.profile_groups }, message.seq);
-      } else {
-        const parsed = profileDeletedSchema.safeParse(value);
-        if (parsed.success) this.applyInMemory(parsed.data.id, { deleted: true }, message.seq);
-      }
-      applied += 1;
-      if (message.info.pending === 0) break;
-    }
-    await consumer.delete().catch(() => undefined);
-    if (applied > 0) this.logger.log(`applied ${applied} lifecycle messages not yet acknowledged by the last run`);
   }
 
   get size(): number {
@@ -157,18 +123,15 @@ export class ProfileRegistry implements OnModuleInit {
     ).then(() => this.deletedProfiles.record(key, true, seq));
   }
 
+  /** Applies a change in memory only (a replica that does not write the lifecycle: it does not hold partition 0). */
+  apply(profileId: string, state: ProfileState, seq: number): void {
+    this.applyInMemory(profileId, state, seq);
+  }
+
   private applyInMemory(profileId: string, state: ProfileState, seq: number): void {
     const key = idKey(profileId);
     const known = this.profiles.get(key);
     if (known && known.seq > seq) return;
     this.profiles.set(key, { state, seq });
-  }
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(decoder.decode(data));
-  } catch {
-    return null;
   }
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, runtimeEnv } from '@app/config';
+import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, partitionsEnv, runtimeEnv } from '@app/config';
 
 export const profileSyncEnv = z.object({
   ...natsEnv,
+  ...partitionsEnv,
   ...deletedProfilesEnv,
   ...databaseEnv,
   ...runtimeEnv,

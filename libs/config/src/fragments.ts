@@ -100,6 +100,27 @@ export interface NatsEnv {
   NATS_INBOX_PREFIX?: string;
 }
 
+/**
+ * The apps that read their stream in partitions (ingest, profile-sync,
+ * filter-router): each partition is held by one replica at a time, so a
+ * camera's events keep their order at any replica count.
+ */
+export const partitionsEnv = {
+  /**
+   * Partitions of each partitioned consumer: at most this many replicas share
+   * its work. Fixed by the first replica that starts; changing it later takes
+   * the procedure in docs/operations.md (Scaling).
+   */
+  PARTITIONS: z.coerce.number().int('a whole number').min(1, 'at least 1').max(1_024, 'at most 1024').default(16),
+  /** How long a partition's lease outlives a replica that stopped renewing it: a killed replica's partitions move within this. */
+  PARTITION_LEASE_TTL: durationVar('10s'),
+};
+
+export interface PartitionsEnv {
+  PARTITIONS: number;
+  PARTITION_LEASE_TTL: number;
+}
+
 export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
   /** The password of DATABASE_URL's user, when the URL has none (a Kubernetes secret key beside a plain URL). */

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { backoffMs, eventLog, isTransientFailure } from '@app/runtime';
-import type { ConsumerSpec, MessageHandler } from './consumer.js';
+import { UNPARTITIONED, type ConsumerSpec, type MessageHandler, type ResolvedSpec } from './consumer.js';
 import type { NatsClient } from './nats-connection.js';
 import { DeadLetterReason, Outcome } from './outcome.js';
 import { publishDurably } from './publisher.js';
@@ -68,7 +68,7 @@ export class ConsumerRunner {
 
   constructor(
     private readonly client: NatsClient,
-    private readonly spec: Required<ConsumerSpec>,
+    private readonly spec: ResolvedSpec,
     private readonly handler: MessageHandler,
     /** True when every dependency of the app is reachable; a failure then is the message's own. */
     private readonly dependenciesReachable: () => boolean = () => client.connected,
@@ -87,7 +87,7 @@ export class ConsumerRunner {
     return this.consuming && this.stalledSince === null;
   }
 
-  static withDefaults(spec: ConsumerSpec): Required<ConsumerSpec> {
+  static withDefaults(spec: ConsumerSpec): ResolvedSpec {
     return { concurrency: 256, maxAttempts: 10, ackWaitMs: 30_000, eventIdOf: eventIdFromHeader, ...spec };
   }
 
@@ -214,7 +214,7 @@ export class ConsumerRunner {
     entry.handling = delivered;
     let outcome: Outcome;
     try {
-      outcome = await this.handler.handle(delivered);
+      outcome = await this.handler.handle(delivered, UNPARTITIONED);
     } catch (error) {
       outcome = this.judge(delivered, entry, error as Error);
     }
@@ -276,23 +276,31 @@ export class ConsumerRunner {
   }
 
   private async deadLetter(message: JsMsg, reason: DeadLetterReason, detail: string): Promise<void> {
-    const { topology } = this.client;
-    await publishDurably(this.client, topology.deadLetters(this.spec.durable), message.data, {
-      messageId: `${this.spec.durable}:${message.info.stream}:${message.seq}`,
-      headers: {
-        // The original's own headers (Es-Event-Id, the routing fields…), so that a resubmission carries what its
-        // consumer needs; the dead-letter headers below are set after them, so the original cannot pass for them.
-        ...keptHeaders(message),
-        [Headers.reason]: reason,
-        [Headers.detail]: detail.slice(0, 1_000).replaceAll('\r', ' ').replaceAll('\n', ' '),
-        [Headers.sourceSubject]: message.subject,
-        [Headers.sourceSequence]: String(message.seq),
-        [Headers.consumer]: this.spec.durable,
-      },
-    });
+    await deadLetter(this.client, this.spec.durable, message, reason, detail);
     this.deadLettered(reason);
     this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(this.spec.eventIdOf(message)));
   }
+}
+
+/**
+ * Records `message` in the dead letters (`<p>.dead.<durable>`) with its
+ * reason, keeping its own headers; idempotent (the message id is the
+ * consumer's and the stream sequence's).
+ */
+export async function deadLetter(client: NatsClient, durable: string, message: JsMsg, reason: DeadLetterReason, detail: string): Promise<void> {
+  await publishDurably(client, client.topology.deadLetters(durable), message.data, {
+    messageId: `${durable}:${message.info.stream}:${message.seq}`,
+    headers: {
+      // The original's own headers (Es-Event-Id, the routing fields…), so that a resubmission carries what its
+      // consumer needs; the dead-letter headers below are set after them, so the original cannot pass for them.
+      ...keptHeaders(message),
+      [Headers.reason]: reason,
+      [Headers.detail]: detail.slice(0, 1_000).replaceAll('\r', ' ').replaceAll('\n', ' '),
+      [Headers.sourceSubject]: message.subject,
+      [Headers.sourceSequence]: String(message.seq),
+      [Headers.consumer]: durable,
+    },
+  });
 }
 
 /**

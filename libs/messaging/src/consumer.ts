@@ -21,11 +21,54 @@ export interface ConsumerSpec {
    * Default: the `Es-Event-Id` header the data path sets (an agent's own message has none).
    */
   eventIdOf?: (message: JsMsg) => string | undefined;
+  /**
+   * Partitioned (PartitionedRunner): the key of a message, whose partition
+   * decides which replica handles it and whose order is kept (a message is
+   * published only after every earlier one with its key); null for a
+   * message of every partition, which every replica handles in its place
+   * in the stream (the holder of partition 0 as its owner). Without it, the
+   * replicas share one durable consumer and keep no order.
+   */
+  partitionKey?: (message: JsMsg, topology: Topology) => string | null;
 }
+
+/** A spec with its defaults filled in. */
+export type ResolvedSpec = Required<Omit<ConsumerSpec, 'partitionKey'>> & Pick<ConsumerSpec, 'partitionKey'>;
+
+/** What the runner tells a handler about a message besides the message. */
+export interface HandleContext {
+  /**
+   * Resolves once every earlier message with the same partition key has its
+   * outcome (done or dead-lettered): a handler awaits it before it
+   * publishes, so that one key's messages are stored in their order. At
+   * once outside a partitioned consumer.
+   */
+  readonly turn: Promise<void>;
+  /**
+   * False for a message of every partition on a replica that does not hold
+   * partition 0: it applies the message to its own state and writes nothing shared.
+   */
+  readonly owner: boolean;
+  /**
+   * Lets the next message of the same key go on before this one has its
+   * outcome: this one stores nothing downstream whose order matters (an
+   * event diverted to the lost events), or has started what must come first.
+   */
+  passTurn(): void;
+}
+
+export const UNPARTITIONED: HandleContext = { turn: Promise.resolve(), owner: true, passTurn: () => undefined };
 
 /** A consumer: one handler method that returns an explicit outcome. */
 export interface MessageHandler {
-  handle(message: JsMsg): Promise<Outcome>;
+  handle(message: JsMsg, context: HandleContext): Promise<Outcome>;
+  /**
+   * Partitioned consumers whose handler keeps state from the messages of
+   * every partition (a null key): the stream sequence from which this
+   * replica needs them. Such a replica reads the stream even while it holds
+   * no partition, so that its state is current when it takes one.
+   */
+  broadcastFrom?(): number;
 }
 
 export const CONSUMER_SPEC = Symbol('jetstream-consumer-spec');

@@ -3,7 +3,7 @@ export { NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './na
 export { deadLetterMaxAgeMs, ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
 export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
-export { JetStreamConsumer, type ConsumerSpec, type MessageHandler } from './consumer.js';
+export { JetStreamConsumer, UNPARTITIONED, type ConsumerSpec, type HandleContext, type MessageHandler } from './consumer.js';
 export { ConsumerRunner, keptHeaders, type ConsumerStats } from './consumer-runner.js';
 export { ConsumerBacklog } from './consumer-backlog.js';
 export { acceptedAtOf, dueAtOf } from './routing-headers.js';
@@ -21,5 +21,7 @@ export { DeletedProfiles } from './deleted-profiles.js';
 export { CameraBindings, moveCamera, openCameraBindings, readCameraBinding, type CameraBinding } from './camera-bindings.js';
 export { FilterIndex } from './filter-index.js';
 export { RoutingTable } from './routing-table.js';
-export { DEFAULT_LEASE_TTL_MS, Lease, Leases } from './lease.js';
+export { DEFAULT_LEASE_TTL_MS, Lease, Leases, openLeasesBucket } from './lease.js';
+export { DEFAULT_PARTITIONS, legacyFloor, partitionOf, PartitionStore } from './partitions.js';
+export { PartitionedRunner, type PartitionSettings } from './partitioned-runner.js';
 export { DeadLetterCommandUnanswered, sendDeadLetterCommand } from './dead-letter-commands.js';

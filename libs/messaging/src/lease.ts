@@ -40,13 +40,11 @@ export class Leases {
 
   /** Opens (creating if needed) the leases bucket. */
   static async open(client: NatsClient, holder: string, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<Leases> {
-    const replicas = replicasOf(client.settings);
-    const bucket = await retryWhileTransient('leases bucket set-up', async () => {
-      const opened = await new Kvm(client.connection).create(client.topology.leasesBucket, { history: 1, storage: StorageType.File, replicas });
-      const status = await opened.status();
-      warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
-      return opened;
-    });
+    return new Leases(await openLeasesBucket(client), holder, ttlMs);
+  }
+
+  /** Leases in a bucket opened already (openLeasesBucket). */
+  static over(bucket: KV, holder: string, ttlMs = DEFAULT_LEASE_TTL_MS): Leases {
     return new Leases(bucket, holder, ttlMs);
   }
 
@@ -91,6 +89,17 @@ export class Leases {
   private value(): string {
     return JSON.stringify({ holder: this.holder, renewedAt: new Date().toISOString() } satisfies LeaseValue);
   }
+}
+
+/** Opens (creating if needed) the leases bucket, `<p>_leases`. */
+export function openLeasesBucket(client: NatsClient): Promise<KV> {
+  const replicas = replicasOf(client.settings);
+  return retryWhileTransient('leases bucket set-up', async () => {
+    const opened = await new Kvm(client.connection).create(client.topology.leasesBucket, { history: 1, storage: StorageType.File, replicas });
+    const status = await opened.status();
+    warnWhenReplicasDiffer(status.streamInfo.config.name, status.replicas, replicas);
+    return opened;
+  });
 }
 
 /** A lease held by this process until it is released or lost (`signal` aborts then). */

@@ -9,6 +9,7 @@ import { ConfigBarrierResponder } from './config-barrier.js';
 import { CONSUMER_SPEC, type ConsumerSpec, type MessageHandler } from './consumer.js';
 import { ConsumerBacklog } from './consumer-backlog.js';
 import { ConsumerRunner } from './consumer-runner.js';
+import { DEFAULT_PARTITION_SETTINGS, PartitionedRunner } from './partitioned-runner.js';
 import { DeadLetterReason } from './outcome.js';
 import { NatsClient, type NatsSettings } from './nats-connection.js';
 import { ensureStreams } from './streams.js';
@@ -27,7 +28,7 @@ export const SECRETS_VIEW = Symbol('secrets-view');
 @Injectable()
 export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConsumerHost.name);
-  readonly runners: ConsumerRunner[] = [];
+  readonly runners: Array<ConsumerRunner | PartitionedRunner> = [];
   private starting: Promise<void> | null = null;
   private stopping = false;
   private consuming = false;
@@ -83,14 +84,18 @@ export class ConsumerHost implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async startConsumers(consumers: Array<{ spec: ConsumerSpec; handler: MessageHandler }>): Promise<void> {
     for (const { spec, handler } of consumers) {
-      const runner = new ConsumerRunner(
-        this.client,
-        ConsumerRunner.withDefaults(spec),
-        handler,
-        () => this.health.dependenciesReachable(),
-        (reason) => this.deadLetters.inc({ app: this.health.appName, reason }),
-      );
-      this.backlog.trackDurable(spec.stream(this.client.topology), spec.durable);
+      const reachable = (): boolean => this.health.dependenciesReachable();
+      const deadLettered = (reason: DeadLetterReason): void => void this.deadLetters.inc({ app: this.health.appName, reason });
+      const resolved = ConsumerRunner.withDefaults(spec);
+      let runner: ConsumerRunner | PartitionedRunner;
+      if (resolved.partitionKey) {
+        const partitioned = new PartitionedRunner(this.client, resolved, handler, this.client.settings.partitions ?? DEFAULT_PARTITION_SETTINGS, reachable, deadLettered);
+        this.backlog.track(spec.durable, () => partitioned.backlog());
+        runner = partitioned;
+      } else {
+        runner = new ConsumerRunner(this.client, resolved, handler, reachable, deadLettered);
+        this.backlog.trackDurable(spec.stream(this.client.topology), spec.durable);
+      }
       this.health.addCheck(`consumer:${spec.durable}`, () => runner.healthy);
       await runner.start();
       this.runners.push(runner);

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, createInbox, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsEnv } from '@app/config';
+import type { NatsEnv, PartitionsEnv } from '@app/config';
+import { DEFAULT_LEASE_TTL_MS } from './lease.js';
+import type { PartitionSettings } from './partitioned-runner.js';
 import { streamsOfApp, streamsOwnedBy, type StreamKey } from './streams.js';
 import { Topology } from './topology.js';
 
@@ -32,6 +34,8 @@ export interface NatsSettings {
    * an app's NATS user may be allowed to receive replies on it alone (docs/operations.md).
    */
   inboxPrefix?: string;
+  /** How the app's partitioned consumers are shared out among its replicas (PARTITIONS, PARTITION_LEASE_TTL). */
+  partitions?: PartitionSettings;
   /** The streams this app creates if they do not exist (streamsOfApp); all when unset. */
   streams?: readonly StreamKey[];
   /** Of those, the ones whose configuration it keeps up to date (streamsOwnedBy); all when unset. */
@@ -70,8 +74,9 @@ export function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptio
 }
 
 /** The connection settings of an app, from the NATS part of its validated config; `app` names its connection and its streams. */
-export function natsSettings(config: NatsEnv, app: string): NatsSettings {
+export function natsSettings(config: NatsEnv & Partial<PartitionsEnv>, app: string): NatsSettings {
   return {
+    ...(config.PARTITIONS !== undefined ? { partitions: { count: config.PARTITIONS, leaseTtlMs: config.PARTITION_LEASE_TTL ?? DEFAULT_LEASE_TTL_MS } } : {}),
     url: config.NATS_URL,
     prefix: config.NATS_PREFIX,
     streamMaxAgeMs: config.STREAM_MAX_AGE,

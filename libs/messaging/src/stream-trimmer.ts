@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { AckPolicy, type ConsumerInfo } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { openLeasesBucket } from './lease.js';
 import type { NatsClient } from './nats-connection.js';
+import { PartitionStore } from './partitions.js';
 import { trimmedStreams } from './streams.js';
 
 /** Trimming starts when a stream holds this share of its STREAM_MAX_BYTES, and frees down to TARGET. */
@@ -12,7 +15,8 @@ const TARGET = 0.6;
  * more than 80% of its STREAM_MAX_BYTES, its oldest messages that every
  * consumer of it has read are purged, down to 60%. A message some consumer
  * has not read yet is never purged: a stream full of those refuses new
- * messages instead (streams.ts). Every app runs one, for the streams whose
+ * messages instead (streams.ts). A partitioned reader has read what the
+ * lowest position of its partitions has passed. Every app runs one, for the streams whose
  * required reader it runs (`ownConsumers`, durable names): a stream is
  * trimmed only while its reader exists anyway, and no other app's NATS user
  * needs the right to purge it. Replicas' purges only ever remove what all
@@ -20,6 +24,7 @@ const TARGET = 0.6;
  */
 export class StreamTrimmer {
   private readonly logger = new Logger(StreamTrimmer.name);
+  private leases: KV | null = null;
 
   constructor(
     private readonly client: NatsClient,
@@ -62,6 +67,15 @@ export class StreamTrimmer {
     for await (const consumer of this.client.manager.consumers.list(stream)) {
       present.add(consumer.name);
       lowest = Math.min(lowest, readUpTo(consumer, lastSeq));
+    }
+    // A partitioned reader (PartitionedRunner) has no durable consumer: its partitions' lowest position is where it is.
+    for (const reader of readers) {
+      if (present.has(reader)) continue;
+      this.leases ??= await openLeasesBucket(this.client);
+      const upTo = await new PartitionStore(this.leases, reader).readUpTo();
+      if (upTo < 0) continue;
+      present.add(reader);
+      lowest = Math.min(lowest, upTo);
     }
     if (!readers.every((reader) => present.has(reader))) return -1;
     return Number.isFinite(lowest) ? lowest : -1;
