@@ -175,6 +175,11 @@ describe('the shipped NATS permission layout', () => {
       await waitFor(
         async () => {
           for (const [stream, consumer] of readers) {
+            // ingest, profile-sync and filter-router read in partitions: no durable consumer.
+            if (['ingest', 'profile-sync', 'filter-router'].includes(consumer)) {
+              if (!(await stack.caughtUp(stream, consumer))) return false;
+              continue;
+            }
             const info = await nats.manager.consumers.info(stream, consumer);
             if (info.num_pending + info.num_ack_pending > 0) return false;
           }
@@ -353,10 +358,10 @@ describe('the shipped NATS permission layout, against every reply subject and he
       // Grown by exactly what was published, and nothing older gone (bytes and subjects follow from what was added).
       expected[stream]!.state = { ...after[stream]!.state, first_seq: was.first_seq, last_seq: was.last_seq + added, messages: was.messages + added, num_deleted: was.num_deleted };
     }
-    expected.ES_EVENTS!.durables['profile-sync'] = after.ES_EVENTS!.durables['profile-sync']!;
-    expected.ES_INGRESS!.durables.ingest!.num_pending = after.ES_INGRESS!.durables.ingest!.num_pending;
+    // The partitioned apps' leases, positions and memberships move as they work (renewed every second here): their
+    // bucket's state is theirs, its configuration is not anyone's to change.
+    expected.KV_es_leases!.state = after.KV_es_leases!.state;
     expect(after).toEqual(expected);
-    expect(after.ES_EVENTS!.durables['profile-sync']!.config).toEqual(before.ES_EVENTS!.durables['profile-sync']!.config);
     // And what was added is theirs: the agent's events on its own subject, the platform's profiles.
     const added = async (stream: string) => {
       const messages = [];

@@ -312,10 +312,7 @@ describe('webhook delivery', () => {
     await stack.waitForRoutingDone();
     const nats = await stack.natsClient();
     await waitFor(
-      async () => {
-        const dispatcher = await nats.manager.consumers.info(nats.topology.streams.deliveries, 'webhook-dispatcher');
-        return dispatcher.num_pending === 0 && dispatcher.num_ack_pending === 0;
-      },
+      () => stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries),
       { what: 'the dispatcher to take the delivery' },
     );
     expect(hook.receiver.requests).toHaveLength(0);
@@ -336,8 +333,8 @@ describe('webhook delivery', () => {
     const lanes = 4;
     await waitFor(
       async () => {
-        const dispatcher = await stack.natsClient().then((nats) => nats.manager.consumers.info(nats.topology.streams.deliveries, 'webhook-dispatcher'));
-        return dispatcher.num_pending === 0 && hook.receiver.requests.length === lanes;
+        const nats = await stack.natsClient();
+        return hook.receiver.requests.length === lanes && (await stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries));
       },
       { what: 'the first attempts' },
     );
@@ -347,10 +344,7 @@ describe('webhook delivery', () => {
     for (const response of hook.receiver.hanging) response.writeHead(204).end();
     const nats = await stack.natsClient();
     await waitFor(
-      async () => {
-        const dispatcher = await nats.manager.consumers.info(nats.topology.streams.deliveries, 'webhook-dispatcher');
-        return dispatcher.num_pending === 0 && dispatcher.num_ack_pending === 0;
-      },
+      () => stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries),
       { what: 'the dispatcher to settle every delivery' },
     );
     expect(hook.receiver.requests).toHaveLength(lanes);

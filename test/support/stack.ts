@@ -240,6 +240,11 @@ export class TestStack {
     if (error) throw error;
   }
 
+  /** The file an instance's whole output goes to (kept after it stopped). */
+  logFileOf(instance: Instance): string {
+    return join(LOG_DIR, `t${this.id}-${instance}.log`);
+  }
+
   /** An instance's last output lines, for a test's own failure messages. */
   output(instance: Instance, lines?: number): string {
     return this.running.get(instance)?.output(lines) ?? '';
@@ -302,9 +307,10 @@ export class TestStack {
   }
 
   /**
-   * Waits until filter-router has routed and acked every ingested event and
-   * the gateway (when running) has forwarded every websocket delivery stored
-   * (exactly `deliveries` of them, when given).
+   * Waits until profile-sync and filter-router have done every message of
+   * their streams and every gateway replica has forwarded every websocket
+   * delivery stored for the endpoints it has clients of (and the deliveries
+   * stream holds exactly `deliveries`, when given).
    */
   async waitForRoutingDone(deliveries?: number): Promise<void> {
     this.assertAlive();
@@ -314,9 +320,17 @@ export class TestStack {
         if (!(await this.caughtUp(nats.topology.streams.events, 'profile-sync'))) return false;
         if (!(await this.caughtUp(nats.topology.streams.routable, 'filter-router'))) return false;
         const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
-        const gatewayRunning = this.running.has('websocket-gateway') && !this.running.get('websocket-gateway')!.exited;
-        const forwarded = gatewayRunning ? ((await this.readiness('websocket-gateway')).forwarded as number) : stored;
-        return forwarded === stored && (deliveries === undefined || stored === deliveries);
+        if (deliveries !== undefined && stored !== deliveries) return false;
+        // Every gateway replica forwarded what is stored for the endpoints it reads (its clients').
+        for (const [instance, appProcess] of this.running) {
+          if (appProcess.exited || appOf(instance) !== 'websocket-gateway') continue;
+          const feeds = (await this.readiness(instance)).feeds as Record<string, number>;
+          for (const [endpoint, forwarded] of Object.entries(feeds)) {
+            const last = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveriesOf(endpoint) });
+            if (last && last.seq > forwarded) return false;
+          }
+        }
+        return true;
       },
       { timeoutMs: SETTLE_TIMEOUT_MS, what: 'routing and forwarding to finish' },
     );
@@ -324,12 +338,15 @@ export class TestStack {
 
   /**
    * Whether the partitioned consumer `durable` (ingest, profile-sync,
-   * filter-router) has done every message its stream holds: every
-   * partition's position is at the stream's last message.
+   * filter-router, webhook-dispatcher) has done every message its stream
+   * holds (of `subjects`, when given): every partition's position is at the last one.
    */
-  async caughtUp(stream: string, durable: string): Promise<boolean> {
+  async caughtUp(stream: string, durable: string, subjects?: string): Promise<boolean> {
     const nats = await this.natsClient();
-    const last = (await nats.manager.streams.info(stream)).state.last_seq;
+    // The consumer's last message: the stream's, or its subjects' (the dispatcher reads the webhook deliveries only).
+    const last = subjects
+      ? ((await nats.manager.streams.getMessage(stream, { last_by_subj: subjects }))?.seq ?? 0)
+      : (await nats.manager.streams.info(stream)).state.last_seq;
     return (await new PartitionStore(await openLeasesBucket(nats), durable).readUpTo()) >= last;
   }
 

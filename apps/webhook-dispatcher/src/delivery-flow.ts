@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DeliveryOutcome, type AttemptLine, type DeliveryChange, type WebhookView } from '@app/messaging';
+import { DeliveryOutcome, type AttemptLine, type DeliveryChange, type HandleContext, type WebhookView } from '@app/messaging';
 import { eventLog } from '@app/runtime';
-import { DeliveryGate } from './delivery-gate.js';
+import { DeliveryGate, type Decision } from './delivery-gate.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeliveryState, transition, type AttemptedFrom, type AttemptVerdict, type DeliveryEvent, type Transition } from './delivery-transitions.js';
 import { DispatcherMetrics } from './dispatcher.metrics.js';
@@ -53,12 +53,23 @@ export class DeliveryFlow {
   /**
    * Resolves once what the delivery came to is stored (or, for a transition
    * to FRESH or a dead letter, decided). `keepAlive` is called while that
-   * waits (the consumer keeps its message meanwhile).
+   * waits (the consumer keeps its message meanwhile). `order`: the
+   * partitioned consumer's turn of the endpoint: the delivery is decided
+   * (takes a lane, or is parked) after the endpoint's earlier ones were.
    */
-  async advance(delivery: Delivery, keepAlive?: () => void): Promise<Transition> {
+  async advance(delivery: Delivery, keepAlive?: () => void, order?: Pick<HandleContext, 'turn' | 'passTurn'>): Promise<Transition> {
     const { dueAt } = delivery;
-    if (dueAt) return this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
-    const decision = await this.gate.decide(delivery.endpointId, delivery.from, delivery.probe);
+    if (order) {
+      // A fresh delivery takes its lane after the endpoint's earlier ones took theirs: first attempts go out in order.
+      await order.turn;
+    }
+    let decision: Decision;
+    try {
+      if (dueAt) return await this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
+      decision = await this.gate.decide(delivery.endpointId, delivery.from, delivery.probe);
+    } finally {
+      order?.passTurn();
+    }
     if (!decision.send) return this.record(delivery, decision.event, null, keepAlive);
     const { endpoint, release } = decision;
     try {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { acceptedAtOf, DeadLetterReason, dueAtOf, DURABLES, Headers, JetStreamConsumer, type MessageHandler, NatsClient, Outcome } from '@app/messaging';
+import { acceptedAtOf, DeadLetterReason, dueAtOf, DURABLES, Headers, JetStreamConsumer, type HandleContext, type MessageHandler, NatsClient, Outcome } from '@app/messaging';
 import { DeliveryFlow } from './delivery-flow.js';
 import { DeliveryState } from './delivery-transitions.js';
 
@@ -17,6 +17,11 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
  * outcome, parking included, is recorded in the attempts stream before the
  * ack (DeliveryFlow): none of this needs PostgreSQL, which the ledger
  * catches up with when it can.
+ *
+ * Partitioned by endpoint: one replica at a time reads an endpoint's
+ * deliveries, and each takes its lane (is sent) only after the endpoint's
+ * earlier ones took theirs (or were parked), so first attempts go out in
+ * the order the deliveries were stored.
  */
 @Injectable()
 @JetStreamConsumer({
@@ -27,6 +32,7 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
   // Short, so that a crashed replica's deliveries go out again soon; a long
   // attempt keeps its message with in-progress acks (see handle).
   ackWaitMs: 10_000,
+  partitionKey: (message, topology) => topology.endpointOfDelivery(message.subject),
 })
 export class WebhookDeliveriesConsumer implements MessageHandler {
   constructor(
@@ -34,7 +40,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     private readonly flow: DeliveryFlow,
   ) {}
 
-  async handle(message: JsMsg): Promise<Outcome> {
+  async handle(message: JsMsg, context: HandleContext): Promise<Outcome> {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
@@ -43,7 +49,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
     try {
       const delivery = { from: DeliveryState.FRESH, endpointId, eventId, body: message.data, attempt: 1, acceptedAt: acceptedAtOf(message.headers), dueAt: dueAtOf(message.headers) };
-      const step = await this.flow.advance(delivery, keepAlive);
+      const step = await this.flow.advance(delivery, keepAlive, context);
       if (step.deadLetter) return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
       // "Not in my view" is "deleted" only while the view is loaded and watching.
       if (step.to === DeliveryState.FRESH) return Outcome.retry('the config view is not loaded', VIEW_NOT_LOADED_RETRY_MS);

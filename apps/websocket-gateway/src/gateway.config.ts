@@ -23,6 +23,12 @@ export const gatewayEnv = z.object({
    * from memory, without a NATS request. 0 turns it off.
    */
   WS_RECENT_BYTES: bytesVar('64MiB'),
+  /**
+   * How long a replica keeps reading an endpoint's deliveries after its last
+   * client there left: one that comes back meanwhile (a drain, a short drop)
+   * resumes from memory. A replica reads only its clients' endpoints.
+   */
+  WS_FEED_LINGER: durationVar('30s'),
   /** Clients one replica holds at most, all endpoints together (those being admitted included); past it new ones are told to reconnect (1013), to another replica. */
   WS_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(50_000),
   /** Clients one replica holds at most from one address (WS_CLIENT_ADDRESS_HEADER); past it 4429. 0: no limit. */

@@ -26,6 +26,8 @@ class GatewayHealth implements OnModuleInit {
       configMalformed: this.config.malformed,
       clients: this.clients.size,
       forwarded: this.feed.forwarded,
+      // The endpoints this replica reads (its clients'), with the stream sequence each feed forwarded up to.
+      feeds: this.feed.positions,
       resumes: this.resumer.resumes,
     }));
   }

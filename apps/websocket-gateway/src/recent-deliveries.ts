@@ -8,16 +8,17 @@ export interface RecentDelivery {
 }
 
 /**
- * The latest websocket deliveries of every endpoint, in memory, within a
- * byte budget (the oldest go first): a client that resumes from an event
- * among them — every client of a draining replica that was up to date, or
- * nearly — is served from here, without a NATS request. Every replica holds
- * every endpoint's, as it sees every delivery.
+ * The latest websocket deliveries of the endpoints this replica reads (its
+ * clients' endpoints: DeliveryFeed), in memory, within a byte budget (the
+ * oldest go first): a client that resumes from an event among them — every
+ * client of a draining replica that was up to date, or nearly — is served
+ * from here, without a NATS request. An endpoint whose feed closes is
+ * forgotten: what memory held of it would have a gap.
  */
 export class RecentDeliveries {
   private readonly byEndpoint = new Map<string, Queue<RecentDelivery>>();
   /** Every entry in arrival order (= stream order), for eviction. */
-  private readonly order = new Queue<{ endpointId: string; bytes: number }>();
+  private readonly order = new Queue<{ endpointId: string; recent: Queue<RecentDelivery>; bytes: number }>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -31,7 +32,7 @@ export class RecentDeliveries {
     }
     recent.push(resent ? { seq, eventKey, frame, resent } : { seq, eventKey, frame });
     const bytes = frame.byteLength + eventKey.length + 64;
-    this.order.push({ endpointId, bytes });
+    this.order.push({ endpointId, recent, bytes });
     this.bytes += bytes;
     while (this.bytes > this.maxBytes && this.order.length > 0) this.evictOldest();
   }
@@ -51,12 +52,16 @@ export class RecentDeliveries {
     return { afterSeq: recent.at(index).seq, deliveries: recent.after(index) };
   }
 
+  /** Forgets the endpoint's deliveries (its feed closed): a resume of it reads the stream. Their bytes are freed as they come up for eviction. */
+  forget(endpointId: string): void {
+    this.byEndpoint.delete(endpointId);
+  }
+
   private evictOldest(): void {
     const oldest = this.order.shift()!;
     this.bytes -= oldest.bytes;
-    const recent = this.byEndpoint.get(oldest.endpointId);
-    recent?.shift();
-    if (recent?.length === 0) this.byEndpoint.delete(oldest.endpointId);
+    oldest.recent.shift();
+    if (oldest.recent.length === 0 && this.byEndpoint.get(oldest.endpointId) === oldest.recent) this.byEndpoint.delete(oldest.endpointId);
   }
 }
 

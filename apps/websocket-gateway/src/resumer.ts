@@ -35,7 +35,7 @@ const HISTORY_BATCH = 256;
  * ordered consumer of its own, rate-capped per client (WS_RESUME_RATE) and
  * for all clients of the replica together (WS_RESUME_TOTAL_RATE), at the
  * pace it reads (never closed as slow for the backlog it asked for); then it
- * joins the replica's live feed at the sequence history reached: no gap, no
+ * joins its endpoint's live feed at the sequence history reached: no gap, no
  * duplicate, in stream order. History is sent as resend and replay send
  * it: a candidate whose profile was deleted since is removed, and an
  * identification left without candidates is not sent (DeletedProfiles).
@@ -127,13 +127,13 @@ export class Resumer {
     // The stream sequence before the first delivery it may send: nothing at or below it goes out.
     let lastSent = 'opt_start_seq' in start ? start.opt_start_seq - 1 : 0;
     // A client that was up to date (a drain, a short drop) has nothing to read: the live feed has the rest.
-    if ('opt_start_seq' in start && lastSent >= this.feed.position && this.clients.goLive(socket, lastSent)) return;
+    if ('opt_start_seq' in start && lastSent >= this.feed.positionOf(endpointKey) && this.clients.goLive(socket, lastSent)) return;
     this.resumes.fromStream += 1;
     const consumer = await jetstream.consumers.get(topology.streams.deliveries, config);
     const own = new Rate(this.settings.WS_RESUME_RATE);
     // The history the client asked for is rate-capped; what is routed while it catches up is not,
     // or a client of an endpoint busier than its cap would never catch up.
-    const cappedUpTo = this.feed.position;
+    const cappedUpTo = this.feed.positionOf(endpointKey);
     let sent = 0;
     const profiles = new Map<string, boolean>();
     try {

@@ -11,6 +11,7 @@ import { idKey } from '@app/events';
 import { readsEndpoint } from '@app/domain';
 import { AccessTokens, ConfigView, EndpointType, hashToken, namedTokenIdOf, TokenView, type EndpointView } from '@app/messaging';
 import { ClientRegistry } from './client-registry.js';
+import { DeliveryFeed } from './delivery-feed.js';
 import { Resumer, type ResumePoint } from './resumer.js';
 import { clientAddressOf, CountedSlots } from './upgrade-caps.js';
 import { CloseCode } from './close-codes.js';
@@ -85,6 +86,7 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     private readonly config: ConfigView,
     private readonly clients: ClientRegistry,
     private readonly resumer: Resumer,
+    private readonly feed: DeliveryFeed,
     private readonly tokens: AccessTokens,
     private readonly tokenView: TokenView,
     private readonly health: HealthServer,
@@ -174,6 +176,14 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
       return;
     }
+    // An admitted client's endpoint feed is open (admit): released when the client leaves, or if the handshake never completes.
+    let handedOver = !admission.ok;
+    if (admission.ok) {
+      const endpointKey = admission.endpoint.id;
+      socket.once('close', () => {
+        if (!handedOver) this.feed.release(endpointKey);
+      });
+    }
     // Refusals are made after the upgrade, as a close code with a reason,
     // because a browser's WebSocket cannot read an HTTP error status.
     this.sockets.handleUpgrade(request, socket, head, (client) => {
@@ -181,6 +191,9 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
         client.close(admission.code, admission.reason);
         return;
       }
+      handedOver = true;
+      const feedKey = admission.endpoint.id;
+      client.once('close', () => this.feed.release(feedKey));
       // Checked again now, in the tick the client joins: the endpoint may have been deleted, its access
       // changed, or others taken the last place under the cap while the history position was looked up.
       const endpointId = admission.endpoint.id;
@@ -239,12 +252,14 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     // Before the history is looked up: a client that may not connect learns nothing of it.
     const refused = this.refusedAccess(endpoint, request.headers.origin, offeredToken(request, query), { counting: true });
     if (refused) return refused;
+    let resumeFrom: ResumePoint | null = sinceTime ? { since: sinceTime.toISOString() } : null;
     if (lastEventId !== null) {
-      const after = await this.resumer.afterEvent(key, idKey(lastEventId));
-      if (!after) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
-      return { ok: true, endpoint, resumeFrom: after };
+      resumeFrom = await this.resumer.afterEvent(key, idKey(lastEventId));
+      if (!resumeFrom) return refuse(CloseCode.cannotResume, 'cannot resume: last_event_id was never delivered to this endpoint, or has aged out; reconnect without it, or with since');
     }
-    return { ok: true, endpoint, resumeFrom: sinceTime ? { since: sinceTime.toISOString() } : null };
+    // Before the handshake completes: everything stored from now on reaches the client.
+    await this.feed.open(endpoint.id);
+    return { ok: true, endpoint, resumeFrom };
   }
 
   /**

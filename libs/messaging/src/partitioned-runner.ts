@@ -140,7 +140,8 @@ export class PartitionedRunner {
   /** Messages of its partitions this replica has not done yet: from the lowest position to the stream's last message. */
   async backlog(): Promise<{ num_pending: number; num_ack_pending: number } | null> {
     if (!this.started) return null;
-    const last = (await this.client.manager.streams.info(this.spec.stream(this.client.topology))).state.last_seq;
+    const { manager, topology } = this.client;
+    const last = (await manager.streams.getMessage(this.spec.stream(topology), { last_by_subj: this.spec.filterSubject(topology) }))?.seq ?? 0;
     const positions = [...this.held.values()].map((held) => this.positionOf(held));
     const pending = [...this.held.values()].reduce((sum, held) => sum + held.pending.size, 0);
     return { num_pending: positions.length > 0 ? Math.max(0, last - Math.min(...positions)) : 0, num_ack_pending: pending };
@@ -183,6 +184,7 @@ export class PartitionedRunner {
     await this.loop;
     await Promise.all(this.inFlight);
     if (this.started) await this.store.bucket.delete(this.store.memberKey(this.instance)).catch(() => undefined);
+    this.logger.log(`stopped: ${this.stats.done} messages done, ${this.stats.skipped} dead-lettered, ${this.stats.retried} retries`);
   }
 
   /** Every message of the partition up to here is done. */

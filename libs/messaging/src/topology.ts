@@ -82,15 +82,20 @@ export class Topology {
     return subject.slice(this.prefix.length + '.agents.'.length, subject.length - '.events'.length);
   }
 
-  /** Every durable consumer of the data path with its stream and app, in the order events pass them: what consumerLag reports. */
-  get durableConsumers(): Array<{ app: string; stream: string; durable: string }> {
+  /**
+   * Every consumer of the data path with its stream, subjects and app, in
+   * the order events pass them: what consumerLag reports. The first four
+   * read in partitions (PartitionedRunner: no durable consumer on the
+   * server, their positions in the leases bucket); the projectors are durable.
+   */
+  get durableConsumers(): Array<{ app: string; stream: string; durable: string; subjects: string }> {
     return [
-      { app: 'ingest', stream: this.streams.ingress, durable: DURABLES.ingest },
-      { app: 'profile-sync', stream: this.streams.events, durable: DURABLES.profileSync },
-      { app: 'filter-router', stream: this.streams.routable, durable: DURABLES.filterRouter },
-      { app: 'webhook-dispatcher', stream: this.streams.deliveries, durable: DURABLES.webhookDispatcher },
-      { app: 'webhook-dispatcher', stream: this.streams.attempts, durable: DURABLES.deliveryProjector },
-      { app: 'webhook-dispatcher', stream: this.streams.deadLetters, durable: DURABLES.deadLetterProjector },
+      { app: 'ingest', stream: this.streams.ingress, durable: DURABLES.ingest, subjects: this.allAgentEvents },
+      { app: 'profile-sync', stream: this.streams.events, durable: DURABLES.profileSync, subjects: this.allEvents },
+      { app: 'filter-router', stream: this.streams.routable, durable: DURABLES.filterRouter, subjects: this.routableEvents },
+      { app: 'webhook-dispatcher', stream: this.streams.deliveries, durable: DURABLES.webhookDispatcher, subjects: this.allWebhookDeliveries },
+      { app: 'webhook-dispatcher', stream: this.streams.attempts, durable: DURABLES.deliveryProjector, subjects: this.deliveryChanges },
+      { app: 'webhook-dispatcher', stream: this.streams.deadLetters, durable: DURABLES.deadLetterProjector, subjects: this.allDeadLetters },
     ];
   }
 

@@ -18,7 +18,7 @@ export class ReadConsumerLag {
 
   async execute(): Promise<ConsumerLagModel[]> {
     return Promise.all(
-      this.nats.topology.durableConsumers.map(async ({ app, stream, durable }) => {
+      this.nats.topology.durableConsumers.map(async ({ app, stream, durable, subjects }) => {
         const info = await this.nats.manager.consumers.info(stream, durable).catch((error: unknown) => {
           // Its app has not started yet (no stream, or no consumer), or it reads in partitions.
           if (error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.ConsumerNotFound || error.code === JetStreamApiCodes.StreamNotFound)) return null;
@@ -28,7 +28,7 @@ export class ReadConsumerLag {
           return { app, stream, consumer: durable, exists: true, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
         }
         const upTo = await new PartitionStore(await (this.leases ??= openLeasesBucket(this.nats)), durable).readUpTo();
-        const last = upTo < 0 ? 0 : await this.nats.manager.streams.info(stream).then((stream) => stream.state.last_seq, () => 0);
+        const last = upTo < 0 ? 0 : ((await this.nats.manager.streams.getMessage(stream, { last_by_subj: subjects }).catch(() => null))?.seq ?? 0);
         return { app, stream, consumer: durable, exists: upTo >= 0, pending: Math.max(0, last - upTo), ackPending: 0, redelivered: 0 };
       }),
     );

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { idKey } from '@app/events';
+import { DEFAULT_PARTITIONS, partitionOf } from '@app/messaging';
+import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
+import { Receiver } from './support/receiver.js';
+import { TestStack, type Instance } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+import { TestClient } from './support/ws-client.js';
+
+const encoder = new TextEncoder();
+const LOST = `query($id: ID!) { lostEvents(filters: { id: { exact: $id } }) { totalCount } }`;
+
+/** The apps that read in partitions by camera or agent, with their consumer's name. */
+const PARTITIONED = { ingest: 'ingest', 'profile-sync': 'profile-sync', 'filter-router': 'filter-router' } as const;
+type PartitionedApp = keyof typeof PARTITIONED;
+
+/**
+ * Two replicas of every app that reads in partitions (ingest by agent,
+ * profile-sync and filter-router by camera, the dispatcher by endpoint):
+ * each camera's events reach a websocket client and a webhook receiver in
+ * the order the agent published them; a profile deletion is applied by
+ * both profile-sync replicas before any later event; partitions move to an
+ * added replica and from a stopping one without a message handled twice;
+ * and a gateway reads the deliveries of its clients' endpoints only.
+ */
+describe('partitions: any number of replicas, each camera in order', () => {
+  let stack: TestStack;
+  const replicas = {} as Record<PartitionedApp, Instance[]>;
+  let receiver: Receiver;
+  let client: TestClient;
+  let websocketId: string;
+
+  const held = async (instance: Instance, app: PartitionedApp) => ((await stack.readiness(instance)).consumers[PARTITIONED[app]]?.partitions ?? []) as number[];
+  /** A fresh id whose partition is one of `partitions`. */
+  const idIn = (partitions: number[]): string => {
+    for (;;) {
+      const id = randomUUID();
+      if (partitions.includes(partitionOf(idKey(id), DEFAULT_PARTITIONS))) return id;
+    }
+  };
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
+      env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+      appEnv: {
+        // One request at a time per endpoint: the receiver sees the first attempts in the order they were sent.
+        'webhook-dispatcher': { WEBHOOK_ENDPOINT_CONCURRENCY: '1' },
+        'websocket-gateway': { WS_FEED_LINGER: '300ms' },
+      },
+    });
+    const added = await Promise.all((Object.keys(PARTITIONED) as PartitionedApp[]).map((app) => stack.startReplica(app)));
+    (Object.keys(PARTITIONED) as PartitionedApp[]).forEach((app, index) => (replicas[app] = [app, added[index]!]));
+    for (const app of Object.keys(PARTITIONED) as PartitionedApp[]) {
+      await waitFor(
+        async () => {
+          const [first, second] = await Promise.all(replicas[app].map((instance) => held(instance, app)));
+          return first!.length > 0 && second!.length > 0 && first!.length + second!.length === DEFAULT_PARTITIONS;
+        },
+        { what: `the two ${app} replicas to share the partitions` },
+      );
+    }
+    receiver = await Receiver.start();
+    await stack.createWebhookEndpoint(receiver.url, 'in order');
+    websocketId = await stack.createWebsocketEndpoint('in order');
+    client = await TestClient.connect(stack.websocketUrl(websocketId));
+    await stack.waitForConfig();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await receiver?.close();
+    await stack?.stop();
+  });
+
+  it("keeps each camera's events in the order its agent published them, through two replicas of each app", async () => {
+    // Two agents, one in each ingest replica's partitions; cameras spread over both replicas of profile-sync and of the router.
+    const agents = [idIn(await held(replicas.ingest[0]!, 'ingest')), idIn(await held(replicas.ingest[1]!, 'ingest'))];
+    const shares = await Promise.all(
+      (['profile-sync', 'filter-router'] as const).flatMap((app) => replicas[app].map((instance) => held(instance, app))),
+    );
+    const cameras = [...shares, ...shares].map((partitions) => idIn(partitions));
+    const cameraAgent = new Map(cameras.map((camera, index) => [camera, agents[index % 2]!]));
+    const nats = await stack.natsClient();
+    const published: EventJson[] = [];
+    for (let index = 0; index < 160; index += 1) {
+      const camera = cameras[(index * 7 + Math.floor(index / 3)) % cameras.length]!;
+      const event = freshEvent({ agentId: cameraAgent.get(camera)!, type: 'non_identification' });
+      event.camera.id = camera;
+      // Not awaited one by one: the agent's publishes are stored in the order it sent them.
+      published.push(event);
+    }
+    await Promise.all(published.map((event) => nats.jetstream.publish(nats.topology.agentEvents(event.camera.agent_id), encoder.encode(JSON.stringify(event)))));
+
+    await client.waitForEvents(published.length);
+    await waitFor(() => new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size === published.length, { what: 'every webhook' });
+    const byCamera = (ids: string[]) => {
+      const camera = new Map(published.map((event) => [event.event.id as string, event.camera.id as string]));
+      const orders = new Map<string, string[]>();
+      for (const id of ids) orders.set(camera.get(id)!, [...(orders.get(camera.get(id)!) ?? []), id]);
+      return orders;
+    };
+    const expected = byCamera(published.map((event) => event.event.id));
+    expect(byCamera(client.eventIds())).toEqual(expected);
+    const firstAttempts = [...new Set(receiver.requests.map((request) => request.headers['webhook-id']!))];
+    expect(byCamera(firstAttempts)).toEqual(expected);
+    // Every replica had its share of the work.
+    for (const app of Object.keys(PARTITIONED) as PartitionedApp[]) {
+      for (const instance of replicas[app]) expect([instance, (await stack.readiness(instance)).consumers[PARTITIONED[app]].done > 0]).toEqual([instance, true]);
+    }
+  });
+
+  it('applies a profile deletion in both profile-sync replicas before any event stored after it, whatever its partition', async () => {
+    const profile = randomUUID();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: [{ id: randomUUID(), color: null }] } });
+    await stack.publishProfile({ deleted: { id: profile } });
+    // An identification of the deleted profile on a camera of each replica's partitions, then a marker behind it.
+    const template = seedIdentification().candidates[0];
+    const ofDeleted: EventJson[] = [];
+    const markers: EventJson[] = [];
+    for (const instance of replicas['profile-sync']) {
+      const camera = idIn(await held(instance, 'profile-sync'));
+      const event = freshEvent();
+      event.camera.id = camera;
+      event.candidates = [{ ...template, profile: { ...template.profile, id: profile } }];
+      const marker = freshEvent({ type: 'non_identification' });
+      marker.camera.id = camera;
+      ofDeleted.push(event);
+      markers.push(marker);
+    }
+    for (const event of [...ofDeleted, ...markers]) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+
+    await waitFor(() => markers.every((marker) => client.eventIds().includes(marker.event.id)), { what: 'the markers' });
+    for (const event of ofDeleted) {
+      await waitFor(async () => (await stack.graphql(LOST, { id: event.event.id })).data?.lostEvents.totalCount === 1, { what: 'a lost event' });
+      expect(client.eventIds()).not.toContain(event.event.id);
+    }
+  });
+
+  it('hands partitions to an added replica and from a stopping one while events flow: each taken where the last holder stopped, none handled twice', async () => {
+    const cameras = Array.from({ length: 6 }, () => randomUUID());
+    const posted: EventJson[] = [];
+    let flowing = true;
+    const load = (async () => {
+      for (let index = 0; flowing; index += 1) {
+        const event = freshEvent({ type: 'non_identification' });
+        event.camera.id = cameras[index % cameras.length]!;
+        posted.push(event);
+        expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+      }
+    })();
+    const [first, second] = replicas['filter-router'] as [Instance, Instance];
+    const third = await stack.startReplica('filter-router');
+    await waitFor(async () => (await held(third, 'filter-router')).length > 0, { what: 'the added replica to take its partitions' });
+    await stack.kill(first, 'SIGTERM');
+    await waitFor(async () => (await held(second, 'filter-router')).length + (await held(third, 'filter-router')).length === DEFAULT_PARTITIONS, {
+      what: 'the stopped replica’s partitions to be taken',
+    });
+    flowing = false;
+    await load;
+    await waitFor(() => posted.every((event) => client.eventIds().includes(event.event.id)), { what: 'every event of the run' });
+    await stack.waitForRoutingDone();
+
+    // In order per camera, once each.
+    expect(new Set(client.eventIds()).size).toBe(client.eventIds().length);
+    for (const camera of cameras) {
+      expect(client.eventIds().filter((id) => posted.find((event) => event.event.id === id)?.camera.id === camera)).toEqual(
+        posted.filter((event) => event.camera.id === camera).map((event) => event.event.id),
+      );
+    }
+    // Every handover: the partition was taken at the very position where its last holder handed it over.
+    const logs = [first, second, third].map((instance) => readFileSync(stack.logFileOf(instance), 'utf8')).join('\n');
+    const handedOver = [...logs.matchAll(/handed partition (\d+) of filter-router over at stream sequence (\d+)/g)];
+    expect(handedOver.length).toBeGreaterThan(0);
+    for (const [, partition, position] of handedOver) {
+      expect(logs).toMatch(new RegExp(`took partition ${partition} of filter-router at stream sequence ${position}\\b`));
+    }
+    // None handled twice: what the three replicas did adds up to the routable events, once each.
+    const done = async (instance: Instance) => (await stack.readiness(instance)).consumers['filter-router'].done as number;
+    const stopped = Number(/Partitions:filter-router.*stopped: (\d+) messages done/.exec(readFileSync(stack.logFileOf(first), 'utf8'))![1]);
+    const nats = await stack.natsClient();
+    const routable = (await nats.manager.streams.info(nats.topology.streams.routable)).state.messages;
+    expect(stopped + (await done(second)) + (await done(third))).toBe(routable);
+  });
+
+  it('reads on a gateway the deliveries of the endpoints it has clients of, and no others', async () => {
+    const unwatched = await stack.createWebsocketEndpoint('nobody connected');
+    await stack.waitForConfig();
+    const forwardedBefore = (await stack.readiness('websocket-gateway')).forwarded as number;
+    const events = Array.from({ length: 5 }, () => freshEvent({ type: 'non_identification' }));
+    for (const event of events) expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await waitFor(() => events.every((event) => client.eventIds().includes(event.event.id)), { what: 'the connected endpoint’s deliveries' });
+    await stack.waitForRoutingDone();
+
+    const readiness = await stack.readiness('websocket-gateway');
+    // One feed, for the connected client's endpoint; the other endpoint's deliveries (stored all the same) were never read.
+    expect(Object.keys(readiness.feeds)).toEqual([idKey(websocketId)]);
+    expect(readiness.forwarded - forwardedBefore).toBe(events.length);
+    const nats = await stack.natsClient();
+    const stored = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveriesOf(idKey(unwatched)) });
+    expect(stored).not.toBeNull();
+    const filters = [];
+    for await (const consumer of nats.manager.consumers.list(nats.topology.streams.deliveries)) filters.push(consumer.config.filter_subject);
+    expect(filters).not.toContain(nats.topology.websocketDeliveriesOf(idKey(unwatched)));
+    expect(filters).toContain(nats.topology.websocketDeliveriesOf(idKey(websocketId)));
+
+    // The last client gone, the feed closes after its linger: the replica reads nothing of websocket deliveries.
+    client.close();
+    await waitFor(async () => Object.keys((await stack.readiness('websocket-gateway')).feeds).length === 0, { what: 'the feed to close' });
+  });
+});
