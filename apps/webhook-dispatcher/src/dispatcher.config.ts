@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, parseDuration, runtimeEnv } from '@app/config';
+import { databaseEnv, deletedProfilesEnv, durationVar, loadConfig, natsEnv, parseDuration, partitionsEnv, runtimeEnv } from '@app/config';
 import { resolveSecretKeys, secretKeysEnv, webhookNetworksVar, type SecretKey } from '@app/webhooks';
 
 export const dispatcherEnv = z.object({
   ...natsEnv,
+  ...partitionsEnv,
   ...databaseEnv,
   ...runtimeEnv,
   ...secretKeysEnv,

@@ -16,6 +16,9 @@ const STALL_MS = 5_000;
 /** A feed standing still is asked about at most this often (a quiet endpoint stands still by nature). */
 const STALL_CHECK_EVERY_MS = 10_000;
 
+/** A feed's consumer left without pulls (its replica was killed) is removed by the server after this. */
+const FEED_INACTIVE_MS = 10_000;
+
 /** One endpoint's live feed on this replica. */
 interface EndpointFeed {
   readonly endpointKey: string;
@@ -197,6 +200,8 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           filter_subjects: topology.websocketDeliveriesOf(feed.endpointKey),
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: feed.lastSeq + 1,
+          // A killed replica's feeds leave the server soon rather than after five minutes.
+          inactive_threshold: FEED_INACTIVE_MS,
         }));
         // Short pull requests: after NATS restarts, a lost request is noticed (missed heartbeats)
         // and replaced within seconds rather than the default half minute.
@@ -222,6 +227,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
       } finally {
         feed.feeding = false;
         feed.messages?.stop();
+        void feed.consumer?.delete().catch(() => undefined);
       }
       if (feed.stopped || this.stopping) break;
       failures += 1;

@@ -18,6 +18,8 @@ const POSITION_INTERVAL_MS = 250;
 const WATCHDOG_INTERVAL_MS = 2_000;
 /** How long the reader may stand still with messages waiting before it is restarted. */
 const STALL_MS = 5_000;
+/** A reader's consumer left without pulls (its replica was killed) is removed by the server after this. */
+export const READER_INACTIVE_MS = 10_000;
 /** How long a partition being handed over waits for its messages in flight. */
 const HANDOVER_DRAIN_MS = 30_000;
 
@@ -338,6 +340,8 @@ export class PartitionedRunner {
           filter_subjects: this.spec.filterSubject(topology),
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: from,
+          // A killed replica's reader leaves the server soon (the trimmer counts what every consumer has read).
+          inactive_threshold: READER_INACTIVE_MS,
         }));
         this.messages = await consumer.consume({ max_messages: Math.min(1_024, this.spec.concurrency), expires: 5_000 });
         // A partition taken while the reader started may need messages before its start.
@@ -358,6 +362,8 @@ export class PartitionedRunner {
         this.reading = false;
         this.readFrom = null;
         this.messages?.stop();
+        // Not read any more: gone from the server now rather than after its inactivity threshold.
+        void this.consumer?.delete().catch(() => undefined);
       }
       if (this.stopping) break;
       if (this.restarting) continue;
