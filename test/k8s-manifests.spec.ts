@@ -11,14 +11,12 @@ import * as policyV1 from 'kubernetes-models/policy/v1';
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
 import * as kedaV1alpha1 from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { loadConfig, natsEnv } from '@app/config';
-import { Topology } from '@app/messaging';
 import { z } from 'zod';
 import { loadIngestConfig } from '../apps/ingest/src/ingest.config.js';
 import { loadDispatcherConfig } from '../apps/webhook-dispatcher/src/dispatcher.config.js';
 import { loadGatewayConfig } from '../apps/websocket-gateway/src/gateway.config.js';
 import { DATABASE_APPS, roleOf } from '@app/persistence';
 import { APP_NAMES, projectRoot } from '../scripts/local-stack.js';
-import { natsLayout } from './support/nats-layout.js';
 
 /**
  * Every manifest under k8s/ and of its KEDA overlay deploy/keda/, validated
@@ -98,13 +96,13 @@ function quantity(text: string | number): number {
   return Number(match[1]) * factor;
 }
 
-/** The apps whose replicas may scale out: all but profile-sync, which reads the events stream in order as one replica. */
-const SCALABLE = APP_NAMES.filter((app) => app !== 'profile-sync');
+/** The apps whose replicas may scale out: every one (profile-sync too: it reads the events stream in partitions). */
+const SCALABLE = APP_NAMES;
 
 describe('k8s/ and deploy/keda/ manifests', () => {
   it('finds the manifests, the kustomizations and the NATS Helm values', () => {
     expect(documents.length).toBeGreaterThan(10);
-    expect(kedaDocuments.length).toBe(3);
+    expect(kedaDocuments.length).toBe(4);
     expect(files.filter(isKustomization)).toEqual(['kustomization.yaml']);
     expect(kedaFiles.filter(isKustomization)).toEqual(['kustomization.yaml']);
     expect(files.filter(isHelmValues).sort()).toEqual(['nats/values-cluster.yaml', 'nats/values.yaml']);
@@ -173,7 +171,7 @@ describe('k8s/ deployments', () => {
     }
   });
 
-  it('autoscales every app that can scale out, and runs profile-sync as one replica', () => {
+  it('autoscales every app, profile-sync included', () => {
     for (const app of SCALABLE) {
       const autoscaler = find('HorizontalPodAutoscaler', app);
       expect([app, autoscaler?.spec.scaleTargetRef]).toEqual([app, { apiVersion: 'apps/v1', kind: 'Deployment', name: app }]);
@@ -183,9 +181,6 @@ describe('k8s/ deployments', () => {
       expect([app, find('Deployment', app)!.spec.replicas]).toEqual([app, undefined]);
     }
     expect(applied.filter((manifest) => manifest.kind === 'HorizontalPodAutoscaler').map((manifest) => manifest.spec.scaleTargetRef.name).sort()).toEqual([...SCALABLE].sort());
-    const profileSync = find('Deployment', 'profile-sync')!;
-    expect(profileSync.spec.replicas).toBe(1);
-    expect(profileSync.spec.strategy).toEqual({ type: 'Recreate' });
   });
 
   it('requests the CPU and targets the utilisation the Sizing section of docs/operations.md plans with', () => {
@@ -236,18 +231,17 @@ describe('k8s/ deployments', () => {
 
 describe('deploy/keda/', () => {
   const scaledObjects = kedaDocuments.filter(({ manifest }) => manifest.kind === 'ScaledObject');
-  const topology = new Topology(configMap.data!.NATS_PREFIX!);
-  /** The stream each scaled app's durable consumer (named as the app) reads. */
-  const consumed: Record<string, string> = { ingest: topology.streams.ingress, 'filter-router': topology.streams.routable, 'webhook-dispatcher': topology.streams.deliveries };
+  /** The apps that read in partitions, scaled on the lag their replicas report (named as the app). */
+  const partitioned = ['ingest', 'profile-sync', 'filter-router', 'webhook-dispatcher'];
 
-  it('scales the apps that share a durable consumer on its lag, in the NATS account of the permission layout', () => {
-    expect(scaledObjects.map(({ manifest }) => manifest.metadata.name).sort()).toEqual(Object.keys(consumed).sort());
-    const account = /^accounts \{\n\s+(\w+) \{/m.exec(natsLayout().text)?.[1];
+  it('scales the apps that read in partitions on the lag their replicas report, and on CPU', () => {
+    expect(scaledObjects.map(({ manifest }) => manifest.metadata.name).sort()).toEqual([...partitioned].sort());
     for (const { manifest } of scaledObjects) {
       const app = manifest.spec.scaleTargetRef.name as string;
       expect(find('Deployment', app)).toBeDefined();
-      const lag = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'nats-jetstream');
-      expect([app, lag?.metadata]).toEqual([app, expect.objectContaining({ account, stream: consumed[app], consumer: app })]);
+      const lag = manifest.spec.triggers.find((trigger: { type: string }) => trigger.type === 'prometheus');
+      expect([app, lag?.metadata.query]).toEqual([app, `max(event_service_consumer_pending_messages{consumer="${app}"})`]);
+      expect(manifest.spec.triggers.map((trigger: { type: string }) => trigger.type)).toContain('cpu');
       expect(manifest.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
     }
   });
@@ -303,10 +297,10 @@ describe('kubectl kustomize k8s/ and deploy/keda/ (what kubectl apply -k applies
     expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
   });
 
-  it('deploy/keda has ScaledObjects, not HPAs, for ingest, filter-router and webhook-dispatcher; k8s/ has no ScaledObject', () => {
+  it('deploy/keda has ScaledObjects, not HPAs, for ingest, profile-sync, filter-router and webhook-dispatcher; k8s/ has no ScaledObject', () => {
     const kedaBuild = build('deploy/keda');
     const byKind = (objects: Manifest[], kind: string) => objects.filter((object) => object.kind === kind).map((object) => object.spec.scaleTargetRef.name as string).sort();
-    expect(byKind(kedaBuild, 'ScaledObject')).toEqual(['filter-router', 'ingest', 'webhook-dispatcher']);
+    expect(byKind(kedaBuild, 'ScaledObject')).toEqual(['filter-router', 'ingest', 'profile-sync', 'webhook-dispatcher']);
     expect(byKind(kedaBuild, 'HorizontalPodAutoscaler')).toEqual(['api', 'websocket-gateway']);
     expect(byKind(build('k8s'), 'ScaledObject')).toEqual([]);
   });

@@ -175,7 +175,11 @@ describe('the shipped NATS permission layout', () => {
       await waitFor(
         async () => {
           for (const [stream, consumer] of readers) {
-            // ingest, profile-sync and filter-router read in partitions: no durable consumer.
+            // ingest, profile-sync, filter-router and the dispatcher read in partitions: no durable consumer.
+            if (consumer === 'webhook-dispatcher') {
+              if (!(await stack.caughtUp(stream, consumer, 'es.deliveries.hook.*'))) return false;
+              continue;
+            }
             if (['ingest', 'profile-sync', 'filter-router'].includes(consumer)) {
               if (!(await stack.caughtUp(stream, consumer))) return false;
               continue;

@@ -58,7 +58,7 @@ const ANSWERS: Record<ReceiverMode, Answer> = {
 };
 
 /** A webhook receiver whose behaviour the run switches. */
-class ChaosReceiver {
+export class ChaosReceiver {
   mode: ReceiverMode = 'ok';
 
   private constructor(private readonly receiver: Receiver) {}
@@ -86,35 +86,66 @@ class ChaosReceiver {
     return successes;
   }
 
+  /** The webhook-id of every request, in the order they arrived. */
+  requestIds(): string[] {
+    return this.receiver.requests.map((request) => request.headers['webhook-id']!);
+  }
+
   close(): Promise<void> {
     return this.receiver.close();
   }
 }
 
-/** A websocket client that reconnects when the gateway drops it, and remembers when it was away. */
-class ChaosWebsocket {
+/**
+ * A websocket client as an integrator runs it: when the gateway drops it,
+ * it reconnects (to the next gateway of `urls`, when there are several) and
+ * resumes after the last event it received (`last_event_id`). Remembers
+ * every event's arrivals in order, and when it was away.
+ */
+export class ChaosWebsocket {
   client: TestClient | null = null;
   readonly arrivals = new Map<string, { count: number; firstAt: number }>();
+  /** Event ids in the order they first arrived. */
+  readonly order: string[] = [];
   readonly outages: Array<{ from: number; to: number | null }> = [];
+  /** Reconnections refused a resume (the position was gone): events may have been missed. */
+  readonly resumesRefused: string[] = [];
+  private lastEventId: string | null = null;
+  private attempts = 0;
   private closed = false;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    /** The gateways' websocket URLs for the endpoint, tried in turn. */
+    private readonly urls: () => string[],
+  ) {}
+
+  /** Connections made after a drop (resumes). */
+  get resumes(): number {
+    return this.outages.length;
+  }
 
   async connect(): Promise<void> {
     for (;;) {
+      const urls = this.urls();
+      const url = urls[this.attempts++ % urls.length]! + (this.lastEventId ? `&last_event_id=${this.lastEventId}` : '');
       try {
-        const client = await TestClient.connect(this.url);
+        const client = await TestClient.connect(url);
         this.client = client;
         const open = this.outages.at(-1);
         if (open && open.to === null) open.to = performance.now();
         client.socket.on('message', (data: Buffer) => {
           const id = (JSON.parse(data.toString('utf8')) as { event: { id: string } }).event.id;
+          this.lastEventId = id;
           const seen = this.arrivals.get(id);
           if (seen) seen.count += 1;
-          else this.arrivals.set(id, { count: 1, firstAt: performance.now() });
+          else {
+            this.arrivals.set(id, { count: 1, firstAt: performance.now() });
+            this.order.push(id);
+          }
         });
-        client.socket.on('close', () => {
+        client.socket.on('close', (code: number, reason: Buffer) => {
           if (this.closed) return;
+          if (code === 4416) this.resumesRefused.push(`${this.lastEventId}: ${reason.toString()}`);
           this.outages.push({ from: performance.now(), to: null });
           void this.connect();
         });
@@ -179,7 +210,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const hookId = await createWebhook(running, 'chaos', receiver.url);
     const goneId = await createWebhook(running, 'chaos 410', goneReceiver.url);
     const wsId = await running.createWebsocketEndpoint('chaos');
-    websocket = new ChaosWebsocket(running.websocketUrl(wsId));
+    websocket = new ChaosWebsocket(() => [running.websocketUrl(wsId)]);
     await websocket.connect();
     await waitFor(async () => (await running.readiness('filter-router')).endpoints === 3, { what: 'filter-router to know the three endpoints' });
     await waitFor(async () => (await running.readiness('webhook-dispatcher')).ready, { what: 'the dispatcher to be ready' });
@@ -290,7 +321,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }, { timeoutMs: options.settleTimeoutMs, intervalMs: 250, what: 'every event at the webhook receiver' }).catch(
       (error: Error) => log(error.message),
     );
-    await waitFor(() => allIds.every((id) => websocket!.arrivals.has(id)), { timeoutMs: 5_000, intervalMs: 250, what: 'every event at the websocket client' }).catch(() => undefined);
+    await waitFor(() => allIds.every((id) => websocket!.arrivals.has(id)), { timeoutMs: 30_000, intervalMs: 250, what: 'every event at the websocket client' }).catch(() => undefined);
     // The 410 endpoint's events: delivered before the fault, or kept as failed once their changes are projected.
     const goneIds = allIds.filter((id) => published.get(id) === 'receiver answers 410');
     let keptAsFailed = new Set<string>();
@@ -303,6 +334,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       { timeoutMs: 30_000, intervalMs: 500, what: "the 410 endpoint's deliveries to be kept as failed" },
     ).catch((error: Error) => log(error.message));
     const failures: string[] = [];
+    if (websocket.resumesRefused.length > 0) failures.push(`the websocket client could not resume: ${websocket.resumesRefused.join('; ')}`);
     // Every attempt made, PostgreSQL cut or not, is in the delivery log once it is back.
     const logged = await waitFor(
       async () => {
@@ -345,8 +377,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
       const connected = websocket.connectedThroughout(window.start, window.end + options.calmMs);
       const ws = figures(websocket.arrivals);
-      rows.push({ fault: name, endpoint: 'websocket', ...ws, note: connected ? 'connected throughout' : 'client dropped and reconnected (resume not built yet: not counted)' });
-      if (connected && ws.lost > 0) failures.push(`${name}: ${ws.lost} websocket events lost by a client connected throughout`);
+      rows.push({ fault: name, endpoint: 'websocket', ...ws, note: connected ? 'connected throughout' : 'dropped, resumed with last_event_id' });
+      if (ws.lost > 0) failures.push(`${name}: ${ws.lost} websocket events lost by a client that ${connected ? 'stayed connected' : 'resumed'}`);
     }
     // The whole run: every event, including those published between faults.
     const delivered = receiver.successes();

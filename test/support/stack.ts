@@ -251,6 +251,12 @@ export class TestStack {
   }
 
   /** An instance's process id (a benchmark reads the app's CPU time from /proc). */
+  /** Whether an instance's process runs (started, and not exited since). */
+  isRunning(instance: Instance): boolean {
+    const app = this.running.get(instance);
+    return app !== undefined && !app.exited;
+  }
+
   pid(instance: Instance): number {
     const pid = this.running.get(instance)?.pid;
     if (pid === undefined) throw new Error(`${instance} is not running`);

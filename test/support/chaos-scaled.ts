@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { NatsClient, publishDurably } from '@app/messaging';
+import { DEFAULT_SIMULATION, Simulation } from '@app/simulator';
+import { ChaosReceiver, ChaosWebsocket, type ChaosResult, type FaultRow } from './chaos.js';
+import { startNatsCluster } from './nats-cluster.js';
+import type { OwnNatsServer } from './nats-server.js';
+import { TestStack, type Instance } from './stack.js';
+import { waitFor } from './wait.js';
+
+/** How long each fault lasts, and how hard the load pushes. */
+export interface ScaledChaosOptions {
+  /** Events published per second, throughout. */
+  ratePerSecond: number;
+  /** How long a SIGKILLed replica, and the killed NATS server, stay down. */
+  downMs: number;
+  /** Load between two faults, so each fault's recovery is seen on its own. */
+  calmMs: number;
+  /** After the last fault: how long everything may take to arrive. */
+  settleTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface ScaledChaosResult extends ChaosResult {
+  /** Every partition handover the apps logged, in the order of their logs. */
+  handovers: string[];
+}
+
+/** The data-path apps, three replicas of each. */
+const DATA_PATH = ['ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
+const REPLICAS = 3;
+/** Gateways the websocket clients connect to, one client on each at first. */
+const CLIENTS = 3;
+
+interface Fault {
+  name: string;
+  /** Duplicates allowed: work in flight when a process or a server went away. */
+  duplicatesAllowed: number;
+  run: () => Promise<void>;
+}
+
+/**
+ * The chaos run at scale (`npm run chaos:scaled`, docs/reliability.md):
+ * three replicas of each data-path app on a three-node JetStream cluster
+ * with NATS_REPLICAS=3, the simulator's events flowing on its agents'
+ * subjects, while it kills one replica of each app (SIGKILL), kills the
+ * server leading the events stream, adds replicas and stops others
+ * (SIGTERM: their partitions are handed over while events are in flight).
+ * A webhook receiver and websocket clients on every gateway (resuming with
+ * `last_event_id` when theirs goes away) check that nothing is lost, nothing
+ * repeated beyond what was in flight at a kill, each camera's events arrive
+ * in the order its agent published them (websocket frames, and the
+ * webhook's first attempts), and nothing is dead-lettered.
+ */
+export async function runScaledChaos(options: ScaledChaosOptions): Promise<ScaledChaosResult> {
+  const { log } = options;
+  const servers: OwnNatsServer[] = await startNatsCluster();
+  const receiver = await ChaosReceiver.start();
+  let stack: TestStack | null = null;
+  let publisher: NatsClient | null = null;
+  const clients: ChaosWebsocket[] = [];
+  const instances = new Map<string, Instance[]>();
+  try {
+    stack = await TestStack.start({
+      apps: ['api', ...DATA_PATH],
+      nats: { url: servers.map((server) => server.url).join(','), prefix: `s${randomBytes(4).toString('hex')}` },
+      env: {
+        NATS_REPLICAS: '3',
+        WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
+        WEBHOOK_TIMEOUT: '2s',
+        // One request at a time to the endpoint: the receiver sees the first attempts in the order they were sent.
+        WEBHOOK_ENDPOINT_CONCURRENCY: '1',
+        WEBHOOK_RETRY_SCHEDULE: '1s,2s,4s,8s,15s,30s,30s,30s,30s,30s',
+        CONFIG_RECONCILE_INTERVAL: '10s',
+        WS_FEED_LINGER: '2s',
+      },
+    });
+    const running = stack;
+    for (const app of DATA_PATH) {
+      instances.set(app, [app]);
+      for (let replica = 1; replica < REPLICAS; replica += 1) instances.get(app)!.push(await running.startReplica(app, { readyTimeoutMs: 120_000 }));
+    }
+    log(`three replicas of ${DATA_PATH.join(', ')} on a three-node cluster`);
+    await running.createWebhookEndpoint(receiver.url, 'chaos at scale');
+    const wsId = await running.createWebsocketEndpoint('chaos at scale');
+    await running.waitForConfig();
+    // Each client starts on a gateway of its own, and goes to the next one alive when its own is killed.
+    const gatewayUrls = (first: number) => () => {
+      const alive = instances.get('websocket-gateway')!.filter((instance) => running.isRunning(instance));
+      const ordered = [...alive.slice(first % alive.length), ...alive.slice(0, first % alive.length)];
+      return ordered.map((instance) => running.url(instance, `/event-service/ws?endpoint_id=${wsId}`).replace(/^http/, 'ws'));
+    };
+    for (let index = 0; index < CLIENTS; index += 1) {
+      const client = new ChaosWebsocket(gatewayUrls(index));
+      await client.connect();
+      clients.push(client);
+    }
+
+    // The load: the simulator's site, each event on its agent's subject, retried until JetStream acks it (as an agent does),
+    // one after another: the order they were published in is the order each camera's events must arrive in.
+    publisher = await NatsClient.connect({ url: servers.map((server) => server.url).join(','), prefix: running.prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'chaos-load' });
+    const load = publisher;
+    const published: Array<{ id: string; camera: string; phase: string }> = [];
+    let phase = 'warm-up';
+    let loading = true;
+    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed: 25, deleteEvery: 0 });
+    for (const profile of simulation.profiles) {
+      await publishDurably(load, load.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 5_000 });
+    }
+    const loading$ = (async () => {
+      const interval = 1_000 / options.ratePerSecond;
+      let next = performance.now();
+      while (loading) {
+        const message = simulation.next();
+        if (message.kind !== 'event') continue;
+        const event = message.event as { event: { id: string }; camera: { id: string } };
+        const data = new TextEncoder().encode(JSON.stringify(message.event));
+        const label = phase;
+        for (;;) {
+          try {
+            await publishDurably(load, load.topology.agentEvents(message.agentId), data, { messageId: event.event.id, timeoutMs: 2_000 });
+            break;
+          } catch {
+            if (!loading) return;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        }
+        published.push({ id: event.event.id, camera: event.camera.id, phase: label });
+        next += interval;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+      }
+    })();
+
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const faults: Fault[] = [
+      ...DATA_PATH.map(
+        (app): Fault => ({
+          name: `SIGKILL one ${app}`,
+          duplicatesAllowed: 32,
+          run: async () => {
+            const victim = instances.get(app)![1]!;
+            await running.kill(victim, 'SIGKILL');
+            await pause(options.downMs);
+            await running.startApp(victim, { readyTimeoutMs: 120_000 });
+          },
+        }),
+      ),
+      {
+        name: 'SIGKILL the NATS server leading the events stream',
+        duplicatesAllowed: 32,
+        run: async () => {
+          const leader = (await load.manager.streams.info(load.topology.streams.events)).cluster?.leader;
+          const victim = servers.find((_, position) => `n${position + 1}` === leader) ?? servers[0]!;
+          log(`killing ${leader}`);
+          await victim.halt('SIGKILL');
+          await pause(options.downMs);
+          await victim.resume();
+        },
+      },
+      {
+        name: 'a replica added to profile-sync, filter-router and the dispatcher',
+        duplicatesAllowed: 0,
+        run: async () => {
+          for (const app of ['profile-sync', 'filter-router', 'webhook-dispatcher'] as const) instances.get(app)!.push(await running.startReplica(app, { readyTimeoutMs: 120_000 }));
+        },
+      },
+      {
+        name: 'a replica of each stopped (SIGTERM)',
+        duplicatesAllowed: 0,
+        run: async () => {
+          for (const app of DATA_PATH) {
+            const leaving = instances.get(app)!.shift()!;
+            await running.kill(leaving, 'SIGTERM');
+          }
+        },
+      },
+    ];
+
+    await pause(options.calmMs);
+    const windows = new Map<string, { start: number; end: number; duplicatesAllowed: number }>();
+    for (const fault of faults) {
+      log(`fault: ${fault.name}`);
+      const start = performance.now();
+      phase = fault.name;
+      await fault.run();
+      phase = `after ${fault.name}`;
+      windows.set(fault.name, { start, end: performance.now(), duplicatesAllowed: fault.duplicatesAllowed });
+      await pause(options.calmMs);
+    }
+    loading = false;
+    await loading$;
+    log(`load stopped after ${published.length} events; waiting for them to arrive`);
+
+    const allIds = published.map((event) => event.id);
+    await waitFor(() => allIds.every((id) => receiver.successes().has(id)), { timeoutMs: options.settleTimeoutMs, intervalMs: 250, what: 'every event at the webhook receiver' }).catch((error: Error) =>
+      log(error.message),
+    );
+    await waitFor(() => clients.every((client) => allIds.every((id) => client.arrivals.has(id))), { timeoutMs: 60_000, intervalMs: 250, what: 'every event at every websocket client' }).catch(
+      (error: Error) => log(error.message),
+    );
+
+    const failures: string[] = [];
+    const deadLetters = (await load.manager.streams.info(load.topology.streams.deadLetters)).state.messages;
+    if (deadLetters > 0) failures.push(`${deadLetters} messages went to the dead letters`);
+    for (const [index, client] of clients.entries()) {
+      if (client.resumesRefused.length > 0) failures.push(`websocket client ${index + 1} could not resume: ${client.resumesRefused.join('; ')}`);
+    }
+
+    // Order: each camera's events, in the order they were published, at every client and in the webhook's first attempts.
+    const cameraOf = new Map(published.map((event) => [event.id, event.camera]));
+    const outOfOrder = (arrivals: string[]): string[] => {
+      const expected = new Map<string, string[]>();
+      for (const event of published) expected.set(event.camera, [...(expected.get(event.camera) ?? []), event.id]);
+      const seen = new Map<string, string[]>();
+      for (const id of arrivals) if (cameraOf.has(id)) seen.set(cameraOf.get(id)!, [...(seen.get(cameraOf.get(id)!) ?? []), id]);
+      const wrong: string[] = [];
+      for (const [camera, ids] of seen) {
+        const want = expected.get(camera)!.filter((id) => ids.includes(id));
+        if (want.join() !== ids.join()) wrong.push(camera);
+      }
+      return wrong;
+    };
+    const firstAttempts = [...new Set(receiver.requestIds())];
+    const hookDisorder = outOfOrder(firstAttempts);
+    if (hookDisorder.length > 0) failures.push(`webhook: the first attempts of ${hookDisorder.length} cameras out of order`);
+    for (const [index, client] of clients.entries()) {
+      const disorder = outOfOrder(client.order);
+      if (disorder.length > 0) failures.push(`websocket client ${index + 1}: ${disorder.length} cameras' events out of order`);
+    }
+
+    const rows: FaultRow[] = [];
+    for (const [name, window] of windows) {
+      const ids = published.filter((event) => event.phase === name).map((event) => event.id);
+      const figures = (arrivals: Map<string, { count: number; firstAt: number }>) => {
+        const delivered = ids.filter((id) => arrivals.has(id));
+        const lastArrival = Math.max(window.end, ...delivered.map((id) => arrivals.get(id)!.firstAt));
+        return {
+          expected: ids.length,
+          delivered: delivered.length,
+          lost: ids.length - delivered.length,
+          duplicated: ids.filter((id) => (arrivals.get(id)?.count ?? 0) > 1).length,
+          recoverMs: delivered.length === ids.length ? Math.round(lastArrival - window.end) : null,
+        };
+      };
+      const hook = figures(receiver.successes());
+      rows.push({ fault: name, endpoint: 'webhook', ...hook, note: '' });
+      if (hook.lost > 0) failures.push(`${name}: ${hook.lost} webhook events lost`);
+      if (hook.duplicated > window.duplicatesAllowed) failures.push(`${name}: ${hook.duplicated} webhook events delivered twice (allowed ${window.duplicatesAllowed})`);
+      for (const [index, client] of clients.entries()) {
+        const ws = figures(client.arrivals);
+        const connected = client.connectedThroughout(window.start, window.end + options.calmMs);
+        rows.push({ fault: name, endpoint: 'websocket', ...ws, note: `client ${index + 1}: ${connected ? 'connected throughout' : 'dropped, resumed with last_event_id'}` });
+        if (ws.lost > 0) failures.push(`${name}: ${ws.lost} events lost by websocket client ${index + 1}`);
+        if (ws.duplicated > window.duplicatesAllowed) failures.push(`${name}: ${ws.duplicated} events twice at websocket client ${index + 1}`);
+      }
+    }
+    const delivered = receiver.successes();
+    const everyLost = allIds.filter((id) => !delivered.has(id)).length;
+    const everyDuplicated = allIds.filter((id) => (delivered.get(id)?.count ?? 0) > 1).length;
+    const allowed = [...windows.values()].reduce((sum, window) => sum + window.duplicatesAllowed, 0);
+    rows.push({ fault: 'whole run', endpoint: 'webhook', expected: allIds.length, delivered: allIds.length - everyLost, lost: everyLost, duplicated: everyDuplicated, recoverMs: null, note: 'every event published' });
+    if (everyLost > 0) failures.push(`whole run: ${everyLost} webhook events lost`);
+    if (everyDuplicated > allowed) failures.push(`whole run: ${everyDuplicated} webhook events delivered twice (allowed ${allowed})`);
+    for (const [index, client] of clients.entries()) {
+      const lost = allIds.filter((id) => !client.arrivals.has(id)).length;
+      rows.push({ fault: 'whole run', endpoint: 'websocket', expected: allIds.length, delivered: allIds.length - lost, lost, duplicated: allIds.filter((id) => (client.arrivals.get(id)?.count ?? 0) > 1).length, recoverMs: null, note: `client ${index + 1}: ${client.resumes} resumes` });
+      if (lost > 0) failures.push(`whole run: ${lost} events lost by websocket client ${index + 1}`);
+    }
+
+    // The handovers, as the apps logged them: each partition taken at the position its last holder left it.
+    const handovers: string[] = [];
+    for (const app of DATA_PATH) {
+      const names = new Set([app, ...Array.from({ length: 8 }, (_, index) => `${app}#${index + 2}`)]);
+      for (const instance of names) {
+        let text = '';
+        try {
+          text = readFileSync(running.logFileOf(instance as Instance), 'utf8');
+        } catch {
+          continue;
+        }
+        for (const line of text.split('\n')) if (/(took|handed) partition \d+ of/.test(line)) handovers.push(`${instance}: ${line.replace(/^.*\[Partitions:[^\]]*\] /, '')}`);
+      }
+    }
+    return { rows, failures, handovers };
+  } finally {
+    for (const client of clients) client.close();
+    await publisher?.close().catch(() => undefined);
+    await stack?.stop().catch((error: Error) => log(`stack clean-up: ${error.message}`));
+    await receiver.close();
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
