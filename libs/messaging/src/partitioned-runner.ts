@@ -50,6 +50,8 @@ interface Held {
 /** What a partitioned runner reports in /readyz. */
 export interface PartitionedStats extends ConsumerStats {
   partitions: number[];
+  /** The stream sequence of the last message read (handled, in hand, or another partition's). */
+  readTo: number;
 }
 
 /**
@@ -110,7 +112,7 @@ export class PartitionedRunner {
   private stalledSince: number | null = null;
   /** Other members' revisions, and when this process first saw each (a member that stops renewing is gone after a TTL). */
   private readonly members = new Map<string, { revision: number; since: number }>();
-  readonly stats: PartitionedStats = { done: 0, skipped: 0, retried: 0, partitions: [] };
+  readonly stats: PartitionedStats = { done: 0, skipped: 0, retried: 0, partitions: [], readTo: 0 };
 
   constructor(
     private readonly client: NatsClient,
@@ -353,6 +355,7 @@ export class PartitionedRunner {
           if (this.restarting || this.stopping) break;
           this.movedAt = Date.now();
           this.lastRead = message.seq;
+          this.stats.readTo = Math.max(this.stats.readTo, message.seq);
           this.dispatch(message);
           while (this.inFlight.size >= this.spec.concurrency) await Promise.race(this.inFlight);
         }
