@@ -35,19 +35,19 @@ export class StreamTrimmer {
   async trim(): Promise<number> {
     const own = this.ownConsumers();
     let purged = 0;
-    for (const { stream, readers, keepsHistory } of trimmedStreams(this.client)) {
-      if (readers.some((reader) => own.has(reader))) purged += await this.trimStream(stream, readers, keepsHistory);
+    for (const { stream, readers, keepsHistory, subjects } of trimmedStreams(this.client)) {
+      if (readers.some((reader) => own.has(reader))) purged += await this.trimStream(stream, readers, keepsHistory, subjects);
     }
     return purged;
   }
 
-  private async trimStream(stream: string, readers: string[], keepsHistory: boolean): Promise<number> {
+  private async trimStream(stream: string, readers: string[], keepsHistory: boolean, subjects: string): Promise<number> {
     const { manager } = this.client;
     const info = await manager.streams.info(stream);
     const maxBytes = info.config.max_bytes;
     const { bytes, messages, first_seq: firstSeq } = info.state;
     if (messages === 0 || (keepsHistory && (maxBytes <= 0 || bytes < maxBytes * START))) return 0;
-    const readByAll = await this.readByAll(stream, info.state.last_seq, readers);
+    const readByAll = await this.readByAll(stream, info.state.last_seq, readers, subjects);
     if (readByAll < firstSeq) return 0;
     // Oldest first, as many as bring it down to the target, by the stream's average message size (all that was read, for a stream without history).
     const wanted = keepsHistory ? Math.ceil((bytes - maxBytes * TARGET) / (bytes / messages)) : messages;
@@ -61,7 +61,7 @@ export class StreamTrimmer {
    * The newest sequence every consumer of the stream has read; -1 (nothing)
    * while one of the stream's required `readers` does not exist.
    */
-  private async readByAll(stream: string, lastSeq: number, readers: string[]): Promise<number> {
+  private async readByAll(stream: string, lastSeq: number, readers: string[], subjects: string): Promise<number> {
     let lowest = Number.POSITIVE_INFINITY;
     const present = new Set<string>();
     for await (const consumer of this.client.manager.consumers.list(stream)) {
@@ -75,7 +75,9 @@ export class StreamTrimmer {
       const upTo = await new PartitionStore(this.leases, reader).readUpTo();
       if (upTo < 0) continue;
       present.add(reader);
-      lowest = Math.min(lowest, upTo);
+      // Past its subjects' last message, the rest of the stream is nothing of its (as a durable filtered to some subjects).
+      const last = (await this.client.manager.streams.getMessage(stream, { last_by_subj: subjects }))?.seq ?? 0;
+      lowest = Math.min(lowest, upTo >= last ? lastSeq : upTo);
     }
     if (!readers.every((reader) => present.has(reader))) return -1;
     return Number.isFinite(lowest) ? lowest : -1;

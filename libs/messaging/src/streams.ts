@@ -78,15 +78,17 @@ export function deadLetterMaxAgeMs(settings: Pick<NatsClient['settings'], 'strea
  * start, a consumer being re-created), since nothing would show that it has
  * not read what is there.
  */
-export function trimmedStreams(client: NatsClient): Array<{ stream: string; readers: string[]; keepsHistory: boolean }> {
+export function trimmedStreams(client: NatsClient): Array<{ stream: string; readers: string[]; keepsHistory: boolean; subjects: string }> {
   const { streams } = client.topology;
+  const { topology } = client;
   return [
     // What ingest has read is in the events stream: each agent's share of the ingress counts what ingest has not read.
-    { stream: streams.ingress, readers: ['ingest'], keepsHistory: false },
-    { stream: streams.events, readers: ['profile-sync'], keepsHistory: true },
-    { stream: streams.routable, readers: ['filter-router'], keepsHistory: true },
-    { stream: streams.deliveries, readers: ['webhook-dispatcher'], keepsHistory: true },
-    { stream: streams.attempts, readers: ['delivery-projector'], keepsHistory: true },
+    { stream: streams.ingress, readers: ['ingest'], keepsHistory: false, subjects: topology.allAgentEvents },
+    { stream: streams.events, readers: ['profile-sync'], keepsHistory: true, subjects: topology.allEvents },
+    { stream: streams.routable, readers: ['filter-router'], keepsHistory: true, subjects: topology.routableEvents },
+    // The dispatcher reads the webhook deliveries only: once it has read them all, the websocket ones are nothing of its.
+    { stream: streams.deliveries, readers: ['webhook-dispatcher'], keepsHistory: true, subjects: topology.allWebhookDeliveries },
+    { stream: streams.attempts, readers: ['delivery-projector'], keepsHistory: true, subjects: topology.deliveryChanges },
   ];
 }
 
