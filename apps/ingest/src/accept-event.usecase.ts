@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent, eventMessageId, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
-import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders } from '@app/messaging';
+import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders, type HandleContext } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -33,10 +33,10 @@ export class AcceptEvent {
   /**
    * `source`: where the event came in (for the metrics); `files`: images that came as multipart files
    * rather than in the event's `images` field; `agentIds`: the agents (keys, idKey) the sender may post for (empty: any);
-   * `turn`: what the event is stored after (the agent's earlier events on its NATS subject).
+   * `order`: the partitioned consumer's (an event from the agent's NATS subject): stored after the camera's earlier events.
    */
-  async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = [], turn?: Promise<void>): Promise<AcceptResult> {
-    const result = await this.accept(body, files, agentIds, turn);
+  async execute(source: IngestSource, body: Uint8Array, files: Attachment[] = [], agentIds: readonly string[] = [], order?: Pick<HandleContext, 'orderBy'>): Promise<AcceptResult> {
+    const result = await this.accept(body, files, agentIds, order);
     if (!result.accepted) {
       this.metrics.reject(result.rejection.code);
       return result;
@@ -46,7 +46,7 @@ export class AcceptEvent {
     return result;
   }
 
-  private async accept(body: Uint8Array, files: Attachment[], agentIds: readonly string[], turn?: Promise<void>): Promise<AcceptResult> {
+  private async accept(body: Uint8Array, files: Attachment[], agentIds: readonly string[], order?: Pick<HandleContext, 'orderBy'>): Promise<AcceptResult> {
     const decoded = decodeEvent(body, this.config.INGEST_MAX_BODY_BYTES);
     if (!decoded.ok) {
       return { accepted: false, rejection: decoded.rejection };
@@ -57,6 +57,8 @@ export class AcceptEvent {
       const message = `camera.agent_id: this sender may post events of ${agentIds.length === 1 ? `agent ${agentIds[0]}` : `${agentIds.length} agents`} only`;
       return { accepted: false, rejection: { code: 'FORBIDDEN', field: 'camera.agent_id', message } };
     }
+    // Before the first await: the event takes its place among its camera's in the order it was read.
+    const turn = order?.orderBy(idKey(event.camera.id));
     return this.storeEvent(event, body, files, turn);
   }
 

@@ -20,7 +20,8 @@ const REASONS: Record<EventRejection['code'], DeadLetterReason> = {
 /**
  * Events agents published on their NATS subjects: validated, then stored
  * like HTTP ones. Partitioned by agent: one replica at a time reads an
- * agent's subject, and stores its events in the order the agent published them.
+ * agent's subject, and stores the events of each of its cameras in the
+ * order the agent published them.
  */
 @Injectable()
 @JetStreamConsumer({
@@ -45,8 +46,8 @@ export class AgentEventsConsumer implements MessageHandler {
 
   async handle(message: JsMsg, context: HandleContext): Promise<Outcome> {
     try {
-      // An agent speaks for itself only: an event naming another agent is refused. Stored after the agent's earlier events.
-      const result = await this.acceptEvent.execute('nats', message.data, [], [idKey(this.topology.agentOfSubject(message.subject))], context.turn);
+      // An agent speaks for itself only: an event naming another agent is refused. Stored after the camera's earlier events.
+      const result = await this.acceptEvent.execute('nats', message.data, [], [idKey(this.topology.agentOfSubject(message.subject))], context);
       // An invalid event can never succeed: dead-lettered with its reason, and the ones behind it go on.
       if (result.accepted) return Outcome.done;
       const { code, message: text } = result.rejection;

@@ -50,6 +50,13 @@ export interface HandleContext {
    */
   readonly owner: boolean;
   /**
+   * Orders the message among those of its partition key with the same
+   * `finer` key (a camera of an agent), rather than among all of the
+   * partition key's: returns the turn to await. Call it before the
+   * handler's first await (later, the message is not in its place any more).
+   */
+  orderBy(finer: string): Promise<void>;
+  /**
    * Lets the next message of the same key go on before this one has its
    * outcome: this one stores nothing downstream whose order matters (an
    * event diverted to the lost events), or has started what must come first.
@@ -57,7 +64,7 @@ export interface HandleContext {
   passTurn(): void;
 }
 
-export const UNPARTITIONED: HandleContext = { turn: Promise.resolve(), owner: true, passTurn: () => undefined };
+export const UNPARTITIONED: HandleContext = { turn: Promise.resolve(), owner: true, orderBy: () => Promise.resolve(), passTurn: () => undefined };
 
 /** A consumer: one handler method that returns an explicit outcome. */
 export interface MessageHandler {

@@ -406,23 +406,45 @@ export class PartitionedRunner {
 
   private begin(message: JsMsg, held: Held | null, key: string | null, owner: boolean): void {
     held?.pending.add(message.seq);
-    const previous = key !== null ? this.chains.get(key) : undefined;
     // An earlier message of the key left to the next holder: this one is too, or it would be stored before it.
-    const turn = previous ? previous.then((done) => (done ? undefined : Promise.reject(new Abandoned()))) : Promise.resolve();
-    turn.catch(() => undefined);
+    const turnAfter = (chain: string | null): Promise<void> => {
+      const previous = chain !== null ? this.chains.get(chain) : undefined;
+      const turn = previous ? previous.then((done) => (done ? undefined : Promise.reject(new Abandoned()))) : Promise.resolve();
+      turn.catch(() => undefined);
+      return turn;
+    };
+    let chain = key;
+    let turn = turnAfter(chain);
+    let ordered = false;
     // The next message of the key goes on once this one has its outcome, or passed its turn.
     let passed!: (done: boolean) => void;
     const next = new Promise<boolean>((resolve) => (passed = resolve));
-    const task = this.process(message, held, { turn, owner, passTurn: () => passed(true) }).then(
+    const context: HandleContext = {
+      owner,
+      get turn() {
+        return turn;
+      },
+      orderBy: (finer) => {
+        // The first call decides (a retry calls it again); after the handler's first await it is too late to be in order.
+        if (ordered || key === null) return turn;
+        ordered = true;
+        chain = `${key}\n${finer}`;
+        turn = turnAfter(chain);
+        return turn;
+      },
+      passTurn: () => passed(true),
+    };
+    // The handler's synchronous start runs here, in stream order: an orderBy it makes is registered before the next message's.
+    const task = this.process(message, held, context).then(
       (done) => passed(done),
       () => passed(false),
     );
     const settled = task.finally(() => {
       held?.pending.delete(message.seq);
-      if (key !== null && this.chains.get(key) === next) this.chains.delete(key);
+      if (chain !== null && this.chains.get(chain) === next) this.chains.delete(chain);
       this.inFlight.delete(settled);
     });
-    if (key !== null) this.chains.set(key, next);
+    if (chain !== null) this.chains.set(chain, next);
     this.inFlight.add(settled);
   }
 
