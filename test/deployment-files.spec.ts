@@ -269,7 +269,7 @@ describe('k8s/ over TLS, behind network policies', () => {
     expect(certificates.find((item) => item.kind === 'Certificate' && item.spec.secretName === 'nats-server-tls')?.spec.dnsNames).toContain('nats.nats.svc');
   });
 
-  it('lets only the api, profile-sync and the dispatcher reach PostgreSQL, every app NATS, and admits only the apps, the agents, the scraper and KEDA to NATS', () => {
+  it('lets only the api, profile-sync and the dispatcher reach PostgreSQL, every app NATS, and admits only the apps, the agents and the scraper to NATS', () => {
     const policies = manifests.filter((manifest) => manifest.kind === 'NetworkPolicy');
     const postgres = policies.filter((policy) => policy.spec.egress?.some((rule: any) => rule.ports?.some((port: any) => port.port === 5432)));
     expect(postgres.flatMap((policy) => policy.spec.podSelector.matchExpressions.find((expression: any) => expression.key === 'app.kubernetes.io/component').values).sort()).toEqual(['api', 'profile-sync', 'webhook-dispatcher']);
@@ -279,6 +279,6 @@ describe('k8s/ over TLS, behind network policies', () => {
     const nats = parseAllDocuments(read('k8s/nats/networkpolicy.yaml')).map((doc) => doc.toJS() as Manifest)[0]!;
     const client = nats.spec.ingress.filter((rule: any) => rule.ports.some((port: any) => port.port === 4222));
     expect(client[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('event-service');
-    expect(nats.spec.ingress.find((rule: any) => rule.ports.some((port: any) => port.port === 8222)).from.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).sort()).toEqual(['keda', 'monitoring']);
+    expect(nats.spec.ingress.find((rule: any) => rule.ports.some((port: any) => port.port === 8222)).from.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).sort()).toEqual(['monitoring']);
   });
 });
