@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { NatsClient } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
 import { TestStack } from '../test/support/stack.js';
@@ -18,6 +20,20 @@ import { runLoad } from './latency.js';
 const EVENTS = Number(process.env.REPLICAS_EVENTS ?? 20_000);
 const RUNS = Number(process.env.REPLICAS_RUNS ?? 1);
 const SCALED = ['ingest', 'profile-sync', 'filter-router', 'websocket-gateway'] as const;
+
+/** A process's CPU time (user and system), in seconds, from /proc. */
+const cpuOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+/** The local nats-server's pid (the one on 4222). */
+const natsPid = (): number | null => {
+  try {
+    return Number(execFileSync('pgrep', ['-f', '-o', 'nats-server.*4222'], { encoding: 'utf8' }).trim().split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
+};
 
 const idOf = (data: Buffer): string => (JSON.parse(data.toString('utf8')) as { event: { id: string } }).event.id;
 
@@ -44,7 +60,21 @@ async function measure(replicas: number): Promise<number> {
     websocket.socket.on('message', (data: Buffer) => arrived(idOf(data)));
     const publish = (event: { id: string; agentId: string; data: Uint8Array }) => nats.jetstream.publish(nats.topology.agentEvents(event.agentId), event.data, { msgID: event.id });
     await runLoad(simulatedEvents(2_000), publish, (callback) => (arrived = callback), null);
+    // CPU seconds of each app (its replicas together) and of nats-server over the measured run, per 1,000 events.
+    const instances = ['ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'api', 'webhook-dispatcher'].flatMap((app) =>
+      [app, ...Array.from({ length: replicas - 1 }, (_, index) => `${app}#${index + 2}`)].filter((instance) => stack.isRunning(instance as never)),
+    );
+    const pids = new Map<string, number>(instances.map((instance) => [instance, stack.pid(instance as never)]));
+    const server = natsPid();
+    if (server) pids.set('nats-server', server);
+    const before = new Map([...pids].map(([name, pid]) => [name, cpuOf(pid)]));
     const figures = await runLoad(simulatedEvents(EVENTS), publish, (callback) => (arrived = callback), null);
+    const perApp = new Map<string, number>();
+    for (const [name, pid] of pids) {
+      const app = name.split('#')[0]!;
+      perApp.set(app, (perApp.get(app) ?? 0) + ((cpuOf(pid) - before.get(name)!) * 1_000) / EVENTS);
+    }
+    console.log(`  ${replicas} of each: ${figures.eventsPerSecond.toFixed(0)} events/s; CPU-s per 1,000 events: ${[...perApp].map(([app, cpu]) => `${app} ${cpu.toFixed(2)}`).join(', ')}`);
     websocket.close();
     return figures.eventsPerSecond;
   } finally {
@@ -53,6 +83,10 @@ async function measure(replicas: number): Promise<number> {
 }
 
 for (let run = 1; run <= RUNS; run += 1) {
+  if (process.env.REPLICAS_ONLY_THREE === '1') {
+    await measure(3);
+    continue;
+  }
   const one = await measure(1);
   const three = await measure(3);
   console.log(`run ${run}: 1 replica of each ${one.toFixed(0)} events/s | 3 replicas of each ${three.toFixed(0)} events/s | ratio ${(three / one).toFixed(2)} (goal >= 0.9)`);

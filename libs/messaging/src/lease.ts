@@ -80,6 +80,18 @@ export class Leases {
     return new Lease(name, this.bucket, revision, this.ttlMs, () => this.value(), sentAt);
   }
 
+  /**
+   * Told of a change of the lease `name` as a watch of the bucket saw it
+   * (revision null: deleted): starts this process's count of how long its
+   * revision stands still then, so that a later tryAcquire may take an
+   * abandoned lease a whole TTL after it was last renewed, rather than a
+   * TTL after this process first wanted it.
+   */
+  saw(name: string, revision: number | null): void {
+    if (revision === null) this.seen.delete(name);
+    else if (this.seen.get(name)?.revision !== revision) this.seen.set(name, { revision, since: Date.now() });
+  }
+
   /** Forgets what was seen of every lease but these (the work still wanted): the rest is over. */
   retain(names: Iterable<string>): void {
     const wanted = new Set(names);

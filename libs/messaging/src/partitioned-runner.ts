@@ -12,8 +12,10 @@ import { DEFAULT_PARTITIONS, instanceName, legacyFloor, partitionOf, PartitionSt
 
 /** The longest a message waits between two tries while a dependency is away. */
 const MAX_RETRY_DELAY_MS = 30_000;
-/** How often held partitions' positions are written (when they moved). */
+/** How often held partitions' positions are looked at, and written once the stream is quiet. */
 const POSITION_INTERVAL_MS = 250;
+/** While messages flow, a position is written at most this often: a new holder handles again what was done since. */
+const POSITION_WRITE_EVERY_MS = 1_000;
 /** How often the reader checks that it moves. */
 const WATCHDOG_INTERVAL_MS = 2_000;
 /** How long the reader may stand still with messages waiting before it is restarted. */
@@ -43,8 +45,9 @@ interface Held {
   readonly pending: Set<number>;
   /** Being handed over (or lost): its new messages are left to the next holder. */
   leaving: boolean;
-  /** The last position written. */
+  /** The last position written, and when. */
   written: number;
+  writtenAt: number;
 }
 
 /** What a partitioned runner reports in /readyz. */
@@ -110,8 +113,10 @@ export class PartitionedRunner {
   private started = false;
   private stopping = false;
   private stalledSince: number | null = null;
-  /** Other members' revisions, and when this process first saw each (a member that stops renewing is gone after a TTL). */
+  /** Other members, by name: when this process last saw each renew (a member that stops renewing is gone after a TTL). */
   private readonly members = new Map<string, { revision: number; since: number }>();
+  /** The watches of the members and of the partitions' leases (no listing per tick). */
+  private readonly watches: Array<{ stop(): void }> = [];
   readonly stats: PartitionedStats = { done: 0, skipped: 0, retried: 0, partitions: [], readTo: 0 };
 
   constructor(
@@ -170,6 +175,14 @@ export class PartitionedRunner {
     await this.client.manager.consumers.delete(stream, this.spec.durable).catch(() => undefined);
     if (this.wantsBroadcasts) this.broadcastPassed = Math.max(0, this.handler.broadcastFrom!() - 1);
     this.started = true;
+    // Who is there, and who renews which partition, as the bucket says it: two watches, kept open.
+    await this.watch(this.store.membersFilter, (key, revision, live) => {
+      const name = key.slice(key.lastIndexOf('.') + 1);
+      if (name === this.instance) return;
+      if (live) this.members.set(name, { revision, since: Date.now() });
+      else this.members.delete(name);
+    });
+    await this.watch(PartitionStore.leaseName(this.spec.durable, '*'), (key, revision, live) => this.leases.saw(key, live ? revision : null));
     await this.tick();
     this.loop = this.read();
     this.ticker = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.settings.leaseTtlMs / 3)));
@@ -188,6 +201,7 @@ export class PartitionedRunner {
     await this.loop;
     await Promise.all(this.inFlight);
     if (this.started) await this.store.bucket.delete(this.store.memberKey(this.instance)).catch(() => undefined);
+    for (const watch of this.watches) watch.stop();
     this.logger.log(`stopped: ${this.stats.done} messages done, ${this.stats.skipped} dead-lettered, ${this.stats.retried} retries`);
   }
 
@@ -217,6 +231,7 @@ export class PartitionedRunner {
       for (let step = 0; step < this.count && this.held.size < share && !this.stopping; step += 1) {
         const partition = (first + step) % this.count;
         if (this.held.has(partition)) continue;
+        // The leases' watch has timed their holders' renewals: one that stopped a TTL ago is taken at once.
         const lease = await this.leases.tryAcquire(PartitionStore.leaseName(this.spec.durable, partition));
         if (lease) await this.take(partition, lease);
       }
@@ -231,26 +246,47 @@ export class PartitionedRunner {
   private async liveMembers(): Promise<string[]> {
     const now = Date.now();
     const live = [this.instance];
-    const keys: string[] = [];
-    for await (const key of await this.store.bucket.keys(this.store.membersFilter)) keys.push(key);
-    for (const key of keys) {
-      const name = key.slice(key.lastIndexOf('.') + 1);
-      if (name === this.instance) continue;
-      const entry = await this.store.bucket.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
-      const seen = this.members.get(name);
-      if (!seen || seen.revision !== entry.revision) {
-        this.members.set(name, { revision: entry.revision, since: now });
-        live.push(name);
-      } else if (now - seen.since < this.settings.leaseTtlMs) {
-        live.push(name);
-      } else if (now - seen.since > 3 * this.settings.leaseTtlMs) {
+    for (const [name, seen] of this.members) {
+      if (now - seen.since < this.settings.leaseTtlMs) live.push(name);
+      else if (now - seen.since > 3 * this.settings.leaseTtlMs) {
         // Gone for good (killed): its key is removed, unless it renewed it meanwhile.
-        await this.store.bucket.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
+        await this.store.bucket.delete(this.store.memberKey(name), { previousSeq: seen.revision }).catch(() => undefined);
         this.members.delete(name);
       }
     }
     return live.sort();
+  }
+
+  /**
+   * Follows the keys matching `filter`: `seen` is told of each change as it
+   * comes (live: a value put; not live: deleted). Started again when it ends.
+   */
+  private async watch(filter: string, seen: (key: string, revision: number, live: boolean) => void): Promise<void> {
+    let stopped = false;
+    let current: { stop(): void } | null = null;
+    this.watches.push({
+      stop: () => {
+        stopped = true;
+        current?.stop();
+      },
+    });
+    const open = () => retryWhileTransient(`watching ${filter}`, () => this.store.bucket.watch({ key: filter }));
+    const first = await open();
+    current = first;
+    void (async () => {
+      let iterator = first;
+      while (!stopped) {
+        try {
+          for await (const entry of iterator) seen(entry.key, entry.revision, entry.operation === 'PUT');
+        } catch (error) {
+          if (!stopped) this.logger.warn(`the watch of ${filter} ended: ${(error as Error).message}`);
+        }
+        if (stopped) break;
+        await sleep(500);
+        iterator = await open().catch(() => iterator);
+        current = iterator;
+      }
+    })();
   }
 
   private async take(partition: number, lease: Lease): Promise<void> {
@@ -261,7 +297,7 @@ export class PartitionedRunner {
       await lease.release();
       throw error;
     }
-    const held: Held = { index: partition, lease, passed: position, pending: new Set(), leaving: false, written: position };
+    const held: Held = { index: partition, lease, passed: position, pending: new Set(), leaving: false, written: position, writtenAt: Date.now() };
     this.held.set(partition, held);
     this.stats.partitions = this.partitions;
     lease.signal.addEventListener('abort', () => {
@@ -298,13 +334,15 @@ export class PartitionedRunner {
   }
 
   private async writePositions(): Promise<void> {
+    const quiet = Date.now() - this.movedAt >= POSITION_INTERVAL_MS;
     for (const held of this.held.values()) {
       if (held.leaving || !held.lease.held) continue;
       const position = this.positionOf(held);
-      if (position <= held.written) continue;
+      if (position <= held.written || (!quiet && Date.now() - held.writtenAt < POSITION_WRITE_EVERY_MS)) continue;
       try {
         await this.store.setPosition(held.index, position);
         held.written = Math.max(held.written, position);
+        held.writtenAt = Date.now();
       } catch {
         // Written at the next tick; a holder that dies meanwhile costs its successor some messages done again.
       }

@@ -42,7 +42,8 @@ export class PartitionStore {
     readonly durable: string,
   ) {}
 
-  static leaseName(durable: string, partition: number): string {
+  /** A partition's lease (`*`: every one of them, as a watch's filter). */
+  static leaseName(durable: string, partition: number | '*'): string {
     return `partition.${durable}.${partition}`;
   }
 
