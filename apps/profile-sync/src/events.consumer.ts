@@ -60,7 +60,9 @@ export class EventsConsumer implements MessageHandler {
       return Outcome.skip(DeadLetterReason.MALFORMED_MESSAGE, 'event is not JSON');
     }
     // Decided now, synchronously, with the registry as every earlier lifecycle message left it.
-    const result = checkProfiles(event, (profileId) => this.registry.state(profileId));
+    // As the lifecycle stored before the event left each profile: an event read again after its partition moved is
+    // decided as it was the first time, whatever lifecycle this replica has applied since.
+    const result = checkProfiles(event, (profileId) => this.registry.state(profileId, message.seq));
     try {
       if (result.kind === 'lost') {
         // Never delivered: the camera's next events need not wait for PostgreSQL to store it.

@@ -13,6 +13,13 @@ interface Entry {
 }
 
 /**
+ * Changes kept per profile, newest last: an event read again after a
+ * partition moved (or at start) is decided with the profile as it was when
+ * the event was stored, not as it is now.
+ */
+const HISTORY = 4;
+
+/**
  * The registry of the platform's profiles: in memory for the hot path,
  * written through to PostgreSQL (by the replica holding partition 0) so
  * that it survives restarts. Every replica applies the changes to its memory
@@ -35,7 +42,8 @@ interface Entry {
 @Injectable()
 export class ProfileRegistry implements OnModuleInit {
   private readonly logger = new Logger(ProfileRegistry.name);
-  private readonly profiles = new Map<string, Entry>();
+  /** Each profile's latest changes, oldest first (HISTORY at most). */
+  private readonly profiles = new Map<string, Entry[]>();
   /** The lifecycle up to this stream sequence was in PostgreSQL when the registry was loaded. */
   loadedThrough = 0;
 
@@ -53,7 +61,7 @@ export class ProfileRegistry implements OnModuleInit {
       'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq FROM profile',
     );
     for (const row of rows) {
-      this.profiles.set(idKey(row.id), { state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) });
+      this.profiles.set(idKey(row.id), [{ state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) }]);
     }
     void this.recordDeletions();
   }
@@ -67,7 +75,9 @@ export class ProfileRegistry implements OnModuleInit {
    */
   private async persistedThrough(): Promise<number> {
     const store = new PartitionStore(await openLeasesBucket(this.nats), EVENTS_CONSUMER);
-    if ((await store.count()) !== null) return store.position(0);
+    // The lowest position of all: partition 0's (PostgreSQL holds the lifecycle up to it), or a lower one, whose events
+    // read again are decided with the lifecycle as it was when they were stored (the changes read from there are history).
+    if ((await store.count()) !== null) return store.readUpTo();
     return legacyFloor(this.nats, this.nats.topology.streams.events, EVENTS_CONSUMER);
   }
 
@@ -96,8 +106,16 @@ export class ProfileRegistry implements OnModuleInit {
     return this.profiles.size;
   }
 
-  state(profileId: string): ProfileState | undefined {
-    return this.profiles.get(idKey(profileId))?.state;
+  /**
+   * The profile as the lifecycle stored before stream sequence `before` left
+   * it (by default, as it is now); undefined when no change of it before
+   * then is known.
+   */
+  state(profileId: string, before = Number.POSITIVE_INFINITY): ProfileState | undefined {
+    const history = this.profiles.get(idKey(profileId));
+    if (!history) return undefined;
+    for (let index = history.length - 1; index >= 0; index -= 1) if (history[index]!.seq < before) return history[index]!.state;
+    return undefined;
   }
 
   /** Applies in memory at once; the promise resolves when PostgreSQL has it (or a later change). */
@@ -128,10 +146,20 @@ export class ProfileRegistry implements OnModuleInit {
     this.applyInMemory(profileId, state, seq);
   }
 
+  /** Adds a change in its place among the profile's (a change read again, or an older one than memory holds, included). */
   private applyInMemory(profileId: string, state: ProfileState, seq: number): void {
     const key = idKey(profileId);
-    const known = this.profiles.get(key);
-    if (known && known.seq > seq) return;
-    this.profiles.set(key, { state, seq });
+    const history = this.profiles.get(key);
+    if (!history) {
+      this.profiles.set(key, [{ state, seq }]);
+      return;
+    }
+    if (history.some((entry) => entry.seq === seq)) return;
+    // Older than all it keeps, with no room: the profile as it was then is not known (undefined) any more.
+    if (history.length >= HISTORY && seq < history[0]!.seq) return;
+    let index = history.length;
+    while (index > 0 && history[index - 1]!.seq > seq) index -= 1;
+    history.splice(index, 0, { state, seq });
+    if (history.length > HISTORY) history.shift();
   }
 }

@@ -57,7 +57,7 @@ export class DeliveryFlow {
    * partitioned consumer's turn of the endpoint: the delivery is decided
    * (takes a lane, or is parked) after the endpoint's earlier ones were.
    */
-  async advance(delivery: Delivery, keepAlive?: () => void, order?: Pick<HandleContext, 'turn' | 'passTurn'>): Promise<Transition> {
+  async advance(delivery: Delivery, keepAlive?: () => void, order?: Pick<HandleContext, 'turn' | 'passTurn' | 'signal'>): Promise<Transition> {
     const { dueAt } = delivery;
     if (order) {
       // A fresh delivery takes its lane after the endpoint's earlier ones took theirs: first attempts go out in order.
@@ -72,6 +72,11 @@ export class DeliveryFlow {
     }
     if (!decision.send) return this.record(delivery, decision.event, null, keepAlive);
     const { endpoint, release } = decision;
+    // The partition moved to another replica while this one waited for a lane: that one sends it, never both at once.
+    if (order?.signal?.aborted) {
+      release();
+      throw order.signal.reason instanceof Error ? order.signal.reason : new Error('the partition is no longer this replica\'s');
+    }
     try {
       const attemptedAt = Date.now();
       const headers = this.signer.headers(endpoint.id, delivery.eventId, delivery.body, attemptedAt);

@@ -33,6 +33,8 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
   // attempt keeps its message with in-progress acks (see handle).
   ackWaitMs: 10_000,
   partitionKey: (message, topology) => topology.endpointOfDelivery(message.subject),
+  // A delivery done since the last position is sent again by the next holder after a kill: kept to a few dozen milliseconds.
+  positionEveryMs: 25,
 })
 export class WebhookDeliveriesConsumer implements MessageHandler {
   constructor(
@@ -44,9 +46,10 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const endpointId = this.nats.topology.endpointOfDelivery(message.subject);
     const eventId = message.headers?.get(Headers.eventId);
     if (!eventId) return Outcome.skip(DeadLetterReason.MISSING_HEADERS, `missing ${Headers.eventId} header`);
-    // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours.
-    const keepAlive = () => message.working();
-    const inProgress = setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS);
+    // Waiting for a lane, the attempt itself, and recording it may outlast the ack wait: keep the message ours
+    // (read through a durable consumer; a partitioned reader's messages take no acks).
+    const keepAlive = context.signal ? undefined : () => message.working();
+    const inProgress = keepAlive ? setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS) : null;
     try {
       const delivery = { from: DeliveryState.FRESH, endpointId, eventId, body: message.data, attempt: 1, acceptedAt: acceptedAtOf(message.headers), dueAt: dueAtOf(message.headers) };
       const step = await this.flow.advance(delivery, keepAlive, context);
@@ -55,7 +58,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
       if (step.to === DeliveryState.FRESH) return Outcome.retry('the config view is not loaded', VIEW_NOT_LOADED_RETRY_MS);
       return Outcome.done;
     } finally {
-      clearInterval(inProgress);
+      if (inProgress) clearInterval(inProgress);
     }
   }
 }

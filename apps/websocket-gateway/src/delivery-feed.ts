@@ -125,7 +125,13 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         running: null,
       };
       this.feeds.set(endpointKey, feed);
-      feed.ready = this.start(feed);
+      const started = feed;
+      feed.ready = this.start(feed).catch((error: Error) => {
+        // Not started (NATS away): forgotten, so that the next client starts it afresh.
+        started.stopped = true;
+        if (this.feeds.get(endpointKey) === started) this.feeds.delete(endpointKey);
+        throw error;
+      });
     }
     feed.refs += 1;
     if (feed.linger) {
@@ -135,7 +141,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       await feed.ready;
     } catch (error) {
-      this.release(endpointKey);
+      feed.refs -= 1;
       throw error;
     }
   }

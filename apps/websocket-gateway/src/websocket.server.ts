@@ -180,6 +180,8 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     let handedOver = !admission.ok;
     if (admission.ok) {
       const endpointKey = admission.endpoint.id;
+      // Gone while it was admitted: no close will come, nor a client.
+      if (socket.destroyed) return void this.feed.release(endpointKey);
       socket.once('close', () => {
         if (!handedOver) this.feed.release(endpointKey);
       });

@@ -30,10 +30,17 @@ export interface ConsumerSpec {
    * replicas share one durable consumer and keep no order.
    */
   partitionKey?: (message: JsMsg, topology: Topology) => string | null;
+  /**
+   * Partitioned: how often a partition's position is written while messages
+   * flow (default 1 s). A replica killed leaves its successor to handle again
+   * what was done since: a consumer whose handling cannot be taken back (a
+   * webhook sent) writes it more often.
+   */
+  positionEveryMs?: number;
 }
 
 /** A spec with its defaults filled in. */
-export type ResolvedSpec = Required<Omit<ConsumerSpec, 'partitionKey'>> & Pick<ConsumerSpec, 'partitionKey'>;
+export type ResolvedSpec = Required<Omit<ConsumerSpec, 'partitionKey' | 'positionEveryMs'>> & Pick<ConsumerSpec, 'partitionKey' | 'positionEveryMs'>;
 
 /** What the runner tells a handler about a message besides the message. */
 export interface HandleContext {
@@ -49,6 +56,14 @@ export interface HandleContext {
    * partition 0: it applies the message to its own state and writes nothing shared.
    */
   readonly owner: boolean;
+  /**
+   * Partitioned: aborted once the message's partition is no longer this
+   * replica's (its lease lost or released). A handler about to do what
+   * must not be done twice at once (send a webhook) checks it first, and
+   * throws if it is aborted: the partition's next holder handles the message.
+   * Absent outside a partitioned consumer.
+   */
+  readonly signal?: AbortSignal;
   /**
    * Orders the message among those of its partition key with the same
    * `finer` key (a camera of an agent), rather than among all of the

@@ -22,8 +22,6 @@ const WATCHDOG_INTERVAL_MS = 2_000;
 const STALL_MS = 5_000;
 /** A reader's consumer left without pulls (its replica was killed) is removed by the server after this. */
 export const READER_INACTIVE_MS = 10_000;
-/** How long a partition being handed over waits for its messages in flight. */
-const HANDOVER_DRAIN_MS = 30_000;
 
 /** How a partitioned consumer is shared out (PARTITIONS, PARTITION_LEASE_TTL). */
 export interface PartitionSettings {
@@ -90,7 +88,7 @@ export class PartitionedRunner {
   private readonly instance = instanceName();
   private readonly held = new Map<number, Held>();
   /** The turn of the last message started of each key (true once done or passed, false when left to the partition's next holder): the next one of the key publishes after it. */
-  private readonly chains = new Map<string, Promise<boolean>>();
+  private readonly chains = new Map<string, { held: Held | null; next: Promise<boolean> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private consumer: Consumer | null = null;
   private messages: ConsumerMessages | null = null;
@@ -133,6 +131,11 @@ export class PartitionedRunner {
 
   get durable(): string {
     return this.spec.durable;
+  }
+
+  /** How often a position is written while messages flow. */
+  private get writeEveryMs(): number {
+    return this.spec.positionEveryMs ?? POSITION_WRITE_EVERY_MS;
   }
 
   /** Set up and reading what it holds (or holding nothing), and not stuck on a dependency that is away. */
@@ -186,7 +189,7 @@ export class PartitionedRunner {
     await this.tick();
     this.loop = this.read();
     this.ticker = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.settings.leaseTtlMs / 3)));
-    this.writer = setInterval(() => void this.writePositions(), POSITION_INTERVAL_MS);
+    this.writer = setInterval(() => void this.writePositions(), Math.min(POSITION_INTERVAL_MS, this.writeEveryMs));
     this.watchdog = setInterval(() => void this.checkReader(), WATCHDOG_INTERVAL_MS);
   }
 
@@ -195,12 +198,13 @@ export class PartitionedRunner {
     this.stopping = true;
     for (const timer of [this.ticker, this.writer, this.watchdog]) if (timer) clearInterval(timer);
     while (this.ticking) await sleep(10);
+    // No longer a member: the others count their shares without it, and take what it hands over at once.
+    if (this.started) await this.store.bucket.delete(this.store.memberKey(this.instance)).catch(() => undefined);
     await Promise.all([...this.held.values()].map((held) => this.handOver(held)));
     this.messages?.stop();
     this.wake?.();
     await this.loop;
     await Promise.all(this.inFlight);
-    if (this.started) await this.store.bucket.delete(this.store.memberKey(this.instance)).catch(() => undefined);
     for (const watch of this.watches) watch.stop();
     this.logger.log(`stopped: ${this.stats.done} messages done, ${this.stats.skipped} dead-lettered, ${this.stats.retried} retries`);
   }
@@ -319,8 +323,9 @@ export class PartitionedRunner {
     if (held.leaving) return;
     held.leaving = true;
     this.logger.log(`handing partition ${held.index} of ${this.spec.durable} over`);
-    const deadline = Date.now() + HANDOVER_DRAIN_MS;
-    while (held.pending.size > 0 && Date.now() < deadline) await sleep(10);
+    // Released only once nothing of it is in hand (the lease renews itself meanwhile), or once it is lost anyway:
+    // the next holder never handles a message this replica still handles.
+    while (held.pending.size > 0 && held.lease.held) await sleep(10);
     const position = this.positionOf(held);
     try {
       if (held.lease.held) await this.store.setPosition(held.index, position);
@@ -333,12 +338,24 @@ export class PartitionedRunner {
     this.logger.log(`handed partition ${held.index} of ${this.spec.durable} over at stream sequence ${position}`);
   }
 
+  private writing = false;
+
   private async writePositions(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      await this.writeEach();
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeEach(): Promise<void> {
     const quiet = Date.now() - this.movedAt >= POSITION_INTERVAL_MS;
     for (const held of this.held.values()) {
       if (held.leaving || !held.lease.held) continue;
       const position = this.positionOf(held);
-      if (position <= held.written || (!quiet && Date.now() - held.writtenAt < POSITION_WRITE_EVERY_MS)) continue;
+      if (position <= held.written || (!quiet && Date.now() - held.writtenAt < this.writeEveryMs)) continue;
       try {
         await this.store.setPosition(held.index, position);
         held.written = Math.max(held.written, position);
@@ -447,7 +464,10 @@ export class PartitionedRunner {
     // An earlier message of the key left to the next holder: this one is too, or it would be stored before it.
     const turnAfter = (chain: string | null): Promise<void> => {
       const previous = chain !== null ? this.chains.get(chain) : undefined;
-      const turn = previous ? previous.then((done) => (done ? undefined : Promise.reject(new Abandoned()))) : Promise.resolve();
+      // Left to the next holder by this holding: so is this one. By an earlier holding of the partition (taken
+      // back since): this one is that message or a later one, read again, and goes on once it has settled.
+      const sameHolding = previous?.held === held;
+      const turn = previous ? previous.next.then((done) => (done || !sameHolding ? undefined : Promise.reject(new Abandoned()))) : Promise.resolve();
       turn.catch(() => undefined);
       return turn;
     };
@@ -459,6 +479,7 @@ export class PartitionedRunner {
     const next = new Promise<boolean>((resolve) => (passed = resolve));
     const context: HandleContext = {
       owner,
+      signal: held?.lease.signal ?? NEVER_ABORTED,
       get turn() {
         return turn;
       },
@@ -479,10 +500,10 @@ export class PartitionedRunner {
     );
     const settled = task.finally(() => {
       held?.pending.delete(message.seq);
-      if (chain !== null && this.chains.get(chain) === next) this.chains.delete(chain);
+      if (chain !== null && this.chains.get(chain)?.next === next) this.chains.delete(chain);
       this.inFlight.delete(settled);
     });
-    if (chain !== null) this.chains.set(chain, next);
+    if (chain !== null) this.chains.set(chain, { held, next });
     this.inFlight.add(settled);
   }
 
@@ -496,7 +517,8 @@ export class PartitionedRunner {
       try {
         outcome = await this.handler.handle(message, context);
       } catch (error) {
-        if (error instanceof Abandoned) return false;
+        // Its partition lost meanwhile (the handler saw context.signal): the next holder handles it again.
+        if (error instanceof Abandoned || (held && !held.lease.held)) return false;
         const failure = error as Error;
         if (isTransientFailure(failure)) outcome = Outcome.retry(`dependency unavailable: ${failure.message}`, 0);
         else {
@@ -535,6 +557,8 @@ export class PartitionedRunner {
     }
   }
 }
+
+const NEVER_ABORTED = new AbortController().signal;
 
 /** An earlier message of the same key was left to the partition's next holder. */
 class Abandoned extends Error {
