@@ -232,12 +232,17 @@ export class PartitionedRunner {
       }
       // From a point of its own in the ring, so that replicas starting together ask for different partitions first.
       const first = Math.floor((rank * this.count) / members.length);
-      for (let step = 0; step < this.count && this.held.size < share && !this.stopping; step += 1) {
-        const partition = (first + step) % this.count;
-        if (this.held.has(partition)) continue;
-        // The leases' watch has timed their holders' renewals: one that stopped a TTL ago is taken at once.
-        const lease = await this.leases.tryAcquire(PartitionStore.leaseName(this.spec.durable, partition));
-        if (lease) await this.take(partition, lease);
+      // Asked for together, as many as the share lacks at a time (the leases' watch has timed their holders'
+      // renewals: one that stopped a TTL ago is taken at once).
+      const candidates = Array.from({ length: this.count }, (_, step) => (first + step) % this.count).filter((partition) => !this.held.has(partition));
+      while (candidates.length > 0 && this.held.size < share && !this.stopping) {
+        const batch = candidates.splice(0, share - this.held.size);
+        const leases = await Promise.all(batch.map(async (partition) => ({ partition, lease: await this.leases.tryAcquire(PartitionStore.leaseName(this.spec.durable, partition)) })));
+        for (const { partition, lease } of leases) {
+          if (!lease) continue;
+          if (this.held.size >= share || this.stopping) await lease.release();
+          else await this.take(partition, lease);
+        }
       }
     } catch (error) {
       this.logger.warn(`cannot share out the partitions now: ${(error as Error).message}`);

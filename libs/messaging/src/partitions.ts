@@ -76,9 +76,7 @@ export class PartitionStore {
   async setUp(wanted: number, start: number): Promise<number> {
     const stored = await this.count();
     if (stored !== null) return stored;
-    for (let partition = 0; partition < wanted; partition += 1) {
-      await this.bucket.create(this.positionKey(partition), String(start)).catch(() => undefined);
-    }
+    await Promise.all(Array.from({ length: wanted }, (_, partition) => this.bucket.create(this.positionKey(partition), String(start)).catch(() => undefined)));
     await this.bucket.create(`partitions.${this.durable}`, String(wanted)).catch(() => undefined);
     return (await this.count()) ?? wanted;
   }
@@ -96,9 +94,8 @@ export class PartitionStore {
   async readUpTo(): Promise<number> {
     const count = await this.count();
     if (count === null) return -1;
-    let lowest = Number.POSITIVE_INFINITY;
-    for (let partition = 0; partition < count; partition += 1) lowest = Math.min(lowest, await this.position(partition));
-    return lowest;
+    const positions = await Promise.all(Array.from({ length: count }, (_, partition) => this.position(partition)));
+    return Math.min(...positions);
   }
 
   /** Each partition's position, and the instance holding its lease (null: nobody). */
