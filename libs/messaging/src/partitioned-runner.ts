@@ -108,6 +108,8 @@ export class PartitionedRunner {
   private writer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private ticking = false;
+  /** A round of position writes is under way (one at a time). */
+  private writing = false;
   private started = false;
   private stopping = false;
   private stalledSince: number | null = null;
@@ -342,8 +344,6 @@ export class PartitionedRunner {
     this.stats.partitions = this.partitions;
     this.logger.log(`handed partition ${held.index} of ${this.spec.durable} over at stream sequence ${position}`);
   }
-
-  private writing = false;
 
   private async writePositions(): Promise<void> {
     if (this.writing) return;
