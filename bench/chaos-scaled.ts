@@ -1,4 +1,4 @@
-import { formatRows } from '../test/support/chaos.js';
+import { reportChaos } from '../test/support/chaos.js';
 import { runScaledChaos } from '../test/support/chaos-scaled.js';
 
 /**
@@ -20,10 +20,4 @@ const result = await runScaledChaos({
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
 });
 process.stdout.write(`\npartition handovers:\n${result.handovers.map((line) => `  ${line}`).join('\n')}\n`);
-process.stdout.write(`\n${formatRows(result.rows)}\n\n`);
-if (result.failures.length > 0) {
-  process.stdout.write(`FAILED:\n${result.failures.map((failure) => `  - ${failure}`).join('\n')}\n`);
-  process.exit(1);
-}
-process.stdout.write('PASSED: nothing lost, nothing repeated beyond work in flight at a kill, every camera in order, no dead letter\n');
-process.exit(0);
+reportChaos(result, 'nothing lost, nothing repeated beyond work in flight at a kill, every camera in order, no dead letter');

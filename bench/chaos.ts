@@ -1,4 +1,4 @@
-import { formatRows, runChaos } from '../test/support/chaos.js';
+import { reportChaos, runChaos } from '../test/support/chaos.js';
 
 /**
  * `npm run chaos`: the chaos suite at full length (docs/reliability.md). Each
@@ -18,10 +18,4 @@ const result = await runChaos({
   settleTimeoutMs: short ? 90_000 : 300_000,
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
 });
-process.stdout.write(`\n${formatRows(result.rows)}\n\n`);
-if (result.failures.length > 0) {
-  process.stdout.write(`FAILED:\n${result.failures.map((failure) => `  - ${failure}`).join('\n')}\n`);
-  process.exit(1);
-}
-process.stdout.write('PASSED: no webhook event lost, no duplicate beyond work in flight at a kill, nothing lost by connected websocket clients\n');
-process.exit(0);
+reportChaos(result, 'no webhook event lost, no duplicate beyond work in flight at a kill, nothing lost by the websocket client, which resumes');

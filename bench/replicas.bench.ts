@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { NatsClient } from '@app/messaging';
+import { DEFAULT_PARTITIONS, NatsClient } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
 import { TestStack } from '../test/support/stack.js';
+import { waitFor } from '../test/support/wait.js';
 import { TestClient } from '../test/support/ws-client.js';
 import { runLoad } from './latency.js';
 
@@ -48,11 +49,13 @@ async function measure(replicas: number): Promise<number> {
     if (replicas > 1) {
       for (const app of ['ingest', 'profile-sync', 'filter-router'] as const) {
         const instances = [app, ...Array.from({ length: replicas - 1 }, (_, index) => `${app}#${index + 2}` as const)];
-        for (;;) {
-          const held = await Promise.all(instances.map(async (instance) => ((await stack.readiness(instance)).consumers[app]?.partitions ?? []).length as number));
-          if (held.every((count) => count > 0) && held.reduce((sum, count) => sum + count, 0) === 16) break;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+        await waitFor(
+          async () => {
+            const held = await Promise.all(instances.map(async (instance) => ((await stack.readiness(instance)).consumers[app]?.partitions ?? []).length as number));
+            return held.every((count) => count > 0) && held.reduce((sum, count) => sum + count, 0) === DEFAULT_PARTITIONS;
+          },
+          { timeoutMs: 60_000, what: `the ${app} replicas to share the partitions` },
+        );
       }
     }
     const nats: NatsClient = await stack.natsClient();

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { NatsClient, publishDurably } from '@app/messaging';
-import { DEFAULT_SIMULATION, Simulation } from '@app/simulator';
-import { ChaosReceiver, ChaosWebsocket, type ChaosResult, type FaultRow } from './chaos.js';
+import { NatsClient } from '@app/messaging';
+import { ChaosLoad, ChaosReceiver, ChaosWebsocket, faultFigures, type ChaosResult, type FaultRow, type Phase } from './chaos.js';
 import { startNatsCluster } from './nats-cluster.js';
 import type { OwnNatsServer } from './nats-server.js';
 import { TestStack, type Instance } from './stack.js';
@@ -32,13 +31,6 @@ const DATA_PATH = ['ingest', 'profile-sync', 'filter-router', 'websocket-gateway
 const REPLICAS = 3;
 /** Gateways the websocket clients connect to, one client on each at first. */
 const CLIENTS = 3;
-
-interface Fault {
-  name: string;
-  /** Duplicates allowed: work in flight when a process or a server went away. */
-  duplicatesAllowed: number;
-  run: () => Promise<void>;
-}
 
 /**
  * The chaos run at scale (`npm run chaos:scaled`, docs/reliability.md):
@@ -97,45 +89,16 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
       clients.push(client);
     }
 
-    // The load: the simulator's site, each event on its agent's subject, retried until JetStream acks it (as an agent does),
-    // one after another: the order they were published in is the order each camera's events must arrive in.
+    // The load, one event after the other: the order they were published in is the order each camera's events must arrive in.
     publisher = await NatsClient.connect({ url: servers.map((server) => server.url).join(','), prefix: running.prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'chaos-load' });
-    const load = publisher;
-    const published: Array<{ id: string; camera: string; phase: string }> = [];
-    let phase = 'warm-up';
-    let loading = true;
-    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed: 25, deleteEvery: 0 });
-    for (const profile of simulation.profiles) {
-      await publishDurably(load, load.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 5_000 });
-    }
-    const loading$ = (async () => {
-      const interval = 1_000 / options.ratePerSecond;
-      let next = performance.now();
-      while (loading) {
-        const message = simulation.next();
-        if (message.kind !== 'event') continue;
-        const event = message.event as { event: { id: string }; camera: { id: string } };
-        const data = new TextEncoder().encode(JSON.stringify(message.event));
-        const label = phase;
-        for (;;) {
-          try {
-            await publishDurably(load, load.topology.agentEvents(message.agentId), data, { messageId: event.event.id, timeoutMs: 2_000 });
-            break;
-          } catch {
-            if (!loading) return;
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        }
-        published.push({ id: event.event.id, camera: event.camera.id, phase: label });
-        next += interval;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
-      }
-    })();
+    const nats = publisher;
+    const load = await ChaosLoad.start(nats, { seed: 25, ratePerSecond: options.ratePerSecond });
+    const { published } = load;
 
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    const faults: Fault[] = [
+    const faults: Phase[] = [
       ...DATA_PATH.map(
-        (app): Fault => ({
+        (app): Phase => ({
           name: `SIGKILL one ${app}`,
           duplicatesAllowed: 32,
           run: async () => {
@@ -150,7 +113,7 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
         name: 'SIGKILL the NATS server leading the events stream',
         duplicatesAllowed: 32,
         run: async () => {
-          const leader = (await load.manager.streams.info(load.topology.streams.events)).cluster?.leader;
+          const leader = (await nats.manager.streams.info(nats.topology.streams.events)).cluster?.leader;
           const victim = servers.find((_, position) => `n${position + 1}` === leader) ?? servers[0]!;
           log(`killing ${leader}`);
           await victim.halt('SIGKILL');
@@ -182,14 +145,13 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     for (const fault of faults) {
       log(`fault: ${fault.name}`);
       const start = performance.now();
-      phase = fault.name;
+      load.phase = fault.name;
       await fault.run();
-      phase = `after ${fault.name}`;
+      load.phase = `after ${fault.name}`;
       windows.set(fault.name, { start, end: performance.now(), duplicatesAllowed: fault.duplicatesAllowed });
       await pause(options.calmMs);
     }
-    loading = false;
-    await loading$;
+    await load.stop();
     log(`load stopped after ${published.length} events; waiting for them to arrive`);
 
     const allIds = published.map((event) => event.id);
@@ -201,7 +163,7 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     );
 
     const failures: string[] = [];
-    const deadLetters = (await load.manager.streams.info(load.topology.streams.deadLetters)).state.messages;
+    const deadLetters = (await nats.manager.streams.info(nats.topology.streams.deadLetters)).state.messages;
     if (deadLetters > 0) failures.push(`${deadLetters} messages went to the dead letters`);
     for (const [index, client] of clients.entries()) {
       if (client.resumesRefused.length > 0) failures.push(`websocket client ${index + 1} could not resume: ${client.resumesRefused.join('; ')}`);
@@ -232,17 +194,7 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     const rows: FaultRow[] = [];
     for (const [name, window] of windows) {
       const ids = published.filter((event) => event.phase === name).map((event) => event.id);
-      const figures = (arrivals: Map<string, { count: number; firstAt: number }>) => {
-        const delivered = ids.filter((id) => arrivals.has(id));
-        const lastArrival = Math.max(window.end, ...delivered.map((id) => arrivals.get(id)!.firstAt));
-        return {
-          expected: ids.length,
-          delivered: delivered.length,
-          lost: ids.length - delivered.length,
-          duplicated: ids.filter((id) => (arrivals.get(id)?.count ?? 0) > 1).length,
-          recoverMs: delivered.length === ids.length ? Math.round(lastArrival - window.end) : null,
-        };
-      };
+      const figures = (arrivals: Map<string, { count: number; firstAt: number }>) => faultFigures(ids, window, arrivals);
       const hook = figures(receiver.successes());
       rows.push({ fault: name, endpoint: 'webhook', ...hook, note: '' });
       if (hook.lost > 0) failures.push(`${name}: ${hook.lost} webhook events lost`);

@@ -168,7 +168,106 @@ export class ChaosWebsocket {
   }
 }
 
-interface Phase {
+/** Events published while one phase of a chaos run lasted, with the camera each is of. */
+export interface PublishedEvent {
+  id: string;
+  camera: string;
+  phase: string;
+}
+
+/**
+ * The load of a chaos run: the agent simulator's site (its catalogue
+ * announced first, then its event mix), each event published on its agent's
+ * subject and retried until JetStream acks it (as an agent does), one after
+ * another at `ratePerSecond`: the order they were published in is each
+ * camera's order. Each event is labelled with the phase it was published in.
+ */
+export class ChaosLoad {
+  /** Set by the run as its faults come and go. */
+  phase = 'warm-up';
+  readonly published: PublishedEvent[] = [];
+  private loading = true;
+  private running: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly client: NatsClient,
+    private readonly simulation: Simulation,
+  ) {}
+
+  static async start(client: NatsClient, { seed, ratePerSecond }: { seed: number; ratePerSecond: number }): Promise<ChaosLoad> {
+    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed, deleteEvery: 0 });
+    for (const profile of simulation.profiles) {
+      await publishDurably(client, client.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 5_000 });
+    }
+    const load = new ChaosLoad(client, simulation);
+    load.running = load.run(1_000 / ratePerSecond);
+    return load;
+  }
+
+  /** Stops publishing, once the event in hand is stored. */
+  async stop(): Promise<void> {
+    this.loading = false;
+    await this.running;
+  }
+
+  private async run(interval: number): Promise<void> {
+    let next = performance.now();
+    while (this.loading) {
+      const message = this.simulation.next();
+      if (message.kind !== 'event') continue;
+      const event = message.event as { event: { id: string }; camera: { id: string } };
+      const data = new TextEncoder().encode(JSON.stringify(message.event));
+      const phase = this.phase;
+      for (;;) {
+        try {
+          await publishDurably(this.client, this.client.topology.agentEvents(message.agentId), data, { messageId: event.event.id, timeoutMs: 2_000 });
+          break;
+        } catch {
+          if (!this.loading) return;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+      this.published.push({ id: event.event.id, camera: event.camera.id, phase });
+      next += interval;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+    }
+  }
+}
+
+/**
+ * One fault's figures at one receiver: of the events published while it
+ * lasted (`ids`), how many arrived (or are in `extra`: kept as failed), were
+ * lost or came twice, and the time from the fault's end until the last of them arrived.
+ */
+export function faultFigures(
+  ids: string[],
+  window: { end: number },
+  arrivals: Map<string, { count: number; firstAt: number }>,
+  extra: ReadonlySet<string> = new Set(),
+): Pick<FaultRow, 'expected' | 'delivered' | 'lost' | 'duplicated' | 'recoverMs'> {
+  const delivered = ids.filter((id) => arrivals.has(id) || extra.has(id));
+  const lastArrival = Math.max(window.end, ...delivered.map((id) => arrivals.get(id)?.firstAt ?? window.end));
+  return {
+    expected: ids.length,
+    delivered: delivered.length,
+    lost: ids.length - delivered.length,
+    duplicated: ids.filter((id) => (arrivals.get(id)?.count ?? 0) > 1).length,
+    recoverMs: delivered.length === ids.length ? Math.round(lastArrival - window.end) : null,
+  };
+}
+
+/** Prints a chaos run's table and exits: non-zero, with the failures, when it failed; `passed` when it passed. */
+export function reportChaos(result: ChaosResult, passed: string): never {
+  process.stdout.write(`\n${formatRows(result.rows)}\n\n`);
+  if (result.failures.length > 0) {
+    process.stdout.write(`FAILED:\n${result.failures.map((failure) => `  - ${failure}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`PASSED: ${passed}\n`);
+  process.exit(0);
+}
+
+export interface Phase {
   name: string;
   /** Duplicates allowed: work in flight when a process or the broker went away. */
   duplicatesAllowed: number;
@@ -218,38 +317,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The load: events published on an agent's subject, each retried until JetStream acks it (as an agent does).
     publisher = await NatsClient.connect({ url: nats.url, prefix: running.prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'chaos-load' });
     const client = publisher;
-    const published = new Map<string, string>(); // event id → phase
-    let phase = 'warm-up';
-    let loading = true;
-    // The load: the agent simulator's site (agents, cameras, the catalogue announced first, the event mix), each event
-    // published on its agent's subject and retried until JetStream acks it (as an agent does).
-    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed: 11, deleteEvery: 0 });
-    for (const profile of simulation.profiles) {
-      await publishDurably(client, client.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 2_000 });
-    }
-    const load = (async () => {
-      const interval = 1_000 / options.ratePerSecond;
-      let next = performance.now();
-      while (loading) {
-        const message = simulation.next();
-        if (message.kind !== 'event') continue;
-        const eventId = (message.event.event as { id: string }).id;
-        const data = new TextEncoder().encode(JSON.stringify(message.event));
-        const label = phase;
-        for (;;) {
-          try {
-            await publishDurably(client, client.topology.agentEvents(message.agentId), data, { messageId: eventId, timeoutMs: 2_000 });
-            break;
-          } catch {
-            if (!loading) return;
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        }
-        published.set(eventId, label);
-        next += interval;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
-      }
-    })();
+    const load = await ChaosLoad.start(client, { seed: 11, ratePerSecond: options.ratePerSecond });
+    const phaseOf = () => new Map(load.published.map((event) => [event.id, event.phase]));
 
     const calm = () => new Promise((resolve) => setTimeout(resolve, options.calmMs));
     const receiverFault = (target: ChaosReceiver, mode: ReceiverMode) => async () => {
@@ -303,17 +372,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const step of phases) {
       log(`fault: ${step.name}`);
       const start = performance.now();
-      phase = step.name;
+      load.phase = step.name;
       await step.run();
-      phase = `after ${step.name}`;
+      load.phase = `after ${step.name}`;
       const end = performance.now();
       windows.set(step.name, { start, end, duplicatesAllowed: step.duplicatesAllowed });
       await calm();
     }
-    loading = false;
-    await load;
-    log(`load stopped after ${published.size} events; waiting for them to arrive`);
+    await load.stop();
+    log(`load stopped after ${load.published.length} events; waiting for them to arrive`);
 
+    const published = phaseOf();
     const allIds = [...published.keys()];
     await waitFor(() => {
       const delivered = receiver.successes();
@@ -353,17 +422,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const [name, window] of windows) {
       // The fault's events: those published while it lasted.
       const ids = allIds.filter((id) => published.get(id) === name);
-      const figures = (arrivals: Map<string, { count: number; firstAt: number }>, extra: Set<string> = new Set()) => {
-        const delivered = ids.filter((id) => arrivals.has(id) || extra.has(id));
-        const lastArrival = Math.max(window.end, ...delivered.map((id) => arrivals.get(id)?.firstAt ?? window.end));
-        return {
-          expected: ids.length,
-          delivered: delivered.length,
-          lost: ids.length - delivered.length,
-          duplicated: ids.filter((id) => (arrivals.get(id)?.count ?? 0) > 1).length,
-          recoverMs: delivered.length === ids.length ? Math.round(lastArrival - window.end) : null,
-        };
-      };
+      const figures = (arrivals: Map<string, { count: number; firstAt: number }>, extra: ReadonlySet<string> = new Set()) => faultFigures(ids, window, arrivals, extra);
       const hook = figures(receiver.successes());
       rows.push({ fault: name, endpoint: 'webhook', ...hook, note: '' });
       if (hook.lost > 0) failures.push(`${name}: ${hook.lost} webhook events lost`);

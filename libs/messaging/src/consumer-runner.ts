@@ -216,14 +216,17 @@ export class ConsumerRunner {
     try {
       outcome = await this.handler.handle(delivered, UNPARTITIONED);
     } catch (error) {
-      outcome = this.judge(delivered, entry, error as Error);
+      outcome = judgeFailure(error as Error, entry, this.dependenciesReachable(), this.spec.maxAttempts, delivered.info.deliveryCount);
+      if (outcome.kind === 'retry' && !isTransientFailure(error as Error)) {
+        this.logger.warn(`message ${delivered.seq} failed (attempt ${delivered.info.deliveryCount}): ${(error as Error).message}`, ...eventLog(this.spec.eventIdOf(delivered)));
+      }
     }
     const message = entry.handling ?? delivered;
     entry.handling = null;
     if (outcome.kind === 'retry') {
       this.stalledSince ??= Date.now();
       // The handler's delay, or more as the failure persists: capped, with no give-up time.
-      outcome = Outcome.retry(outcome.reason, Math.min(outcome.maxDelayMs ?? MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(message.info.deliveryCount))));
+      outcome = Outcome.retry(outcome.reason, retryDelayOf(outcome, message.info.deliveryCount));
     } else {
       this.stalledSince = null;
     }
@@ -233,23 +236,6 @@ export class ConsumerRunner {
       // Not acked: the server redelivers after ack_wait, so nothing is lost.
       this.logger.warn(`could not settle message ${message.seq}: ${(error as Error).message}`, ...eventLog(this.spec.eventIdOf(message)));
     }
-  }
-
-  /**
-   * A thrown error: an outage is retried for as long as it lasts; anything
-   * else is the message's own problem only once it persisted `maxAttempts`
-   * times while every dependency was reachable.
-   */
-  private judge(message: JsMsg, entry: Unsettled, error: Error): Outcome {
-    if (isTransientFailure(error)) return Outcome.retry(`dependency unavailable: ${error.message}`, 0);
-    if (this.dependenciesReachable()) {
-      const failures = (entry.failuresWhileReachable += 1);
-      if (failures >= this.spec.maxAttempts) {
-        return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failures} times while every dependency was reachable: ${error.message}`);
-      }
-    }
-    this.logger.warn(`message ${message.seq} failed (attempt ${message.info.deliveryCount}): ${error.message}`, ...eventLog(this.spec.eventIdOf(message)));
-    return { kind: 'retry', reason: `unexpected error: ${error.message}`, delayMs: backoffMs(message.info.deliveryCount, 1_000) };
   }
 
   private async settle(message: JsMsg, outcome: Outcome): Promise<void> {
@@ -280,6 +266,27 @@ export class ConsumerRunner {
     this.deadLettered(reason);
     this.logger.warn(`dead-lettered message ${message.seq} from ${message.subject}: ${reason}: ${detail}`, ...eventLog(this.spec.eventIdOf(message)));
   }
+}
+
+/**
+ * What a handler's thrown error comes to: an outage (isTransientFailure) is
+ * retried for as long as it lasts; anything else is the message's own
+ * problem only once it persisted `maxAttempts` times while every dependency
+ * was reachable (`failures` counts those, and is counted up here).
+ * `attempt`: the message's tries so far, for the backoff.
+ */
+export function judgeFailure(error: Error, failures: { failuresWhileReachable: number }, reachable: boolean, maxAttempts: number, attempt: number): Outcome {
+  if (isTransientFailure(error)) return Outcome.retry(`dependency unavailable: ${error.message}`, 0);
+  if (reachable) {
+    const count = (failures.failuresWhileReachable += 1);
+    if (count >= maxAttempts) return Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${count} times while every dependency was reachable: ${error.message}`);
+  }
+  return Outcome.retry(`unexpected error: ${error.message}`, backoffMs(attempt, 1_000));
+}
+
+/** How long a retry waits: the handler's delay, or more as the failure persists (`attempt`), capped; never a give-up time. */
+export function retryDelayOf(outcome: Extract<Outcome, { kind: 'retry' }>, attempt: number): number {
+  return Math.min(outcome.maxDelayMs ?? MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(attempt)));
 }
 
 /**

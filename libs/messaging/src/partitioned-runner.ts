@@ -1,17 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { backoffMs, eventLog, isTransientFailure, retryWhileTransient } from '@app/runtime';
+import { backoffMs, eventLog, retryWhileTransient } from '@app/runtime';
 import type { HandleContext, MessageHandler, ResolvedSpec } from './consumer.js';
-import type { ConsumerStats } from './consumer-runner.js';
-import { deadLetter } from './consumer-runner.js';
+import { deadLetter, judgeFailure, retryDelayOf, type ConsumerStats } from './consumer-runner.js';
 import { DEFAULT_LEASE_TTL_MS, Leases, openLeasesBucket, type Lease } from './lease.js';
 import type { NatsClient } from './nats-connection.js';
 import { DeadLetterReason, Outcome } from './outcome.js';
 import { DEFAULT_PARTITIONS, instanceName, legacyFloor, partitionOf, PartitionStore } from './partitions.js';
 
-/** The longest a message waits between two tries while a dependency is away. */
-const MAX_RETRY_DELAY_MS = 30_000;
 /** How often held partitions' positions are looked at, and written once the stream is quiet. */
 const POSITION_INTERVAL_MS = 250;
 /** While messages flow, a position is written at most this often: a new holder handles again what was done since. */
@@ -21,7 +18,7 @@ const WATCHDOG_INTERVAL_MS = 2_000;
 /** How long the reader may stand still with messages waiting before it is restarted. */
 const STALL_MS = 5_000;
 /** A reader's consumer left without pulls (its replica was killed) is removed by the server after this. */
-export const READER_INACTIVE_MS = 10_000;
+const READER_INACTIVE_MS = 10_000;
 
 /** How a partitioned consumer is shared out (PARTITIONS, PARTITION_LEASE_TTL). */
 export interface PartitionSettings {
@@ -515,7 +512,7 @@ export class PartitionedRunner {
   /** Handles the message until it is done or dead-lettered (true), or its partition is no longer held here (false). */
   private async process(message: JsMsg, held: Held | null, context: HandleContext): Promise<boolean> {
     let attempts = 0;
-    let failuresWhileReachable = 0;
+    const failures = { failuresWhileReachable: 0 };
     for (;;) {
       attempts += 1;
       let outcome: Outcome;
@@ -524,15 +521,7 @@ export class PartitionedRunner {
       } catch (error) {
         // Its partition lost meanwhile (the handler saw context.signal): the next holder handles it again.
         if (error instanceof Abandoned || (held && !held.lease.held)) return false;
-        const failure = error as Error;
-        if (isTransientFailure(failure)) outcome = Outcome.retry(`dependency unavailable: ${failure.message}`, 0);
-        else {
-          if (this.dependenciesReachable()) failuresWhileReachable += 1;
-          outcome =
-            failuresWhileReachable >= this.spec.maxAttempts
-              ? Outcome.skip(DeadLetterReason.HANDLER_FAILED, `failed ${failuresWhileReachable} times while every dependency was reachable: ${failure.message}`)
-              : Outcome.retry(`unexpected error: ${failure.message}`, backoffMs(attempts, 1_000));
-        }
+        outcome = judgeFailure(error as Error, failures, this.dependenciesReachable(), this.spec.maxAttempts, attempts);
       }
       if (outcome.kind === 'done') {
         this.stats.done += 1;
@@ -554,7 +543,7 @@ export class PartitionedRunner {
       if (outcome.kind !== 'retry') continue;
       this.stalledSince ??= Date.now();
       this.stats.retried += 1;
-      const delay = Math.min(outcome.maxDelayMs ?? MAX_RETRY_DELAY_MS, Math.max(outcome.delayMs, backoffMs(attempts)));
+      const delay = retryDelayOf(outcome, attempts);
       this.logger.warn(`retrying message ${message.seq} in ${delay} ms: ${outcome.reason}`, ...eventLog(this.spec.eventIdOf(message)));
       await sleep(delay);
       // Its partition was lost or handed over meanwhile: its next holder handles it again from the partition's position.

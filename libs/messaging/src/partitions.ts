@@ -97,18 +97,6 @@ export class PartitionStore {
     const positions = await Promise.all(Array.from({ length: count }, (_, partition) => this.position(partition)));
     return Math.min(...positions);
   }
-
-  /** Each partition's position, and the instance holding its lease (null: nobody). */
-  async describe(): Promise<Array<{ partition: number; position: number; holder: string | null }>> {
-    const count = (await this.count()) ?? 0;
-    const rows = [];
-    for (let partition = 0; partition < count; partition += 1) {
-      const lease = await this.bucket.get(PartitionStore.leaseName(this.durable, partition));
-      const holder = lease && lease.operation === 'PUT' ? ((lease.json() as { holder?: string }).holder ?? null) : null;
-      rows.push({ partition, position: await this.position(partition), holder });
-    }
-    return rows;
-  }
 }
 
 /**
