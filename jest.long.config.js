@@ -5,4 +5,7 @@ export default {
   ...base,
   testMatch: ['<rootDir>/test/**/*.long.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
+  // One at a time: each chaos run starts a whole stack (the scaled one, sixteen apps on three NATS servers), and two at
+  // once on two cores starve every process of CPU for seconds.
+  maxWorkers: 1,
 };

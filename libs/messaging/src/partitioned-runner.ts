@@ -38,6 +38,8 @@ interface Held {
   passed: number;
   /** Messages of the partition being handled, by stream sequence. */
   readonly pending: Set<number>;
+  /** Messages left to the next holder (the lease was lost while they were in hand): not done. */
+  readonly abandoned: Set<number>;
   /** Being handed over (or lost): its new messages are left to the next holder. */
   leaving: boolean;
   /** The last position written, and when. */
@@ -84,6 +86,12 @@ export class PartitionedRunner {
   private count = 0;
   private readonly instance = instanceName();
   private readonly held = new Map<number, Held>();
+  /**
+   * Partitions whose lease this replica lost, as they were: what its
+   * handlers finished after the loss is done, and it goes on from there if
+   * it takes the partition back (rather than handling it again).
+   */
+  private readonly lost = new Map<number, Held>();
   /** The turn of the last message started of each key (true once done or passed, false when left to the partition's next holder): the next one of the key publishes after it. */
   private readonly chains = new Map<string, { held: Held | null; next: Promise<boolean> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -212,6 +220,7 @@ export class PartitionedRunner {
   private positionOf(held: Held): number {
     let lowest = Number.POSITIVE_INFINITY;
     for (const seq of held.pending) lowest = Math.min(lowest, seq);
+    for (const seq of held.abandoned) lowest = Math.min(lowest, seq);
     return Number.isFinite(lowest) ? lowest - 1 : held.passed;
   }
 
@@ -305,7 +314,12 @@ export class PartitionedRunner {
       await lease.release();
       throw error;
     }
-    const held: Held = { index: partition, lease, passed: position, pending: new Set(), leaving: false, written: position, writtenAt: Date.now() };
+    // Taken back after losing it: everything up to where its own handlers got is done, whoever held it meanwhile
+    // (another holder's position is higher if it went further).
+    const before = this.lost.get(partition);
+    this.lost.delete(partition);
+    if (before) position = Math.max(position, this.positionOf(before));
+    const held: Held = { index: partition, lease, passed: position, pending: new Set(), abandoned: new Set(), leaving: false, written: position, writtenAt: Date.now() };
     this.held.set(partition, held);
     this.stats.partitions = this.partitions;
     lease.signal.addEventListener('abort', () => {
@@ -313,6 +327,7 @@ export class PartitionedRunner {
       // Lost, not handed over: its messages in flight finish, nothing more of it is started here, nor its position written.
       held.leaving = true;
       this.held.delete(partition);
+      this.lost.set(partition, held);
       this.stats.partitions = this.partitions;
       this.logger.warn(`lost partition ${partition} of ${this.spec.durable}: ${(lease.signal.reason as Error).message}`);
     });
@@ -497,8 +512,14 @@ export class PartitionedRunner {
     };
     // The handler's synchronous start runs here, in stream order: an orderBy it makes is registered before the next message's.
     const task = this.process(message, held, context).then(
-      (done) => passed(done),
-      () => passed(false),
+      (done) => {
+        if (!done) held?.abandoned.add(message.seq);
+        passed(done);
+      },
+      () => {
+        held?.abandoned.add(message.seq);
+        passed(false);
+      },
     );
     const settled = task.finally(() => {
       held?.pending.delete(message.seq);
