@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { MsgRequest } from '@nats-io/jetstream';
 import { NatsClient } from '@app/messaging';
 import { ChaosLoad, ChaosReceiver, ChaosWebsocket, faultFigures, type ChaosResult, type FaultRow, type Phase } from './chaos.js';
 import { startNatsCluster } from './nats-cluster.js';
@@ -67,6 +68,8 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
         CONFIG_RECONCILE_INTERVAL: '10s',
         WS_FEED_LINGER: '2s',
       },
+      // Each delivery a gateway sends live is in its log: a websocket loss can be traced to the gateway that missed it.
+      appEnv: { 'websocket-gateway': { LOG_LEVEL: 'debug' } },
     });
     const running = stack;
     for (const app of DATA_PATH) {
@@ -219,6 +222,10 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
       rows.push({ fault: 'whole run', endpoint: 'websocket', expected: allIds.length, delivered: allIds.length - lost, lost, duplicated: allIds.filter((id) => (client.arrivals.get(id)?.count ?? 0) > 1).length, recoverMs: null, note: `client ${index + 1}: ${client.resumes} resumes` });
       if (lost > 0) failures.push(`whole run: ${lost} events lost by websocket client ${index + 1}`);
     }
+    for (const [index, client] of clients.entries()) {
+      const lost = allIds.filter((id) => !client.arrivals.has(id));
+      if (lost.length > 0) log(await traceLosses(running, nats, wsId, `websocket client ${index + 1}`, client, lost, instances.get('websocket-gateway')!));
+    }
 
     // The handovers, as the apps logged them: each partition taken at the position its last holder left it.
     const handovers: string[] = [];
@@ -242,4 +249,32 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     await receiver.close();
     await Promise.all(servers.map((server) => server.stop()));
   }
+}
+
+/**
+ * Where a client's lost events were: each one's delivery in the stream (its
+ * sequence, when it was stored), and what every gateway logged of it, beside
+ * where the client was connected and when. What a failed run prints to
+ * tell a gateway that missed a delivery from one never stored.
+ */
+async function traceLosses(stack: TestStack, nats: NatsClient, endpointId: string, name: string, client: ChaosWebsocket, lost: string[], gateways: Instance[]): Promise<string> {
+  const start = performance.timeOrigin;
+  const lines = [`${name} lost ${lost.length}; its connections: ${client.connections.map((connection) => `${new Date(start + connection.at).toISOString()} ${connection.url.replace(/\?.*$/, '')}`).join(', ')}`];
+  const names = new Set<Instance>(['websocket-gateway', ...gateways, ...Array.from({ length: 8 }, (_, index) => `websocket-gateway#${index + 2}` as Instance)]);
+  const logs = new Map<Instance, string[]>();
+  for (const instance of names) {
+    try {
+      logs.set(instance, readFileSync(stack.logFileOf(instance), 'utf8').split('\n'));
+    } catch {
+      // Never started.
+    }
+  }
+  for (const id of lost.slice(0, 10)) {
+    const request = { next_by_subj: nats.topology.websocketDeliveries(endpointId, id), seq: 0 } as unknown as MsgRequest;
+    const stored = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, request).catch(() => null);
+    lines.push(`  ${id}: ${stored ? `stored at sequence ${stored.seq}, ${stored.time.toISOString()}` : 'not in the deliveries stream'}`);
+    for (const [instance, text] of logs) for (const line of text.filter((entry) => entry.includes(id))) lines.push(`    ${instance}: ${line.slice(0, 300)}`);
+  }
+  for (const [instance, text] of logs) for (const line of text.filter((entry) => / (WARN|ERROR) |"level":"(warn|error)"|feed of/.test(entry))) lines.push(`  ${instance}: ${line.slice(0, 300)}`);
+  return lines.join('\n');
 }

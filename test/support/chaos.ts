@@ -110,6 +110,8 @@ export class ChaosWebsocket {
   readonly outages: Array<{ from: number; to: number | null }> = [];
   /** Reconnections refused a resume (the position was gone): events may have been missed. */
   readonly resumesRefused: string[] = [];
+  /** Where it connected, in turn: the URL and when (performance.now()). */
+  readonly connections: Array<{ url: string; at: number }> = [];
   private lastEventId: string | null = null;
   private attempts = 0;
   private closed = false;
@@ -129,26 +131,32 @@ export class ChaosWebsocket {
       const urls = this.urls();
       const url = urls[this.attempts++ % urls.length]! + (this.lastEventId ? `&last_event_id=${this.lastEventId}` : '');
       try {
-        const client = await TestClient.connect(url);
+        // Listening from the socket's creation: a resume's first frames come with the handshake's answer.
+        // A connection never opened is retried here; one that opened and closed, by its close.
+        let opened = false;
+        const client = await TestClient.connect(url, {
+          onOpen: () => (opened = true),
+          onFrame: (text) => {
+            const id = (JSON.parse(text) as { event: { id: string } }).event.id;
+            this.lastEventId = id;
+            const seen = this.arrivals.get(id);
+            if (seen) seen.count += 1;
+            else {
+              this.arrivals.set(id, { count: 1, firstAt: performance.now() });
+              this.order.push(id);
+            }
+          },
+          onClose: (code, reason) => {
+            if (this.closed || !opened) return;
+            if (code === 4416) this.resumesRefused.push(`${this.lastEventId}: ${reason}`);
+            this.outages.push({ from: performance.now(), to: null });
+            void this.connect();
+          },
+        });
         this.client = client;
+        this.connections.push({ url, at: performance.now() });
         const open = this.outages.at(-1);
         if (open && open.to === null) open.to = performance.now();
-        client.socket.on('message', (data: Buffer) => {
-          const id = (JSON.parse(data.toString('utf8')) as { event: { id: string } }).event.id;
-          this.lastEventId = id;
-          const seen = this.arrivals.get(id);
-          if (seen) seen.count += 1;
-          else {
-            this.arrivals.set(id, { count: 1, firstAt: performance.now() });
-            this.order.push(id);
-          }
-        });
-        client.socket.on('close', (code: number, reason: Buffer) => {
-          if (this.closed) return;
-          if (code === 4416) this.resumesRefused.push(`${this.lastEventId}: ${reason.toString()}`);
-          this.outages.push({ from: performance.now(), to: null });
-          void this.connect();
-        });
         return;
       } catch {
         if (this.closed) return;

@@ -1,14 +1,36 @@
 import { WebSocket } from 'ws';
 import { waitFor } from './wait.js';
 
+/**
+ * Called for every frame and for the close, from the socket's creation on:
+ * a frame that arrives with the handshake's answer (a resume's first history)
+ * is emitted before `connect` resolves, so a listener added after it would miss it.
+ */
+export interface ClientListener {
+  onOpen?: () => void;
+  onFrame?: (text: string) => void;
+  onClose?: (code: number, reason: string) => void;
+}
+
 /** A websocket client as an integrator runs it: collects every frame it receives. */
 export class TestClient {
   readonly frames: Array<{ text: string; binary: boolean }> = [];
   closeEvent: { code: number; reason: string } | null = null;
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer, binary: boolean) => this.frames.push({ text: data.toString('utf8'), binary }));
-    socket.on('close', (code, reason) => (this.closeEvent = { code, reason: reason.toString() }));
+  private constructor(
+    readonly socket: WebSocket,
+    listener: ClientListener,
+  ) {
+    if (listener.onOpen) socket.once('open', listener.onOpen);
+    socket.on('message', (data: Buffer, binary: boolean) => {
+      const text = data.toString('utf8');
+      this.frames.push({ text, binary });
+      listener.onFrame?.(text);
+    });
+    socket.on('close', (code, reason) => {
+      this.closeEvent = { code, reason: reason.toString() };
+      listener.onClose?.(code, reason.toString());
+    });
   }
 
   /**
@@ -17,10 +39,16 @@ export class TestClient {
    */
   static async connect(
     url: string,
-    { answersPings = true, protocols, origin, headers }: { answersPings?: boolean; protocols?: string[]; origin?: string; headers?: Record<string, string> } = {},
+    {
+      answersPings = true,
+      protocols,
+      origin,
+      headers,
+      ...listener
+    }: { answersPings?: boolean; protocols?: string[]; origin?: string; headers?: Record<string, string> } & ClientListener = {},
   ): Promise<TestClient> {
     const socket = new WebSocket(url, protocols ?? [], { autoPong: answersPings, ...(origin ? { origin } : {}), ...(headers ? { headers } : {}) });
-    const client = new TestClient(socket);
+    const client = new TestClient(socket, listener);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);

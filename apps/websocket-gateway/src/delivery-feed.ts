@@ -197,6 +197,14 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /** The ordered consumer's own recoveries (recreated after a gap, a lost server, missed heartbeats), at debug level. */
+  private async followStatus(feed: EndpointFeed, messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'next' || status.type === 'heartbeat' || status.type === 'debug' || status.type === 'discard') continue;
+      this.logger.debug?.(`the feed of ${feed.endpointKey} (after sequence ${feed.lastSeq}): ${status.type} ${JSON.stringify(status)}`);
+    }
+  }
+
   private async run(feed: EndpointFeed): Promise<void> {
     const { jetstream, topology } = this.nats;
     let failures = 0;
@@ -211,8 +219,9 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         }));
         // Short pull requests: after NATS restarts, a lost request is noticed (missed heartbeats)
         // and replaced within seconds rather than the default half minute.
-        feed.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
+        const messages = (feed.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 }));
         if (feed.stopped) break;
+        void this.followStatus(feed, messages);
         feed.feeding = true;
         feed.movedAt = Date.now();
         failures = 0;
@@ -222,10 +231,8 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           const eventKey = topology.eventOfWebsocketDelivery(message.subject);
           if (eventKey) this.recent.add(feed.endpointKey, eventKey, message.seq, message.data, message.headers?.has(Headers.resent) ?? false);
           const sent = this.clients.broadcast(feed.endpointKey, message.data, message.seq);
-          if (sent > 0) {
-            this.metrics.delivered(acceptedAtOf(message.headers));
-            this.logger.debug(`sent live to ${sent} clients of ${feed.endpointKey}`, ...eventLog(eventKey));
-          }
+          if (sent > 0) this.metrics.delivered(acceptedAtOf(message.headers));
+          this.logger.debug?.(`sent sequence ${message.seq} live to ${sent} of ${this.clients.countOf(feed.endpointKey)} clients of ${feed.endpointKey}`, ...eventLog(eventKey));
           this.forwarded += 1;
         }
       } catch (error) {
