@@ -168,7 +168,7 @@ describe('metrics and logs', () => {
     await waitFor(() => lineOf('ingest', 'warn', 'dead-lettered', deadLettered), { what: 'ingest’s dead-letter line with event_id' });
     expect(lineOf('ingest', 'debug', 'accepted from nats', viaNats)).toBeDefined();
     expect(lineOf('ingest', 'debug', 'accepted from http', viaHttp)).toBeDefined();
-    expect(lineOf('websocket-gateway', 'debug', 'sent live to 1 clients', viaHttp)).toBeDefined();
+    expect(lineOf('websocket-gateway', 'debug', 'live to 1 of 1 clients', viaHttp)).toBeDefined();
 
     // The websocket latency is ingest's acceptance to the frame: seconds at most here, not the time since 1970.
     const gateway = await stack.metrics('websocket-gateway');
