@@ -1,0 +1,44 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+
+/**
+ * The bare chain's fan-out hop (the router's place): consume a stream, read
+ * each event's camera from its JSON, publish one delivery per endpoint of
+ * that camera (`<prefix>.ws.<endpoint>` or `<prefix>.wh.<endpoint>`, each
+ * with a message id), await every publish ack, then ack the input. No
+ * validation, no filter language, no framework: the least a router does.
+ *
+ * argv: <nats url> <from stream> <from subject> <deliveries prefix> <durable> <camera → endpoints JSON file>
+ */
+const [url, fromStream, fromSubject, deliveriesPrefix, durable, routesFile] = process.argv.slice(2) as [string, string, string, string, string, string];
+const WINDOW = 512;
+const { readFileSync } = await import('node:fs');
+/** camera id → [kind ('ws' | 'wh'), endpoint id][] */
+const routes = new Map<string, Array<[string, string]>>(Object.entries(JSON.parse(readFileSync(routesFile, 'utf8')) as Record<string, Array<[string, string]>>));
+
+const connection = await connect({ servers: url });
+const manager = await jetstreamManager(connection);
+const js = jetstream(connection);
+await manager.consumers.add(fromStream, {
+  durable_name: durable,
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  filter_subject: fromSubject,
+  max_ack_pending: WINDOW * 4,
+});
+const consumer = await js.consumers.get(fromStream, durable);
+const messages = await consumer.consume({ max_messages: WINDOW });
+process.send?.('ready');
+const decoder = new TextDecoder();
+const inFlight = new Set<Promise<void>>();
+for await (const message of messages) {
+  const event = JSON.parse(decoder.decode(message.data)) as { camera: { id: string } };
+  const targets = routes.get(event.camera.id) ?? [];
+  const task: Promise<void> = Promise.all(
+    targets.map(([kind, endpoint]) => js.publish(`${deliveriesPrefix}.${kind}.${endpoint}`, message.data, { msgID: `${message.seq}:${endpoint}` })),
+  )
+    .then(() => message.ack())
+    .finally(() => inFlight.delete(task));
+  inFlight.add(task);
+  if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+}

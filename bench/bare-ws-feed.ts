@@ -1,0 +1,38 @@
+import { createServer } from 'node:http';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { WebSocketServer, WebSocket } from 'ws';
+
+/**
+ * The websocket baseline that reads a stream (forked with IPC): one ordered
+ * consumer of the websocket deliveries' subjects, each message sent as a text
+ * frame to the clients of its endpoint (the subject's last token), connected
+ * as `ws://…/?endpoint=<id>`. No access checks, no resume memory, no backlog
+ * limit: what any stream-fed broadcaster must do.
+ *
+ * argv: <nats url> <stream> <subject filter>
+ */
+const [url, stream, subject] = process.argv.slice(2) as [string, string, string];
+
+const server = createServer();
+const sockets = new WebSocketServer({ server, perMessageDeflate: false });
+const byEndpoint = new Map<string, Set<WebSocket>>();
+sockets.on('connection', (socket, request) => {
+  const endpoint = new URL(request.url ?? '/', 'http://feed').searchParams.get('endpoint') ?? '';
+  let clients = byEndpoint.get(endpoint);
+  if (!clients) byEndpoint.set(endpoint, (clients = new Set()));
+  clients.add(socket);
+  socket.on('close', () => clients.delete(socket));
+});
+
+const connection = await connect({ servers: url });
+const consumer = await jetstream(connection).consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.New });
+const messages = await consumer.consume({ max_messages: 1_024 });
+void (async () => {
+  for await (const message of messages) {
+    const endpoint = message.subject.slice(message.subject.lastIndexOf('.') + 1);
+    for (const client of byEndpoint.get(endpoint) ?? []) if (client.readyState === WebSocket.OPEN) client.send(message.data, { binary: false });
+  }
+})();
+
+server.listen(0, '127.0.0.1', () => process.send!({ kind: 'ready', port: (server.address() as { port: number }).port }));
