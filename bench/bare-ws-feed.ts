@@ -10,9 +10,14 @@ import { WebSocketServer, WebSocket } from 'ws';
  * as `ws://…/?endpoint=<id>`. No access checks, no resume memory, no backlog
  * limit: what any stream-fed broadcaster must do.
  *
- * argv: <nats url> <stream> <subject filter>
+ * With `per-endpoint`, it reads as the gateway does instead: one ordered
+ * consumer per endpoint with a client, filtered to that endpoint's subject
+ * (what that costs NATS and the client, against one consumer).
+ *
+ * argv: <nats url> <stream> <subject filter ending in `>`> [per-endpoint]
  */
-const [url, stream, subject] = process.argv.slice(2) as [string, string, string];
+const [url, stream, subject, mode] = process.argv.slice(2) as [string, string, string, string | undefined];
+const perEndpoint = mode === 'per-endpoint';
 
 const server = createServer();
 const sockets = new WebSocketServer({ server, perMessageDeflate: false });
@@ -23,16 +28,19 @@ sockets.on('connection', (socket, request) => {
   if (!clients) byEndpoint.set(endpoint, (clients = new Set()));
   clients.add(socket);
   socket.on('close', () => clients.delete(socket));
+  if (perEndpoint && clients.size === 1) void feed(subject.replace(/>$/, endpoint));
 });
 
 const connection = await connect({ servers: url });
-const consumer = await jetstream(connection).consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.New });
-const messages = await consumer.consume({ max_messages: 1_024 });
-void (async () => {
+/** Sends each message of `filter` to the clients of its endpoint (the subject's last token). */
+async function feed(filter: string): Promise<void> {
+  const consumer = await jetstream(connection).consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.New });
+  const messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
   for await (const message of messages) {
     const endpoint = message.subject.slice(message.subject.lastIndexOf('.') + 1);
     for (const client of byEndpoint.get(endpoint) ?? []) if (client.readyState === WebSocket.OPEN) client.send(message.data, { binary: false });
   }
-})();
+}
+if (!perEndpoint) void feed(subject);
 
 server.listen(0, '127.0.0.1', () => process.send!({ kind: 'ready', port: (server.address() as { port: number }).port }));

@@ -159,8 +159,7 @@ async function pipelineSide(receiverUrl: string): Promise<Side & { clients: WebS
   const profileDir = process.env.PIPELINE_PROFILE;
   const stack = await TestStack.start({
     apps: ['api', ...dataPath],
-    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', STREAM_MAX_BYTES: '4GiB' },
-    appEnv: profileDir ? Object.fromEntries(dataPath.map((app) => [app, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profileDir, app)}` }])) : {},
+    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', STREAM_MAX_BYTES: '4GiB', ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
   });
   const ws = await pooled(WS_ENDPOINTS, 8, (index) => stack.createWebsocketEndpoint(`bench ws ${index}`));
   const hooks = await pooled(WEBHOOK_ENDPOINTS, 8, (index) => stack.createWebhookEndpoint(`${receiverUrl}/hook/${index}`, `bench hook ${index}`));
@@ -216,7 +215,9 @@ async function bareSide(receiverUrl: string): Promise<Side & { clients: WebSocke
   await start('forwarder 1', './bare-forwarder.js', [NATS_URL, streams[0]!.name, `${prefix}.s1.>`, `${prefix}.s2`, 'f1']);
   await start('forwarder 2', './bare-forwarder.js', [NATS_URL, streams[1]!.name, `${prefix}.s2`, `${prefix}.s3`, 'f2']);
   await start('fan-out', './bare-fanout.js', [NATS_URL, streams[2]!.name, `${prefix}.s3`, `${prefix}.d`, 'fanout', routesFile]);
-  const ready = (await start('ws broadcaster', './bare-ws-feed.js', [NATS_URL, streams[3]!.name, `${prefix}.d.ws.>`])) as { port: number };
+  // PIPELINE_BARE_WS=per-endpoint: the broadcaster reads with a consumer per endpoint, as the gateway does.
+  const wsMode = process.env.PIPELINE_BARE_WS === 'per-endpoint' ? ['per-endpoint'] : [];
+  const ready = (await start('ws broadcaster', './bare-ws-feed.js', [NATS_URL, streams[3]!.name, `${prefix}.d.ws.>`, ...wsMode])) as { port: number };
   await start('dispatcher', './bare-dispatcher.js', [NATS_URL, streams[3]!.name, `${prefix}.d.wh.>`, `${receiverUrl}/bare`, String(WINDOW)]);
   if (natsPid) processes.set('nats-server', natsPid);
   const clients = await connectClients(endpoints.slice(0, WS_ENDPOINTS).map((endpoint) => `ws://127.0.0.1:${ready.port}/?endpoint=${endpoint}`));

@@ -55,7 +55,9 @@ export interface SpawnOptions {
 /** Starts one app as a child process with the given environment. */
 export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe', { lifeline = false }: SpawnOptions = {}): ChildProcess {
   const preload = lifeline ? ['--import', pathToFileURL(join(projectRoot(), 'dist', 'scripts', 'lifeline.js')).href] : [];
-  return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], ...preload, appEntry(app)], {
+  // CPU_PROFILE_DIR in the app's environment: it writes a V8 CPU profile under <dir>/<app> when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
+  const profile = env.CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(env.CPU_PROFILE_DIR, app)}`] : [];
+  return spawn(process.execPath, ['--enable-source-maps', ...NODE_FLAGS[app], ...profile, ...preload, appEntry(app)], {
     env,
     stdio: lifeline ? ['ignore', output, output, 'pipe'] : ['ignore', output, output],
   });
