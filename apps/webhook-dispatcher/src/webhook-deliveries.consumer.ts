@@ -34,7 +34,7 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
   ackWaitMs: 10_000,
   partitionKey: (message, topology) => topology.endpointOfDelivery(message.subject),
   // A delivery done since the last position is sent again by the next holder after a kill: at most a quarter second's
-  // worth. Every 25 ms cost the dispatcher a third of its CPU in position writes (docs/benchmarks.md, The whole pipeline).
+  // worth. Every 25 ms made the dispatcher's CPU per delivery about half again as much (docs/benchmarks.md, The whole pipeline).
   positionEveryMs: 250,
 })
 export class WebhookDeliveriesConsumer implements MessageHandler {
