@@ -62,6 +62,8 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly feeds = new Map<string, EndpointFeed>();
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
+  /** LOG_LEVEL=debug: each delivery sent, and the feeds' consumer recoveries, are logged. */
+  private readonly debugging: boolean;
   forwarded = 0;
 
   constructor(
@@ -73,6 +75,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(GATEWAY_CONFIG) private readonly settings: GatewayConfig,
     backlog: ConsumerBacklog,
   ) {
+    this.debugging = settings.LOG_LEVEL === 'debug';
     // The feeds' ordered consumers: the websocket deliveries of this replica's endpoints it has not read yet.
     backlog.track('delivery-feed', async () => {
       const feeds = [...this.feeds.values()].filter((feed) => feed.feeding && feed.consumer);
@@ -221,7 +224,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         // and replaced within seconds rather than the default half minute.
         const messages = (feed.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 }));
         if (feed.stopped) break;
-        void this.followStatus(feed, messages);
+        if (this.debugging) void this.followStatus(feed, messages);
         feed.feeding = true;
         feed.movedAt = Date.now();
         failures = 0;
@@ -232,7 +235,8 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           if (eventKey) this.recent.add(feed.endpointKey, eventKey, message.seq, message.data, message.headers?.has(Headers.resent) ?? false);
           const sent = this.clients.broadcast(feed.endpointKey, message.data, message.seq);
           if (sent > 0) this.metrics.delivered(acceptedAtOf(message.headers));
-          this.logger.debug?.(`sent sequence ${message.seq} live to ${sent} of ${this.clients.countOf(feed.endpointKey)} clients of ${feed.endpointKey}`, ...eventLog(eventKey));
+          // Built only when printed: nothing per delivery at the usual levels.
+          if (this.debugging) this.logger.debug(`sent sequence ${message.seq} live to ${sent} of ${this.clients.countOf(feed.endpointKey)} clients of ${feed.endpointKey}`, ...eventLog(eventKey));
           this.forwarded += 1;
         }
       } catch (error) {
