@@ -8,9 +8,13 @@ import { connect } from '@nats-io/transport-node';
  * with a message id), await every publish ack, then ack the input. No
  * validation, no filter language, no framework: the least a router does.
  *
- * argv: <nats url> <from stream> <from subject> <deliveries prefix> <durable> <camera → endpoints JSON file>
+ * With `subject-per-delivery`, each websocket delivery goes on a subject of
+ * its own, `<prefix>.ws.<endpoint>.<n>`, as the router stores them.
+ *
+ * argv: <nats url> <from stream> <from subject> <deliveries prefix> <durable> <camera → endpoints JSON file> [subject-per-delivery]
  */
-const [url, fromStream, fromSubject, deliveriesPrefix, durable, routesFile] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [url, fromStream, fromSubject, deliveriesPrefix, durable, routesFile, layout] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
+const perDelivery = layout === 'subject-per-delivery';
 const WINDOW = 512;
 const { readFileSync } = await import('node:fs');
 /** camera id → [kind ('ws' | 'wh'), endpoint id][] */
@@ -35,7 +39,9 @@ for await (const message of messages) {
   const event = JSON.parse(decoder.decode(message.data)) as { camera: { id: string } };
   const targets = routes.get(event.camera.id) ?? [];
   const task: Promise<void> = Promise.all(
-    targets.map(([kind, endpoint]) => js.publish(`${deliveriesPrefix}.${kind}.${endpoint}`, message.data, { msgID: `${message.seq}:${endpoint}` })),
+    targets.map(([kind, endpoint]) =>
+      js.publish(`${deliveriesPrefix}.${kind}.${endpoint}${perDelivery && kind === 'ws' ? `.${message.seq}` : ''}`, message.data, { msgID: `${message.seq}:${endpoint}` }),
+    ),
   )
     .then(() => message.ack())
     .finally(() => inFlight.delete(task));

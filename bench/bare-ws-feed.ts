@@ -12,12 +12,18 @@ import { WebSocketServer, WebSocket } from 'ws';
  *
  * With `per-endpoint`, it reads as the gateway does instead: one ordered
  * consumer per endpoint with a client, filtered to that endpoint's subject
- * (what that costs NATS and the client, against one consumer).
+ * (what that costs NATS and the client, against one consumer). With
+ * `per-delivery`, the same on deliveries stored on a subject of their own
+ * (`…ws.<endpoint>.<n>`, bare-fanout's `subject-per-delivery`): each
+ * consumer's filter is then `…ws.<endpoint>.>`, as the gateway's.
  *
- * argv: <nats url> <stream> <subject filter ending in `>`> [per-endpoint]
+ * argv: <nats url> <stream> <subject filter ending in `>`> [per-endpoint | per-delivery]
  */
 const [url, stream, subject, mode] = process.argv.slice(2) as [string, string, string, string | undefined];
-const perEndpoint = mode === 'per-endpoint';
+const perDelivery = mode === 'per-delivery';
+const perEndpoint = mode === 'per-endpoint' || perDelivery;
+/** The endpoint a delivery's subject names: its last token, or the one before with a subject per delivery. */
+const endpointOf = (subject: string): string => subject.split('.').at(perDelivery ? -2 : -1)!;
 
 const server = createServer();
 const sockets = new WebSocketServer({ server, perMessageDeflate: false });
@@ -28,7 +34,7 @@ sockets.on('connection', (socket, request) => {
   if (!clients) byEndpoint.set(endpoint, (clients = new Set()));
   clients.add(socket);
   socket.on('close', () => clients.delete(socket));
-  if (perEndpoint && clients.size === 1) void feed(subject.replace(/>$/, endpoint));
+  if (perEndpoint && clients.size === 1) void feed(subject.replace(/>$/, perDelivery ? `${endpoint}.>` : endpoint));
 });
 
 const connection = await connect({ servers: url });
@@ -37,8 +43,7 @@ async function feed(filter: string): Promise<void> {
   const consumer = await jetstream(connection).consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.New });
   const messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 });
   for await (const message of messages) {
-    const endpoint = message.subject.slice(message.subject.lastIndexOf('.') + 1);
-    for (const client of byEndpoint.get(endpoint) ?? []) if (client.readyState === WebSocket.OPEN) client.send(message.data, { binary: false });
+    for (const client of byEndpoint.get(endpointOf(message.subject)) ?? []) if (client.readyState === WebSocket.OPEN) client.send(message.data, { binary: false });
   }
 }
 if (!perEndpoint) void feed(subject);

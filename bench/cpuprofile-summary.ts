@@ -25,7 +25,7 @@ interface Profile {
 const args = process.argv.slice(2);
 const topIndex = args.indexOf('--top');
 const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
-const files = args.filter((arg, index) => arg !== '--top' && index !== topIndex + 1);
+const files = args.filter((arg, index) => topIndex < 0 || (index !== topIndex && index !== topIndex + 1));
 
 /** The area a frame's code belongs to: a package, an app or lib of this project, Node itself, or V8's own work. */
 function areaOf(frame: ProfileNode['callFrame']): string {

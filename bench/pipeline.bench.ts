@@ -214,9 +214,12 @@ async function bareSide(receiverUrl: string): Promise<Side & { clients: WebSocke
   };
   await start('forwarder 1', './bare-forwarder.js', [NATS_URL, streams[0]!.name, `${prefix}.s1.>`, `${prefix}.s2`, 'f1']);
   await start('forwarder 2', './bare-forwarder.js', [NATS_URL, streams[1]!.name, `${prefix}.s2`, `${prefix}.s3`, 'f2']);
-  await start('fan-out', './bare-fanout.js', [NATS_URL, streams[2]!.name, `${prefix}.s3`, `${prefix}.d`, 'fanout', routesFile]);
-  // PIPELINE_BARE_WS=per-endpoint: the broadcaster reads with a consumer per endpoint, as the gateway does.
-  const wsMode = process.env.PIPELINE_BARE_WS === 'per-endpoint' ? ['per-endpoint'] : [];
+  // PIPELINE_BARE_WS=per-endpoint: the broadcaster reads with a consumer per endpoint, as the gateway does;
+  // per-delivery: and the fan-out stores each websocket delivery on a subject of its own, as the router does.
+  const bareWs = process.env.PIPELINE_BARE_WS;
+  if (bareWs && bareWs !== 'per-endpoint' && bareWs !== 'per-delivery') throw new Error(`PIPELINE_BARE_WS is per-endpoint or per-delivery, not ${bareWs}`);
+  const wsMode = bareWs ? [bareWs] : [];
+  await start('fan-out', './bare-fanout.js', [NATS_URL, streams[2]!.name, `${prefix}.s3`, `${prefix}.d`, 'fanout', routesFile, ...(bareWs === 'per-delivery' ? ['subject-per-delivery'] : [])]);
   const ready = (await start('ws broadcaster', './bare-ws-feed.js', [NATS_URL, streams[3]!.name, `${prefix}.d.ws.>`, ...wsMode])) as { port: number };
   await start('dispatcher', './bare-dispatcher.js', [NATS_URL, streams[3]!.name, `${prefix}.d.wh.>`, `${receiverUrl}/bare`, String(WINDOW)]);
   if (natsPid) processes.set('nats-server', natsPid);

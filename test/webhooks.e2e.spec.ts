@@ -233,7 +233,7 @@ describe('webhook delivery', () => {
     await dead.receiver.close();
   });
 
-  it('delivers everything after the dispatcher is killed with SIGKILL mid-stream, repeating only requests in flight at the kill', async () => {
+  it('delivers everything after the dispatcher is killed with SIGKILL mid-stream, repeating only the last requests before the kill', async () => {
     const hook = await webhookTo();
     const sent: string[] = [];
     for (let i = 0; i < 50; i += 1) sent.push((await send(hook.camera)).event.id);

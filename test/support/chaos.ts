@@ -153,6 +153,8 @@ export class ChaosWebsocket {
             void this.connect();
           },
         });
+        // Closed in the instant it opened: its close has started the next attempt.
+        if (client.closeEvent) return;
         this.client = client;
         this.connections.push({ url, at: performance.now() });
         const open = this.outages.at(-1);
