@@ -15,13 +15,14 @@ import { WebSocketServer, WebSocket } from 'ws';
  * (what that costs NATS and the client, against one consumer). With
  * `per-delivery`, the same on deliveries stored on a subject of their own
  * (`…ws.<endpoint>.<n>`, bare-fanout's `subject-per-delivery`): each
- * consumer's filter is then `…ws.<endpoint>.>`, as the gateway's.
+ * consumer's filter is then `…ws.<endpoint>.>`, as the gateway's. With
+ * `shared-per-delivery`, one consumer of those subjects.
  *
- * argv: <nats url> <stream> <subject filter ending in `>`> [per-endpoint | per-delivery]
+ * argv: <nats url> <stream> <subject filter ending in `>`> [per-endpoint | per-delivery | shared-per-delivery]
  */
 const [url, stream, subject, mode] = process.argv.slice(2) as [string, string, string, string | undefined];
-const perDelivery = mode === 'per-delivery';
-const perEndpoint = mode === 'per-endpoint' || perDelivery;
+const perDelivery = mode === 'per-delivery' || mode === 'shared-per-delivery';
+const perEndpoint = mode === 'per-endpoint' || mode === 'per-delivery';
 /** The endpoint a delivery's subject names: its last token, or the one before with a subject per delivery. */
 const endpointOf = (subject: string): string => subject.split('.').at(perDelivery ? -2 : -1)!;
 

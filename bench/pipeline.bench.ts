@@ -172,7 +172,7 @@ async function pipelineSide(receiverUrl: string): Promise<Side & { clients: WebS
   }
   const clients = await connectClients(ws.map((id) => stack.websocketUrl(id)));
   const processes = new Map<string, number>();
-  for (const app of dataPath) processes.set(app, stack.pidOf(app as Instance)!);
+  for (const app of dataPath) processes.set(app, stack.pid(app as Instance));
   if (natsPid) processes.set('nats-server', natsPid);
   return {
     name: 'pipeline',
@@ -215,11 +215,13 @@ async function bareSide(receiverUrl: string): Promise<Side & { clients: WebSocke
   await start('forwarder 1', './bare-forwarder.js', [NATS_URL, streams[0]!.name, `${prefix}.s1.>`, `${prefix}.s2`, 'f1']);
   await start('forwarder 2', './bare-forwarder.js', [NATS_URL, streams[1]!.name, `${prefix}.s2`, `${prefix}.s3`, 'f2']);
   // PIPELINE_BARE_WS=per-endpoint: the broadcaster reads with a consumer per endpoint, as the gateway does;
-  // per-delivery: and the fan-out stores each websocket delivery on a subject of its own, as the router does.
+  // per-delivery: and the fan-out stores each websocket delivery on a subject of its own, as the router does;
+  // shared-per-delivery: a subject per delivery, read by one consumer.
   const bareWs = process.env.PIPELINE_BARE_WS;
-  if (bareWs && bareWs !== 'per-endpoint' && bareWs !== 'per-delivery') throw new Error(`PIPELINE_BARE_WS is per-endpoint or per-delivery, not ${bareWs}`);
+  if (bareWs && !['per-endpoint', 'per-delivery', 'shared-per-delivery'].includes(bareWs)) throw new Error(`PIPELINE_BARE_WS is per-endpoint, per-delivery or shared-per-delivery, not ${bareWs}`);
   const wsMode = bareWs ? [bareWs] : [];
-  await start('fan-out', './bare-fanout.js', [NATS_URL, streams[2]!.name, `${prefix}.s3`, `${prefix}.d`, 'fanout', routesFile, ...(bareWs === 'per-delivery' ? ['subject-per-delivery'] : [])]);
+  const layout = bareWs?.endsWith('per-delivery') ? ['subject-per-delivery'] : [];
+  await start('fan-out', './bare-fanout.js', [NATS_URL, streams[2]!.name, `${prefix}.s3`, `${prefix}.d`, 'fanout', routesFile, ...layout]);
   const ready = (await start('ws broadcaster', './bare-ws-feed.js', [NATS_URL, streams[3]!.name, `${prefix}.d.ws.>`, ...wsMode])) as { port: number };
   await start('dispatcher', './bare-dispatcher.js', [NATS_URL, streams[3]!.name, `${prefix}.d.wh.>`, `${receiverUrl}/bare`, String(WINDOW)]);
   if (natsPid) processes.set('nats-server', natsPid);

@@ -240,11 +240,6 @@ export class TestStack {
     if (error) throw error;
   }
 
-  /** A running instance's process id (the benchmarks read its CPU time and memory). */
-  pidOf(instance: Instance): number | undefined {
-    return this.running.get(instance)?.pid;
-  }
-
   /** The file an instance's whole output goes to (kept after it stopped). */
   logFileOf(instance: Instance): string {
     return join(LOG_DIR, `t${this.id}-${instance}.log`);
