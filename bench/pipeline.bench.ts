@@ -293,7 +293,11 @@ async function measure(side: Side, latencyRateOf: (own: { ws: number; wh: number
   return { rate, cpuPer1000, latency };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 
 const receiver = await startReceiver();
 console.log(`setting up: ${WS_ENDPOINTS} websocket and ${WEBHOOK_ENDPOINTS} webhook endpoints, ${cameras.length} cameras, ${WS_PER_EVENT + WH_PER_EVENT} deliveries per event`);
