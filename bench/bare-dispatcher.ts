@@ -1,6 +1,5 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Agent, request } from 'undici';
+import { bareConsumer } from './bare-consumer.js';
 
 /**
  * The baseline dispatcher: consume webhook deliveries, POST each body with
@@ -12,17 +11,7 @@ import { Agent, request } from 'undici';
 const [url, stream, subject, receiver, windowText] = process.argv.slice(2) as [string, string, string, string, string];
 const WINDOW = Number(windowText);
 
-const connection = await connect({ servers: url });
-const manager = await jetstreamManager(connection);
-await manager.consumers.add(stream, {
-  durable_name: 'bare-dispatcher',
-  ack_policy: AckPolicy.Explicit,
-  deliver_policy: DeliverPolicy.All,
-  filter_subject: subject,
-  max_ack_pending: WINDOW * 4,
-});
-const consumer = await jetstream(connection).consumers.get(stream, 'bare-dispatcher');
-const messages = await consumer.consume({ max_messages: WINDOW });
+const { messages } = await bareConsumer(url, stream, subject, 'bare-dispatcher', WINDOW);
 const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 process.send?.('ready');
 const inFlight = new Set<Promise<void>>();

@@ -1,5 +1,5 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { bareConsumer } from './bare-consumer.js';
 
 /**
  * The bare chain's fan-out hop (the router's place): consume a stream, read
@@ -16,22 +16,10 @@ import { connect } from '@nats-io/transport-node';
 const [url, fromStream, fromSubject, deliveriesPrefix, durable, routesFile, layout] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
 const perDelivery = layout === 'subject-per-delivery';
 const WINDOW = 512;
-const { readFileSync } = await import('node:fs');
 /** camera id → [kind ('ws' | 'wh'), endpoint id][] */
 const routes = new Map<string, Array<[string, string]>>(Object.entries(JSON.parse(readFileSync(routesFile, 'utf8')) as Record<string, Array<[string, string]>>));
 
-const connection = await connect({ servers: url });
-const manager = await jetstreamManager(connection);
-const js = jetstream(connection);
-await manager.consumers.add(fromStream, {
-  durable_name: durable,
-  ack_policy: AckPolicy.Explicit,
-  deliver_policy: DeliverPolicy.All,
-  filter_subject: fromSubject,
-  max_ack_pending: WINDOW * 4,
-});
-const consumer = await js.consumers.get(fromStream, durable);
-const messages = await consumer.consume({ max_messages: WINDOW });
+const { js, messages } = await bareConsumer(url, fromStream, fromSubject, durable, WINDOW);
 process.send?.('ready');
 const decoder = new TextDecoder();
 const inFlight = new Set<Promise<void>>();

@@ -1,5 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { bareConsumer } from './bare-consumer.js';
 
 /**
  * The baseline's hop: consume a stream, publish each message unchanged to the
@@ -12,18 +11,7 @@ import { connect } from '@nats-io/transport-node';
 const [url, fromStream, fromSubject, toSubject, durable] = process.argv.slice(2) as [string, string, string, string, string];
 const WINDOW = 512;
 
-const connection = await connect({ servers: url });
-const manager = await jetstreamManager(connection);
-const js = jetstream(connection);
-await manager.consumers.add(fromStream, {
-  durable_name: durable,
-  ack_policy: AckPolicy.Explicit,
-  deliver_policy: DeliverPolicy.All,
-  filter_subject: fromSubject,
-  max_ack_pending: WINDOW * 4,
-});
-const consumer = await js.consumers.get(fromStream, durable);
-const messages = await consumer.consume({ max_messages: WINDOW });
+const { js, messages } = await bareConsumer(url, fromStream, fromSubject, durable, WINDOW);
 process.send?.('ready');
 const inFlight = new Set<Promise<void>>();
 for await (const message of messages) {

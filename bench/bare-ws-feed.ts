@@ -26,6 +26,7 @@ const perEndpoint = mode === 'per-endpoint' || mode === 'per-delivery';
 /** The endpoint a delivery's subject names: its last token, or the one before with a subject per delivery. */
 const endpointOf = (subject: string): string => subject.split('.').at(perDelivery ? -2 : -1)!;
 
+process.once('disconnect', () => process.exit(0));
 const server = createServer();
 const sockets = new WebSocketServer({ server, perMessageDeflate: false });
 const byEndpoint = new Map<string, Set<WebSocket>>();

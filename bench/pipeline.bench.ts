@@ -302,7 +302,11 @@ const median = (values: number[]): number => {
 const receiver = await startReceiver();
 console.log(`setting up: ${WS_ENDPOINTS} websocket and ${WEBHOOK_ENDPOINTS} webhook endpoints, ${cameras.length} cameras, ${WS_PER_EVENT + WH_PER_EVENT} deliveries per event`);
 const bare = await bareSide(receiver.url);
-const pipeline = await pipelineSide(receiver.url);
+// A set-up that fails leaves nothing of the bare side running.
+const pipeline = await pipelineSide(receiver.url).catch(async (error: unknown) => {
+  await bare.stop();
+  throw error;
+});
 const runs: Array<{ bare: RunFigures; pipeline: RunFigures }> = [];
 const peakRss = new Map<string, Map<string, number>>();
 try {

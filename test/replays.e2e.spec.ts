@@ -4,7 +4,7 @@ import { DeletedProfiles } from '@app/messaging';
 import { cli } from './support/cli.js';
 import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
-import { reachOf, replayEnded, replayJob, startReplay } from './support/replays.js';
+import { reachOf, replayEnded, replayJob, startReplay, webhookIdsOf, webhookWithReceiver } from './support/replays.js';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 import { TestClient } from './support/ws-client.js';
@@ -35,12 +35,7 @@ describe('replay jobs', () => {
     await stack?.stop();
   });
 
-  async function webhook(): Promise<{ receiver: Receiver; endpointId: string }> {
-    const receiver = await Receiver.start();
-    receivers.push(receiver);
-    const endpointId = await stack.createWebhookEndpoint(receiver.url);
-    return { receiver, endpointId };
-  }
+  const webhook = () => webhookWithReceiver(stack, receivers);
 
   async function send(camera: string): Promise<EventJson> {
     const event = freshEvent();
@@ -49,7 +44,6 @@ describe('replay jobs', () => {
     return event;
   }
 
-  const idsOf = (receiver: Receiver, from = 0) => receiver.requests.slice(from).map((request) => request.headers['webhook-id'] as string);
 
   it('re-delivers a webhook endpoint’s deliveries of a time range: the dry run counts what the run sends, the webhook-id kept, a second run inside the duplicate window not swallowed', async () => {
     const camera = randomUUID();
@@ -75,9 +69,9 @@ describe('replay jobs', () => {
 
     const sent = events.map((event) => event.event.id).sort();
     // The dry run sent nothing; each run sent each event once, with its id; the replays' own copies are not replayed again.
-    expect(idsOf(hook.receiver, 4).slice(0, 3).sort()).toEqual(sent);
-    expect(idsOf(hook.receiver, 7).sort()).toEqual(sent);
-    expect(idsOf(hook.receiver).filter((id) => id === later.event.id)).toHaveLength(1);
+    expect(webhookIdsOf(hook.receiver, 4).slice(0, 3).sort()).toEqual(sent);
+    expect(webhookIdsOf(hook.receiver, 7).sort()).toEqual(sent);
+    expect(webhookIdsOf(hook.receiver).filter((id) => id === later.event.id)).toHaveLength(1);
   });
 
   it('re-routes a time range after a filter change to exactly the endpoints that missed its events; websocket clients get them live', async () => {
@@ -135,7 +129,7 @@ describe('replay jobs', () => {
 
     const ids = [...events, mixed].map((event) => event.event.id).sort();
     await waitFor(() => missed.receiver.requests.length === 3 && client.frames.length === 3, { what: 'the re-routed deliveries' });
-    expect(idsOf(missed.receiver).sort()).toEqual(ids);
+    expect(webhookIdsOf(missed.receiver).sort()).toEqual(ids);
     expect(client.eventIds().sort()).toEqual(ids);
     // Once the dispatcher's ledger has them, nothing is missing any more: a third run sends nothing.
     await waitFor(
@@ -145,7 +139,7 @@ describe('replay jobs', () => {
     const after = await replayEnded(graphql, (await startReplay(graphql, { kind: 'REROUTE', from, to, dryRun: true })).id);
     expect(after).toMatchObject({ state: 'SUCCEEDED', sent: 0, reached: [] });
     expect(routed.receiver.requests).toHaveLength(4);
-    expect(idsOf(missed.receiver)).not.toContain(forgotten.event.id);
+    expect(webhookIdsOf(missed.receiver)).not.toContain(forgotten.event.id);
     // Sent without the deleted candidate, and not to the watchlist's endpoint, which only that candidate matched.
     const resent = JSON.parse(missed.receiver.requests.find((request) => request.headers['webhook-id'] === mixed.event.id)!.body) as { candidates: Array<{ profile: { id: string } }> };
     expect(resent.candidates.map((candidate) => candidate.profile.id)).toEqual([staying]);

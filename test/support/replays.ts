@@ -1,4 +1,6 @@
 import { expect } from '@jest/globals';
+import { Receiver } from './receiver.js';
+import type { TestStack } from './stack.js';
 import { waitFor } from './wait.js';
 
 /** What the tests read of a replay job. */
@@ -52,3 +54,13 @@ export async function replayEnded(graphql: Graphql, id: string, timeoutMs = 60_0
 /** A job's deliveries by endpoint, as a plain object (for comparing a dry run with the real run). */
 export const reachOf = (job: ReplayJobView): Record<string, number> => Object.fromEntries(job.reached.map(({ endpointId, events }) => [endpointId, events]));
 
+/** A webhook endpoint to a receiver of its own (added to `receivers`, for the suite to close). */
+export async function webhookWithReceiver(stack: TestStack, receivers: Receiver[]): Promise<{ receiver: Receiver; endpointId: string }> {
+  const receiver = await Receiver.start();
+  receivers.push(receiver);
+  const endpointId = await stack.createWebhookEndpoint(receiver.url);
+  return { receiver, endpointId };
+}
+
+/** The `webhook-id` of each request a receiver got, from its `from`-th on. */
+export const webhookIdsOf = (receiver: Receiver, from = 0): string[] => receiver.requests.slice(from).map((request) => request.headers['webhook-id'] as string);
