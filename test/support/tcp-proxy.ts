@@ -9,6 +9,8 @@ export class TcpProxy {
   private cutOff = false;
   /** Bytes the app has sent the service through the proxy, so far. */
   bytesToService = 0;
+  /** What the app sent the service, kept only while `record()` is on. */
+  private recorded: Buffer[] | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -28,7 +30,10 @@ export class TcpProxy {
         socket.on('close', () => proxy.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      client.on('data', (chunk: Buffer) => (proxy.bytesToService += chunk.length));
+      client.on('data', (chunk: Buffer) => {
+        proxy.bytesToService += chunk.length;
+        proxy.recorded?.push(chunk);
+      });
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -36,6 +41,17 @@ export class TcpProxy {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as { port: number }).port);
     return proxy;
+  }
+
+  /** Keeps what the app sends the service from now on, until `stopRecording()` returns it as text. */
+  record(): void {
+    this.recorded = [];
+  }
+
+  stopRecording(): string {
+    const text = Buffer.concat(this.recorded ?? []).toString('latin1');
+    this.recorded = undefined;
+    return text;
   }
 
   /** Drops every connection and refuses new ones, like a network partition. */
