@@ -2,7 +2,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
-import { idKey } from '@app/events';
 import { TestStack } from '../test/support/stack.js';
 import { simulatedEvents } from '@app/simulator';
 
@@ -128,7 +127,7 @@ async function main(): Promise<void> {
     const nats = await stack.natsClient();
     const deliver = async (endpointId: string, count: number): Promise<string[]> => {
       const events = simulatedEvents(count);
-      await Promise.all(events.map((event) => nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId, idKey(event.id)), event.data)));
+      await Promise.all(events.map((event) => nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId), event.data)));
       return events.map((event) => event.id);
     };
     console.log(`websocket gateway benchmark: ${CONNECTIONS} connections over ${CLIENT_PROCESSES} client processes`);

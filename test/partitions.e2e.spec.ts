@@ -199,12 +199,12 @@ describe('partitions: any number of replicas, each camera in order', () => {
     expect(Object.keys(readiness.feeds)).toEqual([idKey(websocketId)]);
     expect(readiness.forwarded - forwardedBefore).toBe(events.length);
     const nats = await stack.natsClient();
-    const stored = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveriesOf(idKey(unwatched)) });
+    const stored = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveries(idKey(unwatched)) });
     expect(stored).not.toBeNull();
     const filters = [];
     for await (const consumer of nats.manager.consumers.list(nats.topology.streams.deliveries)) filters.push(consumer.config.filter_subject);
-    expect(filters).not.toContain(nats.topology.websocketDeliveriesOf(idKey(unwatched)));
-    expect(filters).toContain(nats.topology.websocketDeliveriesOf(idKey(websocketId)));
+    expect(filters).not.toContain(nats.topology.websocketDeliveries(idKey(unwatched)));
+    expect(filters).toContain(nats.topology.websocketDeliveries(idKey(websocketId)));
 
     // The last client gone, the feed closes after its linger: the replica reads nothing of websocket deliveries.
     client.close();

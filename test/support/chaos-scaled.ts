@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { MsgRequest } from '@nats-io/jetstream';
-import { NatsClient } from '@app/messaging';
+import { NatsClient, WebsocketPositions } from '@app/messaging';
 import { ChaosLoad, ChaosReceiver, ChaosWebsocket, faultFigures, type ChaosResult, type FaultRow, type Phase } from './chaos.js';
 import { startNatsCluster } from './nats-cluster.js';
 import type { OwnNatsServer } from './nats-server.js';
@@ -270,9 +269,9 @@ async function traceLosses(stack: TestStack, nats: NatsClient, endpointId: strin
     }
   }
   for (const id of lost.slice(0, 10)) {
-    const request = { next_by_subj: nats.topology.websocketDeliveries(endpointId, id), seq: 0 } as unknown as MsgRequest;
-    const stored = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, request).catch(() => null);
-    lines.push(`  ${id}: ${stored ? `stored at sequence ${stored.seq}, ${stored.time.toISOString()}` : 'not in the deliveries stream'}`);
+    const seq = await WebsocketPositions.find(nats, id, endpointId).catch(() => null);
+    const stored = seq === null ? null : await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { seq }).catch(() => null);
+    lines.push(`  ${id}: ${stored ? `stored at sequence ${stored.seq}, ${stored.time.toISOString()}` : 'no position recorded in the deliveries stream'}`);
     for (const [instance, text] of logs) for (const line of text.filter((entry) => entry.includes(id))) lines.push(`    ${instance}: ${line.slice(0, 300)}`);
   }
   for (const [instance, text] of logs) for (const line of text.filter((entry) => / (WARN|ERROR) |"level":"(warn|error)"|feed of/.test(entry))) lines.push(`  ${instance}: ${line.slice(0, 300)}`);

@@ -10,7 +10,8 @@ const SEED_WINDOW = 2_000;
  * Stores `count` websocket deliveries of the simulator's events for one
  * endpoint straight into the deliveries stream, as the router publishes them
  * (subject, event and endpoint headers): a history to replay, made in
- * seconds rather than by the whole pipeline. Returns their event ids, in
+ * seconds rather than by the whole pipeline. Their positions are not
+ * recorded (WebsocketPositions): a client cannot resume after one by id. Returns their event ids, in
  * stream order. For tests and benchmarks alike (no test framework here).
  */
 export async function seedWebsocketDeliveries(nats: NatsClient, endpointId: string, count: number, onProgress?: (stored: number) => void): Promise<string[]> {
@@ -27,7 +28,7 @@ export async function seedWebsocketDeliveries(nats: NatsClient, endpointId: stri
     const headers = natsHeaders();
     headers.set(Headers.eventId, eventKey);
     headers.set(Headers.endpointId, endpointKey);
-    const subject = nats.topology.websocketDeliveries(endpointKey, eventKey);
+    const subject = nats.topology.websocketDeliveries(endpointKey);
     // Created one after the other: stored in this order, whatever order their acks come back in.
     const stored: Promise<unknown> = nats.jetstream.publish(subject, encoder.encode(JSON.stringify(message.event)), { headers, timeout: 30_000 }).finally(() => window.delete(stored));
     window.add(stored);

@@ -325,14 +325,13 @@ export class TestStack {
       async () => {
         if (!(await this.caughtUp(nats.topology.streams.events, 'profile-sync'))) return false;
         if (!(await this.caughtUp(nats.topology.streams.routable, 'filter-router'))) return false;
-        const stored = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.messages;
-        if (deliveries !== undefined && stored !== deliveries) return false;
+        if (deliveries !== undefined && (await this.deliveriesStored()) !== deliveries) return false;
         // Every gateway replica forwarded what is stored for the endpoints it reads (its clients').
         for (const [instance, appProcess] of this.running) {
           if (appProcess.exited || appOf(instance) !== 'websocket-gateway') continue;
           const feeds = (await this.readiness(instance)).feeds as Record<string, number>;
           for (const [endpoint, forwarded] of Object.entries(feeds)) {
-            const last = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveriesOf(endpoint) });
+            const last = await nats.manager.streams.getMessage(nats.topology.streams.deliveries, { last_by_subj: nats.topology.websocketDeliveries(endpoint) });
             if (last && last.seq > forwarded) return false;
           }
         }
@@ -340,6 +339,15 @@ export class TestStack {
       },
       { timeoutMs: SETTLE_TIMEOUT_MS, what: 'routing and forwarding to finish' },
     );
+  }
+
+  /** Deliveries in the deliveries stream: its messages less the positions records (WebsocketPositions). */
+  async deliveriesStored(): Promise<number> {
+    const nats = await this.natsClient();
+    const { deliveries } = nats.topology.streams;
+    const all = (await nats.manager.streams.info(deliveries)).state.messages;
+    const positions = (await nats.manager.streams.info(deliveries, { subjects_filter: nats.topology.allWebsocketPositions })).state.subjects ?? {};
+    return all - Object.values(positions).reduce((sum, count) => sum + count, 0);
   }
 
   /**

@@ -30,7 +30,7 @@ export class RoutableEventsConsumer implements MessageHandler {
       return Outcome.skip(DeadLetterReason.MISSING_HEADERS, 'message lacks the routing headers ingest sets');
     }
     try {
-      await this.routeEvent.execute(eventId, event, message.data, message.headers?.get(Headers.acceptedAt) || null, context.turn);
+      await this.routeEvent.execute(eventId, event, message.data, message.headers?.get(Headers.acceptedAt) || null, context);
       return Outcome.done;
     } catch (error) {
       if (error instanceof PublishUnavailableError) {

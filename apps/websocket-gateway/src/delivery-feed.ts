@@ -214,7 +214,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
     while (!feed.stopped && !this.stopping) {
       try {
         const consumer = (feed.consumer = await jetstream.consumers.get(topology.streams.deliveries, {
-          filter_subjects: topology.websocketDeliveriesOf(feed.endpointKey),
+          filter_subjects: topology.websocketDeliveries(feed.endpointKey),
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: feed.lastSeq + 1,
           // A killed replica's feeds leave the server soon rather than after five minutes.
@@ -231,7 +231,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
         for await (const message of feed.messages) {
           feed.lastSeq = message.seq;
           feed.movedAt = Date.now();
-          const eventKey = topology.eventOfWebsocketDelivery(message.subject);
+          const eventKey = message.headers?.get(Headers.eventId);
           if (eventKey) this.recent.add(feed.endpointKey, eventKey, message.seq, message.data, message.headers?.has(Headers.resent) ?? false);
           const sent = this.clients.broadcast(feed.endpointKey, message.data, message.seq);
           if (sent > 0) this.metrics.delivered(acceptedAtOf(message.headers));

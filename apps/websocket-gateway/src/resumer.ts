@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type MsgRequest, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { WebSocket } from 'ws';
-import { DeletedProfiles, Headers, NatsClient } from '@app/messaging';
+import { DeletedProfiles, Headers, NatsClient, WebsocketPositions } from '@app/messaging';
 import { Rate } from '@app/runtime';
 import { ClientRegistry } from './client-registry.js';
 import { DeliveryFeed } from './delivery-feed.js';
@@ -21,16 +21,18 @@ export type ResumePoint = { eventKey: string; stream: ResumeStart | null } | { s
 const CATCH_UP_BUFFERED_BYTES = 256 * 1024;
 /** How long a catch-up waits for more history before it takes the history as read. */
 const HISTORY_WAIT_MS = 1_000;
+/** How long after a delivery is stored its position may still be unrecorded (WebsocketPositions, written next). */
+const POSITIONS_SETTLE_MS = 1_000;
 /** History messages asked for at once. */
 const HISTORY_BATCH = 256;
 
 /**
  * Resumes a client from a position in its endpoint's history: the
- * deliveries stream keeps every websocket delivery for STREAM_MAX_AGE, under
- * `<p>.deliveries.ws.<endpoint>.<event>`, so the delivery carrying an
- * `event.id` is found by subject (the first message of that subject: the
- * event's own delivery, not a later replay's copy), and a time by the
- * stream's own index. A client that last saw a replayed copy gets again
+ * deliveries stream keeps every websocket delivery for STREAM_MAX_AGE, on
+ * its endpoint's subject, and where each event's deliveries sit
+ * (WebsocketPositions: the event's own delivery, not a later replay's copy),
+ * so the delivery carrying an `event.id` is found in two message gets, and
+ * a time by the stream's own index. A client that last saw a replayed copy gets again
  * what followed the event's first delivery: duplicates, never a gap. The client reads its history through an
  * ordered consumer of its own, rate-capped per client (WS_RESUME_RATE) and
  * for all clients of the replica together (WS_RESUME_TOTAL_RATE), at the
@@ -67,21 +69,27 @@ export class Resumer {
    */
   async afterEvent(endpointKey: string, eventKey: string): Promise<ResumePoint | null> {
     if (this.recent.has(endpointKey, eventKey)) return { eventKey, stream: null };
-    const start = await this.streamAfterEvent(endpointKey, eventKey);
+    let start = await this.streamAfterEvent(endpointKey, eventKey);
+    if (!start) {
+      // Positions are recorded right after the deliveries they name are stored: a client that was sent the event
+      // and resumed here in the instant between finds them on a second look.
+      await sleep(POSITIONS_SETTLE_MS);
+      start = await this.streamAfterEvent(endpointKey, eventKey);
+    }
     return start ? { eventKey, stream: start } : null;
   }
 
   private async streamAfterEvent(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
     const { manager, topology } = this.nats;
+    // The event's first delivery to the endpoint: a copy a replay job sent later is not where the client's history
+    // stands (it may never have seen it), and starting after it would skip what was routed in between.
+    const seq = await WebsocketPositions.find(this.nats, eventKey, endpointKey);
+    if (seq === null) return null;
     try {
-      // The event's first delivery to the endpoint: a copy a replay job sent later is not where the client's history
-      // stands (it may never have seen it), and starting after it would skip what was routed in between.
-      // nats-server 2.9 answers next_by_subj on the stream's message get; the client types it for direct gets only.
-      const first = { next_by_subj: topology.websocketDeliveries(endpointKey, eventKey), seq: 0 } as unknown as MsgRequest;
-      const message = await manager.streams.getMessage(topology.streams.deliveries, first);
-      // Only a replayed copy left (the delivery itself trimmed or aged out): not a position, as in memory.
-      if (!message || message.header.has(Headers.resent)) return null;
-      return { opt_start_seq: message.seq + 1 };
+      // The delivery itself still stored (not trimmed): what follows it is the client's history, whole.
+      const message = await manager.streams.getMessage(topology.streams.deliveries, { seq });
+      if (!message || message.subject !== topology.websocketDeliveries(endpointKey) || message.header.get(Headers.eventId) !== eventKey) return null;
+      return { opt_start_seq: seq + 1 };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
       throw error;
@@ -121,7 +129,7 @@ export class Resumer {
   private async fromStream(socket: WebSocket, endpointKey: string, start: ResumeStart): Promise<void> {
     const { jetstream, topology } = this.nats;
     const config: Partial<OrderedConsumerOptions> = {
-      filter_subjects: topology.websocketDeliveriesOf(endpointKey),
+      filter_subjects: topology.websocketDeliveries(endpointKey),
       ...('opt_start_seq' in start ? { deliver_policy: DeliverPolicy.StartSequence, ...start } : { deliver_policy: DeliverPolicy.StartTime, ...start }),
     };
     // The stream sequence before the first delivery it may send: nothing at or below it goes out.

@@ -25,3 +25,4 @@ export { DEFAULT_LEASE_TTL_MS, Lease, Leases, openLeasesBucket } from './lease.j
 export { DEFAULT_PARTITIONS, legacyFloor, partitionOf, PartitionStore } from './partitions.js';
 export { PartitionedRunner, type PartitionSettings } from './partitioned-runner.js';
 export { DeadLetterCommandUnanswered, sendDeadLetterCommand } from './dead-letter-commands.js';
+export { WebsocketPositions, type Positions } from './websocket-positions.js';

@@ -9,8 +9,10 @@
  *   <p>.events.profiles.upserted   the platform's profile lifecycle, in the same stream so that
  *   <p>.events.profiles.deleted    profile-sync sees lifecycle and events in one order (stream EVENTS)
  *   <p>.routable                   events past profile-sync, for filter-router (stream ROUTABLE)
- *   <p>.deliveries.ws.<endpoint>.<event>  one message per websocket endpoint and event (stream DELIVERIES);
- *                                  the event id in the subject finds where a client resumes (last by subject)
+ *   <p>.deliveries.ws.<endpoint>.feed  one message per websocket endpoint and event (stream DELIVERIES),
+ *                                  one subject per endpoint: the gateway's feed of it is a literal filter
+ *   <p>.deliveries.positions.<event>  where an event's websocket deliveries were stored, by endpoint
+ *                                  (stream DELIVERIES): what finds where a client resumes after an event
  *   <p>.deliveries.hook.<endpoint> one message per webhook endpoint and event (stream DELIVERIES)
  *   <p>.dead.<consumer>            dead-letter records with their reason (stream DEAD_LETTERS), projected
  *                                  into PostgreSQL by the webhook-dispatcher (dead-letter-projector)
@@ -130,19 +132,23 @@ export class Topology {
     return `${this.prefix}.routable`;
   }
 
-  /** A websocket delivery's subject: the endpoint's and the event's keys (idKey). */
-  websocketDeliveries(endpointId: string, eventId: string): string {
-    return `${this.prefix}.deliveries.ws.${endpointId}.${eventId}`;
+  /**
+   * A websocket endpoint's deliveries' subject (the endpoint's key, idKey). Its
+   * last token keeps the five tokens the deliveries had when the event's id
+   * was in the subject, so a gateway of that layout (filter `…ws.<endpoint>.*`)
+   * still reads a newer router's deliveries during an upgrade.
+   */
+  websocketDeliveries(endpointId: string): string {
+    return `${this.prefix}.deliveries.ws.${endpointId}.feed`;
   }
 
-  /** Every websocket delivery of one endpoint. */
-  websocketDeliveriesOf(endpointId: string): string {
-    return `${this.prefix}.deliveries.ws.${endpointId}.*`;
+  /** Where the websocket deliveries of one event were stored (WebsocketPositions), by the event's key. */
+  websocketPositions(eventId: string): string {
+    return `${this.prefix}.deliveries.positions.${eventId}`;
   }
 
-  /** Every websocket delivery, also those an older router published as `<p>.deliveries.ws.<endpoint>` (a rolling upgrade). */
-  get allWebsocketDeliveries(): string {
-    return `${this.prefix}.deliveries.ws.>`;
+  get allWebsocketPositions(): string {
+    return `${this.prefix}.deliveries.positions.*`;
   }
 
   webhookDeliveries(endpointId: string): string {
@@ -157,12 +163,7 @@ export class Topology {
     return `${this.prefix}.deliveries.>`;
   }
 
-  /** The event's key: the fifth token of a websocket delivery's subject (null for an older router's, which has none). */
-  eventOfWebsocketDelivery(subject: string): string | null {
-    return subject.split('.', 5)[4] ?? null;
-  }
-
-  /** The endpoint id is the fourth token of a delivery subject (`<p>.deliveries.<ws|hook>.<endpoint>[.<event>]`). */
+  /** The endpoint id is the fourth token of a delivery subject (`<p>.deliveries.<ws|hook>.<endpoint>[.feed]`). */
   endpointOfDelivery(subject: string): string {
     return subject.split('.', 4)[3]!;
   }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JsMsg, type OrderedConsumerOptions, type PubAck } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { eventMessageId, idKey, routingFieldsOf, type AgentEvent, type RoutingFields } from '@app/events';
-import { DeletedProfiles, EndpointType, Headers, NatsClient, publishDurably, readRoutingHeaders, RoutingTable, type Lease } from '@app/messaging';
+import { DeletedProfiles, EndpointType, Headers, NatsClient, publishDurably, readRoutingHeaders, RoutingTable, WebsocketPositions, type Lease } from '@app/messaging';
 import { backoffMs, isTransientFailure, Rate } from '@app/runtime';
 import type { ReplayCounts, ReplayJob, ReplayStore } from './replay-store.js';
 
@@ -121,7 +121,7 @@ export class ReplayRun {
     const { topology } = this.context.nats;
     if (this.job.kind === 'REROUTE') return { stream: topology.streams.routable, subject: topology.routableEvents };
     const endpointKey = idKey(this.job.endpointId!);
-    const subject = this.job.endpointType === EndpointType.WEB_SOCKET ? topology.websocketDeliveriesOf(endpointKey) : topology.webhookDeliveries(endpointKey);
+    const subject = this.job.endpointType === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey) : topology.webhookDeliveries(endpointKey);
     return { stream: topology.streams.deliveries, subject };
   }
 
@@ -184,16 +184,16 @@ export class ReplayRun {
   private async handle(messages: JsMsg[]): Promise<void> {
     if (messages.length === 0) return;
     const sends = this.job.kind === 'REROUTE' ? await this.reroutes(messages) : await this.redeliveries(messages);
-    const published: Array<Promise<unknown>> = [];
+    const published: Array<Promise<readonly [Send, PubAck]>> = [];
     for (const send of sends) {
       if (!this.job.dryRun) {
         const wait = this.rate.take();
         if (wait > 0) await sleep(wait);
         if (!this.lease.held) break;
-        published.push(this.publish(send));
+        published.push(this.publish(send).then((ack) => [send, ack] as const));
       }
     }
-    await Promise.all(published);
+    await this.recordPositions(await Promise.all(published));
     if (!this.lease.held) return;
     const sentEvents = new Set<string>();
     for (const send of sends) {
@@ -206,7 +206,18 @@ export class ReplayRun {
     this.counts.position = messages.at(-1)!.seq;
   }
 
-  private publish(send: Send): Promise<unknown> {
+  /** A re-route's websocket deliveries are the event's first to their endpoints: where they sit is recorded, as the router does. */
+  private async recordPositions(stored: ReadonlyArray<readonly [Send, PubAck]>): Promise<void> {
+    const { topology } = this.context.nats;
+    const byEvent = new Map<string, Array<readonly [string, PubAck]>>();
+    for (const [send, ack] of stored) {
+      if (send.resent || send.subject !== topology.websocketDeliveries(send.endpointKey)) continue;
+      byEvent.set(send.eventKey, [...(byEvent.get(send.eventKey) ?? []), [send.endpointKey, ack]]);
+    }
+    await Promise.all([...byEvent].map(([eventKey, positions]) => WebsocketPositions.record(this.context.nats, eventKey, positions)));
+  }
+
+  private publish(send: Send): Promise<PubAck> {
     return publishDurably(this.context.nats, send.subject, send.body, {
       messageId: send.messageId,
       headers: {
@@ -251,7 +262,7 @@ export class ReplayRun {
     return candidates
       .filter((candidate) => !known.has(`${candidate.endpointKey}:${candidate.eventKey}`) && !routed.has(`${candidate.endpointKey}:${candidate.eventKey}`))
       .map(({ eventKey, agentId, endpointKey, type, body }) => ({
-        subject: type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey, eventKey) : topology.webhookDeliveries(endpointKey),
+        subject: type === EndpointType.WEB_SOCKET ? topology.websocketDeliveries(endpointKey) : topology.webhookDeliveries(endpointKey),
         endpointKey,
         eventKey,
         body,
@@ -262,20 +273,13 @@ export class ReplayRun {
       }));
   }
 
-  /** Which websocket deliveries are in the deliveries stream already (`<endpoint>:<event>`): one request per delivery, on its own subject. */
+  /** Which websocket deliveries are in the deliveries stream already (`<endpoint>:<event>`): by their recorded positions (WebsocketPositions). */
   private async websocketDeliveriesStored(wanted: Array<{ eventKey: string; endpointKey: string }>): Promise<Set<string>> {
-    const { manager, topology } = this.context.nats;
     const stored = new Set<string>();
     for (let index = 0; index < wanted.length; index += LOOKUPS_AT_ONCE) {
       await Promise.all(
         wanted.slice(index, index + LOOKUPS_AT_ONCE).map(async ({ eventKey, endpointKey }) => {
-          try {
-            // The client answers null for no message (older ones threw NoMessageFound).
-            const message = await manager.streams.getMessage(topology.streams.deliveries, { last_by_subj: topology.websocketDeliveries(endpointKey, eventKey) });
-            if (message) stored.add(`${endpointKey}:${eventKey}`);
-          } catch (error) {
-            if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound)) throw error;
-          }
+          if ((await WebsocketPositions.find(this.context.nats, eventKey, endpointKey)) !== null) stored.add(`${endpointKey}:${eventKey}`);
         }),
       );
     }
