@@ -2,7 +2,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
-import { TestStack } from '../test/support/stack.js';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { NATS_URL, TestStack } from '../test/support/stack.js';
+import { Headers, NatsClient, WebsocketPositions } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
 
 /**
@@ -12,9 +15,12 @@ import { simulatedEvents } from '@app/simulator';
  *
  *   - RSS per idle connection, CONNECTIONS of them (10,000);
  *   - fan-out of one endpoint's events to 1, 100 and 1,000 clients, as
- *     deliveries a second and as a ratio to the bare server's broadcast;
- *     the same broadcast on Nest's WsAdapter (@nestjs/platform-ws) beside it,
- *     memory included, for the choice between them (docs/architecture.md);
+ *     deliveries a second and as a ratio to two baselines: a bare `ws`
+ *     broadcaster reading a stream as the gateway does (bare-ws-feed.ts, an
+ *     ordered consumer on the endpoint's subject), and the bare server's
+ *     broadcast of frames it holds (no stream read); the same broadcast on
+ *     Nest's WsAdapter (@nestjs/platform-ws) beside it, memory included,
+ *     for the choice between them (docs/architecture.md);
  *   - the catch-up rate of one resuming client (rate caps lifted);
  *   - a reconnect wave: CONNECTIONS clients resuming at once.
  */
@@ -38,8 +44,8 @@ class Child {
     });
   }
 
-  static async fork(script: string): Promise<{ child: Child; hello: Reply }> {
-    const child = new Child(fork(fileURLToPath(new URL(script, import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static async fork(script: string, args: string[] = []): Promise<{ child: Child; hello: Reply }> {
+    const child = new Child(fork(fileURLToPath(new URL(script, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const hello = await child.next();
     return { child, hello };
   }
@@ -80,12 +86,21 @@ class Clients {
     return { min: busy.length ? Math.min(...busy.map((reply) => reply.min as number)) : 0, total: replies.reduce((sum, reply) => sum + (reply.total as number), 0) };
   }
 
+  /** Why connections failed or closed since they were opened, by reason, over all processes. */
+  async failures(): Promise<Record<string, number>> {
+    const all: Record<string, number> = {};
+    for (const reply of await Promise.all(this.children.map((child) => child.ask({ kind: 'failures' })))) {
+      for (const [reason, count] of Object.entries(reply.failures as Record<string, number>)) all[reason] = (all[reason] ?? 0) + count;
+    }
+    return all;
+  }
+
   /** Resolves once every client has `count` frames; the time it took from `since`. */
   async allHave(count: number, since: number, timeoutMs = 300_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ((await this.counts()).min >= count) return performance.now() - since;
-      if (Date.now() > deadline) throw new Error(`clients did not get ${count} frames in ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`clients did not get ${count} frames in ${timeoutMs} ms; failed or closed: ${JSON.stringify(await this.failures())}`);
       await sleep(20);
     }
   }
@@ -103,6 +118,14 @@ const rssOfMetrics = async (port: number): Promise<number> => {
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
 };
+/** Waits until the stream has a consumer filtered to `subject` (the stream-fed baseline's, opened on a first client). */
+async function waitForConsumer(nats: NatsClient, stream: string, subject: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(20)) {
+    for await (const consumer of nats.manager.consumers.list(stream)) if (consumer.config.filter_subject === subject) return;
+  }
+  throw new Error(`no consumer of ${subject} after 10 s`);
+}
+
 const kib = (bytes: number) => `${(bytes / 1_024).toFixed(1)} KiB`;
 const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 
@@ -125,11 +148,24 @@ async function main(): Promise<void> {
   const gatewayHealth = stack.ports.get('websocket-gateway')!.health;
   try {
     const nats = await stack.natsClient();
-    const deliver = async (endpointId: string, count: number): Promise<string[]> => {
+    /** Stores `count` deliveries for the endpoint as the router does; with `resumable`, their positions too (a client can resume after them). */
+    const deliver = async (endpointId: string, count: number, resumable = false): Promise<string[]> => {
       const events = simulatedEvents(count);
-      await Promise.all(events.map((event) => nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId), event.data)));
+      await Promise.all(
+        events.map(async (event) => {
+          const headers = natsHeaders();
+          headers.set(Headers.eventId, event.id);
+          const ack = await nats.jetstream.publish(nats.topology.websocketDeliveries(endpointId), event.data, { headers });
+          if (resumable) await WebsocketPositions.record(nats, event.id, [[endpointId, ack]]);
+        }),
+      );
       return events.map((event) => event.id);
     };
+    // The stream-fed baseline reads a stream of its own, one subject per endpoint as the gateway's.
+    const fanStream = `${nats.topology.prefix.toUpperCase()}_FANOUT_BASELINE`;
+    const fanSubject = (endpoint: string) => `${nats.topology.prefix}.fanout.${endpoint}`;
+    await nats.manager.streams.add({ name: fanStream, subjects: [fanSubject('>')], retention: RetentionPolicy.Limits, storage: StorageType.File });
+    const streamFed = await Child.fork('./bare-ws-feed.js', [NATS_URL, fanStream, fanSubject('>'), 'per-endpoint']);
     console.log(`websocket gateway benchmark: ${CONNECTIONS} connections over ${CLIENT_PROCESSES} client processes`);
 
     // Memory per idle connection.
@@ -158,6 +194,7 @@ async function main(): Promise<void> {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     for (const fan of [1, 100, 1_000]) {
       const gatewayRates: number[] = [];
+      const streamFedRates: number[] = [];
       const baselineRates = baselines.map(() => [] as number[]);
       for (let run = 0; run < FANOUT_RUNS; run += 1) {
         const endpoint = await stack.createWebsocketEndpoint(`fan-${fan}-${run}`);
@@ -166,6 +203,15 @@ async function main(): Promise<void> {
         const started = performance.now();
         await deliver(endpoint, FANOUT_EVENTS);
         gatewayRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, started)) / 1_000));
+        await clients.close();
+
+        // The stream-fed baseline opens its endpoint's consumer on the first client: stored after that, read whole.
+        await clients.open(`ws://127.0.0.1:${streamFed.hello.port}/?endpoint=${endpoint}`, fan);
+        await waitForConsumer(nats, fanStream, fanSubject(endpoint));
+        const frames = simulatedEvents(FANOUT_EVENTS);
+        const fed = performance.now();
+        await Promise.all(frames.map((event) => nats.jetstream.publish(fanSubject(endpoint), event.data)));
+        streamFedRates.push((FANOUT_EVENTS * fan) / ((await clients.allHave(FANOUT_EVENTS, fed)) / 1_000));
         await clients.close();
 
         for (const [index, baseline] of baselines.entries()) {
@@ -180,15 +226,20 @@ async function main(): Promise<void> {
       const [bareRates, nestRates] = baselineRates as [number[], number[]];
       console.log(
         `fan-out to ${fan} clients (${FANOUT_EVENTS} events, ${FANOUT_RUNS} runs, median (range) deliveries/s): gateway ${median(gatewayRates).toFixed(0)} (${spread(gatewayRates)}),` +
+          ` stream-fed ws ${median(streamFedRates).toFixed(0)} (${spread(streamFedRates)}),` +
           ` bare ws ${median(bareRates).toFixed(0)} (${spread(bareRates)}), Nest WsAdapter ${median(nestRates).toFixed(0)} (${spread(nestRates)});` +
+          ` gateway / stream-fed ws ${(median(gatewayRates) / median(streamFedRates)).toFixed(2)} (goal 0.7),` +
           ` gateway / bare ws ${(median(gatewayRates) / median(bareRates)).toFixed(2)}, WsAdapter / bare ws ${(median(nestRates) / median(bareRates)).toFixed(2)}`,
       );
     }
 
+    streamFed.child.kill();
+    await nats.manager.streams.delete(fanStream);
+
     // One client catching up on a long history.
     const history = await stack.createWebsocketEndpoint('history');
     await stack.waitForConfig();
-    const [first] = await deliver(history, 1);
+    const [first] = await deliver(history, 1, true);
     await deliver(history, RESUME_EVENTS);
     const resumed = await new Promise<number>((resolve, reject) => {
       const started = performance.now();
@@ -208,7 +259,7 @@ async function main(): Promise<void> {
     // A reconnect wave: every client resumes at once, a little history each.
     const wave = await stack.createWebsocketEndpoint('wave');
     await stack.waitForConfig();
-    const [position] = await deliver(wave, 1);
+    const [position] = await deliver(wave, 1, true);
     await deliver(wave, WAVE_HISTORY);
     const started = performance.now();
     const waveOpen = await clients.open(`${stack.websocketUrl(wave)}&last_event_id=${position}`, CONNECTIONS);

@@ -8,11 +8,15 @@ import { WebSocket } from 'ws';
 type Command =
   | { kind: 'open'; url: string; count: number }
   | { kind: 'counts' }
+  | { kind: 'failures' }
   | { kind: 'close' };
 
 const sockets: WebSocket[] = [];
 const counts: number[] = [];
 const OPENING_AT_ONCE = 250;
+/** Why connections failed to open, and how many closed after opening, by reason: what the parent prints. */
+const failures = new Map<string, number>();
+const count = (reason: string) => failures.set(reason, (failures.get(reason) ?? 0) + 1);
 
 function openOne(url: string, index: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -21,9 +25,13 @@ function openOne(url: string, index: number): Promise<boolean> {
     socket.on('message', () => (counts[index] = (counts[index] ?? 0) + 1));
     socket.once('open', () => {
       sockets[index] = socket;
+      socket.once('close', (code, reason) => count(`closed ${code} ${reason.toString()}`));
       resolve(true);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', (error) => {
+      count(`failed: ${error.message}`);
+      resolve(false);
+    });
   });
 }
 
@@ -55,11 +63,13 @@ async function closeAll(): Promise<void> {
   );
   sockets.length = 0;
   counts.length = 0;
+  failures.clear();
 }
 
 process.on('message', (command: Command) => {
   void (async () => {
     if (command.kind === 'open') process.send!({ kind: 'opened', ...(await open(command.url, command.count)) });
+    if (command.kind === 'failures') process.send!({ kind: 'failures', failures: Object.fromEntries(failures) });
     if (command.kind === 'counts') {
       const live = counts.slice(0, sockets.length);
       process.send!({ kind: 'counts', total: live.reduce((sum, count) => sum + count, 0), min: live.length ? Math.min(...live) : 0, clients: live.length });

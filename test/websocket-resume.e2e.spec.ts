@@ -74,6 +74,30 @@ describe('websocket resume', () => {
     [reference, near, far].forEach((client) => client.close());
   });
 
+  it('resumes from the stream after a test event, and after an event two endpoints got, each at its own position', async () => {
+    const first = await endpointWithReference();
+    const second = await endpointWithReference();
+    const sent = await stack.graphql<{ sendTestEvent: string }>('mutation($id: ID!) { sendTestEvent(endpointId: $id) }', { id: first.endpointId });
+    const testEventId = sent.data.sendTestEvent;
+    await waitFor(() => first.reference.eventIds().includes(testEventId), { what: 'the test event' });
+    // More than memory holds after each position: both resumes read the stream.
+    const posted = await stack.postFreshEvents(120);
+    await first.reference.waitForEvents(121);
+    await second.reference.waitForEvents(120);
+    const resumes = async () => ((await stack.readiness('websocket-gateway')).resumes as { fromStream: number }).fromStream;
+    const before = await resumes();
+
+    const afterTest = await TestClient.connect(stack.websocketUrl(first.endpointId) + `&last_event_id=${testEventId}`);
+    const afterTenth = await TestClient.connect(stack.websocketUrl(second.endpointId) + `&last_event_id=${posted[10]}`);
+    await afterTest.waitForEvents(120);
+    await afterTenth.waitForEvents(109);
+
+    expect(afterTest.eventIds()).toEqual(posted);
+    expect(afterTenth.eventIds()).toEqual(posted.slice(11));
+    expect((await resumes()) - before).toBe(2);
+    [first.reference, second.reference, afterTest, afterTenth].forEach((client) => client.close());
+  });
+
   it('resumes since a time with the events routed from then on, then live ones', async () => {
     const { endpointId, reference } = await endpointWithReference();
     const before = await stack.postFreshEvents(20);

@@ -23,6 +23,10 @@ const CATCH_UP_BUFFERED_BYTES = 256 * 1024;
 const HISTORY_WAIT_MS = 1_000;
 /** How long after a delivery is stored its position may still be unrecorded (WebsocketPositions, written next). */
 const POSITIONS_SETTLE_MS = 1_000;
+/** How long a position found in the stream answers other clients resuming after the same event (a reconnect wave). */
+const POSITION_SHARED_MS = 10_000;
+/** Positions held for sharing at most. */
+const POSITIONS_SHARED = 10_000;
 /** History messages asked for at once. */
 const HISTORY_BATCH = 256;
 
@@ -48,6 +52,14 @@ export class Resumer {
   private readonly total: Rate;
   /** How resumes were served: from memory, or from the stream (`/readyz`). */
   readonly resumes = { fromMemory: 0, fromStream: 0 };
+  /**
+   * Positions being looked up or found lately, by `<endpoint>:<event>`: the
+   * clients of an endpoint that reconnect at once after the same event (a
+   * drained replica's) share one lookup rather than two requests to NATS
+   * each. A found position never moves; one that is gone meanwhile is found
+   * out when the client's history is read, as for any position.
+   */
+  private readonly positions = new Map<string, { start: Promise<ResumeStart | null>; at: number }>();
 
   constructor(
     private readonly nats: NatsClient,
@@ -69,14 +81,40 @@ export class Resumer {
    */
   async afterEvent(endpointKey: string, eventKey: string): Promise<ResumePoint | null> {
     if (this.recent.has(endpointKey, eventKey)) return { eventKey, stream: null };
-    let start = await this.streamAfterEvent(endpointKey, eventKey);
-    if (!start) {
-      // Positions are recorded right after the deliveries they name are stored: a client that was sent the event
-      // and resumed here in the instant between finds them on a second look.
-      await sleep(POSITIONS_SETTLE_MS);
-      start = await this.streamAfterEvent(endpointKey, eventKey);
-    }
+    const start = await this.sharedPosition(endpointKey, eventKey);
     return start ? { eventKey, stream: start } : null;
+  }
+
+  private sharedPosition(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
+    const key = `${endpointKey}:${eventKey}`;
+    const now = Date.now();
+    const shared = this.positions.get(key);
+    if (shared && now - shared.at < POSITION_SHARED_MS) return shared.start;
+    if (this.positions.size >= POSITIONS_SHARED) {
+      for (const [held, { at }] of this.positions) if (now - at >= POSITION_SHARED_MS) this.positions.delete(held);
+      if (this.positions.size >= POSITIONS_SHARED) this.positions.clear();
+    }
+    const start = this.lookUpPosition(endpointKey, eventKey);
+    this.positions.set(key, { start, at: now });
+    // Only what was found is shared: a miss or a failure is asked again by the next client.
+    start.then(
+      (found) => found ?? this.forget(key, start),
+      () => this.forget(key, start),
+    );
+    return start;
+  }
+
+  private forget(key: string, start: Promise<ResumeStart | null>): void {
+    if (this.positions.get(key)?.start === start) this.positions.delete(key);
+  }
+
+  private async lookUpPosition(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
+    const start = await this.streamAfterEvent(endpointKey, eventKey);
+    if (start) return start;
+    // Positions are recorded right after the deliveries they name are stored: a client that was sent the event
+    // and resumed here in the instant between finds them on a second look.
+    await sleep(POSITIONS_SETTLE_MS);
+    return this.streamAfterEvent(endpointKey, eventKey);
   }
 
   private async streamAfterEvent(endpointKey: string, eventKey: string): Promise<ResumeStart | null> {
