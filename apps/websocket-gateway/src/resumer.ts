@@ -56,8 +56,9 @@ export class Resumer {
    * Positions being looked up or found lately, by `<endpoint>:<event>`: the
    * clients of an endpoint that reconnect at once after the same event (a
    * drained replica's) share one lookup rather than two requests to NATS
-   * each. A found position never moves; one that is gone meanwhile is found
-   * out when the client's history is read, as for any position.
+   * each. A found position never moves; the delivery it names can only go
+   * by trimming or age, oldest first, which can happen between any client's
+   * lookup and its history read as well, shared or not.
    */
   private readonly positions = new Map<string, { start: Promise<ResumeStart | null>; at: number }>();
 
