@@ -7,6 +7,7 @@ import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { NATS_URL, TestStack } from '../test/support/stack.js';
 import { Headers, NatsClient, WebsocketPositions } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
+import { CpuMeter, natsServerPid } from './process-stats.js';
 
 /**
  * The websocket gateway at scale, beside a bare `ws` server in the same run.
@@ -22,7 +23,13 @@ import { simulatedEvents } from '@app/simulator';
  *     Nest's WsAdapter (@nestjs/platform-ws) beside it, memory included,
  *     for the choice between them (docs/architecture.md);
  *   - the catch-up rate of one resuming client (rate caps lifted);
- *   - a reconnect wave: CONNECTIONS clients resuming at once.
+ *   - a reconnect wave: CONNECTIONS clients resuming at once, with the CPU
+ *     seconds the gateway and nats-server spent on it.
+ *
+ * GATEWAY_PARTS picks parts (comma-separated: idle, fanout, resume, wave;
+ * all by default), e.g. GATEWAY_PARTS=wave to look at the wave alone;
+ * GATEWAY_PROFILE=<dir>, where the gateway writes a V8 CPU profile when it
+ * stops (bench/cpuprofile-summary.ts reads it).
  */
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10_000);
 const CLIENT_PROCESSES = Number(process.env.CLIENT_PROCESSES ?? 4);
@@ -30,6 +37,7 @@ const FANOUT_EVENTS = Number(process.env.FANOUT_EVENTS ?? 1_000);
 const FANOUT_RUNS = Number(process.env.FANOUT_RUNS ?? 3);
 const RESUME_EVENTS = Number(process.env.RESUME_EVENTS ?? 20_000);
 const WAVE_HISTORY = 10;
+const PARTS = new Set((process.env.GATEWAY_PARTS ?? 'idle,fanout,resume,wave').split(',').map((part) => part.trim()));
 
 type Reply = Record<string, any>;
 
@@ -132,7 +140,12 @@ const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math
 async function main(): Promise<void> {
   const stack = await TestStack.start({
     apps: ['api', 'websocket-gateway'],
-    appEnv: { 'websocket-gateway': { WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m', WS_MAX_CONNECTIONS_PER_ADDRESS: '0', WS_MAX_RESUMES: '100000' } },
+    appEnv: {
+      'websocket-gateway': {
+        ...(process.env.GATEWAY_PROFILE ? { CPU_PROFILE_DIR: process.env.GATEWAY_PROFILE } : {}),
+        WS_RESUME_RATE: '10000000', WS_RESUME_TOTAL_RATE: '10000000', WS_PING_INTERVAL: '10m', WS_MAX_CONNECTIONS_PER_ADDRESS: '0', WS_MAX_RESUMES: '100000',
+      },
+    },
   });
   const clients = await Clients.start(CLIENT_PROCESSES);
   // Two baselines doing the gateway's broadcast alone: a bare ws server, and the same on Nest's WsAdapter.
@@ -169,30 +182,32 @@ async function main(): Promise<void> {
     console.log(`websocket gateway benchmark: ${CONNECTIONS} connections over ${CLIENT_PROCESSES} client processes`);
 
     // Memory per idle connection.
-    const idle = await stack.createWebsocketEndpoint('idle');
-    await stack.waitForConfig();
-    const gatewayBefore = await rssOfMetrics(gatewayHealth);
-    const gatewayOpen = await clients.open(stack.websocketUrl(idle), CONNECTIONS);
-    await sleep(2_000);
-    const gatewayAfter = await rssOfMetrics(gatewayHealth);
-    await clients.close();
-    const baselineMemory: string[] = [];
-    for (const baseline of baselines) {
-      const before = (await baseline.child.ask({ kind: 'rss' })).rss as number;
-      const opened = await clients.open(baseline.url, CONNECTIONS);
+    if (PARTS.has('idle')) {
+      const idle = await stack.createWebsocketEndpoint('idle');
+      await stack.waitForConfig();
+      const gatewayBefore = await rssOfMetrics(gatewayHealth);
+      const gatewayOpen = await clients.open(stack.websocketUrl(idle), CONNECTIONS);
       await sleep(2_000);
-      const after = (await baseline.child.ask({ kind: 'rss' })).rss as number;
+      const gatewayAfter = await rssOfMetrics(gatewayHealth);
       await clients.close();
-      baselineMemory.push(`${baseline.name} ${opened.opened} opened, RSS ${kib((after - before) / CONNECTIONS)} per connection`);
+      const baselineMemory: string[] = [];
+      for (const baseline of baselines) {
+        const before = (await baseline.child.ask({ kind: 'rss' })).rss as number;
+        const opened = await clients.open(baseline.url, CONNECTIONS);
+        await sleep(2_000);
+        const after = (await baseline.child.ask({ kind: 'rss' })).rss as number;
+        await clients.close();
+        baselineMemory.push(`${baseline.name} ${opened.opened} opened, RSS ${kib((after - before) / CONNECTIONS)} per connection`);
+      }
+      console.log(
+        `idle connections: gateway ${gatewayOpen.opened} opened in ${(gatewayOpen.ms / 1_000).toFixed(1)} s, RSS ${kib((gatewayAfter - gatewayBefore) / CONNECTIONS)} per connection` +
+          ` (${(gatewayBefore / 1_048_576).toFixed(0)} → ${(gatewayAfter / 1_048_576).toFixed(0)} MiB); ${baselineMemory.join('; ')}`,
+      );
     }
-    console.log(
-      `idle connections: gateway ${gatewayOpen.opened} opened in ${(gatewayOpen.ms / 1_000).toFixed(1)} s, RSS ${kib((gatewayAfter - gatewayBefore) / CONNECTIONS)} per connection` +
-        ` (${(gatewayBefore / 1_048_576).toFixed(0)} → ${(gatewayAfter / 1_048_576).toFixed(0)} MiB); ${baselineMemory.join('; ')}`,
-    );
 
     // Fan-out of one endpoint's events.
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    for (const fan of [1, 100, 1_000]) {
+    for (const fan of PARTS.has('fanout') ? [1, 100, 1_000] : []) {
       const gatewayRates: number[] = [];
       const streamFedRates: number[] = [];
       const baselineRates = baselines.map(() => [] as number[]);
@@ -237,38 +252,48 @@ async function main(): Promise<void> {
     await nats.manager.streams.delete(fanStream);
 
     // One client catching up on a long history.
-    const history = await stack.createWebsocketEndpoint('history');
-    await stack.waitForConfig();
-    const [first] = await deliver(history, 1, true);
-    await deliver(history, RESUME_EVENTS);
-    const resumed = await new Promise<number>((resolve, reject) => {
-      const started = performance.now();
-      let received = 0;
-      const socket = new WebSocket(`${stack.websocketUrl(history)}&last_event_id=${first}`);
-      socket.on('message', () => {
-        received += 1;
-        if (received === RESUME_EVENTS) {
-          resolve(performance.now() - started);
-          socket.close();
-        }
+    if (PARTS.has('resume')) {
+      const history = await stack.createWebsocketEndpoint('history');
+      await stack.waitForConfig();
+      const [first] = await deliver(history, 1, true);
+      await deliver(history, RESUME_EVENTS);
+      const resumed = await new Promise<number>((resolve, reject) => {
+        const started = performance.now();
+        let received = 0;
+        const socket = new WebSocket(`${stack.websocketUrl(history)}&last_event_id=${first}`);
+        socket.on('message', () => {
+          received += 1;
+          if (received === RESUME_EVENTS) {
+            resolve(performance.now() - started);
+            socket.close();
+          }
+        });
+        socket.once('error', reject);
       });
-      socket.once('error', reject);
-    });
-    console.log(`resume: one client caught up on ${RESUME_EVENTS} events in ${(resumed / 1_000).toFixed(2)} s: ${((RESUME_EVENTS / resumed) * 1_000).toFixed(0)} events/s (rate caps lifted)`);
+      console.log(`resume: one client caught up on ${RESUME_EVENTS} events in ${(resumed / 1_000).toFixed(2)} s: ${((RESUME_EVENTS / resumed) * 1_000).toFixed(0)} events/s (rate caps lifted)`);
+    }
 
     // A reconnect wave: every client resumes at once, a little history each.
-    const wave = await stack.createWebsocketEndpoint('wave');
-    await stack.waitForConfig();
-    const [position] = await deliver(wave, 1, true);
-    await deliver(wave, WAVE_HISTORY);
-    const started = performance.now();
-    const waveOpen = await clients.open(`${stack.websocketUrl(wave)}&last_event_id=${position}`, CONNECTIONS);
-    const caughtUp = await clients.allHave(WAVE_HISTORY, started);
-    console.log(
-      `reconnect wave: ${waveOpen.opened} of ${CONNECTIONS} clients resumed at once: all connected in ${(waveOpen.ms / 1_000).toFixed(1)} s,` +
-        ` all caught up (${WAVE_HISTORY} events each) in ${(caughtUp / 1_000).toFixed(1)} s`,
-    );
-    await clients.close();
+    if (PARTS.has('wave')) {
+      const wave = await stack.createWebsocketEndpoint('wave');
+      await stack.waitForConfig();
+      const [position] = await deliver(wave, 1, true);
+      await deliver(wave, WAVE_HISTORY);
+      const natsPid = natsServerPid(Number(new URL(NATS_URL).port || 4222));
+      const meter = new CpuMeter(new Map([['gateway', stack.pid('websocket-gateway')], ...(natsPid ? [['nats-server', natsPid] as const] : [])]));
+      const started = performance.now();
+      const waveOpen = await clients.open(`${stack.websocketUrl(wave)}&last_event_id=${position}`, CONNECTIONS);
+      const connected = meter.read();
+      const caughtUp = await clients.allHave(WAVE_HISTORY, started);
+      const cpu = (reading: Map<string, number>) => [...reading].map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(', ');
+      const failed = await clients.failures();
+      console.log(
+        `reconnect wave: ${waveOpen.opened} of ${CONNECTIONS} clients resumed at once: all connected in ${(waveOpen.ms / 1_000).toFixed(1)} s` +
+          ` (CPU ${cpu(connected)}), all caught up (${WAVE_HISTORY} events each) in ${(caughtUp / 1_000).toFixed(1)} s (CPU ${cpu(meter.read())})` +
+          (Object.keys(failed).length ? `; failed or closed: ${JSON.stringify(failed)}` : ''),
+      );
+      await clients.close();
+    }
   } finally {
     clients.stop();
     baselines.forEach((baseline) => baseline.child.kill());

@@ -71,7 +71,8 @@ process.on('message', (command: Command) => {
     if (command.kind === 'open') process.send!({ kind: 'opened', ...(await open(command.url, command.count)) });
     if (command.kind === 'failures') process.send!({ kind: 'failures', failures: Object.fromEntries(failures) });
     if (command.kind === 'counts') {
-      const live = counts.slice(0, sockets.length);
+      // Of the connections that opened: one that failed to open has no frames to count.
+      const live = counts.filter((_, index) => sockets[index] !== undefined);
       process.send!({ kind: 'counts', total: live.reduce((sum, count) => sum + count, 0), min: live.length ? Math.min(...live) : 0, clients: live.length });
     }
     if (command.kind === 'close') {

@@ -250,13 +250,13 @@ export class TestStack {
     return this.running.get(instance)?.output(lines) ?? '';
   }
 
-  /** An instance's process id (a benchmark reads the app's CPU time from /proc). */
   /** Whether an instance's process runs (started, and not exited since). */
   isRunning(instance: Instance): boolean {
     const app = this.running.get(instance);
     return app !== undefined && !app.exited;
   }
 
+  /** An instance's process id (a benchmark reads the app's CPU time from /proc). */
   pid(instance: Instance): number {
     const pid = this.running.get(instance)?.pid;
     if (pid === undefined) throw new Error(`${instance} is not running`);

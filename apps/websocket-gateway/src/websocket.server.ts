@@ -24,6 +24,8 @@ export const MAX_INBOUND_FRAME_BYTES = 4_096;
 export const WEBSOCKET_PATH = '/event-service/ws';
 /** How long a client closed for a missed ping has to answer the close before it is dropped. */
 const PING_CLOSE_GRACE_MS = 5_000;
+/** The accept queue asked for: the kernel caps it at net.core.somaxconn. */
+const LISTEN_BACKLOG = 65_535;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -119,7 +121,10 @@ export class WebsocketServer implements OnApplicationBootstrap, BeforeApplicatio
     this.pingTimer = setInterval(() => this.pingAll(), this.settings.WS_PING_INTERVAL);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.settings.GATEWAY_PORT, listenHost(this.settings), () => resolve());
+      // A reconnect wave (a drained replica's clients, a network blip) arrives at once: connections wait in the
+      // kernel's accept queue while the event loop is busy, and one that finds it full is reset. Node asks for 511;
+      // this asks for the most the kernel allows (net.core.somaxconn, 4096 by default on Linux 5.4 and later).
+      this.http.listen({ port: this.settings.GATEWAY_PORT, host: listenHost(this.settings), backlog: LISTEN_BACKLOG }, () => resolve());
     });
     this.port = (this.http.address() as AddressInfo).port;
     this.logger.log(`websocket gateway listening on port ${this.port}`);

@@ -39,7 +39,10 @@ export function eventLog(eventId: string | null | undefined): [] | [{ event_id: 
 export function runApp(appName: string, start: () => Promise<INestApplicationContext>): void {
   start()
     .then((app) => {
-      app.enableShutdownHooks();
+      if (!process.env.CPU_PROFILE_DIR) return void app.enableShutdownHooks();
+      // Profiled (node --cpu-prof, scripts/local-stack.ts): the profile is written on a normal exit only, and
+      // Nest's hooks end the process by raising the signal again, so the app closes and exits by itself.
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void app.close().finally(() => process.exit(0)));
     })
     .catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
