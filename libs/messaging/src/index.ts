@@ -1,5 +1,5 @@
 export { DEAD_LETTER_HEADERS, DURABLES, Topology, Headers } from './topology.js';
-export { NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './nats-connection.js';
+export { authOptions, NatsClient, natsSettings, type NatsAuth, type NatsSettings } from './nats-connection.js';
 export { deadLetterMaxAgeMs, ensureStreams, streamConfigs } from './streams.js';
 export { DeadLetterReason, Outcome } from './outcome.js';
 export { isStoreFull, publishDurably, PublishUnavailableError, StreamFullError, type PublishOptions } from './publisher.js';
@@ -26,3 +26,16 @@ export { DEFAULT_PARTITIONS, legacyFloor, partitionOf, PartitionStore } from './
 export { PartitionedRunner, type PartitionSettings } from './partitioned-runner.js';
 export { DeadLetterCommandUnanswered, sendDeadLetterCommand } from './dead-letter-commands.js';
 export { WebsocketPositions, type Positions } from './websocket-positions.js';
+export {
+  AgentCredentialsIssuer,
+  agentInboxPrefix,
+  agentPermissions,
+  ISSUER_FILES,
+  JETSTREAM_ACCOUNT_LIMITS,
+  OPEN_ACCOUNT_LIMITS,
+  type IssueRequest,
+  type IssuedCredentials,
+  type IssuerReply,
+  type OperatorAccounts,
+  type RevokeRequest,
+} from './agent-credentials.js';

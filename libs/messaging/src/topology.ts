@@ -20,6 +20,7 @@
  *   <p>.dead-letters.answers.<id>  its answer, on a subject of the dispatcher's own (not the api's inbox)
  *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
  *                                  batches, projected into PostgreSQL in order (stream ATTEMPTS)
+ *   <p>.issuer.agents.<verb>       core NATS: the api's requests to the credentials issuer (operator mode)
  */
 /** The data path's durable consumers, by the app that reads each (its consumer spec names it). */
 export const DURABLES = {
@@ -244,6 +245,14 @@ export class Topology {
   /** Every app's answers to the barrier question `id`. */
   barrierAnswers(id: string): string {
     return `${this.prefix}.barrier.*.${id}`;
+  }
+
+  /**
+   * Core NATS: the api's requests to the credentials issuer (operator mode,
+   * apps/credentials-issuer), `issue` or `revoke`; only the api may send them.
+   */
+  agentCredentials(verb: 'issue' | 'revoke'): string {
+    return `${this.prefix}.issuer.agents.${verb}`;
   }
 
   /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */
