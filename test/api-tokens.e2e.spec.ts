@@ -48,6 +48,10 @@ const OPERATIONS: Record<string, { kind: 'query' | 'mutation'; text: string; rea
   createApiToken: { kind: 'mutation', text: 'mutation { createApiToken(name: "made by scope test", scope: READ_ONLY) { token } }', readOnly: false },
   revokeApiToken: { kind: 'mutation', text: `mutation { revokeApiToken(id: "${ID}") { id } }`, readOnly: false },
   moveCamera: { kind: 'mutation', text: `mutation { moveCamera(cameraId: "${ID}", agentId: "${ID}") { agentId } }`, readOnly: false },
+  agents: { kind: 'query', text: '{ agents { totalCount } }', readOnly: true },
+  createAgent: { kind: 'mutation', text: `mutation { createAgent(agentId: "${randomUUID()}", name: "made by scope test") { token } }`, readOnly: false },
+  rotateAgentCredentials: { kind: 'mutation', text: `mutation { rotateAgentCredentials(agentId: "${ID}") { token } }`, readOnly: false },
+  revokeAgent: { kind: 'mutation', text: `mutation { revokeAgent(agentId: "${ID}") { id } }`, readOnly: false },
 };
 
 describe('API tokens: named, scoped, hashed, revocable', () => {
@@ -195,6 +199,51 @@ describe('API tokens: named, scoped, hashed, revocable', () => {
     expect(unnamed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
     const unknown = await stack.graphql(`mutation { revokeApiToken(id: "${randomUUID()}") { id } }`);
     expect(unknown.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('makes an agent with a token bound to it, counts what ingest accepted of it, rotates and revokes it; a token scoped to endpoints sees no agents', async () => {
+    const agentId = randomUUID();
+    const made = await stack.graphql(
+      'mutation($id: ID!) { createAgent(agentId: $id, name: "door 4") { token natsCredentials natsSubject natsInboxPrefix agent { id name credentialsIssuedAt revokedAt } } }',
+      { id: agentId.toUpperCase() },
+    );
+    expect(made.errors).toBeUndefined();
+    const issued = made.data.createAgent;
+    // NATS runs open here (AGENT_CREDENTIALS=none): the token alone is issued.
+    expect(issued).toMatchObject({ natsCredentials: null, natsSubject: `${stack.prefix}.agents.${agentId}.events`, natsInboxPrefix: `_INBOX_${agentId}`, agent: { id: agentId, name: 'door 4', revokedAt: null } });
+    const post = (token: string, agent = agentId) => stack.postEvent(JSON.stringify(freshEvent({ agentId: agent })), token);
+    expect((await post(issued.token)).status).toBe(202);
+    expect((await post(issued.token)).status).toBe(202);
+    expect((await post(issued.token, randomUUID())).status).toBe(403);
+    const listed = async (token?: string) => stack.graphql('{ agents { totalCount collectionItems { id lastEventAt eventsLastMinute revokedAt credentialsIssuedAt } } }', {}, token);
+    const mine = async () => (await listed()).data.agents.collectionItems.find((agent: { id: string }) => agent.id === agentId);
+    expect(await mine()).toMatchObject({ eventsLastMinute: 2, lastEventAt: expect.any(String) });
+    const again = await stack.graphql('mutation($id: ID!) { createAgent(agentId: $id, name: "twice") { token } }', { id: agentId });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentId' });
+    const notAnId = await stack.graphql('mutation { createAgent(agentId: "door-4", name: "x") { token } }');
+    expect(notAnId.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentId' });
+
+    // Rotated: the new token works, the old one is refused once the mutation returns.
+    const rotated = await stack.graphql('mutation($id: ID!) { rotateAgentCredentials(agentId: $id) { token agent { credentialsIssuedAt } } }', { id: agentId });
+    expect(rotated.errors).toBeUndefined();
+    expect((await post(issued.token)).status).toBe(401);
+    expect((await post(rotated.data.rotateAgentCredentials.token)).status).toBe(202);
+
+    // Who may see agents: an unscoped READ_ONLY token does, one scoped to endpoints sees none.
+    const reader = await createToken('agents reader', 'READ_ONLY');
+    expect((await listed(reader.token)).data.agents.totalCount).toBeGreaterThan(0);
+    const endpoint = await stack.createWebsocketEndpoint();
+    const scoped = await stack.graphql('mutation($ids: [ID!]) { createApiToken(name: "scoped", scope: READ_ONLY, endpointIds: $ids) { token } }', { ids: [endpoint] });
+    const refused = await listed(scoped.data.createApiToken.token);
+    expect(refused.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(refused.data?.agents ?? null).toBeNull();
+
+    const revoked = await stack.graphql('mutation($id: ID!) { revokeAgent(agentId: $id) { id revokedAt } }', { id: agentId });
+    expect(revoked.data.revokeAgent.revokedAt).toEqual(expect.any(String));
+    expect((await post(rotated.data.rotateAgentCredentials.token)).status).toBe(401);
+    const afterRevoke = await stack.graphql('mutation($id: ID!) { rotateAgentCredentials(agentId: $id) { token } }', { id: agentId });
+    expect(afterRevoke.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'agentId' });
+    expect((await mine()).revokedAt).toEqual(expect.any(String));
   });
 
   it('answers a revocation as an error while a replica has not applied it, and as done once every replica has', async () => {

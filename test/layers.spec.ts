@@ -71,14 +71,14 @@ describe('one writer of the webhook ledger and its change log', () => {
 
   it('writes the ledger (delivery_retry, delivery_attempt) from its store alone, and every other table from one app', () => {
     const writers = writersOfTables();
-    expect([...writers.keys()].sort()).toEqual(['api_token', 'dead_letter', 'delivery_attempt', 'delivery_retry', 'endpoint', 'event_filter', 'lost_event', 'profile', 'replay_job', 'replay_progress']);
+    expect([...writers.keys()].sort()).toEqual(['agent', 'api_token', 'dead_letter', 'delivery_attempt', 'delivery_retry', 'endpoint', 'event_filter', 'lost_event', 'profile', 'replay_job', 'replay_progress']);
     expect(writers.get('delivery_retry')).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
     expect(writers.get('delivery_attempt')).toEqual(['apps/webhook-dispatcher/src/delivery-store.ts']);
     expect(writers.get('dead_letter')).toEqual(['apps/webhook-dispatcher/src/dead-letter-store.ts']);
     expect(writers.get('replay_progress')).toEqual(['apps/webhook-dispatcher/src/replays/replay-store.ts']);
     expect(writers.get('replay_job')).toEqual(['apps/api/src/replays/cancel-replay.usecase.ts', 'apps/api/src/replays/start-replay.usecase.ts']);
     const appOf = (file: string) => file.split('/').slice(0, 2).join('/');
-    const owners: Record<string, string> = { endpoint: 'apps/api', event_filter: 'apps/api', api_token: 'apps/api', profile: 'apps/profile-sync', lost_event: 'apps/profile-sync' };
+    const owners: Record<string, string> = { agent: 'apps/api', endpoint: 'apps/api', event_filter: 'apps/api', api_token: 'apps/api', profile: 'apps/profile-sync', lost_event: 'apps/profile-sync' };
     for (const [table, owner] of Object.entries(owners)) {
       expect({ table, apps: [...new Set(writers.get(table)!.map(appOf))].filter((app) => app !== owner) }).toEqual({ table, apps: [] });
     }

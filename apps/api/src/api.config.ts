@@ -18,6 +18,12 @@ export const apiEnv = z.object({
   CONFIG_RECONCILE_INTERVAL: durationVar('60s'),
   /** How long resubmitDeadLetters and discardDeadLetters wait for the webhook-dispatcher's answer before UNAVAILABLE. */
   DEAD_LETTER_COMMAND_TIMEOUT: durationVar('30s'),
+  /**
+   * Whether createAgent issues NATS credentials: `nats` with NATS in operator
+   * mode, where the credentials issuer (apps/credentials-issuer) signs them;
+   * `none` (NATS open, or a static user per agent) issues the AGENT token alone.
+   */
+  AGENT_CREDENTIALS: z.enum(['none', 'nats']).default('none'),
   /** CIDRs webhooks may reach although they are internal (loopback, private, link-local). Empty by default. */
   WEBHOOK_ALLOWED_NETWORKS: webhookNetworksVar,
 });

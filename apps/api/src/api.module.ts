@@ -59,6 +59,11 @@ import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 import { SessionController } from './dashboard/session.controller.js';
 import { ImagesController } from './images.controller.js';
 import { MoveCamera } from './cameras/cameras.resolver.js';
+import { AgentCredentials } from './agents/agent-credentials.js';
+import { CreateAgent } from './agents/create-agent.usecase.js';
+import { ListAgents } from './agents/list-agents.usecase.js';
+import { RevokeAgent } from './agents/revoke-agent.usecase.js';
+import { RotateAgentCredentials } from './agents/rotate-agent-credentials.usecase.js';
 
 export const GRAPHQL_PATH = '/event-service/graphql';
 
@@ -160,6 +165,11 @@ export class ApiModule implements NestModule {
         CreateApiToken,
         RevokeApiToken,
         MoveCamera,
+        AgentCredentials,
+        CreateAgent,
+        RotateAgentCredentials,
+        RevokeAgent,
+        ListAgents,
         UpsertProfile,
         DeleteProfile,
         ReadConsumerLag,

@@ -1,5 +1,28 @@
 // Generated from apps/api/schema.graphql by `npm run schema`: do not edit.
 
+/** An agent made through this API: its AGENT token and, with NATS operator mode, its NATS credentials (shown once each). */
+export interface Agent {
+  createdAt: string;
+  /** When its current token (and NATS credentials) were issued; null once revoked. */
+  credentialsIssuedAt: string | null;
+  /** Events of it ingest accepted in the last minute (duplicates not counted). */
+  eventsLastMinute: number;
+  /** The agent id its events carry (camera.agent_id). */
+  id: string;
+  /** When ingest last accepted one of its events (since ingest started; over HTTP or NATS). */
+  lastEventAt: string | null;
+  name: string;
+  /** The public key of its current NATS user (operator mode): what the server's connection list shows. */
+  natsUserKey: string | null;
+  /** When it was revoked: its token and NATS credentials are refused since. */
+  revokedAt: string | null;
+}
+
+export interface AgentCollection {
+  collectionItems: Array<Agent>;
+  totalCount: number;
+}
+
 /** A named API token; the token itself is shown once, by createApiToken. */
 export interface ApiToken {
   /** The agents an AGENT token may post events for (at least one; a token made before tokens were bound may have none, and then posts for none). */
@@ -289,6 +312,19 @@ export interface IdFilter {
   in?: Array<string> | null;
 }
 
+/** What createAgent and rotateAgentCredentials issue: shown this once, kept nowhere. */
+export interface IssuedAgentCredentials {
+  agent: Agent;
+  /** The agent's NATS `.creds` file (a user JWT and its seed): it may publish on natsSubject and read its inbox (natsInboxPrefix) only. Null where NATS runs without operator mode (AGENT_CREDENTIALS=none). */
+  natsCredentials: string | null;
+  /** The inbox prefix the agent's NATS client must use (the acks of its publishes come back there). */
+  natsInboxPrefix: string;
+  /** The subject the agent publishes its events on. */
+  natsSubject: string;
+  /** An AGENT token bound to this agent alone, for POST /event-service/events (`Token: <token>`). */
+  token: string;
+}
+
 /** An event not delivered because every candidate’s profile had been deleted. */
 export interface LostEvent {
   deletedProfileIds: Array<string>;
@@ -327,6 +363,8 @@ export interface LostEventOrder {
 export interface Mutation {
   /** Stops a replay after the batch it is sending; what was sent stays sent. */
   cancelReplay: ReplayJob;
+  /** Makes an agent: an AGENT token bound to it and, in NATS operator mode, its NATS credentials, shown this once. Accepted everywhere once this returns. */
+  createAgent: IssuedAgentCredentials;
   /** Makes a named token; the answer is the only time the token is shown. Accepted everywhere once this returns. */
   createApiToken: CreatedApiToken;
   createEventFilters: EventFilter;
@@ -348,8 +386,12 @@ export interface Mutation {
   resubmitDeadLetters: number;
   /** Sends to a paused or disabled webhook endpoint again. */
   resumeEndpoint: Endpoint;
+  /** Revokes an agent: once this returns, NATS refuses its credentials and has closed its connections, and ingest refuses its token. */
+  revokeAgent: Agent;
   /** Revokes a named token: refused by the API, ingest and the websocket gateway once this returns. */
   revokeApiToken: ApiToken;
+  /** Issues an agent new credentials, shown this once; the old ones are refused once this returns. */
+  rotateAgentCredentials: IssuedAgentCredentials;
   /** Makes the websocket endpoint's own connection token (replacing the previous one); shown this once. */
   rotateWebSocketToken: string;
   /** Replaces the signing secret; during the grace window deliveries carry both signatures. */
@@ -368,6 +410,12 @@ export interface Mutation {
 
 export interface MutationCancelReplayArgs {
   id: string;
+}
+
+export interface MutationCreateAgentArgs {
+  /** The agent id its events will carry (camera.agent_id). */
+  agentId: string;
+  name: string;
 }
 
 export interface MutationCreateApiTokenArgs {
@@ -435,8 +483,16 @@ export interface MutationResumeEndpointArgs {
   id: string;
 }
 
+export interface MutationRevokeAgentArgs {
+  agentId: string;
+}
+
 export interface MutationRevokeApiTokenArgs {
   id: string;
+}
+
+export interface MutationRotateAgentCredentialsArgs {
+  agentId: string;
 }
 
 export interface MutationRotateWebSocketTokenArgs {
@@ -494,6 +550,8 @@ export interface ProfileGroupInput {
 }
 
 export interface Query {
+  /** The agents made through this API, newest first, revoked ones included (not to a token scoped to endpoints). */
+  agents: AgentCollection;
   /** Named API tokens, newest first (ADMIN tokens only). */
   apiTokens: ApiTokenCollection;
   /** The data path's durable consumers and their lag, in the order events pass them. */
@@ -511,6 +569,10 @@ export interface Query {
   replayJobs: ReplayJobCollection;
   /** A webhook endpoint's signing secret, to verify its deliveries (ADMIN tokens only). */
   webhookSecret: WebhookSecret;
+}
+
+export interface QueryAgentsArgs {
+  pagination?: Pagination | null;
 }
 
 export interface QueryApiTokensArgs {

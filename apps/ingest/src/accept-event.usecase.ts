@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent, eventMessageId, fillImageLinks, idKey, routingFieldsOf, type AgentEvent, type EventRejection, type LinkSigning } from '@app/events';
-import { CameraBindings, Headers, NatsClient, publishDurably, routingHeaders, type HandleContext } from '@app/messaging';
+import { AgentActivity, CameraBindings, Headers, NatsClient, publishDurably, routingHeaders, type HandleContext } from '@app/messaging';
 import { eventLog } from '@app/runtime';
 import { EventImagesStore, type Attachment } from './event-images.store.js';
 import { INGEST_CONFIG } from './ingest.tokens.js';
@@ -8,7 +8,7 @@ import type { IngestConfig } from './ingest.config.js';
 import { IngestMetrics, type IngestSource } from './ingest.metrics.js';
 
 export type AcceptResult =
-  | { accepted: true; eventId: string; duplicate: boolean }
+  | { accepted: true; eventId: string; agentKey: string; duplicate: boolean }
   | { accepted: false; rejection: EventRejection };
 
 const encoder = new TextEncoder();
@@ -27,6 +27,7 @@ export class AcceptEvent {
     private readonly images: EventImagesStore,
     private readonly cameras: CameraBindings,
     private readonly metrics: IngestMetrics,
+    private readonly activity: AgentActivity,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {}
 
@@ -41,7 +42,10 @@ export class AcceptEvent {
       this.metrics.reject(result.rejection.code);
       return result;
     }
-    if (!result.duplicate) this.metrics.ingested.inc({ source });
+    if (!result.duplicate) {
+      this.metrics.ingested.inc({ source });
+      this.activity.accepted(result.agentKey);
+    }
     this.logger.debug(`accepted from ${source}${result.duplicate ? ' (a duplicate: stored already)' : ''}`, ...eventLog(idKey(result.eventId)));
     return result;
   }
@@ -102,6 +106,6 @@ export class AcceptEvent {
       headers: { ...routingHeaders(eventKey, routingFieldsOf(event)), [Headers.acceptedAt]: String(Date.now()) },
       timeoutMs: 2_000,
     });
-    return { accepted: true, eventId: event.event.id, duplicate: ack.duplicate };
+    return { accepted: true, eventId: event.event.id, agentKey: idKey(event.camera.agent_id), duplicate: ack.duplicate };
   }
 }

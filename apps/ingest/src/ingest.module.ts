@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { resolveApiToken } from '@app/config';
-import { AccessTokens, CameraBindings, MessagingModule, NatsClient, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
+import { AccessTokens, AgentActivity, CameraBindings, MessagingModule, NatsClient, natsSettings, TokenScope, TokenView, TokenViewModule } from '@app/messaging';
 import { RuntimeModule } from '@app/runtime';
 import { AcceptEvent } from './accept-event.usecase.js';
 import { AgentEventsConsumer } from './agent-events.consumer.js';
@@ -41,6 +41,16 @@ export class IngestModule {
             const bindings = await CameraBindings.open(nats, config.INGEST_MAX_CAMERAS_PER_AGENT);
             await bindings.start();
             return bindings;
+          },
+        },
+        {
+          // What each agent's events came to lately, for the api's agents query.
+          provide: AgentActivity,
+          inject: [NatsClient],
+          useFactory: (nats: NatsClient) => {
+            const activity = new AgentActivity();
+            activity.answer(nats);
+            return activity;
           },
         },
         IngestMetrics,

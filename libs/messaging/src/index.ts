@@ -39,3 +39,4 @@ export {
   type OperatorAccounts,
   type RevokeRequest,
 } from './agent-credentials.js';
+export { AgentActivity, askAgentActivity, MAX_ACTIVITY_AGENTS, type AgentActivityFigures } from './agent-activity.js';

@@ -21,6 +21,7 @@
  *   <p>.attempts                   webhook-dispatcher's delivery changes (attempts, parks, failures), in
  *                                  batches, projected into PostgreSQL in order (stream ATTEMPTS)
  *   <p>.issuer.agents.<verb>       core NATS: the api's requests to the credentials issuer (operator mode)
+ *   <p>.activity.agents            core NATS: the api's question to ingest about agents' recent events
  */
 /** The data path's durable consumers, by the app that reads each (its consumer spec names it). */
 export const DURABLES = {
@@ -253,6 +254,11 @@ export class Topology {
    */
   agentCredentials(verb: 'issue' | 'revoke'): string {
     return `${this.prefix}.issuer.agents.${verb}`;
+  }
+
+  /** Core NATS: the api's question to every ingest replica about what it accepted of some agents (AgentActivity). */
+  get agentActivity(): string {
+    return `${this.prefix}.activity.agents`;
   }
 
   /** Batches of webhook delivery changes (each message a JSON array), projected into PostgreSQL by the dispatcher. */

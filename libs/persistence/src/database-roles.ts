@@ -14,7 +14,7 @@ export type DatabaseApp = (typeof DATABASE_APPS)[number];
  */
 export const TABLE_GRANTS: Record<DatabaseApp, { writes: string[]; reads: string[]; sequences: string[] }> = {
   api: {
-    writes: ['endpoint', 'event_filter', 'event_filter_endpoint', 'api_token', 'replay_job'],
+    writes: ['endpoint', 'event_filter', 'event_filter_endpoint', 'api_token', 'replay_job', 'agent'],
     reads: ['delivery_attempt', 'delivery_retry', 'lost_event', 'replay_progress', 'dead_letter'],
     sequences: ['config_version'],
   },

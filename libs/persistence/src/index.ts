@@ -13,3 +13,4 @@ export { ReplayJobEntity, type ReplayKind } from './replay-job.entity.js';
 export { ReplayProgressEntity, type ReplayRunState } from './replay-progress.entity.js';
 export { DeadLetterEntity } from './dead-letter.entity.js';
 export { deadLetterCondition } from './dead-letter-selection.js';
+export { AgentEntity } from './agent.entity.js';

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { AgentsResolver } from '../agents/agents.resolver.js';
 import { ApiTokensResolver } from '../api-tokens/api-tokens.resolver.js';
 import { CamerasResolver } from '../cameras/cameras.resolver.js';
 import { DeadLettersResolver } from '../dead-letters/dead-letters.resolver.js';
@@ -14,7 +15,7 @@ import { ReplayJobsResolver } from '../replays/replays.resolver.js';
 import { WebhookSecretResolver } from '../webhook-secrets/webhook-secret.resolver.js';
 
 /** Every resolver of the API: the schema is built from these, by the server and by `printApiSchema`. */
-export const API_RESOLVERS = [EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver, CamerasResolver, ProfilesResolver, ConsumerLagResolver, DeadLettersResolver, ReplayJobsResolver];
+export const API_RESOLVERS = [AgentsResolver, EndpointsResolver, EventFiltersResolver, DeliveriesResolver, LostEventsResolver, WebhookSecretResolver, ApiTokensResolver, CamerasResolver, ProfilesResolver, ConsumerLagResolver, DeadLettersResolver, ReplayJobsResolver];
 
 /**
  * The API's schema in SDL, sorted as the server serves it, without starting

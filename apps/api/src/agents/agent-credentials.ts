@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import { askAgentActivity, agentInboxPrefix, NatsClient, TokenScope, type IssuedCredentials, type IssuerReply } from '@app/messaging';
+import type { AgentEntity } from '@app/persistence';
+import type { ApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
+import { CreateApiToken } from '../api-tokens/create-api-token.usecase.js';
+import { RevokeApiToken } from '../api-tokens/revoke-api-token.usecase.js';
+import { ApiError } from '../graphql/api.error.js';
+import type { AgentModel, IssuedAgentCredentialsModel } from './agent.model.js';
+
+/** How long the issuer may take to sign credentials, and to revoke them (it waits until the server has closed their connections). */
+const ISSUE_TIMEOUT_MS = 10_000;
+const REVOKE_TIMEOUT_MS = 30_000;
+
+/** What an agent is issued at once: an AGENT token and, in operator mode, NATS credentials. */
+export interface AgentIssue {
+  token: string;
+  tokenId: string;
+  natsCredentials: string | null;
+  userKey: string | null;
+}
+
+/**
+ * An agent's credentials: its AGENT token (made and revoked as any named
+ * token) and, with AGENT_CREDENTIALS=nats, its NATS user, which the
+ * credentials issuer (apps/credentials-issuer) signs and revokes. The api
+ * holds no NATS key: it asks.
+ */
+@Injectable()
+export class AgentCredentials {
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly createToken: CreateApiToken,
+    private readonly revokeToken: RevokeApiToken,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  get issuesNatsCredentials(): boolean {
+    return this.config.AGENT_CREDENTIALS === 'nats';
+  }
+
+  /** New credentials; on a failure, none is left behind (the token made is revoked). */
+  async issue(agentId: string, name: string): Promise<AgentIssue> {
+    const nats = this.issuesNatsCredentials ? await this.ask<IssuedCredentials>('issue', { agentId, name }, ISSUE_TIMEOUT_MS) : null;
+    const { token, apiToken } = await this.createToken.execute({ name: `agent ${name}`, scope: TokenScope.AGENT, agentIds: [agentId] });
+    return { token, tokenId: apiToken.id, natsCredentials: nats?.creds ?? null, userKey: nats?.userKey ?? null };
+  }
+
+  /** Revokes the NATS user (returns once the server refuses it and has closed its connections) and the token. */
+  async revoke(agentId: string, { userKey, tokenId }: { userKey: string | null; tokenId: string | null }): Promise<void> {
+    if (userKey) {
+      if (!this.issuesNatsCredentials) throw new ApiError('UNAVAILABLE', `agent ${agentId} has NATS credentials, but AGENT_CREDENTIALS is not nats: no issuer is asked to revoke them`);
+      await this.ask('revoke', { agentId, userKeys: [userKey] }, REVOKE_TIMEOUT_MS);
+    }
+    if (tokenId) await this.revokeToken.execute(tokenId);
+  }
+
+  private async ask<T extends object>(verb: 'issue' | 'revoke', request: object, timeout: number): Promise<T> {
+    let reply: IssuerReply<T>;
+    try {
+      const message = await this.nats.connection.request(this.nats.topology.agentCredentials(verb), JSON.stringify(request), { timeout });
+      reply = message.json<IssuerReply<T>>();
+    } catch (error) {
+      const cause = error instanceof RequestError ? (error.cause ?? error) : error;
+      if (cause instanceof NoRespondersError) throw new ApiError('UNAVAILABLE', 'no credentials issuer answers (apps/credentials-issuer: operator mode, docs/operations.md); retry once it runs');
+      if (cause instanceof TimeoutError) throw new ApiError('UNAVAILABLE', `the credentials issuer did not answer within ${timeout} ms; retry`);
+      throw error;
+    }
+    if (!reply.ok) throw new ApiError('UNAVAILABLE', `the credentials issuer refused: ${reply.error}`);
+    return reply;
+  }
+
+  /** The agents as the API shows them, with what ingest accepted of each lately. */
+  async models(agents: AgentEntity[]): Promise<AgentModel[]> {
+    const figures = await askAgentActivity(this.nats, agents.map((agent) => agent.id));
+    return agents.map((agent) => {
+      const activity = figures.get(agent.id);
+      return {
+        id: agent.id,
+        name: agent.name,
+        createdAt: agent.creationDate,
+        credentialsIssuedAt: agent.credentialsIssuedAt,
+        natsUserKey: agent.userKey,
+        revokedAt: agent.revokedAt,
+        lastEventAt: activity?.lastEventAt ? new Date(activity.lastEventAt) : null,
+        eventsLastMinute: activity?.lastMinute ?? 0,
+      };
+    });
+  }
+
+  async issued(agent: AgentEntity, issue: AgentIssue): Promise<IssuedAgentCredentialsModel> {
+    return {
+      agent: (await this.models([agent]))[0]!,
+      token: issue.token,
+      natsCredentials: issue.natsCredentials,
+      natsSubject: this.nats.topology.agentEvents(agent.id),
+      natsInboxPrefix: agentInboxPrefix(agent.id),
+    };
+  }
+}
