@@ -9,6 +9,12 @@ import { DATABASE_APPS, migrateDatabase, roleOf, urlAs, type DatabaseApp } from 
 /** The apps of the service, each run as its own process as in production. */
 export const APP_NAMES = ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'] as const;
 export type AppName = (typeof APP_NAMES)[number];
+/**
+ * An app besides those: the credentials issuer, which runs only with NATS in
+ * operator mode (docs/operations.md, "Agents' NATS credentials"), so `npm
+ * start` and the test stacks leave it out.
+ */
+export type ServiceApp = AppName | 'credentials-issuer';
 
 /** The project's root: the nearest folder above this file with a package-lock.json. */
 export function projectRoot(): string {
@@ -22,7 +28,7 @@ export function projectRoot(): string {
 }
 
 /** The compiled entry point of an app (after `npm run build`). */
-export function appEntry(app: AppName): string {
+export function appEntry(app: ServiceApp): string {
   return join(projectRoot(), 'dist', 'apps', app, 'src', 'main.js');
 }
 
@@ -33,13 +39,14 @@ export function appEntry(app: AppName): string {
  * objects out of that old generation, whose size makes every promotion and
  * scavenge dearer (docs/benchmarks.md).
  */
-export const NODE_FLAGS: Record<AppName, string[]> = {
+export const NODE_FLAGS: Record<ServiceApp, string[]> = {
   api: [],
   ingest: [],
   'profile-sync': [],
   'filter-router': ['--max-semi-space-size=128'],
   'websocket-gateway': [],
   'webhook-dispatcher': [],
+  'credentials-issuer': [],
 };
 
 /** What spawnApp does besides starting the app. */
@@ -53,7 +60,7 @@ export interface SpawnOptions {
 }
 
 /** Starts one app as a child process with the given environment. */
-export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe', { lifeline = false }: SpawnOptions = {}): ChildProcess {
+export function spawnApp(app: ServiceApp, env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' | 'ignore' = 'pipe', { lifeline = false }: SpawnOptions = {}): ChildProcess {
   const preload = lifeline ? ['--import', pathToFileURL(join(projectRoot(), 'dist', 'scripts', 'lifeline.js')).href] : [];
   // CPU_PROFILE_DIR in the app's environment: it writes a V8 CPU profile under <dir>/<app> when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
   const profile = env.CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(env.CPU_PROFILE_DIR, app)}`] : [];

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { headers as natsHeaders, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { AppName } from '../scripts/local-stack.js';
 import { freshEvent } from './support/fixtures.js';
-import { attackHeaders, replySubjectsInside, snapshotStreams } from './support/nats-attack.js';
+import { attackHeaders, expectRefused, expectRefusedSubscription, replySubjectsInside, snapshotStreams } from './support/nats-attack.js';
 import { LayoutStack } from './support/layout-stack.js';
 import { natsLayout } from './support/nats-layout.js';
 import { Receiver } from './support/receiver.js';
@@ -389,36 +389,3 @@ describe('the shipped NATS permission layout, against every reply subject and he
     expect(violations.filter((line) => !line.includes(`User "${agentUser}"`) && !line.includes('User "platform"'))).toEqual([]);
   });
 });
-
-/** The request was refused by the server's permissions (the client names the subject refused); returns that subject. */
-async function expectRefused(action: Promise<unknown>, subjectStart: string): Promise<string> {
-  const outcome = await action.then(
-    () => null,
-    (error: unknown) => error,
-  );
-  const violation = permissionViolationIn(outcome);
-  expect([violation ? 'refused' : `not refused: ${String(outcome)}`, violation?.operation]).toEqual(['refused', 'publish']);
-  expect(violation!.subject.startsWith(subjectStart)).toBe(true);
-  return violation!.subject;
-}
-
-/** The server refused the subscription: the client closes it with the permission error. */
-async function expectRefusedSubscription(connection: NatsConnection, subject: string): Promise<void> {
-  const subscription = connection.subscribe(subject);
-  let timer: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([
-    subscription.closed,
-    new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 5_000))),
-  ]).finally(() => clearTimeout(timer));
-  subscription.unsubscribe();
-  const violation = permissionViolationIn(closed);
-  expect([subject, violation ? 'refused' : `not refused: ${String(closed)}`, violation?.operation, violation?.subject]).toEqual([subject, 'refused', 'subscription', subject]);
-}
-
-function permissionViolationIn(error: unknown): PermissionViolationError | null {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if (current instanceof PermissionViolationError) return current;
-    current = current.cause;
-  }
-  return null;
-}

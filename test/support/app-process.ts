@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { spawnApp, type AppName } from '../../scripts/local-stack.js';
+import { spawnApp, type ServiceApp } from '../../scripts/local-stack.js';
 import { guardWaits } from './wait.js';
 
 const KEPT_LINES = 200;
@@ -60,7 +60,7 @@ export class AppProcess {
   }
 
   /** Starts `app` with `env`; the app's stdout and stderr are kept (and appended to `logFile`). */
-  static spawn(app: AppName, env: NodeJS.ProcessEnv, { name = app, logFile = null }: { name?: string; logFile?: string | null } = {}): AppProcess {
+  static spawn(app: ServiceApp, env: NodeJS.ProcessEnv, { name = app, logFile = null }: { name?: string; logFile?: string | null } = {}): AppProcess {
     return new AppProcess(name, spawnApp(app, env, 'pipe', { lifeline: true }), logFile);
   }
 

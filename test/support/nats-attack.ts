@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { expect } from '@jest/globals';
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
+import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { Topology } from '@app/messaging';
 import { APP_NAMES } from '../../scripts/local-stack.js';
 
@@ -109,4 +111,37 @@ export async function snapshotStreams(manager: JetStreamManager): Promise<Record
     snapshot[info.config.name] = { config: info.config, state: { messages, bytes, first_seq, last_seq, num_deleted, num_subjects }, durables };
   }
   return snapshot;
+}
+
+/** The request was refused by the server's permissions (the client names the subject refused); returns that subject. */
+export async function expectRefused(action: Promise<unknown>, subjectStart: string): Promise<string> {
+  const outcome = await action.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  const violation = permissionViolationIn(outcome);
+  expect([violation ? 'refused' : `not refused: ${String(outcome)}`, violation?.operation]).toEqual(['refused', 'publish']);
+  expect(violation!.subject.startsWith(subjectStart)).toBe(true);
+  return violation!.subject;
+}
+
+/** The server refused the subscription: the client closes it with the permission error. */
+export async function expectRefusedSubscription(connection: NatsConnection, subject: string): Promise<void> {
+  const subscription = connection.subscribe(subject);
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    subscription.closed,
+    new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 5_000))),
+  ]).finally(() => clearTimeout(timer));
+  subscription.unsubscribe();
+  const violation = permissionViolationIn(closed);
+  expect([subject, violation ? 'refused' : `not refused: ${String(closed)}`, violation?.operation, violation?.subject]).toEqual([subject, 'refused', 'subscription', subject]);
+}
+
+export function permissionViolationIn(error: unknown): PermissionViolationError | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current instanceof PermissionViolationError) return current;
+    current = current.cause;
+  }
+  return null;
 }
