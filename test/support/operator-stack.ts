@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { APP_NAMES, type AppName } from '../../scripts/local-stack.js';
+import { makeOperatorSetup } from '../../scripts/operator-setup.js';
+import { AppProcess } from './app-process.js';
+import { OwnNatsServer } from './nats-server.js';
+import { TestStack } from './stack.js';
+
+/**
+ * The whole service on NATS in operator mode, as `npm run nats:operator`
+ * sets it up from the shipped layout (docs/operations.md, "Agents' NATS
+ * credentials"): a nats-server of its own with the operator, the accounts
+ * and a full resolver; each app with its own creds file and inbox prefix;
+ * the credentials issuer beside them; the api issuing agents' credentials
+ * (AGENT_CREDENTIALS=nats). The layout's prefix, `es`.
+ */
+export class OperatorStack {
+  private readonly connections: NatsConnection[] = [];
+
+  private constructor(
+    private readonly dir: string,
+    readonly server: OwnNatsServer,
+    readonly stack: TestStack,
+    readonly issuer: AppProcess,
+  ) {}
+
+  static async start(env: NodeJS.ProcessEnv = {}, apps: readonly AppName[] = APP_NAMES): Promise<OperatorStack> {
+    const dir = mkdtempSync(join(tmpdir(), 'event-service-operator-stack-'));
+    const setup = await makeOperatorSetup(dir);
+    const config = join(dir, 'nats-server.conf');
+    writeFileSync(config, 'include "operator.conf"\n');
+    const server = await OwnNatsServer.start(['-c', config, '-l', join(dir, 'nats-server.log')]);
+    const creds = (user: string) => join(dir, 'creds', `${user}.creds`);
+    const issuer = AppProcess.spawn(
+      'credentials-issuer',
+      { ...process.env, NATS_URL: server.url, NATS_CREDS_FILE: creds('credentials-issuer'), NATS_INBOX_PREFIX: '_INBOX_credentials-issuer', ISSUER_KEYS_DIR: setup.issuerDir },
+      { logFile: join(dir, 'credentials-issuer.log') },
+    );
+    try {
+      const stack = await TestStack.start({
+        apps,
+        nats: { url: server.url, prefix: 'es', auth: { credsFile: creds('ops') } },
+        env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', ...env },
+        appEnv: Object.fromEntries(
+          apps.map((app) => [app, { NATS_CREDS_FILE: creds(app), NATS_INBOX_PREFIX: `_INBOX_${app}`, ...(app === 'api' ? { AGENT_CREDENTIALS: 'nats' } : {}) }]),
+        ),
+      });
+      return new OperatorStack(dir, server, stack, issuer);
+    } catch (error) {
+      await issuer.stop();
+      await server.stop();
+      throw error;
+    }
+  }
+
+  /** The server's log: it records every request its permissions refused. */
+  get logFile(): string {
+    return join(this.dir, 'nats-server.log');
+  }
+
+  /** A raw NATS client with a creds file's text (an agent's, as createAgent returned it). */
+  async connectWith(creds: string, inboxPrefix: string, options: { reconnect?: boolean } = {}): Promise<NatsConnection> {
+    const connection = await connect({ servers: this.server.url, authenticator: credsAuthenticator(new TextEncoder().encode(creds)), inboxPrefix, ...options });
+    this.connections.push(connection);
+    return connection;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.connections.map((connection) => connection.close().catch(() => undefined)));
+    await this.stack.stop();
+    await this.issuer.stop();
+    await this.server.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
