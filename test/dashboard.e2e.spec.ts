@@ -452,6 +452,41 @@ describe('the dashboard in headless Chromium', () => {
     expect(left.data).toEqual({ endpoints: { totalCount: 0 }, eventsFilters: { totalCount: 0 } });
   });
 
+  it('creates an agent on the Agents page, shows its token once, counts the events posted with it, rotates and revokes it', async () => {
+    const page = await signedIn('/agents');
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await expectAccessible(page, 'the new agent form');
+    const agentId = await page.getByLabel('Agent id').inputValue();
+    await page.getByLabel('Name', { exact: true }).fill('loading dock');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    const token = (await page.getByTestId('issued-token').textContent())!;
+    // NATS runs open here: the HTTP token alone is issued.
+    await page.getByText('None: NATS runs without operator mode here').waitFor();
+    await expectAccessible(page, 'the credentials just issued');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('issued-token').count()).toBe(0);
+
+    expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId })), token)).status).toBe(202);
+    // Read again now rather than at the page's next refresh.
+    await page.reload();
+    const row = page.locator(`tr[data-agent-id="${agentId}"]`);
+    await row.locator('td[data-label="Events, last minute"]', { hasText: '1' }).waitFor();
+    expect(await row.locator('td[data-label="State"]').textContent()).toBe('active');
+
+    await row.getByRole('button', { name: 'Rotate credentials of loading dock' }).click();
+    await page.getByRole('button', { name: 'Issue new credentials' }).click();
+    const rotated = (await page.getByTestId('issued-token').textContent())!;
+    expect(rotated).not.toBe(token);
+    expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId })), token)).status).toBe(401);
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    await row.getByRole('button', { name: 'Revoke loading dock' }).click();
+    await page.getByRole('button', { name: 'Revoke agent' }).click();
+    await row.locator('td[data-label="State"]', { hasText: 'revoked' }).waitFor();
+    expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId })), rotated)).status).toBe(401);
+    await expectAccessible(page, 'the agents page with a revoked agent');
+  });
+
   it('has no horizontal scroll at a phone’s width, on any page or card', async () => {
     const receiver = await receiverAnswering(() => ({ status: 204 }));
     const webhookId = await stack.createWebhookEndpoint(receiver.url, 'phone receiver');
@@ -459,7 +494,7 @@ describe('the dashboard in headless Chromium', () => {
     const filter = await stack.createEventFilter({ name: 'phone filter', endpointIds: [websocket, webhookId], in: { cameraIds: [randomUUID(), randomUUID()] } });
     const page = await signedIn();
     await page.setViewportSize(PHONE);
-    for (const path of ['/endpoints', `/endpoints/${webhookId}`, `/endpoints/${websocket}`, '/event-filters', `/event-filters/${filter}`, '/lost-events', '/replays', '/dead-letters']) {
+    for (const path of ['/endpoints', `/endpoints/${webhookId}`, `/endpoints/${websocket}`, '/event-filters', `/event-filters/${filter}`, '/lost-events', '/replays', '/dead-letters', '/agents']) {
       await page.goto(`${site.origin}${path}`);
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.locator('h1').first().waitFor();
@@ -483,7 +518,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByText('Read-only · 1 endpoint').waitFor();
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Endpoints', 'Event filters']);
     await expectAccessible(page, 'the endpoints list of a scoped token');
-    for (const path of ['/lost-events', '/replays', '/dead-letters']) {
+    for (const path of ['/lost-events', '/replays', '/dead-letters', '/agents']) {
       await page.goto(`${site.origin}${path}`);
       await page.getByText('this page is about the whole installation').waitFor();
     }

@@ -5,6 +5,7 @@ import { EndpointCard } from './pages/endpoint-card.js';
 import { EndpointsPage } from './pages/endpoints.js';
 import { EventFilterCard } from './pages/event-filter-card.js';
 import { EventFiltersPage } from './pages/event-filters.js';
+import { AgentsPage } from './pages/agents.js';
 import { DeadLettersPage } from './pages/dead-letters.js';
 import { LostEventsPage } from './pages/lost-events.js';
 import { ReplaysPage } from './pages/replays.js';
@@ -47,6 +48,7 @@ const NAV: Array<{ href: string; label: string; pages: Route['page'][]; whole?: 
   { href: '/lost-events', label: 'Lost events', pages: ['lost-events'], whole: true },
   { href: '/replays', label: 'Replays', pages: ['replays'], whole: true },
   { href: '/dead-letters', label: 'Dead letters', pages: ['dead-letters'], whole: true },
+  { href: '/agents', label: 'Agents', pages: ['agents'], whole: true },
 ];
 
 const scoped = (session: Session) => session.endpointIds !== null;
@@ -75,6 +77,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <ReplaysPage admin={admin} />;
     case 'dead-letters':
       return <DeadLettersPage admin={admin} />;
+    case 'agents':
+      return <AgentsPage admin={admin} />;
     default:
       return <EndpointsPage admin={admin} />;
   }

@@ -1,5 +1,6 @@
 import { operation } from './api.js';
 import type {
+  Agent,
   DeadLetter,
   DeadLetterFilters,
   DeliveryAttempt,
@@ -8,7 +9,11 @@ import type {
   EndpointMeta,
   EventFilter,
   EventFilterConditions,
+  IssuedAgentCredentials,
   LostEvent,
+  MutationCreateAgentArgs,
+  MutationRevokeAgentArgs,
+  MutationRotateAgentCredentialsArgs,
   MutationCreateEventFiltersArgs,
   MutationCreateWebhookEndpointArgs,
   MutationCancelReplayArgs,
@@ -25,6 +30,7 @@ import type {
   MutationStartReplayArgs,
   MutationUpdateEndpointArgs,
   MutationUpdateEventFiltersArgs,
+  QueryAgentsArgs,
   QueryDeadLettersArgs,
   QueryDeliveryAttemptsArgs,
   QueryEndpointsArgs,
@@ -200,3 +206,22 @@ export const RESUBMIT_DEAD_LETTERS = operation<{ resubmitDeadLetters: number }, 
 
 export const DISCARD_DEAD_LETTERS = operation<{ discardDeadLetters: number }, MutationDiscardDeadLettersArgs>(`
   mutation DiscardDeadLetters($filters: DeadLetterFilters!) { discardDeadLetters(filters: $filters) }`);
+
+export type AgentRow = Pick<Agent, 'id' | 'name' | 'createdAt' | 'credentialsIssuedAt' | 'natsUserKey' | 'revokedAt' | 'lastEventAt' | 'eventsLastMinute'>;
+export type IssuedAgent = Pick<IssuedAgentCredentials, 'token' | 'natsCredentials' | 'natsSubject' | 'natsInboxPrefix'> & { agent: AgentRow };
+
+const AGENT_FIELDS = 'id name createdAt credentialsIssuedAt natsUserKey revokedAt lastEventAt eventsLastMinute';
+const ISSUED_FIELDS = `token natsCredentials natsSubject natsInboxPrefix agent { ${AGENT_FIELDS} }`;
+
+export const AGENTS = operation<{ agents: Page<AgentRow> }, QueryAgentsArgs>(`
+  query Agents($pagination: Pagination) { agents(pagination: $pagination) { totalCount collectionItems { ${AGENT_FIELDS} } } }`);
+
+export const CREATE_AGENT = operation<{ createAgent: IssuedAgent }, MutationCreateAgentArgs>(`
+  mutation CreateAgent($agentId: ID!, $name: String!) { createAgent(agentId: $agentId, name: $name) { ${ISSUED_FIELDS} } }`);
+
+export const ROTATE_AGENT_CREDENTIALS = operation<{ rotateAgentCredentials: IssuedAgent }, MutationRotateAgentCredentialsArgs>(`
+  mutation RotateAgentCredentials($agentId: ID!) { rotateAgentCredentials(agentId: $agentId) { ${ISSUED_FIELDS} } }`);
+
+export const REVOKE_AGENT = operation<{ revokeAgent: AgentRow }, MutationRevokeAgentArgs>(`
+  mutation RevokeAgent($agentId: ID!) { revokeAgent(agentId: $agentId) { ${AGENT_FIELDS} } }`);
+

@@ -9,7 +9,8 @@ export type Route =
   | { page: 'event-filter'; id: string }
   | { page: 'lost-events' }
   | { page: 'replays' }
-  | { page: 'dead-letters' };
+  | { page: 'dead-letters' }
+  | { page: 'agents' };
 
 export function routeOf(path: string): Route {
   const [first, id] = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -18,6 +19,7 @@ export function routeOf(path: string): Route {
   if (first === 'lost-events') return { page: 'lost-events' };
   if (first === 'replays') return { page: 'replays' };
   if (first === 'dead-letters') return { page: 'dead-letters' };
+  if (first === 'agents') return { page: 'agents' };
   if (first === 'endpoints' && id) return { page: 'endpoint', id };
   return { page: 'endpoints' };
 }

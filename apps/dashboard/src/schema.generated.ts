@@ -3,7 +3,7 @@
 /** An agent made through this API: its AGENT token and, with NATS operator mode, its NATS credentials (shown once each). */
 export interface Agent {
   createdAt: string;
-  /** When its current token (and NATS credentials) were issued; null once revoked. */
+  /** When its current token (and NATS credentials) were issued. */
   credentialsIssuedAt: string | null;
   /** Events of it ingest accepted in the last minute (duplicates not counted). */
   eventsLastMinute: number;

@@ -13,7 +13,7 @@ export class AgentModel {
   @Field(() => GraphQLISODateTime)
   createdAt!: Date;
 
-  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When its current token (and NATS credentials) were issued; null once revoked.' })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When its current token (and NATS credentials) were issued.' })
   credentialsIssuedAt!: Date | null;
 
   @Field(() => String, { nullable: true, description: "The public key of its current NATS user (operator mode): what the server's connection list shows." })

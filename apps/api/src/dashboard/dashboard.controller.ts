@@ -50,7 +50,7 @@ function readBundle(): { page: string | null; assets: Map<string, Buffer> } {
 export class DashboardController {
   private readonly bundle = readBundle();
 
-  @Get(['/', 'sign-in', 'endpoints', 'endpoints/:id', 'event-filters', 'event-filters/:id', 'lost-events', 'replays', 'dead-letters'])
+  @Get(['/', 'sign-in', 'endpoints', 'endpoints/:id', 'event-filters', 'event-filters/:id', 'lost-events', 'replays', 'dead-letters', 'agents'])
   page(@Res() response: Response): void {
     if (this.bundle.page === null) {
       response.status(503).type('text/plain').send('the dashboard is not built: run npm run build\n');
