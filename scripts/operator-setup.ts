@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeAccount, encodeActivation, encodeOperator, encodeUser, fmtCreds, type Account, type Import, type Export, type User } from '@nats-io/jwt';
+import { decode, encodeAccount, encodeActivation, encodeOperator, encodeUser, fmtCreds, type Account, type Import, type Export, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { ISSUER_FILES, JETSTREAM_ACCOUNT_LIMITS, OPEN_ACCOUNT_LIMITS, type OperatorAccounts } from '@app/messaging';
 import { layoutAccounts, type LayoutAccount } from './nats-conf.js';
@@ -94,7 +94,10 @@ export async function makeOperatorSetup(out: string, { layout = join(projectRoot
   };
 
   const accountJwts = new Map<string, string>();
-  accountJwts.set(system.getPublicKey(), await encodeAccount('SYS', system, { limits: OPEN_ACCOUNT_LIMITS, signing_keys: [systemSigner.getPublicKey()] }, { signer: operatorSigner }));
+  const jwtsDir = join(out, 'accounts');
+  mkdirSync(jwtsDir, { recursive: true });
+  const systemClaims: Partial<Account> = { limits: OPEN_ACCOUNT_LIMITS, signing_keys: [systemSigner.getPublicKey()] };
+  accountJwts.set(system.getPublicKey(), await stableJwt(join(jwtsDir, 'SYS.jwt'), systemClaims, () => encodeAccount('SYS', system, systemClaims, { signer: operatorSigner })));
   for (const account of accountsOfLayout) {
     const identity = identities.get(account.name)!;
     // An export to named accounts only: each importer carries an activation the exporter signed for it.
@@ -120,7 +123,7 @@ export async function makeOperatorSetup(out: string, { layout = join(projectRoot
       ...(exports.length ? { exports } : {}),
       ...(imports.length ? { imports } : {}),
     };
-    accountJwts.set(identity.getPublicKey(), await encodeAccount(account.name, identity, claims, { signer: operatorSigner }));
+    accountJwts.set(identity.getPublicKey(), await stableJwt(join(jwtsDir, `${account.name}.jwt`), claims, () => encodeAccount(account.name, identity, claims, { signer: operatorSigner })));
   }
   const operatorJwt = await encodeOperator('event-service', operator, { signing_keys: [operatorSigner.getPublicKey()], system_account: system.getPublicKey() });
 
@@ -184,6 +187,27 @@ export async function makeOperatorSetup(out: string, { layout = join(projectRoot
   ].join('\n');
   writeFileSync(join(out, 'operator.conf'), conf);
   return { conf, accounts, creds, issuerDir };
+}
+
+/**
+ * An account's JWT as a previous run signed it when its claims are the same
+ * (activation tokens aside, which are signed anew each time), else a new one.
+ * The server's resolver keeps a pushed JWT newer than its preload: the agents
+ * account's, with the revocations the issuer added, must stay newer than
+ * what a second run of the set-up preloads.
+ */
+async function stableJwt(file: string, claims: Partial<Account>, sign: () => Promise<string>): Promise<string> {
+  const comparable = (nats: Partial<Account>) => {
+    const { type: _type, version: _version, imports, revocations: _revocations, ...rest } = nats as Partial<Account> & { type?: string; version?: number };
+    return JSON.stringify({ ...rest, imports: (imports ?? []).map(({ token: _token, ...entry }) => entry) });
+  };
+  if (existsSync(file)) {
+    const previous = readFileSync(file, 'utf8').trim();
+    if (comparable(decode<Account>(previous).nats) === comparable(claims)) return previous;
+  }
+  const signed = await sign();
+  writeFileSync(file, `${signed}\n`);
+  return signed;
 }
 
 function permissionsOf(user: LayoutAccount['users'][number]): Partial<User> {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decode, encodeAccount, type Account } from '@nats-io/jwt';
+import { fromSeed } from '@nats-io/nkeys';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { ISSUER_FILES, type OperatorAccounts } from '@app/messaging';
 import { freshEvent } from './support/fixtures.js';
 import { OperatorStack } from './support/operator-stack.js';
 import type { TestStack } from './support/stack.js';
@@ -32,7 +36,8 @@ describe('agents issued through the api, on NATS in operator mode', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    operator = await OperatorStack.start();
+    // The api confirms the revoked users every second (AgentRevocations), as it does every CONFIG_RECONCILE_INTERVAL.
+    operator = await OperatorStack.start({}, { api: { CONFIG_RECONCILE_INTERVAL: '1s' } });
     stack = operator.stack;
   });
 
@@ -135,6 +140,37 @@ describe('agents issued through the api, on NATS in operator mode', () => {
     await expect(publish(fresh, renewed)).resolves.toEqual(expect.any(String));
     expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId: agent.agent.id })), renewed.token)).status).toBe(202);
     expect((await stack.postEvent(JSON.stringify(freshEvent({ agentId: agent.agent.id })), agent.token)).status).toBe(401);
+  });
+
+  it('revokes again a user the server’s agents account lost (an older set-up’s account pushed over it), at the api’s next reconcile', async () => {
+    const agent = await createAgent('gate 4');
+    expect((await stack.graphql('mutation($id: ID!) { revokeAgent(agentId: $id) { id } }', { id: agent.agent.id })).errors).toBeUndefined();
+    await expect(operator.connectWith(agent.natsCredentials, agent.natsInboxPrefix, { reconnect: false })).rejects.toThrow(/authorization/i);
+
+    // The agents account signed again without its revocations, and pushed: the server takes the agent back.
+    const read = (file: string) => readFileSync(join(operator.issuerDir, file));
+    const accounts = JSON.parse(read(ISSUER_FILES.accounts).toString('utf8')) as OperatorAccounts;
+    const system = await connect({ servers: operator.server.url, authenticator: credsAuthenticator(read(ISSUER_FILES.systemCreds)) });
+    try {
+      const lookup = `$SYS.REQ.ACCOUNT.${accounts.accounts.AGENTS}.CLAIMS.LOOKUP`;
+      const current = decode<Account>((await system.request(lookup, '')).string());
+      expect(current.nats.revocations?.[agent.agent.natsUserKey]).toEqual(expect.any(Number));
+      const { revocations: _dropped, type: _type, version: _version, ...claims } = current.nats as Account & { type?: string; version?: number };
+      const operatorSigner = fromSeed(new TextEncoder().encode(read(ISSUER_FILES.operatorSigningKey).toString('utf8').trim()));
+      // A second later: the resolver keeps only a JWT newer than the one it holds.
+      await waitFor(() => Math.floor(Date.now() / 1_000) > current.iat, { what: 'the next second' });
+      const forgetful = await encodeAccount(current.name, accounts.accounts.AGENTS!, claims, { signer: operatorSigner });
+      expect((await system.request('$SYS.REQ.CLAIMS.UPDATE', forgetful)).json<{ data?: { code: number } }>().data?.code).toBe(200);
+      const back = await waitFor(
+        () => operator.connectWith(agent.natsCredentials, agent.natsInboxPrefix, { reconnect: false }).catch(() => null),
+        { what: 'the server to take the revoked agent back', timeoutMs: 5_000 },
+      );
+      // The api's reconcile revokes it again: its connection is closed and a new one refused.
+      await waitFor(() => back.isClosed(), { what: 'the reconcile to close the agent’s connection again', timeoutMs: 15_000 });
+      await expect(operator.connectWith(agent.natsCredentials, agent.natsInboxPrefix, { reconnect: false })).rejects.toThrow(/authorization/i);
+    } finally {
+      await system.close();
+    }
   });
 
   it('refused no app anything: every app ran on its generated credentials without a permission violation', async () => {

@@ -24,9 +24,12 @@ export class OperatorStack {
     readonly server: OwnNatsServer,
     readonly stack: TestStack,
     readonly issuer: AppProcess,
+    /** The issuer's part of the set-up (its keys and system user): what a test needs to tamper with the agents account. */
+    readonly issuerDir: string,
   ) {}
 
-  static async start(env: NodeJS.ProcessEnv = {}, apps: readonly AppName[] = APP_NAMES): Promise<OperatorStack> {
+  /** `env`: settings for every app; `appEnv`: for one app; `apps`: those to run. */
+  static async start(env: NodeJS.ProcessEnv = {}, appEnv: Partial<Record<AppName, NodeJS.ProcessEnv>> = {}, apps: readonly AppName[] = APP_NAMES): Promise<OperatorStack> {
     const dir = mkdtempSync(join(tmpdir(), 'event-service-operator-stack-'));
     const setup = await makeOperatorSetup(dir);
     const config = join(dir, 'nats-server.conf');
@@ -44,10 +47,10 @@ export class OperatorStack {
         nats: { url: server.url, prefix: 'es', auth: { credsFile: creds('ops') } },
         env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', ...env },
         appEnv: Object.fromEntries(
-          apps.map((app) => [app, { NATS_CREDS_FILE: creds(app), NATS_INBOX_PREFIX: `_INBOX_${app}`, ...(app === 'api' ? { AGENT_CREDENTIALS: 'nats' } : {}) }]),
+          apps.map((app) => [app, { NATS_CREDS_FILE: creds(app), NATS_INBOX_PREFIX: `_INBOX_${app}`, ...(app === 'api' ? { AGENT_CREDENTIALS: 'nats' } : {}), ...appEnv[app] }]),
         ),
       });
-      return new OperatorStack(dir, server, stack, issuer);
+      return new OperatorStack(dir, server, stack, issuer, setup.issuerDir);
     } catch (error) {
       await issuer.stop();
       await server.stop();

@@ -60,6 +60,7 @@ import { SessionController } from './dashboard/session.controller.js';
 import { ImagesController } from './images.controller.js';
 import { MoveCamera } from './cameras/cameras.resolver.js';
 import { AgentCredentials } from './agents/agent-credentials.js';
+import { AgentRevocations } from './agents/agent-revocations.js';
 import { CreateAgent } from './agents/create-agent.usecase.js';
 import { ListAgents } from './agents/list-agents.usecase.js';
 import { RevokeAgent } from './agents/revoke-agent.usecase.js';
@@ -166,6 +167,7 @@ export class ApiModule implements NestModule {
         RevokeApiToken,
         MoveCamera,
         AgentCredentials,
+        AgentRevocations,
         CreateAgent,
         RotateAgentCredentials,
         RevokeAgent,

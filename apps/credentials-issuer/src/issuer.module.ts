@@ -70,7 +70,7 @@ class CredentialsResponder implements OnModuleInit, OnApplicationShutdown {
       if (!Array.isArray(request.userKeys) || request.userKeys.some((key) => typeof key !== 'string' || !/^U[A-Z2-7]{55}$/.test(key))) throw new Error('userKeys must be user public keys');
       await issuer.revoke(request.userKeys);
       this.served.revoked += request.userKeys.length;
-      this.logger.log(`revoked ${request.userKeys.length} key(s) of agent ${request.agentId}`);
+      this.logger.log(`revoked ${request.userKeys.length} key(s)${request.agentId ? ` of agent ${request.agentId}` : ''}`);
       return {};
     });
     this.health.addCheck('nats', () => !service.isClosed() && !system.isClosed());

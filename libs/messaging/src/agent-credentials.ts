@@ -74,9 +74,9 @@ export interface IssueRequest {
   agentId: string;
   name: string;
 }
-/** The api's request to revoke user keys of an agent. */
+/** The api's request to revoke user keys (of one agent, or every key revoked so far: AgentRevocations). */
 export interface RevokeRequest {
-  agentId: string;
+  agentId?: string;
   userKeys: string[];
 }
 export type IssuerReply<T> = ({ ok: true } & T) | { ok: false; error: string };

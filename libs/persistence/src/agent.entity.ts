@@ -19,6 +19,14 @@ export class AgentEntity {
   @Column({ name: 'user_key', type: 'text', nullable: true })
   userKey!: string | null;
 
+  /**
+   * Every NATS user key of it revoked so far (by rotation or revocation):
+   * the api asks the issuer to hold them revoked again now and then
+   * (AgentRevocations), should the server's copy of the agents account lose them.
+   */
+  @Column({ name: 'revoked_keys', type: 'text', array: true, default: () => "'{}'" })
+  revokedKeys!: string[];
+
   /** Its current AGENT token (api_token.id). */
   @Column({ name: 'token_id', type: 'uuid', nullable: true })
   tokenId!: string | null;

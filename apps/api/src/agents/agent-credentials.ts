@@ -47,13 +47,20 @@ export class AgentCredentials {
     return { token, tokenId: apiToken.id, natsCredentials: nats?.creds ?? null, userKey: nats?.userKey ?? null };
   }
 
-  /** Revokes the NATS user (returns once the server refuses it and has closed its connections) and the token. */
+  /**
+   * Revokes the NATS user (returns once the server refuses it and has closed
+   * its connections) and the token. Record the user key in the agent's
+   * revoked_keys first: a revocation that fails here is made again by AgentRevocations.
+   */
   async revoke(agentId: string, { userKey, tokenId }: { userKey: string | null; tokenId: string | null }): Promise<void> {
-    if (userKey) {
-      if (!this.issuesNatsCredentials) throw new ApiError('UNAVAILABLE', `agent ${agentId} has NATS credentials, but AGENT_CREDENTIALS is not nats: no issuer is asked to revoke them`);
-      await this.ask('revoke', { agentId, userKeys: [userKey] }, REVOKE_TIMEOUT_MS);
-    }
+    if (userKey) await this.revokeKeys([userKey], agentId);
     if (tokenId) await this.revokeToken.execute(tokenId);
+  }
+
+  /** Asks the issuer to hold these NATS users revoked (those already are cost it one lookup). */
+  async revokeKeys(userKeys: string[], agentId?: string): Promise<void> {
+    if (!this.issuesNatsCredentials) throw new ApiError('UNAVAILABLE', 'NATS credentials were issued, but AGENT_CREDENTIALS is not nats: no issuer is asked to revoke them');
+    await this.ask('revoke', { ...(agentId ? { agentId } : {}), userKeys }, REVOKE_TIMEOUT_MS);
   }
 
   private async ask<T extends object>(verb: 'issue' | 'revoke', request: object, timeout: number): Promise<T> {

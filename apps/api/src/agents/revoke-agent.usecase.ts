@@ -21,7 +21,12 @@ export class RevokeAgent {
   async execute(rawId: string): Promise<AgentModel> {
     const id = parseUuid('agentId', rawId);
     const repository = this.dataSource.getRepository(AgentEntity);
-    await repository.createQueryBuilder().update().set({ revokedAt: () => 'now()' }).where('id = :id AND revoked_at IS NULL', { id }).execute();
+    await repository
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()', revokedKeys: () => 'CASE WHEN user_key IS NULL THEN revoked_keys ELSE array_append(revoked_keys, user_key) END' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
     const agent = await repository.findOneBy({ id });
     if (!agent) throw new ApiError('NOT_FOUND', `no agent has id ${rawId}`, 'agentId');
     // The keys stay recorded: revoking again asks again, and a revocation already made changes nothing.

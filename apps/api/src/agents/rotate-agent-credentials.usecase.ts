@@ -26,7 +26,17 @@ export class RotateAgentCredentials {
     if (agent.revokedAt) throw ApiError.badInput('agentId', `agent ${id} was revoked: a revoked agent gets no credentials again`);
     const issue = await this.credentials.issue(id, agent.name);
     const previous = { userKey: agent.userKey, tokenId: agent.tokenId };
-    await repository.update({ id }, { userKey: issue.userKey, tokenId: issue.tokenId, credentialsIssuedAt: new Date() });
+    await repository
+      .createQueryBuilder()
+      .update()
+      .set({
+        userKey: issue.userKey,
+        tokenId: issue.tokenId,
+        credentialsIssuedAt: () => 'now()',
+        ...(previous.userKey ? { revokedKeys: () => 'array_append(revoked_keys, :previous)' } : {}),
+      })
+      .where('id = :id', { id, previous: previous.userKey })
+      .execute();
     await this.credentials.revoke(id, previous);
     return this.credentials.issued(await repository.findOneByOrFail({ id }), issue);
   }

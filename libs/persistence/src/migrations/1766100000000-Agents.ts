@@ -10,6 +10,7 @@ export class Agents1766100000000 implements MigrationInterface {
         id uuid PRIMARY KEY,
         name text NOT NULL,
         user_key text,
+        revoked_keys text[] NOT NULL DEFAULT '{}',
         token_id uuid,
         credentials_issued_at timestamptz,
         revoked_at timestamptz,
