@@ -1,15 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { ISSUER_FILES } from '@app/messaging';
 import { parse, parseAllDocuments } from 'yaml';
 import { DATABASE_APPS, roleOf } from '@app/persistence';
 import { APP_NAMES, appEntry, projectRoot } from '../scripts/local-stack.js';
-import { natsLayout } from './support/nats-layout.js';
+import { makeOperatorSetup } from '../scripts/operator-setup.js';
 import { OwnNatsServer } from './support/nats-server.js';
 import { freePort } from './support/ports.js';
 
@@ -21,7 +21,6 @@ const root = projectRoot();
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const documentedVariables = new Set([...read('docs/configuration.md').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]!));
 
-const layout = natsLayout();
 
 type Manifest = { kind: string; metadata: { name: string }; spec: any; data?: Record<string, string> };
 const manifests: Manifest[] = readdirSync(join(root, 'k8s'))
@@ -35,37 +34,53 @@ describe('docker-compose.yml', () => {
     // The server's config is deploy/nats/nats-server.conf, mounted: JetStream, and the permission layout next to it.
     expect(compose.services.nats.command).toEqual(['-c', '/etc/nats/nats-server.conf']);
     expect(compose.services.nats.volumes).toContain('./deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro');
-    expect(compose.services.nats.volumes).toContain('./deploy/nats/event-service.conf:/etc/nats/event-service.conf:ro');
+    expect(compose.services.nats.volumes).toContain('./deploy/nats/operator/operator.conf:/etc/nats/operator.conf:ro');
     // The server's certificate and key where its config reads them, and never the CA's key.
     for (const file of [/cert_file: "([^"]+)"/, /key_file: "([^"]+)"/].map((pattern) => pattern.exec(read('deploy/nats/nats-server.conf'))![1]!)) {
       expect(compose.services.nats.volumes).toContain(`./deploy/nats/tls/${file.split('/').pop()}:${file}:ro`);
     }
     expect((compose.services.nats.volumes as string[]).filter((volume) => volume.includes('ca.key'))).toEqual([]);
     expect(read('deploy/nats/nats-server.conf')).toMatch(/^jetstream \{\n\s+store_dir: \/data\n\}$/m);
-    expect(read('deploy/nats/nats-server.conf')).toMatch(/^include event-service\.conf$/m);
+    expect(read('deploy/nats/nats-server.conf')).toMatch(/^include operator\.conf$/m);
     expect(compose.services.postgres.image).toMatch(/^postgres:15/);
     for (const app of APP_NAMES) {
       const command = compose.services[app]?.command as string[];
       expect(command).toEqual(['node', `dist/apps/${app}/src/main.js`]);
       expect(existsSync(appEntry(app))).toBe(true);
     }
+    expect(compose.services['credentials-issuer'].command).toEqual(['node', 'dist/apps/credentials-issuer/src/main.js']);
+    expect(existsSync(appEntry('credentials-issuer'))).toBe(true);
     expect(compose.services.edge.command).toEqual(['node', 'dist/scripts/edge.js']);
     expect(existsSync(join(root, 'dist/scripts/edge.js'))).toBe(true);
   });
 
-  it("gives each app its own user of the NATS permission layout, and NATS every password the layout reads", () => {
-    for (const app of APP_NAMES) {
-      const variable = layout.passwordVariables.get(app);
-      expect([app, variable]).toEqual([app, expect.any(String)]);
-      expect(compose.services[app].environment).toMatchObject({
-        NATS_USER: app,
-        NATS_INBOX_PREFIX: `_INBOX_${app}`,
-        NATS_PASSWORD: expect.stringMatching(new RegExp(`^\\$\\{${variable}:\\?`)),
-      });
+  it('gives each app the creds file the operator set-up makes for it, the issuer its keys, and NATS no password at all', async () => {
+    // What `npm run nats:operator -- --out deploy/nats/operator` writes, here in a directory of this test's own.
+    const dir = mkdtempSync(join(tmpdir(), 'event-service-compose-operator-'));
+    try {
+      await makeOperatorSetup(dir);
+      const made = (mounted: string) => existsSync(join(dir, relative('./deploy/nats/operator', mounted)));
+      const mountOf = (service: string, target: string) => (compose.services[service].volumes as string[]).map((volume) => volume.split(':')).find(([, inside]) => inside === target)?.[0];
+      for (const app of [...APP_NAMES, 'credentials-issuer']) {
+        const environment = compose.services[app].environment as Record<string, string>;
+        expect([app, environment.NATS_INBOX_PREFIX, environment.NATS_USER, environment.NATS_PASSWORD]).toEqual([app, `_INBOX_${app}`, undefined, undefined]);
+        const source = mountOf(app, environment.NATS_CREDS_FILE!);
+        expect([app, source]).toEqual([app, `./deploy/nats/operator/creds/${app}.creds`]);
+        expect([app, made(source!)]).toEqual([app, true]);
+      }
+      const issuerDir = mountOf('credentials-issuer', compose.services['credentials-issuer'].environment.ISSUER_KEYS_DIR);
+      expect(issuerDir).toBe('./deploy/nats/operator/issuer');
+      for (const file of Object.values(ISSUER_FILES)) expect([file, made(join(issuerDir!, file))]).toEqual([file, true]);
+      // The keys are the issuer's alone: no other service mounts them.
+      for (const [name, service] of Object.entries(compose.services)) {
+        if (name !== 'credentials-issuer') expect([name, ((service.volumes ?? []) as string[]).filter((volume) => volume.includes('operator/issuer') || volume.includes('operator/keys'))]).toEqual([name, []]);
+      }
+      expect(compose.services.api.environment.AGENT_CREDENTIALS).toBe('nats');
+      expect(compose.services.nats.environment).toBeUndefined();
+      expect(read('.gitignore')).toMatch(/^deploy\/nats\/operator\/$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    const natsEnvironment = compose.services.nats.environment as Record<string, string>;
-    expect(Object.keys(natsEnvironment).sort()).toEqual([...layout.passwordVariables.values()].sort());
-    for (const [variable, value] of Object.entries(natsEnvironment)) expect(value).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
   });
 
   it('checks the health of every service, and starts each only once what it depends on is healthy (or, the migration step, done)', () => {
@@ -168,30 +183,57 @@ describe('k8s/', () => {
     }
   });
 
-  it('runs NATS with the permission layout through the NATS Helm chart, with every password the layout reads', () => {
-    const values = parse(read('k8s/nats/values.yaml')) as { config: any; configMap: any; container: { env: Record<string, any> } };
+  it('runs NATS in operator mode through the NATS Helm chart: the set-up’s operator.conf included, no password, and no server at all until it is given', async () => {
+    const values = parse(read('k8s/nats/values.yaml')) as { config: any; configMap: any; container?: unknown };
     expect(values.config.jetstream.enabled).toBe(true);
-    expect(values.config.merge['00$include']).toBe('event-service.conf');
-    // The chart's copy is the shipped file itself.
-    expect(values.configMap.merge.data['event-service.conf']).toBe(layout.text);
-    expect(Object.keys(values.container.env).sort()).toEqual([...layout.passwordVariables.values()].sort());
-    const natsSecret = parse(read('k8s/nats/secret.example.yaml')) as { metadata: { name: string }; stringData: Record<string, string> };
-    for (const variable of layout.passwordVariables.values()) {
-      const { name, key } = values.container.env[variable].valueFrom.secretKeyRef;
-      expect([variable, name, key in natsSecret.stringData]).toEqual([variable, natsSecret.metadata.name, true]);
+    expect(values.config.merge['00$include']).toBe('operator.conf');
+    expect(read('k8s/nats/values.yaml')).toContain("--set-file 'configMap.merge.data.operator\\.conf=deploy/nats/operator/operator.conf'");
+    expect(values.container).toBeUndefined();
+    // The placeholder: a server given it refuses to start, rather than run open.
+    const dir = mkdtempSync(join(tmpdir(), 'event-service-helm-placeholder-'));
+    try {
+      writeFileSync(join(dir, 'nats.conf'), `include "operator.conf"\n`);
+      writeFileSync(join(dir, 'operator.conf'), values.configMap.merge.data['operator.conf']);
+      await expect(OwnNatsServer.start(['-c', join(dir, 'nats.conf')])).rejects.toThrow(/exited/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it.each(APP_NAMES)('gives %s its own user of the NATS permission layout', (app) => {
-    const deployment = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === app)!;
-    const env = deployment.spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: any }>;
+  it.each(APP_NAMES)('gives %s its own creds file of the operator set-up, and nothing else of it', (app) => {
+    const pod = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === app)!.spec.template.spec;
+    const env = pod.containers[0].env as Array<{ name: string; value?: string }>;
     const byName = Object.fromEntries(env.map((variable) => [variable.name, variable]));
-    expect(layout.passwordVariables.has(app)).toBe(true);
-    expect(byName.NATS_USER?.value).toBe(app);
+    expect([byName.NATS_USER, byName.NATS_PASSWORD]).toEqual([undefined, undefined]);
     expect(byName.NATS_INBOX_PREFIX?.value).toBe(`_INBOX_${app}`);
-    const { name, key } = byName.NATS_PASSWORD?.valueFrom.secretKeyRef ?? {};
-    const secret = manifests.find((manifest) => manifest.kind === 'Secret' && manifest.metadata.name === name) as (Manifest & { stringData: Record<string, string> }) | undefined;
-    expect([name, key, secret !== undefined && key in secret.stringData]).toEqual(['event-service-nats', app, true]);
+    expect(byName.NATS_CREDS_FILE?.value).toBe(`/etc/nats-creds/${app}.creds`);
+    const mount = pod.containers[0].volumeMounts.find((entry: { mountPath: string }) => entry.mountPath === '/etc/nats-creds');
+    const volume = pod.volumes.find((entry: { name: string }) => entry.name === mount?.name);
+    expect(volume?.secret).toEqual({ secretName: 'event-service-nats-creds', items: [{ key: `${app}.creds`, path: `${app}.creds` }] });
+    expect(pod.volumes.filter((entry: { secret?: { secretName: string } }) => entry.secret?.secretName === 'event-service-issuer')).toEqual([]);
+  });
+
+  it('runs the credentials issuer alone with its keys, and names in the example secrets every file the set-up makes for them', async () => {
+    const issuer = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'credentials-issuer')!;
+    const container = issuer.spec.template.spec.containers[0];
+    expect(container.command).toEqual(['node', 'dist/apps/credentials-issuer/src/main.js']);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    const keysDir = container.env.find((variable: { name: string }) => variable.name === 'ISSUER_KEYS_DIR').value;
+    const mount = container.volumeMounts.find((entry: { mountPath: string }) => entry.mountPath === keysDir);
+    expect(issuer.spec.template.spec.volumes.find((volume: { name: string }) => volume.name === mount.name).secret.secretName).toBe('event-service-issuer');
+    expect(manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'api')!.spec.template.spec.containers[0].env).toContainEqual({ name: 'AGENT_CREDENTIALS', value: 'nats' });
+    const secrets = parseAllDocuments(read('k8s/secret.example.yaml')).map((doc) => doc.toJS() as Manifest & { stringData: Record<string, string> });
+    const keysOf = (name: string) => Object.keys(secrets.find((secret) => secret.metadata.name === name)!.stringData).sort();
+    const dir = mkdtempSync(join(tmpdir(), 'event-service-k8s-operator-'));
+    try {
+      await makeOperatorSetup(dir);
+      expect(keysOf('event-service-issuer')).toEqual(readdirSync(join(dir, 'issuer')).sort());
+      const creds = keysOf('event-service-nats-creds');
+      expect(creds).toEqual([...APP_NAMES, 'credentials-issuer'].map((app) => `${app}.creds`).sort());
+      for (const file of creds) expect([file, existsSync(join(dir, 'creds', file))]).toEqual([file, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('configures only variables docs/configuration.md documents', () => {
@@ -233,13 +275,15 @@ describe('NATS over TLS, as docker compose runs it', () => {
         .replace(/^http_port: \d+$/m, `http_port: ${await freePort()}`)
         // The store directory is the test server's own (its -sd).
         .replace(/^(\s+)store_dir: \/data$/m, '$1# store_dir given on the command line')
-        .replace(/^include event-service\.conf$/m, `include "${relative(dir, join(root, 'deploy/nats/event-service.conf'))}"`);
+        // The operator set-up beside it, as compose mounts it (its resolver's store in the test's directory).
+        .replace(/^include operator\.conf$/m, 'include "operator/operator.conf"');
+      await makeOperatorSetup(join(dir, 'operator'), { resolverDir: join(dir, 'jwt') });
       writeFileSync(join(dir, 'nats-server.conf'), config);
-      const passwords = Object.fromEntries([...layout.passwordVariables.values()].map((variable) => [variable, `p${randomBytes(8).toString('hex')}`]));
-      server = await OwnNatsServer.start(['-c', join(dir, 'nats-server.conf')], { env: passwords });
+      server = await OwnNatsServer.start(['-c', join(dir, 'nats-server.conf')]);
       const url = `tls://127.0.0.1:${server.port}`;
+      const ops = credsAuthenticator(readFileSync(join(dir, 'operator', 'creds', 'ops.creds')));
       const as = (tls?: { caFile: string }) =>
-        connect({ servers: url, user: 'ops', pass: passwords.NATS_OPS_PASSWORD!, timeout: 5_000, reconnect: false, ...(tls ? { tls } : {}) }).then((connection) => {
+        connect({ servers: url, authenticator: ops, timeout: 5_000, reconnect: false, ...(tls ? { tls } : {}) }).then((connection) => {
           connections.push(connection);
           return connection;
         });
