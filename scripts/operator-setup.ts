@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode, encodeAccount, encodeActivation, encodeOperator, encodeUser, fmtCreds, type Account, type Import, type Export, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
-import { ISSUER_FILES, JETSTREAM_ACCOUNT_LIMITS, OPEN_ACCOUNT_LIMITS, type OperatorAccounts } from '@app/messaging';
+import { ISSUER_FILES, issuerSystemPermissions, JETSTREAM_ACCOUNT_LIMITS, OPEN_ACCOUNT_LIMITS, type OperatorAccounts } from '@app/messaging';
 import { layoutAccounts, type LayoutAccount } from './nats-conf.js';
 import { projectRoot } from './local-stack.js';
 
@@ -152,13 +152,10 @@ export async function makeOperatorSetup(out: string, { layout = join(projectRoot
       resp: { max: 1, ttl: 0 },
     }),
   );
-  // The issuer's system user: push account JWTs, read them back, list connections.
+  // The issuer's system user: the agents account's JWT pushed and read back, its connections listed; nothing else.
   writeSecret(
     join(issuerDir, ISSUER_FILES.systemCreds),
-    await makeUser('issuer-system', system, systemSigner, {
-      pub: { allow: ['$SYS.REQ.CLAIMS.UPDATE', '$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP', '$SYS.REQ.SERVER.PING.CONNZ'], deny: [] },
-      sub: { allow: ['_INBOX.>'], deny: [] },
-    }),
+    await makeUser('issuer-system', system, systemSigner, issuerSystemPermissions(publicKey('AGENTS'))),
   );
 
   const accounts: OperatorAccounts = {

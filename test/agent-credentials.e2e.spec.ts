@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { ensureStreams, NatsClient, type IssuedCredentials, type IssuerReply } from '@app/messaging';
+import { ensureStreams, ISSUER_FILES, NatsClient, type IssuedCredentials, type IssuerReply, type OperatorAccounts } from '@app/messaging';
 import { makeOperatorSetup } from '../scripts/operator-setup.js';
 import { AppProcess } from './support/app-process.js';
 import { freshEvent } from './support/fixtures.js';
@@ -31,6 +31,8 @@ describe("agents' NATS credentials in operator mode", () => {
   let issuer: AppProcess;
   let ops: NatsClient;
   let api: NatsConnection;
+  let system: NatsConnection;
+  let accounts: OperatorAccounts;
 
   const credsOf = (user: string) => readFileSync(join(dir, 'creds', `${user}.creds`));
   const track = (connection: NatsConnection) => (connections.push(connection), connection);
@@ -50,6 +52,9 @@ describe("agents' NATS credentials in operator mode", () => {
     ops = await NatsClient.connect({ url: server.url, prefix: 'es', streamMaxAgeMs: 3_600_000, duplicateWindowMs: 60_000, connectionName: 'ops', auth: { credsFile: join(dir, 'creds', 'ops.creds') } });
     await ensureStreams(ops);
     api = track(await connect({ servers: server.url, authenticator: credsAuthenticator(credsOf('api')), inboxPrefix: '_INBOX_api', name: 'api' }));
+    // The issuer's system user, as the issuer has it: it may list the agents account's connections.
+    accounts = JSON.parse(readFileSync(join(setup.issuerDir, ISSUER_FILES.accounts), 'utf8')) as OperatorAccounts;
+    system = track(await connect({ servers: server.url, authenticator: credsAuthenticator(readFileSync(join(setup.issuerDir, ISSUER_FILES.systemCreds))), name: 'system' }));
   });
 
   afterAll(async () => {
@@ -101,8 +106,12 @@ describe("agents' NATS credentials in operator mode", () => {
     await expectRefusedSubscription(connection, 'es.>');
     await expectRefusedSubscription(connection, '$SYS.>');
 
-    // Every subject inside as the reply of a publish: only the agent's own events are added, to the ingress.
+    // Every subject inside as the reply of a publish: only the agent's own events are added, to the ingress, and
+    // nothing reaches any other subject of the service's account (an ack, a bucket, an app's inbox, the issuer).
     const before = await snapshotStreams(ops.manager);
+    const inside: string[] = [];
+    const watcher = ops.connection.subscribe('>', { callback: (_error, message) => void inside.push(message.subject) });
+    await ops.connection.flush();
     let sent = 0;
     for (const reply of replySubjectsInside('es')) {
       connection.publish(`es.agents.${agentId}.events`, encoder.encode(JSON.stringify(freshEvent({ agentId }))), { reply });
@@ -110,6 +119,12 @@ describe("agents' NATS credentials in operator mode", () => {
       if (!reply.startsWith('$JS.ACK.')) sent += 1;
     }
     await connection.flush();
+    const own = () => inside.filter((subject) => subject === `es.agents.${agentId}.events`).length;
+    await waitFor(() => own() >= sent, { what: `the agent's ${sent} publishes inside` });
+    await ops.connection.flush();
+    watcher.unsubscribe();
+    // Besides its subject, only the answers to its publishes' requests (JetStream's acks, on the service import's `_R_.` replies).
+    expect(inside.filter((subject) => subject !== `es.agents.${agentId}.events` && !subject.startsWith('_R_.'))).toEqual([]);
     const ingress = before.ES_INGRESS!.state;
     await waitFor(async () => (await ops.manager.streams.info('ES_INGRESS')).state.last_seq >= ingress.last_seq + sent, { what: `the agent's ${sent} events in the ingress` });
     const after = await snapshotStreams(ops.manager);
@@ -142,6 +157,13 @@ describe("agents' NATS credentials in operator mode", () => {
       }
     })();
     await ask('revoke', { agentId: leaving, userKeys: [revoked.userKey] });
+    // Right as the issuer answers, the server lists no connection of the revoked user (the other's is there).
+    const listed = (await system.request(`$SYS.REQ.ACCOUNT.${accounts.accounts.AGENTS}.CONNZ`, JSON.stringify({ auth: true }))).json<{
+      data: { connections: Array<{ authorized_user?: string }> };
+    }>();
+    const users = listed.data.connections.map((connection) => connection.authorized_user);
+    expect(users).toContain(kept.userKey);
+    expect(users).not.toContain(revoked.userKey);
     const storedOf = async (agentId: string) =>
       (await ops.manager.streams.info('ES_INGRESS', { subjects_filter: `es.agents.${agentId}.events` })).state.subjects?.[`es.agents.${agentId}.events`] ?? 0;
     const storedBefore = await storedOf(leaving);
@@ -163,5 +185,21 @@ describe("agents' NATS credentials in operator mode", () => {
     // Nothing of the revoked agent's was stored after the revocation returned; the other's all were.
     expect(await storedOf(leaving)).toBe(storedBefore);
     expect(await storedOf(staying)).toBe(othersAcks.length + 1);
+  });
+
+  it('refuses requests that would sign another subject, or revoke what is no key, and the system user anything but the agents account', async () => {
+    const refusal = async (verb: 'issue' | 'revoke', body: object) => (await api.request(`es.issuer.agents.${verb}`, JSON.stringify(body), { timeout: 10_000 })).json<IssuerReply<object>>();
+    await ask('issue', { agentId: randomUUID(), name: 'warm-up' });
+    // A wildcard or another spelling of an id would name other agents' subjects.
+    for (const agentId of ['*', '>', randomUUID().toUpperCase(), `${randomUUID()}.x`, '']) {
+      expect([agentId, await refusal('issue', { agentId, name: 'x' })]).toEqual([agentId, { ok: false, error: 'agentId must be a lower-case UUID' }]);
+    }
+    expect(await refusal('issue', { agentId: randomUUID(), name: 'n'.repeat(201) })).toMatchObject({ ok: false });
+    expect(await refusal('revoke', { userKeys: ['*'] })).toMatchObject({ ok: false, error: 'userKeys must be user public keys (U…)' });
+    expect(await refusal('revoke', { userKeys: [] })).toMatchObject({ ok: false });
+    // The issuer's system user cannot push another account's JWT, nor read the service account's connections.
+    await expectRefused(system.request(`$SYS.REQ.ACCOUNT.${accounts.accounts.EVENT_SERVICE}.CLAIMS.UPDATE`, 'x'), `$SYS.REQ.ACCOUNT.${accounts.accounts.EVENT_SERVICE}.CLAIMS.UPDATE`);
+    await expectRefused(system.request('$SYS.REQ.CLAIMS.UPDATE', 'x'), '$SYS.REQ.CLAIMS.UPDATE');
+    await expectRefused(system.request(`$SYS.REQ.ACCOUNT.${accounts.accounts.EVENT_SERVICE}.CONNZ`, '{}'), `$SYS.REQ.ACCOUNT.${accounts.accounts.EVENT_SERVICE}.CONNZ`);
   });
 });

@@ -64,6 +64,19 @@ describe('agents issued through the api, on NATS in operator mode', () => {
     return result;
   }
 
+  /** The users of the agents account's open connections, as the server lists them (the issuer's system user). */
+  async function connectedUsers(): Promise<string[]> {
+    const read = (file: string) => readFileSync(join(operator.issuerDir, file));
+    const accounts = JSON.parse(read(ISSUER_FILES.accounts).toString('utf8')) as OperatorAccounts;
+    const system = await connect({ servers: operator.server.url, authenticator: credsAuthenticator(read(ISSUER_FILES.systemCreds)) });
+    try {
+      const listed = (await system.request(`$SYS.REQ.ACCOUNT.${accounts.accounts.AGENTS}.CONNZ`, JSON.stringify({ auth: true }))).json<{ data: { connections: Array<{ authorized_user?: string }> } }>();
+      return listed.data.connections.map((connection) => connection.authorized_user ?? '');
+    } finally {
+      await system.close();
+    }
+  }
+
   const publish = (connection: NatsConnection, issued: Issued) => {
     const event = freshEvent({ agentId: issued.agent.id });
     return jetstream(connection)
@@ -97,6 +110,10 @@ describe('agents issued through the api, on NATS in operator mode', () => {
     const revoked = await stack.graphql('mutation($id: ID!) { revokeAgent(agentId: $id) { id revokedAt } }', { id: leaving.agent.id });
     expect(revoked.errors).toBeUndefined();
     expect(revoked.data.revokeAgent.revokedAt).toEqual(expect.any(String));
+    // As revokeAgent returns, the server lists no connection of the revoked agent's user; the other's is there.
+    const users = await connectedUsers();
+    expect(users).toContain(staying.agent.natsUserKey);
+    expect(users).not.toContain(leaving.agent.natsUserKey);
 
     await expect(operator.connectWith(leaving.natsCredentials, leaving.natsInboxPrefix, { reconnect: false })).rejects.toThrow(/authorization/i);
     await waitFor(() => statuses.includes('disconnect') || open.isClosed(), { what: "the revoked agent's open connection to be closed", timeoutMs: 5_000 });
@@ -134,6 +151,7 @@ describe('agents issued through the api, on NATS in operator mode', () => {
     expect(rotated.errors).toBeUndefined();
     const renewed = rotated.data.rotateAgentCredentials as Issued;
     expect(renewed.agent.natsUserKey).not.toBe(agent.agent.natsUserKey);
+    expect(await connectedUsers()).not.toContain(agent.agent.natsUserKey);
     await expect(operator.connectWith(agent.natsCredentials, agent.natsInboxPrefix, { reconnect: false })).rejects.toThrow(/authorization/i);
     await waitFor(() => statuses.includes('disconnect') || old.isClosed(), { what: 'the old credentials’ connection to be closed', timeoutMs: 5_000 });
     const fresh = await operator.connectWith(renewed.natsCredentials, renewed.natsInboxPrefix);
@@ -160,7 +178,7 @@ describe('agents issued through the api, on NATS in operator mode', () => {
       // A second later: the resolver keeps only a JWT newer than the one it holds.
       await waitFor(() => Math.floor(Date.now() / 1_000) > current.iat, { what: 'the next second' });
       const forgetful = await encodeAccount(current.name, accounts.accounts.AGENTS!, claims, { signer: operatorSigner });
-      expect((await system.request('$SYS.REQ.CLAIMS.UPDATE', forgetful)).json<{ data?: { code: number } }>().data?.code).toBe(200);
+      expect((await system.request(`$SYS.REQ.ACCOUNT.${accounts.accounts.AGENTS}.CLAIMS.UPDATE`, forgetful)).json<{ data?: { code: number } }>().data?.code).toBe(200);
       const back = await waitFor(
         () => operator.connectWith(agent.natsCredentials, agent.natsInboxPrefix, { reconnect: false }).catch(() => null),
         { what: 'the server to take the revoked agent back', timeoutMs: 5_000 },

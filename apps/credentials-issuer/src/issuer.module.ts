@@ -18,7 +18,12 @@ import { HealthServer, RuntimeModule } from '@app/runtime';
 import type { IssuerConfig } from './issuer.config.js';
 
 const ISSUER_CONFIG = Symbol('ISSUER_CONFIG');
+/** An agent id as its subject carries it: lower case, so that no wildcard or other spelling names another subject. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const USER_KEY = /^U[A-Z2-7]{55}$/;
+/** The api's limit on names (endpoint-input.ts), and on keys per revoke request (AgentRevocations). */
+const MAX_NAME_LENGTH = 200;
+const MAX_REVOKED_AT_ONCE = 1_000;
 
 /**
  * Answers the api's requests for agents' NATS credentials (operator mode):
@@ -60,14 +65,19 @@ class CredentialsResponder implements OnModuleInit, OnApplicationShutdown {
     const topology = new Topology(settings.prefix);
     const issuer = new AgentCredentialsIssuer(topology, agentsAccount, seed(ISSUER_FILES.agentsSigningKey), seed(ISSUER_FILES.operatorSigningKey), system);
     this.serve(service, topology.agentCredentials('issue'), async (request: IssueRequest) => {
-      if (!UUID.test(request.agentId ?? '')) throw new Error('agentId must be a lower-case UUID');
-      const issued = await issuer.issue({ agentId: request.agentId, name: String(request.name ?? '') });
+      if (typeof request.agentId !== 'string' || !UUID.test(request.agentId)) throw new Error('agentId must be a lower-case UUID');
+      if (typeof request.name !== 'string' || request.name.length > MAX_NAME_LENGTH) throw new Error(`name must be a string of at most ${MAX_NAME_LENGTH} characters`);
+      const issued = await issuer.issue({ agentId: request.agentId, name: request.name });
       this.served.issued += 1;
       this.logger.log(`issued credentials of agent ${request.agentId} (user ${issued.userKey})`);
       return issued;
     });
     this.serve(service, topology.agentCredentials('revoke'), async (request: RevokeRequest) => {
-      if (!Array.isArray(request.userKeys) || request.userKeys.some((key) => typeof key !== 'string' || !/^U[A-Z2-7]{55}$/.test(key))) throw new Error('userKeys must be user public keys');
+      if (request.agentId !== undefined && (typeof request.agentId !== 'string' || !UUID.test(request.agentId))) throw new Error('agentId must be a lower-case UUID');
+      if (!Array.isArray(request.userKeys) || request.userKeys.length === 0 || request.userKeys.length > MAX_REVOKED_AT_ONCE) {
+        throw new Error(`userKeys must list 1 to ${MAX_REVOKED_AT_ONCE} user public keys`);
+      }
+      if (request.userKeys.some((key) => typeof key !== 'string' || !USER_KEY.test(key))) throw new Error('userKeys must be user public keys (U…)');
       await issuer.revoke(request.userKeys);
       this.served.revoked += request.userKeys.length;
       this.logger.log(`revoked ${request.userKeys.length} key(s)${request.agentId ? ` of agent ${request.agentId}` : ''}`);

@@ -33,6 +33,9 @@ class GatewayHealth implements OnModuleInit {
   }
 }
 
+/** How long one lookup of a deleted profile answers the gateway's other resuming clients. */
+const DELETED_PROFILE_SHARE_MS = 1_000;
+
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -60,7 +63,12 @@ export class GatewayModule {
         },
         { provide: RecentDeliveries, useValue: new RecentDeliveries(config.WS_RECENT_BYTES) },
         DeliveryFeed,
-        { provide: DeletedProfiles, inject: [NatsClient], useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE) },
+        // A reconnect wave's clients resend the same histories: one lookup of a profile answers them all for a second.
+        {
+          provide: DeletedProfiles,
+          inject: [NatsClient],
+          useFactory: (client: NatsClient) => DeletedProfiles.open(client, config.DELETED_PROFILES_MAX_AGE, { shareMs: DELETED_PROFILE_SHARE_MS }),
+        },
         Resumer,
         {
           provide: AccessTokens,

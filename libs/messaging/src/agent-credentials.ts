@@ -87,19 +87,43 @@ export interface IssuedCredentials {
   userKey: string;
 }
 
-/** How long a revocation waits for the server to close the revoked users' connections. */
+/** How long a revocation waits for the servers to close the revoked users' connections. */
 const REVOKE_SETTLE_MS = 10_000;
-/** Rounds of re-signing when another issuer replica pushed the account in between. */
+/** Rounds of re-signing when the server's copy of the account changed in between. */
 const REVOKE_ROUNDS = 5;
+/**
+ * The time a revocation names: a user JWT issued at or before it is refused.
+ * Every user key is new and used once, so a time far ahead refuses the key
+ * for good whatever the clocks of the machines that issued and revoked it.
+ */
+const REVOKED_UNTIL = 4_102_444_800; // 2100-01-01
+/** How long the servers are given to answer a ping or a connection list. */
+const SERVERS_WAIT_MS = 1_000;
+/** Agents' subscriptions at most, each: its inbox is what a client uses (the account's own limit bounds all of them). */
+const AGENT_MAX_SUBSCRIPTIONS = 16;
+
+/** What an issuer's system user may ask the servers, about the agents account alone. */
+export function issuerSystemPermissions(agentsAccount: string): Partial<User> {
+  return {
+    pub: {
+      allow: [`$SYS.REQ.ACCOUNT.${agentsAccount}.CLAIMS.UPDATE`, `$SYS.REQ.ACCOUNT.${agentsAccount}.CLAIMS.LOOKUP`, `$SYS.REQ.ACCOUNT.${agentsAccount}.CONNZ`, '$SYS.REQ.SERVER.PING'],
+      deny: [],
+    },
+    sub: { allow: ['_INBOX.>'], deny: [] },
+  };
+}
 
 /**
  * Issues and revokes agents' NATS credentials. Holds the agents account's
  * signing key (user JWTs) and the operator's signing key (the agents account's
  * JWT, re-signed with its revocations), and a system-account connection that
- * pushes it: none of which an internet-facing process holds.
+ * may push that account's JWT and list its connections, nothing else: none of
+ * which an internet-facing process holds. Run one issuer: its revocations
+ * follow one another (two issuers could each push an account read before the
+ * other's push; the api's AgentRevocations would restore the lost one).
  */
 export class AgentCredentialsIssuer {
-  /** Revocations of this process, one after another: each re-signs the account from what the server holds. */
+  /** Revocations, one after another: each re-signs the account from what the server holds. */
   private revoking: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -112,11 +136,16 @@ export class AgentCredentialsIssuer {
 
   async issue({ agentId, name }: IssueRequest): Promise<IssuedCredentials> {
     const user = createUser();
-    const token = await encodeUser(name ? `${name} (${agentId})` : agentId, user, this.agentsAccount, agentPermissions(this.topology, agentId), { signer: this.agentsSigner });
+    const claims: Partial<User> = { ...agentPermissions(this.topology, agentId), subs: AGENT_MAX_SUBSCRIPTIONS, allowed_connection_types: ['STANDARD'] };
+    const token = await encodeUser(name ? `${name} (${agentId})` : agentId, user, this.agentsAccount, claims, { signer: this.agentsSigner });
     return { creds: new TextDecoder().decode(fmtCreds(token, user)), userKey: user.getPublicKey() };
   }
 
-  /** Returns once the server holds the account with the keys revoked and none of their connections is open. */
+  /**
+   * Returns once every server that answers the system account's ping holds
+   * the account with the keys revoked and lists none of their connections
+   * (each server closes them as it takes the update).
+   */
   revoke(userKeys: string[]): Promise<void> {
     const done = this.revoking.then(() => this.revokeNow(userKeys));
     this.revoking = done.catch(() => undefined);
@@ -125,26 +154,27 @@ export class AgentCredentialsIssuer {
 
   private async revokeNow(userKeys: string[]): Promise<void> {
     if (userKeys.length === 0) return;
+    const servers = await this.servers();
     for (let round = 0; round < REVOKE_ROUNDS; round += 1) {
       const current = decode<Account>(await this.accountJwt());
       const revocations = { ...(current.nats.revocations ?? {}) };
-      // A user JWT issued at or before this second is refused: the agent's next credentials have new keys.
-      const now = Math.floor(Date.now() / 1_000);
       const missing = userKeys.filter((key) => revocations[key] === undefined);
-      if (missing.length === 0) return this.waitForDisconnects(userKeys);
-      for (const key of missing) revocations[key] = now;
+      if (missing.length === 0) return this.waitForDisconnects(userKeys, servers);
+      for (const key of missing) revocations[key] = REVOKED_UNTIL;
       const { type: _type, version: _version, ...claims } = current.nats as Account & { type?: string; version?: number };
       const signed = await encodeAccount(current.name, this.agentsAccount, { ...claims, revocations }, { signer: this.operatorSigner });
-      const reply = JSON.parse(new TextDecoder().decode((await this.system.request('$SYS.REQ.CLAIMS.UPDATE', signed, { timeout: 5_000 })).data)) as {
-        data?: { code?: number };
-        error?: { description?: string };
-      };
-      if (reply.error || reply.data?.code !== 200) throw new Error(`the server refused the agents account's JWT: ${reply.error?.description ?? JSON.stringify(reply)}`);
-      // Another issuer replica may have pushed the account in between: the next round checks what the server holds.
+      // Every server takes the update (a cluster's full resolvers each answer): each must have accepted it.
+      const answered = new Set<string>();
+      for await (const reply of await this.system.requestMany(`$SYS.REQ.ACCOUNT.${this.agentsAccount}.CLAIMS.UPDATE`, signed, { strategy: 'stall', stall: 200, maxWait: 5_000 })) {
+        const body = JSON.parse(new TextDecoder().decode(reply.data)) as { server?: { id?: string }; data?: { code?: number }; error?: { description?: string } };
+        if (body.error || body.data?.code !== 200) throw new Error(`a server refused the agents account's JWT: ${body.error?.description ?? JSON.stringify(body)}`);
+        if (body.server?.id) answered.add(body.server.id);
+      }
+      const silent = [...servers].filter((server) => !answered.has(server));
+      if (silent.length > 0) throw new Error(`${silent.length} server(s) did not confirm the agents account's update`);
+      // The next round checks what the servers hold: the keys revoked, or pushed again.
     }
-    const held = decode<Account>(await this.accountJwt()).nats.revocations ?? {};
-    if (userKeys.some((key) => held[key] === undefined)) throw new Error('the agents account kept changing while keys were revoked');
-    await this.waitForDisconnects(userKeys);
+    throw new Error('the agents account kept changing while keys were revoked');
   }
 
   private async accountJwt(): Promise<string> {
@@ -154,30 +184,43 @@ export class AgentCredentialsIssuer {
     return text;
   }
 
-  /** Waits until no server lists a connection of the revoked users (the server closes them on the update). */
-  private async waitForDisconnects(userKeys: string[]): Promise<void> {
+  /** The servers there are (each answers the system account's ping); none answering is a failure, not an empty cluster. */
+  private async servers(): Promise<Set<string>> {
+    const servers = new Set<string>();
+    for await (const reply of await this.system.requestMany('$SYS.REQ.SERVER.PING', '', { strategy: 'stall', stall: 200, maxWait: SERVERS_WAIT_MS })) {
+      const id = (JSON.parse(new TextDecoder().decode(reply.data)) as { server?: { id?: string } }).server?.id;
+      if (id) servers.add(id);
+    }
+    if (servers.size === 0) throw new Error('no NATS server answered the system account');
+    return servers;
+  }
+
+  /** Waits until every server lists no connection of the revoked users. */
+  private async waitForDisconnects(userKeys: string[], servers: Set<string>): Promise<void> {
     const revoked = new Set(userKeys);
     const deadline = Date.now() + REVOKE_SETTLE_MS;
     for (;;) {
-      const open = await this.openConnections();
-      if (!open.some((user) => revoked.has(user))) return;
-      if (Date.now() > deadline) throw new Error(`revoked users still connected after ${REVOKE_SETTLE_MS} ms`);
+      const { answered, users } = await this.openConnections();
+      if ([...servers].every((server) => answered.has(server)) && !users.some((user) => revoked.has(user))) return;
+      if (Date.now() > deadline) throw new Error(`revoked users still connected, or servers not answering, after ${REVOKE_SETTLE_MS} ms`);
       await sleep(50);
     }
   }
 
-  /** The users of the agents account's open connections, on every server that answers. */
-  private async openConnections(): Promise<string[]> {
-    const replies = await this.system.requestMany('$SYS.REQ.SERVER.PING.CONNZ', JSON.stringify({ acc: this.agentsAccount, auth: true, limit: 100_000 }), {
-      maxWait: 1_000,
+  /** The users of the agents account's open connections, and the servers that answered. */
+  private async openConnections(): Promise<{ answered: Set<string>; users: string[] }> {
+    const replies = await this.system.requestMany(`$SYS.REQ.ACCOUNT.${this.agentsAccount}.CONNZ`, JSON.stringify({ auth: true, limit: 100_000 }), {
+      maxWait: SERVERS_WAIT_MS,
       strategy: 'stall',
       stall: 200,
     });
+    const answered = new Set<string>();
     const users: string[] = [];
     for await (const reply of replies) {
-      const body = JSON.parse(new TextDecoder().decode(reply.data)) as { data?: { connections?: Array<{ authorized_user?: string }> } };
+      const body = JSON.parse(new TextDecoder().decode(reply.data)) as { server?: { id?: string }; data?: { connections?: Array<{ authorized_user?: string }> } };
+      if (body.server?.id) answered.add(body.server.id);
       for (const connection of body.data?.connections ?? []) if (connection.authorized_user) users.push(connection.authorized_user);
     }
-    return users;
+    return { answered, users };
   }
 }

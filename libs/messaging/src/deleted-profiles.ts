@@ -14,6 +14,8 @@ interface DeletedProfile {
 }
 
 const MAX_ROUNDS = 5;
+/** Answers shared at most (DeletedProfiles.open's shareMs): the oldest go first. */
+const MAX_SHARED = 100_000;
 
 /**
  * The profiles deleted within the retention window: the one read model of
@@ -27,14 +29,23 @@ const MAX_ROUNDS = 5;
  * lifecycle message's stream sequence and is written only over an older one.
  */
 export class DeletedProfiles {
-  private constructor(private readonly bucket: KV) {}
+  /** Lookups by profile key, shared for `shareMs` (a reconnect wave's clients resend the same histories). */
+  private readonly shared = new Map<string, { deleted: Promise<boolean>; at: number }>();
+
+  private constructor(
+    private readonly bucket: KV,
+    private readonly shareMs: number,
+  ) {}
 
   /**
    * Opens the bucket, creating it if it is missing, its entries kept
    * `maxAgeMs`. The owner (profile-sync, its writer) also sets an existing
    * bucket's age to `maxAgeMs` when it differs; the others open it as it is.
+   * `shareMs`: how long one lookup of a profile answers every other asking
+   * after it in this process (0: none); a deletion recorded meanwhile is
+   * seen by the lookups after that.
    */
-  static async open(client: NatsClient, maxAgeMs: number, { owner = false }: { owner?: boolean } = {}): Promise<DeletedProfiles> {
+  static async open(client: NatsClient, maxAgeMs: number, { owner = false, shareMs = 0 }: { owner?: boolean; shareMs?: number } = {}): Promise<DeletedProfiles> {
     const replicas = replicasOf(client.settings);
     const bucket = await retryWhileTransient('deleted-profiles bucket set-up', async () => {
       const opened = await new Kvm(client.connection).create(client.topology.deletedProfilesBucket, { history: 1, ttl: maxAgeMs, storage: StorageType.File, replicas });
@@ -45,7 +56,7 @@ export class DeletedProfiles {
       }
       return opened;
     });
-    return new DeletedProfiles(bucket);
+    return new DeletedProfiles(bucket, shareMs);
   }
 
   /** Records a deletion, or a creation after one (`deleted: false`), unless a later lifecycle message was recorded. */
@@ -66,7 +77,30 @@ export class DeletedProfiles {
   }
 
   /** True when the profile (its key) was deleted and not created again. */
-  async isDeleted(profileKey: string): Promise<boolean> {
+  isDeleted(profileKey: string): Promise<boolean> {
+    if (this.shareMs <= 0) return this.lookUp(profileKey);
+    const now = Date.now();
+    const held = this.shared.get(profileKey);
+    if (held && now - held.at < this.shareMs) return held.deleted;
+    if (this.shared.size >= MAX_SHARED) {
+      for (const [key, { at }] of this.shared) if (now - at >= this.shareMs) this.shared.delete(key);
+      // Insertion order is age order: the oldest go while it is still full.
+      for (const key of this.shared.keys()) {
+        if (this.shared.size < MAX_SHARED) break;
+        this.shared.delete(key);
+      }
+    }
+    const deleted = this.lookUp(profileKey);
+    this.shared.delete(profileKey);
+    this.shared.set(profileKey, { deleted, at: now });
+    // A failed lookup is asked again by the next one.
+    deleted.catch(() => {
+      if (this.shared.get(profileKey)?.deleted === deleted) this.shared.delete(profileKey);
+    });
+    return deleted;
+  }
+
+  private async lookUp(profileKey: string): Promise<boolean> {
     const entry = await this.bucket.get(profileKey);
     return entry?.operation === 'PUT' && entry.json<DeletedProfile>().deleted === true;
   }

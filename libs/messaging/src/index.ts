@@ -31,6 +31,7 @@ export {
   agentInboxPrefix,
   agentPermissions,
   ISSUER_FILES,
+  issuerSystemPermissions,
   JETSTREAM_ACCOUNT_LIMITS,
   OPEN_ACCOUNT_LIMITS,
   type IssueRequest,

@@ -40,7 +40,10 @@ export class AgentCredentials {
     return this.config.AGENT_CREDENTIALS === 'nats';
   }
 
-  /** New credentials; on a failure, none is left behind (the token made is revoked). */
+  /**
+   * New credentials: the NATS user first (a user signed but never shown is
+   * harmless), then the token (made only once the user is).
+   */
   async issue(agentId: string, name: string): Promise<AgentIssue> {
     const nats = this.issuesNatsCredentials ? await this.ask<IssuedCredentials>('issue', { agentId, name }, ISSUE_TIMEOUT_MS) : null;
     const { token, apiToken } = await this.createToken.execute({ name: `agent ${name}`, scope: TokenScope.AGENT, agentIds: [agentId] });
@@ -48,13 +51,17 @@ export class AgentCredentials {
   }
 
   /**
-   * Revokes the NATS user (returns once the server refuses it and has closed
-   * its connections) and the token. Record the user key in the agent's
-   * revoked_keys first: a revocation that fails here is made again by AgentRevocations.
+   * Revokes the token (refused by every api and ingest replica) and the NATS
+   * user (refused by the servers, its connections closed), each tried even
+   * when the other fails. The caller has recorded the user key in the
+   * agent's revoked_keys first: a NATS revocation that fails here is made
+   * again by AgentRevocations, a token's stands once it is asked.
    */
   async revoke(agentId: string, { userKey, tokenId }: { userKey: string | null; tokenId: string | null }): Promise<void> {
-    if (userKey) await this.revokeKeys([userKey], agentId);
-    if (tokenId) await this.revokeToken.execute(tokenId);
+    const failures: unknown[] = [];
+    if (tokenId) await this.revokeToken.execute(tokenId).catch((error: unknown) => failures.push(error));
+    if (userKey) await this.revokeKeys([userKey], agentId).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   }
 
   /** Asks the issuer to hold these NATS users revoked (those already are cost it one lookup). */

@@ -34,7 +34,17 @@ export class CreateAgent {
       await repository.delete({ id }).catch(() => undefined);
       throw error;
     }
-    await repository.update({ id }, { userKey: issue.userKey, tokenId: issue.tokenId, credentialsIssuedAt: new Date() });
+    // Only onto the row this call made: a rotation or revocation that came in between wins, and these go again.
+    const recorded = await repository
+      .createQueryBuilder()
+      .update()
+      .set({ userKey: issue.userKey, tokenId: issue.tokenId, credentialsIssuedAt: () => 'now()' })
+      .where('id = :id AND token_id IS NULL AND revoked_at IS NULL', { id })
+      .execute();
+    if (recorded.affected !== 1) {
+      await this.credentials.revoke(id, { userKey: issue.userKey, tokenId: issue.tokenId }).catch(() => undefined);
+      throw new ApiError('UNAVAILABLE', `agent ${id} was changed while it was made (rotated or revoked meanwhile); list the agents and retry`);
+    }
     return this.credentials.issued(await repository.findOneByOrFail({ id }), issue);
   }
 }
