@@ -150,6 +150,9 @@ export class NatsClient {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       pingInterval: 10_000,
+      // Every request (each JetStream publish is one) would otherwise build two errors up front for their stack traces,
+      // in case it times out: 7–15% of ingest's, profile-sync's and the router's CPU under load (docs/benchmarks.md).
+      noAsyncTraces: true,
     });
     // JetStream API calls (consumer and stream set-up) can take seconds on a busy server: wait
     // longer than the client's default 5 s before calling one failed (the caller retries then).
