@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, ISSUER_FILES, NatsClient, type IssuedCredentials, type IssuerReply, type OperatorAccounts } from '@app/messaging';
-import { makeOperatorSetup } from '../scripts/operator-setup.js';
-import { AppProcess } from './support/app-process.js';
+import type { AppProcess } from './support/app-process.js';
 import { freshEvent } from './support/fixtures.js';
 import { expectRefused, expectRefusedSubscription, replySubjectsInside, snapshotStreams } from './support/nats-attack.js';
-import { OwnNatsServer } from './support/nats-server.js';
+import type { OwnNatsServer } from './support/nats-server.js';
+import { startOperatorServer } from './support/operator-stack.js';
 import { waitFor } from './support/wait.js';
 
 const encoder = new TextEncoder();
@@ -38,17 +38,9 @@ describe("agents' NATS credentials in operator mode", () => {
   const track = (connection: NatsConnection) => (connections.push(connection), connection);
 
   beforeAll(async () => {
-    const setup = await makeOperatorSetup(dir);
-    const config = join(dir, 'nats-server.conf');
-    writeFileSync(config, 'include "operator.conf"\n');
-    server = await OwnNatsServer.start(['-c', config, '-l', join(dir, 'nats-server.log')]);
-    issuer = AppProcess.spawn('credentials-issuer', {
-      ...process.env,
-      NATS_URL: server.url,
-      NATS_CREDS_FILE: join(dir, 'creds', 'credentials-issuer.creds'),
-      NATS_INBOX_PREFIX: '_INBOX_credentials-issuer',
-      ISSUER_KEYS_DIR: setup.issuerDir,
-    });
+    const started = await startOperatorServer(dir);
+    ({ server, issuer } = started);
+    const { setup } = started;
     ops = await NatsClient.connect({ url: server.url, prefix: 'es', streamMaxAgeMs: 3_600_000, duplicateWindowMs: 60_000, connectionName: 'ops', auth: { credsFile: join(dir, 'creds', 'ops.creds') } });
     await ensureStreams(ops);
     api = track(await connect({ servers: server.url, authenticator: credsAuthenticator(credsOf('api')), inboxPrefix: '_INBOX_api', name: 'api' }));

@@ -3,10 +3,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { APP_NAMES, type AppName } from '../../scripts/local-stack.js';
-import { makeOperatorSetup } from '../../scripts/operator-setup.js';
+import { makeOperatorSetup, type OperatorSetup } from '../../scripts/operator-setup.js';
 import { AppProcess } from './app-process.js';
 import { OwnNatsServer } from './nats-server.js';
 import { TestStack } from './stack.js';
+
+/**
+ * In `dir`: the operator set-up as `npm run nats:operator` makes it from the
+ * shipped layout, a nats-server of its own running it (its log in
+ * `dir/nats-server.log`), and the credentials issuer beside it.
+ */
+export async function startOperatorServer(dir: string): Promise<{ setup: OperatorSetup; server: OwnNatsServer; issuer: AppProcess }> {
+  const setup = await makeOperatorSetup(dir);
+  const config = join(dir, 'nats-server.conf');
+  writeFileSync(config, 'include "operator.conf"\n');
+  const server = await OwnNatsServer.start(['-c', config, '-l', join(dir, 'nats-server.log')]);
+  const issuer = AppProcess.spawn(
+    'credentials-issuer',
+    {
+      ...process.env,
+      NATS_URL: server.url,
+      NATS_CREDS_FILE: join(dir, 'creds', 'credentials-issuer.creds'),
+      NATS_INBOX_PREFIX: '_INBOX_credentials-issuer',
+      ISSUER_KEYS_DIR: setup.issuerDir,
+    },
+    { logFile: join(dir, 'credentials-issuer.log') },
+  );
+  return { setup, server, issuer };
+}
 
 /**
  * The whole service on NATS in operator mode, as `npm run nats:operator`
@@ -31,16 +55,8 @@ export class OperatorStack {
   /** `env`: settings for every app; `appEnv`: for one app; `apps`: those to run. */
   static async start(env: NodeJS.ProcessEnv = {}, appEnv: Partial<Record<AppName, NodeJS.ProcessEnv>> = {}, apps: readonly AppName[] = APP_NAMES): Promise<OperatorStack> {
     const dir = mkdtempSync(join(tmpdir(), 'event-service-operator-stack-'));
-    const setup = await makeOperatorSetup(dir);
-    const config = join(dir, 'nats-server.conf');
-    writeFileSync(config, 'include "operator.conf"\n');
-    const server = await OwnNatsServer.start(['-c', config, '-l', join(dir, 'nats-server.log')]);
+    const { setup, server, issuer } = await startOperatorServer(dir);
     const creds = (user: string) => join(dir, 'creds', `${user}.creds`);
-    const issuer = AppProcess.spawn(
-      'credentials-issuer',
-      { ...process.env, NATS_URL: server.url, NATS_CREDS_FILE: creds('credentials-issuer'), NATS_INBOX_PREFIX: '_INBOX_credentials-issuer', ISSUER_KEYS_DIR: setup.issuerDir },
-      { logFile: join(dir, 'credentials-issuer.log') },
-    );
     try {
       const stack = await TestStack.start({
         apps,
