@@ -276,9 +276,27 @@ interface RunFigures {
   latency: { ws: { p50: number; p99: number; max: number }; wh: { p50: number; p99: number; max: number } };
 }
 
+/**
+ * PIPELINE_NATS_PPROF=<base URL> (a nats-server of the bench's own, started with `--profile <port>`, TEST_NATS_URL
+ * pointing at it): nats-server's CPU profile over the first NATS_PPROF_SECONDS of a side's sustained load, written to
+ * `nats-<side>-<n>.pb.gz` in PIPELINE_PROFILE (or the working directory); bench/pprof-summary.ts reads it.
+ */
+const NATS_PPROF = process.env.PIPELINE_NATS_PPROF;
+const NATS_PPROF_SECONDS = 8;
+let natsProfiles = 0;
+
+async function natsProfile(side: string): Promise<void> {
+  const response = await fetch(`${NATS_PPROF}/debug/pprof/profile?seconds=${NATS_PPROF_SECONDS}`);
+  const file = join(process.env.PIPELINE_PROFILE ?? '.', `nats-${side}-${(natsProfiles += 1)}.pb.gz`);
+  writeFileSync(file, Buffer.from(await response.arrayBuffer()));
+  console.log(`  ${side.padEnd(8)} nats-server profile: ${file}`);
+}
+
 async function measure(side: Side, latencyRateOf: (own: { ws: number; wh: number }) => number): Promise<RunFigures> {
   const meter = new CpuMeter(side.processes);
+  const profiled = NATS_PPROF ? natsProfile(side.name).catch((error: Error) => console.log(`  no nats-server profile: ${error.message}`)) : null;
   const throughput = await load(side, EVENTS, null);
+  await profiled;
   const cpu = meter.read();
   const cpuPer1000 = new Map([...cpu].map(([name, seconds]) => [name, (seconds / EVENTS) * 1_000]));
   const rate = { ws: throughput.rate('ws'), wh: throughput.rate('wh') };
