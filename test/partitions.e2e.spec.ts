@@ -13,13 +13,13 @@ const encoder = new TextEncoder();
 const LOST = `query($id: ID!) { lostEvents(filters: { id: { exact: $id } }) { totalCount } }`;
 
 /** The apps that read in partitions by camera or agent, with their consumer's name. */
-const PARTITIONED = { ingest: 'ingest', 'profile-sync': 'profile-sync', 'filter-router': 'filter-router' } as const;
+const PARTITIONED = { ingest: 'ingest', 'profile-sync': 'profile-sync', 'filter-router': 'filter-router', 'webhook-dispatcher': 'webhook-dispatcher' } as const;
 type PartitionedApp = keyof typeof PARTITIONED;
 
 /**
  * Two replicas of every app that reads in partitions (ingest by agent,
  * profile-sync and filter-router by camera, the dispatcher by endpoint):
- * each camera's events reach a websocket client and a webhook receiver in
+ * each camera's events reach a websocket client and each webhook endpoint in
  * the order the agent published them; a profile deletion is applied by
  * both profile-sync replicas before any later event; partitions move to an
  * added replica and from a stopping one without a message handled twice;
@@ -28,7 +28,8 @@ type PartitionedApp = keyof typeof PARTITIONED;
 describe('partitions: any number of replicas, each camera in order', () => {
   let stack: TestStack;
   const replicas = {} as Record<PartitionedApp, Instance[]>;
-  let receiver: Receiver;
+  /** Webhook endpoints (each with a receiver of its own), at least one in each dispatcher replica's partitions. */
+  const hooks: Array<{ endpointId: string; receiver: Receiver }> = [];
   let client: TestClient;
   let websocketId: string;
 
@@ -62,8 +63,13 @@ describe('partitions: any number of replicas, each camera in order', () => {
         { what: `the two ${app} replicas to share the partitions` },
       );
     }
-    receiver = await Receiver.start();
-    await stack.createWebhookEndpoint(receiver.url, 'in order');
+    // Endpoint ids are the api's to choose: endpoints are made until each dispatcher replica holds one.
+    const dispatcherShares = await Promise.all(replicas['webhook-dispatcher'].map((instance) => held(instance, 'webhook-dispatcher')));
+    while (!dispatcherShares.every((share) => hooks.some((hook) => share.includes(partitionOf(idKey(hook.endpointId), DEFAULT_PARTITIONS))))) {
+      expect(hooks.length).toBeLessThan(16);
+      const receiver = await Receiver.start();
+      hooks.push({ endpointId: await stack.createWebhookEndpoint(receiver.url, `in order ${hooks.length}`), receiver });
+    }
     websocketId = await stack.createWebsocketEndpoint('in order');
     client = await TestClient.connect(stack.websocketUrl(websocketId));
     await stack.waitForConfig();
@@ -71,7 +77,7 @@ describe('partitions: any number of replicas, each camera in order', () => {
 
   afterAll(async () => {
     client?.close();
-    await receiver?.close();
+    await Promise.all(hooks.map((hook) => hook.receiver.close()));
     await stack?.stop();
   });
 
@@ -95,7 +101,8 @@ describe('partitions: any number of replicas, each camera in order', () => {
     await Promise.all(published.map((event) => nats.jetstream.publish(nats.topology.agentEvents(event.camera.agent_id), encoder.encode(JSON.stringify(event)))));
 
     await client.waitForEvents(published.length);
-    await waitFor(() => new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size === published.length, { what: 'every webhook' });
+    const webhookIds = (receiver: Receiver) => receiver.requests.map((request) => request.headers['webhook-id']!);
+    await waitFor(() => hooks.every((hook) => new Set(webhookIds(hook.receiver)).size === published.length), { what: 'every webhook' });
     const byCamera = (ids: string[]) => {
       const camera = new Map(published.map((event) => [event.event.id as string, event.camera.id as string]));
       const orders = new Map<string, string[]>();
@@ -104,8 +111,8 @@ describe('partitions: any number of replicas, each camera in order', () => {
     };
     const expected = byCamera(published.map((event) => event.event.id));
     expect(byCamera(client.eventIds())).toEqual(expected);
-    const firstAttempts = [...new Set(receiver.requests.map((request) => request.headers['webhook-id']!))];
-    expect(byCamera(firstAttempts)).toEqual(expected);
+    // Each endpoint's first attempts, whichever dispatcher replica holds it.
+    for (const hook of hooks) expect(byCamera([...new Set(webhookIds(hook.receiver))])).toEqual(expected);
     // Every replica had its share of the work.
     for (const app of Object.keys(PARTITIONED) as PartitionedApp[]) {
       for (const instance of replicas[app]) expect([instance, (await stack.readiness(instance)).consumers[PARTITIONED[app]].done > 0]).toEqual([instance, true]);
