@@ -19,8 +19,9 @@ const RATE = 40;
  * server leading the events stream is killed (SIGKILL) mid-stream: the
  * agent retries what ingest refuses (503) as agents do, a websocket client
  * resumes with last_event_id when its connection drops, and every event
- * reaches the webhook receiver and the client. Duplicates are counted and
- * printed, not failed: at-least-once allows them at a fault.
+ * reaches the webhook receiver and the client, the client in the order
+ * they were posted. Duplicates are counted and printed, not failed:
+ * at-least-once allows them at a fault.
  */
 describe('a three-node NATS cluster that loses a server', () => {
   let servers: OwnNatsServer[] = [];
@@ -104,6 +105,9 @@ describe('a three-node NATS cluster that loses a server', () => {
     );
     expect(webhookIds()).toEqual(new Set(ids));
     expect(new Set(frames)).toEqual(new Set(ids));
+    // The camera's order held through the election and the client's resumes: each event first seen after the one
+    // posted before it (a resume may repeat what followed its last_event_id, never reorder it).
+    expect([...new Set(frames)]).toEqual(ids);
     const deadLetters = await stack.graphql('{ deadLetters { totalCount collectionItems { app reason detail } } }');
     expect(deadLetters.data.deadLetters.collectionItems).toEqual([]);
   }, 420_000);
