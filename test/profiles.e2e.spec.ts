@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freshEvent, seedIdentification, type EventJson } from './support/fixtures.js';
 import { createDataSource } from '@app/persistence';
-import { DeletedProfiles } from '@app/messaging';
+import { DeletedProfiles, DURABLES, openLeasesBucket, partitionOf, PartitionStore } from '@app/messaging';
 import { idKey } from '@app/events';
 import { ProfileRegistry } from '../apps/profile-sync/src/profile-registry.js';
 import type { ProfileSyncConfig } from '../apps/profile-sync/src/profile-sync.config.js';
@@ -166,6 +166,34 @@ describe('profiles, lost events', () => {
     expect(await deliveredOf([event])).toEqual([]);
     const lost = await lostEventsOnceListed({ profileId: { exact: profile } }, 1);
     expect(lost.collectionItems.map((item: any) => item.id)).toEqual([event.event.id]);
+  });
+
+  it('decides an event read again after a restart with its profile as it was when the event was stored, deleted, though it was created again since', async () => {
+    const profile = randomUUID();
+    const groups = [{ id: randomUUID(), color: null }];
+    const nats = await stack.natsClient();
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: groups } });
+    await stack.publishProfile({ deleted: { id: profile } });
+    const deletion = await nats.manager.streams.getMessage(nats.topology.streams.events, { last_by_subj: nats.topology.profileDeleted });
+    const event = identificationOf([{ id: profile }]);
+    expect(await deliveredOf([event])).toEqual([]);
+    await lostEventsOnceListed({ profileId: { exact: profile } }, 1);
+    // Created again: PostgreSQL's row is the new profile now.
+    await stack.publishProfile({ upserted: { id: profile, profile_groups: groups } });
+    await stack.waitForRoutingDone();
+    // Stopped, with the event's partition set back to the deletion, as a replica killed before it wrote that
+    // partition's position leaves it: the next start reads the event again.
+    await stack.kill('profile-sync', 'SIGTERM');
+    const partitions = new PartitionStore(await openLeasesBucket(nats), DURABLES.profileSync);
+    await partitions.setPosition(partitionOf(idKey(event.camera.id), (await partitions.count())!), deletion!.seq);
+    await stack.startApp('profile-sync');
+
+    // A marker of the same camera comes after the event read again (one partition, in order).
+    const marker = freshEvent({ type: 'non_identification' });
+    marker.camera.id = event.camera.id;
+    expect((await stack.postEvent(JSON.stringify(marker))).status).toBe(202);
+    await waitFor(() => client.eventIds().includes(marker.event.id), { what: 'the marker' });
+    expect(client.eventIds()).not.toContain(event.event.id);
   });
 
   it('filters lost events by type, camera, agent, profile and detection date, ordered by date', async () => {

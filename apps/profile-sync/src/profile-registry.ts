@@ -19,6 +19,32 @@ interface Entry {
  */
 const HISTORY = 4;
 
+/** A lifecycle change as `profile.lifecycle_history` keeps it. */
+interface StoredChange {
+  seq: number;
+  deleted: boolean;
+  groups: ProfileGroup[] | null;
+}
+
+/** The write is the profile's latest change: the row's columns take it (an older one, written late, only joins the history). */
+const NEWER = 'profile.lifecycle_seq < EXCLUDED.lifecycle_seq';
+/**
+ * The row's history with the written change in its place: the HISTORY latest
+ * changes by stream sequence, each once (a row written before the history
+ * existed starts from its latest change).
+ */
+const MERGED_HISTORY = `(
+  SELECT jsonb_agg(change ORDER BY (change->>'seq')::bigint) FROM (
+    SELECT DISTINCT ON ((change->>'seq')::bigint) change
+    FROM jsonb_array_elements(
+      COALESCE(profile.lifecycle_history, jsonb_build_array(jsonb_build_object('seq', profile.lifecycle_seq, 'deleted', profile.deleted_at IS NOT NULL, 'groups', profile.profile_groups)))
+        || EXCLUDED.lifecycle_history
+    ) AS changes(change)
+    ORDER BY (change->>'seq')::bigint DESC
+    LIMIT ${HISTORY}
+  ) AS latest
+)`;
+
 /**
  * The registry of the platform's profiles: in memory for the hot path,
  * written through to PostgreSQL (by the replica holding partition 0) so
@@ -57,11 +83,19 @@ export class ProfileRegistry implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     // Read before the table: every lifecycle message up to it is in PostgreSQL (partition 0's holder wrote it before it moved on).
     this.loadedThrough = await retryWhileTransient('profile registry', () => this.persistedThrough());
-    const rows: Array<{ id: string; profile_groups: ProfileGroup[]; deleted: boolean; lifecycle_seq: string }> = await this.dataSource.query(
-      'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq FROM profile',
+    const rows: Array<{ id: string; profile_groups: ProfileGroup[]; deleted: boolean; lifecycle_seq: string; lifecycle_history: StoredChange[] | null }> = await this.dataSource.query(
+      'SELECT id, profile_groups, deleted_at IS NOT NULL AS deleted, lifecycle_seq, lifecycle_history FROM profile',
     );
     for (const row of rows) {
-      this.profiles.set(idKey(row.id), [{ state: row.deleted ? { deleted: true } : { deleted: false, groups: row.profile_groups }, seq: Number(row.lifecycle_seq) }]);
+      // Its last changes, not only the latest: an event read again from a partition's position, stored before the
+      // latest, is decided with the profile as it was then (deleted, say, before it was created again).
+      const changes = row.lifecycle_history ?? [{ seq: Number(row.lifecycle_seq), deleted: row.deleted, groups: row.profile_groups }];
+      this.profiles.set(
+        idKey(row.id),
+        changes
+          .map((change): Entry => ({ state: change.deleted ? { deleted: true } : { deleted: false, groups: change.groups ?? [] }, seq: Number(change.seq) }))
+          .sort((a, b) => a.seq - b.seq),
+      );
     }
     void this.recordDeletions();
   }
@@ -123,10 +157,13 @@ export class ProfileRegistry implements OnModuleInit {
     const key = idKey(profileId);
     this.applyInMemory(key, { deleted: false, groups }, seq);
     return this.dataSource.query(
-      `INSERT INTO profile (id, profile_groups, deleted_at, updated_at, lifecycle_seq) VALUES ($1, $2, NULL, now(), $3)
-       ON CONFLICT (id) DO UPDATE SET profile_groups = EXCLUDED.profile_groups, deleted_at = NULL, updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
-       WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
-      [key, JSON.stringify(groups), seq],
+      `INSERT INTO profile (id, profile_groups, deleted_at, updated_at, lifecycle_seq, lifecycle_history) VALUES ($1, $2, NULL, now(), $3, jsonb_build_array($4::jsonb))
+       ON CONFLICT (id) DO UPDATE SET lifecycle_history = ${MERGED_HISTORY},
+         profile_groups = CASE WHEN ${NEWER} THEN EXCLUDED.profile_groups ELSE profile.profile_groups END,
+         deleted_at = CASE WHEN ${NEWER} THEN NULL ELSE profile.deleted_at END,
+         updated_at = CASE WHEN ${NEWER} THEN now() ELSE profile.updated_at END,
+         lifecycle_seq = GREATEST(profile.lifecycle_seq, EXCLUDED.lifecycle_seq)`,
+      [key, JSON.stringify(groups), seq, JSON.stringify({ seq, deleted: false, groups } satisfies StoredChange)],
     ).then(() => this.deletedProfiles.record(key, false, seq));
   }
 
@@ -134,10 +171,12 @@ export class ProfileRegistry implements OnModuleInit {
     const key = idKey(profileId);
     this.applyInMemory(key, { deleted: true }, seq);
     return this.dataSource.query(
-      `INSERT INTO profile (id, deleted_at, updated_at, lifecycle_seq) VALUES ($1, now(), now(), $2)
-       ON CONFLICT (id) DO UPDATE SET deleted_at = now(), updated_at = now(), lifecycle_seq = EXCLUDED.lifecycle_seq
-       WHERE profile.lifecycle_seq < EXCLUDED.lifecycle_seq`,
-      [key, seq],
+      `INSERT INTO profile (id, deleted_at, updated_at, lifecycle_seq, lifecycle_history) VALUES ($1, now(), now(), $2, jsonb_build_array($3::jsonb))
+       ON CONFLICT (id) DO UPDATE SET lifecycle_history = ${MERGED_HISTORY},
+         deleted_at = CASE WHEN ${NEWER} THEN now() ELSE profile.deleted_at END,
+         updated_at = CASE WHEN ${NEWER} THEN now() ELSE profile.updated_at END,
+         lifecycle_seq = GREATEST(profile.lifecycle_seq, EXCLUDED.lifecycle_seq)`,
+      [key, seq, JSON.stringify({ seq, deleted: true, groups: null } satisfies StoredChange)],
     ).then(() => this.deletedProfiles.record(key, true, seq));
   }
 

@@ -29,4 +29,12 @@ export class ProfileEntity {
    */
   @Column({ name: 'lifecycle_seq', type: 'bigint', default: 0 })
   lifecycleSeq!: string;
+
+  /**
+   * The profile's last lifecycle changes, oldest first (`{ seq, deleted,
+   * groups }`), the latest included: what it was before a later change, for
+   * events read again after a restart. Null on rows written before it.
+   */
+  @Column({ name: 'lifecycle_history', type: 'jsonb', nullable: true })
+  lifecycleHistory!: Array<{ seq: number; deleted: boolean; groups: ProfileGroup[] | null }> | null;
 }
