@@ -211,6 +211,8 @@ describe('profiles, lost events', () => {
     const otherType = await stack.graphql(LOST, { filters: { cameraId: { exact: camera }, type: { exact: 'roi' } } });
     const byAgent = await stack.graphql(LOST, { filters: { agentId: { exact: early.camera.agent_id }, profileId: { in: [profile] } } });
     const badType = await stack.graphql(LOST, { filters: { type: { exact: 'smile' } } });
+    // An empty `in` admits nothing, whichever filter has it (edge fuzz, seed 1839658481, found `IN ()` sent to PostgreSQL).
+    const emptyIns = await Promise.all(['id', 'cameraId', 'agentId', 'profileId', 'type'].map((field) => stack.graphql(LOST, { filters: { [field]: { in: [] } } })));
 
     expect(byCamera.collectionItems.map((item: any) => item.id)).toEqual([early.event.id, late.event.id]);
     expect(afterTen.data.lostEvents.collectionItems.map((item: any) => item.id)).toEqual([late.event.id]);
@@ -218,5 +220,6 @@ describe('profiles, lost events', () => {
     expect(byAgent.data.lostEvents.totalCount).toBe(2);
     expect(badType.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(badType.errors?.[0]?.message).toMatch(/"smile".*EventType/);
+    for (const answer of emptyIns) expect([answer.errors, answer.data?.lostEvents]).toEqual([undefined, { totalCount: 0, collectionItems: [] }]);
   });
 });

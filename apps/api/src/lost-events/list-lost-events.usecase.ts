@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LostEventEntity } from '@app/persistence';
-import { idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
+import { emptyPage, idsOf, pageOf, SortDirection, type Pagination } from '../graphql/collection.model.js';
 import type { LostEventCollection, LostEventFilters, LostEventOrder, EventTypeFilter } from './lost-event.model.js';
 
 /** Lists lost events in OMNI's filter style. */
@@ -12,14 +12,16 @@ export class ListLostEvents {
   async execute(filters: LostEventFilters | undefined, order: LostEventOrder | undefined, pagination: Pagination | undefined): Promise<LostEventCollection> {
     const query = this.dataSource.getRepository(LostEventEntity).createQueryBuilder('lost');
     const ids = idsOf(filters?.id);
-    if (ids) query.andWhere('lost.event_id IN (:...ids)', { ids });
     const types = typesOf(filters?.type);
-    if (types) query.andWhere('lost.type IN (:...types)', { types });
     const cameras = idsOf(filters?.cameraId);
-    if (cameras) query.andWhere('lost.camera_id IN (:...cameras)', { cameras });
     const agents = idsOf(filters?.agentId);
-    if (agents) query.andWhere('lost.agent_id IN (:...agents)', { agents });
     const profiles = idsOf(filters?.profileId);
+    // An empty `in` admits nothing (and `IN ()` is no SQL).
+    if ([ids, types, cameras, agents, profiles].some((list) => list?.length === 0)) return emptyPage();
+    if (ids) query.andWhere('lost.event_id IN (:...ids)', { ids });
+    if (types) query.andWhere('lost.type IN (:...types)', { types });
+    if (cameras) query.andWhere('lost.camera_id IN (:...cameras)', { cameras });
+    if (agents) query.andWhere('lost.agent_id IN (:...agents)', { agents });
     if (profiles) query.andWhere('lost.deleted_profile_ids && CAST(:profiles AS uuid[])', { profiles });
     const date = filters?.date;
     if (date?.gt) query.andWhere('lost.detected_at > :gt', { gt: date.gt });
