@@ -232,7 +232,9 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
     /** Every app alive, and a valid event still goes from ingest to a websocket client, the API still answers, the gateway still admits. */
     async function stillServes(): Promise<void> {
       stack.assertAlive();
-      const event = freshEvent();
+      // An agent and camera of its own: a fuzzed event the ingest accepted may have named the seed's camera for another
+      // agent first, and a camera belongs to the first agent that reports it (CAMERA_OF_ANOTHER_AGENT, 403).
+      const event = freshEvent({ agentId: randomUUID() });
       expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
       accepted.push(event.event.id);
       await waitFor(() => client.eventIds().includes(event.event.id), { what: `event ${event.event.id} to reach the websocket client` });
@@ -418,7 +420,7 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
       'the image URL',
       async () => {
         const face = randomBytes(500);
-        const event = freshEvent({ withoutLinks: true });
+        const event = freshEvent({ withoutLinks: true, agentId: randomUUID() });
         event.images = { image: { content_type: 'image/png', data: face.toString('base64') } };
         expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
         accepted.push(event.event.id);
