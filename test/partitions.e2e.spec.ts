@@ -21,8 +21,9 @@ type PartitionedApp = keyof typeof PARTITIONED;
  * profile-sync and filter-router by camera, the dispatcher by endpoint):
  * each camera's events reach a websocket client and each webhook endpoint in
  * the order the agent published them; a profile deletion is applied by
- * both profile-sync replicas before any later event; partitions move to an
- * added replica and from a stopping one without a message handled twice;
+ * both profile-sync replicas before any later event; each app's partitions
+ * move to an added replica and from a stopping one without a message
+ * handled twice;
  * and a gateway reads the deliveries of its clients' endpoints only.
  */
 describe('partitions: any number of replicas, each camera in order', () => {
@@ -146,50 +147,72 @@ describe('partitions: any number of replicas, each camera in order', () => {
     }
   });
 
-  it('hands partitions to an added replica and from a stopping one while events flow: each taken where the last holder stopped, none handled twice', async () => {
+  it('hands partitions of every partitioned app to an added replica and from a stopping one while events flow: each taken where the last holder stopped, none handled twice', async () => {
+    // Agents publish on NATS (so ingest's partitions are read too), each camera on one agent, in order.
+    const agents = Array.from({ length: 3 }, () => randomUUID());
     const cameras = Array.from({ length: 6 }, () => randomUUID());
     const posted: EventJson[] = [];
     let flowing = true;
     const load = (async () => {
       for (let index = 0; flowing; index += 1) {
-        const event = freshEvent({ type: 'non_identification' });
-        event.camera.id = cameras[index % cameras.length]!;
+        const camera = index % cameras.length;
+        const event = freshEvent({ agentId: agents[camera % agents.length]!, type: 'non_identification' });
+        event.camera.id = cameras[camera]!;
         posted.push(event);
-        expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+        await stack.publishAgentEvent(event.camera.agent_id, JSON.stringify(event));
+        // Paced (about 50 events/s): the run stays small, as each webhook endpoint takes one request at a time.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const [first, second] = replicas['filter-router'] as [Instance, Instance];
-    const third = await stack.startReplica('filter-router');
-    await waitFor(async () => (await held(third, 'filter-router')).length > 0, { what: 'the added replica to take its partitions' });
-    await stack.kill(first, 'SIGTERM');
-    await waitFor(async () => (await held(second, 'filter-router')).length + (await held(third, 'filter-router')).length === DEFAULT_PARTITIONS, {
-      what: 'the stopped replica’s partitions to be taken',
-    });
+    const apps = Object.keys(PARTITIONED) as PartitionedApp[];
+    // A third replica of each app takes its share; then each app's second replica stops (SIGTERM) and hands its partitions over.
+    const thirds = await Promise.all(apps.map((app) => stack.startReplica(app)));
+    for (const [index, app] of apps.entries()) {
+      await waitFor(async () => (await held(thirds[index]!, app)).length > 0, { what: `the added ${app} replica to take its partitions` });
+    }
+    await Promise.all(apps.map((app) => stack.kill(replicas[app][1]!, 'SIGTERM')));
+    for (const [index, app] of apps.entries()) {
+      const remaining = [replicas[app][0]!, thirds[index]!];
+      await waitFor(async () => (await Promise.all(remaining.map((instance) => held(instance, app)))).flat().length === DEFAULT_PARTITIONS, {
+        what: `the stopped ${app} replica’s partitions to be taken`,
+      });
+    }
     flowing = false;
     await load;
-    await waitFor(() => posted.every((event) => client.eventIds().includes(event.event.id)), { what: 'every event of the run' });
+    const ids = new Set(posted.map((event) => event.event.id));
+    const webhookIds = (receiver: Receiver) => receiver.requests.map((request) => request.headers['webhook-id']!).filter((id) => ids.has(id));
+    await waitFor(() => posted.every((event) => client.eventIds().includes(event.event.id)), { what: 'every event of the run at the websocket client' });
+    await waitFor(() => hooks.every((hook) => new Set(webhookIds(hook.receiver)).size === posted.length), { what: 'every event of the run at each webhook endpoint' });
     await stack.waitForRoutingDone();
 
-    // In order per camera, once each.
-    expect(new Set(client.eventIds()).size).toBe(client.eventIds().length);
-    for (const camera of cameras) {
-      expect(client.eventIds().filter((id) => posted.find((event) => event.event.id === id)?.camera.id === camera)).toEqual(
-        posted.filter((event) => event.camera.id === camera).map((event) => event.event.id),
-      );
+    // In order per camera, once each: at the websocket client and at every webhook endpoint.
+    const inOrder = (received: string[]) => {
+      expect(new Set(received).size).toBe(received.length);
+      for (const camera of cameras) {
+        expect(received.filter((id) => posted.find((event) => event.event.id === id)?.camera.id === camera)).toEqual(
+          posted.filter((event) => event.camera.id === camera).map((event) => event.event.id),
+        );
+      }
+    };
+    inOrder(client.eventIds().filter((id) => ids.has(id)));
+    for (const hook of hooks) inOrder(webhookIds(hook.receiver));
+    // Every handover of every app: the partition was taken at the very position where its last holder handed it over.
+    for (const [index, app] of apps.entries()) {
+      const logs = [...replicas[app], thirds[index]!].map((instance) => readFileSync(stack.logFileOf(instance), 'utf8')).join('\n');
+      const handedOver = [...logs.matchAll(new RegExp(`handed partition (\\d+) of ${PARTITIONED[app]} over at stream sequence (\\d+)`, 'g'))];
+      expect([app, handedOver.length > 0]).toEqual([app, true]);
+      for (const [, partition, position] of handedOver) {
+        expect([app, logs]).toEqual([app, expect.stringMatching(new RegExp(`took partition ${partition} of ${PARTITIONED[app]} at stream sequence ${position}\\b`))]);
+      }
     }
-    // Every handover: the partition was taken at the very position where its last holder handed it over.
-    const logs = [first, second, third].map((instance) => readFileSync(stack.logFileOf(instance), 'utf8')).join('\n');
-    const handedOver = [...logs.matchAll(/handed partition (\d+) of filter-router over at stream sequence (\d+)/g)];
-    expect(handedOver.length).toBeGreaterThan(0);
-    for (const [, partition, position] of handedOver) {
-      expect(logs).toMatch(new RegExp(`took partition ${partition} of filter-router at stream sequence ${position}\\b`));
-    }
-    // None handled twice: what the three replicas did adds up to the routable events, once each.
+    // None handled twice by the router: what its three replicas did adds up to the routable events, once each.
+    const [first, second] = replicas['filter-router'] as [Instance, Instance];
+    const third = thirds[apps.indexOf('filter-router')]!;
     const done = async (instance: Instance) => (await stack.readiness(instance)).consumers['filter-router'].done as number;
-    const stopped = Number(/Partitions:filter-router.*stopped: (\d+) messages done/.exec(readFileSync(stack.logFileOf(first), 'utf8'))![1]);
+    const stopped = Number(/Partitions:filter-router.*stopped: (\d+) messages done/.exec(readFileSync(stack.logFileOf(second), 'utf8'))![1]);
     const nats = await stack.natsClient();
     const routable = (await nats.manager.streams.info(nats.topology.streams.routable)).state.messages;
-    expect(stopped + (await done(second)) + (await done(third))).toBe(routable);
+    expect(stopped + (await done(first)) + (await done(third))).toBe(routable);
   });
 
   it('reads on a gateway the deliveries of the endpoints it has clients of, and no others', async () => {
