@@ -39,6 +39,8 @@ const CLIENTS = 3;
  * subjects, while it kills one replica of each app (SIGKILL), kills the
  * server leading the events stream, adds replicas and stops others
  * (SIGTERM: their partitions are handed over while events are in flight).
+ * The platform deletes a profile every 25 events; the identification of it
+ * that follows must be stored as a lost event and reach nobody.
  * A webhook receiver and websocket clients on every gateway (resuming with
  * `last_event_id` when theirs goes away) check that nothing is lost, nothing
  * repeated beyond what was in flight at a kill, each camera's events arrive
@@ -94,17 +96,30 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     // The load, one event after the other: the order they were published in is the order each camera's events must arrive in.
     publisher = await NatsClient.connect({ url: servers.map((server) => server.url).join(','), prefix: running.prefix, streamMaxAgeMs: 3_600_000, duplicateWindowMs: 120_000, connectionName: 'chaos-load' });
     const nats = publisher;
-    const load = await ChaosLoad.start(nats, { seed: 25, ratePerSecond: options.ratePerSecond });
+    // A profile deleted every 25 events, each followed by an identification of it alone: lost in every profile-sync replica, whichever holds its camera.
+    const load = await ChaosLoad.start(nats, { seed: 25, ratePerSecond: options.ratePerSecond, deleteEvery: 25 });
     const { published } = load;
 
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /**
+     * What a kill may repeat: what was in flight then. The events published
+     * and not yet at the receiver or client furthest behind, and a second of
+     * the load besides: what a replica did since it last wrote its partitions'
+     * positions (every quarter second) is done again by the next holder.
+     */
+    let inFlightAtKill = 0;
+    const killed = () => {
+      const furthestBehind = Math.min(receiver.successes().size, ...clients.map((client) => client.arrivals.size));
+      inFlightAtKill = published.filter((event) => !event.lost).length - furthestBehind + options.ratePerSecond;
+    };
     const faults: Phase[] = [
       ...DATA_PATH.map(
         (app): Phase => ({
           name: `SIGKILL one ${app}`,
-          duplicatesAllowed: 32,
+          duplicatesAllowed: 0,
           run: async () => {
             const victim = instances.get(app)![1]!;
+            killed();
             await running.kill(victim, 'SIGKILL');
             await pause(options.downMs);
             await running.startApp(victim, { readyTimeoutMs: 120_000 });
@@ -113,11 +128,12 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
       ),
       {
         name: 'SIGKILL the NATS server leading the events stream',
-        duplicatesAllowed: 32,
+        duplicatesAllowed: 0,
         run: async () => {
           const leader = (await nats.manager.streams.info(nats.topology.streams.events)).cluster?.leader;
           const victim = servers.find((_, position) => `n${position + 1}` === leader) ?? servers[0]!;
           log(`killing ${leader}`);
+          killed();
           await victim.halt('SIGKILL');
           await pause(options.downMs);
           await victim.resume();
@@ -148,15 +164,18 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
       log(`fault: ${fault.name}`);
       const start = performance.now();
       load.phase = fault.name;
+      inFlightAtKill = 0;
       await fault.run();
       load.phase = `after ${fault.name}`;
-      windows.set(fault.name, { start, end: performance.now(), duplicatesAllowed: fault.duplicatesAllowed });
+      windows.set(fault.name, { start, end: performance.now(), duplicatesAllowed: fault.duplicatesAllowed + inFlightAtKill });
+      if (inFlightAtKill > 0) log(`${fault.name}: ${inFlightAtKill} duplicates allowed (in flight at the kill, and a second of the load)`);
       await pause(options.calmMs);
     }
     await load.stop();
     log(`load stopped after ${published.length} events; waiting for them to arrive`);
 
-    const allIds = published.map((event) => event.id);
+    const allIds = published.filter((event) => !event.lost).map((event) => event.id);
+    const lostIds = published.filter((event) => event.lost).map((event) => event.id);
     await waitFor(() => allIds.every((id) => receiver.successes().has(id)), { timeoutMs: options.settleTimeoutMs, intervalMs: 250, what: 'every event at the webhook receiver' }).catch((error: Error) =>
       log(error.message),
     );
@@ -165,6 +184,18 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     );
 
     const failures: string[] = [];
+    // Each identification of a deleted profile was lost (stored as a lost event), and reached nobody.
+    const lostQuery = 'query($ids: [ID!]!) { lostEvents(filters: { id: { in: $ids } }) { totalCount } }';
+    const storedLost = async () => ((await running.graphql(lostQuery, { ids: lostIds })).data?.lostEvents.totalCount as number | undefined) ?? -1;
+    await waitFor(async () => (await storedLost()) === lostIds.length, { timeoutMs: 30_000, intervalMs: 250, what: 'every identification of a deleted profile as a lost event' }).catch(
+      (error: Error) => log(error.message),
+    );
+    const lostStored = await storedLost();
+    if (lostStored !== lostIds.length) failures.push(`${lostIds.length} identifications of deleted profiles, ${lostStored} stored as lost events`);
+    const requested = new Set(receiver.requestIds());
+    const deliveredLost = lostIds.filter((id) => requested.has(id) || clients.some((client) => client.arrivals.has(id)));
+    if (deliveredLost.length > 0) failures.push(`${deliveredLost.length} identifications of deleted profiles were delivered (their deletion not applied first)`);
+    log(`${lostIds.length} profiles deleted while events flowed; ${lostStored} of their identifications stored as lost, ${deliveredLost.length} delivered`);
     const deadLetters = (await nats.manager.streams.info(nats.topology.streams.deadLetters)).state.messages;
     if (deadLetters > 0) failures.push(`${deadLetters} messages went to the dead letters`);
     for (const [index, client] of clients.entries()) {
@@ -195,7 +226,7 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
 
     const rows: FaultRow[] = [];
     for (const [name, window] of windows) {
-      const ids = published.filter((event) => event.phase === name).map((event) => event.id);
+      const ids = published.filter((event) => event.phase === name && !event.lost).map((event) => event.id);
       const figures = (arrivals: Map<string, { count: number; firstAt: number }>) => faultFigures(ids, window, arrivals);
       const hook = figures(receiver.successes());
       rows.push({ fault: name, endpoint: 'webhook', ...hook, note: '' });
@@ -218,8 +249,10 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     if (everyDuplicated > allowed) failures.push(`whole run: ${everyDuplicated} webhook events delivered twice (allowed ${allowed})`);
     for (const [index, client] of clients.entries()) {
       const lost = allIds.filter((id) => !client.arrivals.has(id)).length;
-      rows.push({ fault: 'whole run', endpoint: 'websocket', expected: allIds.length, delivered: allIds.length - lost, lost, duplicated: allIds.filter((id) => (client.arrivals.get(id)?.count ?? 0) > 1).length, recoverMs: null, note: `client ${index + 1}: ${client.resumes} resumes` });
+      const duplicated = allIds.filter((id) => (client.arrivals.get(id)?.count ?? 0) > 1).length;
+      rows.push({ fault: 'whole run', endpoint: 'websocket', expected: allIds.length, delivered: allIds.length - lost, lost, duplicated, recoverMs: null, note: `client ${index + 1}: ${client.resumes} resumes` });
       if (lost > 0) failures.push(`whole run: ${lost} events lost by websocket client ${index + 1}`);
+      if (duplicated > allowed) failures.push(`whole run: ${duplicated} events twice at websocket client ${index + 1} (allowed ${allowed})`);
     }
     for (const [index, client] of clients.entries()) {
       const lost = allIds.filter((id) => !client.arrivals.has(id));

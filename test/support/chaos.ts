@@ -183,6 +183,8 @@ export interface PublishedEvent {
   id: string;
   camera: string;
   phase: string;
+  /** An identification of deleted profiles only, published after their deletion: profile-sync stores it as a lost event, and nobody receives it. */
+  lost: boolean;
 }
 
 /**
@@ -191,6 +193,9 @@ export interface PublishedEvent {
  * subject and retried until JetStream acks it (as an agent does), one after
  * another at `ratePerSecond`: the order they were published in is each
  * camera's order. Each event is labelled with the phase it was published in.
+ * With `deleteEvery`, the platform deletes a profile every that many events
+ * (on the lifecycle subject, stored before the next event is published) and
+ * the next event identifies that profile alone: it must be lost, not delivered.
  */
 export class ChaosLoad {
   /** Set by the run as its faults come and go. */
@@ -204,8 +209,8 @@ export class ChaosLoad {
     private readonly simulation: Simulation,
   ) {}
 
-  static async start(client: NatsClient, { seed, ratePerSecond }: { seed: number; ratePerSecond: number }): Promise<ChaosLoad> {
-    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed, deleteEvery: 0 });
+  static async start(client: NatsClient, { seed, ratePerSecond, deleteEvery = 0 }: { seed: number; ratePerSecond: number; deleteEvery?: number }): Promise<ChaosLoad> {
+    const simulation = new Simulation({ ...DEFAULT_SIMULATION, seed, deleteEvery });
     for (const profile of simulation.profiles) {
       await publishDurably(client, client.topology.profileUpserted, new TextEncoder().encode(JSON.stringify(profile)), { messageId: `profile:${profile.id}`, timeoutMs: 5_000 });
     }
@@ -222,22 +227,33 @@ export class ChaosLoad {
 
   private async run(interval: number): Promise<void> {
     let next = performance.now();
-    while (this.loading) {
-      const message = this.simulation.next();
-      if (message.kind !== 'event') continue;
-      const event = message.event as { event: { id: string }; camera: { id: string } };
-      const data = new TextEncoder().encode(JSON.stringify(message.event));
-      const phase = this.phase;
+    const deleted = new Set<string>();
+    /** Publishes until the stream acks it (false: the load was stopped first). */
+    const durably = async (subject: string, data: Uint8Array, messageId: string): Promise<boolean> => {
       for (;;) {
         try {
-          await publishDurably(this.client, this.client.topology.agentEvents(message.agentId), data, { messageId: event.event.id, timeoutMs: 2_000 });
-          break;
+          await publishDurably(this.client, subject, data, { messageId, timeoutMs: 2_000 });
+          return true;
         } catch {
-          if (!this.loading) return;
+          if (!this.loading) return false;
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }
-      this.published.push({ id: event.event.id, camera: event.camera.id, phase });
+    };
+    while (this.loading) {
+      const message = this.simulation.next();
+      if (message.kind === 'profile-deleted') {
+        if (!(await durably(this.client.topology.profileDeleted, new TextEncoder().encode(JSON.stringify({ id: message.id })), `profile-deleted:${message.id}`))) return;
+        deleted.add(message.id);
+        continue;
+      }
+      const event = message.event as { event: { id: string }; camera: { id: string }; candidates?: Array<{ profile: { id: string } }> };
+      const data = new TextEncoder().encode(JSON.stringify(message.event));
+      const phase = this.phase;
+      if (!(await durably(this.client.topology.agentEvents(message.agentId), data, event.event.id))) return;
+      const candidates = event.candidates ?? [];
+      const lost = candidates.length > 0 && candidates.every((candidate) => deleted.has(candidate.profile.id));
+      this.published.push({ id: event.event.id, camera: event.camera.id, phase, lost });
       next += interval;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
     }
