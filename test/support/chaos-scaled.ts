@@ -204,15 +204,24 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
 
     // Order: each camera's events, in the order they were published, at every client and in the webhook's first attempts.
     const cameraOf = new Map(published.map((event) => [event.id, event.camera]));
+    /** The first pair out of order of each camera, as it came: [came, should have come before it]. */
+    const disordered: Array<[string, string]> = [];
     const outOfOrder = (arrivals: string[]): string[] => {
       const expected = new Map<string, string[]>();
       for (const event of published) expected.set(event.camera, [...(expected.get(event.camera) ?? []), event.id]);
       const seen = new Map<string, string[]>();
       for (const id of arrivals) if (cameraOf.has(id)) seen.set(cameraOf.get(id)!, [...(seen.get(cameraOf.get(id)!) ?? []), id]);
       const wrong: string[] = [];
+      const at = new Map(published.map((event, index) => [event.id, index]));
+      const describe = (id: string | undefined) => (id === undefined ? 'nothing' : `event ${at.get(id)} (${id}, ${published[at.get(id)!]!.phase})`);
       for (const [camera, ids] of seen) {
         const want = expected.get(camera)!.filter((id) => ids.includes(id));
-        if (want.join() !== ids.join()) wrong.push(camera);
+        if (want.join() === ids.join()) continue;
+        wrong.push(camera);
+        // Where the order first broke: what came, and what should have come, by its place in the load.
+        const first = ids.findIndex((id, index) => id !== want[index]);
+        log(`camera ${camera}: arrival ${first + 1} was ${describe(ids[first])} where ${describe(want[first])} should have come`);
+        disordered.push([ids[first]!, want[first]!]);
       }
       return wrong;
     };
@@ -224,6 +233,15 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
       if (disorder.length > 0) failures.push(`websocket client ${index + 1}: ${disorder.length} cameras' events out of order`);
     }
 
+    // Which hop put them out of order: each one's place in each stream of the pipeline.
+    if (disordered.length > 0) {
+      const wanted = new Set(disordered.flat());
+      const places = new Map<string, string[]>();
+      for (const stream of [nats.topology.streams.ingress, nats.topology.streams.events, nats.topology.streams.routable]) {
+        for (const [id, seq] of await sequencesOf(nats, stream, wanted)) places.set(id, [...(places.get(id) ?? []), `${stream} ${seq}`]);
+      }
+      for (const [came, before] of disordered.slice(0, 6)) log(`  ${came}: ${(places.get(came) ?? []).join(', ')}; ${before}: ${(places.get(before) ?? []).join(', ')}`);
+    }
     const rows: FaultRow[] = [];
     for (const [name, window] of windows) {
       const ids = published.filter((event) => event.phase === name && !event.lost).map((event) => event.id);
@@ -309,4 +327,23 @@ async function traceLosses(stack: TestStack, nats: NatsClient, endpointId: strin
   }
   for (const [instance, text] of logs) for (const line of text.filter((entry) => / (WARN|ERROR) |"level":"(warn|error)"|feed of/.test(entry))) lines.push(`  ${instance}: ${line.slice(0, 300)}`);
   return lines.join('\n');
+}
+
+/** Where events are in a stream (its sequence, by the event id in each message's body): what a failed run prints of its disorder. */
+async function sequencesOf(nats: NatsClient, stream: string, ids: Set<string>): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  const consumer = await nats.jetstream.consumers.get(stream);
+  const last = (await nats.manager.streams.info(stream)).state.last_seq;
+  const messages = await consumer.consume({ max_messages: 512 });
+  for await (const message of messages) {
+    try {
+      const id = (JSON.parse(new TextDecoder().decode(message.data)) as { event?: { id?: string } }).event?.id;
+      if (id && ids.has(id)) found.set(id, message.seq);
+    } catch {
+      // Not an event (a profile change).
+    }
+    if (message.seq >= last) break;
+  }
+  messages.stop();
+  return found;
 }

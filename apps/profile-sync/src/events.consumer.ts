@@ -65,7 +65,9 @@ export class EventsConsumer implements MessageHandler {
     const result = checkProfiles(event, (profileId) => this.registry.state(profileId, message.seq));
     try {
       if (result.kind === 'lost') {
-        // Never delivered: the camera's next events need not wait for PostgreSQL to store it.
+        // Never delivered: the camera's next events need not wait for PostgreSQL to store it. But its turn comes first:
+        // passed before the camera's earlier events are published, it would let the next one overtake them.
+        await context.turn;
         context.passTurn();
         if (await this.lostEvents.divert(result.event, result.deletedProfileIds)) {
           this.metrics.lost.inc();

@@ -75,6 +75,8 @@ export interface HandleContext {
    * Lets the next message of the same key go on before this one has its
    * outcome: this one stores nothing downstream whose order matters (an
    * event diverted to the lost events), or has started what must come first.
+   * It takes effect once this message's own turn has come: the next never
+   * overtakes the key's earlier messages.
    */
   passTurn(): void;
 }

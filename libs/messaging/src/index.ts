@@ -23,7 +23,7 @@ export { FilterIndex } from './filter-index.js';
 export { RoutingTable } from './routing-table.js';
 export { DEFAULT_LEASE_TTL_MS, Lease, Leases, openLeasesBucket } from './lease.js';
 export { DEFAULT_PARTITIONS, legacyFloor, partitionOf, PartitionStore } from './partitions.js';
-export { PartitionedRunner, type PartitionSettings } from './partitioned-runner.js';
+export { DEFAULT_PARTITION_SETTINGS, PartitionedRunner, type PartitionSettings } from './partitioned-runner.js';
 export { DeadLetterCommandUnanswered, sendDeadLetterCommand } from './dead-letter-commands.js';
 export { WebsocketPositions, type Positions } from './websocket-positions.js';
 export {

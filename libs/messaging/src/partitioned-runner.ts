@@ -523,10 +523,18 @@ export class PartitionedRunner {
     );
     const settled = task.finally(() => {
       held?.pending.delete(message.seq);
-      if (chain !== null && this.chains.get(chain)?.next === next) this.chains.delete(chain);
       this.inFlight.delete(settled);
     });
-    if (chain !== null) this.chains.set(chain, { held, next });
+    if (chain !== null) {
+      // Never before its own turn: a message that passes its turn (or settles) before the key's earlier ones had
+      // theirs would let the next overtake them. One whose turn was abandoned leaves the next to be abandoned too.
+      const entry = { held, next: turn.then(() => next, () => false) };
+      this.chains.set(chain, entry);
+      const key = chain;
+      void entry.next.then(() => {
+        if (this.chains.get(key) === entry) this.chains.delete(key);
+      });
+    }
     this.inFlight.add(settled);
   }
 
