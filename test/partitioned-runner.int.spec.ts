@@ -6,10 +6,13 @@ import { NATS_URL } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 /**
- * The partitioned reader's order within a key, against the real JetStream:
- * a message that lets the next go on (passTurn, as profile-sync does for an
- * event it diverts to the lost events) never lets it overtake the key's
- * earlier messages still in hand.
+ * The partitioned reader against the real JetStream: a message that lets
+ * the next of its key go on (passTurn, as profile-sync does for an event it
+ * diverts to the lost events) never lets it overtake the key's earlier
+ * messages still in hand; and a replica that reads the messages of every
+ * partition (profile-sync's lifecycle) and takes a partition behind its
+ * reader reads again from that partition's position, not from its last
+ * lifecycle message.
  */
 describe('PartitionedRunner against the real JetStream', () => {
   let client: NatsClient;
@@ -69,6 +72,51 @@ describe('PartitionedRunner against the real JetStream', () => {
       expect(stored).toEqual(['first', 'third']);
     } finally {
       await runner.stop();
+    }
+  });
+
+  it('reads again from the position of a partition it takes behind its reader, not from the last message of every partition', async () => {
+    const subject = client.topology.agentEvents('many-cameras');
+    const publish = (text: string) => publishDurably(client, subject, new TextEncoder().encode(text), { messageId: text });
+    // One message of every partition (a lifecycle change) first, then events of 32 keys.
+    await publish('lifecycle');
+    for (let index = 0; index < 200; index += 1) await publish(`event ${index} of key ${index % 32}`);
+    const spec = { ...ConsumerRunner.withDefaults({ durable: 'reread-test', stream: (t) => t.streams.ingress, filterSubject: () => subject }), partitionKey: (message: JsMsg) => (message.string() === 'lifecycle' ? null : message.string().split(' of ')[1]!) };
+    const handled = { first: 0, second: 0 };
+    const every = (name: 'first' | 'second', gate: Promise<void> = Promise.resolve()): MessageHandler => ({
+      broadcastFrom: () => 1,
+      async handle() {
+        await gate;
+        handled[name] += 1;
+        return Outcome.done;
+      },
+    });
+    const settings = { ...DEFAULT_PARTITION_SETTINGS, leaseTtlMs: 3_000 };
+    const first = new PartitionedRunner(client, spec, every('first'), { ...settings, instance: 'first' });
+    await first.start();
+    // The second replica takes its share and stands still on its first message (one at a time): its reader stays behind.
+    let open!: () => void;
+    const second = new PartitionedRunner(client, { ...spec, concurrency: 1 }, every('second', new Promise<void>((resolve) => (open = resolve))), { ...settings, instance: 'second' });
+    try {
+      await waitFor(() => first.stats.readTo >= 201, { what: 'the first replica to read every message' });
+      await second.start();
+      await waitFor(() => second.stats.partitions.length > 0 && first.stats.partitions.length + second.stats.partitions.length === DEFAULT_PARTITION_SETTINGS.count, {
+        what: 'the replicas to share the partitions',
+      });
+      for (let index = 200; index < 300; index += 1) await publish(`event ${index} of key ${index % 32}`);
+      await waitFor(() => first.stats.readTo >= 301, { what: 'the first replica to read the new messages' });
+      // The second stops: its partitions, handed over where its reader stood, are behind the first's reader.
+      const stopping = second.stop();
+      open();
+      await stopping;
+      await waitFor(() => first.stats.partitions.length === DEFAULT_PARTITION_SETTINGS.count, { what: 'the first replica to take every partition' });
+      await waitFor(() => first.stats.readerFrom > 201, { timeoutMs: 5_000, what: 'the reader to start again after the lifecycle message' }).catch(() => undefined);
+      // Started again from the partitions it took (after the first 200 events), not from the lifecycle message (sequence 1).
+      expect(first.stats.readerFrom).toBeGreaterThan(201);
+      await waitFor(() => handled.first + handled.second >= 301, { what: 'every message handled' });
+    } finally {
+      await second.stop().catch(() => undefined);
+      await first.stop();
     }
   });
 });

@@ -26,6 +26,8 @@ export interface PartitionSettings {
   count: number;
   /** How long a partition's lease outlives a replica that stopped renewing it. */
   leaseTtlMs: number;
+  /** This replica's name among the app's (its host and process id unless given: two in one process need names of their own). */
+  instance?: string;
 }
 
 export const DEFAULT_PARTITION_SETTINGS: PartitionSettings = { count: DEFAULT_PARTITIONS, leaseTtlMs: DEFAULT_LEASE_TTL_MS };
@@ -52,6 +54,8 @@ export interface PartitionedStats extends ConsumerStats {
   partitions: number[];
   /** The stream sequence of the last message read (handled, in hand, or another partition's). */
   readTo: number;
+  /** Where the reader last started (a stream sequence): it starts again, from the lowest partition taken, when one is taken behind it. */
+  readerFrom: number;
 }
 
 /**
@@ -84,7 +88,7 @@ export class PartitionedRunner {
   private store!: PartitionStore;
   private leases!: Leases;
   private count = 0;
-  private readonly instance = instanceName();
+  private readonly instance: string;
   private readonly held = new Map<number, Held>();
   /**
    * Partitions whose lease this replica lost, as they were: what its
@@ -122,7 +126,7 @@ export class PartitionedRunner {
   private readonly members = new Map<string, { revision: number; since: number }>();
   /** The watches of the members and of the partitions' leases (no listing per tick). */
   private readonly watches: Array<{ stop(): void }> = [];
-  readonly stats: PartitionedStats = { done: 0, skipped: 0, retried: 0, partitions: [], readTo: 0 };
+  readonly stats: PartitionedStats = { done: 0, skipped: 0, retried: 0, partitions: [], readTo: 0, readerFrom: 0 };
 
   constructor(
     private readonly client: NatsClient,
@@ -133,6 +137,7 @@ export class PartitionedRunner {
     private readonly deadLettered: (reason: DeadLetterReason) => void = () => undefined,
   ) {
     this.logger = new Logger(`Partitions:${spec.durable}`);
+    this.instance = settings.instance ?? instanceName();
     this.wantsBroadcasts = typeof handler.broadcastFrom === 'function';
   }
 
@@ -408,6 +413,7 @@ export class PartitionedRunner {
       }
       this.restarting = false;
       this.readFrom = from;
+      this.stats.readerFrom = from;
       this.lastRead = from - 1;
       try {
         const consumer = (this.consumer = await jetstream.consumers.get(this.spec.stream(topology), {
@@ -474,6 +480,9 @@ export class PartitionedRunner {
     }
     // The messages of every other partition held here up to this one were none of theirs.
     for (const held of this.held.values()) if (!held.leaving && held.passed < message.seq) held.passed = message.seq;
+    // Nor was any a message of every partition that was not dispatched above: a reader that starts again (a
+    // partition taken) need not go back to the last lifecycle message, which may be hours of stream back.
+    this.broadcastPassed = Math.max(this.broadcastPassed, message.seq);
   }
 
   private begin(message: JsMsg, held: Held | null, key: string | null, owner: boolean): void {
