@@ -104,7 +104,12 @@ async function startBlackHole(): Promise<{ url: string; close(): void }> {
 }
 
 async function dispatcher(receiver: Receiver, blackHole: string | null): Promise<number> {
-  const stack = await TestStack.start({ apps: ['api', 'webhook-dispatcher'], env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json' } });
+  // DISPATCH_PROFILE=<dir>: the dispatcher writes a V8 CPU profile there each time it stops (bench/cpuprofile-summary.ts reads them).
+  const profileDir = process.env.DISPATCH_PROFILE;
+  const stack = await TestStack.start({
+    apps: ['api', 'webhook-dispatcher'],
+    env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
+  });
   try {
     const endpointIds: string[] = [];
     for (let index = 0; index < ENDPOINTS; index += 1) {
