@@ -125,6 +125,27 @@ describe('event images', () => {
     expect(delivered.event.original_image).toBe(event.event.original_image);
   });
 
+  it('answers 404 at once for an image whose chunks expired before its description (the object store would wait for them)', async () => {
+    const face = randomBytes(2_000);
+    const event = freshEvent({ withoutLinks: true });
+    event.images = { image: { content_type: 'image/jpeg', data: face.toString('base64') } };
+    const before = client.events.length;
+    expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+    await client.waitForEvents(before + 1);
+    const id = new URL(client.events[before]!.event.image_link as string).pathname.split('/').pop()!;
+    // Its chunks gone and its description kept: how retention leaves it for a moment (the chunks are older).
+    const nats = await stack.natsClient();
+    const bucket = nats.topology.imageBucket;
+    const described = await nats.manager.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: `$O.${bucket}.M.${Buffer.from(id.toLowerCase()).toString('base64url')}` });
+    expect(described).not.toBeNull();
+    const { nuid } = JSON.parse(described!.string()) as { nuid: string };
+    await nats.manager.streams.purge(`OBJ_${bucket}`, { filter: `$O.${bucket}.C.${nuid}` });
+    // Bounded here so that a hang fails as a hang, not as the suite's timeout.
+    const answer = await fetch(stack.url('api', `/event-service/get-image/${id}`), { signal: AbortSignal.timeout(20_000) });
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { code: string }).code).toBe('NOT_FOUND');
+  });
+
   describe('with a short retention and the default, signed image links', () => {
     const linkKey = randomBytes(32);
     let shortLived: TestStack;

@@ -24,8 +24,10 @@ const RATE = 40;
  * reaches the webhook receiver and the client, the client in the order
  * they were posted. Duplicates may come only from what was in flight at a
  * kill: at each kill, the events posted and not yet at the receiver, and
- * a second of events besides (the partitions' positions are written every
- * quarter second); more fails the test.
+ * a second of events besides (what a replica did since it last wrote its
+ * partitions' positions: every quarter second for the dispatcher, at most
+ * every second for the others, whose repeats are stored once by message
+ * id); more fails the test.
  */
 describe('a three-node NATS cluster that loses a server', () => {
   let servers: OwnNatsServer[] = [];

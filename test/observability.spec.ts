@@ -24,6 +24,7 @@ const COUNTERS_AND_GAUGES = [
   'event_service_websocket_connections',
   'event_service_websocket_frames_sent_total',
   'event_service_webhook_attempts_total',
+  'event_service_webhook_parked_total',
   'event_service_consumer_pending_messages',
   'event_service_consumer_ack_pending',
   'event_service_dead_letters_total',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import { NatsClient, WebsocketPositions } from '@app/messaging';
 import { ChaosLoad, ChaosReceiver, ChaosWebsocket, faultFigures, type ChaosResult, type FaultRow, type Phase } from './chaos.js';
 import { startNatsCluster } from './nats-cluster.js';
@@ -105,7 +106,9 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
      * What a kill may repeat: what was in flight then. The events published
      * and not yet at the receiver or client furthest behind, and a second of
      * the load besides: what a replica did since it last wrote its partitions'
-     * positions (every quarter second) is done again by the next holder.
+     * positions is done again by the next holder (the dispatcher writes them
+     * every quarter second; the other apps at most every second, and what they
+     * do again is stored once, by its message id).
      */
     let inFlightAtKill = 0;
     const killed = () => {
@@ -329,21 +332,28 @@ async function traceLosses(stack: TestStack, nats: NatsClient, endpointId: strin
   return lines.join('\n');
 }
 
-/** Where events are in a stream (its sequence, by the event id in each message's body): what a failed run prints of its disorder. */
+/**
+ * Where events are in a stream (its sequence, by the event id in each message's body): what a failed run prints of its
+ * disorder. A stream already trimmed (the ingress, once ingest has read it) has nothing to say.
+ */
 async function sequencesOf(nats: NatsClient, stream: string, ids: Set<string>): Promise<Map<string, number>> {
   const found = new Map<string, number>();
-  const consumer = await nats.jetstream.consumers.get(stream);
-  const last = (await nats.manager.streams.info(stream)).state.last_seq;
-  const messages = await consumer.consume({ max_messages: 512 });
-  for await (const message of messages) {
-    try {
-      const id = (JSON.parse(new TextDecoder().decode(message.data)) as { event?: { id?: string } }).event?.id;
-      if (id && ids.has(id)) found.set(id, message.seq);
-    } catch {
-      // Not an event (a profile change).
+  const { state } = await nats.manager.streams.info(stream);
+  if (state.messages === 0) return found;
+  const consumer = await nats.jetstream.consumers.get(stream, { opt_start_seq: state.first_seq, deliver_policy: DeliverPolicy.StartSequence });
+  for (let seq = 0; seq < state.last_seq; ) {
+    let got = 0;
+    for await (const message of await consumer.fetch({ max_messages: 512, expires: 2_000 })) {
+      got += 1;
+      seq = message.seq;
+      try {
+        const id = (JSON.parse(new TextDecoder().decode(message.data)) as { event?: { id?: string } }).event?.id;
+        if (id && ids.has(id)) found.set(id, message.seq);
+      } catch {
+        // Not an event (a profile change).
+      }
     }
-    if (message.seq >= last) break;
+    if (got === 0) break;
   }
-  messages.stop();
   return found;
 }

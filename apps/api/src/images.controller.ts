@@ -9,6 +9,8 @@ import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
 
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Reading one image's chunks takes at most this: past it, they expired while it was read (404), rather than a request that never ends. */
+const READ_TIMEOUT_MS = 10_000;
 
 /**
  * `GET /event-service/get-image/<id>`: the images agents attached to events.
@@ -55,7 +57,7 @@ export class ImagesController implements OnModuleInit {
     const key = IMAGE_ID.test(id) ? idKey(id) : null;
     const info = key ? await this.store.info(key) : null;
     if (!key || !info || info.deleted) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
-    const data = await this.store.getBlob(key);
+    const data = await this.read(key, info.nuid);
     if (!data) throw new NotFoundException({ code: 'NOT_FOUND', message: 'no image has this id (or it expired)' });
     const stored = info.metadata?.[IMAGE_CONTENT_TYPE] ?? '';
     const contentType = (IMAGE_CONTENT_TYPES as readonly string[]).includes(stored) ? stored : 'application/octet-stream';
@@ -69,5 +71,39 @@ export class ImagesController implements OnModuleInit {
         'x-content-type-options': 'nosniff',
       })
       .end(Buffer.from(data));
+  }
+
+  /**
+   * The image's bytes; null when its chunks are gone. They expire a moment
+   * before its description (written after them): the object store's reader
+   * would then wait for chunks that never come, so they are looked for first,
+   * and the read is bounded besides (they may expire while it reads).
+   */
+  private async read(key: string, nuid: string): Promise<Uint8Array | null> {
+    const bucket = this.nats.topology.imageBucket;
+    const chunk = await this.nats.manager.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: `$O.${bucket}.C.${nuid}` });
+    if (!chunk) return null;
+    const result = await this.store.get(key);
+    if (!result) return null;
+    const reader = result.data.getReader();
+    const parts: Uint8Array[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READ_TIMEOUT_MS)));
+    try {
+      for (;;) {
+        const next = await Promise.race([reader.read(), deadline]);
+        if (next === 'late') {
+          await reader.cancel().catch(() => undefined);
+          return null;
+        }
+        if (next.done) break;
+        parts.push(next.value);
+      }
+      // The digest checked: a corrupt object is an error, not an image.
+      await result.error;
+      return Buffer.concat(parts);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

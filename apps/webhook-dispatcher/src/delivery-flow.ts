@@ -110,6 +110,12 @@ export class DeliveryFlow {
   private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void): Promise<Transition> {
     const step = transition(delivery.from, delivery.attempt, event, Date.now());
     const { ledger } = step;
+    // Parked before its first attempt: the endpoint's fresher deliveries may overtake it (docs/webhooks.md: Order).
+    if (delivery.from === DeliveryState.FRESH && ledger.kind === 'park' && event.kind !== 'attempted') {
+      const reason = event.kind === 'busy' || event.kind === 'paused' || event.kind === 'resent' ? event.kind : 'other';
+      this.metrics.parked(reason);
+      this.logger.debug(`parked before its first attempt to ${delivery.endpointId} (${reason})`, ...eventLog(delivery.eventId));
+    }
     // A fresh delivery redelivered, or dead-lettered: nothing to record.
     if (ledger.kind === 'none' && log === null) return step;
     const change: Omit<DeliveryChange, 'id'> = {

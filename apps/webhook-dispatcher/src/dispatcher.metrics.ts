@@ -5,6 +5,9 @@ import { ATTEMPT_DURATION_BUCKETS, deliveryLatencyHistogram, HealthServer, LATEN
 /** Every way an attempt ends, as the metrics label it. */
 export const ATTEMPT_OUTCOME_LABELS = ['delivered', 'retry', 'failed'] as const;
 export type AttemptOutcomeLabel = (typeof ATTEMPT_OUTCOME_LABELS)[number];
+/** Why a fresh delivery was parked before its first attempt, as the metrics label it. */
+export const PARKED_REASON_LABELS = ['busy', 'paused', 'resent', 'other'] as const;
+export type ParkedReasonLabel = (typeof PARKED_REASON_LABELS)[number];
 
 /** webhook-dispatcher's metrics (docs/operations.md: Metrics). */
 @Injectable()
@@ -13,6 +16,7 @@ export class DispatcherMetrics {
   private readonly attemptDuration: Histogram;
   private readonly latency: Histogram<'endpoint_type'>;
   private readonly successLatency: Histogram;
+  private readonly parkedFirst: Counter<'reason'>;
 
   constructor(health: HealthServer) {
     const registers = [health.metrics];
@@ -31,6 +35,13 @@ export class DispatcherMetrics {
       buckets: ATTEMPT_DURATION_BUCKETS,
       registers,
     });
+    this.parkedFirst = new Counter({
+      name: 'event_service_webhook_parked_total',
+      help: 'Fresh webhook deliveries parked for the retry schedule before their first attempt, by why (busy: every lane taken and none turning over, or the rate cap; paused; resent; other): fresher deliveries may overtake them',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of PARKED_REASON_LABELS) this.parkedFirst.inc({ reason }, 0);
     this.latency = deliveryLatencyHistogram(health.metrics);
     this.successLatency = new Histogram({
       name: 'event_service_webhook_success_latency_seconds',
@@ -51,5 +62,10 @@ export class DispatcherMetrics {
     if (since === null) return;
     if (attempt === 1) this.latency.observe({ endpoint_type: 'webhook' }, since);
     if (outcome === 'delivered') this.successLatency.observe(since);
+  }
+
+  /** A fresh delivery parked before its first attempt. */
+  parked(reason: ParkedReasonLabel): void {
+    this.parkedFirst.inc({ reason });
   }
 }
