@@ -85,6 +85,8 @@ export class ImagesController implements OnModuleInit {
     if (!chunk) return null;
     const result = await this.store.get(key);
     if (!result) return null;
+    // Seen, whatever it comes to: a read given up (below) must not leave its failure unhandled.
+    result.error.catch(() => undefined);
     const reader = result.data.getReader();
     const parts: Uint8Array[] = [];
     let timer: NodeJS.Timeout | undefined;
