@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { idKey } from '@app/events';
 import { DEFAULT_PARTITIONS, NatsClient, partitionOf } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
-import { TestStack } from '../test/support/stack.js';
+import type { AppName } from '../scripts/local-stack.js';
+import { TestStack, type Instance } from '../test/support/stack.js';
 import { waitFor } from '../test/support/wait.js';
 import { TestClient } from '../test/support/ws-client.js';
 import { runLoad } from './latency.js';
@@ -81,8 +82,9 @@ async function measure(replicas: number): Promise<number> {
   const receiver = await startReceiver((path, id) => reached(id, path));
   try {
     for (const app of SCALED) for (let replica = 1; replica < replicas; replica += 1) await stack.startReplica(app, { readyTimeoutMs: 120_000 });
-    const instancesOf = (app: string) => [app, ...Array.from({ length: replicas - 1 }, (_, index) => `${app}#${index + 2}`)] as never[];
-    const held = async (instance: never, app: string): Promise<number[]> => (await stack.readiness(instance)).consumers[app]?.partitions ?? [];
+    /** An app's instances in this run (those not started are left out where it matters: not running). */
+    const instancesOf = (app: AppName): Instance[] => [app, ...Array.from({ length: replicas - 1 }, (_, index): Instance => `${app}#${index + 2}`)];
+    const held = async (instance: Instance, app: string): Promise<number[]> => (await stack.readiness(instance)).consumers[app]?.partitions ?? [];
     // Every replica holds its share before the load starts.
     for (const app of PARTITIONED) {
       await waitFor(
@@ -113,10 +115,10 @@ async function measure(replicas: number): Promise<number> {
     const publish = (event: { id: string; agentId: string; data: Uint8Array }) => nats.jetstream.publish(nats.topology.agentEvents(event.agentId), event.data, { msgID: event.id });
     await runLoad(simulatedEvents(2_000), publish, (callback) => (arrived = callback), null);
     // CPU seconds of each app (its replicas together) and of nats-server over the measured run, per 1,000 events.
-    const instances = ['ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'api', 'webhook-dispatcher'].flatMap((app) =>
-      [app, ...Array.from({ length: replicas - 1 }, (_, index) => `${app}#${index + 2}`)].filter((instance) => stack.isRunning(instance as never)),
-    );
-    const pids = new Map<string, number>(instances.map((instance) => [instance, stack.pid(instance as never)]));
+    const instances = (['ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'api', 'webhook-dispatcher'] as const)
+      .flatMap((app) => instancesOf(app))
+      .filter((instance) => stack.isRunning(instance));
+    const pids = new Map<string, number>(instances.map((instance) => [instance, stack.pid(instance)]));
     const server = natsPid();
     if (server) pids.set('nats-server', server);
     const before = new Map([...pids].map(([name, pid]) => [name, cpuOf(pid)]));

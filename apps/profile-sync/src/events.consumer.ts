@@ -65,9 +65,8 @@ export class EventsConsumer implements MessageHandler {
     const result = checkProfiles(event, (profileId) => this.registry.state(profileId, message.seq));
     try {
       if (result.kind === 'lost') {
-        // Never delivered: the camera's next events need not wait for PostgreSQL to store it. But its turn comes first:
-        // passed before the camera's earlier events are published, it would let the next one overtake them.
-        await context.turn;
+        // Never delivered: the camera's next events need not wait for PostgreSQL to store it (the runner passes the
+        // turn on once this event's own has come, after the camera's earlier events).
         context.passTurn();
         if (await this.lostEvents.divert(result.event, result.deletedProfileIds)) {
           this.metrics.lost.inc();
