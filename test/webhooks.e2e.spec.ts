@@ -362,6 +362,47 @@ describe('webhook delivery', () => {
     await waitFor(() => new Set(hook.receiver.requests.map((request) => request.headers['webhook-id'])).size === events.length, { what: 'the held deliveries' });
   });
 
+  /** The event ids of the receiver's first attempts, in the order they arrived (a retry repeats an id). */
+  const firstAttempts = (receiver: Receiver): string[] => [...new Set(receiver.requests.map((request) => request.headers['webhook-id'] as string))];
+
+  it("sends an endpoint's first attempts in the order of its events across a pause by hand: those held go before later ones", async () => {
+    const hook = await webhookTo();
+    await stack.graphql('mutation($id: ID!) { pauseEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    await stack.waitForConfig();
+    const sent: string[] = [];
+    for (let index = 0; index < 20; index += 1) sent.push((await send(hook.camera)).event.id);
+    await stack.waitForRoutingDone();
+    const nats = await stack.natsClient();
+    await waitFor(
+      () => stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries),
+      { what: 'the dispatcher to hold every delivery' },
+    );
+
+    // Events stored after the resume go out after those held before it.
+    await stack.graphql('mutation($id: ID!) { resumeEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    for (let index = 0; index < 20; index += 1) sent.push((await send(hook.camera)).event.id);
+
+    await waitFor(() => firstAttempts(hook.receiver).length === sent.length, { what: 'every delivery' });
+    expect(firstAttempts(hook.receiver)).toEqual(sent);
+  });
+
+  it("sends a rate-capped endpoint's backlog in the order of its events", async () => {
+    const receiver = await Receiver.start();
+    receivers.push(receiver);
+    const created = await stack.graphql('mutation($url: String!) { createWebhookEndpoint(name: "capped", url: $url, maxRatePerSecond: 10) { id } }', { url: receiver.url });
+    const camera = crypto.randomUUID();
+    await stack.createEventFilter({ endpointIds: [created.data.createWebhookEndpoint.id], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const behindBefore = (await stack.metrics('webhook-dispatcher')).value('event_service_webhook_parked_total', { reason: 'behind' });
+    const sent: string[] = [];
+    for (let index = 0; index < 30; index += 1) sent.push((await send(camera)).event.id);
+
+    await waitFor(() => firstAttempts(receiver).length === sent.length, { what: 'every delivery' });
+    expect(firstAttempts(receiver)).toEqual(sent);
+    // Once one waited in the ledger for a token, the later ones were parked behind it, not sent past it.
+    expect((await stack.metrics('webhook-dispatcher')).value('event_service_webhook_parked_total', { reason: 'behind' })).toBeGreaterThan(behindBefore);
+  });
+
   it('sends an endpoint with maxRatePerSecond no faster than it allows (one second of burst, then its rate)', async () => {
     const receiver = await Receiver.start();
     receivers.push(receiver);

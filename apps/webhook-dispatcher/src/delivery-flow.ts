@@ -7,6 +7,7 @@ import { DeliveryState, transition, type AttemptedFrom, type AttemptVerdict, typ
 import { DispatcherMetrics } from './dispatcher.metrics.js';
 import { EndpointHealthTracker, type HealthChange } from './endpoint-health-tracker.js';
 import { EndpointLanes } from './endpoint-lanes.js';
+import { FirstAttemptOrder } from './first-attempt-order.js';
 import { RetryPolicy } from './retry-policy.js';
 import { WebhookClient, type AttemptResult } from './webhook-client.js';
 import { WebhookSigner } from './webhook-signer.js';
@@ -25,7 +26,22 @@ export interface Delivery {
   probe?: boolean;
   /** A delivery the api re-sent: when it is due (epoch milliseconds). It is parked for then. */
   dueAt?: number | null;
+  /**
+   * Its place among its endpoint's first attempts: a fresh delivery's
+   * message sequence in the deliveries stream; a claimed one's `first_seq`
+   * (null unless it was parked before its first attempt).
+   */
+  firstSeq?: number | null;
 }
+
+/** Where a delivery is taken in its endpoint's order: a partitioned consumer's turn, or the scheduler's run of first attempts. */
+export type DeliveryOrder = Pick<HandleContext, 'turn' | 'passTurn' | 'signal'> & {
+  /** Told whether the delivery took its lane (false: it was held back, and those after it in the run wait). */
+  decided?: (sent: boolean) => void;
+};
+
+/** What parks a fresh delivery before its first attempt in its endpoint's order. */
+const QUEUED = new Set<DeliveryEvent['kind']>(['busy', 'paused', 'behind']);
 
 /**
  * Takes one webhook delivery one step, the same way for the consumer's
@@ -46,6 +62,7 @@ export class DeliveryFlow {
     private readonly policy: RetryPolicy,
     private readonly health: EndpointHealthTracker,
     private readonly lanes: EndpointLanes,
+    private readonly firstAttempts: FirstAttemptOrder,
     private readonly recorder: DeliveryRecorder,
     private readonly metrics: DispatcherMetrics,
   ) {}
@@ -55,22 +72,33 @@ export class DeliveryFlow {
    * to FRESH or a dead letter, decided). `keepAlive` is called while that
    * waits (the consumer keeps its message meanwhile). `order`: the
    * partitioned consumer's turn of the endpoint: the delivery is decided
-   * (takes a lane, or is parked) after the endpoint's earlier ones were.
+   * (takes a lane, or is parked) after the endpoint's earlier ones were. A
+   * fresh one parked before its first attempt keeps its place in the
+   * ledger, and the endpoint's later ones queue behind it (FirstAttemptOrder).
    */
-  async advance(delivery: Delivery, keepAlive?: () => void, order?: Pick<HandleContext, 'turn' | 'passTurn' | 'signal'>): Promise<Transition> {
-    const { dueAt } = delivery;
+  async advance(delivery: Delivery, keepAlive?: () => void, order?: DeliveryOrder): Promise<Transition> {
+    const { dueAt, endpointId, from } = delivery;
     if (order) {
       // A fresh delivery takes its lane after the endpoint's earlier ones took theirs: first attempts go out in order.
       await order.turn;
     }
     let decision: Decision;
+    // The partition's tenure, for a fresh delivery read in partitions: its endpoint's first attempts are kept in order.
+    const tenure = from === DeliveryState.FRESH && !dueAt ? order?.signal : undefined;
+    let queued = false;
     try {
       if (dueAt) return await this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
-      decision = await this.gate.decide(delivery.endpointId, delivery.from, delivery.probe);
+      const behind = await this.firstAttempts.behind(endpointId, tenure);
+      const inOrder = from === DeliveryState.FRESH || (delivery.attempt === 1 && delivery.firstSeq != null);
+      decision = await this.gate.decide(endpointId, { from, probe: delivery.probe, inOrder, behind });
+      queued = tenure !== undefined && !decision.send && QUEUED.has(decision.event.kind);
+      // Before the turn passes: the endpoint's next fresh delivery queues behind this one.
+      if (queued) this.firstAttempts.parking(endpointId, tenure!);
+      order?.decided?.(decision.send);
     } finally {
       order?.passTurn();
     }
-    if (!decision.send) return this.record(delivery, decision.event, null, keepAlive);
+    if (!decision.send) return this.record(delivery, decision.event, null, keepAlive, queued);
     const { endpoint, release } = decision;
     // The partition moved to another replica while this one waited for a lane: that one sends it, never both at once.
     if (order?.signal?.aborted) {
@@ -107,12 +135,12 @@ export class DeliveryFlow {
     return this.health.observe(endpoint, verdict, Date.now());
   }
 
-  private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void): Promise<Transition> {
+  /** `queued`: a fresh delivery parked in its endpoint's order of first attempts (its place goes with it). */
+  private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void, queued = false): Promise<Transition> {
     const step = transition(delivery.from, delivery.attempt, event, Date.now());
     const { ledger } = step;
-    // Parked before its first attempt: the endpoint's fresher deliveries may overtake it (docs/webhooks.md: Order).
     if (delivery.from === DeliveryState.FRESH && ledger.kind === 'park' && event.kind !== 'attempted') {
-      const reason = event.kind === 'busy' || event.kind === 'paused' || event.kind === 'resent' ? event.kind : 'other';
+      const reason = event.kind === 'busy' || event.kind === 'paused' || event.kind === 'resent' || event.kind === 'behind' ? event.kind : 'other';
       this.metrics.parked(reason);
       this.logger.debug(`parked before its first attempt to ${delivery.endpointId} (${reason})`, ...eventLog(delivery.eventId));
     }
@@ -126,8 +154,14 @@ export class DeliveryFlow {
       // A claimed delivery's row is in the ledger already, its body with it: only a fresh one carries its body there.
       ...(delivery.from === DeliveryState.FRESH && (ledger.kind === 'park' || ledger.kind === 'fail') ? { body: Buffer.from(delivery.body).toString('base64') } : {}),
       ...(ledger.kind === 'park' && delivery.acceptedAt !== null ? { acceptedAt: new Date(delivery.acceptedAt).toISOString() } : {}),
+      ...(queued && delivery.firstSeq != null ? { firstSeq: delivery.firstSeq } : {}),
     };
-    await this.recorder.record(change, keepAlive);
+    let seq = 0;
+    try {
+      seq = await this.recorder.record(change, keepAlive);
+    } finally {
+      if (queued) this.firstAttempts.recorded(delivery.endpointId, seq);
+    }
     return step;
   }
 }

@@ -6,14 +6,18 @@ import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates, maxRateOf } from './endpoint-rates.js';
 
 /** Send now, holding a lane; or what holds the delivery back, as the transitions name it. */
-export type Decision = { send: true; endpoint: WebhookView; release: () => void } | { send: false; event: Extract<DeliveryEvent, { kind: 'unknown-endpoint' | 'disabled' | 'paused' | 'busy' }> };
+export type Decision =
+  | { send: true; endpoint: WebhookView; release: () => void }
+  | { send: false; event: Extract<DeliveryEvent, { kind: 'unknown-endpoint' | 'disabled' | 'paused' | 'busy' | 'behind' }> };
 
 /**
  * The one decision, for fresh deliveries and claimed ones alike, of whether
  * a delivery is sent now: unknown endpoint, disabled (410 Gone), paused (by
  * hand, or by failures unless this is a probe), busy (every lane taken, or
- * its maxRatePerSecond used up), or send. A fresh delivery may wait in
- * memory for a lane; a claimed one takes a free lane or none. A delivery
+ * its maxRatePerSecond used up), behind (a fresh delivery whose endpoint's
+ * earlier first attempts wait in the ledger: FirstAttemptOrder), or send. A
+ * fresh delivery, and a first attempt sent from the ledger in its order, may
+ * wait in memory for a lane; a retry takes a free lane or none. A delivery
  * that waited for its lane is decided again once it holds it: a pause made
  * while it waited holds it back.
  */
@@ -25,12 +29,14 @@ export class DeliveryGate {
     private readonly rates: EndpointRates,
   ) {}
 
-  async decide(endpointId: string, from: AttemptedFrom, probe = false): Promise<Decision> {
+  async decide(endpointId: string, options: { from: AttemptedFrom; probe?: boolean; inOrder?: boolean; behind?: boolean }): Promise<Decision> {
+    const { from, probe = false, inOrder = from === DeliveryState.FRESH, behind = false } = options;
     const endpoint = await this.webhook(endpointId);
     if (!endpoint) return this.unknown();
     const first = admit(endpoint, probe);
     if (first) return { send: false, event: first };
-    const acquired = from === DeliveryState.FRESH ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
+    if (behind) return { send: false, event: { kind: 'behind' } };
+    const acquired = inOrder ? await this.lanes.acquire(endpointId) : this.lanes.tryAcquire(endpointId);
     if (!acquired) return { send: false, event: { kind: 'busy', retryInMs: 0 } };
     const release = this.lanes.releaserOf(endpointId);
     // Looked up as at first: an endpoint not in the view yet is asked of the bucket, never taken for deleted.

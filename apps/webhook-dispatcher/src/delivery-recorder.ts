@@ -15,13 +15,14 @@ const FLUSH_INTERVAL_MS = 2;
 interface Pending {
   json: string;
   keepAlive?: () => void;
-  stored: () => void;
+  stored: (seq: number) => void;
 }
 
 /**
  * Records delivery changes in the attempts stream, many changes to one
  * message (one JetStream publish and one projector message for a whole batch
- * of deliveries). `record` resolves once JetStream stored the change, waiting
+ * of deliveries). `record` resolves once JetStream stored the change (with
+ * the attempts stream's sequence of its message), waiting
  * (capped backoff, no give-up time) while NATS is away: the attempt was made,
  * so its outcome must not be lost, and the delivery is not acked (and so not
  * attempted again) before it is stored.
@@ -36,7 +37,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
 
   constructor(private readonly nats: NatsClient) {}
 
-  record(fields: Omit<DeliveryChange, 'id'>, keepAlive?: () => void): Promise<void> {
+  record(fields: Omit<DeliveryChange, 'id'>, keepAlive?: () => void): Promise<number> {
     const json = JSON.stringify({ id: randomUUID(), ...fields } satisfies DeliveryChange);
     return new Promise((stored) => {
       if (this.pendingBytes + json.length > MAX_BATCH_BYTES) this.flush();
@@ -69,8 +70,8 @@ export class DeliveryRecorder implements OnApplicationShutdown {
     const messageId = randomUUID();
     for (let failures = 1; ; failures += 1) {
       try {
-        await publishDurably(this.nats, this.nats.topology.deliveryChanges, data, { messageId });
-        batch.forEach((entry) => entry.stored());
+        const { seq } = await publishDurably(this.nats, this.nats.topology.deliveryChanges, data, { messageId });
+        batch.forEach((entry) => entry.stored(seq));
         return;
       } catch (error) {
         batch.forEach((entry) => entry.keepAlive?.());

@@ -17,6 +17,8 @@ export interface ParkedDelivery {
   attempt: number;
   /** When ingest accepted its event (epoch milliseconds); null when unknown. */
   acceptedAt: number | null;
+  /** Parked before its first attempt: its place among its endpoint's first attempts (FirstAttemptOrder); null otherwise. */
+  firstSeq: number | null;
 }
 
 /** A change with the attempts-stream sequence it was stored at. */
@@ -25,7 +27,7 @@ export interface SequencedChange {
   change: DeliveryChange;
 }
 
-type ParkedRow = { id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number; accepted_at: Date | null };
+type ParkedRow = { id: string; endpoint_id: string; event_id: string; body: Buffer; attempt: number; accepted_at: Date | null; first_seq: string | null };
 const toParked = (row: ParkedRow): ParkedDelivery => ({
   id: row.id,
   endpointId: row.endpoint_id,
@@ -33,7 +35,11 @@ const toParked = (row: ParkedRow): ParkedDelivery => ({
   body: row.body,
   attempt: row.attempt,
   acceptedAt: row.accepted_at?.getTime() ?? null,
+  firstSeq: row.first_seq === null ? null : Number(row.first_seq),
 });
+const PARKED_COLUMNS = 'id, endpoint_id, event_id, body, attempt, accepted_at, first_seq';
+/** A waiting first attempt with its place in its endpoint's order (delivery_retry_first_attempts_idx). */
+const IN_ORDER = 'first_seq IS NOT NULL AND attempt = 1 AND failed_at IS NULL';
 
 /**
  * The ledger: deliveries waiting in PostgreSQL for their next attempt
@@ -69,7 +75,9 @@ export class DeliveryStore {
    * is taken again only if it expired before `horizon` (the time of the
    * oldest change not yet projected), so a delivery whose attempt is still on
    * its way from the attempts stream is never attempted twice; `skipIds` are
-   * this replica's own attempts in progress.
+   * this replica's own attempts in progress. First attempts waiting in their
+   * endpoint's order are not claimed here: the endpoint's partition holder
+   * claims them (claimFirstAttempts).
    */
   async claimDue(limit: number, lockMs: number, skipEndpoints: string[], horizon: Date, skipIds: string[]): Promise<ParkedDelivery[]> {
     const rows: ParkedRow[] = await this.dataSource.query(
@@ -79,31 +87,95 @@ export class DeliveryStore {
          WHERE retry.failed_at IS NULL AND NOT retry.held AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
            AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
+           AND NOT (retry.first_seq IS NOT NULL AND retry.attempt = 1)
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
-       RETURNING id, endpoint_id, event_id, body, attempt, accepted_at`,
+       RETURNING ${PARKED_COLUMNS}`,
       [limit, lockMs, skipEndpoints, horizon, skipIds],
     );
     return returnedRows(rows).map(toParked);
   }
 
-  /** Claims the endpoint's next waiting delivery whatever its state, held or not (a probe of a paused endpoint). */
+  /**
+   * Claims the endpoint's next waiting delivery whatever its state, held or
+   * not (a probe of a paused endpoint): a retry first, else its first
+   * waiting first attempt in their order, if no one has that one.
+   */
   async claimOneOf(endpointId: string, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery | null> {
     const rows: ParkedRow[] = await this.dataSource.query(
       `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id = (
-         SELECT id FROM delivery_retry
-         WHERE endpoint_id = $1 AND failed_at IS NULL
-           AND (locked_until IS NULL OR locked_until < LEAST(now(), $3::timestamptz)) AND id <> ALL($4::bigint[])
-         ORDER BY next_attempt_at
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING id, endpoint_id, event_id, body, attempt, accepted_at`,
+         SELECT id FROM (
+           SELECT id, locked_until FROM delivery_retry
+           WHERE endpoint_id = $1 AND failed_at IS NULL
+           ORDER BY (first_seq IS NOT NULL AND attempt = 1), CASE WHEN attempt = 1 THEN first_seq END, next_attempt_at
+           LIMIT 1) next
+         WHERE (next.locked_until IS NULL OR next.locked_until < LEAST(now(), $3::timestamptz)) AND next.id <> ALL($4::bigint[]))
+         -- Checked again on the row as locked: a probe of another replica that claimed it first wins.
+         AND (locked_until IS NULL OR locked_until < LEAST(now(), $3::timestamptz))
+       RETURNING ${PARKED_COLUMNS}`,
       [endpointId, lockMs, horizon, skipIds],
     );
     const row = returnedRows(rows)[0];
     return row ? toParked(row) : null;
+  }
+
+  /**
+   * Claims up to `limit` of the endpoint's first attempts waiting in their
+   * order, from the first: the longest run of them that may go now (due,
+   * not held, not claimed, not among `skipIds`). None when the first cannot
+   * go: no later one overtakes it. Only the holder of the endpoint's
+   * partition claims them.
+   */
+  async claimFirstAttempts(endpointId: string, limit: number, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery[]> {
+    // One claim of an endpoint's first attempts at a time (two holders overlap for a moment at a handover):
+    // the second reads the queue as the first left it.
+    const rows: ParkedRow[] = await this.dataSource.transaction(async (manager) => {
+      await manager.query("SELECT pg_advisory_xact_lock(hashtext('first-attempts:' || $1))", [endpointId]);
+      return manager.query(
+        `WITH queue AS (
+           SELECT id, first_seq,
+             (NOT held AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < LEAST(now(), $4::timestamptz)) AND id <> ALL($5::bigint[])) AS ready
+           FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}
+           ORDER BY first_seq LIMIT $2)
+         UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
+         WHERE id IN (SELECT id FROM queue WHERE ready AND NOT EXISTS (SELECT 1 FROM queue earlier WHERE NOT earlier.ready AND earlier.first_seq < queue.first_seq))
+         RETURNING ${PARKED_COLUMNS}`,
+        [endpointId, limit, lockMs, horizon, skipIds],
+      );
+    });
+    return returnedRows(rows)
+      .map(toParked)
+      .sort((a, b) => a.firstSeq! - b.firstSeq!);
+  }
+
+  /** Gives claimed deliveries back unattempted (a first attempt ahead of them could not go). */
+  async unclaim(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query('UPDATE delivery_retry SET locked_until = NULL WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /** Whether the endpoint has first attempts waiting in their order (held or claimed ones included). */
+  async hasFirstAttempts(endpointId: string): Promise<boolean> {
+    const rows: Array<{ waiting: boolean }> = await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}) AS waiting`, [
+      endpointId,
+    ]);
+    return rows[0]?.waiting === true;
+  }
+
+  /** The endpoints that have first attempts waiting in their order: a skip scan of delivery_retry_first_attempts_idx. */
+  async endpointsWithFirstAttempts(): Promise<string[]> {
+    const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
+      `WITH RECURSIVE waiting (endpoint_id) AS (
+         (SELECT endpoint_id FROM delivery_retry WHERE ${IN_ORDER} ORDER BY endpoint_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE next.first_seq IS NOT NULL AND next.attempt = 1 AND next.failed_at IS NULL
+                   AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
+         FROM waiting previous WHERE previous.endpoint_id IS NOT NULL)
+       SELECT endpoint_id FROM waiting WHERE endpoint_id IS NOT NULL`,
+    );
+    return rows.map((row) => row.endpoint_id);
   }
 
   /**
@@ -232,12 +304,12 @@ export class DeliveryStore {
         }
         // An endpoint deleted meanwhile takes its deliveries with it.
         await manager.query(
-          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held, accepted_at)
-           SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
+          `INSERT INTO delivery_retry (endpoint_id, event_id, body, attempt, next_attempt_at, held, accepted_at, first_seq)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM endpoint WHERE id = $1)
            ON CONFLICT (endpoint_id, event_id) DO UPDATE
              SET attempt = EXCLUDED.attempt, next_attempt_at = EXCLUDED.next_attempt_at, locked_until = NULL, failed_at = NULL, body = EXCLUDED.body, held = EXCLUDED.held,
-               accepted_at = EXCLUDED.accepted_at`,
-          [endpointId, eventId, body, retry.attempt, retry.at, heldOf(endpointId), change.acceptedAt ?? null],
+               accepted_at = EXCLUDED.accepted_at, first_seq = EXCLUDED.first_seq`,
+          [endpointId, eventId, body, retry.attempt, retry.at, heldOf(endpointId), change.acceptedAt ?? null, change.firstSeq ?? null],
         );
         return;
       case 'fail':

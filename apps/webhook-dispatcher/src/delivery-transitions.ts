@@ -52,6 +52,8 @@ export type DeliveryEvent =
   | { kind: 'paused' }
   /** Every lane of its endpoint is taken, or its maxRatePerSecond is used up for `retryInMs`. */
   | { kind: 'busy'; retryInMs: number }
+  /** A fresh delivery whose endpoint's earlier first attempts wait in the ledger: it waits behind them (FirstAttemptOrder). */
+  | { kind: 'behind' }
   /** Its endpoint's signing material has not reached this replica: nothing was sent. */
   | { kind: 'unsigned' }
   | { kind: 'attempted'; verdict: AttemptVerdict };
@@ -106,6 +108,8 @@ export function transition(from: AttemptedFrom, attempt: number, event: Delivery
     case 'busy':
       // A fresh delivery goes when its endpoint's rate has room; a claimed one no sooner than a lane may free.
       return park(now + (from === DeliveryState.FRESH ? event.retryInMs : Math.max(BUSY_DELAY_MS, event.retryInMs)));
+    case 'behind':
+      return park(now);
     case 'unsigned':
       return park(now + NOT_YET_DELAY_MS);
     case 'attempted': {

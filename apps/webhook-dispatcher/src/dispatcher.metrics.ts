@@ -6,7 +6,7 @@ import { ATTEMPT_DURATION_BUCKETS, deliveryLatencyHistogram, HealthServer, LATEN
 export const ATTEMPT_OUTCOME_LABELS = ['delivered', 'retry', 'failed'] as const;
 export type AttemptOutcomeLabel = (typeof ATTEMPT_OUTCOME_LABELS)[number];
 /** Why a fresh delivery was parked before its first attempt, as the metrics label it. */
-export const PARKED_REASON_LABELS = ['busy', 'paused', 'resent', 'other'] as const;
+export const PARKED_REASON_LABELS = ['busy', 'paused', 'behind', 'resent', 'other'] as const;
 export type ParkedReasonLabel = (typeof PARKED_REASON_LABELS)[number];
 
 /** webhook-dispatcher's metrics (docs/operations.md: Metrics). */
@@ -37,7 +37,7 @@ export class DispatcherMetrics {
     });
     this.parkedFirst = new Counter({
       name: 'event_service_webhook_parked_total',
-      help: 'Fresh webhook deliveries parked for the retry schedule before their first attempt, by why (busy: every lane taken and none turning over, or the rate cap; paused; resent; other): fresher deliveries may overtake them',
+      help: 'Fresh webhook deliveries parked in the ledger before their first attempt, by why (busy: every lane taken and none turning over, or the rate cap; paused; behind: the endpoint\'s earlier first attempts wait there; resent; other)',
       labelNames: ['reason'],
       registers,
     });

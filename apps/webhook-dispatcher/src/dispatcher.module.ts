@@ -20,6 +20,7 @@ import { DispatcherMetrics } from './dispatcher.metrics.js';
 import { EndpointHealthTracker } from './endpoint-health-tracker.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates } from './endpoint-rates.js';
+import { FirstAttemptOrder } from './first-attempt-order.js';
 import { RetryHolds } from './retry-holds.js';
 import { RetryPolicy } from './retry-policy.js';
 import { RetryScheduler } from './retry-scheduler.js';
@@ -76,6 +77,7 @@ export class DispatcherModule {
           inject: [EndpointHealthPublisher],
           useFactory: (records: EndpointHealthPublisher) => new EndpointHealthTracker(records, config.WEBHOOK_PAUSE_AFTER_FAILURES),
         },
+        FirstAttemptOrder,
         DeliveryFlow,
         WebhookDeliveriesConsumer,
         RetryScheduler,

@@ -11,13 +11,20 @@ import type { DispatcherConfig } from './dispatcher.config.js';
 import { DISPATCHER_CONFIG } from './dispatcher.tokens.js';
 import { EndpointLanes } from './endpoint-lanes.js';
 import { EndpointRates } from './endpoint-rates.js';
+import { FirstAttemptOrder } from './first-attempt-order.js';
 
 const POLL_MS = 100;
 const BATCH = 200;
+/** First attempts of one endpoint claimed at once, to be sent in their order. */
+const FIRST_ATTEMPTS_BATCH = 64;
+/** How often the ledger is looked at for endpoints with first attempts waiting that this replica should send. */
+const LOOK_MS = 1_000;
 
 /**
  * Takes parked deliveries from PostgreSQL when they are due and attempts
- * them again; probes endpoints paused by failures with one delivery every
+ * them again; sends the first attempts waiting in the ledger of the
+ * endpoints of this replica's partitions, in their order (FirstAttemptOrder);
+ * probes endpoints paused by failures with one delivery every
  * WEBHOOK_PROBE_INTERVAL; prunes the delivery log and failed deliveries past their retention (soon after start, then every ten minutes). While
  * PostgreSQL is away, parked deliveries simply wait: claims fail and are
  * tried again on the next poll.
@@ -32,6 +39,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private failingSince: number | null = null;
   /** Parked deliveries this replica is attempting (from the claim until the attempt's change is stored). */
   private readonly attempting = new Set<string>();
+  /** Endpoints whose first attempts this replica is claiming and sending (one run at a time each). */
+  private readonly draining = new Set<string>();
+  private lookedAt = 0;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -41,6 +51,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     private readonly flow: DeliveryFlow,
     private readonly horizon: ClaimHorizon,
     private readonly holds: RetryHolds,
+    private readonly firstAttempts: FirstAttemptOrder,
     @Inject(DISPATCHER_CONFIG) private readonly settings: DispatcherConfig,
   ) {}
 
@@ -102,6 +113,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
       if (this.failingSince !== null) this.logger.log('parked deliveries are reachable again');
       this.failingSince = null;
       for (const delivery of due) void this.track(this.attempt(delivery, false));
+      this.sendFirstAttempts();
     } catch (error) {
       // PostgreSQL (or NATS) away: parked deliveries wait; say so once, not ten times a second.
       if (this.failingSince === null) this.logger.warn(`cannot read parked deliveries; they wait: ${(error as Error).message}`);
@@ -111,17 +123,71 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** A probe attempts a paused-by-failures endpoint's delivery; a plain retry needs the endpoint active. */
-  private async attempt(delivery: ParkedDelivery, probe: boolean): Promise<void> {
+  /** Runs each queued endpoint's first attempts (those busy now wait for a lane to free); looks for more now and then. */
+  private sendFirstAttempts(): void {
+    if (Date.now() - this.lookedAt >= LOOK_MS) {
+      this.lookedAt = Date.now();
+      void this.track(
+        this.store.endpointsWithFirstAttempts().then(
+          (endpointIds) => this.firstAttempts.found(endpointIds),
+          () => undefined,
+        ),
+      );
+    }
+    // Those with every lane taken, or no token of their maxRatePerSecond, would only be put back.
+    const busy = new Set([...this.lanes.busyEndpoints(), ...this.rates.exhausted()]);
+    for (const endpointId of this.firstAttempts.queued()) {
+      if (this.draining.has(endpointId) || busy.has(endpointId)) continue;
+      this.draining.add(endpointId);
+      void this.track(this.sendInOrder(endpointId).finally(() => this.draining.delete(endpointId)));
+    }
+  }
+
+  /**
+   * Claims the endpoint's first attempts waiting in the ledger and sends them
+   * in their order: each takes its lane after the one before it took its own;
+   * once one is held back (busy again, paused), the rest are given back for a
+   * later run. None to claim: the endpoint's fresh deliveries may go direct again.
+   */
+  private async sendInOrder(endpointId: string): Promise<void> {
+    try {
+      const claimed = await this.store.claimFirstAttempts(endpointId, FIRST_ATTEMPTS_BATCH, this.claimMs, await this.horizon.now(), [...this.attempting]);
+      if (claimed.length === 0) return await this.firstAttempts.tryLeave(endpointId);
+      let went = Promise.resolve(true);
+      const left: string[] = [];
+      for (const delivery of claimed) {
+        if (!(await went)) {
+          left.push(delivery.id);
+          continue;
+        }
+        let decided!: (sent: boolean) => void;
+        went = new Promise((resolve) => (decided = resolve));
+        void this.track(this.attempt(delivery, false, decided));
+      }
+      await this.store.unclaim(left);
+    } catch (error) {
+      this.logger.warn(`cannot send the first attempts of ${endpointId} waiting in the ledger: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * A probe attempts a paused-by-failures endpoint's delivery; a plain retry
+   * needs the endpoint active. `decided`: told whether it took its lane (a
+   * first attempt sent in its order).
+   */
+  private async attempt(delivery: ParkedDelivery, probe: boolean, decided?: (sent: boolean) => void): Promise<void> {
     // Until its change is stored, however long NATS takes, this replica does not claim it again.
     this.attempting.add(delivery.id);
     try {
-      const step = await this.flow.advance({ from: DeliveryState.CLAIMED, probe, ...delivery });
+      const order = decided ? { turn: Promise.resolve(), passTurn: () => undefined, decided } : undefined;
+      const step = await this.flow.advance({ from: DeliveryState.CLAIMED, probe, ...delivery }, undefined, order);
       if (step.settlesEndpoint) this.holds.settle(delivery.endpointId);
     } catch (error) {
       // Left claimed: it comes back when the claim expires (and its change, if any, was applied).
       this.logger.warn(`retry of ${delivery.eventId} to ${delivery.endpointId} failed: ${(error as Error).message}`, ...eventLog(delivery.eventId));
     } finally {
+      // One that failed before it was decided holds the rest of its run back.
+      decided?.(false);
       this.attempting.delete(delivery.id);
     }
   }

@@ -21,7 +21,8 @@ const VIEW_NOT_LOADED_RETRY_MS = 1_000;
  * Partitioned by endpoint: one replica at a time reads an endpoint's
  * deliveries, and each takes its lane (is sent) only after the endpoint's
  * earlier ones took theirs (or were parked), so first attempts go out in
- * the order the deliveries were stored.
+ * the order the deliveries were stored; parked ones keep their place
+ * (FirstAttemptOrder).
  */
 @Injectable()
 @JetStreamConsumer({
@@ -52,7 +53,7 @@ export class WebhookDeliveriesConsumer implements MessageHandler {
     const keepAlive = context.signal ? undefined : () => message.working();
     const inProgress = keepAlive ? setInterval(keepAlive, IN_PROGRESS_INTERVAL_MS) : null;
     try {
-      const delivery = { from: DeliveryState.FRESH, endpointId, eventId, body: message.data, attempt: 1, acceptedAt: acceptedAtOf(message.headers), dueAt: dueAtOf(message.headers) };
+      const delivery = { from: DeliveryState.FRESH, endpointId, eventId, body: message.data, attempt: 1, acceptedAt: acceptedAtOf(message.headers), dueAt: dueAtOf(message.headers), firstSeq: message.seq };
       const step = await this.flow.advance(delivery, keepAlive, context);
       if (step.deadLetter) return Outcome.skip(DeadLetterReason.UNKNOWN_ENDPOINT, `endpoint ${endpointId} does not exist (deleted?)`);
       // "Not in my view" is "deleted" only while the view is loaded and watching.

@@ -44,4 +44,10 @@ export interface DeliveryChange {
   body?: string;
   /** When ingest accepted the event (ISO time), when the delivery is parked and it is known: kept for the success latency metric. */
   acceptedAt?: string;
+  /**
+   * A fresh delivery parked before its first attempt (its endpoint busy or
+   * paused): its message's sequence in the deliveries stream, its place
+   * among its endpoint's first attempts.
+   */
+  firstSeq?: number;
 }

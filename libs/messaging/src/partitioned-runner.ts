@@ -161,6 +161,13 @@ export class PartitionedRunner {
     return [...this.held.keys()].sort((a, b) => a - b);
   }
 
+  /** Whether this replica holds the partition of `key` (and is not handing it over). */
+  holds(key: string): boolean {
+    if (this.count === 0) return false;
+    const held = this.held.get(partitionOf(key, this.count));
+    return held !== undefined && !held.leaving && held.lease.held;
+  }
+
   /** Messages of its partitions this replica has not done yet: from the lowest position to the stream's last message. */
   async backlog(): Promise<{ num_pending: number; num_ack_pending: number } | null> {
     if (!this.started) return null;

@@ -30,6 +30,7 @@ import { DeadLetters1766000000000 } from './migrations/1766000000000-DeadLetters
 import { AgentEntity } from './agent.entity.js';
 import { Agents1766100000000 } from './migrations/1766100000000-Agents.js';
 import { ProfileHistory1766200000000 } from './migrations/1766200000000-ProfileHistory.js';
+import { FirstAttemptOrder1766300000000 } from './migrations/1766300000000-FirstAttemptOrder.js';
 
 import { grantAppRoles, type DatabaseApp } from './database-roles.js';
 
@@ -40,7 +41,7 @@ export interface DatabaseSettings {
 }
 
 export const ENTITIES = [EndpointEntity, EventFilterEntity, DeliveryAttemptEntity, DeliveryRetryEntity, LostEventEntity, ProfileEntity, ApiTokenEntity, ReplayJobEntity, ReplayProgressEntity, DeadLetterEntity, AgentEntity];
-export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000, ApiTokens1765400000000, SealedSecrets1765500000000, AcceptedAt1765600000000, HealthOnlyInConfigBucket1765700000000, ScopedTokens1765800000000, ReplayJobs1765900000000, DeadLetters1766000000000, Agents1766100000000, ProfileHistory1766200000000];
+export const MIGRATIONS = [CreateEndpoints1764400000000, CreateEventFilters1764500000000, WebhookDelivery1764600000000, ProfilesAndLostEvents1764700000000, OutageSafeWrites1764800000000, EndpointHealth1764900000000, ConfigVersions1765000000000, LostEventsAsDelivered1765100000000, HeldRetries1765200000000, PruneIndexes1765300000000, ApiTokens1765400000000, SealedSecrets1765500000000, AcceptedAt1765600000000, HealthOnlyInConfigBucket1765700000000, ScopedTokens1765800000000, ReplayJobs1765900000000, DeadLetters1766000000000, Agents1766100000000, ProfileHistory1766200000000, FirstAttemptOrder1766300000000];
 
 /**
  * A data source bound to one schema; tables are never synchronised, only

@@ -50,6 +50,14 @@ export class DeliveryRetryEntity {
   @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
   acceptedAt!: Date | null;
 
+  /**
+   * Parked before its first attempt (its endpoint busy or paused): the
+   * deliveries stream's sequence of its message, its place among its
+   * endpoint's first attempts, which go out in that order. Null otherwise.
+   */
+  @Column({ name: 'first_seq', type: 'bigint', nullable: true })
+  firstSeq!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 }

@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConsumerHost, DURABLES, NatsClient, PartitionedRunner } from '@app/messaging';
+import { PROJECTOR_DURABLE } from './delivery-changes.consumer.js';
+import { DeliveryStore } from './delivery-store.js';
+
+/** How long a look at the ledger (its projection catching up, a query) may take before order is given up on for it. */
+const LEDGER_WAIT_MS = 5_000;
+/** How often the projection's progress is looked at meanwhile. */
+const PROGRESS_EVERY_MS = 25;
+
+/**
+ * An endpoint's first attempts on this replica: `direct`, its fresh
+ * deliveries take their lanes; `queued`, first attempts wait in the ledger
+ * and its fresh deliveries are parked behind them; `leaving`, the ledger is
+ * being checked empty of them, and its fresh deliveries wait for the answer.
+ */
+interface Queue {
+  state: 'direct' | 'queued' | 'leaving';
+  /** The partition's tenure it was learnt in (its lease's signal); null when the scheduler's look found it. */
+  signal: AbortSignal | null;
+  /** Parks of its fresh deliveries decided, not yet stored in the attempts stream. */
+  recording: number;
+  /** Parks decided, ever: a park decided while the queue was leaving keeps it. */
+  parks: number;
+  /** The attempts stream's sequence of its last park stored. */
+  lastSeq: number;
+  /** While leaving: resolves once it is decided. */
+  left: Promise<void> | null;
+}
+
+/**
+ * Keeps a webhook endpoint's first attempts in the order its deliveries were
+ * stored when some of them wait in the ledger. A fresh delivery of an endpoint
+ * that is busy (a slow receiver) or paused is parked with its place (its
+ * message's sequence, `first_seq`); from then on the holder of the
+ * endpoint's partition parks every fresh delivery of it behind those
+ * (`behind`), and the retry scheduler sends them from the ledger in their
+ * order (DeliveryStore.claimFirstAttempts). Once none waits there, and every
+ * park recorded has reached the ledger, fresh deliveries take their lanes
+ * again. A replica that takes a partition learns from the ledger which
+ * endpoints have first attempts waiting before it sends any of the
+ * partition's fresh deliveries; should the ledger not answer within
+ * LEDGER_WAIT_MS (PostgreSQL away), it sends them, and order is kept again
+ * once the scheduler's look finds the waiting ones.
+ */
+@Injectable()
+export class FirstAttemptOrder {
+  private readonly logger = new Logger(FirstAttemptOrder.name);
+  private readonly queues = new Map<string, Queue>();
+  /** What the ledger said when a partition was taken (once per tenure). */
+  private readonly looks = new WeakMap<AbortSignal, Promise<Set<string>>>();
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly store: DeliveryStore,
+    private readonly host: ConsumerHost,
+  ) {}
+
+  /**
+   * Whether a fresh delivery of the endpoint goes behind first attempts
+   * waiting in the ledger (parked, not sent). Asked in the delivery's turn;
+   * `signal` is its partition's tenure (none outside a partitioned reader:
+   * no order across replicas to keep).
+   */
+  async behind(endpointId: string, signal: AbortSignal | undefined): Promise<boolean> {
+    if (!signal) return false;
+    for (;;) {
+      let queue = this.current(endpointId, signal);
+      if (!queue) {
+        const waiting = await this.look(signal);
+        queue = this.current(endpointId, signal) ?? this.start(endpointId, waiting.has(endpointId) ? 'queued' : 'direct', signal);
+      }
+      if (queue.state === 'leaving') {
+        await queue.left;
+        continue;
+      }
+      return queue.state === 'queued';
+    }
+  }
+
+  /** A fresh delivery of the endpoint is being parked before its first attempt: later ones queue behind it. Called in its turn. */
+  parking(endpointId: string, signal: AbortSignal): void {
+    const queue = this.current(endpointId, signal) ?? this.start(endpointId, 'queued', signal);
+    if (queue.state === 'direct') queue.state = 'queued';
+    queue.recording += 1;
+    queue.parks += 1;
+  }
+
+  /** The park is stored in the attempts stream at `seq` (0: it could not be). */
+  recorded(endpointId: string, seq: number): void {
+    const queue = this.queues.get(endpointId);
+    if (!queue) return;
+    queue.recording = Math.max(0, queue.recording - 1);
+    queue.lastSeq = Math.max(queue.lastSeq, seq);
+  }
+
+  /** Endpoints whose first attempts wait in the ledger for this replica to send them. */
+  queued(): string[] {
+    const queued: string[] = [];
+    for (const [endpointId, queue] of this.queues) {
+      if (queue.signal?.aborted) this.queues.delete(endpointId);
+      else if (queue.state === 'queued') queued.push(endpointId);
+    }
+    return queued;
+  }
+
+  /**
+   * The scheduler's look: endpoints with first attempts waiting in the
+   * ledger. Those of this replica's partitions queue (parked by an earlier
+   * holder, or missed when the ledger did not answer at the partition's take).
+   */
+  found(endpointIds: string[]): void {
+    for (const endpointId of endpointIds) {
+      if (!this.holds(endpointId)) continue;
+      const queue = this.queues.get(endpointId);
+      if (!queue || queue.signal?.aborted) this.start(endpointId, 'queued', null);
+      else if (queue.state === 'direct') queue.state = 'queued';
+    }
+  }
+
+  /**
+   * Called when no first attempt of the endpoint could be claimed: if none
+   * waits in the ledger, its fresh deliveries wait while every park recorded
+   * reaches the ledger and it is checked again; then they take their lanes.
+   */
+  async tryLeave(endpointId: string): Promise<void> {
+    const queue = this.queues.get(endpointId);
+    if (!queue || queue.state !== 'queued') return;
+    if (await this.store.hasFirstAttempts(endpointId)) return;
+    queue.state = 'leaving';
+    const parks = queue.parks;
+    let decided!: () => void;
+    queue.left = new Promise((resolve) => (decided = resolve));
+    try {
+      const deadline = Date.now() + LEDGER_WAIT_MS;
+      while (queue.recording > 0) {
+        if (Date.now() > deadline) throw new Error('parks are still being recorded');
+        await sleep(PROGRESS_EVERY_MS);
+      }
+      await this.projected(queue.lastSeq);
+      const waiting = await this.store.hasFirstAttempts(endpointId);
+      queue.state = waiting || queue.parks !== parks ? 'queued' : 'direct';
+    } catch (error) {
+      queue.state = 'queued';
+      this.logger.debug(`first attempts of ${endpointId} stay queued: ${(error as Error).message}`);
+    } finally {
+      queue.left = null;
+      decided();
+    }
+  }
+
+  /** The endpoint's queue as learnt in this tenure of its partition (or found by the scheduler's look while it is held). */
+  private current(endpointId: string, signal: AbortSignal): Queue | undefined {
+    const queue = this.queues.get(endpointId);
+    if (!queue) return undefined;
+    if (queue.signal === null) queue.signal = signal;
+    return queue.signal === signal ? queue : undefined;
+  }
+
+  private start(endpointId: string, state: Queue['state'], signal: AbortSignal | null): Queue {
+    const queue: Queue = { state, signal, recording: 0, parks: 0, lastSeq: 0, left: null };
+    this.queues.set(endpointId, queue);
+    return queue;
+  }
+
+  private holds(endpointId: string): boolean {
+    const runner = this.host.runners.find((candidate) => candidate.durable === DURABLES.webhookDispatcher);
+    return runner instanceof PartitionedRunner && runner.holds(endpointId);
+  }
+
+  /** What the ledger says, once per tenure of a partition: the endpoints with first attempts waiting. */
+  private look(signal: AbortSignal): Promise<Set<string>> {
+    let look = this.looks.get(signal);
+    if (!look) {
+      look = this.lookUp();
+      this.looks.set(signal, look);
+    }
+    return look;
+  }
+
+  private async lookUp(): Promise<Set<string>> {
+    try {
+      // Every park recorded so far (by this partition's earlier holder too) is in the ledger first.
+      const info = await this.nats.manager.streams.info(this.nats.topology.streams.attempts);
+      await this.projected(info.state.last_seq);
+      return new Set(await withDeadline(this.store.endpointsWithFirstAttempts(), LEDGER_WAIT_MS));
+    } catch (error) {
+      this.logger.warn(`cannot tell which endpoints have first attempts waiting in the ledger (${(error as Error).message}): fresh deliveries may overtake them until they are found`);
+      return new Set();
+    }
+  }
+
+  /** Resolves once the ledger has every change stored in the attempts stream up to `seq`; rejects after LEDGER_WAIT_MS. */
+  private async projected(seq: number): Promise<void> {
+    if (seq === 0) return;
+    const deadline = Date.now() + LEDGER_WAIT_MS;
+    for (;;) {
+      const info = await this.nats.manager.consumers.info(this.nats.topology.streams.attempts, PROJECTOR_DURABLE);
+      if (info.ack_floor.stream_seq >= seq || (info.num_pending === 0 && info.num_ack_pending === 0)) return;
+      if (Date.now() > deadline) throw new Error(`the ledger is behind the attempts stream (at ${info.ack_floor.stream_seq} of ${seq})`);
+      await sleep(PROGRESS_EVERY_MS);
+    }
+  }
+}
+
+function withDeadline<T>(task: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([task, expired]).finally(() => clearTimeout(timer));
+}
