@@ -137,7 +137,9 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     // Those with every lane taken, or no token of their maxRatePerSecond, would only be put back.
     const busy = new Set([...this.lanes.busyEndpoints(), ...this.rates.exhausted()]);
     for (const endpointId of this.firstAttempts.queued()) {
-      if (this.draining.has(endpointId) || busy.has(endpointId)) continue;
+      // A paused endpoint's are held (a probe tries one of an endpoint paused by failures); a deleted one's are gone.
+      const state = this.config.endpoint(endpointId)?.state;
+      if (this.draining.has(endpointId) || busy.has(endpointId) || (state !== undefined && state !== EndpointState.ACTIVE)) continue;
       this.draining.add(endpointId);
       void this.track(this.sendInOrder(endpointId).finally(() => this.draining.delete(endpointId)));
     }
