@@ -386,6 +386,29 @@ describe('webhook delivery', () => {
     expect(firstAttempts(hook.receiver)).toEqual(sent);
   });
 
+  it("keeps an endpoint's first attempts in order when the dispatcher restarts while some wait in the ledger", async () => {
+    const hook = await webhookTo();
+    await stack.graphql('mutation($id: ID!) { pauseEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    await stack.waitForConfig();
+    const sent: string[] = [];
+    for (let index = 0; index < 10; index += 1) sent.push((await send(hook.camera)).event.id);
+    await stack.waitForRoutingDone();
+    const nats = await stack.natsClient();
+    await waitFor(
+      () => stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries),
+      { what: 'the dispatcher to hold every delivery' },
+    );
+
+    // The restarted dispatcher learns from the ledger that the endpoint's first attempts wait there.
+    await stack.kill('webhook-dispatcher', 'SIGKILL');
+    await stack.startApp('webhook-dispatcher');
+    await stack.graphql('mutation($id: ID!) { resumeEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    for (let index = 0; index < 10; index += 1) sent.push((await send(hook.camera)).event.id);
+
+    await waitFor(() => firstAttempts(hook.receiver).length === sent.length, { what: 'every delivery' });
+    expect(firstAttempts(hook.receiver)).toEqual(sent);
+  });
+
   it("sends a rate-capped endpoint's backlog in the order of its events", async () => {
     const receiver = await Receiver.start();
     receivers.push(receiver);
