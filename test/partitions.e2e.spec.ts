@@ -23,8 +23,10 @@ type PartitionedApp = keyof typeof PARTITIONED;
  * the order the agent published them; a profile deletion is applied by
  * both profile-sync replicas before any later event; each app's partitions
  * move to an added replica and from a stopping one without a message
- * handled twice;
- * and a gateway reads the deliveries of its clients' endpoints only.
+ * handled twice; a gateway reads the deliveries of its clients' endpoints
+ * only; and an endpoint's first attempts parked in the ledger (paused, or
+ * its rate used up) go out in their order, before later ones, across a
+ * partition's move.
  */
 describe('partitions: any number of replicas, each camera in order', () => {
   let stack: TestStack;
@@ -214,6 +216,7 @@ describe('partitions: any number of replicas, each camera in order', () => {
     const nats = await stack.natsClient();
     const routable = (await nats.manager.streams.info(nats.topology.streams.routable)).state.messages;
     expect(stopped + (await done(first)) + (await done(third))).toBe(routable);
+    for (const [index, app] of apps.entries()) replicas[app] = [replicas[app][0]!, thirds[index]!];
   });
 
   it('reads on a gateway the deliveries of the endpoints it has clients of, and no others', async () => {
@@ -240,5 +243,69 @@ describe('partitions: any number of replicas, each camera in order', () => {
     // The last client gone, the feed closes after its linger: the replica reads nothing of websocket deliveries.
     client.close();
     await waitFor(async () => Object.keys((await stack.readiness('websocket-gateway')).feeds).length === 0, { what: 'the feed to close' });
+  });
+
+  /** A webhook endpoint of its own camera's events (`maxRatePerSecond` if given), and a way to post them one after another. */
+  async function ownCameraHook(maxRatePerSecond?: number) {
+    const receiver = await Receiver.start();
+    const created = await stack.graphql('mutation($url: String!, $rate: Int) { createWebhookEndpoint(name: "own camera", url: $url, maxRatePerSecond: $rate) { id } }', {
+      url: receiver.url,
+      rate: maxRatePerSecond ?? null,
+    });
+    const endpointId = created.data.createWebhookEndpoint.id as string;
+    hooks.push({ endpointId, receiver });
+    const camera = randomUUID();
+    await stack.createEventFilter({ endpointIds: [endpointId], in: { cameraIds: [camera] } });
+    await stack.waitForConfig();
+    const sent: string[] = [];
+    const post = async (count: number) => {
+      for (let index = 0; index < count; index += 1) {
+        const event = freshEvent({ type: 'non_identification' });
+        event.camera.id = camera;
+        expect((await stack.postEvent(JSON.stringify(event))).status).toBe(202);
+        sent.push(event.event.id);
+      }
+    };
+    /** The event ids of its first attempts, in the order they arrived (a retry repeats an id). */
+    const firstAttempts = () => [...new Set(receiver.requests.map((request) => request.headers['webhook-id']!))];
+    return { endpointId, sent, post, firstAttempts };
+  }
+
+  it("keeps a paused endpoint's first attempts in order when its partition moves to another replica: those held go before later ones", async () => {
+    const hook = await ownCameraHook();
+    await stack.graphql('mutation($id: ID!) { pauseEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    await stack.waitForConfig();
+    await hook.post(15);
+    await stack.waitForRoutingDone();
+    const nats = await stack.natsClient();
+    await waitFor(() => stack.caughtUp(nats.topology.streams.deliveries, 'webhook-dispatcher', nats.topology.allWebhookDeliveries), { what: 'the dispatcher to hold every delivery' });
+
+    // The replica holding the endpoint's partition stops; the other takes it, and learns from the ledger that first attempts wait there.
+    const partition = partitionOf(idKey(hook.endpointId), DEFAULT_PARTITIONS);
+    const shares = await Promise.all(replicas['webhook-dispatcher'].map((instance) => held(instance, 'webhook-dispatcher')));
+    const holder = replicas['webhook-dispatcher'][shares.findIndex((share) => share.includes(partition))]!;
+    const other = replicas['webhook-dispatcher'].find((instance) => instance !== holder)!;
+    await stack.kill(holder, 'SIGTERM');
+    await waitFor(async () => (await held(other, 'webhook-dispatcher')).length === DEFAULT_PARTITIONS, { what: 'the other replica to take every partition' });
+    replicas['webhook-dispatcher'] = [other];
+
+    // Events stored after the resume (every replica knows of it) go out after those held before it.
+    await stack.graphql('mutation($id: ID!) { resumeEndpoint(id: $id) { state } }', { id: hook.endpointId });
+    await stack.waitForConfig();
+    await hook.post(15);
+    await waitFor(() => hook.firstAttempts().length === hook.sent.length, { what: 'every delivery' });
+    expect(hook.firstAttempts()).toEqual(hook.sent);
+  });
+
+  it("sends a rate-capped endpoint's backlog in the order of its events", async () => {
+    const hook = await ownCameraHook(10);
+    const behind = async () => (await stack.metrics(replicas['webhook-dispatcher'][0]!)).value('event_service_webhook_parked_total', { reason: 'behind' });
+    const behindBefore = await behind();
+    await hook.post(20);
+
+    await waitFor(() => hook.firstAttempts().length === hook.sent.length, { what: 'every delivery' });
+    expect(hook.firstAttempts()).toEqual(hook.sent);
+    // Once one waited in the ledger for a token, the later ones were parked behind it, not sent past it.
+    expect(await behind()).toBeGreaterThan(behindBefore);
   });
 });
