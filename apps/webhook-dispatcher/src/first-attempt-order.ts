@@ -181,10 +181,15 @@ export class FirstAttemptOrder {
 
   private async lookUp(): Promise<Set<string>> {
     try {
-      // Every park recorded so far (by this partition's earlier holder too) is in the ledger first.
-      const info = await this.nats.manager.streams.info(this.nats.topology.streams.attempts);
-      await this.projected(info.state.last_seq);
-      return new Set(await withDeadline(this.store.endpointsWithFirstAttempts(), LEDGER_WAIT_MS));
+      return await withDeadline(
+        (async () => {
+          // Every park recorded so far (by this partition's earlier holder too) is in the ledger first.
+          const info = await this.nats.manager.streams.info(this.nats.topology.streams.attempts);
+          await this.projected(info.state.last_seq);
+          return new Set(await this.store.endpointsWithFirstAttempts());
+        })(),
+        LEDGER_WAIT_MS,
+      );
     } catch (error) {
       this.logger.warn(`cannot tell which endpoints have first attempts waiting in the ledger (${(error as Error).message}): fresh deliveries may overtake them until they are found`);
       return new Set();
