@@ -85,15 +85,14 @@ export class DeliveryFlow {
     let decision: Decision;
     // The partition's tenure, for a fresh delivery read in partitions: its endpoint's first attempts are kept in order.
     const tenure = from === DeliveryState.FRESH && !dueAt ? order?.signal : undefined;
-    let queued = false;
+    let queued: ((seq: number) => void) | null = null;
     try {
       if (dueAt) return await this.record(delivery, { kind: 'resent', at: dueAt }, null, keepAlive);
       const behind = await this.firstAttempts.behind(endpointId, tenure);
       const inOrder = from === DeliveryState.FRESH || (delivery.attempt === 1 && delivery.firstSeq != null);
       decision = await this.gate.decide(endpointId, { from, probe: delivery.probe, inOrder, behind });
-      queued = tenure !== undefined && !decision.send && QUEUED.has(decision.event.kind);
       // Before the turn passes: the endpoint's next fresh delivery queues behind this one.
-      if (queued) this.firstAttempts.parking(endpointId, tenure!);
+      if (tenure && !decision.send && QUEUED.has(decision.event.kind)) queued = this.firstAttempts.parking(endpointId, tenure);
       order?.decided?.(decision.send);
     } finally {
       order?.passTurn();
@@ -135,8 +134,8 @@ export class DeliveryFlow {
     return this.health.observe(endpoint, verdict, Date.now());
   }
 
-  /** `queued`: a fresh delivery parked in its endpoint's order of first attempts (its place goes with it). */
-  private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void, queued = false): Promise<Transition> {
+  /** `queued`: a fresh delivery parked in its endpoint's order of first attempts (its place goes with it), told where its park is stored. */
+  private async record(delivery: Delivery, event: DeliveryEvent, log: AttemptLine | null, keepAlive?: () => void, queued: ((seq: number) => void) | null = null): Promise<Transition> {
     const step = transition(delivery.from, delivery.attempt, event, Date.now());
     const { ledger } = step;
     if (delivery.from === DeliveryState.FRESH && ledger.kind === 'park' && event.kind !== 'attempted') {
@@ -160,7 +159,7 @@ export class DeliveryFlow {
     try {
       seq = await this.recorder.record(change, keepAlive);
     } finally {
-      if (queued) this.firstAttempts.recorded(delivery.endpointId, seq);
+      queued?.(seq);
     }
     return step;
   }

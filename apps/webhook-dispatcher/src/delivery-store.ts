@@ -87,7 +87,7 @@ export class DeliveryStore {
          WHERE retry.failed_at IS NULL AND NOT retry.held AND retry.next_attempt_at <= now()
            AND (retry.locked_until IS NULL OR retry.locked_until < LEAST(now(), $4::timestamptz))
            AND retry.endpoint_id <> ALL($3::uuid[]) AND retry.id <> ALL($5::bigint[])
-           AND NOT (retry.first_seq IS NOT NULL AND retry.attempt = 1)
+           AND (retry.first_seq IS NULL OR retry.attempt <> 1)
          ORDER BY retry.next_attempt_at
          LIMIT $1
          FOR UPDATE OF retry SKIP LOCKED)
@@ -99,23 +99,21 @@ export class DeliveryStore {
 
   /**
    * Claims the endpoint's next waiting delivery whatever its state, held or
-   * not (a probe of a paused endpoint): a retry first, else its first
-   * waiting first attempt in their order, if no one has that one.
+   * not (a probe of a paused endpoint): its first waiting first attempt in
+   * their order, else its next retry; none if someone has that one.
    */
   async claimOneOf(endpointId: string, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery | null> {
-    const rows: ParkedRow[] = await this.dataSource.query(
-      `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id = (
-         SELECT id FROM (
-           SELECT id, locked_until FROM delivery_retry
-           WHERE endpoint_id = $1 AND failed_at IS NULL
-           ORDER BY (first_seq IS NOT NULL AND attempt = 1), CASE WHEN attempt = 1 THEN first_seq END, next_attempt_at
-           LIMIT 1) next
-         WHERE (next.locked_until IS NULL OR next.locked_until < LEAST(now(), $3::timestamptz)) AND next.id <> ALL($4::bigint[]))
-         -- Checked again on the row as locked: a probe of another replica that claimed it first wins.
-         AND (locked_until IS NULL OR locked_until < LEAST(now(), $3::timestamptz))
-       RETURNING ${PARKED_COLUMNS}`,
-      [endpointId, lockMs, horizon, skipIds],
+    // Under the lock of the endpoint's first attempts: no claim of them takes the same one meanwhile.
+    const rows: ParkedRow[] = await this.underFirstAttemptsLock(endpointId, (manager) =>
+      manager.query(
+        `UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+         WHERE id = COALESCE(
+             (SELECT id FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER} ORDER BY first_seq LIMIT 1),
+             (SELECT id FROM delivery_retry WHERE endpoint_id = $1 AND failed_at IS NULL ORDER BY next_attempt_at LIMIT 1))
+           AND (locked_until IS NULL OR locked_until < LEAST(now(), $3::timestamptz)) AND id <> ALL($4::bigint[])
+         RETURNING ${PARKED_COLUMNS}`,
+        [endpointId, lockMs, horizon, skipIds],
+      ),
     );
     const row = returnedRows(rows)[0];
     return row ? toParked(row) : null;
@@ -125,35 +123,59 @@ export class DeliveryStore {
    * Claims up to `limit` of the endpoint's first attempts waiting in their
    * order, from the first: the longest run of them that may go now (due,
    * not held, not claimed, not among `skipIds`). None when the first cannot
-   * go: no later one overtakes it. Only the holder of the endpoint's
-   * partition claims them.
+   * go: no later one overtakes it. `passedIds`: this replica's that already
+   * took their lane (their outcome on its way): neither claimed nor in the
+   * way. Only the holder of the endpoint's partition claims them (and a
+   * probe, under the same lock). `waiting`: whether any waits at all
+   * (`passedIds` included); `lockedUntil` is the claim's, for unclaim.
    */
-  async claimFirstAttempts(endpointId: string, limit: number, lockMs: number, horizon: Date, skipIds: string[]): Promise<ParkedDelivery[]> {
+  async claimFirstAttempts(
+    endpointId: string,
+    limit: number,
+    lockMs: number,
+    horizon: Date,
+    skipIds: string[],
+    passedIds: string[],
+  ): Promise<{ claimed: ParkedDelivery[]; lockedUntil: Date | null; waiting: boolean }> {
     // One claim of an endpoint's first attempts at a time (two holders overlap for a moment at a handover):
     // the second reads the queue as the first left it.
-    const rows: ParkedRow[] = await this.dataSource.transaction(async (manager) => {
-      await manager.query("SELECT pg_advisory_xact_lock(hashtext('first-attempts:' || $1))", [endpointId]);
-      return manager.query(
-        `WITH queue AS (
-           SELECT id, first_seq,
-             (NOT held AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < LEAST(now(), $4::timestamptz)) AND id <> ALL($5::bigint[])) AS ready
-           FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}
-           ORDER BY first_seq LIMIT $2)
-         UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
-         WHERE id IN (SELECT id FROM queue WHERE ready AND NOT EXISTS (SELECT 1 FROM queue earlier WHERE NOT earlier.ready AND earlier.first_seq < queue.first_seq))
-         RETURNING ${PARKED_COLUMNS}`,
-        [endpointId, limit, lockMs, horizon, skipIds],
+    return this.underFirstAttemptsLock(endpointId, async (manager) => {
+      const rows: Array<ParkedRow & { locked_until: Date }> = returnedRows(
+        await manager.query(
+          `WITH queue AS (
+             SELECT id, first_seq,
+               (NOT held AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < LEAST(now(), $4::timestamptz)) AND id <> ALL($5::bigint[])) AS ready
+             FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER} AND id <> ALL($6::bigint[])
+             ORDER BY first_seq LIMIT $2)
+           UPDATE delivery_retry SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
+           WHERE id IN (SELECT id FROM queue WHERE ready AND NOT EXISTS (SELECT 1 FROM queue earlier WHERE NOT earlier.ready AND earlier.first_seq < queue.first_seq))
+             AND (locked_until IS NULL OR locked_until < LEAST(now(), $4::timestamptz))
+           RETURNING ${PARKED_COLUMNS}, locked_until`,
+          [endpointId, limit, lockMs, horizon, skipIds, passedIds],
+        ),
       );
+      if (rows.length > 0) {
+        const claimed = rows.map(toParked).sort((a, b) => a.firstSeq! - b.firstSeq!);
+        return { claimed, lockedUntil: rows[0]!.locked_until, waiting: true };
+      }
+      const [{ waiting }]: Array<{ waiting: boolean }> = await manager.query(`SELECT EXISTS (SELECT 1 FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}) AS waiting`, [
+        endpointId,
+      ]);
+      return { claimed: [], lockedUntil: null, waiting };
     });
-    return returnedRows(rows)
-      .map(toParked)
-      .sort((a, b) => a.firstSeq! - b.firstSeq!);
   }
 
-  /** Gives claimed deliveries back unattempted (a first attempt ahead of them could not go). */
-  async unclaim(ids: string[]): Promise<void> {
+  /** Gives back deliveries this claim (`lockedUntil`) took, unattempted: a first attempt ahead of them could not go. */
+  async unclaim(ids: string[], lockedUntil: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query('UPDATE delivery_retry SET locked_until = NULL WHERE id = ANY($1::bigint[])', [ids]);
+    await this.dataSource.query('UPDATE delivery_retry SET locked_until = NULL WHERE id = ANY($1::bigint[]) AND locked_until = $2', [ids, lockedUntil]);
+  }
+
+  private underFirstAttemptsLock<T>(endpointId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query("SELECT pg_advisory_xact_lock(hashtext('first-attempts:' || $1))", [endpointId]);
+      return work(manager);
+    });
   }
 
   /** Whether the endpoint has first attempts waiting in their order (held or claimed ones included). */

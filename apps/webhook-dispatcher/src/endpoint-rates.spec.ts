@@ -8,9 +8,16 @@ describe('endpoint rates (maxRatePerSecond)', () => {
     expect([rates.take('a', 4), rates.take('a', 4), rates.take('a', 4), rates.take('a', 4)]).toEqual([0, 0, 0, 0]);
     expect(rates.take('a', 4)).toBe(250);
     expect(rates.exhausted()).toEqual(['a']);
+    expect(rates.available('a')).toBe(0);
     now += 250;
     expect(rates.exhausted()).toEqual([]);
+    expect(rates.available('a')).toBe(1);
     expect(rates.take('a', 4)).toBe(0);
+    // A backlog claimed from the ledger takes no more than may go: a second's worth at most, none for an endpoint without a rate.
+    now += 60_000;
+    expect(rates.available('a')).toBe(4);
+    expect(rates.available('free')).toBe(Infinity);
+    now -= 60_000;
     // Never more than a second's worth saved up.
     now += 60_000;
     expect(Array.from({ length: 5 }, () => rates.take('a', 4))).toEqual([0, 0, 0, 0, 250]);

@@ -27,6 +27,13 @@ export class EndpointRates {
     return ids;
   }
 
+  /** How many deliveries of the endpoint may go now (Infinity when it has no maxRatePerSecond here). */
+  available(endpointId: string): number {
+    const bucket = this.buckets.get(endpointId);
+    if (!bucket) return Infinity;
+    return Math.floor(Math.min(bucket.perSecond, bucket.tokens + ((this.now() - bucket.at) / 1_000) * bucket.perSecond));
+  }
+
   /** 0 when a delivery may go now (it took a token); else the milliseconds until the time promised to it. */
   take(endpointId: string, perSecond: number | undefined): number {
     if (!perSecond) {

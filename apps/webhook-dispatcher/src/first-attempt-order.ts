@@ -79,30 +79,37 @@ export class FirstAttemptOrder {
     }
   }
 
-  /** A fresh delivery of the endpoint is being parked before its first attempt: later ones queue behind it. Called in its turn. */
-  parking(endpointId: string, signal: AbortSignal): void {
+  /**
+   * A fresh delivery of the endpoint is being parked before its first
+   * attempt: later ones queue behind it. Called in its turn; returns what to
+   * tell once the park is stored (its sequence in the attempts stream, 0 if it could not be).
+   */
+  parking(endpointId: string, signal: AbortSignal): (seq: number) => void {
     const queue = this.current(endpointId, signal) ?? this.start(endpointId, 'queued', signal);
     if (queue.state === 'direct') queue.state = 'queued';
     queue.recording += 1;
     queue.parks += 1;
+    return (seq) => {
+      queue.recording = Math.max(0, queue.recording - 1);
+      queue.lastSeq = Math.max(queue.lastSeq, seq);
+    };
   }
 
-  /** The park is stored in the attempts stream at `seq` (0: it could not be). */
-  recorded(endpointId: string, seq: number): void {
-    const queue = this.queues.get(endpointId);
-    if (!queue) return;
-    queue.recording = Math.max(0, queue.recording - 1);
-    queue.lastSeq = Math.max(queue.lastSeq, seq);
-  }
-
-  /** Endpoints whose first attempts wait in the ledger for this replica to send them. */
+  /** Endpoints whose first attempts wait in the ledger for this replica to send them (of partitions it still holds). */
   queued(): string[] {
     const queued: string[] = [];
     for (const [endpointId, queue] of this.queues) {
-      if (queue.signal?.aborted) this.queues.delete(endpointId);
+      const gone = queue.signal ? queue.signal.aborted : !this.holds(endpointId);
+      if (gone) this.queues.delete(endpointId);
       else if (queue.state === 'queued') queued.push(endpointId);
     }
     return queued;
+  }
+
+  /** Whether this replica holds the endpoint's partition (and may send its first attempts). */
+  holds(endpointId: string): boolean {
+    const runner = this.host.runners.find((candidate) => candidate.durable === DURABLES.webhookDispatcher);
+    return runner instanceof PartitionedRunner && runner.holds(endpointId);
   }
 
   /**
@@ -120,14 +127,13 @@ export class FirstAttemptOrder {
   }
 
   /**
-   * Called when no first attempt of the endpoint could be claimed: if none
-   * waits in the ledger, its fresh deliveries wait while every park recorded
-   * reaches the ledger and it is checked again; then they take their lanes.
+   * Called when no first attempt of the endpoint waits in the ledger: its
+   * fresh deliveries wait while every park recorded reaches the ledger and
+   * it is checked again; then they take their lanes.
    */
   async tryLeave(endpointId: string): Promise<void> {
     const queue = this.queues.get(endpointId);
     if (!queue || queue.state !== 'queued') return;
-    if (await this.store.hasFirstAttempts(endpointId)) return;
     queue.state = 'leaving';
     const parks = queue.parks;
     let decided!: () => void;
@@ -139,8 +145,10 @@ export class FirstAttemptOrder {
         await sleep(PROGRESS_EVERY_MS);
       }
       await this.projected(queue.lastSeq);
-      const waiting = await this.store.hasFirstAttempts(endpointId);
+      const waiting = await withDeadline(this.store.hasFirstAttempts(endpointId), LEDGER_WAIT_MS);
       queue.state = waiting || queue.parks !== parks ? 'queued' : 'direct';
+      // Found by the scheduler's look, never bound to a tenure: the next fresh delivery asks its tenure's look.
+      if (queue.state === 'direct' && queue.signal === null) this.queues.delete(endpointId);
     } catch (error) {
       queue.state = 'queued';
       this.logger.debug(`first attempts of ${endpointId} stay queued: ${(error as Error).message}`);
@@ -150,11 +158,11 @@ export class FirstAttemptOrder {
     }
   }
 
-  /** The endpoint's queue as learnt in this tenure of its partition (or found by the scheduler's look while it is held). */
+  /** The endpoint's queue as learnt in this tenure of its partition (or found queued by the scheduler's look while it is held). */
   private current(endpointId: string, signal: AbortSignal): Queue | undefined {
     const queue = this.queues.get(endpointId);
     if (!queue) return undefined;
-    if (queue.signal === null) queue.signal = signal;
+    if (queue.signal === null && queue.state !== 'direct') queue.signal = signal;
     return queue.signal === signal ? queue : undefined;
   }
 
@@ -162,11 +170,6 @@ export class FirstAttemptOrder {
     const queue: Queue = { state, signal, recording: 0, parks: 0, lastSeq: 0, left: null };
     this.queues.set(endpointId, queue);
     return queue;
-  }
-
-  private holds(endpointId: string): boolean {
-    const runner = this.host.runners.find((candidate) => candidate.durable === DURABLES.webhookDispatcher);
-    return runner instanceof PartitionedRunner && runner.holds(endpointId);
   }
 
   /** What the ledger says, once per tenure of a partition: the endpoints with first attempts waiting. */
@@ -183,9 +186,13 @@ export class FirstAttemptOrder {
     try {
       return await withDeadline(
         (async () => {
-          // Every park recorded so far (by this partition's earlier holder too) is in the ledger first.
+          // Every park recorded so far (by this partition's earlier holder too) is in the ledger first. Should the
+          // projection lag, what it has written is still asked: only the latest parks may be missed, until the next look.
           const info = await this.nats.manager.streams.info(this.nats.topology.streams.attempts);
-          await this.projected(info.state.last_seq);
+          const caughtUp = this.projected(info.state.last_seq, LEDGER_WAIT_MS / 2).catch((error: Error) => {
+            this.logger.warn(`looking at the ledger before it caught up: ${error.message}; first attempts parked last may be overtaken until the next look`);
+          });
+          await caughtUp;
           return new Set(await this.store.endpointsWithFirstAttempts());
         })(),
         LEDGER_WAIT_MS,
@@ -196,10 +203,10 @@ export class FirstAttemptOrder {
     }
   }
 
-  /** Resolves once the ledger has every change stored in the attempts stream up to `seq`; rejects after LEDGER_WAIT_MS. */
-  private async projected(seq: number): Promise<void> {
+  /** Resolves once the ledger has every change stored in the attempts stream up to `seq`; rejects after `waitMs`. */
+  private async projected(seq: number, waitMs = LEDGER_WAIT_MS): Promise<void> {
     if (seq === 0) return;
-    const deadline = Date.now() + LEDGER_WAIT_MS;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const info = await this.nats.manager.consumers.info(this.nats.topology.streams.attempts, PROJECTOR_DURABLE);
       if (info.ack_floor.stream_seq >= seq || (info.num_pending === 0 && info.num_ack_pending === 0)) return;

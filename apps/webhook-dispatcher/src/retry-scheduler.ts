@@ -17,6 +17,12 @@ const POLL_MS = 100;
 const BATCH = 200;
 /** First attempts of one endpoint claimed at once, to be sent in their order. */
 const FIRST_ATTEMPTS_BATCH = 64;
+/** Claims of one endpoint's first attempts one after another in a poll, while each is taken whole. */
+const RUNS_PER_POLL = 4;
+/** Endpoints whose first attempts are being sent at once (each a few PostgreSQL queries a poll). */
+const MAX_RUNS = 8;
+/** How long a first attempt that took its lane is passed over by the claims (its outcome reaches the ledger in far less). */
+const PASSED_MS = 10_000;
 /** How often the ledger is looked at for endpoints with first attempts waiting that this replica should send. */
 const LOOK_MS = 1_000;
 
@@ -41,6 +47,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly attempting = new Set<string>();
   /** Endpoints whose first attempts this replica is claiming and sending (one run at a time each). */
   private readonly draining = new Set<string>();
+  /** By endpoint: first attempts that took their lane here lately, by id, and when (see passedOf). */
+  private readonly passed = new Map<string, Map<string, number>>();
   private lookedAt = 0;
 
   constructor(
@@ -137,6 +145,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     // Those with every lane taken, or no token of their maxRatePerSecond, would only be put back.
     const busy = new Set([...this.lanes.busyEndpoints(), ...this.rates.exhausted()]);
     for (const endpointId of this.firstAttempts.queued()) {
+      if (this.draining.size >= MAX_RUNS) break;
       // A paused endpoint's are held (a probe tries one of an endpoint paused by failures); a deleted one's are gone.
       const state = this.config.endpoint(endpointId)?.state;
       if (this.draining.has(endpointId) || busy.has(endpointId) || (state !== undefined && state !== EndpointState.ACTIVE)) continue;
@@ -149,27 +158,55 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
    * Claims the endpoint's first attempts waiting in the ledger and sends them
    * in their order: each takes its lane after the one before it took its own;
    * once one is held back (busy again, paused), the rest are given back for a
-   * later run. None to claim: the endpoint's fresh deliveries may go direct again.
+   * later run. Those that took their lane are out of the way of the next
+   * claim at once (their outcome on its way), so runs follow one another
+   * without waiting for the ledger. None waiting: the endpoint's fresh
+   * deliveries may go direct again.
    */
   private async sendInOrder(endpointId: string): Promise<void> {
     try {
-      const claimed = await this.store.claimFirstAttempts(endpointId, FIRST_ATTEMPTS_BATCH, this.claimMs, await this.horizon.now(), [...this.attempting]);
-      if (claimed.length === 0) return await this.firstAttempts.tryLeave(endpointId);
-      let went = Promise.resolve(true);
-      const left: string[] = [];
-      for (const delivery of claimed) {
-        if (!(await went)) {
-          left.push(delivery.id);
-          continue;
+      for (let run = 0; run < RUNS_PER_POLL; run += 1) {
+        const passed = this.passedOf(endpointId);
+        const limit = Math.min(FIRST_ATTEMPTS_BATCH, this.rates.available(endpointId));
+        const horizon = await this.horizon.now();
+        const { claimed, lockedUntil, waiting } = await this.store.claimFirstAttempts(endpointId, limit, this.claimMs, horizon, [...this.attempting], [...passed.keys()]);
+        if (!waiting) return await this.firstAttempts.tryLeave(endpointId);
+        if (claimed.length === 0) return;
+        // A send starts early enough to end (WEBHOOK_TIMEOUT) well before the claim expires, and only while the partition is here.
+        const startBy = Date.now() + this.settings.WEBHOOK_TIMEOUT;
+        let went = Promise.resolve(true);
+        const left: string[] = [];
+        for (const delivery of claimed) {
+          if (!(await went) || Date.now() > startBy || !this.firstAttempts.holds(endpointId)) {
+            left.push(delivery.id);
+            continue;
+          }
+          let decided!: (sent: boolean) => void;
+          went = new Promise((resolve) => (decided = resolve));
+          const tookLane = (sent: boolean) => {
+            if (sent) passed.set(delivery.id, Date.now());
+            decided(sent);
+          };
+          void this.track(this.attempt(delivery, false, tookLane));
         }
-        let decided!: (sent: boolean) => void;
-        went = new Promise((resolve) => (decided = resolve));
-        void this.track(this.attempt(delivery, false, decided));
+        await went;
+        await this.store.unclaim(left, lockedUntil!);
+        if (left.length > 0 || claimed.length < limit) return;
       }
-      await this.store.unclaim(left);
     } catch (error) {
       this.logger.warn(`cannot send the first attempts of ${endpointId} waiting in the ledger: ${(error as Error).message}`);
     }
+  }
+
+  /** The endpoint's first attempts that took their lane here lately (by id, when): the claims pass over them. */
+  private passedOf(endpointId: string): Map<string, number> {
+    const passed = this.passed.get(endpointId) ?? new Map<string, number>();
+    this.passed.set(endpointId, passed);
+    // Their outcome has reached the ledger long since (or, still there, they are in the way: never overtaken).
+    const since = Date.now() - PASSED_MS;
+    for (const [id, at] of passed) if (at < since && !this.attempting.has(id)) passed.delete(id);
+    for (const [other, ids] of this.passed) if (ids.size === 0 && other !== endpointId) this.passed.delete(other);
+    return passed;
   }
 
   /**
