@@ -18,6 +18,17 @@ const STALL_CHECK_EVERY_MS = 10_000;
 
 /** A feed's consumer left without pulls (its replica was killed) is removed by the server after this. */
 const FEED_INACTIVE_MS = 10_000;
+/**
+ * How long a feed's pull request lasts; the server's idle heartbeats come
+ * every half of it, and two missed make the client reset the ordered
+ * consumer (a consumer made again on the server). With 5 s, a nats-server
+ * loaded by many feeds sent its heartbeats late, dozens of feeds were reset
+ * at once, and feeds stood still 5–27 s until the watchdog restarted them
+ * (docs/benchmarks.md, The whole pipeline). A pull lost with the
+ * connection is made again when the client reconnects, and one lost
+ * otherwise is the watchdog's (STALL_MS), so a long one costs no recovery.
+ */
+const FEED_PULL_EXPIRES_MS = 30_000;
 
 /** One endpoint's live feed on this replica. */
 interface EndpointFeed {
@@ -220,9 +231,7 @@ export class DeliveryFeed implements OnApplicationBootstrap, OnApplicationShutdo
           // A killed replica's feeds leave the server soon rather than after five minutes.
           inactive_threshold: FEED_INACTIVE_MS,
         }));
-        // Short pull requests: after NATS restarts, a lost request is noticed (missed heartbeats)
-        // and replaced within seconds rather than the default half minute.
-        const messages = (feed.messages = await consumer.consume({ max_messages: 1_024, expires: 5_000 }));
+        const messages = (feed.messages = await consumer.consume({ max_messages: 1_024, expires: FEED_PULL_EXPIRES_MS }));
         if (feed.stopped) break;
         if (this.debugging) void this.followStatus(feed, messages);
         feed.feeding = true;
