@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { imageLink } from '@app/events';
-import { openImageStore } from '@app/messaging';
+import { imageChunksSubject, imageDescriptionSubject, imageStoreStream, openImageStore } from '@app/messaging';
 import { freshEvent } from './support/fixtures.js';
 import { TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -136,10 +136,10 @@ describe('event images', () => {
     // Its chunks gone and its description kept: how retention leaves it for a moment (the chunks are older).
     const nats = await stack.natsClient();
     const bucket = nats.topology.imageBucket;
-    const described = await nats.manager.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: `$O.${bucket}.M.${Buffer.from(id.toLowerCase()).toString('base64url')}` });
+    const described = await nats.manager.streams.getMessage(imageStoreStream(bucket), { last_by_subj: imageDescriptionSubject(bucket, id.toLowerCase()) });
     expect(described).not.toBeNull();
     const { nuid } = JSON.parse(described!.string()) as { nuid: string };
-    await nats.manager.streams.purge(`OBJ_${bucket}`, { filter: `$O.${bucket}.C.${nuid}` });
+    await nats.manager.streams.purge(imageStoreStream(bucket), { filter: imageChunksSubject(bucket, nuid) });
     // Bounded here so that a hang fails as a hang, not as the suite's timeout.
     const answer = await fetch(stack.url('api', `/event-service/get-image/${id}`), { signal: AbortSignal.timeout(20_000) });
     expect(answer.status).toBe(404);

@@ -209,14 +209,14 @@ export async function runScaledChaos(options: ScaledChaosOptions): Promise<Scale
     const cameraOf = new Map(published.map((event) => [event.id, event.camera]));
     /** The first pair out of order of each camera, as it came: [came, should have come before it]. */
     const disordered: Array<[string, string]> = [];
+    const expected = new Map<string, string[]>();
+    for (const event of published) expected.set(event.camera, [...(expected.get(event.camera) ?? []), event.id]);
+    const at = new Map(published.map((event, index) => [event.id, index]));
+    const describe = (id: string | undefined) => (id === undefined ? 'nothing' : `event ${at.get(id)} (${id}, ${published[at.get(id)!]!.phase})`);
     const outOfOrder = (arrivals: string[]): string[] => {
-      const expected = new Map<string, string[]>();
-      for (const event of published) expected.set(event.camera, [...(expected.get(event.camera) ?? []), event.id]);
       const seen = new Map<string, string[]>();
       for (const id of arrivals) if (cameraOf.has(id)) seen.set(cameraOf.get(id)!, [...(seen.get(cameraOf.get(id)!) ?? []), id]);
       const wrong: string[] = [];
-      const at = new Map(published.map((event, index) => [event.id, index]));
-      const describe = (id: string | undefined) => (id === undefined ? 'nothing' : `event ${at.get(id)} (${id}, ${published[at.get(id)!]!.phase})`);
       for (const [camera, ids] of seen) {
         const want = expected.get(camera)!.filter((id) => ids.includes(id));
         if (want.join() === ids.join()) continue;

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import type { ObjectStore } from '@nats-io/obj';
 import { idKey, IMAGE_CONTENT_TYPES, verifyImageLink } from '@app/events';
 import { readsEverything } from '@app/domain';
-import { AccessTokens, IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
+import { AccessTokens, hasImageChunks, IMAGE_CONTENT_TYPE, NatsClient, openImageStore } from '@app/messaging';
+import { DeadlineExceededError, withDeadline } from '@app/runtime';
 import type { ApiConfig } from './api.config.js';
 import { API_CONFIG, API_TOKENS } from './api.tokens.js';
 import { DashboardSessions } from './dashboard/dashboard-sessions.js';
@@ -80,32 +81,22 @@ export class ImagesController implements OnModuleInit {
    * and the read is bounded besides (they may expire while it reads).
    */
   private async read(key: string, nuid: string): Promise<Uint8Array | null> {
-    const bucket = this.nats.topology.imageBucket;
-    const chunk = await this.nats.manager.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: `$O.${bucket}.C.${nuid}` });
-    if (!chunk) return null;
+    if (!(await hasImageChunks(this.nats, nuid))) return null;
     const result = await this.store.get(key);
     if (!result) return null;
     // Seen, whatever it comes to: a read given up (below) must not leave its failure unhandled.
     result.error.catch(() => undefined);
     const reader = result.data.getReader();
-    const parts: Uint8Array[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READ_TIMEOUT_MS)));
-    try {
-      for (;;) {
-        const next = await Promise.race([reader.read(), deadline]);
-        if (next === 'late') {
-          await reader.cancel().catch(() => undefined);
-          return null;
-        }
-        if (next.done) break;
-        parts.push(next.value);
-      }
+    const readAll = async (): Promise<Uint8Array> => {
+      const parts: Uint8Array[] = [];
+      for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(next.value);
       // The digest checked: a corrupt object is an error, not an image.
       await result.error;
       return Buffer.concat(parts);
-    } finally {
-      clearTimeout(timer);
-    }
+    };
+    return withDeadline(readAll(), READ_TIMEOUT_MS, () => void reader.cancel().catch(() => undefined)).catch((error: unknown) => {
+      if (error instanceof DeadlineExceededError) return null;
+      throw error;
+    });
   }
 }

@@ -41,6 +41,12 @@ const PARKED_COLUMNS = 'id, endpoint_id, event_id, body, attempt, accepted_at, f
 /** A waiting first attempt with its place in its endpoint's order (delivery_retry_first_attempts_idx). */
 const IN_ORDER = 'first_seq IS NOT NULL AND attempt = 1 AND failed_at IS NULL';
 
+/** Whether the endpoint has first attempts waiting in their order (held or claimed ones included). */
+async function firstAttemptsWaiting(manager: EntityManager, endpointId: string): Promise<boolean> {
+  const [row]: Array<{ waiting: boolean }> = await manager.query(`SELECT EXISTS (SELECT 1 FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}) AS waiting`, [endpointId]);
+  return row?.waiting === true;
+}
+
 /**
  * The ledger: deliveries waiting in PostgreSQL for their next attempt
  * (`delivery_retry`), and the delivery log; this class is the one code that
@@ -158,10 +164,7 @@ export class DeliveryStore {
         const claimed = rows.map(toParked).sort((a, b) => a.firstSeq! - b.firstSeq!);
         return { claimed, lockedUntil: rows[0]!.locked_until, waiting: true };
       }
-      const [{ waiting }]: Array<{ waiting: boolean }> = await manager.query(`SELECT EXISTS (SELECT 1 FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}) AS waiting`, [
-        endpointId,
-      ]);
-      return { claimed: [], lockedUntil: null, waiting };
+      return { claimed: [], lockedUntil: null, waiting: await firstAttemptsWaiting(manager, endpointId) };
     });
   }
 
@@ -179,23 +182,28 @@ export class DeliveryStore {
   }
 
   /** Whether the endpoint has first attempts waiting in their order (held or claimed ones included). */
-  async hasFirstAttempts(endpointId: string): Promise<boolean> {
-    const rows: Array<{ waiting: boolean }> = await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM delivery_retry WHERE endpoint_id = $1 AND ${IN_ORDER}) AS waiting`, [
-      endpointId,
-    ]);
-    return rows[0]?.waiting === true;
+  hasFirstAttempts(endpointId: string): Promise<boolean> {
+    return firstAttemptsWaiting(this.dataSource.manager, endpointId);
   }
 
   /** The endpoints that have first attempts waiting in their order: a skip scan of delivery_retry_first_attempts_idx. */
-  async endpointsWithFirstAttempts(): Promise<string[]> {
+  endpointsWithFirstAttempts(): Promise<string[]> {
+    return this.endpointsWhere(IN_ORDER);
+  }
+
+  /**
+   * The endpoints with rows where `condition` holds (unqualified columns of
+   * delivery_retry): a skip scan of the index with that predicate, one probe
+   * per endpoint, not per row.
+   */
+  private async endpointsWhere(condition: string): Promise<string[]> {
     const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
-      `WITH RECURSIVE waiting (endpoint_id) AS (
-         (SELECT endpoint_id FROM delivery_retry WHERE ${IN_ORDER} ORDER BY endpoint_id LIMIT 1)
+      `WITH RECURSIVE found (endpoint_id) AS (
+         (SELECT endpoint_id FROM delivery_retry WHERE ${condition} ORDER BY endpoint_id LIMIT 1)
          UNION ALL
-         SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE next.first_seq IS NOT NULL AND next.attempt = 1 AND next.failed_at IS NULL
-                   AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
-         FROM waiting previous WHERE previous.endpoint_id IS NOT NULL)
-       SELECT endpoint_id FROM waiting WHERE endpoint_id IS NOT NULL`,
+         SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE ${condition} AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
+         FROM found previous WHERE previous.endpoint_id IS NOT NULL)
+       SELECT endpoint_id FROM found WHERE endpoint_id IS NOT NULL`,
     );
     return rows.map((row) => row.endpoint_id);
   }
@@ -228,16 +236,8 @@ export class DeliveryStore {
   }
 
   /** The endpoints that have held deliveries: a skip scan of delivery_retry_held_idx, one probe per endpoint, not per row. */
-  async endpointsWithHeldDeliveries(): Promise<string[]> {
-    const rows: Array<{ endpoint_id: string }> = await this.dataSource.query(
-      `WITH RECURSIVE held_endpoint (endpoint_id) AS (
-         (SELECT endpoint_id FROM delivery_retry WHERE held ORDER BY endpoint_id LIMIT 1)
-         UNION ALL
-         SELECT (SELECT next.endpoint_id FROM delivery_retry next WHERE next.held AND next.endpoint_id > previous.endpoint_id ORDER BY next.endpoint_id LIMIT 1)
-         FROM held_endpoint previous WHERE previous.endpoint_id IS NOT NULL)
-       SELECT endpoint_id FROM held_endpoint WHERE endpoint_id IS NOT NULL`,
-    );
-    return rows.map((row) => row.endpoint_id);
+  endpointsWithHeldDeliveries(): Promise<string[]> {
+    return this.endpointsWhere('held');
   }
 
   /**

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConsumerHost, DURABLES, NatsClient, PartitionedRunner } from '@app/messaging';
+import { withDeadline } from '@app/runtime';
 import { PROJECTOR_DURABLE } from './delivery-changes.consumer.js';
 import { DeliveryStore } from './delivery-store.js';
 
@@ -48,6 +49,8 @@ interface Queue {
 export class FirstAttemptOrder {
   private readonly logger = new Logger(FirstAttemptOrder.name);
   private readonly queues = new Map<string, Queue>();
+  /** The partitioned reader of the fresh deliveries. */
+  private runner: PartitionedRunner | undefined;
   /** What the ledger said when a partition was taken (once per tenure). */
   private readonly looks = new WeakMap<AbortSignal, Promise<Set<string>>>();
 
@@ -108,8 +111,9 @@ export class FirstAttemptOrder {
 
   /** Whether this replica holds the endpoint's partition (and may send its first attempts). */
   holds(endpointId: string): boolean {
-    const runner = this.host.runners.find((candidate) => candidate.durable === DURABLES.webhookDispatcher);
-    return runner instanceof PartitionedRunner && runner.holds(endpointId);
+    // Found once the consumers have started.
+    this.runner ??= this.host.runners.find((candidate): candidate is PartitionedRunner => candidate instanceof PartitionedRunner && candidate.durable === DURABLES.webhookDispatcher);
+    return this.runner?.holds(endpointId) ?? false;
   }
 
   /**
@@ -214,12 +218,4 @@ export class FirstAttemptOrder {
       await sleep(PROGRESS_EVERY_MS);
     }
   }
-}
-
-function withDeadline<T>(task: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([task, expired]).finally(() => clearTimeout(timer));
 }

@@ -25,6 +25,19 @@ export async function openImageStore(client: NatsClient): Promise<ObjectStore> {
   return store;
 }
 
+/** The image store's stream (the object store's name for its bucket's). */
+export const imageStoreStream = (bucket: string): string => `OBJ_${bucket}`;
+/** The subject of an image's chunks, in the object store's layout. */
+export const imageChunksSubject = (bucket: string, nuid: string): string => `$O.${bucket}.C.${nuid}`;
+/** The subject of an image's description, in the object store's layout (its name in padded base64url). */
+export const imageDescriptionSubject = (bucket: string, name: string): string => `$O.${bucket}.M.${base64UrlPadded(Buffer.from(name))}`;
+
+/** Whether the chunks of an image (its description's `nuid`) are still stored: they expire a moment before its description. */
+export async function hasImageChunks(client: NatsClient, nuid: string): Promise<boolean> {
+  const bucket = client.topology.imageBucket;
+  return (await client.manager.streams.getMessage(imageStoreStream(bucket), { last_by_subj: imageChunksSubject(bucket, nuid) })) !== null;
+}
+
 /** The metadata key holding an image's content type. */
 export const IMAGE_CONTENT_TYPE = 'content-type';
 
@@ -47,7 +60,7 @@ export async function addImage(client: NatsClient, name: string, contentType: st
   const nuid = randomUUID().replaceAll('-', '');
   let chunks = 0;
   for (let offset = 0; offset < bytes.length; offset += maxChunk) {
-    await client.jetstream.publish(`$O.${bucket}.C.${nuid}`, bytes.subarray(offset, offset + maxChunk));
+    await client.jetstream.publish(imageChunksSubject(bucket, nuid), bytes.subarray(offset, offset + maxChunk));
     chunks += 1;
   }
   const description = {
@@ -68,7 +81,7 @@ export async function addImage(client: NatsClient, name: string, contentType: st
   // Only where no description is: an image is never replaced.
   headers.set('Nats-Expected-Last-Subject-Sequence', '0');
   try {
-    await client.jetstream.publish(`$O.${bucket}.M.${base64UrlPadded(Buffer.from(name))}`, JSON.stringify(description), { headers });
+    await client.jetstream.publish(imageDescriptionSubject(bucket, name), JSON.stringify(description), { headers });
     return true;
   } catch (error) {
     if (isWrongLastSequence(error)) return false;

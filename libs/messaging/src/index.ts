@@ -12,7 +12,7 @@ export { bucketOfKey, ConfigPublisher, ConfigPublishers, EndpointHealthPublisher
 export { ConfigView } from './config-view.js';
 export { ConfigBarrierModule, ConfigPublisherModule, ConfigViewModule, ConsumerHost, EndpointHealthPublisherModule, MessagingModule, SECRETS_VIEW, SecretsViewModule, TokenViewModule } from './messaging.module.js';
 export { readRoutingHeaders, routingHeaders } from './routing-headers.js';
-export { addImage, IMAGE_CONTENT_TYPE, openImageStore } from './image-store.js';
+export { addImage, hasImageChunks, IMAGE_CONTENT_TYPE, imageChunksSubject, imageDescriptionSubject, imageStoreStream, openImageStore } from './image-store.js';
 export { decodeChanges, DeliveryOutcome, encodeChanges, type AttemptLine, type DeliveryChange, type RetryChange } from './delivery-change.js';
 export { effectiveState, EndpointState, type EndpointHealth, type HealthState, type ManualState } from '@app/domain';
 export { awaitConfigApplied, ConfigBarrierResponder, type BarrierOutcome } from './config-barrier.js';

@@ -5,4 +5,5 @@ export { tokenFromHeaders } from './token-header.js';
 export { backoffMs, DependencyUnavailableError, isTransientFailure } from './transient-failure.js';
 export { retryWhileTransient, type RetryOptions } from './retry-while-transient.js';
 export { ATTEMPT_DURATION_BUCKETS, consumerBacklogGauges, deadLettersCounter, deliveryLatencyHistogram, LATENCY_BUCKETS, secondsSince, STATUS_CLASSES, statusClassOf, type StatusClass } from './metrics.js';
+export { DeadlineExceededError, withDeadline } from './deadline.js';
 export { Rate } from './rate.js';
