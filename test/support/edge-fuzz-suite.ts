@@ -323,7 +323,9 @@ export function describeEdgeFuzz({ runs, timeoutMs }: EdgeFuzzBudget): void {
           const dead = deadLetters.get(seq);
           if (dead) {
             if (!AGENT_REASONS.includes(dead.reason)) throw new Error(`agent message ${seq} dead-lettered as ${dead.reason} (${dead.detail}): ${input}`);
-            if (AGENT_FIELD_REASONS.has(dead.reason) && !/^[A-Z_]+: [^\s].*?: /s.test(dead.detail) && !dead.detail.endsWith(NOT_AN_OBJECT)) {
+            // The field's path, then what is wrong with it; a key may begin with a space (`{" x":1," x":2}`), so any
+            // path that is not empty counts.
+            if (AGENT_FIELD_REASONS.has(dead.reason) && !/^[A-Z_]+: (?!: ).+?: /s.test(dead.detail) && !dead.detail.endsWith(NOT_AN_OBJECT)) {
               throw new Error(`agent message ${seq} dead-lettered as ${dead.reason} without the field at fault (${dead.detail}): ${input}`);
             }
             count('agent NATS message, settled', `dead letter ${dead.reason}`);
