@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { profileArgs, readProfile, type ProfileNode } from './cpuprofile.js';
 
 /**
  * Where a process's CPU time went, from a V8 CPU profile (`node --cpu-prof`;
@@ -8,24 +8,7 @@ import { readFileSync } from 'node:fs';
  *
  * argv: <file.cpuprofile>… [--top N]
  */
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const args = process.argv.slice(2);
-const topIndex = args.indexOf('--top');
-const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
-const files = args.filter((arg, index) => topIndex < 0 || (index !== topIndex && index !== topIndex + 1));
+const { rest: files, top } = profileArgs(25);
 
 /** The area a frame's code belongs to: a package, an app or lib of this project, Node itself, or V8's own work. */
 function areaOf(frame: ProfileNode['callFrame']): string {
@@ -40,7 +23,7 @@ function areaOf(frame: ProfileNode['callFrame']): string {
 }
 
 for (const file of files) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const profile = readProfile(file);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMicros = new Map<number, number>();
   for (const [index, id] of profile.samples.entries()) selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));

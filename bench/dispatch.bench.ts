@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { ensureStreams, Headers, NatsClient } from '@app/messaging';
-import { NATS_URL, TestStack } from '../test/support/stack.js';
+import { NATS_URL, PRODUCTION_LEASES, TestStack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/wait.js';
 import { simulatedEvents } from '@app/simulator';
 
@@ -108,7 +108,7 @@ async function dispatcher(receiver: Receiver, blackHole: string | null): Promise
   const profileDir = process.env.DISPATCH_PROFILE;
   const stack = await TestStack.start({
     apps: ['api', 'webhook-dispatcher'],
-    env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
+    env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', ...PRODUCTION_LEASES, ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
   });
   try {
     const endpointIds: string[] = [];

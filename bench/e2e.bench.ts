@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { NatsClient } from '@app/messaging';
-import { TestStack, NATS_URL } from '../test/support/stack.js';
+import { NATS_URL, PRODUCTION_LEASES, TestStack } from '../test/support/stack.js';
 import { TestClient } from '../test/support/ws-client.js';
 import { simulatedEvents } from '@app/simulator';
 import { runLoad, type RunFigures } from './latency.js';
@@ -74,7 +74,7 @@ async function bareChain(): Promise<Target> {
 }
 
 async function pipeline(): Promise<Target> {
-  const stack = await TestStack.start({ env: { LOG_FORMAT: 'json' } });
+  const stack = await TestStack.start({ env: { LOG_FORMAT: 'json', ...PRODUCTION_LEASES } });
   const websocket = await TestClient.connect(stack.websocketUrl(await stack.createWebsocketEndpoint('bench')));
   await stack.waitForConfig();
   const nats = await stack.natsClient();

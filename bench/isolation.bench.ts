@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Headers, type NatsClient } from '@app/messaging';
-import { TestStack } from '../test/support/stack.js';
+import { PRODUCTION_LEASES, TestStack } from '../test/support/stack.js';
 import { simulatedEvents } from '@app/simulator';
 import { runLoad, type RunFigures } from './latency.js';
 
@@ -44,7 +44,7 @@ async function run(withDead: boolean): Promise<RunFigures> {
   const blackHoleUrls = await Promise.all(blackHoles.map((server) => listen(server)));
   const stack = await TestStack.start({
     apps: ['api', 'webhook-dispatcher'],
-    env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', STREAM_MAX_BYTES: '2GiB' },
+    env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', LOG_FORMAT: 'json', STREAM_MAX_BYTES: '2GiB', ...PRODUCTION_LEASES },
   });
   try {
     const endpointIds: string[] = [];

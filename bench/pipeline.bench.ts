@@ -12,7 +12,7 @@ import * as hdr from 'hdr-histogram-js';
 import { WebSocket } from 'ws';
 import { NatsClient } from '@app/messaging';
 import { Simulation, DEFAULT_SIMULATION, simulatedEvents, type SimulationOptions } from '@app/simulator';
-import { NATS_URL, TestStack, type Instance } from '../test/support/stack.js';
+import { NATS_URL, PRODUCTION_LEASES, TestStack, type Instance } from '../test/support/stack.js';
 import { checkWaitGuards, waitFor } from '../test/support/wait.js';
 import { CpuMeter, natsServerPid, peakRssOf } from './process-stats.js';
 
@@ -56,6 +56,10 @@ class Phase {
   readonly latency = { ws: histogram(), wh: histogram() };
   readonly done = { ws: 0, wh: 0 };
   readonly last = { ws: 0, wh: 0 };
+  /** When each event reached all its endpoints of a kind (ms since the first publish), in order of completion. */
+  readonly completions = { ws: [] as number[], wh: [] as number[] };
+  /** When the last event was published (ms since the first publish). */
+  publishedAll = 0;
   private readonly sentAt = new Map<string, number>();
   private readonly left = new Map<string, { ws: number; wh: number }>();
   started = 0;
@@ -75,6 +79,7 @@ class Phase {
     if (left[kind] === 0) {
       this.done[kind] += 1;
       this.last[kind] = now;
+      this.completions[kind].push(now - this.started);
     }
   }
 
@@ -159,7 +164,7 @@ async function pipelineSide(receiverUrl: string): Promise<Side & { clients: WebS
   const profileDir = process.env.PIPELINE_PROFILE;
   const stack = await TestStack.start({
     apps: ['api', ...dataPath],
-    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', STREAM_MAX_BYTES: '4GiB', ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
+    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', STREAM_MAX_BYTES: '4GiB', ...PRODUCTION_LEASES, ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}) },
   });
   const ws = await pooled(WS_ENDPOINTS, 8, (index) => stack.createWebsocketEndpoint(`bench ws ${index}`));
   const hooks = await pooled(WEBHOOK_ENDPOINTS, 8, (index) => stack.createWebhookEndpoint(`${receiverUrl}/hook/${index}`, `bench hook ${index}`));
@@ -263,6 +268,7 @@ async function load(side: Side, count: number, ratePerSecond: number | null): Pr
     if (inFlight.size >= WINDOW) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  measured.publishedAll = performance.now() - measured.started;
   await waitFor(() => measured.done.ws === count && measured.done.wh === count, { timeoutMs: 120_000, intervalMs: 10, what: `every delivery of ${side.name}` }).catch((error: Error) =>
     console.log(`  ${error.message}: ${measured.done.ws} of ${count} events at every websocket endpoint, ${measured.done.wh} at every webhook endpoint`),
   );
@@ -301,6 +307,12 @@ async function measure(side: Side, latencyRateOf: (own: { ws: number; wh: number
   const cpuPer1000 = new Map([...cpu].map(([name, seconds]) => [name, (seconds / EVENTS) * 1_000]));
   const rate = { ws: throughput.rate('ws'), wh: throughput.rate('wh') };
   console.log(`  ${side.name.padEnd(8)} sustained: ${rate.ws.toFixed(0)} events/s to websocket, ${rate.wh.toFixed(0)} to webhook; CPU s per 1,000 events: ${[...cpuPer1000].map(([name, seconds]) => `${name} ${seconds.toFixed(3)}`).join(', ')}`);
+  // Where the time went: a tail (a few endpoints late) reads differently from a steady pace.
+  const at = (kind: Kind, share: number) => ((throughput.completions[kind][Math.max(0, Math.ceil(share * throughput.completions[kind].length) - 1)] ?? NaN) / 1_000).toFixed(1);
+  console.log(
+    `  ${side.name.padEnd(8)} progress: all published (acked) at ${(throughput.publishedAll / 1_000).toFixed(1)} s; events at all their endpoints, 50/90/99/100%:` +
+      ` websocket ${at('ws', 0.5)}/${at('ws', 0.9)}/${at('ws', 0.99)}/${at('ws', 1)} s, webhook ${at('wh', 0.5)}/${at('wh', 0.9)}/${at('wh', 0.99)}/${at('wh', 1)} s`,
+  );
   const latencyRate = latencyRateOf(rate);
   const latencyRun = await load(side, Math.round(latencyRate * LATENCY_SECONDS), latencyRate);
   const latency = { ws: latencyRun.figures('ws'), wh: latencyRun.figures('wh') };

@@ -5,7 +5,7 @@ import { idKey } from '@app/events';
 import { DEFAULT_PARTITIONS, NatsClient, partitionOf } from '@app/messaging';
 import { simulatedEvents } from '@app/simulator';
 import type { AppName } from '../scripts/local-stack.js';
-import { TestStack, type Instance } from '../test/support/stack.js';
+import { PRODUCTION_LEASES, TestStack, type Instance } from '../test/support/stack.js';
 import { waitFor } from '../test/support/wait.js';
 import { TestClient } from '../test/support/ws-client.js';
 import { runLoad } from './latency.js';
@@ -63,8 +63,7 @@ async function startReceiver(onRequest: (path: string, id: string) => void): Pro
 async function measure(replicas: number): Promise<number> {
   const stack = await TestStack.start({
     apps: ['api', 'ingest', 'profile-sync', 'filter-router', 'websocket-gateway', 'webhook-dispatcher'],
-    // Production's lease TTL (the test stacks' 3 s makes a replica that is late to renew under this load give its partitions up).
-    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', PARTITION_LEASE_TTL: '10s' },
+    env: { LOG_FORMAT: 'json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', ...PRODUCTION_LEASES },
   });
   // Each event counts once the websocket client and every webhook endpoint have it.
   const sinks = new Map<string, Set<string>>();

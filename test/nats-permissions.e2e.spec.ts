@@ -45,8 +45,9 @@ describe('the shipped NATS permission layout', () => {
   const connectAs = (user: string, inboxPrefix: string) => layout.connectAs(user, inboxPrefix);
 
   beforeAll(async () => {
-    // Small streams, so that each app's trimmer soon purges what its consumers read (the padded events below).
-    layout = await LayoutStack.start({ STREAM_MAX_BYTES: '64KiB' });
+    // Small streams, so that each app's trimmer soon purges what its consumers read (the padded events below). The
+    // gateway reads with its shared feed (every websocket delivery); nats-permissions.long reads a feed per endpoint.
+    layout = await LayoutStack.start({ STREAM_MAX_BYTES: '64KiB', WS_SHARED_FEED_ENDPOINTS: '1' });
     stack = layout.stack;
   });
 

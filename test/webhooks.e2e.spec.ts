@@ -447,7 +447,13 @@ describe('webhook delivery', () => {
     await waitFor(
       async () => (await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { eventId: { exact: $id }, outcome: { exact: SUCCEEDED } }) { totalCount } }', { id: probed.event.id })).data.deliveryAttempts.totalCount === 1,
       { timeoutMs: 30_000, what: 'the probe to succeed' },
-    );
+    ).catch(async (error: Error) => {
+      // What the receiver saw and what the delivery log holds of the endpoint, to tell a probe not recorded from one
+      // recorded otherwise.
+      const log = await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { endpointId: { exact: $id } }, pagination: { limit: 50 }) { collectionItems { eventId attempt outcome statusCode attemptedAt } } }', { id: hook.endpointId });
+      const seen = hook.receiver.requests.map((request, index) => `${index}: ${request.headers['webhook-id']} ${request.status ?? 'hanging'}`);
+      throw new Error(`${error.message}\nprobed event ${probed.event.id}\nreceiver: ${seen.join('; ')}\ndelivery log: ${JSON.stringify(log.data?.deliveryAttempts?.collectionItems ?? log.errors)}`);
+    });
     // The probe's success is the dispatcher's health; the pause by hand is the api's, and stays.
     expect(await stateOf()).toBe('PAUSED_BY_HAND');
     const record = await (await openConfigBucket(await stack.natsClient())).get(ConfigKeys.endpoint(hook.endpointId));

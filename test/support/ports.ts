@@ -1,21 +1,46 @@
 import { createServer } from 'node:net';
 
-// Ports already handed out by this process: the kernel may offer a port again as soon as the
-// probe closes it, and two apps of one stack given the same port means one of them cannot start.
-const handedOut = new Set<number>();
+/**
+ * Ports are handed out below the kernel's ephemeral range (32768–60999 here),
+ * each Jest worker from a block of its own. A port the kernel hands out
+ * (`listen(0)`: a receiver's; an outgoing connection's own end) or another
+ * worker's app never lands on one of them between the probe that found it
+ * free and the app that binds it, as it could when they came from `listen(0)`
+ * too: two suites side by side then sometimes gave one app a port another
+ * had just taken (EADDRINUSE), or a test's receiver the port of another
+ * stack's gone receiver, and with it that stack's deliveries.
+ */
+const FIRST_PORT = 20_000;
+const BLOCK_SIZE = 3_000;
+const BLOCKS = 4;
 
-/** A TCP port that was free a moment ago on 127.0.0.1, and that this process has not handed out before. */
+// Ports already handed out by this process: two apps of one stack given the same port means one of them cannot start.
+const handedOut = new Set<number>();
+const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1) || 1);
+const blockStart = FIRST_PORT + ((worker - 1) % BLOCKS) * BLOCK_SIZE;
+let next = Math.floor(Math.random() * BLOCK_SIZE);
+
+/** A TCP port of this worker's block that was free a moment ago on 127.0.0.1, and that this process has not handed out before. */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    if (!handedOut.has(port)) {
+  for (let tried = 0; tried < BLOCK_SIZE; tried += 1) {
+    const port = blockStart + (next++ % BLOCK_SIZE);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
       handedOut.add(port);
       return port;
     }
   }
+  throw new Error(`no free port left in ${blockStart}–${blockStart + BLOCK_SIZE - 1}`);
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (listening) await new Promise((resolve) => server.close(resolve));
+  return listening;
 }
 
 export { isListening } from '../../scripts/local-stack.js';

@@ -41,6 +41,8 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pruning = new PruneSchedule('delivery log', () => this.prune());
   private polling = false;
+  /** Set at shutdown: nothing new is claimed; what is under way ends first (see onApplicationShutdown). */
+  private stopping = false;
   private readonly running = new Set<Promise<void>>();
   private failingSince: number | null = null;
   /** Parked deliveries this replica is attempting (from the claim until the attempt's change is stored). */
@@ -65,16 +67,24 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.timers.push(
-      setInterval(() => void this.poll(), POLL_MS),
-      setInterval(() => void this.probe(), this.settings.WEBHOOK_PROBE_INTERVAL),
+      setInterval(() => void this.track(this.poll()), POLL_MS),
+      setInterval(() => void this.track(this.probe()), this.settings.WEBHOOK_PROBE_INTERVAL),
     );
     this.pruning.start();
   }
 
+  /**
+   * Ends what is under way before PostgreSQL and NATS are closed: a poll or a
+   * run that claimed deliveries, and every attempt started meanwhile (a run
+   * starts them as it goes). One cut short would keep its claim, and an
+   * endpoint's first attempts behind it would wait for that claim to expire
+   * (twice WEBHOOK_TIMEOUT and more) before another replica sent them.
+   */
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     this.timers.forEach((timer) => clearInterval(timer));
     this.pruning.stop();
-    await Promise.all(this.running);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private get claimMs(): number {
@@ -85,6 +95,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private async probe(): Promise<void> {
     if (!this.config.healthy) return;
     for (const endpoint of this.config.allEndpoints()) {
+      if (this.stopping) return;
       if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
       try {
         const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.horizon.now(), [...this.attempting]);
@@ -108,7 +119,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   private async poll(): Promise<void> {
     // Until the view is loaded, every parked delivery would only be deferred.
-    if (this.polling || !this.config.healthy) return;
+    if (this.polling || this.stopping || !this.config.healthy) return;
     this.polling = true;
     try {
       // Endpoints whose lanes are all taken here are left out: claiming their deliveries would only put them back.
@@ -133,6 +144,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   /** Runs each queued endpoint's first attempts (those busy now wait for a lane to free); looks for more now and then. */
   private sendFirstAttempts(): void {
+    if (this.stopping) return;
     if (Date.now() - this.lookedAt >= LOOK_MS) {
       this.lookedAt = Date.now();
       void this.track(
@@ -177,7 +189,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
         let went = Promise.resolve(true);
         const left: string[] = [];
         for (const delivery of claimed) {
-          if (!(await went) || Date.now() > startBy || !this.firstAttempts.holds(endpointId)) {
+          if (!(await went) || Date.now() > startBy || this.stopping || !this.firstAttempts.holds(endpointId)) {
             left.push(delivery.id);
             continue;
           }
@@ -191,7 +203,7 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
         }
         await went;
         await this.store.unclaim(left, lockedUntil!);
-        if (left.length > 0 || claimed.length < limit) return;
+        if (left.length > 0 || claimed.length < limit || this.stopping) return;
       }
     } catch (error) {
       this.logger.warn(`cannot send the first attempts of ${endpointId} waiting in the ledger: ${(error as Error).message}`);

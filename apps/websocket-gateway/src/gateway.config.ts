@@ -29,6 +29,14 @@ export const gatewayEnv = z.object({
    * resumes from memory. A replica reads only its clients' endpoints.
    */
   WS_FEED_LINGER: durationVar('30s'),
+  /**
+   * From this many endpoints with clients on a replica, it reads every
+   * websocket delivery with one consumer (passing over those of other
+   * endpoints) instead of one consumer per endpoint, until they fall below
+   * half of it: on nats-server 2.9 many per-endpoint consumers cost the
+   * server more than reading everything once. 0 or 1: always one consumer.
+   */
+  WS_SHARED_FEED_ENDPOINTS: z.coerce.number().int().min(0).default(32),
   /** Clients one replica holds at most, all endpoints together (those being admitted included); past it new ones are told to reconnect (1013), to another replica. */
   WS_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(50_000),
   /** Clients one replica holds at most from one address (WS_CLIENT_ADDRESS_HEADER); past it 4429. 0: no limit. */

@@ -28,6 +28,8 @@ class GatewayHealth implements OnModuleInit {
       forwarded: this.feed.forwarded,
       // The endpoints this replica reads (its clients'), with the stream sequence each feed forwarded up to.
       feeds: this.feed.positions,
+      // Whether one consumer reads them all (WS_SHARED_FEED_ENDPOINTS), rather than one each.
+      sharedFeed: this.feed.readsShared,
       resumes: this.resumer.resumes,
     }));
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { backoffMs, eventLog, isTransientFailure } from '@app/runtime';
+import { backoffMs, eventLog, InFlight, isTransientFailure } from '@app/runtime';
 import { UNPARTITIONED, type ConsumerSpec, type MessageHandler, type ResolvedSpec } from './consumer.js';
 import type { NatsClient } from './nats-connection.js';
 import { DeadLetterReason, Outcome } from './outcome.js';
@@ -58,7 +58,7 @@ export class ConsumerRunner {
   private consuming = false;
   private loop: Promise<void> | null = null;
   private watchdog: NodeJS.Timeout | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlight();
   /** Set by a transient failure, cleared by the next success: while set, the consumer makes no progress. */
   private stalledSince: number | null = null;
   /** Messages delivered here and not yet acked (being handled, or waiting for a retry), by stream sequence. */
@@ -105,7 +105,7 @@ export class ConsumerRunner {
     if (this.watchdog) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop;
-    await Promise.all(this.inFlight);
+    await this.inFlight.settled();
   }
 
   private async ensureConsumer(): Promise<Consumer> {
@@ -161,11 +161,8 @@ export class ConsumerRunner {
         this.consuming = true;
         failures = 0;
         for await (const message of this.messages) {
-          const task = this.process(message).finally(() => this.inFlight.delete(task));
-          this.inFlight.add(task);
-          if (this.inFlight.size >= this.spec.concurrency) {
-            await Promise.race(this.inFlight);
-          }
+          this.inFlight.add(this.process(message));
+          await this.inFlight.below(this.spec.concurrency);
         }
         if (!this.stopping) this.logger.warn('the pull ended; re-creating the consumer');
       } catch (error) {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { backoffMs, eventLog, retryWhileTransient } from '@app/runtime';
+import { backoffMs, eventLog, InFlight, retryWhileTransient } from '@app/runtime';
 import type { HandleContext, MessageHandler, ResolvedSpec } from './consumer.js';
 import { deadLetter, judgeFailure, retryDelayOf, type ConsumerStats } from './consumer-runner.js';
 import { DEFAULT_LEASE_TTL_MS, Leases, openLeasesBucket, type Lease } from './lease.js';
@@ -98,7 +98,7 @@ export class PartitionedRunner {
   private readonly lost = new Map<number, Held>();
   /** The turn of the last message started of each key (true once done or passed, false when left to the partition's next holder): the next one of the key publishes after it. */
   private readonly chains = new Map<string, { held: Held | null; next: Promise<boolean> }>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
   private consumer: Consumer | null = null;
   private messages: ConsumerMessages | null = null;
   /** The stream sequence of the last message the reader took (or before where it starts). */
@@ -223,7 +223,7 @@ export class PartitionedRunner {
     this.messages?.stop();
     this.wake?.();
     await this.loop;
-    await Promise.all(this.inFlight);
+    await this.inFlight.settled();
     for (const watch of this.watches) watch.stop();
     this.logger.log(`stopped: ${this.stats.done} messages done, ${this.stats.skipped} dead-lettered, ${this.stats.retried} retries`);
   }
@@ -442,7 +442,7 @@ export class PartitionedRunner {
           this.lastRead = message.seq;
           this.stats.readTo = Math.max(this.stats.readTo, message.seq);
           this.dispatch(message);
-          while (this.inFlight.size >= this.spec.concurrency) await Promise.race(this.inFlight);
+          await this.inFlight.below(this.spec.concurrency);
         }
       } catch (error) {
         if (!this.stopping) this.logger.warn(`reading ${this.spec.durable} interrupted: ${(error as Error).message}`);
@@ -537,10 +537,7 @@ export class PartitionedRunner {
         passed(false);
       },
     );
-    const settled = task.finally(() => {
-      held?.pending.delete(message.seq);
-      this.inFlight.delete(settled);
-    });
+    const settled = task.finally(() => held?.pending.delete(message.seq));
     if (chain !== null) {
       // Never before its own turn: a message that passes its turn (or settles) before the key's earlier ones had
       // theirs would let the next overtake them. One whose turn was abandoned leaves the next to be abandoned too.

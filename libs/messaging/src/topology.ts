@@ -144,6 +144,11 @@ export class Topology {
     return `${this.prefix}.deliveries.ws.${endpointId}.feed`;
   }
 
+  /** Every websocket endpoint's deliveries (the gateway's shared feed): the subjects of websocketDeliveries, no older layout's. */
+  get allWebsocketDeliveries(): string {
+    return `${this.prefix}.deliveries.ws.*.feed`;
+  }
+
   /** Where the websocket deliveries of one event were stored (WebsocketPositions), by the event's key. */
   websocketPositions(eventId: string): string {
     return `${this.prefix}.deliveries.positions.${eventId}`;

@@ -8,6 +8,7 @@ export { DeliveryRetryEntity } from './delivery-retry.entity.js';
 export { LostEventEntity } from './lost-event.entity.js';
 export { ProfileEntity } from './profile.entity.js';
 export { deleteOlderThan, PruneSchedule } from './prune.js';
+export { retryOnConflict } from './retry-on-conflict.js';
 export { ApiTokenEntity } from './api-token.entity.js';
 export { ReplayJobEntity, type ReplayKind } from './replay-job.entity.js';
 export { ReplayProgressEntity, type ReplayRunState } from './replay-progress.entity.js';

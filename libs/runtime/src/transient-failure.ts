@@ -5,25 +5,44 @@
  * dead-lettered for it.
  */
 export function isTransientFailure(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
-    const candidate = current as { code?: unknown; name?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  for (const candidate of causes(error)) {
     if (typeof candidate.code === 'string' && isTransientCode(candidate.code)) return true;
-    if (candidate.name === 'DependencyUnavailableError' || (candidate as { transient?: unknown }).transient === true) return true;
+    if (candidate.name === 'DependencyUnavailableError' || candidate.transient === true) return true;
     if (typeof candidate.message === 'string' && TRANSIENT_MESSAGES.test(candidate.message)) return true;
-    // TypeORM wraps the driver's error; NATS and our own errors chain theirs as `cause`.
-    current = candidate.driverError ?? candidate.cause;
   }
   return false;
 }
 
+/**
+ * Whether an error is a transaction PostgreSQL rolled back whole for a
+ * concurrent one (a deadlock, a serialization failure): run again, it
+ * succeeds. Transient too, but worth running again at once rather than
+ * waiting out as an outage.
+ */
+export function isConflict(error: unknown): boolean {
+  for (const candidate of causes(error)) if (typeof candidate.code === 'string' && CONFLICT_CODES.has(candidate.code)) return true;
+  return false;
+}
+
+/** The error and what it wraps: TypeORM wraps the driver's error; NATS and our own errors chain theirs as `cause`. */
+function* causes(error: unknown): Generator<{ code?: unknown; name?: unknown; message?: unknown; transient?: unknown }> {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
+    yield current as { code?: unknown };
+    const candidate = current as { driverError?: unknown; cause?: unknown };
+    current = candidate.driverError ?? candidate.cause;
+  }
+}
+
+/** PostgreSQL SQLSTATE: serialization failure, deadlock (both safe to run again). */
+const CONFLICT_CODES = new Set(['40001', '40P01']);
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 function isTransientCode(code: string): boolean {
-  if (NETWORK_CODES.has(code)) return true;
+  if (NETWORK_CODES.has(code) || CONFLICT_CODES.has(code)) return true;
   // PostgreSQL SQLSTATE: 08 connection exceptions, 53 insufficient resources, 57P0x shutdown/cannot connect now,
-  // 40001/40P01 serialization failure and deadlock (both safe to retry), 55P03 a lock not obtained within
-  // lock_timeout (a migration's, while the table is busy).
-  return /^(08...|53...|57P0[1-4]|40001|40P01|55P03)$/.test(code);
+  // 55P03 a lock not obtained within lock_timeout (a migration's, while the table is busy).
+  return /^(08...|53...|57P0[1-4]|55P03)$/.test(code);
 }
 
 const TRANSIENT_MESSAGES =

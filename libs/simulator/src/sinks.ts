@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { connect, RequestError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { SimulationSink } from './run-simulation.js';
 import type { ProfileUpsert } from './simulation.js';
 
 const encoder = new TextEncoder();
+const NO_RESPONDER_ATTEMPTS = 5;
 
 /**
  * As agents and the platform do it over NATS: each event a JetStream publish
@@ -15,6 +16,8 @@ const encoder = new TextEncoder();
  * of its own, behind the account's import) is enough for the events.
  */
 export class NatsSink implements SimulationSink {
+  /** Publishes sent again after "no responders". */
+  resent = 0;
   private readonly stream: ReturnType<typeof jetstream>;
 
   private constructor(
@@ -30,12 +33,34 @@ export class NatsSink implements SimulationSink {
 
   async profile(change: { upserted: ProfileUpsert } | { deleted: { id: string } }): Promise<void> {
     const [subject, body] = 'upserted' in change ? [`${this.prefix}.events.profiles.upserted`, change.upserted] : [`${this.prefix}.events.profiles.deleted`, change.deleted];
-    await this.stream.publish(subject, encoder.encode(JSON.stringify(body)), { msgID: randomUUID() });
+    await this.publish(subject, encoder.encode(JSON.stringify(body)), randomUUID());
   }
 
   async event(agentId: string, body: string, eventId: string): Promise<void> {
     // The event id as the message id: a retried publish is stored once.
-    await this.stream.publish(`${this.prefix}.agents.${agentId}.events`, encoder.encode(body), { msgID: `${agentId}:${eventId}` });
+    await this.publish(`${this.prefix}.agents.${agentId}.events`, encoder.encode(body), `${agentId}:${eventId}`);
+  }
+
+  /**
+   * A publish answered "no responders" reached no stream and stored nothing:
+   * tried up to NO_RESPONDER_ATTEMPTS times in all, 0.1 s, 0.2 s, 0.4 s and
+   * 0.8 s apart, with the same message id. In operator mode a server taking
+   * the agents account's update (each revocation, each rotation) replaces
+   * the subscriptions behind the account's imports, and an agent's publish
+   * caught between the old and the new is answered so.
+   */
+  private async publish(subject: string, data: Uint8Array, msgID: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.stream.publish(subject, data, { msgID });
+        return;
+      } catch (error) {
+        const cause = (error as Error).cause;
+        if (attempt >= NO_RESPONDER_ATTEMPTS || !(cause instanceof RequestError && cause.isNoResponders())) throw error;
+        this.resent += 1;
+        await sleep(100 * 2 ** (attempt - 1));
+      }
+    }
   }
 
   async close(): Promise<void> {

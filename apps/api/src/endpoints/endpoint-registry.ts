@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { EndpointState, EndpointType, type ManualState } from '@app/messaging';
-import { EndpointEntity, EventFilterEntity } from '@app/persistence';
+import { EndpointEntity, EventFilterEntity, retryOnConflict } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { keysOf, parseUuid } from '../graphql/collection.model.js';
@@ -47,24 +47,27 @@ export class EndpointRegistry {
    * NOT_FOUND (on `field`), never created again by the save. `apply` gets the
    * webhook's sealed secrets too (SigningSecrets opens them) and may replace
    * them. A webhook's change has taken effect in every dispatcher replica
-   * when this returns.
+   * when this returns. A transaction PostgreSQL rolls back for a concurrent
+   * one runs again.
    */
   async change(id: string, apply: (endpoint: EndpointEntity, sealedSecrets: string | null) => void, { field = 'id' } = {}): Promise<EndpointEntity> {
     const key = parseUuid(field, id);
-    const saved = await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(EndpointEntity);
-      const endpoint = await repository
-        .createQueryBuilder('endpoint')
-        .addSelect('endpoint.sealedSecrets')
-        .where('endpoint.id = :key', { key })
-        .setLock('pessimistic_write')
-        .getOne();
-      if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
-      // A webhook an older version kept in plaintext is sealed first (the save then keeps it so).
-      endpoint.sealedSecrets ??= endpoint.type === EndpointType.WEB_HOOK ? await this.secrets.sealLegacy(endpoint.id, manager) : null;
-      apply(endpoint, endpoint.sealedSecrets);
-      return repository.save(endpoint);
-    });
+    const saved = await retryOnConflict(() =>
+      this.dataSource.transaction(async (manager) => {
+        const repository = manager.getRepository(EndpointEntity);
+        const endpoint = await repository
+          .createQueryBuilder('endpoint')
+          .addSelect('endpoint.sealedSecrets')
+          .where('endpoint.id = :key', { key })
+          .setLock('pessimistic_write')
+          .getOne();
+        if (!endpoint) throw new ApiError('NOT_FOUND', `no endpoint has id ${id}`, field);
+        // A webhook an older version kept in plaintext is sealed first (the save then keeps it so).
+        endpoint.sealedSecrets ??= endpoint.type === EndpointType.WEB_HOOK ? await this.secrets.sealLegacy(endpoint.id, manager) : null;
+        apply(endpoint, endpoint.sealedSecrets);
+        return repository.save(endpoint);
+      }),
+    );
     // Whatever changed (a webhook's delivery, a websocket endpoint's access) holds in every replica before this returns.
     await this.sync.deliveryChanged(saved);
     return saved;
@@ -72,7 +75,7 @@ export class EndpointRegistry {
 
   /** Saves a new endpoint and publishes it to the data path. */
   async save(endpoint: EndpointEntity): Promise<EndpointEntity> {
-    const saved = await this.repository.save(endpoint);
+    const saved = await retryOnConflict(() => this.repository.save(endpoint));
     await this.sync.endpointChanged(saved);
     return saved;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { EventFilterEntity } from '@app/persistence';
+import { EventFilterEntity, retryOnConflict } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { EventFilterRegistry } from './event-filter-registry.js';
 
@@ -15,7 +15,7 @@ export class DeleteEventFilter {
 
   async execute(id: string): Promise<boolean> {
     const filter = await this.registry.find(id);
-    await this.dataSource.getRepository(EventFilterEntity).delete({ id: filter.id });
+    await retryOnConflict(() => this.dataSource.getRepository(EventFilterEntity).delete({ id: filter.id }));
     await this.sync.filterRemoved(filter.id);
     return true;
   }

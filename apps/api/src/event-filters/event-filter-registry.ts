@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { EventFilterEntity } from '@app/persistence';
+import { EventFilterEntity, retryOnConflict } from '@app/persistence';
 import { ConfigSync } from '../config-sync.js';
 import { ApiError } from '../graphql/api.error.js';
 import { parseUuid } from '../graphql/collection.model.js';
@@ -27,25 +27,28 @@ export class EventFilterRegistry {
   /**
    * Changes a filter (loaded with its endpoints) under its row lock, then
    * publishes it: concurrent changes never overwrite each other, and a filter
-   * deleted meanwhile is NOT_FOUND, never created again by the save.
+   * deleted meanwhile is NOT_FOUND, never created again by the save. A
+   * transaction PostgreSQL rolls back for a concurrent one runs again.
    */
   async change(id: string, apply: (filter: EventFilterEntity) => Promise<void>): Promise<EventFilterEntity> {
     const key = parseUuid('id', id);
-    const saved = await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(EventFilterEntity);
-      const locked = await repository.findOne({ where: { id: key }, lock: { mode: 'pessimistic_write' } });
-      if (!locked) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
-      const filter = (await repository.findOne({ where: { id: key }, relations: { endpoints: true } }))!;
-      await apply(filter);
-      return repository.save(filter);
-    });
+    const saved = await retryOnConflict(() =>
+      this.dataSource.transaction(async (manager) => {
+        const repository = manager.getRepository(EventFilterEntity);
+        const locked = await repository.findOne({ where: { id: key }, lock: { mode: 'pessimistic_write' } });
+        if (!locked) throw new ApiError('NOT_FOUND', `no event filter has id ${id}`, 'id');
+        const filter = (await repository.findOne({ where: { id: key }, relations: { endpoints: true } }))!;
+        await apply(filter);
+        return repository.save(filter);
+      }),
+    );
     await this.sync.filterChanged(saved);
     return saved;
   }
 
   /** Saves a new filter (with its endpoints) and publishes it to the router. */
   async save(filter: EventFilterEntity): Promise<EventFilterEntity> {
-    const saved = await this.repository.save(filter);
+    const saved = await retryOnConflict(() => this.repository.save(filter));
     await this.sync.filterChanged(saved);
     return saved;
   }

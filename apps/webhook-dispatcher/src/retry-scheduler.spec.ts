@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ConfigView } from '@app/messaging';
+import type { ClaimHorizon } from './claim-horizon.js';
+import type { DeliveryFlow } from './delivery-flow.js';
+import type { DeliveryStore, ParkedDelivery } from './delivery-store.js';
+import type { DispatcherConfig } from './dispatcher.config.js';
+import type { EndpointLanes } from './endpoint-lanes.js';
+import type { EndpointRates } from './endpoint-rates.js';
+import type { FirstAttemptOrder } from './first-attempt-order.js';
+import type { RetryHolds } from './retry-holds.js';
+import { RetryScheduler } from './retry-scheduler.js';
+import { waitFor } from '../../../test/support/wait.js';
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  return { promise: new Promise<T>((yes) => (resolve = yes)), resolve };
+}
+
+const parked: ParkedDelivery = { id: '1', endpointId: 'e', eventId: 'v', body: Buffer.from('{}'), attempt: 2, acceptedAt: null, firstSeq: null };
+
+describe('the retry scheduler', () => {
+  it('stops only once the claim under way at shutdown and the attempt it started are done, and claims nothing after', async () => {
+    const order: string[] = [];
+    const claim = deferred<ParkedDelivery[]>();
+    const answered = deferred<void>();
+    let claims = 0;
+    const store = {
+      claimDue: () => {
+        claims += 1;
+        return claims === 1 ? claim.promise : Promise.resolve([]);
+      },
+      endpointsWithFirstAttempts: async () => [],
+      prune: async () => ({ lines: 0, failed: 0 }),
+    } as unknown as DeliveryStore;
+    const flow = {
+      advance: async () => {
+        order.push('attempt sent');
+        await answered.promise;
+        order.push('attempt stored');
+        return { settlesEndpoint: false };
+      },
+    } as unknown as DeliveryFlow;
+    const scheduler = new RetryScheduler(
+      store,
+      { healthy: true, allEndpoints: () => [] } as unknown as ConfigView,
+      { busyEndpoints: () => [] } as unknown as EndpointLanes,
+      { exhausted: () => [] } as unknown as EndpointRates,
+      flow,
+      { now: async () => new Date() } as unknown as ClaimHorizon,
+      { settle: () => undefined } as unknown as RetryHolds,
+      { queued: () => [], found: () => undefined } as unknown as FirstAttemptOrder,
+      { WEBHOOK_TIMEOUT: 15_000, WEBHOOK_PROBE_INTERVAL: 60_000, DELIVERY_LOG_RETENTION: 86_400_000 } as DispatcherConfig,
+    );
+    scheduler.onApplicationBootstrap();
+    await waitFor(() => claims === 1, { what: 'the first claim' });
+
+    // Shutdown begins while the poll's claim is on its way: the claimed delivery is attempted, and waited for.
+    const stopped = scheduler.onApplicationShutdown().then(() => order.push('stopped'));
+    claim.resolve([parked]);
+    await waitFor(() => order.includes('attempt sent'), { what: 'the attempt' });
+    answered.resolve();
+    await stopped;
+
+    expect(order).toEqual(['attempt sent', 'attempt stored', 'stopped']);
+    expect(claims).toBe(1);
+  });
+});
