@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ConfigView } from '@app/messaging';
+import { EndpointState, type ConfigView } from '@app/messaging';
 import type { ClaimHorizon } from './claim-horizon.js';
-import type { DeliveryFlow } from './delivery-flow.js';
+import type { Delivery, DeliveryFlow } from './delivery-flow.js';
 import type { DeliveryStore, ParkedDelivery } from './delivery-store.js';
 import type { DispatcherConfig } from './dispatcher.config.js';
 import type { EndpointLanes } from './endpoint-lanes.js';
@@ -17,6 +17,20 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 const parked: ParkedDelivery = { id: '1', endpointId: 'e', eventId: 'v', body: Buffer.from('{}'), attempt: 2, acceptedAt: null, firstSeq: null };
+
+function schedulerWith(store: Partial<DeliveryStore>, flow: Partial<DeliveryFlow>, endpoints: Array<{ id: string; state: EndpointState }>, probeIntervalMs: number): RetryScheduler {
+  return new RetryScheduler(
+    { claimDue: async () => [], endpointsWithFirstAttempts: async () => [], prune: async () => ({ lines: 0, failed: 0 }), ...store } as unknown as DeliveryStore,
+    { healthy: true, allEndpoints: () => endpoints } as unknown as ConfigView,
+    { busyEndpoints: () => [] } as unknown as EndpointLanes,
+    { exhausted: () => [] } as unknown as EndpointRates,
+    flow as DeliveryFlow,
+    { now: async () => new Date() } as unknown as ClaimHorizon,
+    { settle: () => undefined } as unknown as RetryHolds,
+    { queued: () => [], found: () => undefined } as unknown as FirstAttemptOrder,
+    { WEBHOOK_TIMEOUT: 15_000, WEBHOOK_PROBE_INTERVAL: probeIntervalMs, DELIVERY_LOG_RETENTION: 86_400_000 } as DispatcherConfig,
+  );
+}
 
 describe('the retry scheduler', () => {
   it('stops only once the claim under way at shutdown and the attempt it started are done, and claims nothing after', async () => {
@@ -63,5 +77,37 @@ describe('the retry scheduler', () => {
 
     expect(order).toEqual(['attempt sent', 'attempt stored', 'stopped']);
     expect(claims).toBe(1);
+  });
+
+  it("never sends an endpoint a second probe while its first hangs, and probes the other paused endpoints meanwhile", async () => {
+    const claims = { hanging: 0, other: 0 };
+    const answered = deferred<void>();
+    let next = 0;
+    const scheduler = schedulerWith(
+      {
+        claimOneOf: async (endpointId: string) => {
+          claims[endpointId as keyof typeof claims] += 1;
+          next += 1;
+          return { ...parked, id: String(next), endpointId };
+        },
+      } as unknown as Partial<DeliveryStore>,
+      { advance: async (delivery: Delivery) => ((delivery.endpointId === 'hanging' ? await answered.promise : undefined), { settlesEndpoint: false }) } as unknown as Partial<DeliveryFlow>,
+      [
+        { id: 'hanging', state: EndpointState.PAUSED_BY_FAILURES },
+        { id: 'other', state: EndpointState.PAUSED_BY_FAILURES },
+      ],
+      5,
+    );
+    scheduler.onApplicationBootstrap();
+    try {
+      // Rounds go on while the first probe hangs: the other endpoint is probed in each.
+      await waitFor(() => claims.other >= 5, { what: 'five rounds of probes' });
+      expect(claims.hanging).toBe(1);
+
+      answered.resolve();
+      await waitFor(() => claims.hanging >= 2, { what: 'the next probe once the first was answered' });
+    } finally {
+      await scheduler.onApplicationShutdown();
+    }
   });
 });

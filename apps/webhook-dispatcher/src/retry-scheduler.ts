@@ -41,10 +41,14 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pruning = new PruneSchedule('delivery log', () => this.prune());
   private polling = false;
+  /** A round of probe claims is under way. */
+  private scanningForProbes = false;
   /** Set at shutdown: nothing new is claimed; what is under way ends first (see onApplicationShutdown). */
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
   private failingSince: number | null = null;
+  /** Endpoints paused by failures whose probe is under way here (from its claim until its attempt's change is stored). */
+  private readonly probing = new Set<string>();
   /** Parked deliveries this replica is attempting (from the claim until the attempt's change is stored). */
   private readonly attempting = new Set<string>();
   /** Endpoints whose first attempts this replica is claiming and sending (one run at a time each). */
@@ -92,17 +96,32 @@ export class RetryScheduler implements OnApplicationBootstrap, OnApplicationShut
     return this.settings.WEBHOOK_TIMEOUT * 2 + 5_000;
   }
 
+  /**
+   * Claims one delivery of each paused-by-failures endpoint whose last probe
+   * has ended, and attempts it: a probe that hangs (up to WEBHOOK_TIMEOUT,
+   * which may be longer than the interval) is never joined by a second one
+   * of its endpoint, and holds back no other endpoint's. The claims are made
+   * one after another, and a round starts only once the last one's claims
+   * are done.
+   */
   private async probe(): Promise<void> {
-    if (!this.config.healthy) return;
-    for (const endpoint of this.config.allEndpoints()) {
-      if (this.stopping) return;
-      if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES) continue;
-      try {
-        const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.horizon.now(), [...this.attempting]);
-        if (delivery) await this.track(this.attempt(delivery, true));
-      } catch (error) {
-        this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
+    if (this.scanningForProbes || !this.config.healthy) return;
+    this.scanningForProbes = true;
+    try {
+      for (const endpoint of this.config.allEndpoints()) {
+        if (this.stopping) return;
+        if (endpoint.state !== EndpointState.PAUSED_BY_FAILURES || this.probing.has(endpoint.id)) continue;
+        try {
+          const delivery = await this.store.claimOneOf(endpoint.id, this.claimMs, await this.horizon.now(), [...this.attempting]);
+          if (!delivery) continue;
+          this.probing.add(endpoint.id);
+          void this.track(this.attempt(delivery, true).finally(() => this.probing.delete(endpoint.id)));
+        } catch (error) {
+          this.logger.warn(`cannot probe ${endpoint.id}: ${(error as Error).message}`);
+        }
       }
+    } finally {
+      this.scanningForProbes = false;
     }
   }
 
