@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /**
  * Ports are handed out below the kernel's ephemeral range (32768–60999 here),
@@ -22,10 +22,23 @@ let next = Math.floor(Math.random() * BLOCK_SIZE);
 
 /** A TCP port of this worker's block that was free a moment ago on 127.0.0.1, and that this process has not handed out before. */
 export async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listenOnFreePort(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Binds `server` (a test's receiver, proxy) on 127.0.0.1 to a port of this
+ * worker's block that this process has not handed out before; returns it.
+ * Never the kernel's choice: a port another stack's receiver had a moment
+ * ago may still get that stack's deliveries.
+ */
+export async function listenOnFreePort(server: Server): Promise<number> {
   for (let tried = 0; tried < BLOCK_SIZE; tried += 1) {
     const port = blockStart + (next++ % BLOCK_SIZE);
     if (handedOut.has(port)) continue;
-    if (await canListen(port)) {
+    if (await listens(server, port)) {
       handedOut.add(port);
       return port;
     }
@@ -33,14 +46,15 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port left in ${blockStart}–${blockStart + BLOCK_SIZE - 1}`);
 }
 
-async function canListen(port: number): Promise<boolean> {
-  const server = createServer();
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => resolve(true));
+function listens(server: Server, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const failed = () => resolve(false);
+    server.once('error', failed);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', failed);
+      resolve(true);
+    });
   });
-  if (listening) await new Promise((resolve) => server.close(resolve));
-  return listening;
 }
 
 export { isListening } from '../../scripts/local-stack.js';

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { listenOnFreePort } from './ports.js';
 
 export interface ReceivedRequest {
   method: string;
@@ -52,7 +53,7 @@ export class Receiver {
         response.writeHead(reply.status, reply.headers).end();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnFreePort(server);
     receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
     return receiver;
   }

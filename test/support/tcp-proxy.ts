@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOnFreePort } from './ports.js';
 
 /**
  * A TCP proxy between an app under test and a shared service, so a test can
@@ -38,7 +39,7 @@ export class TcpProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnFreePort(server);
     proxy = new TcpProxy(server, (server.address() as { port: number }).port);
     return proxy;
   }
