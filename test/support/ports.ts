@@ -3,12 +3,13 @@ import { createServer, type Server } from 'node:net';
 /**
  * Ports are handed out below the kernel's ephemeral range (32768–60999 here),
  * each Jest worker from a block of its own. A port the kernel hands out
- * (`listen(0)`: a receiver's; an outgoing connection's own end) or another
- * worker's app never lands on one of them between the probe that found it
- * free and the app that binds it, as it could when they came from `listen(0)`
- * too: two suites side by side then sometimes gave one app a port another
- * had just taken (EADDRINUSE), or a test's receiver the port of another
- * stack's gone receiver, and with it that stack's deliveries.
+ * (`listen(0)`, an outgoing connection's own end) or another worker's app
+ * never lands on one of them between the probe that found it free and the
+ * app that binds it, as it could when they came from `listen(0)` too: two
+ * suites side by side then sometimes gave one app a port another had just
+ * taken (EADDRINUSE). Receivers and proxies bind one of them too
+ * (listenOnFreePort), never the kernel's choice: one given the port of
+ * another stack's gone receiver would get that stack's deliveries.
  */
 const FIRST_PORT = 20_000;
 const BLOCK_SIZE = 3_000;
