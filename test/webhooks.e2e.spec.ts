@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { freshEvent, type EventJson } from './support/fixtures.js';
 import { Receiver, type Answer } from './support/receiver.js';
-import { ConfigKeys, openConfigBucket } from '@app/messaging';
+import { ConfigKeys, DURABLES, openConfigBucket, openLeasesBucket, partitionOf, PartitionStore } from '@app/messaging';
+import { idKey } from '@app/events';
 import pg from 'pg';
 import { DATABASE_URL, TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
+import { listenOnFreePort } from './support/ports.js';
 import { replayEnded, startReplay } from './support/replays.js';
 
 const SCHEDULE_MS = [300, 600];
@@ -138,7 +140,7 @@ describe('webhook delivery', () => {
         pump();
       });
     });
-    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    await listenOnFreePort(endless);
     try {
       const memory = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${stack.ports.get('webhook-dispatcher')!.health}/metrics`)).text())![1]);
       const before = await memory();
@@ -235,9 +237,17 @@ describe('webhook delivery', () => {
 
   it('delivers everything after the dispatcher is killed with SIGKILL mid-stream, repeating only the last requests before the kill', async () => {
     const hook = await webhookTo();
+    const nats = await stack.natsClient();
+    const positions = new PartitionStore(await openLeasesBucket(nats), DURABLES.webhookDispatcher);
+    const partition = partitionOf(idKey(hook.endpointId), (await positions.count())!);
+    // Nothing else flows meanwhile: the deliveries stored after this are this test's.
+    const storedBefore = (await nats.manager.streams.info(nats.topology.streams.deliveries)).state.last_seq;
     const sent: string[] = [];
     for (let i = 0; i < 50; i += 1) sent.push((await send(hook.camera)).event.id);
     await waitFor(() => hook.receiver.requests.length >= 20, { what: 'deliveries to flow' });
+    // Killed once the dispatcher has written that some of them are done (it does so at least every second while
+    // they flow): those are never sent again.
+    await waitFor(async () => (await positions.position(partition)) > storedBefore, { what: "the endpoint's partition position past some of its deliveries" });
     await stack.kill('webhook-dispatcher', 'SIGKILL');
     const killedAt = performance.now();
     for (let i = 0; i < 100; i += 1) sent.push((await send(hook.camera)).event.id);
@@ -452,7 +462,8 @@ describe('webhook delivery', () => {
       // recorded otherwise.
       const log = await stack.graphql('query($id: ID!) { deliveryAttempts(filters: { endpointId: { exact: $id } }, pagination: { limit: 50 }) { collectionItems { eventId attempt outcome statusCode attemptedAt } } }', { id: hook.endpointId });
       const seen = hook.receiver.requests.map((request, index) => `${index}: ${request.headers['webhook-id']} ${request.status ?? 'hanging'}`);
-      throw new Error(`${error.message}\nprobed event ${probed.event.id}\nreceiver: ${seen.join('; ')}\ndelivery log: ${JSON.stringify(log.data?.deliveryAttempts?.collectionItems ?? log.errors)}`);
+      const dispatcher = stack.output('webhook-dispatcher', 60);
+      throw new Error(`${error.message}\nprobed event ${probed.event.id}\nreceiver: ${seen.join('; ')}\ndelivery log: ${JSON.stringify(log.data?.deliveryAttempts?.collectionItems ?? log.errors)}\nthe dispatcher's last output:\n${dispatcher}`);
     });
     // The probe's success is the dispatcher's health; the pause by hand is the api's, and stays.
     expect(await stateOf()).toBe('PAUSED_BY_HAND');
