@@ -38,32 +38,23 @@ describe('the retry scheduler', () => {
     const claim = deferred<ParkedDelivery[]>();
     const answered = deferred<void>();
     let claims = 0;
-    const store = {
-      claimDue: () => {
-        claims += 1;
-        return claims === 1 ? claim.promise : Promise.resolve([]);
-      },
-      endpointsWithFirstAttempts: async () => [],
-      prune: async () => ({ lines: 0, failed: 0 }),
-    } as unknown as DeliveryStore;
-    const flow = {
-      advance: async () => {
-        order.push('attempt sent');
-        await answered.promise;
-        order.push('attempt stored');
-        return { settlesEndpoint: false };
-      },
-    } as unknown as DeliveryFlow;
-    const scheduler = new RetryScheduler(
-      store,
-      { healthy: true, allEndpoints: () => [] } as unknown as ConfigView,
-      { busyEndpoints: () => [] } as unknown as EndpointLanes,
-      { exhausted: () => [] } as unknown as EndpointRates,
-      flow,
-      { now: async () => new Date() } as unknown as ClaimHorizon,
-      { settle: () => undefined } as unknown as RetryHolds,
-      { queued: () => [], found: () => undefined } as unknown as FirstAttemptOrder,
-      { WEBHOOK_TIMEOUT: 15_000, WEBHOOK_PROBE_INTERVAL: 60_000, DELIVERY_LOG_RETENTION: 86_400_000 } as DispatcherConfig,
+    const scheduler = schedulerWith(
+      {
+        claimDue: () => {
+          claims += 1;
+          return claims === 1 ? claim.promise : Promise.resolve([]);
+        },
+      } as unknown as Partial<DeliveryStore>,
+      {
+        advance: async () => {
+          order.push('attempt sent');
+          await answered.promise;
+          order.push('attempt stored');
+          return { settlesEndpoint: false };
+        },
+      } as unknown as Partial<DeliveryFlow>,
+      [],
+      60_000,
     );
     scheduler.onApplicationBootstrap();
     await waitFor(() => claims === 1, { what: 'the first claim' });
@@ -79,7 +70,7 @@ describe('the retry scheduler', () => {
     expect(claims).toBe(1);
   });
 
-  it("never sends an endpoint a second probe while its first hangs, and probes the other paused endpoints meanwhile", async () => {
+  it('never sends an endpoint a second probe while its first hangs, and probes the other paused endpoints meanwhile', async () => {
     const claims = { hanging: 0, other: 0 };
     const answered = deferred<void>();
     let next = 0;
@@ -91,7 +82,12 @@ describe('the retry scheduler', () => {
           return { ...parked, id: String(next), endpointId };
         },
       } as unknown as Partial<DeliveryStore>,
-      { advance: async (delivery: Delivery) => ((delivery.endpointId === 'hanging' ? await answered.promise : undefined), { settlesEndpoint: false }) } as unknown as Partial<DeliveryFlow>,
+      {
+        advance: async (delivery: Delivery) => {
+          if (delivery.endpointId === 'hanging') await answered.promise;
+          return { settlesEndpoint: false };
+        },
+      } as unknown as Partial<DeliveryFlow>,
       [
         { id: 'hanging', state: EndpointState.PAUSED_BY_FAILURES },
         { id: 'other', state: EndpointState.PAUSED_BY_FAILURES },
